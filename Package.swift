@@ -1,0 +1,106 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every e2h target is compiled in Swift 6 language mode with warnings as errors.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+/// Numeric code is optimized in every configuration: a debug build of the engine is ~50x slower,
+/// which would force the tests to check less. Exclusivity checks are off for the same reason;
+/// the kernels work on unsafe buffers where they add nothing.
+let optimized: [SwiftSetting] = strict + [
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])
+]
+
+let package = Package(
+    name: "e2h",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "e2hd", targets: ["Daemon"]),
+        .executable(name: "e2h", targets: ["CLIClient"]),
+        .executable(name: "e2h-bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .target(
+            name: "EventStore",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "NeuralEngine",
+            swiftSettings: optimized
+        ),
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "NeuralEngine",
+                "CYAML",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimized
+        ),
+        .executableTarget(
+            name: "Daemon",
+            dependencies: [
+                "EventStore",
+                "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CLIClient",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "EventStore",
+                "NeuralEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimized
+        ),
+        .testTarget(
+            name: "EventStoreTests",
+            dependencies: ["EventStore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "NeuralEngineTests",
+            dependencies: ["NeuralEngine"],
+            swiftSettings: optimized
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline"],
+            swiftSettings: optimized
+        ),
+    ]
+)

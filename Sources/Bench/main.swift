@@ -1,0 +1,1 @@
+print("e2h-bench: not built yet")

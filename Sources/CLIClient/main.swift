@@ -1,0 +1,1 @@
+print("e2h: not built yet")

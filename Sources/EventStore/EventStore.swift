@@ -1,0 +1,1 @@
+// EventStore: filled by its issue.

@@ -1,0 +1,1 @@
+// NeuralEngine: filled by its issue.

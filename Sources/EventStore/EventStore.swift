@@ -11,7 +11,8 @@ public final class EventStore: Sendable {
     let logger: Logger
     private let listener: Mutex<NotificationListener?> = Mutex(nil)
 
-    /// Connects and checks the connection once (the other sessions open on first use).
+    /// Connects once, without retrying, so that a wrong URL fails at once; the other sessions
+    /// open on first use, and every session reconnects after losing its server.
     /// - Parameter url: a libpq URL (`postgresql://user@host/db?...`) or conninfo string.
     public init(
         url: String, connections: Int = 4, configuration: EventStoreConfiguration = .init(), logger: Logger
@@ -23,7 +24,7 @@ public final class EventStore: Sendable {
         self.logger = logger
         pool = ConnectionPool(size: connections, settings: settings, logger: logger)
         do {
-            try await pool.run { connection in try connection.ensureOpen() }
+            try await pool.run { connection in try connection.open() }
         } catch {
             await pool.shutdown()
             throw error
@@ -46,6 +47,7 @@ public final class EventStore: Sendable {
     /// Runs `body` in one transaction on a pool thread: COMMIT when it returns, ROLLBACK when it
     /// throws. A connection found dead at BEGIN is reopened transparently; one that breaks later
     /// throws `.connection` (the body is not re-run, since it may not be idempotent).
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
         try await pool.run { connection in
             try connection.ensureOpen()
@@ -54,8 +56,8 @@ public final class EventStore: Sendable {
     }
 
     /// Appends `events` to `stream` atomically, if the stream is at `expectedVersion`
-    /// (`.versionConflict` otherwise). Re-appending events whose ids are already stored as
-    /// exactly this append returns the original result without writing: so this method retries
+    /// (`.versionConflict` otherwise). Re-appending events whose ids are already stored (in this
+    /// order, in this stream) returns where they are without writing: so this method retries
     /// by itself after a broken connection, and callers may retry after any `.connection` error.
     public func append(
         stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]
@@ -83,7 +85,7 @@ public final class EventStore: Sendable {
             defer { current = nil }
             return current
         }
-        listener?.stop()
+        await listener?.stop()
         await pool.shutdown()
     }
 

@@ -79,6 +79,15 @@ final class PostgresConnection {
             throw EventStoreError(code: .connection, message: "cannot connect to PostgreSQL: \(message)")
         }
         handle = conn
+        // Server notices go to the logger instead of libpq's default, stderr. The connection
+        // outlives its handle, so the unretained pointer stays valid for every callback.
+        PQsetNoticeReceiver(
+            conn,
+            { context, result in
+                guard let context, let result else { return }
+                let connection = Unmanaged<PostgresConnection>.fromOpaque(context).takeUnretainedValue()
+                connection.logNotice(result)
+            }, Unmanaged.passUnretained(self).toOpaque())
         let c = settings.configuration
         _ = try execute(
             """
@@ -89,6 +98,16 @@ final class PostgresConnection {
                 .text("\(c.lockTimeout.milliseconds)ms"), .text("\(c.statementTimeout.milliseconds)ms"),
                 .text("\(c.idleInTransactionTimeout.milliseconds)ms"),
             ])
+    }
+
+    private func logNotice(_ result: OpaquePointer) {
+        let severity = PQresultErrorField(result, Int32(UInt8(ascii: "V"))).map { String(cString: $0) } ?? "NOTICE"
+        let message = settings.scrubber.scrub(Self.trimmed(PQresultErrorMessage(result)))
+        if severity == "WARNING" {
+            logger.warning("PostgreSQL: \(message)")
+        } else {
+            logger.debug("PostgreSQL: \(message)")
+        }
     }
 
     /// Runs one parameterized statement (the unnamed statement: parsed each time).

@@ -9,8 +9,9 @@ import Foundation
 ///    locked last and held only until COMMIT, so positions are handed out in commit order and a
 ///    rollback gives its positions back.
 ///
-/// Idempotency: when the ids are already stored as exactly this append (a retry after a lost
-/// COMMIT reply), the stored result is returned and nothing is written.
+/// Idempotency: when the ids are already stored, in this order and contiguously, in this stream
+/// (a retry after a lost COMMIT reply), their stored positions are returned and nothing is
+/// written; ids stored in any other way are a `.duplicateEventID` error.
 struct StreamAppend {
     let connection: PostgresConnection
     let stream: String
@@ -123,8 +124,8 @@ struct StreamAppend {
         throw EventStoreError(code: .query, message: "stream \(stream) could neither be locked nor created")
     }
 
-    /// The result of an earlier append of exactly these events to this stream, if there was one;
-    /// throws when some of the ids exist otherwise.
+    /// Where these events already are, if all are stored in this order, contiguously, in this
+    /// stream; nil when none is stored; throws when some are stored otherwise.
     private func existingAppend() throws -> AppendResult? {
         let rows = try connection.executePrepared(
             "SELECT position, stream, version, id FROM events WHERE id = ANY($1::uuid[]) ORDER BY position",
@@ -141,7 +142,7 @@ struct StreamAppend {
             throw EventStoreError(
                 code: .duplicateEventID,
                 message: "\(rows.count) of the \(events.count) event ids appended to \(stream) are already stored, "
-                    + "but not as this same append; event ids must be fresh for each new event")
+                    + "but not as these events in this order; event ids must be fresh for each new event")
         }
         return AppendResult(
             firstPosition: try rows.int64(0, "position")!, lastPosition: try rows.int64(rows.count - 1, "position")!,

@@ -116,3 +116,21 @@ public final class EventStore: Sendable {
         }
     }
 }
+
+extension EventStore {
+    /// Runs one statement outside any transaction block (autocommit), e.g. `CREATE DATABASE`,
+    /// which PostgreSQL refuses inside one. Not retried after a broken connection.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
+        try await pool.run { connection in
+            try connection.ensureOpen()
+            return try connection.execute(sql, parameters)
+        }
+    }
+
+    /// The same connection parameters as `url` (a URL or conninfo string), for another database
+    /// on the same server: a conninfo string.
+    public static func url(_ url: String, database: String) throws -> String {
+        try ConnectionSettings.conninfo(url, replacing: ["dbname": database])
+    }
+}

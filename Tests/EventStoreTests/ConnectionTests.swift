@@ -8,10 +8,9 @@ struct ConnectionTests {
     @Test func errorsNeverContainThePassword() async throws {
         // The password is also part of the database name, so the server's own message quotes it.
         let password = "pw\(UInt32.random(in: 100_000...999_999))"
-        let url = try TestDatabase.replacingDatabase(in: TestDatabase.serverURL, with: "db_\(password)")
-        let separator = url.contains("?") ? "&" : "?"
+        let url = try EventStore.url(TestDatabase.serverURL, database: "db_\(password)") + " password='\(password)'"
         do {
-            _ = try await EventStore(url: url + separator + "password=\(password)", logger: TestDatabase.logger)
+            _ = try await EventStore(url: url, logger: TestDatabase.logger)
             Issue.record("connected to a database that does not exist")
         } catch let error as EventStoreError {
             #expect(error.code == .connection)
@@ -21,6 +20,17 @@ struct ConnectionTests {
         #expect(
             await errorCode { _ = try await EventStore(url: "postgresql://[::1", logger: TestDatabase.logger) }
                 == .invalidArgument)
+    }
+
+    @Test func aURLForAnotherDatabaseKeepsTheOtherParameters() throws {
+        let url = try EventStore.url("postgresql://ann:pw@db.example:6543/main?sslmode=disable", database: #"o'd\b"#)
+        #expect(url.contains("user='ann'"))
+        #expect(url.contains("password='pw'"))
+        #expect(url.contains("host='db.example'"))
+        #expect(url.contains("port='6543'"))
+        #expect(url.contains("sslmode='disable'"))
+        #expect(url.contains(#"dbname='o\'d\\b'"#))
+        #expect(!url.contains("main"))
     }
 
     @Test func sessionsCarryTheConfiguredTimeouts() async throws {

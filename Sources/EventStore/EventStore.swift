@@ -64,17 +64,16 @@ public final class EventStore: Sendable {
     ) async throws
         -> AppendResult
     {
+        // One statement, so its own transaction: one round trip and one commit.
         try await idempotent { connection in
+            let append = StreamAppend(
+                connection: connection, stream: stream, expectedVersion: expectedVersion, events: events)
             do {
-                return try connection.transaction { tx in
-                    try tx.append(stream: stream, expectedVersion: expectedVersion, events: events)
-                }
+                return try append.run()
             } catch let error as EventStoreError where error.code == .duplicateEventID && error.sqlState == "23505" {
                 // Another transaction was storing the same ids (a concurrent retry); now that it
                 // has finished, the same append either finds them as its own or fails properly.
-                return try connection.transaction { tx in
-                    try tx.append(stream: stream, expectedVersion: expectedVersion, events: events)
-                }
+                return try append.run()
             }
         }
     }

@@ -66,6 +66,27 @@ struct HashChainTests {
         }
     }
 
+    /// The server computes the chain (e2h_append), Swift re-checks it (verify): both must agree
+    /// byte for byte, multi-byte UTF-8 included.
+    @Test func serverAndClientComputeTheSameChain() async throws {
+        try await withStore { store, _ in
+            let stream = "lauf-ü-🚀"
+            let events = [
+                NewEvent(type: "Ereignis-ß", schemaVersion: 7, payload: Data(#"{"ä":"€", "n" : 1}"#.utf8)),
+                NewEvent(type: "T", schemaVersion: -3, payload: Data("[]".utf8), metadata: Data(#"{"x": null}"#.utf8)),
+            ]
+            _ = try await store.append(stream: stream, expectedVersion: .noStream, events: events)
+            let stored = try await store.read(stream: stream)
+            var previous = HashChain.genesis
+            for event in stored {
+                let hash = HashChain.hash(previous: previous, event: event)
+                #expect(Hex.encode(hash) == event.hash)
+                previous = hash
+            }
+            #expect(try await store.verify(stream: stream) == .intact(events: 2))
+        }
+    }
+
     @Test func theHashCoversTheEnvelope() {
         let id = UUID()
         func hash(stream: String = "s", version: Int64 = 1, type: String = "T", metadata: String = "{}") -> Data {

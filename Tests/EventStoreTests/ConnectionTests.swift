@@ -43,12 +43,14 @@ struct ConnectionTests {
                 try tx.query(
                     """
                     SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS statement,
-                           current_setting('idle_in_transaction_session_timeout') AS idle
+                           current_setting('idle_in_transaction_session_timeout') AS idle,
+                           current_setting('plan_cache_mode') AS plans
                     """)
             }
             #expect(try settings.string(0, "lock") == "300ms")
             #expect(try settings.string(0, "statement") == "1500ms")
             #expect(try settings.string(0, "idle") == "7s")
+            #expect(try settings.string(0, "plans") == "force_custom_plan")
 
             do {
                 try await store.transaction { tx in _ = try tx.query("SELECT pg_sleep(5)") }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// The event store on PostgreSQL. Thread-safe: every method may be called from any task. libpq
 /// work runs on the pool's dedicated threads (`connections` of them, one session each) and on
-/// one listener thread once somebody subscribes.
+/// one listener thread once somebody subscribes; call `shutdown` to end them. `Transaction` is
+/// the one type that is not thread-safe: it lives only inside a `transaction` body.
 public final class EventStore: Sendable {
     let pool: ConnectionPool
     let settings: ConnectionSettings

@@ -76,7 +76,10 @@ final class PostgresConnection {
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = settings.scrubber.scrub(Self.trimmed(PQerrorMessage(conn)))
             PQfinish(conn)
-            throw EventStoreError(code: .connection, message: "cannot connect to PostgreSQL: \(message)")
+            throw EventStoreError(
+                code: .connection,
+                message:
+                    "cannot connect to PostgreSQL (check the database URL and that the server is running): \(message)")
         }
         handle = conn
         // Server notices go to the logger instead of libpq's default, stderr. The connection
@@ -88,6 +91,15 @@ final class PostgresConnection {
                 let connection = Unmanaged<PostgresConnection>.fromOpaque(context).takeUnretainedValue()
                 connection.logNotice(result)
             }, Unmanaged.passUnretained(self).toOpaque())
+        do {
+            try configureSession()
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private func configureSession() throws {
         let c = settings.configuration
         // plan_cache_mode: a session lives for days while the log grows from nothing. A cached
         // generic plan made while `events` was tiny keeps its sequential scan (measured: a

@@ -9,7 +9,8 @@ struct OrderingTests {
     /// Transaction A appends and stays open; B appends meanwhile. B must not become visible
     /// before A: B waits on the log head until A commits, and gets the later position.
     @Test func aTransactionHeldOpenAfterItsAppendIsNeverOvertaken() async throws {
-        try await withStore { store, _ in
+        // Sessions for A, for B (waiting), and for the readers.
+        try await withStore(connections: 4) { store, _ in
             let appended = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             let a = Task {

@@ -44,7 +44,7 @@ struct TestDatabase {
     }
 
     func store(
-        connections: Int = 4, configuration: EventStoreConfiguration = .init(), migrate: Bool = true
+        connections: Int = 2, configuration: EventStoreConfiguration = .init(), migrate: Bool = true
     ) async throws -> EventStore {
         let store = try await EventStore(
             url: url, connections: connections, configuration: configuration, logger: Self.logger)
@@ -65,9 +65,11 @@ struct TestDatabase {
     }
 }
 
-/// Runs `body` with a migrated store on a fresh database, then shuts down and drops it.
+/// Runs `body` with a migrated store on a fresh database, then shuts down and drops it. Two
+/// sessions by default: the project's suites share one cluster (max_connections 300) and run
+/// in parallel.
 func withStore(
-    connections: Int = 4, configuration: EventStoreConfiguration = .init(),
+    connections: Int = 2, configuration: EventStoreConfiguration = .init(),
     _ body: (EventStore, TestDatabase) async throws -> Void
 ) async throws {
     let database = try await TestDatabase.create()

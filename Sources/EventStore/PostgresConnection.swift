@@ -103,8 +103,8 @@ final class PostgresConnection {
         let c = settings.configuration
         // plan_cache_mode: a session lives for days while the log grows from nothing. A cached
         // generic plan made while `events` was tiny keeps its sequential scan (measured: a
-        // 100-event append slowing from 5 to 45 ms within 16 s on a fresh database), so
-        // prepared statements and e2h_append's statements are planned for each execution.
+        // 100-event append slowing from 5 to 45 ms within 16 s on a fresh database), so the
+        // prepared reads are planned for each execution. (e2h_append sets its own planning.)
         _ = try execute(
             """
             SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),

@@ -84,6 +84,7 @@ let package = Package(
                 "EventStore",
                 "NeuralEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
         ),

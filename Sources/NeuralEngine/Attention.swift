@@ -1,0 +1,147 @@
+/// Causal multi-head self-attention. `qkv` rows are [q | k | v], each `width` wide; head h uses
+/// columns h*headSize..<(h+1)*headSize of each. Work is split by (sequence, head) pairs, which own
+/// disjoint outputs and disjoint gradient slices.
+enum Attention {
+    typealias Vector = SIMD16<Float>
+
+    struct Shape {
+        var batch: Int
+        var length: Int
+        var width: Int
+        var heads: Int
+        var headSize: Int { width / heads }
+        /// Row stride of transposed keys: the length rounded up to whole vectors.
+        var keyStride: Int { (length + 15) / 16 * 16 }
+    }
+
+    /// out[b, t, head] = Σ_j softmax_j(q_t · k_j / sqrt(headSize)) v_j over j <= t; the probabilities are
+    /// kept in `probabilities` [batch, heads, length, length] (zeros above the diagonal) for backward.
+    static func forward(
+        out: UnsafeMutablePointer<Float>, probabilities: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+        shape: Shape, pool: ComputePool
+    ) {
+        let (T, C, hs) = (shape.length, shape.width, shape.headSize)
+        pool.parallelFor(shape.batch * shape.heads) { pairs in
+            let keys = UnsafeMutablePointer<Float>.allocate(capacity: hs * shape.keyStride)
+            defer { keys.deallocate() }
+            for pair in pairs {
+                let b = pair / shape.heads
+                let h = pair % shape.heads
+                let sequence = qkv + b * T * 3 * C
+                for t in 0..<T {
+                    for i in 0..<hs { keys[i * shape.keyStride + t] = sequence[t * 3 * C + C + h * hs + i] }
+                }
+                for t in 0..<T {
+                    let row = probabilities + (pair * T + t) * T
+                    attendRow(
+                        query: sequence + t * 3 * C + h * hs, transposedKeys: keys, keyStride: shape.keyStride,
+                        values: sequence + 2 * C + h * hs, valueStride: 3 * C, count: t + 1, headSize: hs,
+                        probabilities: row, out: out + (b * T + t) * C + h * hs)
+                    (row + t + 1).update(repeating: 0, count: T - t - 1)
+                }
+            }
+        }
+    }
+
+    /// One query against `count` keys and values. Training, scoring and cached sampling all call this,
+    /// which is why a cached sampler reproduces an uncached forward pass exactly.
+    /// `probabilities` needs room for `count` rounded up to a multiple of 16.
+    @inline(__always)
+    static func attendRow(
+        query q: UnsafePointer<Float>, transposedKeys keys: UnsafePointer<Float>, keyStride: Int,
+        values: UnsafePointer<Float>, valueStride: Int, count: Int, headSize hs: Int,
+        probabilities p: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
+    ) {
+        let scale = 1 / Float(hs).squareRoot()
+        var j = 0
+        var maximum = -Float.infinity
+        while j < count {
+            var score = Vector()
+            for i in 0..<hs {
+                score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j))
+            }
+            score *= scale
+            let valid = min(16, count - j)
+            for lane in 0..<valid {
+                p[j + lane] = score[lane]
+                maximum = max(maximum, score[lane])
+            }
+            j += 16
+        }
+        j = 0
+        while j < count {
+            let e = Elementary.exp(load(p + j) - maximum)
+            let valid = min(16, count - j)
+            for lane in 0..<valid { p[j + lane] = e[lane] }
+            j += 16
+        }
+        let inverse = 1 / Reduction.sum(p, count)
+        for j in 0..<count { p[j] *= inverse }
+        var i = 0
+        while i + 16 <= hs {
+            var acc = Vector()
+            for j in 0..<count { acc = acc.addingProduct(Vector(repeating: p[j]), load(values + j * valueStride + i)) }
+            UnsafeMutableRawPointer(out + i).storeBytes(of: acc, as: Vector.self)
+            i += 16
+        }
+        while i < hs {
+            var acc: Float = 0
+            for j in 0..<count { acc = acc.addingProduct(p[j], values[j * valueStride + i]) }
+            out[i] = acc
+            i += 1
+        }
+    }
+
+    /// dqkv (zeroed here) from dout and the stored probabilities.
+    static func backward(
+        dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probabilities: UnsafePointer<Float>,
+        qkv: UnsafePointer<Float>, shape: Shape, pool: ComputePool
+    ) {
+        let (T, C, hs) = (shape.length, shape.width, shape.headSize)
+        let scale = 1 / Float(hs).squareRoot()
+        dqkv.update(repeating: 0, count: shape.batch * T * 3 * C)
+        pool.parallelFor(shape.batch * shape.heads) { pairs in
+            let dp = UnsafeMutablePointer<Float>.allocate(capacity: T)
+            defer { dp.deallocate() }
+            for pair in pairs {
+                let b = pair / shape.heads
+                let h = pair % shape.heads
+                let sequence = qkv + b * T * 3 * C
+                let dsequence = dqkv + b * T * 3 * C
+                for t in 0..<T {
+                    let p = probabilities + (pair * T + t) * T
+                    let d = dout + (b * T + t) * C + h * hs
+                    let q = sequence + t * 3 * C + h * hs
+                    let dq = dsequence + t * 3 * C + h * hs
+                    for j in 0...t {
+                        let v = sequence + j * 3 * C + 2 * C + h * hs
+                        let dv = dsequence + j * 3 * C + 2 * C + h * hs
+                        dp[j] = Reduction.dot(d, v, hs)
+                        let pj = p[j]
+                        for i in 0..<hs { dv[i] = dv[i].addingProduct(pj, d[i]) }
+                    }
+                    let expected = Reduction.dot(p, dp, t + 1)
+                    for j in 0...t {
+                        let ds = p[j] * (dp[j] - expected) * scale
+                        let k = sequence + j * 3 * C + C + h * hs
+                        let dk = dsequence + j * 3 * C + C + h * hs
+                        for i in 0..<hs {
+                            dq[i] = dq[i].addingProduct(ds, k[i])
+                            dk[i] = dk[i].addingProduct(ds, q[i])
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func load(_ p: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    private static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
+        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+}

@@ -14,8 +14,14 @@ enum Elementary {
     /// value never depends on which form computed it.
     @inline(__always)
     static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88))
-        let n = (clamped * log2e).rounded(.toNearestOrEven)
+        // Only lane-wise IEEE arithmetic, compares and integer bit operations: these compile to
+        // straight-line AVX code, where generic conversions (Float -> Int32, rounded(_:)) would not.
+        var clamped = x.replacing(with: -87.3, where: x .< -87.3)
+        clamped.replace(with: 88, where: clamped .> 88)
+        // Adding 1.5 * 2^23 rounds to the nearest integer (ties to even) and leaves that integer in
+        // the low mantissa bits: n = shifted - 1.5 * 2^23 exactly, and bits(shifted) = 0x4B400000 + n.
+        let shifted = clamped * log2e + roundingShift
+        let n = shifted - roundingShift
         let r = (clamped - n * ln2High) - n * ln2Low
         // Taylor polynomial to degree 7: relative error < 1e-8 on |r| <= ln2/2.
         var p = Vector(repeating: 1.0 / 5040)
@@ -26,13 +32,15 @@ enum Elementary {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let exponent = SIMD16<Int32>(n, rounding: .towardZero) &+ 127
-        let scale = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: exponent) &<< 23, to: Vector.self)
+        let biased = unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- (0x4B40_0000 &- 127)
+        let scale = unsafeBitCast(biased &<< 23, to: Vector.self)
         var result = p * scale
         result.replace(with: 0, where: x .<= -87.3)
         result.replace(with: .infinity, where: x .> 88)
         return result
     }
+
+    private static let roundingShift: Float = 12_582_912  // 1.5 * 2^23
 
     @inline(__always)
     static func exp(_ x: Float) -> Float { exp(Vector(repeating: x))[0] }
@@ -41,7 +49,7 @@ enum Elementary {
     @inline(__always)
     static func tanh(_ x: Vector) -> Vector {
         let a = x.replacing(with: -x, where: x .< 0)
-        let e = exp(2 * a.clamped(lowerBound: Vector(repeating: 0), upperBound: Vector(repeating: 9)))
+        let e = exp(2 * a.replacing(with: 9, where: a .> 9))
         var t = 1 - 2 / (e + 1)
         t.replace(with: 1, where: a .> 9)
         t.replace(with: -t, where: x .< 0)

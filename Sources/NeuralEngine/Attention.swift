@@ -43,45 +43,101 @@ enum Attention {
         }
     }
 
-    /// One query against `count` keys and values. Training, scoring and cached sampling all call this,
-    /// which is why a cached sampler reproduces an uncached forward pass exactly.
-    /// `probabilities` needs room for `count` rounded up to a multiple of 16.
+    /// One query against `count` keys and values. Training, scoring and cached sampling all compute
+    /// attention through `probabilities(...)` and the per-element chain of `weightedValues`, which is
+    /// why a cached sampler reproduces an uncached forward pass exactly.
     @inline(__always)
     static func attendRow(
         query q: UnsafePointer<Float>, transposedKeys keys: UnsafePointer<Float>, keyStride: Int,
         values: UnsafePointer<Float>, valueStride: Int, count: Int, headSize hs: Int,
         probabilities p: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
     ) {
+        probabilities(query: q, transposedKeys: keys, keyStride: keyStride, count: count, headSize: hs, into: p)
+        weightedValues(p, values: values, valueStride: valueStride, count: count, headSize: hs, out: out)
+    }
+
+    /// p[j] = softmax_j(q · k_j / sqrt(headSize)) for j < count; each score is one fma chain over the
+    /// head's dimensions. Only p[0..<count] is written; keys are read up to `count` rounded up to 16
+    /// (within `keyStride`).
+    @inline(__always)
+    static func probabilities(
+        query q: UnsafePointer<Float>, transposedKeys keys: UnsafePointer<Float>, keyStride: Int, count: Int,
+        headSize hs: Int, into p: UnsafeMutablePointer<Float>
+    ) {
         let scale = 1 / Float(hs).squareRoot()
         var j = 0
-        var maximum = -Float.infinity
+        // Four chunks of keys at once: independent chains keep the FMA units busy.
+        while j + 64 <= count {
+            var s0 = Vector()
+            var s1 = Vector()
+            var s2 = Vector()
+            var s3 = Vector()
+            for i in 0..<hs {
+                let qi = Vector(repeating: q[i])
+                let k = keys + i * keyStride + j
+                s0 = s0.addingProduct(qi, load(k))
+                s1 = s1.addingProduct(qi, load(k + 16))
+                s2 = s2.addingProduct(qi, load(k + 32))
+                s3 = s3.addingProduct(qi, load(k + 48))
+            }
+            store(s0 * scale, p + j)
+            store(s1 * scale, p + j + 16)
+            store(s2 * scale, p + j + 32)
+            store(s3 * scale, p + j + 48)
+            j += 64
+        }
         while j < count {
             var score = Vector()
-            for i in 0..<hs {
-                score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j))
-            }
+            for i in 0..<hs { score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j)) }
             score *= scale
-            let valid = min(16, count - j)
-            for lane in 0..<valid {
-                p[j + lane] = score[lane]
-                maximum = max(maximum, score[lane])
+            if j + 16 <= count {
+                store(score, p + j)
+            } else {
+                for lane in 0..<(count - j) { p[j + lane] = score[lane] }
             }
             j += 16
         }
+        var maximum = -Float.infinity
+        for j in 0..<count { maximum = max(maximum, p[j]) }
         j = 0
-        while j < count {
-            let e = Elementary.exp(load(p + j) - maximum)
-            let valid = min(16, count - j)
-            for lane in 0..<valid { p[j + lane] = e[lane] }
+        while j + 16 <= count {
+            store(Elementary.exp(load(p + j) - maximum), p + j)
             j += 16
+        }
+        if j < count {
+            var tail = Vector(repeating: maximum)
+            for lane in 0..<(count - j) { tail[lane] = p[j + lane] }
+            let e = Elementary.exp(tail - maximum)
+            for lane in 0..<(count - j) { p[j + lane] = e[lane] }
         }
         let inverse = 1 / Reduction.sum(p, count)
         for j in 0..<count { p[j] *= inverse }
+    }
+
+    /// out[i] = Σ_j p[j] v_j[i], one fma chain per element in increasing j.
+    @inline(__always)
+    static func weightedValues(
+        _ p: UnsafePointer<Float>, values: UnsafePointer<Float>, valueStride: Int, count: Int, headSize hs: Int,
+        out: UnsafeMutablePointer<Float>
+    ) {
         var i = 0
+        while i + 32 <= hs {
+            var a0 = Vector()
+            var a1 = Vector()
+            for j in 0..<count {
+                let pj = Vector(repeating: p[j])
+                let v = values + j * valueStride + i
+                a0 = a0.addingProduct(pj, load(v))
+                a1 = a1.addingProduct(pj, load(v + 16))
+            }
+            store(a0, out + i)
+            store(a1, out + i + 16)
+            i += 32
+        }
         while i + 16 <= hs {
             var acc = Vector()
             for j in 0..<count { acc = acc.addingProduct(Vector(repeating: p[j]), load(values + j * valueStride + i)) }
-            UnsafeMutableRawPointer(out + i).storeBytes(of: acc, as: Vector.self)
+            store(acc, out + i)
             i += 16
         }
         while i < hs {
@@ -89,6 +145,26 @@ enum Attention {
             for j in 0..<count { acc = acc.addingProduct(p[j], values[j * valueStride + i]) }
             out[i] = acc
             i += 1
+        }
+    }
+
+    /// `weightedValues` for every head of one row at once (values rows hold all heads, `width` wide;
+    /// head h's probabilities start at p + h * probabilityStride). Same chains, interleaved across
+    /// heads so that they overlap; needs headSize to be a multiple of 16.
+    @inline(__always)
+    static func weightedValuesAllHeads(
+        _ p: UnsafePointer<Float>, probabilityStride: Int, values: UnsafePointer<Float>, count: Int, width c: Int,
+        headSize hs: Int, out: UnsafeMutablePointer<Float>
+    ) {
+        out.update(repeating: 0, count: c)
+        for j in 0..<count {
+            let v = values + j * c
+            var i = 0
+            while i < c {
+                let pj = Vector(repeating: p[(i / hs) * probabilityStride + j])
+                store(load(out + i).addingProduct(pj, load(v + i)), out + i)
+                i += 16
+            }
         }
     }
 
@@ -143,5 +219,10 @@ enum Attention {
     @inline(__always)
     private static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
         UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    private static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 }

@@ -35,31 +35,55 @@ enum GEMM {
     /// Depth of one pass over a packed panel: 256 x 32 floats of B (32 KiB) stay in L1/L2.
     static let depthBlock = 256
 
+    /// B[K x N] packed as panels of 32 columns, zero-padded: panel j holds B[p, 32j..<32j+32]
+    /// contiguously for every p, so the tile streams it with unit-stride loads.
+    struct PackedPanels {
+        var base: UnsafePointer<Float>
+        var k: Int
+        var n: Int
+        var panels: Int { (n + tileColumns - 1) / tileColumns }
+
+        static func storage(k: Int, n: Int) -> Int { (n + tileColumns - 1) / tileColumns * k * tileColumns }
+    }
+
+    /// Packs `b` into `storage` (of `PackedPanels.storage(k:n:)` floats).
+    static func pack(
+        _ b: StridedMatrix, k: Int, n: Int, into storage: UnsafeMutablePointer<Float>, pool: ComputePool
+    )
+        -> PackedPanels
+    {
+        let packed = PackedPanels(base: storage, k: k, n: n)
+        pool.parallelFor(packed.panels) { range in
+            for panel in range { packPanel(b, panel: panel, n: n, k: k, into: storage + panel * k * tileColumns) }
+        }
+        return packed
+    }
+
     /// C[M x N] (row-major, leading dimension `ldc`) accumulates A[M x K] · B[K x N].
     static func multiplyAccumulate(
         m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix,
         c: UnsafeMutablePointer<Float>, ldc: Int, pool: ComputePool
     ) {
         guard m > 0, n > 0, k > 0 else { return }
-        let panels = (n + tileColumns - 1) / tileColumns
+        let storage = pool.scratch(0, count: PackedPanels.storage(k: k, n: n))
+        let packed = pack(b, k: k, n: n, into: storage, pool: pool)
+        multiplyAccumulate(m: m, a: a, b: packed, c: c, ldc: ldc, pool: pool)
+    }
+
+    /// C[M x N] accumulates A[M x K] · B with B already packed (weights reused across calls).
+    static func multiplyAccumulate(
+        m: Int, a: StridedMatrix, b packed: PackedPanels, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ComputePool
+    ) {
+        let (n, k) = (packed.n, packed.k)
+        guard m > 0, n > 0, k > 0 else { return }
+        let panels = packed.panels
         let rowTiles = (m + tileRows - 1) / tileRows
-
-        // B packed once per call as panels of 32 columns, zero-padded: panel j holds B[p, 32j..<32j+32]
-        // contiguously for every p, so the tile streams it with aligned unit-stride loads.
-        let packedB = UnsafeMutablePointer<Float>.allocate(capacity: panels * k * tileColumns)
-        defer { packedB.deallocate() }
-        pool.parallelFor(panels) { range in
-            for panel in range { packPanel(b, panel: panel, n: n, k: k, into: packedB + panel * k * tileColumns) }
-        }
-
+        let packedB = packed.base
         let tasks = rowTiles * panels
-        pool.parallelFor(tasks) { range in
-            let packedA = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * depthBlock)
-            let edge = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * tileColumns)
-            defer {
-                packedA.deallocate()
-                edge.deallocate()
-            }
+        pool.parallelForWorkers(tasks) { range, worker in
+            let scratch = pool.scratch(1 + worker, count: tileRows * depthBlock + tileRows * tileColumns)
+            let packedA = scratch
+            let edge = scratch + tileRows * depthBlock
             var p0 = 0
             while p0 < k {
                 let depth = min(depthBlock, k - p0)
@@ -75,7 +99,7 @@ enum GEMM {
                         packRows(a, from: i0, rows: rows, depthFrom: p0, depth: depth, into: packedA)
                         packedRowTile = rowTile
                     }
-                    let panelB = UnsafePointer(packedB + panel * k * tileColumns + p0 * tileColumns)
+                    let panelB = packedB + panel * k * tileColumns + p0 * tileColumns
                     let target = c + i0 * ldc + j0
                     if rows == tileRows && columns == tileColumns {
                         tile(depth: depth, packedA: packedA, packedB: panelB, c: target, ldc: ldc)

@@ -118,19 +118,23 @@ enum Layers {
     // MARK: Linear (matmul + bias)
 
     /// out[rows x n] = input[rows x k] · weightᵀ + bias, with weight stored n x k (PyTorch's layout).
+    /// `packed` is the same weight already packed (see `PackedWeights`), to skip packing it per call.
     static func linear(
         out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, rows: Int, inputWidth k: Int, outputWidth n: Int, pool: ComputePool
+        bias: UnsafePointer<Float>?, rows: Int, inputWidth k: Int, outputWidth n: Int, packed: GEMM.PackedPanels? = nil,
+        pool: ComputePool
     ) {
-        pool.parallelFor(rows) { range in
-            for row in range {
-                let o = out + row * n
-                if let bias { o.update(from: bias, count: n) } else { o.update(repeating: 0, count: n) }
-            }
+        for row in 0..<rows {
+            let o = out + row * n
+            if let bias { o.update(from: bias, count: n) } else { o.update(repeating: 0, count: n) }
         }
-        GEMM.multiplyAccumulate(
-            m: rows, n: n, k: k, a: .rowMajor(input, columns: k), b: .transposed(weight, columns: k), c: out, ldc: n,
-            pool: pool)
+        if let packed {
+            GEMM.multiplyAccumulate(m: rows, a: .rowMajor(input, columns: k), b: packed, c: out, ldc: n, pool: pool)
+        } else {
+            GEMM.multiplyAccumulate(
+                m: rows, n: n, k: k, a: .rowMajor(input, columns: k), b: .transposed(weight, columns: k), c: out,
+                ldc: n, pool: pool)
+        }
     }
 
     /// dinput = dout · weight (overwritten), dweight += doutᵀ · input, dbias += column sums of dout.

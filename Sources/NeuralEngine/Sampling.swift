@@ -47,14 +47,41 @@ extension Transformer {
             precondition(
                 template.allSatisfy { $0 >= -1 && Int($0) < config.vocabularySize }, "template token out of range")
         }
+        // Rows are independent, so with enough of them each thread takes its own share of rows through
+        // whole positions, with no synchronization inside a step; a few rows share every step instead.
+        let groups = observe == nil ? max(1, min(threads, templates.count / 8)) : 1
         let pool = ComputePool(threads: threads)
+        let packed = PackedWeights(model: self, pool: pool)
+        if groups == 1 {
+            return generateRows(
+                0..<templates.count, templates: templates, streams: streams, seed: seed, options: options,
+                packed: packed, pool: pool, cached: cached, observe: observe)
+        }
+        var results = [[Int32]](repeating: [], count: templates.count)
+        results.withUnsafeMutableBufferPointer { out in
+            ComputePool(threads: groups).run { group in
+                let rows = (group * templates.count / groups)..<((group + 1) * templates.count / groups)
+                let sampled = generateRows(
+                    rows, templates: templates, streams: streams, seed: seed, options: options, packed: packed,
+                    pool: ComputePool(threads: 1), cached: cached, observe: nil)
+                for (row, tokens) in zip(rows, sampled) { out[row] = tokens }
+            }
+        }
+        return results
+    }
+
+    private func generateRows(
+        _ rowRange: Range<Int>, templates: [[Int32]], streams: [UInt64], seed: UInt64, options: SamplingOptions,
+        packed: PackedWeights, pool: ComputePool, cached: Bool,
+        observe: ((_ row: Int, _ position: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)?
+    ) -> [[Int32]] {
         let v = config.vocabularySize
-        var results = templates.map { [$0[0]] }
-        var first = 0
-        while first < templates.count {
-            let rows = Array(first..<min(templates.count, first + Self.samplingChunk))
+        var results = rowRange.map { [templates[$0][0]] }
+        var first = rowRange.lowerBound
+        while first < rowRange.upperBound {
+            let rows = Array(first..<min(rowRange.upperBound, first + Self.samplingChunk))
             var generators = rows.map { RandomGenerator(seed: seed, stream: streams[$0]) }
-            let step = cached ? CachedStep(model: self, rows: rows.count) : nil
+            let step = cached ? CachedStep(model: self, packed: packed, rows: rows.count) : nil
             var active = rows.indices.filter { templates[rows[$0]].count > 1 }  // chunk-local indices
             var position = 0
             while !active.isEmpty {
@@ -62,14 +89,14 @@ extension Transformer {
                 var uncached: Activations?
                 if let step {
                     logits = step.run(
-                        slots: active, tokens: active.map { results[rows[$0]][position] }, position: position,
-                        pool: pool)
+                        slots: active, tokens: active.map { results[rows[$0] - rowRange.lowerBound][position] },
+                        position: position, pool: pool)
                 } else {
                     let activations = Activations(
                         config: config, batch: active.count, length: position + 1, keepsLayers: false)
-                    let prefix = active.flatMap { results[rows[$0]] }
+                    let prefix = active.flatMap { results[rows[$0] - rowRange.lowerBound] }
                     prefix.withUnsafeBufferPointer {
-                        forward(tokens: $0.baseAddress!, activations: activations, pool: pool)
+                        forward(tokens: $0.baseAddress!, activations: activations, packed: packed, pool: pool)
                     }
                     uncached = activations
                     logits = UnsafePointer(activations.logits)
@@ -84,7 +111,7 @@ extension Transformer {
                     observe?(row, next, UnsafeBufferPointer(start: rowLogits, count: v))
                     let forced = templates[row][next]
                     let token = forced >= 0 ? forced : choose(rowLogits, options: options, random: &generators[local])
-                    results[row].append(token)
+                    results[row - rowRange.lowerBound].append(token)
                     let stopped = forced < 0 && options.stopTokens.contains(token)
                     if !stopped && next + 1 < templates[row].count { stillActive.append(local) }
                 }
@@ -133,15 +160,17 @@ extension Transformer {
 /// reproduces the uncached logits exactly.
 final class CachedStep {
     let model: Transformer
+    let packed: PackedWeights
     let capacity: Int
     let keyStride: Int
     let arena: FloatArena
-    // Per layer, per row, per head: keys transposed [headSize][keyStride], values [capacity][headSize].
+    // Per layer and row: keys transposed per head [head][headSize][keyStride], values [capacity][width].
     let keys, values: UnsafeMutablePointer<Float>
     let x, norm, mean, rstd, qkv, attention, projection, hidden, hiddenGelu, logits: UnsafeMutablePointer<Float>
 
-    init(model: Transformer, rows: Int) {
+    init(model: Transformer, packed: PackedWeights, rows: Int) {
         self.model = model
+        self.packed = packed
         let config = model.config
         capacity = config.contextLength
         let keyStride = (capacity + 15) / 16 * 16
@@ -189,42 +218,51 @@ final class CachedStep {
                 width: C, pool: pool)
             Layers.linear(
                 out: qkv, input: norm, weight: w.qkvWeight, bias: w.qkvBias, rows: m, inputWidth: C,
-                outputWidth: 3 * C, pool: pool)
+                outputWidth: 3 * C, packed: packed.blocks[l].qkv, pool: pool)
             let layerKeys = keys + l * rows * C * keyStride
             let layerValues = values + l * rows * capacity * C
-            pool.parallelFor(m * H) { pairs in
-                let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: keyStride + 16)
-                defer { probabilities.deallocate() }
-                for pair in pairs {
-                    let (row, h) = (pair / H, pair % H)
+            pool.parallelForWorkers(m) { range, worker in
+                let probabilities = pool.scratch(1 + worker, count: H * keyStride)
+                for row in range {
                     let slot = slots[row]
-                    let k = layerKeys + (slot * H + h) * hs * keyStride
-                    let v = layerValues + (slot * H + h) * capacity * hs
-                    let source = qkv + row * 3 * C + h * hs
-                    for i in 0..<hs {
-                        k[i * keyStride + position] = source[C + i]
-                        v[position * hs + i] = source[2 * C + i]
+                    let source = qkv + row * 3 * C
+                    let v = layerValues + slot * capacity * C
+                    (v + position * C).update(from: source + 2 * C, count: C)
+                    for h in 0..<H {
+                        let k = layerKeys + (slot * H + h) * hs * keyStride
+                        for i in 0..<hs { k[i * keyStride + position] = source[C + h * hs + i] }
+                        Attention.probabilities(
+                            query: source + h * hs, transposedKeys: k, keyStride: keyStride, count: position + 1,
+                            headSize: hs, into: probabilities + h * keyStride)
                     }
-                    Attention.attendRow(
-                        query: source, transposedKeys: k, keyStride: keyStride, values: v, valueStride: hs,
-                        count: position + 1, headSize: hs, probabilities: probabilities,
-                        out: attention + row * C + h * hs)
+                    if hs % 16 == 0 {
+                        Attention.weightedValuesAllHeads(
+                            probabilities, probabilityStride: keyStride, values: v, count: position + 1, width: C,
+                            headSize: hs, out: attention + row * C)
+                    } else {
+                        for h in 0..<H {
+                            Attention.weightedValues(
+                                probabilities + h * keyStride, values: v + h * hs, valueStride: C,
+                                count: position + 1, headSize: hs, out: attention + row * C + h * hs)
+                        }
+                    }
                 }
             }
             Layers.linear(
                 out: projection, input: attention, weight: w.attentionProjectionWeight,
-                bias: w.attentionProjectionBias, rows: m, inputWidth: C, outputWidth: C, pool: pool)
+                bias: w.attentionProjectionBias, rows: m, inputWidth: C, outputWidth: C,
+                packed: packed.blocks[l].attentionProjection, pool: pool)
             Layers.add(out: x, x, projection, count: m * C, pool: pool)
             Layers.layerNorm(
                 out: norm, mean: mean, rstd: rstd, input: x, weight: w.norm2Weight, bias: w.norm2Bias, rows: m,
                 width: C, pool: pool)
             Layers.linear(
                 out: hidden, input: norm, weight: w.mlpWeight, bias: w.mlpBias, rows: m, inputWidth: C,
-                outputWidth: hiddenWidth, pool: pool)
+                outputWidth: hiddenWidth, packed: packed.blocks[l].mlp, pool: pool)
             Layers.gelu(out: hiddenGelu, input: hidden, count: m * hiddenWidth, pool: pool)
             Layers.linear(
                 out: projection, input: hiddenGelu, weight: w.mlpProjectionWeight, bias: w.mlpProjectionBias,
-                rows: m, inputWidth: hiddenWidth, outputWidth: C, pool: pool)
+                rows: m, inputWidth: hiddenWidth, outputWidth: C, packed: packed.blocks[l].mlpProjection, pool: pool)
             Layers.add(out: x, x, projection, count: m * C, pool: pool)
         }
         Layers.layerNorm(
@@ -232,7 +270,7 @@ final class CachedStep {
             width: C, pool: pool)
         Layers.linear(
             out: logits, input: norm, weight: p.languageModelHead!, bias: nil, rows: m, inputWidth: C,
-            outputWidth: config.vocabularySize, pool: pool)
+            outputWidth: config.vocabularySize, packed: packed.languageModelHead, pool: pool)
         return UnsafePointer(logits)
     }
 }

@@ -29,6 +29,7 @@ extension Transformer {
         let chunk = min(batchSize, Self.scoringChunk)
         guard chunk > 0 else { return ScoreOutput(nextTokenLogProb: [], scalar: []) }
         let activations = Activations(config: config, batch: chunk, length: length, keepsLayers: false)
+        let packed = PackedWeights(model: self, pool: pool)
         // Next-token targets; -1 at the last position gives log-probability 0 there.
         let targets = (0..<tokens.count).map { i in i % length == length - 1 ? Int32(-1) : tokens[i + 1] }
         var first = 0
@@ -40,7 +41,9 @@ extension Transformer {
             let buffers =
                 rows == chunk
                 ? activations : Activations(config: config, batch: rows, length: length, keepsLayers: false)
-            chunkTokens.withUnsafeBufferPointer { forward(tokens: $0.baseAddress!, activations: buffers, pool: pool) }
+            chunkTokens.withUnsafeBufferPointer {
+                forward(tokens: $0.baseAddress!, activations: buffers, packed: packed, pool: pool)
+            }
             let count = rows * length
             if hasLanguageModel {
                 chunkTargets.withUnsafeBufferPointer { t in

@@ -58,7 +58,9 @@ public final class Transformer: @unchecked Sendable {
 extension Transformer {
     /// The forward pass up to the heads' logits: `activations.logits` (language-model head) and
     /// `activations.scalarLogits` (scalar head). Every row is computed independently of the others.
-    func forward(tokens: UnsafePointer<Int32>, activations a: Activations, pool: ComputePool) {
+    func forward(
+        tokens: UnsafePointer<Int32>, activations a: Activations, packed: PackedWeights? = nil, pool: ComputePool
+    ) {
         let (B, T, C) = (a.batch, a.length, config.width)
         let rows = B * T
         let hidden = config.hiddenWidth
@@ -76,22 +78,23 @@ extension Transformer {
                 bias: w.norm1Bias, rows: rows, width: C, pool: pool)
             Layers.linear(
                 out: s.qkv, input: s.norm1, weight: w.qkvWeight, bias: w.qkvBias, rows: rows, inputWidth: C,
-                outputWidth: 3 * C, pool: pool)
+                outputWidth: 3 * C, packed: packed?.blocks[l].qkv, pool: pool)
             Attention.forward(out: s.attention, probabilities: s.probabilities, qkv: s.qkv, shape: shape, pool: pool)
             Layers.linear(
                 out: a.projection, input: s.attention, weight: w.attentionProjectionWeight,
-                bias: w.attentionProjectionBias, rows: rows, inputWidth: C, outputWidth: C, pool: pool)
+                bias: w.attentionProjectionBias, rows: rows, inputWidth: C, outputWidth: C,
+                packed: packed?.blocks[l].attentionProjection, pool: pool)
             Layers.add(out: s.residual2, residual, a.projection, count: rows * C, pool: pool)
             Layers.layerNorm(
                 out: s.norm2, mean: s.norm2Mean, rstd: s.norm2Rstd, input: s.residual2, weight: w.norm2Weight,
                 bias: w.norm2Bias, rows: rows, width: C, pool: pool)
             Layers.linear(
                 out: s.hidden, input: s.norm2, weight: w.mlpWeight, bias: w.mlpBias, rows: rows, inputWidth: C,
-                outputWidth: hidden, pool: pool)
+                outputWidth: hidden, packed: packed?.blocks[l].mlp, pool: pool)
             Layers.gelu(out: s.hiddenGelu, input: s.hidden, count: rows * hidden, pool: pool)
             Layers.linear(
                 out: a.projection, input: s.hiddenGelu, weight: w.mlpProjectionWeight, bias: w.mlpProjectionBias,
-                rows: rows, inputWidth: hidden, outputWidth: C, pool: pool)
+                rows: rows, inputWidth: hidden, outputWidth: C, packed: packed?.blocks[l].mlpProjection, pool: pool)
             Layers.add(out: s.residual3, s.residual2, a.projection, count: rows * C, pool: pool)
             residual = UnsafePointer(s.residual3)
         }
@@ -101,7 +104,7 @@ extension Transformer {
         if let head = p.languageModelHead {
             Layers.linear(
                 out: a.logits, input: a.finalNorm, weight: head, bias: nil, rows: rows, inputWidth: C,
-                outputWidth: config.vocabularySize, pool: pool)
+                outputWidth: config.vocabularySize, packed: packed?.languageModelHead, pool: pool)
         }
         if let weight = p.scalarWeight, let bias = p.scalarBias {
             Losses.scalarLogits(

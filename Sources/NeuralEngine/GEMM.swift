@@ -95,21 +95,29 @@ enum GEMM {
                     let j0 = panel * tileColumns
                     let rows = min(tileRows, m - i0)
                     let columns = min(tileColumns, n - j0)
-                    if rowTile != packedRowTile {
-                        packRows(a, from: i0, rows: rows, depthFrom: p0, depth: depth, into: packedA)
-                        packedRowTile = rowTile
+                    // Full row tiles read A in place (eight broadcasts per depth step, from eight rows or
+                    // one contiguous run); only a partial tile is copied out, zero-padded to 8 rows.
+                    var tileA = StridedMatrix(
+                        base: a.base + i0 * a.rowStride + p0 * a.columnStride, rowStride: a.rowStride,
+                        columnStride: a.columnStride)
+                    if rows < tileRows {
+                        if rowTile != packedRowTile {
+                            packRows(a, from: i0, rows: rows, depthFrom: p0, depth: depth, into: packedA)
+                            packedRowTile = rowTile
+                        }
+                        tileA = StridedMatrix(base: packedA, rowStride: 1, columnStride: tileRows)
                     }
                     let panelB = packedB + panel * k * tileColumns + p0 * tileColumns
                     let target = c + i0 * ldc + j0
                     if rows == tileRows && columns == tileColumns {
-                        tile(depth: depth, packedA: packedA, packedB: panelB, c: target, ldc: ldc)
+                        tile(depth: depth, a: tileA, packedB: panelB, c: target, ldc: ldc)
                     } else {
                         // Partial tiles run the same kernel on a padded copy; padding lanes are discarded.
                         edge.initialize(repeating: 0, count: tileRows * tileColumns)
                         for r in 0..<rows {
                             (edge + r * tileColumns).update(from: target + r * ldc, count: columns)
                         }
-                        tile(depth: depth, packedA: packedA, packedB: panelB, c: edge, ldc: tileColumns)
+                        tile(depth: depth, a: tileA, packedB: panelB, c: edge, ldc: tileColumns)
                         for r in 0..<rows {
                             (target + r * ldc).update(from: edge + r * tileColumns, count: columns)
                         }
@@ -167,12 +175,11 @@ enum GEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
     }
 
-    /// The 8x32 register tile: 16 accumulators of 16 lanes, one broadcast of A and two loads of B per
-    /// depth step. Each lane's chain is sequential in p, exactly like the scalar definition.
+    /// The 8x32 register tile: 16 accumulators of 16 lanes; per depth step eight broadcasts of A and two
+    /// loads of B feed 16 FMAs. Each lane's chain is sequential in p, exactly like the scalar definition.
     @inline(__always)
     private static func tile(
-        depth: Int, packedA a: UnsafePointer<Float>, packedB b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        depth: Int, a: StridedMatrix, packedB b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         var c00 = load(c + 0 * ldc)
         var c01 = load(c + 0 * ldc + 16)
@@ -190,36 +197,37 @@ enum GEMM {
         var c61 = load(c + 6 * ldc + 16)
         var c70 = load(c + 7 * ldc)
         var c71 = load(c + 7 * ldc + 16)
-        var pa = a
+        let (rs, cs) = (a.rowStride, a.columnStride)
+        var pa = a.base
         var pb = b
         for _ in 0..<depth {
             let b0 = load(pb)
             let b1 = load(pb + 16)
-            let a0 = Vector(repeating: pa[0])
+            let a0 = Vector(repeating: pa[0 * rs])
             c00 = c00.addingProduct(a0, b0)
             c01 = c01.addingProduct(a0, b1)
-            let a1 = Vector(repeating: pa[1])
+            let a1 = Vector(repeating: pa[1 * rs])
             c10 = c10.addingProduct(a1, b0)
             c11 = c11.addingProduct(a1, b1)
-            let a2 = Vector(repeating: pa[2])
+            let a2 = Vector(repeating: pa[2 * rs])
             c20 = c20.addingProduct(a2, b0)
             c21 = c21.addingProduct(a2, b1)
-            let a3 = Vector(repeating: pa[3])
+            let a3 = Vector(repeating: pa[3 * rs])
             c30 = c30.addingProduct(a3, b0)
             c31 = c31.addingProduct(a3, b1)
-            let a4 = Vector(repeating: pa[4])
+            let a4 = Vector(repeating: pa[4 * rs])
             c40 = c40.addingProduct(a4, b0)
             c41 = c41.addingProduct(a4, b1)
-            let a5 = Vector(repeating: pa[5])
+            let a5 = Vector(repeating: pa[5 * rs])
             c50 = c50.addingProduct(a5, b0)
             c51 = c51.addingProduct(a5, b1)
-            let a6 = Vector(repeating: pa[6])
+            let a6 = Vector(repeating: pa[6 * rs])
             c60 = c60.addingProduct(a6, b0)
             c61 = c61.addingProduct(a6, b1)
-            let a7 = Vector(repeating: pa[7])
+            let a7 = Vector(repeating: pa[7 * rs])
             c70 = c70.addingProduct(a7, b0)
             c71 = c71.addingProduct(a7, b1)
-            pa += 8
+            pa += cs
             pb += 32
         }
         store(c00, c + 0 * ldc)

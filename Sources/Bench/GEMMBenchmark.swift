@@ -33,7 +33,8 @@ struct GEMMBenchmark: AsyncParsableCommand {
             Figure(
                 name: isHeadline ? "gemm-512" : "gemm-\(shape.argument)", value: shape.flops / seconds / 1e9,
                 unit: "GFLOP/s", target: isHeadline ? "≥ 0.6x numpy" : "none (bench-small shape)",
-                reference: shape.flops / numpySeconds / 1e9, referenceLabel: "GFLOP/s numpy"
+                reference: shape.flops / numpySeconds / 1e9,
+                referenceLabel: "GFLOP/s numpy (best of 1 and \(threads) threads)"
             ).print()
         }
     }

@@ -35,23 +35,33 @@ enum GEMM {
     /// Depth of one pass over a packed panel: 256 x 32 floats of B (32 KiB) stay in L1/L2.
     static let depthBlock = 256
 
-    /// B[K x N] packed as panels of 32 columns, zero-padded: panel j holds B[p, 32j..<32j+32]
-    /// contiguously for every p, so the tile streams it with unit-stride loads.
+    /// B[K x N] as panels of 32 columns: panel j holds B[p, 32j..<32j+32] for every p, rows `stride`
+    /// apart. A row-major B with unit column stride is read in place for its full panels; other
+    /// panels (a transposed B, a partial last panel) are packed, zero-padded, with stride 32.
     struct PackedPanels {
         var base: UnsafePointer<Float>
         var k: Int
         var n: Int
+        /// Panels 0..<inPlacePanels are read from `inPlace` (row stride `inPlaceStride`); `base` holds
+        /// panels from `inPlacePanels` on.
+        var inPlace: UnsafePointer<Float>? = nil
+        var inPlaceStride = 0
+        var inPlacePanels = 0
         var panels: Int { (n + tileColumns - 1) / tileColumns }
 
         static func storage(k: Int, n: Int) -> Int { (n + tileColumns - 1) / tileColumns * k * tileColumns }
+
+        @inline(__always)
+        func panel(_ j: Int, depthFrom p0: Int) -> (base: UnsafePointer<Float>, stride: Int) {
+            if j < inPlacePanels, let inPlace { return (inPlace + p0 * inPlaceStride + j * tileColumns, inPlaceStride) }
+            return (base + (j - inPlacePanels) * k * tileColumns + p0 * tileColumns, tileColumns)
+        }
     }
 
     /// Packs `b` into `storage` (of `PackedPanels.storage(k:n:)` floats).
     static func pack(
         _ b: StridedMatrix, k: Int, n: Int, into storage: UnsafeMutablePointer<Float>, pool: ComputePool
-    )
-        -> PackedPanels
-    {
+    ) -> PackedPanels {
         let packed = PackedPanels(base: storage, k: k, n: n)
         pool.parallelFor(packed.panels) { range in
             for panel in range { packPanel(b, panel: panel, n: n, k: k, into: storage + panel * k * tileColumns) }
@@ -65,8 +75,16 @@ enum GEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int, pool: ComputePool
     ) {
         guard m > 0, n > 0, k > 0 else { return }
-        let storage = pool.scratch(0, count: PackedPanels.storage(k: k, n: n))
-        let packed = pack(b, k: k, n: n, into: storage, pool: pool)
+        let packed: PackedPanels
+        if b.columnStride == 1 {
+            let full = n / tileColumns
+            let storage = pool.scratch(0, count: k * tileColumns)
+            if full * tileColumns < n { packPanel(b, panel: full, n: n, k: k, into: storage) }
+            packed = PackedPanels(
+                base: storage, k: k, n: n, inPlace: b.base, inPlaceStride: b.rowStride, inPlacePanels: full)
+        } else {
+            packed = pack(b, k: k, n: n, into: pool.scratch(0, count: PackedPanels.storage(k: k, n: n)), pool: pool)
+        }
         multiplyAccumulate(m: m, a: a, b: packed, c: c, ldc: ldc, pool: pool)
     }
 
@@ -78,7 +96,6 @@ enum GEMM {
         guard m > 0, n > 0, k > 0 else { return }
         let panels = packed.panels
         let rowTiles = (m + tileRows - 1) / tileRows
-        let packedB = packed.base
         let tasks = rowTiles * panels
         pool.parallelForWorkers(tasks) { range, worker in
             let scratch = pool.scratch(1 + worker, count: tileRows * depthBlock + tileRows * tileColumns)
@@ -107,17 +124,17 @@ enum GEMM {
                         }
                         tileA = StridedMatrix(base: packedA, rowStride: 1, columnStride: tileRows)
                     }
-                    let panelB = packedB + panel * k * tileColumns + p0 * tileColumns
+                    let panelB = packed.panel(panel, depthFrom: p0)
                     let target = c + i0 * ldc + j0
                     if rows == tileRows && columns == tileColumns {
-                        tile(depth: depth, a: tileA, packedB: panelB, c: target, ldc: ldc)
+                        tile(depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: target, ldc: ldc)
                     } else {
                         // Partial tiles run the same kernel on a padded copy; padding lanes are discarded.
                         edge.initialize(repeating: 0, count: tileRows * tileColumns)
                         for r in 0..<rows {
                             (edge + r * tileColumns).update(from: target + r * ldc, count: columns)
                         }
-                        tile(depth: depth, a: tileA, packedB: panelB, c: edge, ldc: tileColumns)
+                        tile(depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: edge, ldc: tileColumns)
                         for r in 0..<rows {
                             (target + r * ldc).update(from: edge + r * tileColumns, count: columns)
                         }
@@ -179,7 +196,7 @@ enum GEMM {
     /// loads of B feed 16 FMAs. Each lane's chain is sequential in p, exactly like the scalar definition.
     @inline(__always)
     private static func tile(
-        depth: Int, a: StridedMatrix, packedB b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int
+        depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         var c00 = load(c + 0 * ldc)
         var c01 = load(c + 0 * ldc + 16)
@@ -228,7 +245,7 @@ enum GEMM {
             c70 = c70.addingProduct(a7, b0)
             c71 = c71.addingProduct(a7, b1)
             pa += cs
-            pb += 32
+            pb += bStride
         }
         store(c00, c + 0 * ldc)
         store(c01, c + 0 * ldc + 16)

@@ -1,5 +1,5 @@
 /// Timings of the engine's kernels on synthetic data, for `e2h-bench` (the kernels themselves are
-/// internal). Each result is the median of `repetitions` runs after one warm-up run.
+/// internal). Each result is the median of `repetitions` runs after 0.1 s of warm-up runs.
 public enum KernelTiming {
     /// Seconds for C[M x N] += A · B with B stored K x N, or, with `transposedA`, A stored K x M (the
     /// shape of a weight gradient, reduced over the batch).
@@ -23,8 +23,10 @@ public enum KernelTiming {
     }
 
     static func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
-        body()
         let clock = ContinuousClock()
+        // Warm up for a tenth of a second: caches, page faults, and the pool's threads getting a core.
+        let warmUpEnd = clock.now.advanced(by: .milliseconds(100))
+        repeat { body() } while clock.now < warmUpEnd
         var samples: [Double] = []
         for _ in 0..<max(1, repetitions) {
             let elapsed = clock.measure(body)

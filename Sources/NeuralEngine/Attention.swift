@@ -168,7 +168,9 @@ enum Attention {
         }
     }
 
-    /// dqkv (zeroed here) from dout and the stored probabilities.
+    /// dqkv (zeroed here) from dout and the stored probabilities. Per (sequence, head) pair, four small
+    /// matrix products on one thread (rows above the diagonal have zero probability and drop out):
+    /// dP = dO·Vᵀ, dS = P ⊙ (dP - rowsum(P ⊙ dP)) / sqrt(headSize), dQ = dS·K, dK = dSᵀ·Q, dV = Pᵀ·dO.
     static func backward(
         dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, probabilities: UnsafePointer<Float>,
         qkv: UnsafePointer<Float>, shape: Shape, pool: ComputePool
@@ -176,37 +178,37 @@ enum Attention {
         let (T, C, hs) = (shape.length, shape.width, shape.headSize)
         let scale = 1 / Float(hs).squareRoot()
         dqkv.update(repeating: 0, count: shape.batch * T * 3 * C)
-        pool.parallelFor(shape.batch * shape.heads) { pairs in
-            let dp = UnsafeMutablePointer<Float>.allocate(capacity: T)
-            defer { dp.deallocate() }
+        pool.parallelForWorkers(shape.batch * shape.heads) { pairs, worker in
+            // The products run inside this worker, on a pool of its own with no extra threads.
+            let serial = ComputePool(threads: 1)
+            let gradient = pool.scratch(1 + worker, count: T * T)
             for pair in pairs {
                 let b = pair / shape.heads
                 let h = pair % shape.heads
-                let sequence = qkv + b * T * 3 * C
-                let dsequence = dqkv + b * T * 3 * C
+                let p = probabilities + pair * T * T
+                let q = StridedMatrix(base: qkv + b * T * 3 * C + h * hs, rowStride: 3 * C, columnStride: 1)
+                let k = StridedMatrix(base: q.base + C, rowStride: 3 * C, columnStride: 1)
+                let v = StridedMatrix(base: q.base + 2 * C, rowStride: 3 * C, columnStride: 1)
+                let d = StridedMatrix(base: dout + b * T * C + h * hs, rowStride: C, columnStride: 1)
+                let dq = dqkv + b * T * 3 * C + h * hs
+                gradient.update(repeating: 0, count: T * T)
+                GEMM.multiplyAccumulate(
+                    m: T, n: T, k: hs, a: d, b: StridedMatrix(base: v.base, rowStride: 1, columnStride: 3 * C),
+                    c: gradient, ldc: T, pool: serial)
                 for t in 0..<T {
-                    let p = probabilities + (pair * T + t) * T
-                    let d = dout + (b * T + t) * C + h * hs
-                    let q = sequence + t * 3 * C + h * hs
-                    let dq = dsequence + t * 3 * C + h * hs
-                    for j in 0...t {
-                        let v = sequence + j * 3 * C + 2 * C + h * hs
-                        let dv = dsequence + j * 3 * C + 2 * C + h * hs
-                        dp[j] = Reduction.dot(d, v, hs)
-                        let pj = p[j]
-                        for i in 0..<hs { dv[i] = dv[i].addingProduct(pj, d[i]) }
-                    }
-                    let expected = Reduction.dot(p, dp, t + 1)
-                    for j in 0...t {
-                        let ds = p[j] * (dp[j] - expected) * scale
-                        let k = sequence + j * 3 * C + C + h * hs
-                        let dk = dsequence + j * 3 * C + C + h * hs
-                        for i in 0..<hs {
-                            dq[i] = dq[i].addingProduct(ds, k[i])
-                            dk[i] = dk[i].addingProduct(ds, q[i])
-                        }
-                    }
+                    let pt = p + t * T
+                    let gt = gradient + t * T
+                    let expected = Reduction.dot(pt, gt, t + 1)
+                    for j in 0...t { gt[j] = pt[j] * (gt[j] - expected) * scale }
+                    for j in (t + 1)..<T { gt[j] = 0 }
                 }
+                GEMM.multiplyAccumulate(
+                    m: T, n: hs, k: T, a: .rowMajor(gradient, columns: T), b: k, c: dq, ldc: 3 * C, pool: serial)
+                GEMM.multiplyAccumulate(
+                    m: T, n: hs, k: T, a: .transposed(gradient, columns: T), b: q, c: dq + C, ldc: 3 * C,
+                    pool: serial)
+                GEMM.multiplyAccumulate(
+                    m: T, n: hs, k: T, a: .transposed(p, columns: T), b: d, c: dq + 2 * C, ldc: 3 * C, pool: serial)
             }
         }
     }

@@ -65,9 +65,12 @@ enum Attention {
         headSize hs: Int, into p: UnsafeMutablePointer<Float>
     ) {
         let scale = 1 / Float(hs).squareRoot()
-        var j = 0
-        // Four chunks of keys at once: independent chains keep the FMA units busy.
-        while j + 64 <= count {
+        let chunks = (count + 15) / 16
+        var chunk = 0
+        // Several chunks of keys at once: independent chains keep the FMA units busy. A partial last
+        // chunk reads keys past `count` (within the stride) and keeps only its valid lanes.
+        while chunk + 4 <= chunks {
+            let j = chunk * 16
             var s0 = Vector()
             var s1 = Vector()
             var s2 = Vector()
@@ -80,26 +83,35 @@ enum Attention {
                 s2 = s2.addingProduct(qi, load(k + 32))
                 s3 = s3.addingProduct(qi, load(k + 48))
             }
-            store(s0 * scale, p + j)
-            store(s1 * scale, p + j + 16)
-            store(s2 * scale, p + j + 32)
-            store(s3 * scale, p + j + 48)
-            j += 64
+            storeScores(s0 * scale, p, from: j, count: count)
+            storeScores(s1 * scale, p, from: j + 16, count: count)
+            storeScores(s2 * scale, p, from: j + 32, count: count)
+            storeScores(s3 * scale, p, from: j + 48, count: count)
+            chunk += 4
         }
-        while j < count {
+        if chunk + 2 <= chunks {
+            let j = chunk * 16
+            var s0 = Vector()
+            var s1 = Vector()
+            for i in 0..<hs {
+                let qi = Vector(repeating: q[i])
+                let k = keys + i * keyStride + j
+                s0 = s0.addingProduct(qi, load(k))
+                s1 = s1.addingProduct(qi, load(k + 16))
+            }
+            storeScores(s0 * scale, p, from: j, count: count)
+            storeScores(s1 * scale, p, from: j + 16, count: count)
+            chunk += 2
+        }
+        if chunk < chunks {
+            let j = chunk * 16
             var score = Vector()
             for i in 0..<hs { score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j)) }
-            score *= scale
-            if j + 16 <= count {
-                store(score, p + j)
-            } else {
-                for lane in 0..<(count - j) { p[j + lane] = score[lane] }
-            }
-            j += 16
+            storeScores(score * scale, p, from: j, count: count)
         }
         var maximum = -Float.infinity
         for j in 0..<count { maximum = max(maximum, p[j]) }
-        j = 0
+        var j = 0
         while j + 16 <= count {
             store(Elementary.exp(load(p + j) - maximum), p + j)
             j += 16
@@ -221,6 +233,16 @@ enum Attention {
     @inline(__always)
     private static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
         UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+
+    /// Stores the lanes of `scores` that fall below `count`.
+    @inline(__always)
+    private static func storeScores(_ scores: Vector, _ p: UnsafeMutablePointer<Float>, from j: Int, count: Int) {
+        if j + 16 <= count {
+            store(scores, p + j)
+        } else {
+            for lane in 0..<(count - j) { p[j + lane] = scores[lane] }
+        }
     }
 
     @inline(__always)

@@ -77,11 +77,12 @@ extension Transformer {
     ) -> [[Int32]] {
         let v = config.vocabularySize
         var results = rowRange.map { [templates[$0][0]] }
+        // One cache for all chunks: a position is always written before it is read.
+        let step = cached ? CachedStep(model: self, packed: packed, rows: min(Self.samplingChunk, rowRange.count)) : nil
         var first = rowRange.lowerBound
         while first < rowRange.upperBound {
             let rows = Array(first..<min(rowRange.upperBound, first + Self.samplingChunk))
             var generators = rows.map { RandomGenerator(seed: seed, stream: streams[$0]) }
-            let step = cached ? CachedStep(model: self, packed: packed, rows: rows.count) : nil
             var active = rows.indices.filter { templates[rows[$0]].count > 1 }  // chunk-local indices
             var position = 0
             while !active.isEmpty {

@@ -121,6 +121,11 @@ public final class Trainer {
         let usesScalar = config.head.hasScalar && !batch.scalarMask.isEmpty
         if usesLanguageModel {
             precondition(batch.targets.count == rows && batch.lossMask.count == rows, "targets/lossMask size")
+            precondition(
+                zip(batch.targets, batch.lossMask).allSatisfy {
+                    $1 == 0 || ($0 >= 0 && Int($0) < config.vocabularySize)
+                },
+                "a target where the loss counts is out of vocabulary")
         }
         if usesScalar {
             precondition(batch.scalarTargets.count == rows && batch.scalarMask.count == rows, "scalar label size")

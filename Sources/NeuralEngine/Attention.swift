@@ -180,7 +180,7 @@ enum Attention {
         }
     }
 
-    /// dqkv (zeroed here) from dout and the stored probabilities. Per (sequence, head) pair, four small
+    /// dqkv (overwritten) from dout and the stored probabilities. Per (sequence, head) pair, four small
     /// matrix products on one thread (rows above the diagonal have zero probability and drop out):
     /// dP = dO·Vᵀ, dS = P ⊙ (dP - rowsum(P ⊙ dP)) / sqrt(headSize), dQ = dS·K, dK = dSᵀ·Q, dV = Pᵀ·dO.
     static func backward(
@@ -189,7 +189,6 @@ enum Attention {
     ) {
         let (T, C, hs) = (shape.length, shape.width, shape.headSize)
         let scale = 1 / Float(hs).squareRoot()
-        dqkv.update(repeating: 0, count: shape.batch * T * 3 * C)
         pool.parallelForWorkers(shape.batch * shape.heads) { pairs, worker in
             // The products run inside this worker, on a pool of its own with no extra threads.
             let serial = ComputePool(threads: 1)
@@ -203,10 +202,9 @@ enum Attention {
                 let v = StridedMatrix(base: q.base + 2 * C, rowStride: 3 * C, columnStride: 1)
                 let d = StridedMatrix(base: dout + b * T * C + h * hs, rowStride: C, columnStride: 1)
                 let dq = dqkv + b * T * 3 * C + h * hs
-                gradient.update(repeating: 0, count: T * T)
                 GEMM.multiplyAccumulate(
                     m: T, n: T, k: hs, a: d, b: StridedMatrix(base: v.base, rowStride: 1, columnStride: 3 * C),
-                    c: gradient, ldc: T, pool: serial)
+                    c: gradient, ldc: T, start: .zero, pool: serial)
                 for t in 0..<T {
                     let pt = p + t * T
                     let gt = gradient + t * T
@@ -215,12 +213,14 @@ enum Attention {
                     for j in (t + 1)..<T { gt[j] = 0 }
                 }
                 GEMM.multiplyAccumulate(
-                    m: T, n: hs, k: T, a: .rowMajor(gradient, columns: T), b: k, c: dq, ldc: 3 * C, pool: serial)
-                GEMM.multiplyAccumulate(
-                    m: T, n: hs, k: T, a: .transposed(gradient, columns: T), b: q, c: dq + C, ldc: 3 * C,
+                    m: T, n: hs, k: T, a: .rowMajor(gradient, columns: T), b: k, c: dq, ldc: 3 * C, start: .zero,
                     pool: serial)
                 GEMM.multiplyAccumulate(
-                    m: T, n: hs, k: T, a: .transposed(p, columns: T), b: d, c: dq + 2 * C, ldc: 3 * C, pool: serial)
+                    m: T, n: hs, k: T, a: .transposed(gradient, columns: T), b: q, c: dq + C, ldc: 3 * C,
+                    start: .zero, pool: serial)
+                GEMM.multiplyAccumulate(
+                    m: T, n: hs, k: T, a: .transposed(p, columns: T), b: d, c: dq + 2 * C, ldc: 3 * C, start: .zero,
+                    pool: serial)
             }
         }
     }

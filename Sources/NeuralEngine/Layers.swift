@@ -124,16 +124,14 @@ enum Layers {
         bias: UnsafePointer<Float>?, rows: Int, inputWidth k: Int, outputWidth n: Int, packed: GEMM.PackedPanels? = nil,
         pool: ComputePool
     ) {
-        for row in 0..<rows {
-            let o = out + row * n
-            if let bias { o.update(from: bias, count: n) } else { o.update(repeating: 0, count: n) }
-        }
+        let start: GEMM.Start = bias.map { .row($0) } ?? .zero
         if let packed {
-            GEMM.multiplyAccumulate(m: rows, a: .rowMajor(input, columns: k), b: packed, c: out, ldc: n, pool: pool)
+            GEMM.multiplyAccumulate(
+                m: rows, a: .rowMajor(input, columns: k), b: packed, c: out, ldc: n, start: start, pool: pool)
         } else {
             GEMM.multiplyAccumulate(
                 m: rows, n: n, k: k, a: .rowMajor(input, columns: k), b: .transposed(weight, columns: k), c: out,
-                ldc: n, pool: pool)
+                ldc: n, start: start, pool: pool)
         }
     }
 
@@ -144,11 +142,9 @@ enum Layers {
         inputWidth k: Int, outputWidth n: Int, pool: ComputePool
     ) {
         if let dinput {
-            dinput.update(repeating: 0, count: rows * k)
             GEMM.multiplyAccumulate(
                 m: rows, n: k, k: n, a: .rowMajor(dout, columns: n), b: .rowMajor(weight, columns: k), c: dinput,
-                ldc: k,
-                pool: pool)
+                ldc: k, start: .zero, pool: pool)
         }
         GEMM.multiplyAccumulate(
             m: n, n: k, k: rows, a: .transposed(dout, columns: n), b: .rowMajor(input, columns: k), c: dweight, ldc: k,

@@ -109,9 +109,17 @@ enum Attention {
             for i in 0..<hs { score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j)) }
             storeScores(score * scale, p, from: j, count: count)
         }
-        var maximum = -Float.infinity
-        for j in 0..<count { maximum = max(maximum, p[j]) }
+        // The maximum is exact whatever the order, so lanes first, then a tree across them.
+        var lanes = Vector(repeating: -.infinity)
         var j = 0
+        while j + 16 <= count {
+            let x = load(p + j)
+            lanes.replace(with: x, where: x .> lanes)
+            j += 16
+        }
+        var maximum = Reduction.maximum(lanes)
+        for t in j..<count { maximum = max(maximum, p[t]) }
+        j = 0
         while j + 16 <= count {
             store(Elementary.exp(load(p + j) - maximum), p + j)
             j += 16
@@ -123,7 +131,12 @@ enum Attention {
             for lane in 0..<(count - j) { p[j + lane] = e[lane] }
         }
         let inverse = 1 / Reduction.sum(p, count)
-        for j in 0..<count { p[j] *= inverse }
+        j = 0
+        while j + 16 <= count {
+            store(load(p + j) * inverse, p + j)
+            j += 16
+        }
+        for t in j..<count { p[t] *= inverse }
     }
 
     /// out[i] = Σ_j p[j] v_j[i], one fma chain per element in increasing j.
@@ -168,15 +181,46 @@ enum Attention {
         _ p: UnsafePointer<Float>, probabilityStride: Int, values: UnsafePointer<Float>, count: Int, width c: Int,
         headSize hs: Int, out: UnsafeMutablePointer<Float>
     ) {
-        out.update(repeating: 0, count: c)
-        for j in 0..<count {
-            let v = values + j * c
-            var i = 0
-            while i < c {
-                let pj = Vector(repeating: p[(i / hs) * probabilityStride + j])
-                store(load(out + i).addingProduct(pj, load(v + i)), out + i)
-                i += 16
+        func probabilities(_ i: Int) -> UnsafePointer<Float> { p + (i / hs) * probabilityStride }
+        var i = 0
+        // Eight vectors of the row at a time, their chains in registers.
+        while i + 128 <= c {
+            let (p0, p1, p2, p3) = (
+                probabilities(i), probabilities(i + 16), probabilities(i + 32), probabilities(i + 48)
+            )
+            let (p4, p5, p6, p7) = (
+                probabilities(i + 64), probabilities(i + 80), probabilities(i + 96), probabilities(i + 112)
+            )
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (
+                Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
+            )
+            for j in 0..<count {
+                let v = values + j * c + i
+                a0 = a0.addingProduct(Vector(repeating: p0[j]), load(v))
+                a1 = a1.addingProduct(Vector(repeating: p1[j]), load(v + 16))
+                a2 = a2.addingProduct(Vector(repeating: p2[j]), load(v + 32))
+                a3 = a3.addingProduct(Vector(repeating: p3[j]), load(v + 48))
+                a4 = a4.addingProduct(Vector(repeating: p4[j]), load(v + 64))
+                a5 = a5.addingProduct(Vector(repeating: p5[j]), load(v + 80))
+                a6 = a6.addingProduct(Vector(repeating: p6[j]), load(v + 96))
+                a7 = a7.addingProduct(Vector(repeating: p7[j]), load(v + 112))
             }
+            store(a0, out + i)
+            store(a1, out + i + 16)
+            store(a2, out + i + 32)
+            store(a3, out + i + 48)
+            store(a4, out + i + 64)
+            store(a5, out + i + 80)
+            store(a6, out + i + 96)
+            store(a7, out + i + 112)
+            i += 128
+        }
+        while i < c {
+            let pi = probabilities(i)
+            var acc = Vector()
+            for j in 0..<count { acc = acc.addingProduct(Vector(repeating: pi[j]), load(values + j * c + i)) }
+            store(acc, out + i)
+            i += 16
         }
     }
 

@@ -14,12 +14,14 @@ import Testing
         }
     }
 
-    /// Head sizes 8 and 16: the cached path combines heads differently when the head size is a whole
-    /// number of vectors, and both must agree with the uncached forward pass.
-    @Test(arguments: [4, 2])
-    func cacheReproducesTheUncachedForwardExactly(heads: Int) {
+    /// Head sizes 8, 16 and 32, widths 32 and 128: the cached path combines heads differently when the
+    /// head size is a whole number of vectors and the width a multiple of 128, and every form must agree
+    /// with the uncached forward pass.
+    @Test(arguments: [(32, 4), (32, 2), (128, 4)])
+    func cacheReproducesTheUncachedForwardExactly(shape: (width: Int, heads: Int)) {
         var config = Self.config
-        config.heads = heads
+        config.width = shape.width
+        config.heads = shape.heads
         let model = Transformer(config: config, seed: 9)
         let streams = (0..<9).map { UInt64($0 * 3) }
         var cachedLogits: [String: [Float]] = [:]

@@ -138,8 +138,8 @@ extension Transformer {
         }
         var scaled = (0..<v).map { logits[$0] / options.temperature }
         if let k = options.topK, k > 0, k < v {
-            let kept = Set((0..<v).sorted { scaled[$0] != scaled[$1] ? scaled[$0] > scaled[$1] : $0 < $1 }.prefix(k))
-            for i in 0..<v where !kept.contains(i) { scaled[i] = -.infinity }
+            let ranked = (0..<v).sorted { scaled[$0] != scaled[$1] ? scaled[$0] > scaled[$1] : $0 < $1 }
+            for i in ranked[k...] { scaled[i] = -.infinity }
         }
         return scaled.withUnsafeMutableBufferPointer { p in
             _ = Losses.softmaxRow(p.baseAddress!, v, target: -1)

@@ -80,6 +80,30 @@ import Testing
         #expect(g1 == g2, "greedy sampling draws nothing")
     }
 
+    @Test func topOneIsGreedyAndTemperatureSpreadsTheDraws() {
+        let model = Transformer(config: Self.config, seed: 6)
+        let templates = Self.templates()
+        let streams: [UInt64] = Array(0..<9)
+        let greedy = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 0), threads: 2)
+        let topOne = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5, topK: 1),
+            threads: 2)
+        #expect(topOne == greedy)
+        // An untrained model is close to uniform: hot, unrestricted draws use most of the vocabulary.
+        let hot = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5), threads: 2)
+        var written: [Int32] = []
+        for (template, sample) in zip(templates, hot) {
+            for (forced, token) in zip(template, sample) where forced < 0 { written.append(token) }
+        }
+        #expect(Set(written).count >= 10)
+        let topThree = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5, topK: 3),
+            threads: 2)
+        #expect(topThree != hot)
+    }
+
     @Test func scoreMatchesSampledLogits() {
         let model = Transformer(config: Self.config, seed: 4)
         let template: [Int32] = [1, 2, 3] + [Int32](repeating: -1, count: 9)

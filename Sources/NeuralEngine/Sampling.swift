@@ -47,9 +47,12 @@ extension Transformer {
             precondition(
                 template.allSatisfy { $0 >= -1 && Int($0) < config.vocabularySize }, "template token out of range")
         }
-        // Rows are independent, so with enough of them each thread takes its own share of rows through
+        // Rows are independent, so with enough of them each thread takes its own groups of rows through
         // whole positions, with no synchronization inside a step; a few rows share every step instead.
-        let groups = observe == nil ? max(1, min(threads, templates.count / 8)) : 1
+        // Large batches get several groups per thread, so a thread slowed down by another process
+        // leaves its unclaimed groups to the others.
+        let perThread = templates.count >= 256 * threads ? 4 : 1
+        let groups = observe == nil ? max(1, min(templates.count / 16, threads * perThread)) : 1
         let pool = ComputePool(threads: threads)
         let packed = PackedWeights(model: self, pool: pool)
         if groups == 1 {
@@ -59,7 +62,8 @@ extension Transformer {
         }
         var results = [[Int32]](repeating: [], count: templates.count)
         results.withUnsafeMutableBufferPointer { out in
-            ComputePool(threads: groups).run { group in
+            ComputePool(threads: groups).parallelFor(groups) { range in
+                let group = range.lowerBound
                 let rows = (group * templates.count / groups)..<((group + 1) * templates.count / groups)
                 let sampled = generateRows(
                     rows, templates: templates, streams: streams, seed: seed, options: options, packed: packed,

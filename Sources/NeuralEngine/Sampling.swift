@@ -166,6 +166,8 @@ extension Transformer {
 final class CachedStep {
     let model: Transformer
     let packed: PackedWeights
+    /// Rows the cache holds (slots 0..<rows).
+    let rows: Int
     let capacity: Int
     let keyStride: Int
     let arena: FloatArena
@@ -199,8 +201,6 @@ final class CachedStep {
         (projection, hidden, hiddenGelu, logits) = (p[8], p[9], p[10], p[11])
         self.rows = rows
     }
-
-    let rows: Int
 
     /// Feeds `tokens[m]` at `position` for cache rows `slots[m]`; returns logits, one row per slot.
     func run(slots: [Int], tokens: [Int32], position: Int, pool: ComputePool) -> UnsafePointer<Float> {

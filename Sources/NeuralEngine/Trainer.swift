@@ -37,6 +37,17 @@ public struct StepReport: Sendable, Equatable {
     /// The global gradient norm before clipping.
     public var gradientNorm: Float
     public var learningRate: Float
+
+    public init(
+        step: Int, loss: Float, languageModelLoss: Float, scalarLoss: Float, gradientNorm: Float, learningRate: Float
+    ) {
+        self.step = step
+        self.loss = loss
+        self.languageModelLoss = languageModelLoss
+        self.scalarLoss = scalarLoss
+        self.gradientNorm = gradientNorm
+        self.learningRate = learningRate
+    }
 }
 
 /// Trains a transformer in place: forward, backward, global-norm clipping, AdamW. The state that

@@ -33,31 +33,35 @@ enum Attention {
                 }
                 for t in 0..<T {
                     let row = probabilities + (pair * T + t) * T
-                    attendRow(
+                    Self.probabilities(
                         query: sequence + t * 3 * C + h * hs, transposedKeys: keys, keyStride: shape.keyStride,
-                        values: sequence + 2 * C + h * hs, valueStride: 3 * C, count: t + 1, headSize: hs,
-                        probabilities: row, out: out + (b * T + t) * C + h * hs)
+                        count: t + 1, headSize: hs, into: row)
                     (row + t + 1).update(repeating: 0, count: T - t - 1)
+                }
+                let values = sequence + 2 * C + h * hs
+                var t = 0
+                if hs == 32 {
+                    while t + 4 <= T {
+                        weightedValuesFourRows(
+                            probabilities + (pair * T + t) * T, probabilityStride: T, values: values,
+                            valueStride: 3 * C, first: t, out: out + (b * T + t) * C + h * hs, outStride: C)
+                        t += 4
+                    }
+                }
+                while t < T {
+                    weightedValues(
+                        probabilities + (pair * T + t) * T, values: values, valueStride: 3 * C, count: t + 1,
+                        headSize: hs, out: out + (b * T + t) * C + h * hs)
+                    t += 1
                 }
             }
         }
     }
 
-    /// One query against `count` keys and values. Training, scoring and cached sampling all compute
-    /// attention through `probabilities(...)` and the per-element chain of `weightedValues`, which is
-    /// why a cached sampler reproduces an uncached forward pass exactly.
-    @inline(__always)
-    static func attendRow(
-        query q: UnsafePointer<Float>, transposedKeys keys: UnsafePointer<Float>, keyStride: Int,
-        values: UnsafePointer<Float>, valueStride: Int, count: Int, headSize hs: Int,
-        probabilities p: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
-    ) {
-        probabilities(query: q, transposedKeys: keys, keyStride: keyStride, count: count, headSize: hs, into: p)
-        weightedValues(p, values: values, valueStride: valueStride, count: count, headSize: hs, out: out)
-    }
-
     /// p[j] = softmax_j(q · k_j / sqrt(headSize)) for j < count; each score is one fma chain over the
-    /// head's dimensions. Only p[0..<count] is written; keys are read up to `count` rounded up to 16
+    /// head's dimensions. Training, scoring and cached sampling all compute attention with this and
+    /// with the per-element chains of the `weightedValues` family (however those interleave rows or
+    /// heads), which is why a cached sampler reproduces an uncached forward pass exactly. Only p[0..<count] is written; keys are read up to `count` rounded up to 16
     /// (within `keyStride`).
     @inline(__always)
     static func probabilities(
@@ -171,6 +175,56 @@ enum Attention {
             out[i] = acc
             i += 1
         }
+    }
+
+    /// `weightedValues` for four consecutive queries t..t+3 of one head of size 32 (their counts are
+    /// t+1...t+4): the shared prefix of keys runs eight chains at once, then each row finishes its own.
+    @inline(__always)
+    static func weightedValuesFourRows(
+        _ p: UnsafePointer<Float>, probabilityStride ps: Int, values: UnsafePointer<Float>, valueStride: Int,
+        first t: Int, out: UnsafeMutablePointer<Float>, outStride: Int
+    ) {
+        var (a0, a1, b0, b1, c0, c1, d0, d1) = (
+            Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
+        )
+        for j in 0...t {
+            let v = values + j * valueStride
+            let (v0, v1) = (load(v), load(v + 16))
+            let (pa, pb, pc, pd) = (
+                Vector(repeating: p[j]), Vector(repeating: p[ps + j]), Vector(repeating: p[2 * ps + j]),
+                Vector(repeating: p[3 * ps + j])
+            )
+            a0 = a0.addingProduct(pa, v0)
+            a1 = a1.addingProduct(pa, v1)
+            b0 = b0.addingProduct(pb, v0)
+            b1 = b1.addingProduct(pb, v1)
+            c0 = c0.addingProduct(pc, v0)
+            c1 = c1.addingProduct(pc, v1)
+            d0 = d0.addingProduct(pd, v0)
+            d1 = d1.addingProduct(pd, v1)
+        }
+        for j in (t + 1)...(t + 3) {
+            let v = values + j * valueStride
+            let (v0, v1) = (load(v), load(v + 16))
+            if j <= t + 1 {
+                b0 = b0.addingProduct(Vector(repeating: p[ps + j]), v0)
+                b1 = b1.addingProduct(Vector(repeating: p[ps + j]), v1)
+            }
+            if j <= t + 2 {
+                c0 = c0.addingProduct(Vector(repeating: p[2 * ps + j]), v0)
+                c1 = c1.addingProduct(Vector(repeating: p[2 * ps + j]), v1)
+            }
+            d0 = d0.addingProduct(Vector(repeating: p[3 * ps + j]), v0)
+            d1 = d1.addingProduct(Vector(repeating: p[3 * ps + j]), v1)
+        }
+        store(a0, out)
+        store(a1, out + 16)
+        store(b0, out + outStride)
+        store(b1, out + outStride + 16)
+        store(c0, out + 2 * outStride)
+        store(c1, out + 2 * outStride + 16)
+        store(d0, out + 3 * outStride)
+        store(d1, out + 3 * outStride + 16)
     }
 
     /// `weightedValues` for every head of one row at once (values rows hold all heads, `width` wide;

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NeuralEngine
@@ -129,6 +130,11 @@ import Testing
             var out = [Float](repeating: 0, count: x.count)
             Layers.gelu(out: &out, input: x, count: x.count, pool: pool)
             return out
+        }
+        for (xi, yi) in zip(x, forward(x)) {
+            let reference =
+                0.5 * Double(xi) * (1 + Foundation.tanh(0.797_884_560_8 * (Double(xi) + 0.044715 * pow(Double(xi), 3))))
+            #expect(abs(Double(yi) - reference) < 1e-6 * max(1, abs(reference)), "gelu(\(xi))")
         }
         var dx = [Float](repeating: 0, count: x.count)
         Layers.geluBackward(dinput: &dx, input: x, dout: g, count: x.count, pool: pool)

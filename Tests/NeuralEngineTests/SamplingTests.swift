@@ -80,6 +80,22 @@ import Testing
         #expect(g1 == g2, "greedy sampling draws nothing")
     }
 
+    /// 40 rows run as row groups (one or more per thread), 520 rows as several groups per thread:
+    /// the tokens are the same as one thread's, row for row.
+    @Test(arguments: [40, 520])
+    func rowGroupsMatchOneThread(rows: Int) {
+        let model = Transformer(config: Self.config, seed: 8)
+        let base = Self.templates()
+        let templates = (0..<rows).map { base[$0 % base.count] }
+        let streams = (0..<rows).map { UInt64($0) * 7 }
+        let options = SamplingOptions(temperature: 1.2, topK: 8, stopTokens: [11])
+        let one = model.sample(templates: templates, streams: streams, seed: 3, options: options, threads: 1)
+        for threads in [2, 3] {
+            let many = model.sample(templates: templates, streams: streams, seed: 3, options: options, threads: threads)
+            #expect(many == one, "threads \(threads)")
+        }
+    }
+
     @Test func topOneIsGreedyAndTemperatureSpreadsTheDraws() {
         let model = Transformer(config: Self.config, seed: 6)
         let templates = Self.templates()

@@ -1,0 +1,63 @@
+/// One sampled solution as the reranker sees it.
+struct Candidate: Sendable, Equatable {
+    var answer: String
+    var correct: Bool
+    /// The solution's score under some evaluator and aggregation (unused by majority voting).
+    var score: Double
+}
+
+/// Picks one answer from N candidates. Ties go to the answer that appears first among the
+/// candidates, so a pick never depends on hashing or iteration order.
+enum Reranking {
+    /// The index of a candidate holding the chosen answer.
+    static func pick(_ method: RerankMethod, among candidates: [Candidate]) -> Int {
+        precondition(!candidates.isEmpty)
+        switch method {
+        case .majority: return vote(candidates) { _ in 1 }
+        case .weighted: return vote(candidates) { $0.score }
+        case .bestOfN:
+            var best = 0
+            for index in candidates.indices.dropFirst() where candidates[index].score > candidates[best].score {
+                best = index
+            }
+            return best
+        }
+    }
+
+    private static func vote(_ candidates: [Candidate], weight: (Candidate) -> Double) -> Int {
+        // Answers in order of first appearance, with their total weight.
+        var answers: [(answer: String, first: Int, total: Double)] = []
+        for (index, candidate) in candidates.enumerated() {
+            if let slot = answers.firstIndex(where: { $0.answer == candidate.answer }) {
+                answers[slot].total += weight(candidate)
+            } else {
+                answers.append((candidate.answer, index, weight(candidate)))
+            }
+        }
+        var best = answers[0]
+        for entry in answers.dropFirst() where entry.total > best.total { best = entry }
+        return best.first
+    }
+
+    /// Accuracy of `method` with budget `n`, averaged over `resamples` random size-`n` subsets of
+    /// each problem's pool (the paper's estimate). Returns (correct, total) summed over subsets.
+    static func accuracy(
+        _ method: RerankMethod, pools: [[Candidate]], n: Int, resamples: Int, seed: UInt64
+    ) -> (correct: Int, total: Int) {
+        var correct = 0
+        var total = 0
+        for (problem, pool) in pools.enumerated() {
+            let size = min(n, pool.count)
+            // A full pool has one subset; drawing it again would only repeat the same pick.
+            let draws = size == pool.count ? 1 : resamples
+            let weight = resamples / draws
+            for draw in 0..<draws {
+                var random = SplitMixRandom(seed: seed, stream: UInt64(problem) &* 1_000_003 &+ UInt64(draw))
+                let subset = size == pool.count ? pool : random.distinct(size, below: pool.count).map { pool[$0] }
+                if subset[pick(method, among: subset)].correct { correct += weight }
+                total += weight
+            }
+        }
+        return (correct, total)
+    }
+}

@@ -1,3 +1,4 @@
+import NeuralEngine
 import Testing
 
 @testable import Pipeline
@@ -35,18 +36,21 @@ import Testing
     @Test func accuracyAveragesOverResampledSubsets() {
         // One problem, pool of 4, one correct candidate: a single random pick is right 1/4 of the time.
         let pool = candidates([("1", true, 1), ("2", false, 0), ("3", false, 0), ("4", false, 0)])
-        let single = Reranking.accuracy(.majority, pools: [pool], n: 1, resamples: 4000, seed: 1)
+        let single = Reranking.accuracy(
+            pools: [(0, pool)], n: 1, resamples: 4000, seed: 1, decides: Reranking.picksCorrectly(.majority))
         #expect(single.total == 4000)
         #expect(abs(Double(single.correct) / 4000 - 0.25) < 0.03)
         // Best-of-N always finds the high score once it is in the subset: P = 1 - C(3,2)/C(4,2) = 1/2.
-        let two = Reranking.accuracy(.bestOfN, pools: [pool], n: 2, resamples: 4000, seed: 2)
+        let two = Reranking.accuracy(
+            pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.picksCorrectly(.bestOfN))
         #expect(abs(Double(two.correct) / 4000 - 0.5) < 0.03)
         // The full pool has one subset, counted with the same weight as the resamples.
-        let full = Reranking.accuracy(.bestOfN, pools: [pool, pool], n: 4, resamples: 10, seed: 3)
+        let full = Reranking.accuracy(
+            pools: [(0, pool), (1, pool)], n: 4, resamples: 10, seed: 3, decides: Reranking.picksCorrectly(.bestOfN))
         #expect(full.correct == 20 && full.total == 20)
-        #expect(
-            Reranking.accuracy(.majority, pools: [pool], n: 2, resamples: 50, seed: 9)
-                == Reranking.accuracy(.majority, pools: [pool], n: 2, resamples: 50, seed: 9))
+        // pass@2 with one correct candidate of four is 1/2 as well, and sees the same subsets.
+        let pass = Reranking.accuracy(pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.anyCorrect)
+        #expect(pass == two)
     }
 
     @Test func rocAUC() {

@@ -1,3 +1,4 @@
+import NeuralEngine
 import Testing
 
 @testable import Pipeline
@@ -8,7 +9,7 @@ import Testing
     @Test(arguments: families)
     func everyLevelHasTheSameLayoutAndItsOwnNumberOfNonTrivialSteps(name: TaskFamilyName) {
         let family = name.family
-        var random = SplitMixRandom(seed: 11)
+        var random = RandomGenerator(seed: 11)
         for (index, nonTrivial) in [1, 2, 4, 6, 10].enumerated() {
             for _ in 0..<50 {
                 let problem = family.generate(nonTrivialSteps: nonTrivial, level: index + 1, using: &random)
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func runningSumSolutionsAreTheArithmetic() {
-        var random = SplitMixRandom(seed: 3)
+        var random = RandomGenerator(seed: 3)
         let family = RunningSum()
         for _ in 0..<100 {
             let problem = family.generate(nonTrivialSteps: 6, level: 4, using: &random)
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func sparseAdditionSolutionsAreTheSum() {
-        var random = SplitMixRandom(seed: 5)
+        var random = RandomGenerator(seed: 5)
         let family = SparseAddition()
         for _ in 0..<100 {
             let problem = family.generate(nonTrivialSteps: 4, level: 3, using: &random)
@@ -72,7 +73,7 @@ import Testing
     @Test(arguments: families)
     func theVerifierFlagsTheWrongStepAndAnswer(name: TaskFamilyName) {
         let family = name.family
-        var random = SplitMixRandom(seed: 9)
+        var random = RandomGenerator(seed: 9)
         let problem = family.generate(nonTrivialSteps: 3, level: 2, using: &random)
         for (index, step) in family.steps.enumerated() {
             var written = problem.solution

@@ -1,3 +1,5 @@
+import NeuralEngine
+
 /// One sampled solution as the reranker sees it.
 struct Candidate: Sendable, Equatable {
     var answer: String
@@ -39,22 +41,33 @@ enum Reranking {
         return best.first
     }
 
-    /// Accuracy of `method` with budget `n`, averaged over `resamples` random size-`n` subsets of
-    /// each problem's pool (the paper's estimate). Returns (correct, total) summed over subsets.
+    /// Whether `method` picks a correct answer among `candidates`.
+    static func picksCorrectly(_ method: RerankMethod) -> ([Candidate]) -> Bool {
+        { candidates in candidates[pick(method, among: candidates)].correct }
+    }
+
+    /// pass@N: some candidate is correct (the ceiling any reranker could reach).
+    static func anyCorrect(_ candidates: [Candidate]) -> Bool { candidates.contains { $0.correct } }
+
+    /// How often `decides` is right with budget `n`, averaged over `resamples` random size-`n`
+    /// subsets of each problem's pool (the paper's estimate). Subsets depend only on the seed,
+    /// the problem's index and the draw, so every method is judged on the same subsets.
+    /// Returns (correct, total) summed over subsets.
     static func accuracy(
-        _ method: RerankMethod, pools: [[Candidate]], n: Int, resamples: Int, seed: UInt64
+        pools: [(problem: Int, candidates: [Candidate])], n: Int, resamples: Int, seed: UInt64,
+        decides: ([Candidate]) -> Bool
     ) -> (correct: Int, total: Int) {
         var correct = 0
         var total = 0
-        for (problem, pool) in pools.enumerated() {
+        for (problem, pool) in pools {
             let size = min(n, pool.count)
             // A full pool has one subset; drawing it again would only repeat the same pick.
             let draws = size == pool.count ? 1 : resamples
             let weight = resamples / draws
             for draw in 0..<draws {
-                var random = SplitMixRandom(seed: seed, stream: UInt64(problem) &* 1_000_003 &+ UInt64(draw))
+                var random = RandomGenerator(seed: seed, stream: UInt64(problem) << 20 | UInt64(draw))
                 let subset = size == pool.count ? pool : random.distinct(size, below: pool.count).map { pool[$0] }
-                if subset[pick(method, among: subset)].correct { correct += weight }
+                if decides(subset) { correct += weight }
                 total += weight
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 
 /// The problems of a run, split into disjoint training, validation and test sets.
 struct Dataset: Codable, Sendable, Equatable {
@@ -23,7 +24,7 @@ struct Dataset: Codable, Sendable, Equatable {
         let family = task.family.family
         var dataset = Dataset(train: [], validation: [], test: [])
         for level in task.levels {
-            var random = SplitMixRandom(seed: seed, stream: RandomStream.dataset + UInt64(level))
+            var random = RandomGenerator(seed: seed, stream: RandomStream.dataset << 40 | UInt64(level))
             var seen: Set<[Int32]> = []
             var problems: [Problem] = []
             let needed = task.trainPerLevel + task.validationPerLevel + task.testPerLevel
@@ -60,5 +61,7 @@ enum RandomStream {
     static let rerankSubsets: UInt64 = 5_000
     static let ppo: UInt64 = 6_000
     static let restEM: UInt64 = 7_000
-    static let initialization: UInt64 = 8_000
+    static let selection: UInt64 = 8_000
+    static let verifierPolicy: UInt64 = 9_000
+    static let evaluatorInitialization: UInt64 = 10_000
 }

@@ -153,7 +153,7 @@ import Testing
     /// the record (here, an edited record) is a divergence, not a silent second truth.
     @Test func aResumeThatRegeneratesOtherEventsIsADivergence() async throws {
         let first = InMemoryRecorder(stopWhen: { events, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil
-            })
+        })
         #expect(try await Self.execute(recorder: first) == .stopped(.shutdown))
         var events = await first.events
         let index = try #require(events.lastIndex { $0.type == "EvaluatorTrained" })

@@ -160,7 +160,7 @@ import Testing
         var trained = try EvaluatorTrained(decoding: events[index])
         trained.trainingExamples += 1
         events[index] = trained.event()
-        let edited = await InMemoryRecorder(events: events, blobsOf: first)
+        let edited = InMemoryRecorder(events: events, blobs: await first.blobs)
         let error = await #expect(throws: PipelineError.self) { try await Self.execute(recorder: edited) }
         #expect(error?.code == .divergence)
     }

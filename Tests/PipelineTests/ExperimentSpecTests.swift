@@ -53,7 +53,8 @@ import Testing
     }
 
     @Test func canonicalJSONRoundTrips() throws {
-        let spec = try ExperimentSpec.parse(yaml: "name: round\nseed: 3\nrl: {ppo: {steps: 5}}\n", file: "r.yaml")
+        let spec = try ExperimentSpec.parse(
+            yaml: "name: round\nseed: 3\nrl: {ppo: {iterations: 5, epochs: 3}}\n", file: "r.yaml")
         #expect(try ExperimentSpec(canonicalJSON: spec.canonicalJSON()) == spec)
     }
 
@@ -113,6 +114,13 @@ import Testing
                     """, file: "c.yaml")
         }
         #expect(error.diagnostics.map(\.keyPath) == ["rl.ppo.process_reward_evaluator"])
+    }
+
+    @Test func ppoMinibatchesMustDivideTheRollout() throws {
+        let yaml = "name: m\nrl: {ppo: {problems_per_iteration: 3, samples_per_problem: 2, minibatches: 4}}\n"
+        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "m.yaml") }
+        #expect(error.diagnostics.map(\.keyPath) == ["rl.ppo.minibatches"])
+        #expect(error.diagnostics.first?.message.contains("6 rows per rollout") == true)
     }
 
     @Test func syntaxErrorsAreLocated() throws {

@@ -198,13 +198,22 @@ extension ExperimentSpec {
         let ppoMap = map.mapping("ppo")
         let ppo = PPOSpec(
             enabled: ppoMap.bool("enabled", default: true),
-            steps: ppoMap.int("steps", default: 40, in: 0...1_000_000),
-            problemsPerStep: ppoMap.int("problems_per_step", default: 8, in: 1...4096),
+            iterations: ppoMap.int("iterations", default: 40, in: 0...1_000_000),
+            problemsPerIteration: ppoMap.int("problems_per_iteration", default: 8, in: 1...4096),
             samplesPerProblem: ppoMap.int("samples_per_problem", default: 4, in: 2...4096),
+            epochs: ppoMap.int("epochs", default: 2, in: 1...100),
+            minibatches: ppoMap.int("minibatches", default: 2, in: 1...4096),
+            clipRange: ppoMap.double("clip_range", default: 0.2, in: 0...10),
             learningRate: ppoMap.double("learning_rate", default: 1e-4, in: 0...1),
             processRewardEvaluator: ppoMap.string(
                 "process_reward_evaluator", default: defaultProcessRewardEvaluator(evaluators)),
             processRewardWeight: ppoMap.double("process_reward_weight", default: 1, in: 0...100))
+        if (ppo.problemsPerIteration * ppo.samplesPerProblem) % ppo.minibatches != 0 {
+            ppoMap.report(
+                "expected a divisor of problems_per_iteration × samples_per_problem "
+                    + "(\(ppo.problemsPerIteration * ppo.samplesPerProblem) rows per rollout)",
+                at: ppoMap.value("minibatches"), key: "minibatches")
+        }
         if ppo.enabled {
             if let evaluator = evaluators.first(where: { $0.name == ppo.processRewardEvaluator }) {
                 if evaluator.labels != .easy {

@@ -143,13 +143,24 @@ public struct RerankSpec: Codable, Sendable, Equatable {
 
 public struct PPOSpec: Codable, Sendable, Equatable {
     public var enabled: Bool
-    public var steps: Int
-    /// Questions per PPO step (drawn from all levels); each is sampled `samplesPerProblem` times.
-    public var problemsPerStep: Int
+    /// Rollout rounds. Each samples `problemsPerIteration × samplesPerProblem` solutions from the
+    /// current policy, then takes `epochs × minibatches` optimizer steps on them.
+    public var iterations: Int
+    /// Questions per rollout (drawn from all levels); each is sampled `samplesPerProblem` times.
+    public var problemsPerIteration: Int
     public var samplesPerProblem: Int
+    /// Passes over each rollout; from the second update on, the policy differs from the one that
+    /// sampled, and the importance ratio and its clipping matter.
+    public var epochs: Int
+    /// Minibatches per epoch; must divide the rollout's row count.
+    public var minibatches: Int
+    /// ε of the clipped surrogate: the ratio's gradient stops outside [1 − ε, 1 + ε] in the
+    /// advantage's direction.
+    public var clipRange: Double
     public var learningRate: Double
     /// The evaluator (by name) that gives the process reward; trained on easy labels.
     public var processRewardEvaluator: String
+    /// The process reward's total over a solution's steps is this weight times their mean score.
     public var processRewardWeight: Double
 }
 

@@ -3,12 +3,13 @@ import NeuralEngine
 
 /// Stage 6: reinforcement learning from the selected SFT policy.
 ///
-/// - PPO on questions of every level: the reward is the final answer's correctness on easy
-///   questions only, plus the easy-trained process reward evaluator's mean step score on every
-///   question (the paper's best setting). One optimization epoch per rollout batch, so the
-///   importance ratio is 1 and the clipped surrogate's gradient is the advantage-weighted policy
-///   gradient; advantages are group-relative (each question is sampled several times), so no
-///   value network is needed.
+/// - PPO (clipped surrogate) on questions of every level. Each iteration samples a rollout from
+///   the current policy, records its log-probabilities, then takes `epochs × minibatches` steps on
+///   it; each step re-scores its minibatch under the current weights for the importance ratio.
+///   Rewards: the final answer's correctness on easy questions only; the easy-trained process
+///   reward evaluator's score for every step of every question (hard questions get only that).
+///   No value network: a token's advantage is its step's return-to-go minus the mean return-to-go
+///   of the same step over the question's other samples (group-relative, per step).
 /// - ReST-EM on easy questions: sample, keep the correct solutions, fine-tune the SFT policy on
 ///   them; repeat.
 enum RLStage {
@@ -21,7 +22,7 @@ enum RLStage {
         _ context: RunContext, dataset: Dataset, policy: Transformer, evaluators: EvaluatorStage.Output
     ) async throws -> Output {
         var output = Output()
-        if context.spec.rl.ppo.enabled && context.spec.rl.ppo.steps > 0 {
+        if context.spec.rl.ppo.enabled && context.spec.rl.ppo.iterations > 0 {
             let model = try await ppo(context, dataset: dataset, policy: policy, evaluators: evaluators)
             output.ppo = try await context.log.putBlob(model.weightsData())
             try await context.log.emit(
@@ -53,50 +54,132 @@ enum RLStage {
         }
         let processReward = EvaluatorScoring(
             kind: evaluator.kind, model: rewardModel, family: context.family, threads: context.threads)
-        let rows = TrainingRows(family: context.family)
+        let family = context.family
+        let rows = TrainingRows(family: family)
         let k = spec.samplesPerProblem
+        let rolloutRows = spec.problemsPerIteration * k
+        let minibatchRows = rolloutRows / spec.minibatches
+        let stepsPerRound = spec.epochs * spec.minibatches
+        // The step each written token belongs to, in `writtenPositions` order.
+        let stepOfToken = family.steps.enumerated().flatMap { step, span in span.written.map { _ in step } }
         let optimization = OptimizationSpec(
-            steps: spec.steps, batchSize: spec.problemsPerStep * k, learningRate: spec.learningRate, warmupSteps: 0,
-            scheduleSteps: spec.steps, minimumLearningRateRatio: 1, weightDecay: 0, gradientClip: 1)
-        return try await TrainingLoop(stage: .rl, model: "ppo", optimization: optimization).run(
+            steps: spec.iterations * stepsPerRound, batchSize: minibatchRows, learningRate: spec.learningRate,
+            warmupSteps: 0, scheduleSteps: spec.iterations * stepsPerRound, minimumLearningRateRatio: 1,
+            weightDecay: 0, gradientClip: 1)
+        var loop = TrainingLoop(stage: .rl, model: "ppo", optimization: optimization)
+        loop.stepsPerRound = stepsPerRound
+        return try await loop.run(
             context, initial: { policy.copy() },
-            batch: { step, current in
-                var random = context.random(RandomStream.ppo, step)
-                let problems = (0..<spec.problemsPerStep).map { _ in
+            round: { iteration, current, train in
+                // Rollout from the current policy, seeded per question and sample.
+                var random = context.random(RandomStream.ppo, iteration)
+                let problems = (0..<spec.problemsPerIteration).map { _ in
                     dataset.train[random.uniform(below: dataset.train.count)]
                 }
                 let sequences = context.sample(
-                    current, problems: problems, firstIndex: step * spec.problemsPerStep, samplesPerProblem: k,
-                    purpose: RandomStream.ppo + 1, temperature: context.spec.sampling.temperature)
-                let stepScores = processReward.stepScores(sequences)
-                let rewards = sequences.indices.map { row -> Double in
+                    current, problems: problems, firstIndex: iteration * spec.problemsPerIteration,
+                    samplesPerProblem: k, purpose: RandomStream.ppo + 1, temperature: context.spec.sampling.temperature)
+                let processScores = processReward.stepScores(sequences)
+                let rewards = sequences.indices.map { row in
                     let problem = problems[row / k]
                     // Final-answer rewards exist for easy questions only; hard ones get the process reward alone.
-                    let outcome =
-                        context.isEasy(problem.level) && context.family.verify(sequences[row], against: problem).final
-                        ? 1.0 : 0
-                    return outcome + spec.processRewardWeight * StepAggregation.mean.apply(stepScores[row])
+                    let outcome: Double? =
+                        context.isEasy(problem.level)
+                        ? (family.verify(sequences[row], against: problem).final ? 1 : 0) : nil
+                    return stepRewards(
+                        processScores: processScores[row], weight: spec.processRewardWeight, outcome: outcome)
                 }
-                return rows.languageModelBatch(sequences, weights: tokenWeights(rewards: rewards, group: k))
+                let returns = rewards.map(returnsToGo)
+                let advantages = groupAdvantages(returns: returns, group: k)
+                let old = logProbabilities(current, sequences, context: context)
+                var (clipped, counted) = (0, 0)
+                for epoch in 0..<spec.epochs {
+                    var shuffle = context.random(RandomStream.ppo + 2, iteration * spec.epochs + epoch)
+                    let order = permutation(rolloutRows, using: &shuffle)
+                    for minibatch in 0..<spec.minibatches {
+                        let members = Array(order[(minibatch * minibatchRows)..<((minibatch + 1) * minibatchRows)])
+                        let batch = members.map { sequences[$0] }
+                        let new = logProbabilities(current, batch, context: context)
+                        let weights = members.indices.map { slot in
+                            let row = members[slot]
+                            return stepOfToken.indices.map { token -> Float in
+                                let advantage = advantages[row][stepOfToken[token]]
+                                let ratio = exp(new[slot][token] - old[row][token])
+                                let weight = surrogateWeight(
+                                    advantage: advantage, ratio: ratio, clipRange: spec.clipRange)
+                                counted += 1
+                                if weight == nil { clipped += 1 }
+                                return Float(weight ?? 0)
+                            }
+                        }
+                        train(rows.policyGradientBatch(batch, weights: weights))
+                    }
+                }
+                let meanReturn = returns.reduce(0) { $0 + ($1.first ?? 0) } / Double(returns.count)
+                return ["clip_fraction": Double(clipped) / Double(max(counted, 1)), "mean_return": meanReturn]
             })
     }
 
-    /// Group-relative advantages plus a small constant, as per-row loss weights.
-    ///
-    /// The engine divides the loss by the sum of the weights, which must stay positive, so the
-    /// weights are advantages offset to average `offset`. A constant offset is a baseline shift:
-    /// it adds (1/n)·Σ∇(−log π) of the policy's own samples, zero in expectation, so the gradient
-    /// stays unbiased. A small offset keeps that noise small next to the advantage term, whose
-    /// 1/offset scale the gradient clip and Adam's normalization absorb.
-    static func tokenWeights(rewards: [Double], group: Int, offset: Double = 0.1) -> [Float] {
-        var advantages = [Double](repeating: 0, count: rewards.count)
-        for start in stride(from: 0, to: rewards.count, by: group) {
-            let members = start..<min(start + group, rewards.count)
-            let mean = members.reduce(0) { $0 + rewards[$1] } / Double(members.count)
-            for row in members { advantages[row] = rewards[row] - mean }
+    /// Per-step rewards of one solution: the process reward spread over the steps (step s gets
+    /// `weight × score_s / steps`, so a solution's total is `weight × mean score`), and the outcome
+    /// reward, where there is one, at the last step.
+    static func stepRewards(processScores: [Double], weight: Double, outcome: Double?) -> [Double] {
+        var rewards = processScores.map { weight * $0 / Double(processScores.count) }
+        if let outcome, !rewards.isEmpty { rewards[rewards.count - 1] += outcome }
+        return rewards
+    }
+
+    /// Return-to-go per step: the tokens of step s can change only the rewards of steps s and later.
+    static func returnsToGo(_ rewards: [Double]) -> [Double] {
+        var returns = rewards
+        for step in returns.indices.reversed().dropFirst() { returns[step] += returns[step + 1] }
+        return returns
+    }
+
+    /// Advantages without a value network: each step's return minus the mean return of the same
+    /// step over the samples of the same question (consecutive groups of `group` rows).
+    static func groupAdvantages(returns: [[Double]], group: Int) -> [[Double]] {
+        var advantages = returns
+        for start in stride(from: 0, to: returns.count, by: group) {
+            let members = start..<min(start + group, returns.count)
+            for step in returns[start].indices {
+                let mean = members.reduce(0) { $0 + returns[$1][step] } / Double(members.count)
+                for row in members { advantages[row][step] = returns[row][step] - mean }
+            }
         }
-        let mean = advantages.reduce(0, +) / Double(max(advantages.count, 1))
-        return advantages.map { Float($0 - mean + offset) }
+        return advantages
+    }
+
+    /// The weight of a token's log-probability in the gradient of the PPO-clip objective
+    /// min(r·A, clip(r, 1 − ε, 1 + ε)·A): ∂/∂log p = r·A where the unclipped term is the minimum,
+    /// and nil (no gradient) where the clipped one is — A > 0 with r > 1 + ε, or A < 0 with r < 1 − ε.
+    static func surrogateWeight(advantage: Double, ratio: Double, clipRange: Double) -> Double? {
+        if advantage > 0 && ratio > 1 + clipRange || advantage < 0 && ratio < 1 - clipRange { return nil }
+        return advantage * ratio
+    }
+
+    /// Log-probabilities of each row's written tokens (in `writtenPositions` order) under `model`.
+    private static func logProbabilities(
+        _ model: Transformer, _ sequences: [[Int32]], context: RunContext
+    )
+        -> [[Double]]
+    {
+        let length = context.family.sequenceLength
+        let written = context.family.writtenPositions
+        let scored = model.score(
+            tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, threads: context.threads)
+        // nextTokenLogProb[t] is log P(token t+1 | tokens ...t).
+        return sequences.indices.map { row in
+            written.map { Double(scored.nextTokenLogProb[row * length + $0 - 1]) }
+        }
+    }
+
+    /// A uniformly random order of 0..<count (Fisher–Yates on our own generator, so the order does
+    /// not depend on the standard library's shuffle algorithm).
+    static func permutation(_ count: Int, using random: inout RandomGenerator) -> [Int] {
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, random.uniform(below: i + 1)) }
+        return order
     }
 
     private static func restEM(_ context: RunContext, dataset: Dataset, policy: Transformer) async throws -> Transformer

@@ -8,8 +8,27 @@ struct TrainingRows {
 
     var length: Int { family.sequenceLength }
 
-    /// Next-token targets and a mask that selects policy-written targets, weighted per row.
-    func languageModelBatch(_ sequences: [[Int32]], weights: [Float]? = nil) -> TrainingBatch {
+    /// Next-token targets and a mask that selects policy-written targets (the loss is their mean).
+    func languageModelBatch(_ sequences: [[Int32]]) -> TrainingBatch {
+        weightedBatch(sequences) { _, _ in 1 }
+    }
+
+    /// A policy-gradient batch: `weights[row][i]` multiplies the log-probability of the row's i-th
+    /// written token (in `family.writtenPositions` order), and the loss is divided by the number of
+    /// written tokens, not by the weights' sum — signed weights can sum to anything.
+    func policyGradientBatch(_ sequences: [[Int32]], weights: [[Float]]) -> TrainingBatch {
+        let index = Dictionary(uniqueKeysWithValues: family.writtenPositions.enumerated().map { ($1, $0) })
+        var batch = weightedBatch(sequences) { row, position in weights[row][index[position]!] }
+        batch.lossNormalizer = Float(sequences.count * index.count)
+        return batch
+    }
+
+    /// `weight(row, position)` for each written target position; 0 elsewhere.
+    private func weightedBatch(
+        _ sequences: [[Int32]], weight: (_ row: Int, _ position: Int) -> Float
+    )
+        -> TrainingBatch
+    {
         let written = Set(family.writtenPositions)
         var tokens: [Int32] = []
         var targets: [Int32] = []
@@ -19,7 +38,7 @@ struct TrainingRows {
             for position in 0..<length {
                 let next = position + 1
                 targets.append(next < length ? sequence[next] : Vocabulary.padding)
-                mask.append(next < length && written.contains(next) ? (weights?[row] ?? 1) : 0)
+                mask.append(next < length && written.contains(next) ? weight(row, next) : 0)
             }
         }
         return TrainingBatch(

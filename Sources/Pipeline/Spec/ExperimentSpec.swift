@@ -8,7 +8,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Worker threads for the engine; results do not depend on it.
     public var threads: Int
-    /// Training steps between two `CheckpointSaved` events (and resume points).
+    /// Training steps (for PPO, rollout iterations) between two `CheckpointSaved` events (and resume points).
     public var checkpointInterval: Int
     public var task: TaskSpec
     public var policy: PolicySpec

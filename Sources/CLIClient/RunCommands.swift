@@ -73,7 +73,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         try await E2H.guarded {
-            let summary = try await connection.client().get("v1/runs/\(run)", as: RunSummary.self)
+            let summary = try await connection.client().get("v1/runs/\(run)", as: RunDetails.self)
             if json { return try printJSON(summary) }
             let formatter = ISO8601DateFormatter()
             var lines = [
@@ -118,7 +118,7 @@ struct Cancel: AsyncParsableCommand {
     func run() async throws {
         try await E2H.guarded {
             let summary = try await connection.client().post(
-                "v1/runs/\(run)/cancel", body: [String: String](), as: RunSummary.self)
+                "v1/runs/\(run)/cancel", body: [String: String](), as: RunDetails.self)
             print(summary.state == .cancelled ? "\(summary.id) cancelled" : "\(summary.id) will stop at its next step")
         }
     }
@@ -134,7 +134,7 @@ struct Resume: AsyncParsableCommand {
     func run() async throws {
         try await E2H.guarded {
             let summary = try await connection.client().post(
-                "v1/runs/\(run)/resume", body: [String: String](), as: RunSummary.self)
+                "v1/runs/\(run)/resume", body: [String: String](), as: RunDetails.self)
             print("\(summary.id) \(summary.state.rawValue)\nnext: e2h follow \(summary.id)")
         }
     }
@@ -225,7 +225,7 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         try await E2H.guarded {
             let summary = try await connection.client().postRaw(
-                "v1/import", data: try readUserFile(file), as: RunSummary.self)
+                "v1/import", data: try readUserFile(file), as: RunDetails.self)
             print("imported \(summary.id) (\(summary.eventCount) events)\nnext: e2h verify \(summary.id)")
         }
     }

@@ -115,11 +115,11 @@ public struct CompareReport: Codable, Sendable {
         }
     }
 
-    public var runs: [RunSummary]
+    public var runs: [RunDetails]
     public var rows: [Row]
     public var specDifferences: [SpecDifference]
 
-    public init(runs: [RunSummary], rows: [Row], specDifferences: [SpecDifference]) {
+    public init(runs: [RunDetails], rows: [Row], specDifferences: [SpecDifference]) {
         self.runs = runs
         self.rows = rows
         self.specDifferences = specDifferences
@@ -157,7 +157,7 @@ public struct RunArchive: Codable, Sendable {
     }
 
     public var format: String
-    public var run: RunSummary
+    public var run: RunDetails
     public var specYAML: String
     public var canonicalSpec: Data
     public var events: [Event]
@@ -165,7 +165,7 @@ public struct RunArchive: Codable, Sendable {
     public var blobs: [String: Data]
 
     public init(
-        run: RunSummary, specYAML: String, canonicalSpec: Data, events: [Event], blobs: [String: Data]
+        run: RunDetails, specYAML: String, canonicalSpec: Data, events: [Event], blobs: [String: Data]
     ) {
         self.format = Self.currentFormat
         self.run = run

@@ -23,18 +23,18 @@ public struct SubmitRequest: Codable, Sendable {
 }
 
 public struct SubmitResponse: Codable, Sendable {
-    public var run: RunSummary
+    public var run: RunDetails
     /// False when the idempotency key named a run submitted before: that run is returned, nothing is queued.
     public var created: Bool
 
-    public init(run: RunSummary, created: Bool) {
+    public init(run: RunDetails, created: Bool) {
         self.run = run
         self.created = created
     }
 }
 
 /// One queue row as the API shows it.
-public struct RunSummary: Codable, Sendable, Equatable {
+public struct RunDetails: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var state: RunState
@@ -77,9 +77,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
 }
 
 public struct RunList: Codable, Sendable {
-    public var runs: [RunSummary]
+    public var runs: [RunDetails]
 
-    public init(runs: [RunSummary]) { self.runs = runs }
+    public init(runs: [RunDetails]) { self.runs = runs }
 }
 
 /// One recorded event of a run's stream.
@@ -113,12 +113,12 @@ public struct WireEvent: Codable, Sendable, Equatable {
 /// `GET /v1/runs/{id}/events?after=V&wait=S`: the page after version V; with `wait`, the daemon holds the
 /// request up to S seconds until there is something new (long-poll).
 public struct EventPage: Codable, Sendable {
-    public var run: RunSummary
+    public var run: RunDetails
     public var events: [WireEvent]
     /// Pass as `after` for the next page.
     public var lastVersion: Int64
 
-    public init(run: RunSummary, events: [WireEvent], lastVersion: Int64) {
+    public init(run: RunDetails, events: [WireEvent], lastVersion: Int64) {
         self.run = run
         self.events = events
         self.lastVersion = lastVersion

@@ -1,1 +1,0 @@
-// Pipeline: filled by its issue.

@@ -1,0 +1,121 @@
+import Foundation
+
+/// A typed event payload; its canonical JSON is a `PipelineEvent`'s payload.
+protocol EventPayload: Codable, Sendable, Equatable {
+    static var eventType: String { get }
+}
+
+extension EventPayload {
+    func event(volatile: [String: Double] = [:]) -> PipelineEvent {
+        PipelineEvent(
+            type: Self.eventType, payload: CanonicalJSON.encode(self), volatile: CanonicalJSON.encode(volatile))
+    }
+
+    init(decoding event: PipelineEvent) throws {
+        do {
+            self = try CanonicalJSON.decode(Self.self, from: event.payload)
+        } catch {
+            throw PipelineError(
+                code: .corruptHistory, message: "a recorded \(event.type) event does not decode", cause: error)
+        }
+    }
+}
+
+/// The stages of the easy-to-hard protocol, in execution order.
+public enum StageName: String, Codable, Sendable, CaseIterable {
+    case split, sft, sample, evaluators, rerank, rl, evaluate
+}
+
+public struct StageStarted: EventPayload {
+    static let eventType = "StageStarted"
+    public var stage: StageName
+}
+
+public struct StageCompleted: EventPayload {
+    static let eventType = "StageCompleted"
+    public var stage: StageName
+    /// SHA-256 of the blob holding the stage's outputs (JSON); a resumed run reads them back.
+    public var outputs: String
+}
+
+public struct LevelCount: Codable, Sendable, Equatable {
+    public var level: Int
+    public var count: Int
+}
+
+public struct DatasetSplitCreated: EventPayload {
+    static let eventType = "DatasetSplitCreated"
+    public var split: String
+    public var counts: [LevelCount]
+    /// SHA-256 of the split's problems (the blob's bytes).
+    public var sha256: String
+}
+
+public struct CheckpointSaved: EventPayload {
+    static let eventType = "CheckpointSaved"
+    public enum Reason: String, Codable, Sendable {
+        /// Every `checkpoint_interval` steps and at the end: part of every execution's record.
+        case interval
+        /// Taken because a stop was requested; only interrupted executions have it.
+        case interrupt
+    }
+    public var stage: StageName
+    /// Which model of the stage: "policy", an evaluator's name, "ppo", "rest_em"...
+    public var model: String
+    public var step: Int
+    public var blob: String
+    public var reason: Reason
+}
+
+public struct SamplesGenerated: EventPayload {
+    static let eventType = "SamplesGenerated"
+    public var stage: StageName
+    /// Which sample set: "evaluator_training", "validation", "test", ...
+    public var set: String
+    public var policy: String
+    public var problems: Int
+    public var samplesPerProblem: Int
+    public var correct: Int
+    public var blob: String
+}
+
+public struct AreaUnderCurve: Codable, Sendable, Equatable {
+    /// ROC-AUC of step scores against step labels; nil where one class is absent.
+    public var stepEasy: Double?
+    public var stepHard: Double?
+    /// ROC-AUC of solution scores (product of step scores) against final-answer labels.
+    public var outcomeEasy: Double?
+    public var outcomeHard: Double?
+}
+
+public struct EvaluatorTrained: EventPayload {
+    static let eventType = "EvaluatorTrained"
+    public var name: String
+    public var kind: EvaluatorKind
+    public var labels: LabelScope
+    public var trainingExamples: Int
+    public var steps: Int
+    public var finalLoss: Double
+    public var rocAuc: AreaUnderCurve
+    public var weights: String
+}
+
+/// One accuracy figure: a reranking method, or a policy's greedy or majority accuracy, on one level.
+public struct ScoreRecorded: EventPayload, Hashable {
+    static let eventType = "ScoreRecorded"
+    public var stage: StageName
+    /// The policy whose samples are scored: "sft", "verifier", "ppo", "rest_em".
+    public var policy: String
+    /// "majority", "weighted", "best_of_n", "greedy", "pass".
+    public var method: String
+    /// The evaluator that weights or picks, or "none".
+    public var evaluator: String
+    /// Step-score aggregation, or "none".
+    public var aggregation: String
+    public var n: Int
+    public var level: Int
+    public var accuracy: Double
+    /// Correct picks and picks made, summed over resampled subsets.
+    public var correct: Int
+    public var total: Int
+}

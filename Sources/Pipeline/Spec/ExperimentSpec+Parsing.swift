@@ -1,0 +1,238 @@
+extension ExperimentSpec {
+    /// Parses and validates a YAML spec. Throws `PipelineError` with code `.invalidSpec`
+    /// carrying every problem found, each located by file, line, column and key path.
+    public static func parse(yaml: String, file: String) throws -> ExperimentSpec {
+        let diagnostics = SpecDiagnostics(file: file)
+        let root: YAMLNode?
+        do {
+            root = try YAMLReader().read(yaml)
+        } catch {
+            diagnostics.report(
+                error.message, at: YAMLNode(value: .sequence([]), line: error.line, column: error.column, weight: 0),
+                path: "")
+            throw invalid(diagnostics)
+        }
+        guard let root else {
+            diagnostics.report("the spec is empty; it needs at least 'name'", at: nil, path: "")
+            throw invalid(diagnostics)
+        }
+        let spec = read(MappingReader(root, path: "", diagnostics: diagnostics))
+        if !diagnostics.items.isEmpty { throw invalid(diagnostics) }
+        return spec
+    }
+
+    private static func invalid(_ diagnostics: SpecDiagnostics) -> PipelineError {
+        let count = diagnostics.items.count
+        return PipelineError(
+            code: .invalidSpec,
+            message: "\(diagnostics.file): \(count) problem\(count == 1 ? "" : "s") in the experiment spec",
+            diagnostics: diagnostics.items)
+    }
+
+    private static func read(_ root: MappingReader) -> ExperimentSpec {
+        let name = root.requiredString("name")
+        if name.isEmpty || name.count > 100 || !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+            root.report("a name is 1–100 letters, digits, '-', '_' or '.'", at: root.value("name"), key: "name")
+        }
+        let seed = root.uint64("seed", default: 0)
+        let threads = root.int("threads", default: 2, in: 1...256)
+        let checkpointInterval = root.int("checkpoint_interval", default: 25, in: 1...1_000_000)
+        let task = readTask(root.mapping("task"))
+        let policy = readPolicy(root.mapping("policy"))
+        let sampling = readSampling(root.mapping("sampling"))
+        let evaluators = readEvaluators(root)
+        let rerank = readRerank(root.mapping("rerank"))
+        let rl = readRL(root.mapping("rl"), evaluators: evaluators)
+        root.finish()
+        return ExperimentSpec(
+            name: name, seed: seed, threads: threads, checkpointInterval: checkpointInterval, task: task,
+            policy: policy, sampling: sampling, evaluators: evaluators, rerank: rerank, rl: rl)
+    }
+
+    private static func readTask(_ map: MappingReader) -> TaskSpec {
+        let family = map.choice("family", default: TaskFamilyName.runningSum)
+        let steps = map.intList("non_trivial_steps", default: [2, 3, 4, 6, 8], in: 1...TaskLayout.slots)
+        if steps.count != 5 {
+            map.report(
+                "expected 5 entries, one per level 1–5, found \(steps.count)", at: map.value("non_trivial_steps"),
+                key: "non_trivial_steps")
+        }
+        let easy = map.intList("easy_levels", default: [1, 2, 3], in: 1...5)
+        let hard = map.intList("hard_levels", default: [4, 5], in: 1...5)
+        if easy.isEmpty {
+            map.report("at least one easy level is needed", at: map.value("easy_levels"), key: "easy_levels")
+        }
+        if hard.isEmpty {
+            map.report("at least one hard level is needed", at: map.value("hard_levels"), key: "hard_levels")
+        }
+        for level in hard where easy.contains(level) {
+            map.report("level \(level) is both easy and hard", at: map.value("hard_levels"), key: "hard_levels")
+        }
+        let task = TaskSpec(
+            family: family, nonTrivialSteps: steps, easyLevels: easy.sorted(), hardLevels: hard.sorted(),
+            trainPerLevel: map.int("train_per_level", default: 400, in: 1...100_000),
+            validationPerLevel: map.int("validation_per_level", default: 50, in: 1...100_000),
+            testPerLevel: map.int("test_per_level", default: 100, in: 1...100_000))
+        map.finish()
+        return task
+    }
+
+    private static func readModel(_ map: MappingReader) -> ModelSpec {
+        let model = ModelSpec(
+            layers: map.int("layers", default: 2, in: 1...32),
+            width: map.int("width", default: 128, in: 8...4096),
+            heads: map.int("heads", default: 4, in: 1...64),
+            mlpMultiplier: map.int("mlp_multiplier", default: 4, in: 1...16))
+        if model.width % model.heads != 0 {
+            map.report(
+                "width \(model.width) is not a multiple of heads \(model.heads)", at: map.value("heads"), key: "heads")
+        }
+        map.finish()
+        return model
+    }
+
+    static func readOptimization(_ map: MappingReader, defaults: OptimizationSpec) -> OptimizationSpec {
+        let steps = map.int("steps", default: defaults.steps, in: 0...1_000_000)
+        let optimization = OptimizationSpec(
+            steps: steps,
+            batchSize: map.int("batch_size", default: defaults.batchSize, in: 1...4096),
+            learningRate: map.double("learning_rate", default: defaults.learningRate, in: 0...1),
+            warmupSteps: map.int("warmup_steps", default: defaults.warmupSteps, in: 0...1_000_000),
+            scheduleSteps: map.int("schedule_steps", default: max(steps, defaults.scheduleSteps), in: 1...1_000_000),
+            minimumLearningRateRatio: map.double(
+                "minimum_learning_rate_ratio", default: defaults.minimumLearningRateRatio, in: 0...1),
+            weightDecay: map.double("weight_decay", default: defaults.weightDecay, in: 0...1),
+            gradientClip: map.double("gradient_clip", default: defaults.gradientClip, in: 0...1_000))
+        if optimization.scheduleSteps < optimization.steps {
+            map.report(
+                "schedule_steps (\(optimization.scheduleSteps)) must be at least steps (\(optimization.steps))",
+                at: map.value("schedule_steps"), key: "schedule_steps")
+        }
+        map.finish()
+        return optimization
+    }
+
+    static let sftDefaults = OptimizationSpec(
+        steps: 300, batchSize: 32, learningRate: 1e-3, warmupSteps: 30, scheduleSteps: 1500,
+        minimumLearningRateRatio: 0.1, weightDecay: 0.01, gradientClip: 1)
+
+    private static func readPolicy(_ map: MappingReader) -> PolicySpec {
+        let model = readModel(map.mapping("model"))
+        let sft = readOptimization(map.mapping("sft"), defaults: sftDefaults)
+        let selectionMap = map.mapping("selection")
+        let selection = SelectionSpec(
+            rule: selectionMap.choice("rule", default: CheckpointSelection.target),
+            target: selectionMap.double("target", default: 0.3, in: 0...1),
+            samplesPerProblem: selectionMap.int("samples_per_problem", default: 4, in: 1...1024))
+        selectionMap.finish()
+        map.finish()
+        return PolicySpec(model: model, sft: sft, selection: selection)
+    }
+
+    private static func readSampling(_ map: MappingReader) -> SamplingSpec {
+        let n = map.intList("n", default: [1, 2, 4, 8, 16, 32, 64], in: 1...4096)
+        if n.isEmpty || n != n.sorted() || Set(n).count != n.count {
+            map.report("expected a non-empty increasing list of sample counts", at: map.value("n"), key: "n")
+        }
+        let sampling = SamplingSpec(
+            n: n,
+            temperature: map.double("temperature", default: 1, in: 0...10),
+            topK: map.int("top_k", default: 0, in: 0...1_000_000),
+            trainingSamplesPerProblem: map.int("training_samples_per_problem", default: 8, in: 1...4096))
+        map.finish()
+        return sampling
+    }
+
+    static let evaluatorDefaults = OptimizationSpec(
+        steps: 300, batchSize: 32, learningRate: 5e-4, warmupSteps: 30, scheduleSteps: 300,
+        minimumLearningRateRatio: 0.1, weightDecay: 0.01, gradientClip: 1)
+
+    static let defaultEvaluators: [EvaluatorSpec] = [
+        EvaluatorSpec(name: "orm", kind: .orm, labels: .easy, filter: .outcome, optimization: evaluatorDefaults),
+        EvaluatorSpec(name: "prm", kind: .prm, labels: .easy, filter: .outcome, optimization: evaluatorDefaults),
+        EvaluatorSpec(name: "oprm", kind: .oprm, labels: .easy, filter: .outcome, optimization: evaluatorDefaults),
+        EvaluatorSpec(
+            name: "verifier", kind: .generative, labels: .easy, filter: .steps, optimization: evaluatorDefaults),
+    ]
+
+    private static func readEvaluators(_ root: MappingReader) -> [EvaluatorSpec] {
+        guard let items = root.list("evaluators") else { return defaultEvaluators }
+        var evaluators: [EvaluatorSpec] = []
+        for (index, item) in items.enumerated() {
+            let map = MappingReader(item, path: "evaluators[\(index)]", diagnostics: root.diagnostics)
+            let kind = map.choice("kind", default: EvaluatorKind.prm)
+            let evaluator = EvaluatorSpec(
+                name: map.string("name", default: kind.rawValue),
+                kind: kind,
+                labels: map.choice("labels", default: LabelScope.easy),
+                filter: map.choice("filter", default: kind == .generative ? SampleFilter.steps : .outcome),
+                optimization: readOptimization(map.mapping("optimization"), defaults: evaluatorDefaults))
+            if evaluators.contains(where: { $0.name == evaluator.name }) {
+                map.report("duplicate evaluator name '\(evaluator.name)'", at: map.value("name") ?? item, key: "name")
+            }
+            map.finish()
+            evaluators.append(evaluator)
+        }
+        return evaluators
+    }
+
+    private static func readRerank(_ map: MappingReader) -> RerankSpec {
+        let rerank = RerankSpec(
+            methods: map.choiceList("methods", default: RerankMethod.allCases),
+            aggregations: map.choiceList("aggregations", default: StepAggregation.allCases),
+            resamples: map.int("resamples", default: 8, in: 1...10_000))
+        map.finish()
+        return rerank
+    }
+
+    /// The paper's best RL setting uses the easy-trained PRM; without one, the closest easy evaluator.
+    private static func defaultProcessRewardEvaluator(_ evaluators: [EvaluatorSpec]) -> String {
+        let easy = evaluators.filter { $0.labels == .easy }
+        for kind in [EvaluatorKind.prm, .oprm, .generative, .orm] {
+            if let evaluator = easy.first(where: { $0.kind == kind }) { return evaluator.name }
+        }
+        return "prm"
+    }
+
+    private static func readRL(_ map: MappingReader, evaluators: [EvaluatorSpec]) -> RLSpec {
+        let ppoMap = map.mapping("ppo")
+        let ppo = PPOSpec(
+            enabled: ppoMap.bool("enabled", default: true),
+            steps: ppoMap.int("steps", default: 40, in: 0...1_000_000),
+            problemsPerStep: ppoMap.int("problems_per_step", default: 8, in: 1...4096),
+            samplesPerProblem: ppoMap.int("samples_per_problem", default: 4, in: 2...4096),
+            learningRate: ppoMap.double("learning_rate", default: 1e-4, in: 0...1),
+            processRewardEvaluator: ppoMap.string(
+                "process_reward_evaluator", default: defaultProcessRewardEvaluator(evaluators)),
+            processRewardWeight: ppoMap.double("process_reward_weight", default: 1, in: 0...100))
+        if ppo.enabled {
+            if let evaluator = evaluators.first(where: { $0.name == ppo.processRewardEvaluator }) {
+                if evaluator.labels != .easy {
+                    ppoMap.report(
+                        "the process reward must come from an easy-trained evaluator; '\(evaluator.name)' uses all labels",
+                        at: ppoMap.value("process_reward_evaluator"), key: "process_reward_evaluator")
+                }
+            } else {
+                var message = "no evaluator named '\(ppo.processRewardEvaluator)'"
+                if let close = Suggestion.closest(to: ppo.processRewardEvaluator, among: evaluators.map(\.name)) {
+                    message += " — did you mean '\(close)'?"
+                }
+                ppoMap.report(message, at: ppoMap.value("process_reward_evaluator"), key: "process_reward_evaluator")
+            }
+        }
+        ppoMap.finish()
+        let restMap = map.mapping("rest_em")
+        let rest = RestEMSpec(
+            enabled: restMap.bool("enabled", default: true),
+            iterations: restMap.int("iterations", default: 1, in: 0...100),
+            samplesPerProblem: restMap.int("samples_per_problem", default: 4, in: 1...4096),
+            optimization: readOptimization(
+                restMap.mapping("optimization"),
+                defaults: OptimizationSpec(
+                    steps: 100, batchSize: 32, learningRate: 3e-4, warmupSteps: 10, scheduleSteps: 100,
+                    minimumLearningRateRatio: 0.1, weightDecay: 0.01, gradientClip: 1)))
+        restMap.finish()
+        map.finish()
+        return RLSpec(ppo: ppo, restEm: rest)
+    }
+}

@@ -1,0 +1,166 @@
+/// A typed, validated experiment with every default filled in.
+///
+/// Its canonical JSON is what a run records, so replaying a run never depends on the code's
+/// defaults at replay time.
+public struct ExperimentSpec: Codable, Sendable, Equatable {
+    public var name: String
+    /// The one seed every random stream of the run derives from.
+    public var seed: UInt64
+    /// Worker threads for the engine; results do not depend on it.
+    public var threads: Int
+    /// Training steps between two `CheckpointSaved` events (and resume points).
+    public var checkpointInterval: Int
+    public var task: TaskSpec
+    public var policy: PolicySpec
+    public var sampling: SamplingSpec
+    public var evaluators: [EvaluatorSpec]
+    public var rerank: RerankSpec
+    public var rl: RLSpec
+}
+
+public enum TaskFamilyName: String, Codable, Sendable, CaseIterable {
+    /// `SS>` then, per slot, `PP+d=TT;` (mod 100): the policy restates the previous total and writes the new one.
+    case runningSum = "running_sum"
+    /// Ten columns, least significant first, `a+b+c=sk;`: the policy restates the carry in and writes digit and carry out.
+    case sparseAddition = "sparse_addition"
+}
+
+public struct TaskSpec: Codable, Sendable, Equatable {
+    public var family: TaskFamilyName
+    /// Non-trivial steps (non-zero terms or columns) at levels 1...5; the other slots are trivial.
+    public var nonTrivialSteps: [Int]
+    public var easyLevels: [Int]
+    public var hardLevels: [Int]
+    public var trainPerLevel: Int
+    public var validationPerLevel: Int
+    public var testPerLevel: Int
+
+    public var levels: [Int] { (easyLevels + hardLevels).sorted() }
+}
+
+public struct ModelSpec: Codable, Sendable, Equatable {
+    public var layers: Int
+    public var width: Int
+    public var heads: Int
+    public var mlpMultiplier: Int
+}
+
+public struct OptimizationSpec: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var warmupSteps: Int
+    /// Length of the cosine schedule; may exceed `steps` to stop early on a still-high learning rate.
+    public var scheduleSteps: Int
+    public var minimumLearningRateRatio: Double
+    public var weightDecay: Double
+    public var gradientClip: Double
+}
+
+public enum CheckpointSelection: String, Codable, Sendable, CaseIterable {
+    /// The last checkpoint.
+    case last
+    /// The checkpoint with the highest easy-validation pass@1.
+    case best
+    /// The checkpoint whose easy-validation pass@1 is closest to `target` (a deliberately weak policy).
+    case target
+}
+
+public struct SelectionSpec: Codable, Sendable, Equatable {
+    public var rule: CheckpointSelection
+    public var target: Double
+    /// Samples per easy validation problem used to estimate pass@1.
+    public var samplesPerProblem: Int
+}
+
+public struct PolicySpec: Codable, Sendable, Equatable {
+    public var model: ModelSpec
+    public var sft: OptimizationSpec
+    public var selection: SelectionSpec
+}
+
+public struct SamplingSpec: Codable, Sendable, Equatable {
+    /// Reranking budgets; the pool per validation/test problem is the largest.
+    public var n: [Int]
+    public var temperature: Double
+    /// 0 means no top-k truncation.
+    public var topK: Int
+    /// Samples per easy training problem: the evaluators' training data.
+    public var trainingSamplesPerProblem: Int
+
+    public var poolSize: Int { n.max() ?? 1 }
+}
+
+public enum EvaluatorKind: String, Codable, Sendable, CaseIterable {
+    /// Scalar head, final-answer label at every step end.
+    case orm
+    /// Scalar head, step labels.
+    case prm
+    /// Scalar head, both (the paper's OPRM: trained on the union of ORM and PRM data).
+    case oprm
+    /// The policy fine-tuned on correct easy samples; a step's score is the likelihood of what it wrote.
+    case generative
+}
+
+public enum LabelScope: String, Codable, Sendable, CaseIterable {
+    /// Easy levels only: the easy-to-hard setting.
+    case easy
+    /// Every level: a full-supervision ceiling, not an easy-to-hard result.
+    case all
+}
+
+public enum SampleFilter: String, Codable, Sendable, CaseIterable {
+    /// Keep samples whose every step is right (the safest filter for the generative verifier).
+    case steps
+    /// Keep samples whose final answer is right.
+    case outcome
+}
+
+public struct EvaluatorSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var kind: EvaluatorKind
+    public var labels: LabelScope
+    public var filter: SampleFilter
+    public var optimization: OptimizationSpec
+}
+
+public enum RerankMethod: String, Codable, Sendable, CaseIterable {
+    case majority
+    case weighted
+    case bestOfN = "best_of_n"
+}
+
+public enum StepAggregation: String, Codable, Sendable, CaseIterable {
+    case min, prod, mean, last
+}
+
+public struct RerankSpec: Codable, Sendable, Equatable {
+    public var methods: [RerankMethod]
+    public var aggregations: [StepAggregation]
+    /// Random subsets of size N drawn from each pool, as the paper averages.
+    public var resamples: Int
+}
+
+public struct PPOSpec: Codable, Sendable, Equatable {
+    public var enabled: Bool
+    public var steps: Int
+    /// Questions per PPO step (drawn from all levels); each is sampled `samplesPerProblem` times.
+    public var problemsPerStep: Int
+    public var samplesPerProblem: Int
+    public var learningRate: Double
+    /// The evaluator (by name) that gives the process reward; trained on easy labels.
+    public var processRewardEvaluator: String
+    public var processRewardWeight: Double
+}
+
+public struct RestEMSpec: Codable, Sendable, Equatable {
+    public var enabled: Bool
+    public var iterations: Int
+    public var samplesPerProblem: Int
+    public var optimization: OptimizationSpec
+}
+
+public struct RLSpec: Codable, Sendable, Equatable {
+    public var ppo: PPOSpec
+    public var restEm: RestEMSpec
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+
+@testable import Pipeline
+
+@Suite struct ExperimentSpecTests {
+    @Test func minimalSpecGetsEveryDefault() throws {
+        let spec = try ExperimentSpec.parse(yaml: "name: tiny\n", file: "tiny.yaml")
+        #expect(spec.name == "tiny")
+        #expect(spec.threads == 2)
+        #expect(spec.task.family == .runningSum)
+        #expect(spec.task.nonTrivialSteps == [2, 3, 4, 6, 8])
+        #expect(spec.evaluators.map(\.name) == ["orm", "prm", "oprm", "verifier"])
+        #expect(spec.rerank.methods == [.majority, .weighted, .bestOfN])
+        // Defaults are part of the record: they appear in the canonical JSON.
+        let json = String(decoding: spec.canonicalJSON(), as: UTF8.self)
+        #expect(json.contains("\"learning_rate\":0.001"))
+        #expect(json.contains("\"checkpoint_interval\":25"))
+    }
+
+    @Test func keyOrderCommentsAndSpelledOutDefaultsHashTheSame() throws {
+        let first = try ExperimentSpec.parse(
+            yaml: """
+                name: e1
+                seed: 7
+                task:
+                  family: running_sum
+                  hard_levels: [4, 5]
+                """, file: "a.yaml")
+        let second = try ExperimentSpec.parse(
+            yaml: """
+                # the same experiment, written differently
+                task: {hard_levels: [4,5], easy_levels: [1, 2, 3]}   # easy levels are the default
+                seed: 7
+                name: "e1"
+                threads: 2
+                """, file: "b.yaml")
+        #expect(first == second)
+        #expect(first.canonicalHash == second.canonicalHash)
+        #expect(first.canonicalHash.count == 64)
+        let other = try ExperimentSpec.parse(yaml: "name: e1\nseed: 8\n", file: "c.yaml")
+        #expect(other.canonicalHash != first.canonicalHash)
+    }
+
+    @Test func canonicalJSONRoundTrips() throws {
+        let spec = try ExperimentSpec.parse(yaml: "name: round\nseed: 3\nrl: {ppo: {steps: 5}}\n", file: "r.yaml")
+        #expect(try ExperimentSpec(canonicalJSON: spec.canonicalJSON()) == spec)
+    }
+
+    @Test func reportsEveryErrorAtOnceWithLocationsAndSuggestions() throws {
+        let yaml = """
+            name: bad
+            seed: -4
+            policy:
+              sft:
+                lerning_rate: 0.1
+                steps: many
+            sampling:
+              n: [1, 4, 2]
+            task:
+              family: runing_sum
+              easy_levels: [1, 2, 3, 4]
+            evaluators:
+              - name: x
+                kind: prm
+                labls: easy
+            """
+        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "bad.yaml") }
+        #expect(error.code == .invalidSpec)
+        let lines = error.diagnostics.map(\.description)
+        #expect(lines.contains { $0.hasPrefix("bad.yaml:2:7: seed: expected a non-negative integer") })
+        #expect(
+            lines.contains(
+                "bad.yaml:5:5: policy.sft.lerning_rate: unknown key 'lerning_rate' — did you mean 'learning_rate'?"))
+        #expect(lines.contains { $0.hasPrefix("bad.yaml:6:12: policy.sft.steps: expected an integer") })
+        #expect(lines.contains { $0.hasPrefix("bad.yaml:8:6: sampling.n: expected a non-empty increasing list") })
+        #expect(lines.contains("bad.yaml:10:11: task.family: unknown value 'runing_sum' — did you mean 'running_sum'?"))
+        #expect(lines.contains { $0.contains("task.hard_levels: level 4 is both easy and hard") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("bad.yaml:15:5: evaluators[0].labls: unknown key 'labls' — did you mean 'labels'?")
+            })
+        #expect(error.diagnostics.count == 7, "\(lines.joined(separator: "\n"))")
+    }
+
+    @Test func duplicateKeysAndMissingNameAreReported() throws {
+        let error = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: "seed: 1\nseed: 2\n", file: "d.yaml")
+        }
+        let lines = error.diagnostics.map(\.description)
+        #expect(lines.contains("d.yaml:2:1: seed: duplicate key 'seed'"))
+        #expect(lines.contains { $0.contains("name: missing required key 'name'") })
+    }
+
+    @Test func processRewardMustComeFromAnEasyTrainedEvaluator() throws {
+        let error = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(
+                yaml: """
+                    name: ceiling
+                    evaluators:
+                      - {name: prm, kind: prm, labels: all}
+                    rl: {ppo: {process_reward_evaluator: prm}}
+                    """, file: "c.yaml")
+        }
+        #expect(error.diagnostics.map(\.keyPath) == ["rl.ppo.process_reward_evaluator"])
+    }
+
+    @Test func syntaxErrorsAreLocated() throws {
+        let error = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: "name: x\ntask: [1, 2\n", file: "s.yaml")
+        }
+        let diagnostic = try #require(error.diagnostics.first)
+        #expect(diagnostic.file == "s.yaml")
+        #expect(diagnostic.line >= 2)
+    }
+
+    @Test func billionLaughsIsBounded() throws {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 {
+            let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
+            yaml += "a\(level): &a\(level) [\(refs)]\n"
+        }
+        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "lol.yaml") }
+        #expect(error.diagnostics.first?.message.contains("alias expansion") == true)
+    }
+
+    @Test func deepNestingAndHugeInputAreRejected() throws {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        let nested = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: deep, file: "deep.yaml")
+        }
+        #expect(nested.diagnostics.first?.message.contains("nesting") == true)
+        let huge = "name: x\n# " + String(repeating: "y", count: 2 << 20) + "\n"
+        let big = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: huge, file: "big.yaml") }
+        #expect(big.diagnostics.first?.message.contains("limit") == true)
+    }
+
+    @Test func randomAndMutatedInputsNeverCrash() throws {
+        let valid = """
+            name: fuzz
+            seed: 1
+            task: {family: sparse_addition, easy_levels: [1, 2], hard_levels: [4, 5]}
+            policy:
+              model: {layers: 1, width: 32, heads: 2}
+              sft: {steps: 10, batch_size: 4}
+            sampling: {n: [1, 2, 4], temperature: 0.8}
+            evaluators:
+              - &v {name: v, kind: generative}
+            rerank: {methods: [majority, weighted], aggregations: [min, prod]}
+            """
+        var state: UInt64 = 0x1234_5678
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        _ = try ExperimentSpec.parse(yaml: valid, file: "valid.yaml")
+        var outcomes = (parsed: 0, rejected: 0)
+        let base = Array(valid.utf8)
+        let alphabet = Array(":-[]{}&*!|>'\"#%@`,? \n\t0aZ\u{0}".utf8) + [0xC3, 0xFF, 0xFE, 0x80]
+        for trial in 0..<1500 {
+            var bytes: [UInt8]
+            if trial % 3 == 0 {
+                bytes = (0..<Int(next() % 200)).map { _ in UInt8(truncatingIfNeeded: next()) }
+            } else {
+                bytes = base
+                for _ in 0..<(1 + Int(next() % 6)) {
+                    let position = Int(next() % UInt64(bytes.count + 1))
+                    switch next() % 3 {
+                    case 0 where position < bytes.count: bytes.remove(at: position)
+                    case 1: bytes.insert(alphabet[Int(next() % UInt64(alphabet.count))], at: position)
+                    default:
+                        if position < bytes.count { bytes[position] = alphabet[Int(next() % UInt64(alphabet.count))] }
+                    }
+                }
+            }
+            do {
+                _ = try ExperimentSpec.parse(yaml: String(decoding: bytes, as: UTF8.self), file: "fuzz.yaml")
+                outcomes.parsed += 1
+            } catch let error as PipelineError {
+                #expect(error.code == .invalidSpec && !error.diagnostics.isEmpty)
+                outcomes.rejected += 1
+            }
+        }
+        #expect(outcomes.parsed > 0 && outcomes.rejected > 0)
+    }
+}

@@ -86,6 +86,8 @@ let package = Package(
             name: "CLIClient",
             dependencies: [
                 "WireTypes",
+                // For `e2h validate`, which checks a spec offline with the daemon's own parser.
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

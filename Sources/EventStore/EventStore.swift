@@ -1,1 +1,116 @@
-// EventStore: filled by its issue.
+import Foundation
+import Logging
+import Synchronization
+
+/// The event store on PostgreSQL. Thread-safe: every method may be called from any task. libpq
+/// work runs on the pool's dedicated threads (`connections` of them, one session each) and on
+/// one listener thread once somebody subscribes.
+public final class EventStore: Sendable {
+    let pool: ConnectionPool
+    let settings: ConnectionSettings
+    let logger: Logger
+    private let listener: Mutex<NotificationListener?> = Mutex(nil)
+
+    /// Connects and checks the connection once (the other sessions open on first use).
+    /// - Parameter url: a libpq URL (`postgresql://user@host/db?...`) or conninfo string.
+    public init(
+        url: String, connections: Int = 4, configuration: EventStoreConfiguration = .init(), logger: Logger
+    ) async throws {
+        guard connections >= 1 else {
+            throw EventStoreError(code: .invalidArgument, message: "an event store needs at least one connection")
+        }
+        settings = try ConnectionSettings(url: url, configuration: configuration)
+        self.logger = logger
+        pool = ConnectionPool(size: connections, settings: settings, logger: logger)
+        do {
+            try await pool.run { connection in try connection.ensureOpen() }
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+
+    /// Applies the bundled migrations that the database lacks; returns the versions applied.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await migrate(Migration.bundled)
+    }
+
+    func migrate(_ migrations: [Migration]) async throws -> [Int] {
+        try await pool.run { connection in
+            try connection.ensureOpen()
+            return try Migrator(migrations: migrations).migrate(on: connection)
+        }
+    }
+
+    /// Runs `body` in one transaction on a pool thread: COMMIT when it returns, ROLLBACK when it
+    /// throws. A connection found dead at BEGIN is reopened transparently; one that breaks later
+    /// throws `.connection` (the body is not re-run, since it may not be idempotent).
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
+        try await pool.run { connection in
+            try connection.ensureOpen()
+            return try connection.transaction(body)
+        }
+    }
+
+    /// Appends `events` to `stream` atomically, if the stream is at `expectedVersion`
+    /// (`.versionConflict` otherwise). Re-appending events whose ids are already stored as
+    /// exactly this append returns the original result without writing: so this method retries
+    /// by itself after a broken connection, and callers may retry after any `.connection` error.
+    public func append(
+        stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]
+    ) async throws
+        -> AppendResult
+    {
+        try await idempotent { connection in
+            do {
+                return try connection.transaction { tx in
+                    try tx.append(stream: stream, expectedVersion: expectedVersion, events: events)
+                }
+            } catch let error as EventStoreError where error.code == .duplicateEventID && error.sqlState == "23505" {
+                // Another transaction was storing the same ids (a concurrent retry); now that it
+                // has finished, the same append either finds them as its own or fails properly.
+                return try connection.transaction { tx in
+                    try tx.append(stream: stream, expectedVersion: expectedVersion, events: events)
+                }
+            }
+        }
+    }
+
+    /// Closes every connection after the queued work; subscriptions end.
+    public func shutdown() async {
+        let listener = self.listener.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        listener?.stop()
+        await pool.shutdown()
+    }
+
+    /// Runs an operation that may safely run twice; after a broken connection it is retried
+    /// once on a fresh session (reconnecting for up to `reconnectTimeout`).
+    @discardableResult
+    func idempotent<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await pool.run { connection in
+            try connection.ensureOpen()
+            do {
+                return try body(connection)
+            } catch let error as EventStoreError where error.code == .connection {
+                logger.warning("PostgreSQL connection lost; reconnecting", metadata: ["error": "\(error.message)"])
+                try connection.reopen()
+                return try body(connection)
+            }
+        }
+    }
+
+    /// The listener shared by all subscriptions, started by the first.
+    func sharedListener() -> NotificationListener {
+        listener.withLock { current in
+            if let current { return current }
+            let started = NotificationListener(settings: settings, logger: logger)
+            current = started
+            return started
+        }
+    }
+}

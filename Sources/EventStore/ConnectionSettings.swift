@@ -1,0 +1,77 @@
+internal import CLibPQ
+import Foundation
+
+/// Session limits and retry behaviour of an `EventStore`.
+public struct EventStoreConfiguration: Sendable {
+    /// `lock_timeout` of every session: how long a statement waits for a row or advisory lock.
+    public var lockTimeout: Duration = .seconds(10)
+    /// `statement_timeout` of every session; large enough for a blob of a few hundred MiB.
+    public var statementTimeout: Duration = .seconds(120)
+    /// `idle_in_transaction_session_timeout`: a session that stalls inside a transaction loses it
+    /// (and its locks) rather than blocking every appender behind the log head.
+    public var idleInTransactionTimeout: Duration = .seconds(60)
+    /// How long an operation keeps trying to reconnect (e.g. across a server restart) before it
+    /// throws a `.connection` error.
+    public var reconnectTimeout: Duration = .seconds(30)
+    /// How often a subscription re-reads the log when no notification arrives.
+    public var pollInterval: Duration = .seconds(1)
+    /// How often the LISTEN connection is checked with a query.
+    public var listenerHealthCheckInterval: Duration = .seconds(2)
+
+    public init() {}
+}
+
+/// What every connection of one store needs to (re)connect: libpq keywords, session limits, and
+/// the password to scrub from any message.
+struct ConnectionSettings: Sendable {
+    let keywords: [String]
+    let values: [String]
+    let configuration: EventStoreConfiguration
+    let scrubber: CredentialScrubber
+
+    /// - Parameter url: a libpq URL (`postgresql://...`) or a conninfo string (`host=... dbname=...`).
+    init(url: String, configuration: EventStoreConfiguration) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(url, &error) else {
+            // libpq's parse error quotes no values, so it cannot leak the password.
+            let reason = error.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "?"
+            if let error { PQfreemem(error) }
+            throw EventStoreError(code: .invalidArgument, message: "invalid database URL: \(reason)")
+        }
+        defer { PQconninfoFree(options) }
+        var password: String?
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val {
+                password = String(cString: value)
+            }
+            option += 1
+        }
+        // Defaults first: libpq lets the expanded URL override keywords before it, and the
+        // encoding after it must win because results are decoded as UTF-8.
+        keywords = ["connect_timeout", "fallback_application_name", "dbname", "client_encoding"]
+        values = ["10", "e2h", url, "UTF8"]
+        self.configuration = configuration
+        self.scrubber = CredentialScrubber(password: password)
+    }
+}
+
+/// Removes the connection password from text that came back from libpq or the server.
+struct CredentialScrubber: Sendable {
+    let password: String?
+
+    func scrub(_ text: String) -> String {
+        guard let password, !password.isEmpty else { return text }
+        return text.replacingOccurrences(of: password, with: "********")
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, the unit PostgreSQL's timeout settings take.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    var timeInterval: TimeInterval { Double(milliseconds) / 1000 }
+}

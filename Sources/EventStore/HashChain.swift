@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+
+/// The per-stream hash chain: `hash = SHA-256(previous hash ‖ canonical encoding of the event)`,
+/// the first event's previous hash being 32 zero bytes.
+///
+/// The canonical encoding covers every field a reader interprets, not only the payload, so an
+/// edited type, version or metadata breaks the chain too: stream, version, id, type, schema
+/// version, payload, metadata — strings and JSON as length-prefixed bytes (UInt32 big endian,
+/// the JSON exactly as stored), integers as Int64 big endian, the id as its 16 bytes. The global
+/// position and the time are left out: they are not the stream's content, and an exported
+/// stream keeps its hashes when imported at other positions.
+enum HashChain {
+    static let genesis = Data(repeating: 0, count: 32)
+
+    static func hash(
+        previous: Data, stream: String, version: Int64, id: UUID, type: String, schemaVersion: Int, payload: Data,
+        metadata: Data
+    ) -> Data {
+        var hasher = SHA256()
+        hasher.update(data: previous)
+        func field(_ bytes: Data) {
+            hasher.update(data: EncodedParameter.bigEndian(UInt32(bytes.count)))
+            hasher.update(data: bytes)
+        }
+        field(Data(stream.utf8))
+        hasher.update(data: EncodedParameter.bigEndian(version))
+        hasher.update(data: EncodedParameter.bytes(of: id))
+        field(Data(type.utf8))
+        hasher.update(data: EncodedParameter.bigEndian(Int64(schemaVersion)))
+        field(payload)
+        field(metadata)
+        return Data(hasher.finalize())
+    }
+
+    static func hash(previous: Data, event: RecordedEvent) -> Data {
+        hash(
+            previous: previous, stream: event.stream, version: event.version, id: event.id, type: event.type,
+            schemaVersion: event.schemaVersion, payload: event.payload, metadata: event.metadata)
+    }
+}
+
+enum Hex {
+    static func encode(_ data: Data) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(data.count * 2)
+        for byte in data {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes lowercase or uppercase hex; nil for anything else.
+    static func decode(_ text: String) -> Data? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var out = Data(capacity: chars.count / 2)
+        for i in stride(from: 0, to: chars.count, by: 2) {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+        }
+        return out
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The LISTEN connection shared by a store's subscriptions, on its own thread. A notification
+/// is only a hint to re-read the log (PostgreSQL folds and drops them), so every (re)connect
+/// also wakes the subscriptions: whatever was committed while nobody listened is caught up.
+/// The connection is checked with a query every `listenerHealthCheckInterval`, because a
+/// half-dead socket delivers no notifications and no error.
+final class NotificationListener: Sendable {
+    static let channel = "e2h_events"
+
+    let signal = WakeSignal()
+    private let stopped = Atomic<Bool>(false)
+
+    init(settings: ConnectionSettings, logger: Logger) {
+        let thread = Thread { [self] in
+            listen(connection: PostgresConnection(settings: settings, logger: logger), logger: logger)
+        }
+        thread.name = "e2h-postgres-listener"
+        thread.start()
+    }
+
+    /// Ends the thread within one poll interval and wakes every subscription.
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        signal.wake()
+    }
+
+    private func listen(connection: PostgresConnection, logger: Logger) {
+        let interval = connection.configuration.listenerHealthCheckInterval.timeInterval
+        var lastCheck = Date()
+        var backoff = 0.05
+        while !stopped.load(ordering: .acquiring) {
+            do {
+                if !connection.isOpen {
+                    try connection.open()
+                    try connection.execute("LISTEN \(Self.channel)")
+                    backoff = 0.05
+                    lastCheck = Date()
+                    signal.wake()
+                }
+                var descriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&descriptor, 1, 250)
+                if ready > 0, try !connection.consumeNotifications().isEmpty { signal.wake() }
+                if -lastCheck.timeIntervalSinceNow >= interval {
+                    lastCheck = Date()
+                    try connection.execute("SELECT 1")
+                    if try !connection.consumeNotifications().isEmpty { signal.wake() }
+                }
+            } catch {
+                logger.warning(
+                    "the LISTEN connection failed; reconnecting",
+                    metadata: ["error": "\(error)", "retryIn": "\(backoff)"])
+                connection.close()
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 1)
+            }
+        }
+        connection.close()
+    }
+}

@@ -1,0 +1,252 @@
+internal import CLibPQ
+import Foundation
+import Logging
+
+/// One libpq connection. Not thread-safe: each instance is owned by one dedicated thread (a
+/// `ConnectionPool` worker or the `NotificationListener`), because libpq calls block.
+final class PostgresConnection {
+    private let settings: ConnectionSettings
+    private let logger: Logger
+    private var handle: OpaquePointer?
+    /// Statement names of the statements prepared on this session, by SQL text.
+    private var prepared: [String: String] = [:]
+
+    init(settings: ConnectionSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    deinit { close() }
+
+    /// True when the session is usable as far as libpq knows; a server restart is only noticed
+    /// when the next statement fails.
+    var isOpen: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    var socket: Int32 { handle.map { PQsocket($0) } ?? -1 }
+
+    var configuration: EventStoreConfiguration { settings.configuration }
+
+    func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        prepared = [:]
+    }
+
+    /// Opens the session if it is not open, retrying until the configured reconnect timeout.
+    func ensureOpen() throws {
+        if isOpen { return }
+        try reopen()
+    }
+
+    /// Drops the session and connects again, retrying with backoff while the server is
+    /// unreachable or starting up; throws the last `.connection` error at the deadline.
+    func reopen() throws {
+        close()
+        let deadline = Date().addingTimeInterval(settings.configuration.reconnectTimeout.timeInterval)
+        var delay = 0.05
+        while true {
+            do {
+                try open()
+                return
+            } catch let error as EventStoreError where error.code == .connection && Date() < deadline {
+                logger.debug("connecting to PostgreSQL failed; retrying", metadata: ["error": "\(error.message)"])
+                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
+                delay = min(delay * 2, 1)
+            }
+        }
+    }
+
+    /// One connection attempt: connects and configures the session.
+    func open() throws {
+        close()
+        let keywords = settings.keywords.map { strdup($0) }
+        let values = settings.values.map { strdup($0) }
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let conn = (keywords.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { k in
+            (values.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in
+                PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
+            }
+        }
+        guard let conn else {
+            throw EventStoreError(code: .connection, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = settings.scrubber.scrub(Self.trimmed(PQerrorMessage(conn)))
+            PQfinish(conn)
+            throw EventStoreError(code: .connection, message: "cannot connect to PostgreSQL: \(message)")
+        }
+        handle = conn
+        let c = settings.configuration
+        _ = try execute(
+            """
+            SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+                   set_config('idle_in_transaction_session_timeout', $3, false), set_config('TimeZone', 'UTC', false)
+            """,
+            [
+                .text("\(c.lockTimeout.milliseconds)ms"), .text("\(c.statementTimeout.milliseconds)ms"),
+                .text("\(c.idleInTransactionTimeout.milliseconds)ms"),
+            ])
+    }
+
+    /// Runs one parameterized statement (the unnamed statement: parsed each time).
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
+        let handle = try openHandle()
+        let encoded = try parameters.map(EncodedParameter.init)
+        let result = Self.withWireParameters(encoded) { types, values, lengths, formats in
+            PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
+        }
+        return try rows(from: result)
+    }
+
+    /// Runs a statement prepared once per session, for hot paths. The parameter types of the
+    /// first call are the statement's types, so callers keep them fixed (no `.null`).
+    @discardableResult
+    func executePrepared(_ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {
+        let handle = try openHandle()
+        let encoded = try parameters.map(EncodedParameter.init)
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "e2h_\(prepared.count + 1)"
+            let types = encoded.map(\.type)
+            _ = try rows(from: PQprepare(handle, name, sql, Int32(types.count), types))
+            prepared[sql] = name
+        }
+        let result = Self.withWireParameters(encoded) { _, values, lengths, formats in
+            PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
+        }
+        return try rows(from: result)
+    }
+
+    /// Runs SQL text through the simple-query protocol, which allows several statements and no
+    /// parameters: for migration files and transaction control.
+    func executeScript(_ sql: String) throws {
+        let handle = try openHandle()
+        _ = try rows(from: PQexec(handle, sql))
+    }
+
+    /// Inside a transaction block that a failed statement aborted.
+    var isInFailedTransaction: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? false }
+
+    /// Reads what the server sent and returns the channels of the notifications received.
+    func consumeNotifications() throws -> [String] {
+        let handle = try openHandle()
+        guard PQconsumeInput(handle) == 1 else { throw connectionError(handle) }
+        var channels: [String] = []
+        while let notification = PQnotifies(handle) {
+            channels.append(String(cString: notification.pointee.relname))
+            PQfreemem(notification)
+        }
+        return channels
+    }
+
+    private func openHandle() throws -> OpaquePointer {
+        guard let handle else {
+            throw EventStoreError(code: .connection, message: "the connection to PostgreSQL is closed")
+        }
+        return handle
+    }
+
+    private func connectionError(_ handle: OpaquePointer) -> EventStoreError {
+        EventStoreError(
+            code: .connection,
+            message:
+                "lost the connection to PostgreSQL: \(settings.scrubber.scrub(Self.trimmed(PQerrorMessage(handle))))")
+    }
+
+    private func rows(from result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else { throw connectionError(try openHandle()) }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+            throw error(from: result)
+        }
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var names: [String] = []
+        var types: [UInt32] = []
+        for c in 0..<columnCount {
+            names.append(String(cString: PQfname(result, Int32(c))))
+            types.append(PQftype(result, Int32(c)))
+        }
+        var cells: [Data?] = []
+        cells.reserveCapacity(rowCount * columnCount)
+        for r in 0..<Int32(rowCount) {
+            for c in 0..<Int32(columnCount) {
+                if PQgetisnull(result, r, c) == 1 {
+                    cells.append(nil)
+                } else {
+                    cells.append(Data(bytes: PQgetvalue(result, r, c), count: Int(PQgetlength(result, r, c))))
+                }
+            }
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(
+            columnNames: names, columnTypes: types, cells: cells, count: rowCount, affectedRows: affected)
+    }
+
+    private func error(from result: OpaquePointer) -> EventStoreError {
+        func field(_ code: UInt8) -> String? {
+            PQresultErrorField(result, Int32(code)).map { settings.scrubber.scrub(String(cString: $0)) }
+        }
+        let sqlState = field(UInt8(ascii: "C"))
+        var message = field(UInt8(ascii: "M")) ?? settings.scrubber.scrub(Self.trimmed(PQresultErrorMessage(result)))
+        if let detail = field(UInt8(ascii: "D")) { message += " — \(detail)" }
+        if let hint = field(UInt8(ascii: "H")) { message += " (hint: \(hint))" }
+        let broken = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+        var error = EventStoreError(
+            code: Self.code(sqlState: sqlState, broken: broken), message: message, sqlState: sqlState)
+        if broken, sqlState == nil { error.message = "lost the connection to PostgreSQL: \(message)" }
+        error.constraint = field(UInt8(ascii: "n"))
+        return error
+    }
+
+    static func code(sqlState: String?, broken: Bool) -> EventStoreError.Code {
+        guard let sqlState else { return broken ? .connection : .query }
+        switch sqlState {
+        case "57014", "55P03", "25P03": return .timeout
+        case "57P01", "57P02", "57P03": return .connection
+        default: return sqlState.hasPrefix("08") || broken ? .connection : .query
+        }
+    }
+
+    private static func trimmed(_ message: UnsafeMutablePointer<CChar>?) -> String {
+        message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown libpq error"
+    }
+
+    /// Lays the parameters out as the C arrays libpq takes, valid for the duration of `body`.
+    private static func withWireParameters<R>(
+        _ parameters: [EncodedParameter],
+        _ body: (
+            UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?
+        ) -> R
+    ) -> R {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(parameters.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
+        var offsets: [Int?] = []
+        offsets.reserveCapacity(parameters.count)
+        for p in parameters {
+            if let bytes = p.bytes {
+                offsets.append(buffer.count)
+                buffer += bytes
+            } else {
+                offsets.append(nil)
+            }
+        }
+        let types = parameters.map(\.type)
+        let lengths = parameters.map { Int32($0.bytes?.count ?? 0) }
+        let formats = parameters.map(\.format)
+        // A trailing byte keeps the base address non-nil even when every value is empty.
+        buffer.append(0)
+        return buffer.withUnsafeBufferPointer { raw in
+            let base = UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { base + $0 } }
+            return body(types, values, lengths, formats)
+        }
+    }
+}

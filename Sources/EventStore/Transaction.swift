@@ -1,0 +1,63 @@
+import Foundation
+
+/// A database transaction, valid only inside the body of `EventStore.transaction`, on the
+/// connection's own thread: don't keep it or hand it to another thread.
+public final class Transaction {
+    let connection: PostgresConnection
+
+    init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Runs one statement; values travel only as parameters (`$1`, `$2`, ...).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
+        try connection.execute(sql, parameters)
+    }
+
+    /// Appends to `stream` inside this transaction; see `EventStore.append`. Lock order: whatever
+    /// the body locked before (e.g. the run row), then the stream row, then the log head.
+    public func append(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) throws -> AppendResult {
+        try StreamAppend(connection: connection, stream: stream, expectedVersion: expectedVersion, events: events).run()
+    }
+}
+
+extension PostgresConnection {
+    /// BEGIN, body, COMMIT; ROLLBACK when the body throws. A connection found broken at BEGIN
+    /// (a server restart since the last use) is reopened and BEGIN retried: nothing ran yet.
+    func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
+        do {
+            try executeScript("BEGIN")
+        } catch let error as EventStoreError where error.code == .connection {
+            try reopen()
+            try executeScript("BEGIN")
+        }
+        let value: T
+        do {
+            value = try body(Transaction(connection: self))
+        } catch {
+            rollback()
+            throw error
+        }
+        if isInFailedTransaction {
+            rollback()
+            throw EventStoreError(
+                code: .query,
+                message: "the transaction was rolled back: a statement in it failed and the error was not rethrown")
+        }
+        do {
+            try executeScript("COMMIT")
+        } catch var error as EventStoreError where error.code == .connection {
+            error.message =
+                "the connection broke during COMMIT, so the transaction may or may not have committed: "
+                + error.message
+            throw error
+        }
+        return value
+    }
+
+    private func rollback() {
+        guard isOpen else { return }
+        do { try executeScript("ROLLBACK") } catch { close() }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import EventStore
+
+/// A fresh database on the cluster that scripts/test starts, one per test, so that tests run in
+/// parallel without seeing each other's events.
+struct TestDatabase {
+    let name: String
+    let url: String
+
+    static var serverURL: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["E2H_TEST_DATABASE_URL"], !url.isEmpty else {
+                throw EventStoreError(
+                    code: .invalidArgument,
+                    message:
+                        "E2H_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+            }
+            return url
+        }
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "e2h.eventstore.tests")
+        logger.logLevel = .error
+        return logger
+    }()
+
+    /// Creates the database; the name is generated here, never taken from input.
+    static func create() async throws -> TestDatabase {
+        let server = try serverURL
+        let name = "e2h_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        try await administer(server) { try $0.execute("CREATE DATABASE \(name)") }
+        return TestDatabase(name: String(name), url: try replacingDatabase(in: server, with: String(name)))
+    }
+
+    func drop() async throws {
+        let name = self.name
+        try await Self.administer(try Self.serverURL) { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+    }
+
+    func store(
+        connections: Int = 4, configuration: EventStoreConfiguration = .init(), migrate: Bool = true
+    ) async throws -> EventStore {
+        let store = try await EventStore(
+            url: url, connections: connections, configuration: configuration, logger: Self.logger)
+        if migrate { try await store.migrate() }
+        return store
+    }
+
+    /// Runs `body` as the cluster's superuser outside any transaction (CREATE/DROP DATABASE).
+    static func administer(_ url: String, _ body: @escaping @Sendable (PostgresConnection) throws -> Void) async throws
+    {
+        let admin = try await EventStore(url: url, connections: 1, logger: logger)
+        do {
+            try await admin.pool.run { try body($0) }
+        } catch {
+            await admin.shutdown()
+            throw error
+        }
+        await admin.shutdown()
+    }
+
+    /// Swaps the database of a libpq URL (`postgresql://[auth@host]/db?params`).
+    static func replacingDatabase(in url: String, with name: String) throws -> String {
+        guard let scheme = url.range(of: "://") else {
+            throw EventStoreError(code: .invalidArgument, message: "E2H_TEST_DATABASE_URL is not a URL: \(url)")
+        }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
+        return String(url[..<scheme.upperBound]) + authority + "/" + name + query
+    }
+}
+
+/// Runs `body` with a migrated store on a fresh database, then shuts down and drops it.
+func withStore(
+    connections: Int = 4, configuration: EventStoreConfiguration = .init(),
+    _ body: (EventStore, TestDatabase) async throws -> Void
+) async throws {
+    let database = try await TestDatabase.create()
+    let store = try await database.store(connections: connections, configuration: configuration)
+    do {
+        try await body(store, database)
+    } catch {
+        await store.shutdown()
+        try? await database.drop()
+        throw error
+    }
+    await store.shutdown()
+    try await database.drop()
+}
+
+func event(_ type: String = "Happened", _ payload: String = #"{"n": 1}"#, id: UUID = UUID()) -> NewEvent {
+    NewEvent(id: id, type: type, payload: Data(payload.utf8), metadata: Data(#"{"worker": "test"}"#.utf8))
+}
+
+/// The code of the EventStoreError `body` throws, or nil when it succeeds.
+func errorCode(_ body: () async throws -> Void) async -> EventStoreError.Code? {
+    do {
+        try await body()
+        return nil
+    } catch let error as EventStoreError {
+        return error.code
+    } catch {
+        Issue.record("unexpected error type: \(error)")
+        return nil
+    }
+}

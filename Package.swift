@@ -14,6 +14,16 @@ let optimized: [SwiftSetting] = strict + [
     .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])
 ]
 
+/// The engine is compiled for the machine that builds it, so its kernels get FMA and the widest
+/// vectors the CPU has (AVX-512 on the reference machine). Results do not depend on this choice:
+/// every kernel fixes its arithmetic (explicit fma, fixed reduction order), so any x86-64 CPU with
+/// FMA gives the same bits; without it, fma falls back to the (exact, slow) software routine.
+#if arch(x86_64)
+    let engineCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+#else
+    let engineCPU: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "e2h",
     platforms: [.macOS(.v15)],
@@ -51,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "NeuralEngine",
-            swiftSettings: optimized
+            swiftSettings: optimized + engineCPU
         ),
         .target(
             name: "Pipeline",

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 import Testing
 
 @testable import Pipeline

@@ -15,6 +15,8 @@ final class RunLog {
     let recorder: any RunRecorder
     private let history: [PipelineEvent]
     private(set) var cursor = 0
+    /// Events appended by this execution, after the whole history.
+    private var appended: [PipelineEvent] = []
 
     init(recorder: any RunRecorder) async throws {
         self.recorder = recorder
@@ -58,6 +60,7 @@ final class RunLog {
         guard !fresh.isEmpty else { return }
         do {
             try await recorder.append(fresh)
+            appended += fresh
         } catch {
             throw PipelineError(code: .recording, message: "could not append \(fresh.count) event(s)", cause: error)
         }
@@ -68,10 +71,15 @@ final class RunLog {
         precondition(isLive && payload.reason == .interrupt)
         do {
             try await recorder.append([payload.event()])
+            appended.append(payload.event())
         } catch {
             throw PipelineError(code: .recording, message: "could not append the stop checkpoint", cause: error)
         }
     }
+
+    /// The run's events up to the cursor, then those this execution appended: the record as it
+    /// stands at this point of the (re-)execution.
+    func eventsSoFar() -> [PipelineEvent] { Array(history.prefix(cursor)) + appended }
 
     /// The recorded completion of `stage`, if any, at or after the cursor.
     func recordedCompletion(of stage: StageName) throws -> (index: Int, event: StageCompleted)? {

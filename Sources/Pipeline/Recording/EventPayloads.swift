@@ -47,8 +47,11 @@ public struct DatasetSplitCreated: EventPayload {
     static let eventType = "DatasetSplitCreated"
     public var split: String
     public var counts: [LevelCount]
-    /// SHA-256 of the split's problems (the blob's bytes).
+    /// SHA-256 of the split's questions (templates and levels): the blob's bytes.
     public var sha256: String
+    /// SHA-256 of the split's labels (reference solutions), kept apart from the questions so
+    /// that what the pipeline trains on and what it only scores with are recorded separately.
+    public var labelsSha256: String
 }
 
 public struct CheckpointSaved: EventPayload {
@@ -65,17 +68,23 @@ public struct CheckpointSaved: EventPayload {
     public var step: Int
     public var blob: String
     public var reason: Reason
+    /// For policy checkpoints: pass@1 on easy validation problems, the only figure checkpoint
+    /// selection may use.
+    public var easyValidationAccuracy: Double?
 }
 
 public struct SamplesGenerated: EventPayload {
     static let eventType = "SamplesGenerated"
     public var stage: StageName
-    /// Which sample set: "evaluator_training", "validation", "test", ...
+    /// Which sample set: "evaluator_training", "test", ...
     public var set: String
     public var policy: String
+    /// Chunks hold consecutive problems of the set; a resumed run reuses recorded chunks.
+    public var chunk: Int
+    public var firstProblem: Int
     public var problems: Int
     public var samplesPerProblem: Int
-    public var correct: Int
+    /// The sampled sequences, one byte per token (no labels: sampling never reads them).
     public var blob: String
 }
 
@@ -95,7 +104,6 @@ public struct EvaluatorTrained: EventPayload {
     public var labels: LabelScope
     public var trainingExamples: Int
     public var steps: Int
-    public var finalLoss: Double
     public var rocAuc: AreaUnderCurve
     public var weights: String
 }

@@ -26,6 +26,13 @@ public actor InMemoryRecorder: RunRecorder {
         self.stopWhen = stopWhen
     }
 
+    /// A recorder holding `events` (e.g. an edited copy of another record) and another one's blobs.
+    public init(events: [PipelineEvent], blobsOf other: InMemoryRecorder) async {
+        self.events = events
+        self.blobs = await other.blobStore
+        self.stopWhen = nil
+    }
+
     var blobStore: [String: Data] { blobs }
 
     public func history() -> [PipelineEvent] { events }

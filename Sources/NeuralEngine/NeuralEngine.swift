@@ -1,1 +1,0 @@
-// NeuralEngine: filled by its issue.

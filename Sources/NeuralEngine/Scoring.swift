@@ -1,0 +1,63 @@
+/// Per-position outputs of `Transformer.score`, each batchSize x length, row-major.
+public struct ScoreOutput: Sendable {
+    /// log P(tokens[t+1] | tokens[...t]) at position t; 0 at each row's last position.
+    /// Empty when the model has no language-model head.
+    public var nextTokenLogProb: [Float]
+    /// The scalar head's probability (sigmoid) at each position; empty when the model has no scalar head.
+    public var scalar: [Float]
+}
+
+extension Transformer {
+    /// Rows scored at once: bounds the activations' memory. Rows are independent, so it changes no value.
+    static let scoringChunk = 32
+
+    /// Forward only: for each position t of each row, log P(tokens[t+1] | tokens[...t]) and the scalar
+    /// head's probability where the model has one. Threads never change a bit.
+    public func score(
+        tokens: [Int32], batchSize: Int, length: Int, threads: Int = ThreadCount.available
+    )
+        -> ScoreOutput
+    {
+        precondition(tokens.count == batchSize * length, "tokens must hold batchSize x length values")
+        precondition(length >= 1 && length <= config.contextLength, "length \(length) exceeds the context")
+        precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize }, "token out of vocabulary")
+        let pool = ComputePool(threads: threads)
+        let hasLanguageModel = config.head.hasLanguageModel
+        let hasScalar = config.head.hasScalar
+        var logProbabilities = [Float](repeating: 0, count: hasLanguageModel ? tokens.count : 0)
+        var scalar = [Float](repeating: 0, count: hasScalar ? tokens.count : 0)
+        let chunk = min(batchSize, Self.scoringChunk)
+        guard chunk > 0 else { return ScoreOutput(nextTokenLogProb: [], scalar: []) }
+        let activations = Activations(config: config, batch: chunk, length: length, keepsLayers: false)
+        let packed = PackedWeights(model: self, pool: pool)
+        // Next-token targets; -1 at the last position gives log-probability 0 there.
+        let targets = (0..<tokens.count).map { i in i % length == length - 1 ? Int32(-1) : tokens[i + 1] }
+        var first = 0
+        while first < batchSize {
+            let rows = min(chunk, batchSize - first)
+            let offset = first * length
+            let chunkTokens = Array(tokens[offset..<(offset + rows * length)])
+            let chunkTargets = Array(targets[offset..<(offset + rows * length)])
+            let buffers =
+                rows == chunk
+                ? activations : Activations(config: config, batch: rows, length: length, keepsLayers: false)
+            chunkTokens.withUnsafeBufferPointer {
+                forward(tokens: $0.baseAddress!, activations: buffers, packed: packed, pool: pool)
+            }
+            let count = rows * length
+            if hasLanguageModel {
+                chunkTargets.withUnsafeBufferPointer { t in
+                    Losses.softmaxLogProbabilities(
+                        logits: buffers.logits, targets: t.baseAddress!, rows: count,
+                        vocabulary: config.vocabularySize, logProbabilities: buffers.logProbabilities, pool: pool)
+                }
+                for i in 0..<count { logProbabilities[offset + i] = buffers.logProbabilities[i] }
+            }
+            if hasScalar {
+                for i in 0..<count { scalar[offset + i] = Elementary.sigmoid(buffers.scalarLogits[i]) }
+            }
+            first += rows
+        }
+        return ScoreOutput(nextTokenLogProb: logProbabilities, scalar: scalar)
+    }
+}

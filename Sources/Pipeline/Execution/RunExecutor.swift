@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import NeuralEngine
+
+/// Runs an experiment's stages in order, recording each as events, and resumes from the record.
+///
+/// Completed stages are skipped (their outputs read back from blobs); an interrupted stage is
+/// re-executed deterministically, its training loops restored from their latest checkpoint and its
+/// recorded sample chunks reused; events history already holds are compared, not appended again.
+public struct RunExecutor {
+    public let spec: ExperimentSpec
+    public let recorder: any RunRecorder
+    public let threads: Int
+    public let logger: Logger
+    /// Test hook: every hard-level label made wrong, to show they only reach scores.
+    var corruptsHardLabels = false
+
+    /// `threads` overrides the spec's; results do not depend on it.
+    public init(spec: ExperimentSpec, recorder: any RunRecorder, threads: Int? = nil, logger: Logger) {
+        self.spec = spec
+        self.recorder = recorder
+        self.threads = threads ?? spec.threads
+        self.logger = logger
+    }
+
+    public func run() async throws -> RunOutcome {
+        let log = try await RunLog(recorder: recorder)
+        let context = RunContext(
+            spec: spec, log: log, threads: threads, logger: logger, corruptsHardLabels: corruptsHardLabels)
+        do {
+            let dataset = try await stage(.split, context) { try await SplitStage.run(context) }
+            let sft = try await stage(.sft, context) { try await SFTStage.run(context, dataset: dataset) }
+            let policy = try await loadPolicy(sft.checkpoint, context: context)
+            let samples = try await stage(.sample, context) {
+                try await SampleStage.run(context, dataset: dataset, policy: policy)
+            }
+            let evaluators = try await stage(.evaluators, context) {
+                try await EvaluatorStage.run(context, dataset: dataset, policy: policy, samples: samples)
+            }
+            _ = try await stage(.rerank, context) {
+                try await RerankStage.run(context, dataset: dataset, samples: samples, evaluators: evaluators)
+            }
+            _ = try await stage(.rl, context) {
+                try await RLStage.run(context, dataset: dataset, policy: policy, evaluators: evaluators)
+            }
+            _ = try await stage(.evaluate, context) {
+                try await EvaluateStage.run(context, dataset: dataset, policy: policy)
+            }
+        } catch let stop as StopSignal {
+            return .stopped(stop.reason)
+        }
+        let scores = try log.eventsSoFar().filter { $0.type == ScoreRecorded.eventType }.map {
+            try ScoreRecorded(decoding: $0)
+        }
+        return .completed(
+            RunSummary(scores: scores, easyLevels: spec.task.easyLevels, hardLevels: spec.task.hardLevels))
+    }
+
+    /// Runs one stage, or reads its outputs back when the record shows it completed.
+    private func stage<Output: Codable & Sendable>(
+        _ name: StageName, _ context: RunContext, body: () async throws -> Output
+    ) async throws -> Output {
+        let log = context.log
+        if let (index, completed) = try log.recordedCompletion(of: name) {
+            log.skip(through: index)
+            do {
+                return try CanonicalJSON.decode(Output.self, from: try await log.blob(completed.outputs))
+            } catch let error as PipelineError {
+                throw error
+            } catch {
+                throw PipelineError(
+                    code: .corruptHistory, message: "the recorded outputs of stage \(name.rawValue) do not decode",
+                    cause: error)
+            }
+        }
+        try await context.pollStop()
+        let started = Date()
+        logger.info("stage \(name.rawValue): starting")
+        try await log.emit(StageStarted(stage: name))
+        let output = try await body()
+        let blob = try await log.putBlob(CanonicalJSON.encode(output))
+        let seconds = Date().timeIntervalSince(started)
+        try await log.emit(StageCompleted(stage: name, outputs: blob), volatile: ["seconds": seconds])
+        logger.info("stage \(name.rawValue): completed in \(String(format: "%.1f", seconds)) s")
+        return output
+    }
+
+    private func loadPolicy(_ blob: String, context: RunContext) async throws -> Transformer {
+        do {
+            return try TrainingCheckpoint(decoding: try await context.log.blob(blob)).makeModel()
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(
+                code: .corruptHistory, message: "the selected SFT checkpoint does not load", cause: error)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import NeuralEngine
+
+/// One sampled solution as the reranker sees it.
+struct Candidate: Sendable, Equatable {
+    var answer: String
+    var correct: Bool
+    /// The solution's score under some evaluator and aggregation (unused by majority voting).
+    var score: Double
+}
+
+/// Picks one answer from N candidates. Ties go to the answer that appears first among the
+/// candidates, so a pick never depends on hashing or iteration order.
+enum Reranking {
+    /// The index of a candidate holding the chosen answer.
+    static func pick(_ method: RerankMethod, among candidates: [Candidate]) -> Int {
+        precondition(!candidates.isEmpty)
+        switch method {
+        case .majority: return vote(candidates) { _ in 1 }
+        case .weighted: return vote(candidates) { $0.score }
+        case .bestOfN:
+            var best = 0
+            for index in candidates.indices.dropFirst() where candidates[index].score > candidates[best].score {
+                best = index
+            }
+            return best
+        }
+    }
+
+    private static func vote(_ candidates: [Candidate], weight: (Candidate) -> Double) -> Int {
+        // Answers in order of first appearance, with their total weight.
+        var answers: [(answer: String, first: Int, total: Double)] = []
+        for (index, candidate) in candidates.enumerated() {
+            if let slot = answers.firstIndex(where: { $0.answer == candidate.answer }) {
+                answers[slot].total += weight(candidate)
+            } else {
+                answers.append((candidate.answer, index, weight(candidate)))
+            }
+        }
+        var best = answers[0]
+        for entry in answers.dropFirst() where entry.total > best.total { best = entry }
+        return best.first
+    }
+
+    /// Whether `method` picks a correct answer among `candidates`.
+    static func picksCorrectly(_ method: RerankMethod) -> ([Candidate]) -> Bool {
+        { candidates in candidates[pick(method, among: candidates)].correct }
+    }
+
+    /// pass@N: some candidate is correct (the ceiling any reranker could reach).
+    static func anyCorrect(_ candidates: [Candidate]) -> Bool { candidates.contains { $0.correct } }
+
+    /// How often `decides` is right with budget `n`, averaged over `resamples` random size-`n`
+    /// subsets of each problem's pool (the paper's estimate). Subsets depend only on the seed,
+    /// the problem's index and the draw, so every method is judged on the same subsets.
+    /// Returns (correct, total) summed over subsets.
+    static func accuracy(
+        pools: [(problem: Int, candidates: [Candidate])], n: Int, resamples: Int, seed: UInt64,
+        decides: ([Candidate]) -> Bool
+    ) -> (correct: Int, total: Int) {
+        var correct = 0
+        var total = 0
+        for (problem, pool) in pools {
+            let size = min(n, pool.count)
+            // A full pool has one subset; drawing it again would only repeat the same pick.
+            let draws = size == pool.count ? 1 : resamples
+            let weight = resamples / draws
+            for draw in 0..<draws {
+                var random = RandomGenerator(seed: seed, stream: UInt64(problem) << 20 | UInt64(draw))
+                let subset = size == pool.count ? pool : random.distinct(size, below: pool.count).map { pool[$0] }
+                if decides(subset) { correct += weight }
+                total += weight
+            }
+        }
+        return (correct, total)
+    }
+}

@@ -1,0 +1,15 @@
+import NeuralEngine
+
+/// Stage 7: greedy accuracy per level of the SFT policy on the test problems (the RL policies and
+/// the generative verifier are scored where they are made).
+enum EvaluateStage {
+    struct Output: Codable, Sendable {
+        var rows: Int
+    }
+
+    static func run(_ context: RunContext, dataset: Dataset, policy: Transformer) async throws -> Output {
+        let rows = context.greedyScores(policy, policy: "sft", stage: .evaluate, problems: dataset.test)
+        try await context.log.emit(rows.map { $0.event() })
+        return Output(rows: rows.count)
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import NeuralEngine
+
+/// Stage 4: the evaluators, each trained on samples of easy problems only (unless the spec asks
+/// for a full-supervision ceiling), then scored on the test pools.
+enum EvaluatorStage {
+    struct Trained: Codable, Sendable {
+        var name: String
+        var kind: EvaluatorKind
+        var labels: LabelScope
+        /// The evaluator's weights (safetensors).
+        var weights: String
+        /// Step scores of every test sample, Float32 row-major (`EvaluatorScoring.encode`).
+        var testScores: String
+    }
+
+    struct Output: Codable, Sendable {
+        var evaluators: [Trained]
+    }
+
+    static func run(
+        _ context: RunContext, dataset: Dataset, policy: Transformer, samples: SampleStage.Output
+    ) async throws -> Output {
+        let spec = context.spec
+        let trainingProblems = SampleStage.evaluatorTrainingProblems(context, dataset: dataset)
+        let training = try await SampleStage.load(
+            samples.evaluatorTraining, samplesPerProblem: spec.sampling.trainingSamplesPerProblem, context: context)
+        let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
+        let testVerdicts = verdicts(test, problems: dataset.test, family: context.family)
+        var trained: [Trained] = []
+        for (index, evaluator) in spec.evaluators.enumerated() {
+            trained.append(
+                try await train(
+                    evaluator, index: index, context: context, policy: policy, training: training,
+                    trainingProblems: trainingProblems, test: test, testVerdicts: testVerdicts, dataset: dataset))
+        }
+        return Output(evaluators: trained)
+    }
+
+    static func verdicts(_ set: SampleSet, problems: [Problem], family: any TaskFamily) -> [Verdict] {
+        set.sequences.enumerated().map { index, sequence in
+            family.verify(sequence, against: problems[set.firstProblem + index / set.samplesPerProblem])
+        }
+    }
+
+    private static func train(
+        _ evaluator: EvaluatorSpec, index: Int, context: RunContext, policy: Transformer, training: SampleSet,
+        trainingProblems: [Problem], test: SampleSet, testVerdicts: [Verdict], dataset: Dataset
+    ) async throws -> Trained {
+        // Training examples: samples of problems whose labels this evaluator may see.
+        var sequences: [[Int32]] = []
+        var labels: [Verdict] = []
+        for (row, sequence) in training.sequences.enumerated() {
+            let problem = trainingProblems[training.firstProblem + row / training.samplesPerProblem]
+            guard evaluator.labels == .all || context.isEasy(problem.level) else { continue }
+            let verdict = context.family.verify(sequence, against: problem)
+            if evaluator.kind == .generative {
+                let kept = evaluator.filter == .steps ? verdict.steps.allSatisfy { $0 } : verdict.final
+                guard kept else { continue }
+            }
+            sequences.append(sequence)
+            labels.append(verdict)
+        }
+        guard !sequences.isEmpty else {
+            throw PipelineError(
+                code: .invalidSpec,
+                message:
+                    "evaluator '\(evaluator.name)' has no training examples — the policy solved no easy problem; train it longer"
+            )
+        }
+        let rows = TrainingRows(family: context.family)
+        let optimization = evaluator.optimization
+        let loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
+        let model = try await loop.run(
+            context,
+            initial: {
+                evaluator.kind == .generative
+                    ? policy.copy()
+                    : policy.withHead(
+                        .scalar, seed: context.spec.seed &+ RandomStream.evaluatorInitialization &+ UInt64(index))
+            },
+            batch: { step, _ in
+                var random = context.random(RandomStream.evaluatorBatches + UInt64(index), step)
+                let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: sequences.count) }
+                let batchSequences = picks.map { sequences[$0] }
+                if evaluator.kind == .generative { return rows.languageModelBatch(batchSequences) }
+                return rows.scalarBatch(
+                    batchSequences,
+                    labels: picks.map { pick in
+                        let verdict = labels[pick]
+                        let outcome: [Float?] = verdict.steps.map { _ in verdict.final ? 1 : 0 }
+                        let steps: [Float?] = verdict.steps.map { $0 ? 1 : 0 }
+                        switch evaluator.kind {
+                        case .orm: return outcome
+                        case .prm: return steps
+                        // OPRM trains on the union of both data sets: half the examples carry each kind of label.
+                        default: return pick % 2 == 0 ? steps : outcome
+                        }
+                    })
+            })
+        let scoring = EvaluatorScoring(
+            kind: evaluator.kind, model: model, family: context.family, threads: context.threads)
+        let testScores = scoring.stepScores(test.sequences)
+        let levels = test.sequences.indices.map { dataset.test[test.firstProblem + $0 / test.samplesPerProblem].level }
+        let weights = try await context.log.putBlob(model.weightsData())
+        let scoresBlob = try await context.log.putBlob(EvaluatorScoring.encode(testScores))
+        try await context.log.emit(
+            EvaluatorTrained(
+                name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels, trainingExamples: sequences.count,
+                steps: optimization.steps,
+                rocAuc: areas(scores: testScores, verdicts: testVerdicts, levels: levels, context: context),
+                weights: weights))
+        if evaluator.kind == .generative {
+            try await scoreAsPolicy(model, name: evaluator.name, context: context, dataset: dataset)
+        }
+        return Trained(
+            name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels, weights: weights,
+            testScores: scoresBlob)
+    }
+
+    /// Step- and outcome-level ROC-AUC on the test samples of easy and of hard levels.
+    static func areas(scores: [[Double]], verdicts: [Verdict], levels: [Int], context: RunContext) -> AreaUnderCurve {
+        func area(easy: Bool, steps: Bool) -> Double? {
+            var values: [Double] = []
+            var truth: [Bool] = []
+            for row in scores.indices where context.isEasy(levels[row]) == easy {
+                if steps {
+                    values += scores[row]
+                    truth += verdicts[row].steps
+                } else {
+                    values.append(StepAggregation.prod.apply(scores[row]))
+                    truth.append(verdicts[row].final)
+                }
+            }
+            return ROCAUC.area(scores: values, labels: truth)
+        }
+        return AreaUnderCurve(
+            stepEasy: area(easy: true, steps: true), stepHard: area(easy: false, steps: true),
+            outcomeEasy: area(easy: true, steps: false), outcomeHard: area(easy: false, steps: false))
+    }
+
+    /// The generative verifier is also a policy (SFT + fine-tuning on its correct samples): its own
+    /// greedy and majority accuracy are recorded so a better evaluator is not confused with a better model.
+    private static func scoreAsPolicy(
+        _ model: Transformer, name: String, context: RunContext, dataset: Dataset
+    ) async throws {
+        let spec = context.spec
+        let chunks = try await SampleStage.sampleSet(
+            "test", problems: dataset.test, samplesPerProblem: spec.sampling.poolSize,
+            purpose: RandomStream.verifierPolicy, policy: model, policyName: name, stage: .evaluators, context: context)
+        let pool = try await SampleStage.load(chunks, samplesPerProblem: spec.sampling.poolSize, context: context)
+        let verdicts = verdicts(pool, problems: dataset.test, family: context.family)
+        var rows = context.greedyScores(model, policy: name, stage: .evaluators, problems: dataset.test)
+        rows += RerankStage.rows(
+            method: "majority", evaluator: "none", aggregation: "none", policy: name, stage: .evaluators,
+            candidates: { verdict, _ in Candidate(answer: verdict.answer, correct: verdict.final, score: 1) },
+            verdicts: verdicts, scores: nil, problems: dataset.test, context: context)
+        try await context.log.emit(rows.map { $0.event() })
+    }
+}

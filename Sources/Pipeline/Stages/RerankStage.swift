@@ -1,0 +1,87 @@
+import Foundation
+
+/// Stage 5: majority voting, weighted voting and best-of-N over the SFT policy's test pools, for
+/// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows.
+enum RerankStage {
+    struct Output: Codable, Sendable {
+        var rows: Int
+    }
+
+    static func run(
+        _ context: RunContext, dataset: Dataset, samples: SampleStage.Output, evaluators: EvaluatorStage.Output
+    ) async throws -> Output {
+        let spec = context.spec
+        let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
+        let verdicts = EvaluatorStage.verdicts(test, problems: dataset.test, family: context.family)
+        let answerOnly: (Verdict, [Double]?) -> Candidate = { verdict, _ in
+            Candidate(answer: verdict.answer, correct: verdict.final, score: 1)
+        }
+        var rows = rows(
+            method: "pass", evaluator: "none", aggregation: "none", policy: "sft", stage: .rerank,
+            candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test, context: context)
+        if spec.rerank.methods.contains(.majority) {
+            rows += self.rows(
+                method: RerankMethod.majority.rawValue, evaluator: "none", aggregation: "none", policy: "sft",
+                stage: .rerank, candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test,
+                context: context)
+        }
+        for evaluator in evaluators.evaluators {
+            let scores = try EvaluatorScoring.decode(
+                try await context.log.blob(evaluator.testScores), steps: context.family.steps.count)
+            for method in spec.rerank.methods where method != .majority {
+                for aggregation in spec.rerank.aggregations {
+                    rows += self.rows(
+                        method: method.rawValue, evaluator: evaluator.name, aggregation: aggregation.rawValue,
+                        policy: "sft", stage: .rerank,
+                        candidates: { verdict, steps in
+                            Candidate(
+                                answer: verdict.answer, correct: verdict.final, score: aggregation.apply(steps ?? []))
+                        }, verdicts: verdicts, scores: scores, problems: dataset.test, context: context)
+                }
+            }
+        }
+        try await context.log.emit(rows.map { $0.event() })
+        return Output(rows: rows.count)
+    }
+
+    /// One row per (N, level): accuracy of a decision rule over resampled subsets of each pool.
+    static func rows(
+        method: String, evaluator: String, aggregation: String, policy: String, stage: StageName,
+        candidates: (Verdict, [Double]?) -> Candidate, verdicts: [Verdict], scores: [[Double]]?, problems: [Problem],
+        context: RunContext
+    ) -> [ScoreRecorded] {
+        let spec = context.spec
+        let pool = spec.sampling.poolSize
+        let decides: ([Candidate]) -> Bool =
+            switch method {
+            case "pass": Reranking.anyCorrect
+            case RerankMethod.weighted.rawValue: Reranking.picksCorrectly(.weighted)
+            case RerankMethod.bestOfN.rawValue: Reranking.picksCorrectly(.bestOfN)
+            default: Reranking.picksCorrectly(.majority)
+            }
+        var rows: [ScoreRecorded] = []
+        for level in spec.task.levels {
+            let pools = problems.indices.filter { problems[$0].level == level }.map { problem in
+                (
+                    problem: problem,
+                    candidates: (0..<pool).map { sample in
+                        let row = problem * pool + sample
+                        return candidates(verdicts[row], scores?[row])
+                    }
+                )
+            }
+            for n in spec.sampling.n {
+                let (correct, total) = Reranking.accuracy(
+                    pools: pools, n: n, resamples: spec.rerank.resamples,
+                    seed: spec.seed &+ RandomStream.rerankSubsets, decides: decides)
+                rows.append(
+                    ScoreRecorded(
+                        stage: stage, policy: policy, method: method, evaluator: evaluator, aggregation: aggregation,
+                        n: n, level: level, accuracy: total == 0 ? 0 : Double(correct) / Double(total),
+                        correct: correct,
+                        total: total))
+            }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import NeuralEngine
+
+/// Sampled solutions for consecutive problems of one split: `samplesPerProblem` rows per problem.
+struct SampleSet: Sendable {
+    var firstProblem: Int
+    var samplesPerProblem: Int
+    var sequences: [[Int32]]
+
+    var problemCount: Int { sequences.count / max(samplesPerProblem, 1) }
+
+    /// One byte per token: the vocabulary is small, and blobs stay small.
+    func encoded() -> Data { Data(sequences.flatMap { $0.map { UInt8(truncatingIfNeeded: $0) } }) }
+
+    init(firstProblem: Int, samplesPerProblem: Int, sequences: [[Int32]]) {
+        self.firstProblem = firstProblem
+        self.samplesPerProblem = samplesPerProblem
+        self.sequences = sequences
+    }
+
+    init(decoding data: Data, firstProblem: Int, samplesPerProblem: Int, length: Int) throws {
+        guard length > 0, data.count % length == 0 else {
+            throw PipelineError(
+                code: .corruptHistory, message: "a sample blob of \(data.count) bytes is not whole rows of \(length)")
+        }
+        let bytes = [UInt8](data)
+        self.init(
+            firstProblem: firstProblem, samplesPerProblem: samplesPerProblem,
+            sequences: stride(from: 0, to: bytes.count, by: length).map { start in
+                bytes[start..<(start + length)].map { Int32($0) }
+            })
+    }
+
+    static func concatenate(_ parts: [SampleSet]) -> SampleSet {
+        SampleSet(
+            firstProblem: parts.first?.firstProblem ?? 0, samplesPerProblem: parts.first?.samplesPerProblem ?? 1,
+            sequences: parts.flatMap(\.sequences))
+    }
+}
+
+extension RunContext {
+    /// Samples `samplesPerProblem` solutions for each problem. Row (problem p, sample j) draws from
+    /// its own stream, `purpose` ⊕ p·k + j, so the tokens never depend on batching or threads.
+    func sample(
+        _ model: Transformer, problems: [Problem], firstIndex: Int = 0, samplesPerProblem: Int, purpose: UInt64,
+        temperature: Double
+    ) -> [[Int32]] {
+        var templates: [[Int32]] = []
+        var streams: [UInt64] = []
+        templates.reserveCapacity(problems.count * samplesPerProblem)
+        for (offset, problem) in problems.enumerated() {
+            for sample in 0..<samplesPerProblem {
+                templates.append(problem.template)
+                streams.append(purpose << 40 | UInt64((firstIndex + offset) * samplesPerProblem + sample))
+            }
+        }
+        let options = SamplingOptions(
+            temperature: Float(temperature), topK: spec.sampling.topK > 0 ? spec.sampling.topK : nil)
+        return model.sample(templates: templates, streams: streams, seed: spec.seed, options: options, threads: threads)
+    }
+
+    /// Greedy decoding accuracy per level, as `ScoreRecorded` rows.
+    func greedyScores(_ model: Transformer, policy: String, stage: StageName, problems: [Problem]) -> [ScoreRecorded] {
+        let sequences = sample(model, problems: problems, samplesPerProblem: 1, purpose: 0, temperature: 0)
+        let correct = zip(problems, sequences).map { family.verify($1, against: $0).final }
+        return spec.task.levels.map { level in
+            let indices = problems.indices.filter { problems[$0].level == level }
+            let hits = indices.filter { correct[$0] }.count
+            return ScoreRecorded(
+                stage: stage, policy: policy, method: "greedy", evaluator: "none", aggregation: "none", n: 1,
+                level: level, accuracy: indices.isEmpty ? 0 : Double(hits) / Double(indices.count), correct: hits,
+                total: indices.count)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// One problem: the template the environment supplies, and the reference solution (its label).
+struct Problem: Codable, Sendable, Hashable {
+    var level: Int
+    /// Forced tokens, and `Vocabulary.written` where the policy writes.
+    var template: [Int32]
+    /// The full correct sequence. Hard-level solutions are used for scoring only.
+    var solution: [Int32]
+}
+
+/// The positions of one step within a sequence.
+struct StepSpan: Sendable, Equatable {
+    /// Positions the policy writes in this step.
+    var written: [Int]
+    /// Environment-supplied operand positions: the step is non-trivial when one is non-zero.
+    var operands: [Int]
+    /// Positions whose value the step's label checks: the running total, or the digit and carry.
+    var checked: [Int]
+    /// The step's last position (a forced separator): where a scalar head reads the step's score.
+    var end: Int
+}
+
+/// The verdict on one written sequence.
+struct Verdict: Sendable, Equatable {
+    var steps: [Bool]
+    var final: Bool
+    /// The final answer as written, for voting.
+    var answer: String
+}
+
+/// A procedural task family with levels 1–5: every level has the same sequence layout, so a
+/// hard problem has more non-trivial steps, never more tokens.
+protocol TaskFamily: Sendable {
+    var sequenceLength: Int { get }
+    var steps: [StepSpan] { get }
+    /// Positions of the final answer.
+    var answerPositions: [Int] { get }
+    func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem
+}
+
+extension TaskFamily {
+    /// Checks a written sequence against the problem's reference solution. A step is right when
+    /// the values it must produce (the running total; the sum digit and carry) are right — the
+    /// "running-total" labels that SCIENCE-NOTES found to matter.
+    func verify(_ sequence: [Int32], against problem: Problem) -> Verdict {
+        precondition(sequence.count == sequenceLength && problem.solution.count == sequenceLength)
+        let stepVerdicts = steps.map { step in step.checked.allSatisfy { sequence[$0] == problem.solution[$0] } }
+        let final = answerPositions.allSatisfy { sequence[$0] == problem.solution[$0] }
+        return Verdict(
+            steps: stepVerdicts, final: final, answer: Vocabulary.render(answerPositions.map { sequence[$0] }))
+    }
+
+    /// Policy-written positions (in order): where the LM loss counts and samples differ.
+    var writtenPositions: [Int] { steps.flatMap(\.written) }
+}
+
+extension TaskFamilyName {
+    var family: any TaskFamily {
+        switch self {
+        case .runningSum: RunningSum()
+        case .sparseAddition: SparseAddition()
+        }
+    }
+}

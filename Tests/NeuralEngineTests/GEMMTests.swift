@@ -1,0 +1,62 @@
+import Testing
+
+@testable import NeuralEngine
+
+@Suite struct GEMMTests {
+    /// The defining arithmetic: one fma chain per element, in increasing p, from C's initial value.
+    static func reference(m: Int, n: Int, k: Int, a: [Float], b: [Float], c: [Float]) -> [Float] {
+        var out = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc = c[i * n + j]
+                for p in 0..<k { acc = acc.addingProduct(a[i * k + p], b[p * n + j]) }
+                out[i * n + j] = acc
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [(1, 1, 1), (8, 32, 16), (13, 45, 300), (33, 7, 513), (64, 96, 128), (5, 130, 20)])
+    func matchesTheFmaChainBitForBit(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = Fixtures.randomArray(m * k, seed: 1)
+        let b = Fixtures.randomArray(k * n, seed: 2)
+        let c = Fixtures.randomArray(m * n, seed: 3)
+        let expected = Self.reference(m: m, n: n, k: k, a: a, b: b, c: c)
+        for threads in [1, 2] {
+            var out = c
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        GEMM.multiplyAccumulate(
+                            m: m, n: n, k: k, a: .rowMajor(pa.baseAddress!, columns: k),
+                            b: .rowMajor(pb.baseAddress!, columns: n), c: pc.baseAddress!, ldc: n,
+                            pool: ComputePool(threads: threads))
+                    }
+                }
+            }
+            #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "threads \(threads)")
+        }
+    }
+
+    @Test func transposedOperandsMatchExplicitTransposes() {
+        let (m, n, k) = (19, 40, 23)
+        let aT = Fixtures.randomArray(k * m, seed: 4)  // stored k x m
+        let bT = Fixtures.randomArray(n * k, seed: 5)  // stored n x k
+        let a = (0..<(m * k)).map { aT[($0 % k) * m + $0 / k] }
+        let b = (0..<(k * n)).map { bT[($0 % n) * k + $0 / n] }
+        let expected = Self.reference(m: m, n: n, k: k, a: a, b: b, c: [Float](repeating: 0, count: m * n))
+        var out = [Float](repeating: 0, count: m * n)
+        aT.withUnsafeBufferPointer { pa in
+            bT.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { pc in
+                    GEMM.multiplyAccumulate(
+                        m: m, n: n, k: k, a: .transposed(pa.baseAddress!, columns: m),
+                        b: .transposed(pb.baseAddress!, columns: k), c: pc.baseAddress!, ldc: n,
+                        pool: ComputePool(threads: 2))
+                }
+            }
+        }
+        #expect(out == expected)
+    }
+}

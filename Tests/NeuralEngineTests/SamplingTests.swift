@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import NeuralEngine
+
+@Suite struct SamplingTests {
+    static let config = Fixtures.config(.languageModel, vocabulary: 13, context: 24, layers: 2, width: 32, heads: 4)
+
+    static func templates() -> [[Int32]] {
+        (0..<9).map { row in
+            var template: [Int32] = [Int32(row % 13), 5, Int32((row * 7) % 13)]
+            template += (0..<(8 + row)).map { i in i % 4 == 3 ? 2 : -1 }  // forced `2` every fourth position
+            return template
+        }
+    }
+
+    /// Head sizes 8 and 16: the cached path combines heads differently when the head size is a whole
+    /// number of vectors, and both must agree with the uncached forward pass.
+    @Test(arguments: [4, 2])
+    func cacheReproducesTheUncachedForwardExactly(heads: Int) {
+        var config = Self.config
+        config.heads = heads
+        let model = Transformer(config: config, seed: 9)
+        let streams = (0..<9).map { UInt64($0 * 3) }
+        var cachedLogits: [String: [Float]] = [:]
+        var uncachedLogits: [String: [Float]] = [:]
+        let options = SamplingOptions(temperature: 1, topK: 6, stopTokens: [])
+        let cached = model.generate(
+            templates: Self.templates(), streams: streams, seed: 5, options: options, threads: 2, cached: true
+        ) { row, position, logits in cachedLogits["\(row):\(position)"] = Array(logits) }
+        let uncached = model.generate(
+            templates: Self.templates(), streams: streams, seed: 5, options: options, threads: 2, cached: false
+        ) { row, position, logits in uncachedLogits["\(row):\(position)"] = Array(logits) }
+        #expect(cached == uncached)
+        #expect(cachedLogits.count == uncachedLogits.count)
+        for (key, logits) in cachedLogits {
+            #expect(logits.map(\.bitPattern) == uncachedLogits[key]?.map(\.bitPattern), "logits at \(key)")
+        }
+    }
+
+    @Test func templatesAreHonouredAndStopTokensEndRows() {
+        let model = Transformer(config: Self.config, seed: 9)
+        let templates = Self.templates()
+        let samples = model.sample(
+            templates: templates, streams: Array(0..<9), seed: 1, options: SamplingOptions(temperature: 1.5),
+            threads: 2)
+        for (template, sample) in zip(templates, samples) {
+            #expect(sample.count == template.count)
+            for (forced, token) in zip(template, sample) where forced >= 0 { #expect(token == forced) }
+        }
+        let stopped = model.sample(
+            templates: templates, streams: Array(0..<9), seed: 1,
+            options: SamplingOptions(temperature: 1.5, stopTokens: Array(0..<13)), threads: 1)
+        for (template, sample) in zip(templates, stopped) {
+            // The first written position (3) is a stop token, whatever was drawn.
+            #expect(sample.count == 4)
+            #expect(Array(sample.prefix(3)) == Array(template.prefix(3)))
+        }
+    }
+
+    @Test func rowsDependOnNeitherBatchNorThreads() {
+        let model = Transformer(config: Self.config, seed: 3)
+        let templates = Self.templates()
+        let streams: [UInt64] = (0..<9).map { 1000 + UInt64($0) }
+        let options = SamplingOptions(temperature: 1, topK: nil, stopTokens: [12])
+        let all = model.sample(templates: templates, streams: streams, seed: 77, options: options, threads: 2)
+        let single = model.sample(templates: templates, streams: streams, seed: 77, options: options, threads: 1)
+        #expect(all == single)
+        for row in [0, 4, 8] {
+            let alone = model.sample(
+                templates: [templates[row]], streams: [streams[row]], seed: 77, options: options, threads: 2)
+            #expect(alone[0] == all[row])
+        }
+        let greedy = SamplingOptions(temperature: 0)
+        let g1 = model.sample(templates: templates, streams: streams, seed: 1, options: greedy, threads: 1)
+        let g2 = model.sample(
+            templates: templates, streams: streams.map { $0 + 1 }, seed: 2, options: greedy, threads: 2)
+        #expect(g1 == g2, "greedy sampling draws nothing")
+    }
+
+    @Test func scoreMatchesSampledLogits() {
+        let model = Transformer(config: Self.config, seed: 4)
+        let template: [Int32] = [1, 2, 3] + [Int32](repeating: -1, count: 9)
+        var logits: [Int: [Float]] = [:]
+        let sample = model.generate(
+            templates: [template], streams: [0], seed: 3, options: SamplingOptions(temperature: 1), threads: 1,
+            cached: true
+        ) { _, position, l in logits[position] = Array(l) }[0]
+        let scored = model.score(tokens: sample, batchSize: 1, length: sample.count, threads: 2)
+        for position in 3..<sample.count {
+            let row = logits[position]!
+            let maximum = row.max()!
+            let logSum = Double(maximum) + Foundation.log(row.reduce(0.0) { $0 + Foundation.exp(Double($1 - maximum)) })
+            let expected = Double(row[Int(sample[position])]) - logSum
+            #expect(abs(Double(scored.nextTokenLogProb[position - 1]) - expected) < 1e-5)
+        }
+    }
+}

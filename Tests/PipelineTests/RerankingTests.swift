@@ -1,0 +1,64 @@
+import NeuralEngine
+import Testing
+
+@testable import Pipeline
+
+@Suite struct RerankingTests {
+    func candidates(_ items: [(String, Bool, Double)]) -> [Candidate] {
+        items.map { Candidate(answer: $0.0, correct: $0.1, score: $0.2) }
+    }
+
+    @Test func majorityWeightedAndBestOfNPickDifferentlyOnACommonWrongAnswer() {
+        let pool = candidates([
+            ("13", false, 0.2), ("13", false, 0.1), ("13", false, 0.3), ("42", true, 0.9), ("42", true, 0.8),
+            ("7", false, 0.95),
+        ])
+        #expect(pool[Reranking.pick(.majority, among: pool)].answer == "13")
+        #expect(pool[Reranking.pick(.weighted, among: pool)].answer == "42")  // 1.7 against 0.6 and 0.95
+        #expect(pool[Reranking.pick(.bestOfN, among: pool)].answer == "7")
+    }
+
+    @Test func tiesGoToTheAnswerSeenFirst() {
+        let pool = candidates([("5", false, 0.5), ("6", true, 0.5), ("6", true, 0.5), ("5", false, 0.5)])
+        #expect(Reranking.pick(.majority, among: pool) == 0)
+        #expect(Reranking.pick(.weighted, among: pool) == 0)
+        #expect(Reranking.pick(.bestOfN, among: pool) == 0)
+    }
+
+    @Test func aggregations() {
+        let scores = [0.5, 0.25, 1.0]
+        #expect(StepAggregation.min.apply(scores) == 0.25)
+        #expect(StepAggregation.prod.apply(scores) == 0.125)
+        #expect(StepAggregation.mean.apply(scores) == 0.5833333333333334)
+        #expect(StepAggregation.last.apply(scores) == 1.0)
+    }
+
+    @Test func accuracyAveragesOverResampledSubsets() {
+        // One problem, pool of 4, one correct candidate: a single random pick is right 1/4 of the time.
+        let pool = candidates([("1", true, 1), ("2", false, 0), ("3", false, 0), ("4", false, 0)])
+        let single = Reranking.accuracy(
+            pools: [(0, pool)], n: 1, resamples: 4000, seed: 1, decides: Reranking.picksCorrectly(.majority))
+        #expect(single.total == 4000)
+        #expect(abs(Double(single.correct) / 4000 - 0.25) < 0.03)
+        // Best-of-N always finds the high score once it is in the subset: P = 1 - C(3,2)/C(4,2) = 1/2.
+        let two = Reranking.accuracy(
+            pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.picksCorrectly(.bestOfN))
+        #expect(abs(Double(two.correct) / 4000 - 0.5) < 0.03)
+        // The full pool has one subset, counted with the same weight as the resamples.
+        let full = Reranking.accuracy(
+            pools: [(0, pool), (1, pool)], n: 4, resamples: 10, seed: 3, decides: Reranking.picksCorrectly(.bestOfN))
+        #expect(full.correct == 20 && full.total == 20)
+        // pass@2 with one correct candidate of four is 1/2 as well, and sees the same subsets.
+        let pass = Reranking.accuracy(pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.anyCorrect)
+        #expect(pass == two)
+    }
+
+    @Test func rocAUC() {
+        #expect(ROCAUC.area(scores: [0.1, 0.2, 0.8, 0.9], labels: [false, false, true, true]) == 1)
+        #expect(ROCAUC.area(scores: [0.9, 0.8, 0.2, 0.1], labels: [false, false, true, true]) == 0)
+        #expect(ROCAUC.area(scores: [0.5, 0.5, 0.5, 0.5], labels: [false, true, false, true]) == 0.5)
+        // Pairs (positive, negative): (0.4 > 0.1), (0.4 < 0.6), (0.8 > 0.1), (0.8 > 0.6) → 3/4.
+        #expect(ROCAUC.area(scores: [0.1, 0.4, 0.6, 0.8], labels: [false, true, false, true]) == 0.75)
+        #expect(ROCAUC.area(scores: [0.1, 0.4], labels: [true, true]) == nil)
+    }
+}

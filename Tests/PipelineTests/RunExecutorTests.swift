@@ -1,0 +1,220 @@
+import Foundation
+import Logging
+import NeuralEngine
+import Testing
+
+@testable import Pipeline
+
+/// The smoke experiment, run end to end through the in-memory recorder.
+@Suite struct RunExecutorTests {
+    static let smoke: ExperimentSpec = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../experiments/smoke.yaml")
+        return try! ExperimentSpec.parse(yaml: String(contentsOf: url, encoding: .utf8), file: "smoke.yaml")
+    }()
+
+    static let logger = Logger(label: "e2h.pipeline.tests")
+
+    static func execute(
+        _ spec: ExperimentSpec = smoke, recorder: InMemoryRecorder, threads: Int? = nil, corrupt: Bool = false
+    ) async throws -> RunOutcome {
+        var executor = RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: logger)
+        executor.corruptsHardLabels = corrupt
+        return try await executor.run()
+    }
+
+    typealias Reference = (events: [PipelineEvent], outcome: RunOutcome)
+
+    /// The reference: one uninterrupted run of the smoke experiment, shared by the tests.
+    actor ReferenceRun {
+        static let shared = ReferenceRun()
+        private var run: Task<Reference, any Error>?
+
+        func value() async throws -> Reference {
+            if run == nil {
+                run = Task {
+                    let recorder = InMemoryRecorder()
+                    let outcome = try await RunExecutorTests.execute(recorder: recorder)
+                    return (await recorder.events, outcome)
+                }
+            }
+            return try await run!.value
+        }
+    }
+
+    /// Events without what may vary between executions: volatile fields and stop checkpoints.
+    static func deterministicPart(_ events: [PipelineEvent]) -> [PipelineEvent] {
+        events.compactMap { event in
+            if event.type == "CheckpointSaved", (try? CheckpointSaved(decoding: event))?.reason == .interrupt {
+                return nil
+            }
+            return PipelineEvent(type: event.type, payload: event.payload)
+        }
+    }
+
+    @Test func smokeRunsEveryStageAndRecordsEveryEventType() async throws {
+        let (events, outcome) = try await ReferenceRun.shared.value()
+        let expected: Set<String> = [
+            "StageStarted", "DatasetSplitCreated", "CheckpointSaved", "SamplesGenerated", "EvaluatorTrained",
+            "ScoreRecorded", "StageCompleted",
+        ]
+        let types = Set(events.map(\.type))
+        #expect(types == expected)
+        let completed = try events.filter { $0.type == "StageCompleted" }.map { try StageCompleted(decoding: $0).stage }
+        #expect(completed == StageName.allCases)
+        guard case .completed(let summary) = outcome else {
+            Issue.record("the smoke run did not complete")
+            return
+        }
+        // Majority, pass@N, both scored methods for 4 evaluators × 4 aggregations, N ∈ {1,2,4}, 5 levels.
+        let rerankRows: Int = (2 + 2 * 4 * 4) * 3 * 5
+        #expect(summary.scores.filter { $0.stage == .rerank }.count == rerankRows)
+        #expect(summary.accuracy(method: "greedy", n: 1, levels: [1, 2, 3, 4, 5]) != nil)
+        #expect(summary.accuracy(policy: "ppo", method: "greedy", n: 1, levels: [4, 5]) != nil)
+        #expect(summary.accuracy(policy: "verifier", method: "majority", n: 4, levels: [4, 5]) != nil)
+        #expect(summary.table().contains("| sft      | weighted  | verifier  | prod |    4 |"))
+        // SFT checkpoints every 5 steps carry the easy validation accuracy used for selection.
+        let sft = try events.filter { $0.type == "CheckpointSaved" }.map { try CheckpointSaved(decoding: $0) }
+            .filter { $0.stage == .sft }
+        #expect(sft.map(\.step) == [5, 10, 15, 20])
+        #expect(sft.allSatisfy { $0.easyValidationAccuracy != nil })
+    }
+
+    @Test func theSameSpecAndSeedGiveIdenticalEvents() async throws {
+        let reference = try await ReferenceRun.shared.value()
+        let recorder = InMemoryRecorder()
+        let outcome = try await Self.execute(recorder: recorder)
+        #expect(Self.deterministicPart(await recorder.events) == Self.deterministicPart(reference.events))
+        #expect(outcome == reference.outcome)
+    }
+
+    @Test func oneAndTwoThreadsGiveIdenticalEvents() async throws {
+        let reference = try await ReferenceRun.shared.value()
+        let recorder = InMemoryRecorder()
+        _ = try await Self.execute(recorder: recorder, threads: 1)
+        #expect(Self.deterministicPart(await recorder.events) == Self.deterministicPart(reference.events))
+    }
+
+    enum InterruptPoint: String, CaseIterable, Sendable {
+        case midSFT, betweenStages, midSampling, midEvaluators, midRL
+        /// When the recorder asks the run to stop.
+        var condition: InMemoryRecorder.StopCondition {
+            switch self {
+            // Poll 10 comes before SFT step 8: steps 6–7 are unsaved, so a stop checkpoint is taken.
+            case .midSFT: return { _, polls in polls == 10 ? .shutdown : nil }
+            case .betweenStages:
+                return { events, _ in events.last?.type == "StageCompleted" && events.count > 20 ? .cancelled : nil }
+            case .midSampling:
+                return { events, _ in events.last?.type == "SamplesGenerated" ? .shutdown : nil }
+            case .midEvaluators:
+                return { events, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil }
+            case .midRL:
+                return { events, _ in
+                    events.contains {
+                        $0.type == "CheckpointSaved" && String(decoding: $0.payload, as: UTF8.self).contains("\"ppo\"")
+                    }
+                        ? .shutdown : nil
+                }
+            }
+        }
+    }
+
+    @Test(arguments: InterruptPoint.allCases)
+    func anInterruptedRunResumesToTheSameRecord(point: InterruptPoint) async throws {
+        let reference = try await ReferenceRun.shared.value()
+        let first = InMemoryRecorder(stopWhen: point.condition)
+        let stopped = try await Self.execute(recorder: first)
+        #expect(stopped == .stopped(point == .betweenStages ? .cancelled : .shutdown))
+        let partial = await first.events
+        #expect(partial.count < reference.events.count)
+        if point == .midSFT {
+            let stop = try partial.filter { $0.type == "CheckpointSaved" }.map { try CheckpointSaved(decoding: $0) }
+                .last
+            #expect(stop?.reason == .interrupt && stop?.step == 7)
+        }
+        let resumed = await InMemoryRecorder(resuming: first)
+        let outcome = try await Self.execute(recorder: resumed)
+        #expect(Self.deterministicPart(await resumed.events) == Self.deterministicPart(reference.events))
+        #expect(outcome == reference.outcome)
+    }
+
+    @Test func replayingACompletedRecordAppendsNothing() async throws {
+        let reference = try await ReferenceRun.shared.value()
+        let recorder = InMemoryRecorder()
+        _ = try await Self.execute(recorder: recorder)
+        let count = await recorder.events.count
+        let replayed = await InMemoryRecorder(resuming: recorder)
+        let outcome = try await Self.execute(recorder: replayed)
+        #expect(await replayed.events.count == count)
+        #expect(outcome == reference.outcome)
+    }
+
+    /// A resumed run re-executes the interrupted stage; an event it regenerates that differs from
+    /// the record (here, an edited record) is a divergence, not a silent second truth.
+    @Test func aResumeThatRegeneratesOtherEventsIsADivergence() async throws {
+        let first = InMemoryRecorder(stopWhen: { events, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil
+            })
+        #expect(try await Self.execute(recorder: first) == .stopped(.shutdown))
+        var events = await first.events
+        let index = try #require(events.lastIndex { $0.type == "EvaluatorTrained" })
+        var trained = try EvaluatorTrained(decoding: events[index])
+        trained.trainingExamples += 1
+        events[index] = trained.event()
+        let edited = await InMemoryRecorder(events: events, blobsOf: first)
+        let error = await #expect(throws: PipelineError.self) { try await Self.execute(recorder: edited) }
+        #expect(error?.code == .divergence)
+    }
+
+    /// Hard labels reach scores only: with every hard label wrong, every training event is the
+    /// same, easy scores are the same, and only hard-level figures change.
+    @Test func corruptingHardLabelsChangesOnlyHardScores() async throws {
+        let reference = try await ReferenceRun.shared.value()
+        let recorder = InMemoryRecorder()
+        let outcome = try await Self.execute(recorder: recorder, corrupt: true)
+        let corrupted = Self.deterministicPart(await recorder.events)
+        let clean = Self.deterministicPart(reference.events)
+        #expect(corrupted.count == clean.count)
+        let hard = Set(Self.smoke.task.hardLevels)
+        var hardScoresDiffer = false
+        for (mine, theirs) in zip(corrupted, clean) {
+            #expect(mine.type == theirs.type)
+            switch mine.type {
+            case "ScoreRecorded":
+                let (a, b) = (try ScoreRecorded(decoding: mine), try ScoreRecorded(decoding: theirs))
+                if hard.contains(a.level) {
+                    hardScoresDiffer = hardScoresDiffer || a != b
+                } else {
+                    #expect(a == b)
+                }
+            case "EvaluatorTrained":
+                var (a, b) = (try EvaluatorTrained(decoding: mine), try EvaluatorTrained(decoding: theirs))
+                // Hard ROC-AUC is a score; everything the evaluator learned is the same.
+                (a.rocAuc.stepHard, a.rocAuc.outcomeHard, b.rocAuc.stepHard, b.rocAuc.outcomeHard) = (
+                    nil, nil, nil, nil
+                )
+                #expect(a == b)
+            case "DatasetSplitCreated":
+                let (a, b) = (try DatasetSplitCreated(decoding: mine), try DatasetSplitCreated(decoding: theirs))
+                #expect(a.sha256 == b.sha256 && a.counts == b.counts)
+                #expect(a.labelsSha256 != b.labelsSha256)
+            case "StageCompleted":
+                // The split stage's outputs hold the labels; every other stage's outputs are the same.
+                let stage = try StageCompleted(decoding: mine).stage
+                if stage != .split && stage != .rerank && stage != .rl && stage != .evaluate {
+                    #expect(mine == theirs)
+                }
+            default:
+                #expect(mine == theirs, "\(mine.type) changed")
+            }
+        }
+        #expect(hardScoresDiffer)
+        guard case .completed(let summary) = outcome, case .completed(let cleanSummary) = reference.outcome else {
+            Issue.record("the run did not complete")
+            return
+        }
+        let easy = Self.smoke.task.easyLevels
+        #expect(
+            summary.accuracy(method: "majority", n: 4, levels: easy)
+                == cleanSummary.accuracy(method: "majority", n: 4, levels: easy))
+    }
+}

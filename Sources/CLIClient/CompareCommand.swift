@@ -40,7 +40,7 @@ struct Compare: AsyncParsableCommand {
     }
 
     static func table(_ report: CompareReport) -> TextTable {
-        var header = ["method", "evaluator", "aggregation", "N"]
+        var header = ["policy", "method", "evaluator", "aggregation", "N"]
         for (index, run) in report.runs.enumerated() {
             let label = String(run.id.prefix(8))
             header += ["\(label) easy", "\(label) hard", "\(label) all"]
@@ -52,7 +52,7 @@ struct Compare: AsyncParsableCommand {
             return String(format: "%+.1f", (value - base) * 100)
         }
         let rows = report.rows.map { row -> [String] in
-            var cells = [row.method, row.evaluator, row.aggregation, "\(row.n)"]
+            var cells = [row.policy, row.method, row.evaluator, row.aggregation, "\(row.n)"]
             let base = row.cells.first ?? nil
             for (index, cell) in row.cells.enumerated() {
                 cells += [percent(cell?.easy), percent(cell?.hard), percent(cell?.all)]

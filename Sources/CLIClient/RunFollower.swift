@@ -70,6 +70,23 @@ struct RunFollower {
             let reason = payload["reason"]?.stringValue.map { ": \($0)" } ?? ""
             let worker = payload["worker"]?.stringValue.map { " by \($0)" } ?? ""
             return "· \(event.type)\(worker)\(reason)"
+        case "DatasetSplitCreated":
+            let problems = payload["counts"]?.arrayValue?.compactMap { $0["count"]?.intValue }.reduce(0, +) ?? 0
+            return "  \(payload["split"]?.stringValue ?? "split"): \(problems) problems"
+        case "ScoreRecorded":
+            return nil  // hundreds of rows: `e2h compare` shows them as a table
+        case "CheckpointSaved":
+            let model = payload["model"]?.stringValue ?? "model"
+            return "  checkpoint \(model) step \(payload["step"]?.intValue ?? 0)"
+        case "EvaluatorTrained":
+            let loss = payload["final_loss"]?.doubleValue.map { String(format: ", final loss %.4f", $0) } ?? ""
+            return "  evaluator \(payload["name"]?.stringValue ?? "?") trained\(loss)"
+        case "SamplesGenerated":
+            let set = payload["set"]?.stringValue ?? "samples"
+            let problems = payload["problems"]?.intValue ?? 0
+            let correct = payload["correct"]?.intValue ?? 0
+            let perProblem = payload["samples_per_problem"]?.intValue ?? 1
+            return "  \(set): \(problems) problems × \(perProblem) samples, \(correct) correct"
         default:
             return "  \(event.type)" + (stage.map { " (\($0))" } ?? "")
         }

@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Hummingbird
 import Logging
@@ -14,15 +15,38 @@ struct Daemon {
         let lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory)
         let token = try AccessToken.loadOrCreate(stateDirectory: settings.stateDirectory)
         var embedded: EmbeddedPostgres?
-        if settings.databaseURL == nil {
+        let url: String
+        if let databaseURL = settings.databaseURL {
+            url = databaseURL
+        } else {
             let cluster = try EmbeddedPostgres(stateDirectory: settings.stateDirectory, logger: logger)
-            _ = try cluster.start()
+            url = try cluster.start()
             embedded = cluster
         }
         defer { embedded?.stop() }
 
+        let store: EventStore
+        do {
+            // Each worker appends while its heartbeat renews; the API and the reaper need their own.
+            store = try await EventStore(url: url, connections: 2 * settings.workers + 4, logger: logger)
+        } catch {
+            throw DaemonError(.database, "cannot connect to the database — check --database-url", cause: error)
+        }
+        do {
+            let applied = try await store.migrate()
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        } catch {
+            await store.shutdown()
+            throw DaemonError(.database, "migrating the database failed", cause: error)
+        }
+
         let metrics = DaemonMetrics()
-        let router = APIRouter(token: token, metrics: metrics, logger: logger).build()
+        let queue = RunQueue(store: store, settings: settings, metrics: metrics, logger: logger)
+        let workers = WorkerPool(queue: queue, settings: settings, logger: logger)
+        let reaper = Reaper(queue: queue, interval: settings.reaperInterval, logger: logger)
+        let router = APIRouter(
+            token: token, metrics: metrics, queue: queue, workers: workers, threads: settings.threads, logger: logger
+        ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host
         let logger = self.logger
@@ -40,13 +64,25 @@ struct Daemon {
                 }
             },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(
+            // Shut down in reverse: workers first (checkpoint, RunInterrupted, release), the API last.
+            services: [.init(service: app), .init(service: reaper)]
+                + (settings.workers > 0 ? [.init(service: workers)] : []),
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // The promise is an exit within 30 s: past 25 s of draining, cancel; the embedded server stops after.
+        configuration.maximumGracefulShutdownDuration = .seconds(25)
+        configuration.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+        } catch {
+            lock.withdraw(stateDirectory: stateDirectory)
+            await store.shutdown()
+            throw error
+        }
         lock.withdraw(stateDirectory: stateDirectory)
+        await store.shutdown()
         logger.info("e2hd stopped")
     }
 }

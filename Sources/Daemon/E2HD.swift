@@ -30,7 +30,7 @@ struct E2HD: AsyncParsableCommand {
     @Option(help: "Port of the HTTP API (0: any free port; the endpoint file says which).")
     var port = 7707
 
-    @Option(help: "Runs executed at once by this daemon.")
+    @Option(help: "Runs executed at once by this daemon (0: serve the API only, execute nothing).")
     var workers = 1
 
     @Option(help: "Seconds a claimed run's lease lasts without a heartbeat.")
@@ -61,7 +61,7 @@ struct E2HD: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
         guard leaseSeconds > 0, heartbeatSeconds > 0, heartbeatSeconds < leaseSeconds else {
             throw ValidationError("--heartbeat-seconds must be positive and shorter than --lease-seconds")
         }

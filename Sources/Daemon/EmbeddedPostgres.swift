@@ -113,11 +113,16 @@ struct EmbeddedPostgres: Sendable {
     }
 
     /// Running means: the PID in postmaster.pid is alive *and* is a postgres process (after a crash and a reboot
-    /// the PID may belong to something else, which pg_ctl would mistake for a running server).
+    /// the PID may belong to something else, which pg_ctl would mistake for a running server), and not a zombie.
     private func isRunning() throws -> Bool {
-        guard let pid = postmasterPID() else { return false }
-        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
-        return comm.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("postgres")
+        guard let pid = postmasterPID(),
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+        else { return false }
+        // "pid (comm) state ...": a killed server nobody reaped yet is a zombie ('Z'), not a running one.
+        let command = stat[stat.index(after: open)..<close]
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return command.hasPrefix("postgres") && state != "Z" && state != "X"
     }
 
     private func removeStaleLock() throws {

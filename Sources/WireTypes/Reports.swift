@@ -87,15 +87,18 @@ public struct CompareReport: Codable, Sendable {
         }
     }
 
-    /// One method × evaluator × aggregation × N, with a cell per run (same order as `runs`).
+    /// One policy × method × evaluator × aggregation × N, with a cell per run (same order as `runs`).
     public struct Row: Codable, Sendable {
+        /// Whose samples: "sft", "verifier", "ppo", ...
+        public var policy: String
         public var method: String
         public var evaluator: String
         public var aggregation: String
         public var n: Int
         public var cells: [Cell?]
 
-        public init(method: String, evaluator: String, aggregation: String, n: Int, cells: [Cell?]) {
+        public init(policy: String, method: String, evaluator: String, aggregation: String, n: Int, cells: [Cell?]) {
+            self.policy = policy
             self.method = method
             self.evaluator = evaluator
             self.aggregation = aggregation

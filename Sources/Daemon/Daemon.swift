@@ -28,7 +28,13 @@ struct Daemon {
         let store: EventStore
         do {
             // Each worker appends while its heartbeat renews; the API and the reaper need their own.
-            store = try await EventStore(url: url, connections: 2 * settings.workers + 4, logger: logger)
+            var configuration = EventStoreConfiguration()
+            // Every daemon transaction is a few statements sent back to back. One left open is a stalled
+            // process (SIGSTOP, swapped out) holding its run's row lock, which would keep the reaper from
+            // requeuing the run: end such sessions within a lease.
+            configuration.idleInTransactionTimeout = min(settings.lease, .seconds(60))
+            store = try await EventStore(
+                url: url, connections: 2 * settings.workers + 4, configuration: configuration, logger: logger)
         } catch {
             throw DaemonError(.database, "cannot connect to the database — check --database-url", cause: error)
         }

@@ -8,6 +8,54 @@ import WireTypes
 struct SmokeRunTests {
     static var smokeSpec: String { Harness.repositoryRoot + "/experiments/smoke.yaml" }
 
+    /// The smoke experiment with an SFT stage long enough (seconds) to kill a daemon in the middle of it.
+    static let longSFTSpec = """
+        name: long-sft
+        seed: 1
+        threads: 2
+        checkpoint_interval: 100
+
+        task:
+          family: running_sum
+          non_trivial_steps: [2, 3, 4, 6, 8]
+          easy_levels: [1, 2, 3]
+          hard_levels: [4, 5]
+          train_per_level: 24
+          validation_per_level: 4
+          test_per_level: 6
+
+        policy:
+          model: {layers: 1, width: 32, heads: 2, mlp_multiplier: 2}
+          sft: {steps: 3000, batch_size: 8, learning_rate: 0.003, warmup_steps: 2, schedule_steps: 3000}
+          selection: {rule: target, target: 0.3, samples_per_problem: 2}
+
+        sampling:
+          n: [1, 2, 4]
+          temperature: 1.0
+          training_samples_per_problem: 2
+
+        evaluators:
+          - {name: orm, kind: orm, optimization: {steps: 6, batch_size: 8}}
+          - {name: prm, kind: prm, optimization: {steps: 6, batch_size: 8}}
+          - {name: oprm, kind: oprm, optimization: {steps: 6, batch_size: 8}}
+          - {name: verifier, kind: generative, filter: outcome, optimization: {steps: 6, batch_size: 8}}
+
+        rerank:
+          methods: [majority, weighted, best_of_n]
+          aggregations: [min, prod, mean, last]
+          resamples: 4
+
+        rl:
+          ppo: {steps: 8, problems_per_step: 4, samples_per_problem: 2, learning_rate: 0.0003, process_reward_evaluator: prm}
+          rest_em: {iterations: 1, samples_per_problem: 2, optimization: {steps: 6, batch_size: 8}}
+        """
+
+    static func writeLongSFTSpec() throws -> String {
+        let path = try Harness.scratchDirectory() + "/long-sft.yaml"
+        try longSFTSpec.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     static func daemon(
         database: String? = nil, arguments: [String] = DaemonUnderTest.fastLeases
     ) async throws
@@ -39,6 +87,13 @@ struct SmokeRunTests {
             #expect(followed.output.contains("completed"))
             #expect(try await daemon.details(run).state == .completed)
 
+            let completedRuns = try await daemon.e2hJSON(RunList.self, "runs", "--status", "completed")
+            #expect(completedRuns.runs.map(\.id) == [run])
+            let metrics = String(
+                decoding: try await daemon.request("GET", "/metrics", token: try daemon.token).body, as: UTF8.self)
+            #expect(metrics.contains(#"e2h_runs{state="completed"} 1"#), "\(metrics)")
+            #expect(!metrics.contains("e2h_training_steps_total 0\n"), "\(metrics)")
+
             let compare = try await daemon.e2h("compare", run)
             #expect(compare.status == 0)
             #expect(compare.output.contains("easy") && compare.output.contains("hard"), "\(compare.output)")
@@ -63,17 +118,47 @@ struct SmokeRunTests {
         }
     }
 
+    @Test func cancellingARunningRunStopsItAndResumeFinishesIt() async throws {
+        let daemon = try await Self.daemon()
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
+            try await daemon.waitFor(run, "a checkpoint") { _, events in
+                events.contains { $0.type == "CheckpointSaved" }
+            }
+            let cancel = try await daemon.e2h("cancel", run)
+            #expect(cancel.status == 0, "\(cancel.output)")
+            try await daemon.waitFor(run, "the cancel") { details, _ in details.state.isFinal }
+            #expect(try await daemon.details(run).state == .cancelled)
+            #expect(try await daemon.events(run).last?.type == "RunCancelled")
+            let follow = try await daemon.e2h("follow", run)
+            #expect(follow.status == 1 && follow.output.contains("cancelled"))
+            #expect(try await daemon.e2h("resume", run).status == 0)
+            try await daemon.waitFor(run, "completion after resume") { details, _ in details.state == .completed }
+            #expect(try await daemon.e2h("cancel", run).status == 1)
+            let replay = try await daemon.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+        }
+    }
+
     @Test func killMinusNineMidSFTResumesFromTheLastCheckpoint() async throws {
         let daemon = try await Self.daemon()
         try await daemon.start(name: "first")
         try await withDaemons([daemon]) {
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", Self.smokeSpec).run.id
-            try await daemon.waitFor(run, "an SFT checkpoint") { _, events in
-                events.contains { $0.type == "CheckpointSaved" && $0.payload["stage"]?.stringValue == "sft" }
-                    && !events.contains { $0.type == "StageCompleted" && $0.payload["stage"]?.stringValue == "sft" }
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
+            try await daemon.waitFor(run, "SFT checkpoints") { _, events in
+                events.contains {
+                    $0.type == "CheckpointSaved" && $0.payload["stage"]?.stringValue == "sft"
+                        && ($0.payload["step"]?.intValue ?? 0) >= 300
+                }
             }
             daemon.signal(SIGKILL)
             _ = await daemon.waitForExit(timeout: .seconds(10))
+            let sftDone = try await Harness.sql(
+                daemon.databaseURL!,
+                "SELECT count(*) FROM events WHERE stream = 'run-\(run)' AND type = 'StageCompleted' AND payload->>'stage' = 'sft'"
+            )
+            #expect(sftDone == "0", "the kill came after SFT ended; lengthen the spec's SFT")
             let beforeKill = try await Harness.sql(
                 daemon.databaseURL!, "SELECT count(*) FROM events WHERE stream = 'run-\(run)'")
 
@@ -110,7 +195,7 @@ struct SmokeRunTests {
         let daemon = try await Self.daemon()
         try await daemon.start()
         try await withDaemons([daemon]) {
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", Self.smokeSpec).run.id
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
             try await daemon.waitFor(run, "a checkpoint") { _, events in
                 events.contains { $0.type == "CheckpointSaved" }
             }
@@ -119,15 +204,13 @@ struct SmokeRunTests {
             let status = await daemon.waitForExit(timeout: .seconds(30))
             #expect(status == 0, "e2hd did not exit 0 within 30 s (status \(String(describing: status)))")
             #expect(ContinuousClock.now - stopAsked < .seconds(30))
-            let state = try await Harness.sql(daemon.databaseURL!, "SELECT state FROM runs WHERE id = '\(run)'")
-            let completedAnyway = state == "completed"
-            if !completedAnyway {
-                #expect(state == "queued")
-                let interrupted = try await Harness.sql(
-                    daemon.databaseURL!,
-                    "SELECT count(*) FROM events WHERE stream = 'run-\(run)' AND type = 'RunInterrupted'")
-                #expect(interrupted == "1")
-            }
+            let state = try await Harness.sql(
+                daemon.databaseURL!, "SELECT state || ' ' || coalesce(lease_owner, '-') FROM runs WHERE id = '\(run)'")
+            #expect(state == "queued -", "the lease was not released")
+            let interrupted = try await Harness.sql(
+                daemon.databaseURL!,
+                "SELECT count(*) FROM events WHERE stream = 'run-\(run)' AND type = 'RunInterrupted'")
+            #expect(interrupted == "1")
             try await daemon.start()
             try await daemon.waitFor(run, "completion after the restart") { details, _ in details.state == .completed }
             let replay = try await daemon.e2h("replay", run, "--verify")
@@ -175,7 +258,7 @@ struct SmokeRunTests {
         let successor = try await Self.daemon(database: database)
         try await zombie.start(name: "zombie")
         try await withDaemons([zombie, successor]) {
-            let run = try await zombie.e2hJSON(SubmitResponse.self, "submit", Self.smokeSpec).run.id
+            let run = try await zombie.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
             try await zombie.waitFor(run, "a checkpoint") { _, events in
                 events.contains { $0.type == "CheckpointSaved" }
             }

@@ -56,6 +56,15 @@ struct SmokeRunTests {
         return path
     }
 
+    /// Submits the long-SFT spec and returns once the run has saved a checkpoint: mid-run, for seconds more.
+    static func submitLongSFTRunningPastACheckpoint(_ daemon: DaemonUnderTest) async throws -> String {
+        let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try writeLongSFTSpec()).run.id
+        try await daemon.waitFor(run, "a checkpoint") { _, events in
+            events.contains { $0.type == "CheckpointSaved" }
+        }
+        return run
+    }
+
     static func daemon(
         database: String? = nil, arguments: [String] = DaemonUnderTest.fastLeases
     ) async throws
@@ -122,10 +131,7 @@ struct SmokeRunTests {
         let daemon = try await Self.daemon()
         try await daemon.start()
         try await withDaemons([daemon]) {
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
-            try await daemon.waitFor(run, "a checkpoint") { _, events in
-                events.contains { $0.type == "CheckpointSaved" }
-            }
+            let run = try await Self.submitLongSFTRunningPastACheckpoint(daemon)
             let cancel = try await daemon.e2h("cancel", run)
             #expect(cancel.status == 0, "\(cancel.output)")
             try await daemon.waitFor(run, "the cancel") { details, _ in details.state.isFinal }
@@ -195,10 +201,7 @@ struct SmokeRunTests {
         let daemon = try await Self.daemon()
         try await daemon.start()
         try await withDaemons([daemon]) {
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
-            try await daemon.waitFor(run, "a checkpoint") { _, events in
-                events.contains { $0.type == "CheckpointSaved" }
-            }
+            let run = try await Self.submitLongSFTRunningPastACheckpoint(daemon)
             let stopAsked = ContinuousClock.now
             daemon.signal(SIGTERM)
             let status = await daemon.waitForExit(timeout: .seconds(30))
@@ -258,10 +261,7 @@ struct SmokeRunTests {
         let successor = try await Self.daemon(database: database)
         try await zombie.start(name: "zombie")
         try await withDaemons([zombie, successor]) {
-            let run = try await zombie.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
-            try await zombie.waitFor(run, "a checkpoint") { _, events in
-                events.contains { $0.type == "CheckpointSaved" }
-            }
+            let run = try await Self.submitLongSFTRunningPastACheckpoint(zombie)
             zombie.signal(SIGSTOP)
             try await successor.start(name: "successor")
             try await successor.waitFor(run, "the successor's claim") { _, events in

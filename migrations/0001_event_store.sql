@@ -18,7 +18,9 @@ CREATE TABLE streams (
 
 CREATE TABLE events (
     position bigint PRIMARY KEY CHECK (position > 0),
-    stream text NOT NULL REFERENCES streams (name),
+    -- No foreign key to streams: e2h_append locks or creates the stream row first, and the
+    -- per-row key check cost a third of a 100-event append.
+    stream text NOT NULL,
     version bigint NOT NULL CHECK (version > 0),
     id uuid NOT NULL,
     type text NOT NULL CHECK (type <> ''),
@@ -60,6 +62,94 @@ $$;
 CREATE TRIGGER log_head_advanced
     AFTER UPDATE ON log_head
     FOR EACH ROW EXECUTE FUNCTION log_head_notify();
+
+-- The append, in one round trip (inside the caller's transaction, or its own):
+--   1. lock the stream row, creating it when the expectation allows a new stream, so appends to
+--      one stream serialize and every later statement sees the stream's committed events;
+--   2. check the expected version (p_expected: -1 any, 0 no stream, n exact) before any position
+--      is taken, so a loser leaves no hole; then check that no id is stored yet;
+--   3. extend the hash chain: hash = SHA-256(previous hash ‖ canonical event), the canonical
+--      event being the stream, version, id, type, schema version, payload and metadata (texts
+--      and JSON length-prefixed, integers as 8 bytes big endian) — HashChain.swift recomputes it;
+--   4. last, advance the log head and insert at the positions it hands out. The head row stays
+--      locked until COMMIT, so positions are handed out in commit order and a rollback gives
+--      them back.
+-- Outcomes: 'appended'; 'conflict' (stream_version: the actual version, NULL when the stream
+-- does not exist); 'exists' (an id is already stored: the caller checks whether as a retry).
+CREATE FUNCTION e2h_append(
+    p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_schema_versions bigint[],
+    p_payloads json[], p_metadata json[]
+) RETURNS TABLE (outcome text, first_position bigint, last_position bigint, stream_version bigint)
+LANGUAGE plpgsql
+-- Every statement here has an index to use. Plans made while the tables were empty would keep
+-- sequential scans as the log grows (measured: an append slowing ninefold in 16 s on a fresh
+-- database); planning at every call instead cost a quarter of an append. So: one plan per
+-- session, made with sequential scans ruled out.
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off
+AS $$
+DECLARE
+    v_count integer := cardinality(p_ids);
+    v_stream bytea := convert_to(p_stream, 'UTF8');
+    v_version bigint;
+    v_hash bytea;
+    v_hashes bytea[] := '{}';
+    v_previous bytea[] := '{}';
+    v_type bytea;
+    v_payload bytea;
+    v_metadata bytea;
+    v_head bigint;
+BEGIN
+    SELECT s.version, s.last_hash INTO v_version, v_hash FROM streams s WHERE s.name = p_stream FOR UPDATE;
+    IF NOT FOUND THEN
+        IF p_expected > 0 THEN
+            RETURN QUERY SELECT 'conflict'::text, NULL::bigint, NULL::bigint, NULL::bigint;
+            RETURN;
+        END IF;
+        -- Checked before creating the stream, so that reused ids leave no empty stream behind.
+        IF EXISTS (SELECT 1 FROM events e WHERE e.id = ANY (p_ids)) THEN
+            RETURN QUERY SELECT 'exists'::text, NULL::bigint, NULL::bigint, NULL::bigint;
+            RETURN;
+        END IF;
+        -- Waits for a concurrent creator; the next statement's snapshot sees what it committed.
+        INSERT INTO streams (name, version, last_hash) VALUES (p_stream, 0, decode(repeat('00', 32), 'hex'))
+            ON CONFLICT (name) DO NOTHING;
+        SELECT s.version, s.last_hash INTO v_version, v_hash FROM streams s WHERE s.name = p_stream FOR UPDATE;
+    END IF;
+    IF p_expected >= 0 AND v_version <> p_expected THEN
+        RETURN QUERY SELECT 'conflict'::text, NULL::bigint, NULL::bigint, v_version;
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM events e WHERE e.id = ANY (p_ids)) THEN
+        RETURN QUERY SELECT 'exists'::text, NULL::bigint, NULL::bigint, v_version;
+        RETURN;
+    END IF;
+    FOR i IN 1 .. v_count LOOP
+        v_previous := array_append(v_previous, v_hash);
+        v_type := convert_to(p_types[i], 'UTF8');
+        v_payload := convert_to(p_payloads[i]::text, 'UTF8');
+        v_metadata := convert_to(p_metadata[i]::text, 'UTF8');
+        v_hash := sha256(
+            v_hash
+            || int4send(octet_length(v_stream)) || v_stream
+            || int8send(v_version + i)
+            || uuid_send(p_ids[i])
+            || int4send(octet_length(v_type)) || v_type
+            || int8send(p_schema_versions[i])
+            || int4send(octet_length(v_payload)) || v_payload
+            || int4send(octet_length(v_metadata)) || v_metadata);
+        v_hashes := array_append(v_hashes, v_hash);
+    END LOOP;
+    UPDATE streams SET version = v_version + v_count, last_hash = v_hash WHERE name = p_stream;
+    UPDATE log_head SET position = position + v_count WHERE singleton RETURNING position INTO v_head;
+    INSERT INTO events (position, stream, version, id, type, schema_version, payload, metadata, hash, previous_hash)
+    SELECT v_head - v_count + e.ordinal, p_stream, v_version + e.ordinal, e.id, e.type, e.schema_version,
+           e.payload, e.metadata, e.hash, e.previous_hash
+    FROM unnest(p_ids, p_types, p_schema_versions, p_payloads, p_metadata, v_hashes, v_previous)
+        WITH ORDINALITY AS e(id, type, schema_version, payload, metadata, hash, previous_hash, ordinal);
+    RETURN QUERY SELECT 'appended'::text, v_head - v_count + 1, v_head, v_version + v_count;
+END
+$$;
 
 -- Content-addressed blobs (checkpoints, sample sets): the key is the SHA-256 of the content.
 CREATE TABLE blobs (

@@ -31,6 +31,19 @@ struct ConnectionSettings: Sendable {
 
     /// - Parameter url: a libpq URL (`postgresql://...`) or a conninfo string (`host=... dbname=...`).
     init(url: String, configuration: EventStoreConfiguration) throws {
+        let password = try Self.parameters(of: url).first { $0.key == "password" }?.value
+        // Defaults first: libpq lets the expanded URL override keywords before it, and the
+        // encoding after it must win because results are decoded as UTF-8.
+        keywords = ["connect_timeout", "fallback_application_name", "dbname", "client_encoding"]
+        values = ["10", "e2h", url, "UTF8"]
+        self.configuration = configuration
+        self.scrubber = CredentialScrubber(password: password)
+    }
+}
+
+extension ConnectionSettings {
+    /// The parameters `url` (URL or conninfo) sets, as libpq parses them.
+    static func parameters(of url: String) throws -> [(key: String, value: String)] {
         var error: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(url, &error) else {
             // libpq's parse error quotes no values, so it cannot leak the password.
@@ -39,20 +52,24 @@ struct ConnectionSettings: Sendable {
             throw EventStoreError(code: .invalidArgument, message: "invalid database URL: \(reason)")
         }
         defer { PQconninfoFree(options) }
-        var password: String?
+        var parameters: [(key: String, value: String)] = []
         var option = options
         while let keyword = option.pointee.keyword {
-            if String(cString: keyword) == "password", let value = option.pointee.val {
-                password = String(cString: value)
-            }
+            if let value = option.pointee.val { parameters.append((String(cString: keyword), String(cString: value))) }
             option += 1
         }
-        // Defaults first: libpq lets the expanded URL override keywords before it, and the
-        // encoding after it must win because results are decoded as UTF-8.
-        keywords = ["connect_timeout", "fallback_application_name", "dbname", "client_encoding"]
-        values = ["10", "e2h", url, "UTF8"]
-        self.configuration = configuration
-        self.scrubber = CredentialScrubber(password: password)
+        return parameters
+    }
+
+    /// `url` written back as a conninfo string with some parameters replaced, values quoted as
+    /// libpq requires.
+    static func conninfo(_ url: String, replacing replacements: [String: String]) throws -> String {
+        var parameters = try parameters(of: url).filter { replacements[$0.key] == nil }
+        parameters += replacements.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+        return parameters.map { key, value in
+            let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            return "\(key)='\(quoted)'"
+        }.joined(separator: " ")
     }
 }
 

@@ -4,14 +4,16 @@ import Synchronization
 
 /// The event store on PostgreSQL. Thread-safe: every method may be called from any task. libpq
 /// work runs on the pool's dedicated threads (`connections` of them, one session each) and on
-/// one listener thread once somebody subscribes.
+/// one listener thread once somebody subscribes; call `shutdown` to end them. `Transaction` is
+/// the one type that is not thread-safe: it lives only inside a `transaction` body.
 public final class EventStore: Sendable {
     let pool: ConnectionPool
     let settings: ConnectionSettings
     let logger: Logger
     private let listener: Mutex<NotificationListener?> = Mutex(nil)
 
-    /// Connects and checks the connection once (the other sessions open on first use).
+    /// Connects once, without retrying, so that a wrong URL fails at once; the other sessions
+    /// open on first use, and every session reconnects after losing its server.
     /// - Parameter url: a libpq URL (`postgresql://user@host/db?...`) or conninfo string.
     public init(
         url: String, connections: Int = 4, configuration: EventStoreConfiguration = .init(), logger: Logger
@@ -23,7 +25,7 @@ public final class EventStore: Sendable {
         self.logger = logger
         pool = ConnectionPool(size: connections, settings: settings, logger: logger)
         do {
-            try await pool.run { connection in try connection.ensureOpen() }
+            try await pool.run { connection in try connection.open() }
         } catch {
             await pool.shutdown()
             throw error
@@ -46,6 +48,7 @@ public final class EventStore: Sendable {
     /// Runs `body` in one transaction on a pool thread: COMMIT when it returns, ROLLBACK when it
     /// throws. A connection found dead at BEGIN is reopened transparently; one that breaks later
     /// throws `.connection` (the body is not re-run, since it may not be idempotent).
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
         try await pool.run { connection in
             try connection.ensureOpen()
@@ -54,25 +57,24 @@ public final class EventStore: Sendable {
     }
 
     /// Appends `events` to `stream` atomically, if the stream is at `expectedVersion`
-    /// (`.versionConflict` otherwise). Re-appending events whose ids are already stored as
-    /// exactly this append returns the original result without writing: so this method retries
+    /// (`.versionConflict` otherwise). Re-appending events whose ids are already stored (in this
+    /// order, in this stream) returns where they are without writing: so this method retries
     /// by itself after a broken connection, and callers may retry after any `.connection` error.
     public func append(
         stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]
     ) async throws
         -> AppendResult
     {
+        // One statement, so its own transaction: one round trip and one commit.
         try await idempotent { connection in
+            let append = StreamAppend(
+                connection: connection, stream: stream, expectedVersion: expectedVersion, events: events)
             do {
-                return try connection.transaction { tx in
-                    try tx.append(stream: stream, expectedVersion: expectedVersion, events: events)
-                }
+                return try append.run()
             } catch let error as EventStoreError where error.code == .duplicateEventID && error.sqlState == "23505" {
                 // Another transaction was storing the same ids (a concurrent retry); now that it
                 // has finished, the same append either finds them as its own or fails properly.
-                return try connection.transaction { tx in
-                    try tx.append(stream: stream, expectedVersion: expectedVersion, events: events)
-                }
+                return try append.run()
             }
         }
     }
@@ -83,7 +85,7 @@ public final class EventStore: Sendable {
             defer { current = nil }
             return current
         }
-        listener?.stop()
+        await listener?.stop()
         await pool.shutdown()
     }
 
@@ -112,5 +114,23 @@ public final class EventStore: Sendable {
             current = started
             return started
         }
+    }
+}
+
+extension EventStore {
+    /// Runs one statement outside any transaction block (autocommit), e.g. `CREATE DATABASE`,
+    /// which PostgreSQL refuses inside one. Not retried after a broken connection.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> PostgresRows {
+        try await pool.run { connection in
+            try connection.ensureOpen()
+            return try connection.execute(sql, parameters)
+        }
+    }
+
+    /// The same connection parameters as `url` (a URL or conninfo string), for another database
+    /// on the same server: a conninfo string.
+    public static func url(_ url: String, database: String) throws -> String {
+        try ConnectionSettings.conninfo(url, replacing: ["dbname": database])
     }
 }

@@ -27,7 +27,7 @@ public struct EventStoreError: Error, CustomStringConvertible, Sendable {
         public static let invalidArgument = Code("invalidArgument")
         /// lock_timeout, statement_timeout or idle_in_transaction_session_timeout fired.
         public static let timeout = Code("timeout")
-        /// Event ids that already exist, but not as exactly this append to this stream.
+        /// Event ids that are already stored, but not as these events in this order in this stream.
         public static let duplicateEventID = Code("duplicateEventID")
         /// The store was shut down.
         public static let closed = Code("closed")

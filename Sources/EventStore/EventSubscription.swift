@@ -11,6 +11,8 @@ extension EventStore {
     }
 }
 
+/// The events of the global log from a position on, as they commit. The sequence is Sendable;
+/// each iterator belongs to the one task that iterates it.
 public struct EventSubscription: AsyncSequence, Sendable {
     public typealias Element = RecordedEvent
     let store: EventStore

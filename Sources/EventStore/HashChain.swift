@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 
 /// The per-stream hash chain: `hash = SHA-256(previous hash ‖ canonical encoding of the event)`,
-/// the first event's previous hash being 32 zero bytes.
+/// the first event's previous hash being 32 zero bytes. The server computes it when appending
+/// (`e2h_append` in migrations/0001, so an append needs no round trip to fetch the previous
+/// hash); this is the independent recomputation `verify` uses — the two must agree byte for byte.
 ///
 /// The canonical encoding covers every field a reader interprets, not only the payload, so an
 /// edited type, version or metadata breaks the chain too: stream, version, id, type, schema

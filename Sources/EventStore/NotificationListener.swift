@@ -12,19 +12,32 @@ final class NotificationListener: Sendable {
 
     let signal = WakeSignal()
     private let stopped = Atomic<Bool>(false)
+    private let exit = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     init(settings: ConnectionSettings, logger: Logger) {
         let thread = Thread { [self] in
             listen(connection: PostgresConnection(settings: settings, logger: logger), logger: logger)
+            exit.withLock { state in
+                state.exited = true
+                return state.waiter.take()
+            }?.resume()
         }
         thread.name = "e2h-postgres-listener"
         thread.start()
     }
 
-    /// Ends the thread within one poll interval and wakes every subscription.
-    func stop() {
+    /// Wakes every subscription and waits for the thread to close its connection (within one
+    /// poll interval).
+    func stop() async {
         stopped.store(true, ordering: .releasing)
         signal.wake()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = exit.withLock { state in
+                if !state.exited { state.waiter = continuation }
+                return state.exited
+            }
+            if exited { continuation.resume() }
+        }
     }
 
     private func listen(connection: PostgresConnection, logger: Logger) {

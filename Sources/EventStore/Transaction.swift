@@ -16,7 +16,11 @@ public final class Transaction {
     }
 
     /// Appends to `stream` inside this transaction; see `EventStore.append`. Lock order: whatever
-    /// the body locked before (e.g. the run row), then the stream row, then the log head.
+    /// the body locked before (e.g. the run row), then the stream row, then the log head, which
+    /// stays locked until COMMIT — so append last and commit soon: every appender waits on it.
+    /// A `.versionConflict` leaves the transaction usable; a `.duplicateEventID` with SQLSTATE
+    /// 23505 (the same ids being appended concurrently) aborts it, and a retry of the whole
+    /// transaction then finds the ids stored.
     public func append(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) throws -> AppendResult {
         try StreamAppend(connection: connection, stream: stream, expectedVersion: expectedVersion, events: events).run()
     }

@@ -32,17 +32,19 @@ struct TestDatabase {
     static func create() async throws -> TestDatabase {
         let server = try serverURL
         let name = "e2h_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try await administer(server) { try $0.execute("CREATE DATABASE \(name)") }
-        return TestDatabase(name: String(name), url: try replacingDatabase(in: server, with: String(name)))
+        try await administer(server) { try await $0.execute("CREATE DATABASE \(name)") }
+        return TestDatabase(name: String(name), url: try EventStore.url(server, database: String(name)))
     }
 
     func drop() async throws {
         let name = self.name
-        try await Self.administer(try Self.serverURL) { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        try await Self.administer(try Self.serverURL) {
+            try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
     }
 
     func store(
-        connections: Int = 4, configuration: EventStoreConfiguration = .init(), migrate: Bool = true
+        connections: Int = 2, configuration: EventStoreConfiguration = .init(), migrate: Bool = true
     ) async throws -> EventStore {
         let store = try await EventStore(
             url: url, connections: connections, configuration: configuration, logger: Self.logger)
@@ -50,34 +52,24 @@ struct TestDatabase {
         return store
     }
 
-    /// Runs `body` as the cluster's superuser outside any transaction (CREATE/DROP DATABASE).
-    static func administer(_ url: String, _ body: @escaping @Sendable (PostgresConnection) throws -> Void) async throws
-    {
+    /// Runs `body` as the cluster's superuser (CREATE/DROP DATABASE).
+    static func administer(_ url: String, _ body: (EventStore) async throws -> Void) async throws {
         let admin = try await EventStore(url: url, connections: 1, logger: logger)
         do {
-            try await admin.pool.run { try body($0) }
+            try await body(admin)
         } catch {
             await admin.shutdown()
             throw error
         }
         await admin.shutdown()
     }
-
-    /// Swaps the database of a libpq URL (`postgresql://[auth@host]/db?params`).
-    static func replacingDatabase(in url: String, with name: String) throws -> String {
-        guard let scheme = url.range(of: "://") else {
-            throw EventStoreError(code: .invalidArgument, message: "E2H_TEST_DATABASE_URL is not a URL: \(url)")
-        }
-        let rest = url[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" }
-        let query = rest.firstIndex(of: "?").map { String(rest[$0...]) } ?? ""
-        return String(url[..<scheme.upperBound]) + authority + "/" + name + query
-    }
 }
 
-/// Runs `body` with a migrated store on a fresh database, then shuts down and drops it.
+/// Runs `body` with a migrated store on a fresh database, then shuts down and drops it. Two
+/// sessions by default: the project's suites share one cluster (max_connections 300) and run
+/// in parallel.
 func withStore(
-    connections: Int = 4, configuration: EventStoreConfiguration = .init(),
+    connections: Int = 2, configuration: EventStoreConfiguration = .init(),
     _ body: (EventStore, TestDatabase) async throws -> Void
 ) async throws {
     let database = try await TestDatabase.create()

@@ -1,0 +1,59 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import EventStore
+
+@Suite("Blobs and metrics")
+struct BlobAndMetricTests {
+    @Test func aLargeBlobRoundTripsOnceAndCorruptionIsDetected() async throws {
+        try await withStore { store, _ in
+            var generator = SystemRandomNumberGenerator()
+            let bytes = Data((0..<(32 << 20) / 8).flatMap { _ in withUnsafeBytes(of: generator.next()) { Array($0) } })
+            #expect(bytes.count == 32 << 20)
+            let keys = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<3 { group.addTask { try await store.putBlob(bytes) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let key = Hex.encode(Data(SHA256.hash(data: bytes)))
+            #expect(keys == [key, key, key])
+            #expect(try await store.blob(key) == bytes)
+            let rows = try await store.transaction { tx in try tx.query("SELECT count(*) AS n FROM blobs").int(0, "n") }
+            #expect(rows == 1)
+
+            try await store.transaction { tx in
+                try tx.query("UPDATE blobs SET content = overlay(content PLACING '\\xff'::bytea FROM 1000000)")
+            }
+            #expect(await errorCode { _ = try await store.blob(key) } == .blobCorrupted)
+            #expect(await errorCode { _ = try await store.blob(String(repeating: "ab", count: 32)) } == .blobNotFound)
+            #expect(await errorCode { _ = try await store.blob("not-a-hash") } == .invalidArgument)
+        }
+    }
+
+    @Test func emptyBlob() async throws {
+        try await withStore { store, _ in
+            let key = try await store.putBlob(Data())
+            #expect(key == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+            #expect(try await store.blob(key) == Data())
+        }
+    }
+
+    @Test func metricsAreIdempotentOnTheirKey() async throws {
+        try await withStore { store, _ in
+            let points = (0..<100).map {
+                MetricPoint(run: "r", attempt: 1, name: "loss", step: Int64($0), value: 1 / Double($0 + 1))
+            }
+            try await store.recordMetrics(points)
+            // A retry (same points) and a resume that re-records steps 50... with other values.
+            try await store.recordMetrics(points)
+            try await store.recordMetrics(
+                points[50...].map { MetricPoint(run: "r", attempt: 1, name: "loss", step: $0.step, value: -1) })
+            try await store.recordMetrics([MetricPoint(run: "r", attempt: 2, name: "loss", step: 0, value: 7)])
+            try await store.recordMetrics([MetricPoint(run: "other", attempt: 1, name: "loss", step: 0, value: 7)])
+            let stored = try await store.metrics(run: "r")
+            #expect(stored == points + [MetricPoint(run: "r", attempt: 2, name: "loss", step: 0, value: 7)])
+            // Metrics stay outside the ordered log.
+            #expect(try await store.headPosition() == 0)
+        }
+    }
+}

@@ -1,8 +1,8 @@
 import Foundation
 
-/// numpy's matmul (OpenBLAS) timed by `scripts/gemm-reference.py` in a subprocess, as the same-run
-/// reference for the engine's GEMM.
-enum GEMMReference {
+/// numpy's matmul (OpenBLAS), timed by `scripts/gemm-reference.py --serve` in a subprocess that stays
+/// up for the whole benchmark, so numpy and the engine can be timed shape by shape, back to back.
+final class GEMMReference {
     struct Shape: Hashable {
         var m: Int
         var n: Int
@@ -11,32 +11,20 @@ enum GEMMReference {
         var transposedA: Bool
 
         var argument: String { "\(m)x\(n)x\(k)" + (transposedA ? ":t" : "") }
-        var label: String { "\(m)x\(n)x\(k)" + (transposedA ? " (Aᵀ·B)" : "") }
         var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     }
 
-    /// Seconds per product for each shape, in order: numpy at its best, i.e. the faster of one
-    /// OpenBLAS thread and `threads` threads (on a busy machine OpenBLAS's threads can spin-wait on a
-    /// core someone else holds, and one thread is then several times faster).
-    static func seconds(for shapes: [Shape], threads: Int, repetitions: Int) throws -> [Double] {
-        var best = try seconds(for: shapes, openBLASThreads: 1, repetitions: repetitions)
-        if threads > 1 {
-            let parallel = try seconds(for: shapes, openBLASThreads: threads, repetitions: repetitions)
-            best = zip(best, parallel).map { min($0, $1) }
-        }
-        return best
-    }
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private var buffered = Data()
 
-    private static func seconds(
-        for shapes: [Shape], openBLASThreads threads: Int, repetitions: Int
-    ) throws
-        -> [Double]
-    {
+    /// Starts numpy with `threads` OpenBLAS threads.
+    init(threads: Int) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/gemm-reference.py")
-        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, String(repetitions)] + shapes.map(\.argument)
+        process.arguments = ["python3", script.path, "--serve"]
         var environment = ProcessInfo.processInfo.environment
         // Some machines pin OpenBLAS to a core type or cache size that slows it down; the reference
         // should be numpy at its best, so those settings are dropped for this subprocess only.
@@ -44,26 +32,35 @@ enum GEMMReference {
         environment["OPENBLAS_L2_SIZE"] = nil
         environment["OPENBLAS_NUM_THREADS"] = String(threads)
         process.environment = environment
-        let output = Pipe()
+        process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+    }
+
+    deinit {
+        try? input.fileHandleForWriting.close()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BenchFailure(
-                "scripts/gemm-reference.py failed (status \(process.terminationStatus)); it needs python3 with numpy")
+    }
+
+    /// Median seconds per product.
+    func seconds(_ shape: Shape, repetitions: Int) throws -> Double {
+        input.fileHandleForWriting.write(Data("\(repetitions) \(shape.argument)\n".utf8))
+        while !buffered.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else {
+                throw BenchFailure("scripts/gemm-reference.py stopped; it needs python3 with numpy")
+            }
+            buffered.append(chunk)
         }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-        let results = try lines.map { line -> Double in
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                let seconds = object["seconds"] as? Double
-            else { throw BenchFailure("unexpected output from gemm-reference.py: \(line)") }
-            return seconds
+        let newline = buffered.firstIndex(of: UInt8(ascii: "\n"))!
+        let line = buffered[buffered.startIndex..<newline]
+        buffered = Data(buffered[(newline + 1)...])
+        guard let object = try JSONSerialization.jsonObject(with: line) as? [String: Any],
+            let seconds = object["seconds"] as? Double
+        else {
+            throw BenchFailure("unexpected output from gemm-reference.py: \(String(decoding: line, as: UTF8.self))")
         }
-        guard results.count == shapes.count else {
-            throw BenchFailure("gemm-reference.py printed \(results.count) results for \(shapes.count) shapes")
-        }
-        return results
+        return seconds
     }
 }
 

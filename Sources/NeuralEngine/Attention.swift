@@ -33,31 +33,35 @@ enum Attention {
                 }
                 for t in 0..<T {
                     let row = probabilities + (pair * T + t) * T
-                    attendRow(
+                    Self.probabilities(
                         query: sequence + t * 3 * C + h * hs, transposedKeys: keys, keyStride: shape.keyStride,
-                        values: sequence + 2 * C + h * hs, valueStride: 3 * C, count: t + 1, headSize: hs,
-                        probabilities: row, out: out + (b * T + t) * C + h * hs)
+                        count: t + 1, headSize: hs, into: row)
                     (row + t + 1).update(repeating: 0, count: T - t - 1)
+                }
+                let values = sequence + 2 * C + h * hs
+                var t = 0
+                if hs == 32 {
+                    while t + 4 <= T {
+                        weightedValuesFourRows(
+                            probabilities + (pair * T + t) * T, probabilityStride: T, values: values,
+                            valueStride: 3 * C, first: t, out: out + (b * T + t) * C + h * hs, outStride: C)
+                        t += 4
+                    }
+                }
+                while t < T {
+                    weightedValues(
+                        probabilities + (pair * T + t) * T, values: values, valueStride: 3 * C, count: t + 1,
+                        headSize: hs, out: out + (b * T + t) * C + h * hs)
+                    t += 1
                 }
             }
         }
     }
 
-    /// One query against `count` keys and values. Training, scoring and cached sampling all compute
-    /// attention through `probabilities(...)` and the per-element chain of `weightedValues`, which is
-    /// why a cached sampler reproduces an uncached forward pass exactly.
-    @inline(__always)
-    static func attendRow(
-        query q: UnsafePointer<Float>, transposedKeys keys: UnsafePointer<Float>, keyStride: Int,
-        values: UnsafePointer<Float>, valueStride: Int, count: Int, headSize hs: Int,
-        probabilities p: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>
-    ) {
-        probabilities(query: q, transposedKeys: keys, keyStride: keyStride, count: count, headSize: hs, into: p)
-        weightedValues(p, values: values, valueStride: valueStride, count: count, headSize: hs, out: out)
-    }
-
     /// p[j] = softmax_j(q · k_j / sqrt(headSize)) for j < count; each score is one fma chain over the
-    /// head's dimensions. Only p[0..<count] is written; keys are read up to `count` rounded up to 16
+    /// head's dimensions. Training, scoring and cached sampling all compute attention with this and
+    /// with the per-element chains of the `weightedValues` family (however those interleave rows or
+    /// heads), which is why a cached sampler reproduces an uncached forward pass exactly. Only p[0..<count] is written; keys are read up to `count` rounded up to 16
     /// (within `keyStride`).
     @inline(__always)
     static func probabilities(
@@ -65,9 +69,12 @@ enum Attention {
         headSize hs: Int, into p: UnsafeMutablePointer<Float>
     ) {
         let scale = 1 / Float(hs).squareRoot()
-        var j = 0
-        // Four chunks of keys at once: independent chains keep the FMA units busy.
-        while j + 64 <= count {
+        let chunks = (count + 15) / 16
+        var chunk = 0
+        // Several chunks of keys at once: independent chains keep the FMA units busy. A partial last
+        // chunk reads keys past `count` (within the stride) and keeps only its valid lanes.
+        while chunk + 4 <= chunks {
+            let j = chunk * 16
             var s0 = Vector()
             var s1 = Vector()
             var s2 = Vector()
@@ -80,25 +87,42 @@ enum Attention {
                 s2 = s2.addingProduct(qi, load(k + 32))
                 s3 = s3.addingProduct(qi, load(k + 48))
             }
-            store(s0 * scale, p + j)
-            store(s1 * scale, p + j + 16)
-            store(s2 * scale, p + j + 32)
-            store(s3 * scale, p + j + 48)
-            j += 64
+            storeScores(s0 * scale, p, from: j, count: count)
+            storeScores(s1 * scale, p, from: j + 16, count: count)
+            storeScores(s2 * scale, p, from: j + 32, count: count)
+            storeScores(s3 * scale, p, from: j + 48, count: count)
+            chunk += 4
         }
-        while j < count {
+        if chunk + 2 <= chunks {
+            let j = chunk * 16
+            var s0 = Vector()
+            var s1 = Vector()
+            for i in 0..<hs {
+                let qi = Vector(repeating: q[i])
+                let k = keys + i * keyStride + j
+                s0 = s0.addingProduct(qi, load(k))
+                s1 = s1.addingProduct(qi, load(k + 16))
+            }
+            storeScores(s0 * scale, p, from: j, count: count)
+            storeScores(s1 * scale, p, from: j + 16, count: count)
+            chunk += 2
+        }
+        if chunk < chunks {
+            let j = chunk * 16
             var score = Vector()
             for i in 0..<hs { score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j)) }
-            score *= scale
-            if j + 16 <= count {
-                store(score, p + j)
-            } else {
-                for lane in 0..<(count - j) { p[j + lane] = score[lane] }
-            }
+            storeScores(score * scale, p, from: j, count: count)
+        }
+        // The maximum is exact whatever the order, so lanes first, then a tree across them.
+        var lanes = Vector(repeating: -.infinity)
+        var j = 0
+        while j + 16 <= count {
+            let x = load(p + j)
+            lanes.replace(with: x, where: x .> lanes)
             j += 16
         }
-        var maximum = -Float.infinity
-        for j in 0..<count { maximum = max(maximum, p[j]) }
+        var maximum = Reduction.maximum(lanes)
+        for t in j..<count { maximum = max(maximum, p[t]) }
         j = 0
         while j + 16 <= count {
             store(Elementary.exp(load(p + j) - maximum), p + j)
@@ -111,7 +135,12 @@ enum Attention {
             for lane in 0..<(count - j) { p[j + lane] = e[lane] }
         }
         let inverse = 1 / Reduction.sum(p, count)
-        for j in 0..<count { p[j] *= inverse }
+        j = 0
+        while j + 16 <= count {
+            store(load(p + j) * inverse, p + j)
+            j += 16
+        }
+        for t in j..<count { p[t] *= inverse }
     }
 
     /// out[i] = Σ_j p[j] v_j[i], one fma chain per element in increasing j.
@@ -148,6 +177,56 @@ enum Attention {
         }
     }
 
+    /// `weightedValues` for four consecutive queries t..t+3 of one head of size 32 (their counts are
+    /// t+1...t+4): the shared prefix of keys runs eight chains at once, then each row finishes its own.
+    @inline(__always)
+    static func weightedValuesFourRows(
+        _ p: UnsafePointer<Float>, probabilityStride ps: Int, values: UnsafePointer<Float>, valueStride: Int,
+        first t: Int, out: UnsafeMutablePointer<Float>, outStride: Int
+    ) {
+        var (a0, a1, b0, b1, c0, c1, d0, d1) = (
+            Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
+        )
+        for j in 0...t {
+            let v = values + j * valueStride
+            let (v0, v1) = (load(v), load(v + 16))
+            let (pa, pb, pc, pd) = (
+                Vector(repeating: p[j]), Vector(repeating: p[ps + j]), Vector(repeating: p[2 * ps + j]),
+                Vector(repeating: p[3 * ps + j])
+            )
+            a0 = a0.addingProduct(pa, v0)
+            a1 = a1.addingProduct(pa, v1)
+            b0 = b0.addingProduct(pb, v0)
+            b1 = b1.addingProduct(pb, v1)
+            c0 = c0.addingProduct(pc, v0)
+            c1 = c1.addingProduct(pc, v1)
+            d0 = d0.addingProduct(pd, v0)
+            d1 = d1.addingProduct(pd, v1)
+        }
+        for j in (t + 1)...(t + 3) {
+            let v = values + j * valueStride
+            let (v0, v1) = (load(v), load(v + 16))
+            if j <= t + 1 {
+                b0 = b0.addingProduct(Vector(repeating: p[ps + j]), v0)
+                b1 = b1.addingProduct(Vector(repeating: p[ps + j]), v1)
+            }
+            if j <= t + 2 {
+                c0 = c0.addingProduct(Vector(repeating: p[2 * ps + j]), v0)
+                c1 = c1.addingProduct(Vector(repeating: p[2 * ps + j]), v1)
+            }
+            d0 = d0.addingProduct(Vector(repeating: p[3 * ps + j]), v0)
+            d1 = d1.addingProduct(Vector(repeating: p[3 * ps + j]), v1)
+        }
+        store(a0, out)
+        store(a1, out + 16)
+        store(b0, out + outStride)
+        store(b1, out + outStride + 16)
+        store(c0, out + 2 * outStride)
+        store(c1, out + 2 * outStride + 16)
+        store(d0, out + 3 * outStride)
+        store(d1, out + 3 * outStride + 16)
+    }
+
     /// `weightedValues` for every head of one row at once (values rows hold all heads, `width` wide;
     /// head h's probabilities start at p + h * probabilityStride). Same chains, interleaved across
     /// heads so that they overlap; needs headSize to be a multiple of 16.
@@ -156,19 +235,50 @@ enum Attention {
         _ p: UnsafePointer<Float>, probabilityStride: Int, values: UnsafePointer<Float>, count: Int, width c: Int,
         headSize hs: Int, out: UnsafeMutablePointer<Float>
     ) {
-        out.update(repeating: 0, count: c)
-        for j in 0..<count {
-            let v = values + j * c
-            var i = 0
-            while i < c {
-                let pj = Vector(repeating: p[(i / hs) * probabilityStride + j])
-                store(load(out + i).addingProduct(pj, load(v + i)), out + i)
-                i += 16
+        func probabilities(_ i: Int) -> UnsafePointer<Float> { p + (i / hs) * probabilityStride }
+        var i = 0
+        // Eight vectors of the row at a time, their chains in registers.
+        while i + 128 <= c {
+            let (p0, p1, p2, p3) = (
+                probabilities(i), probabilities(i + 16), probabilities(i + 32), probabilities(i + 48)
+            )
+            let (p4, p5, p6, p7) = (
+                probabilities(i + 64), probabilities(i + 80), probabilities(i + 96), probabilities(i + 112)
+            )
+            var (a0, a1, a2, a3, a4, a5, a6, a7) = (
+                Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
+            )
+            for j in 0..<count {
+                let v = values + j * c + i
+                a0 = a0.addingProduct(Vector(repeating: p0[j]), load(v))
+                a1 = a1.addingProduct(Vector(repeating: p1[j]), load(v + 16))
+                a2 = a2.addingProduct(Vector(repeating: p2[j]), load(v + 32))
+                a3 = a3.addingProduct(Vector(repeating: p3[j]), load(v + 48))
+                a4 = a4.addingProduct(Vector(repeating: p4[j]), load(v + 64))
+                a5 = a5.addingProduct(Vector(repeating: p5[j]), load(v + 80))
+                a6 = a6.addingProduct(Vector(repeating: p6[j]), load(v + 96))
+                a7 = a7.addingProduct(Vector(repeating: p7[j]), load(v + 112))
             }
+            store(a0, out + i)
+            store(a1, out + i + 16)
+            store(a2, out + i + 32)
+            store(a3, out + i + 48)
+            store(a4, out + i + 64)
+            store(a5, out + i + 80)
+            store(a6, out + i + 96)
+            store(a7, out + i + 112)
+            i += 128
+        }
+        while i < c {
+            let pi = probabilities(i)
+            var acc = Vector()
+            for j in 0..<count { acc = acc.addingProduct(Vector(repeating: pi[j]), load(values + j * c + i)) }
+            store(acc, out + i)
+            i += 16
         }
     }
 
-    /// dqkv (zeroed here) from dout and the stored probabilities. Per (sequence, head) pair, four small
+    /// dqkv (overwritten) from dout and the stored probabilities. Per (sequence, head) pair, four small
     /// matrix products on one thread (rows above the diagonal have zero probability and drop out):
     /// dP = dO·Vᵀ, dS = P ⊙ (dP - rowsum(P ⊙ dP)) / sqrt(headSize), dQ = dS·K, dK = dSᵀ·Q, dV = Pᵀ·dO.
     static func backward(
@@ -177,7 +287,6 @@ enum Attention {
     ) {
         let (T, C, hs) = (shape.length, shape.width, shape.headSize)
         let scale = 1 / Float(hs).squareRoot()
-        dqkv.update(repeating: 0, count: shape.batch * T * 3 * C)
         pool.parallelForWorkers(shape.batch * shape.heads) { pairs, worker in
             // The products run inside this worker, on a pool of its own with no extra threads.
             let serial = ComputePool(threads: 1)
@@ -191,10 +300,9 @@ enum Attention {
                 let v = StridedMatrix(base: q.base + 2 * C, rowStride: 3 * C, columnStride: 1)
                 let d = StridedMatrix(base: dout + b * T * C + h * hs, rowStride: C, columnStride: 1)
                 let dq = dqkv + b * T * 3 * C + h * hs
-                gradient.update(repeating: 0, count: T * T)
                 GEMM.multiplyAccumulate(
                     m: T, n: T, k: hs, a: d, b: StridedMatrix(base: v.base, rowStride: 1, columnStride: 3 * C),
-                    c: gradient, ldc: T, pool: serial)
+                    c: gradient, ldc: T, start: .zero, pool: serial)
                 for t in 0..<T {
                     let pt = p + t * T
                     let gt = gradient + t * T
@@ -203,12 +311,14 @@ enum Attention {
                     for j in (t + 1)..<T { gt[j] = 0 }
                 }
                 GEMM.multiplyAccumulate(
-                    m: T, n: hs, k: T, a: .rowMajor(gradient, columns: T), b: k, c: dq, ldc: 3 * C, pool: serial)
-                GEMM.multiplyAccumulate(
-                    m: T, n: hs, k: T, a: .transposed(gradient, columns: T), b: q, c: dq + C, ldc: 3 * C,
+                    m: T, n: hs, k: T, a: .rowMajor(gradient, columns: T), b: k, c: dq, ldc: 3 * C, start: .zero,
                     pool: serial)
                 GEMM.multiplyAccumulate(
-                    m: T, n: hs, k: T, a: .transposed(p, columns: T), b: d, c: dq + 2 * C, ldc: 3 * C, pool: serial)
+                    m: T, n: hs, k: T, a: .transposed(gradient, columns: T), b: q, c: dq + C, ldc: 3 * C,
+                    start: .zero, pool: serial)
+                GEMM.multiplyAccumulate(
+                    m: T, n: hs, k: T, a: .transposed(p, columns: T), b: d, c: dq + 2 * C, ldc: 3 * C, start: .zero,
+                    pool: serial)
             }
         }
     }
@@ -221,6 +331,16 @@ enum Attention {
     @inline(__always)
     private static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
         UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+    }
+
+    /// Stores the lanes of `scores` that fall below `count`.
+    @inline(__always)
+    private static func storeScores(_ scores: Vector, _ p: UnsafeMutablePointer<Float>, from j: Int, count: Int) {
+        if j + 16 <= count {
+            store(scores, p + j)
+        } else {
+            for lane in 0..<(count - j) { p[j + lane] = scores[lane] }
+        }
     }
 
     @inline(__always)

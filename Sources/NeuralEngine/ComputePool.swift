@@ -7,15 +7,18 @@ public enum ThreadCount {
 }
 
 /// A fixed set of worker threads that run one parallel loop at a time, the caller's thread taking
-/// part as worker 0. Every kernel hands each output element to exactly one worker and reduces in a
-/// fixed order, so how the work is split never changes a bit — the partition only affects speed.
+/// part as worker 0. Every kernel hands each output element to exactly one piece of work and reduces
+/// in a fixed order, so who runs which piece never changes a bit — the split only affects speed.
+///
+/// Pieces are claimed dynamically and a worker that arrives after the loop is finished simply skips
+/// it: on a shared machine a worker's core may be busy for milliseconds, and the caller then does the
+/// work itself instead of waiting.
 final class ComputePool {
     let threads: Int
     private let shared: SharedState
     private var workers: [Thread] = []
-
     /// Reusable buffers: slot 0 for the caller's shared data (a packed GEMM operand), slot 1 + w for
-    /// worker w's private tiles. Each slot is only touched by its owner, so growing one is race-free.
+    /// worker w's private tiles. A worker runs one piece at a time, so its slot is never shared.
     private let scratchSlots: [ScratchSlot]
 
     init(threads: Int) {
@@ -34,36 +37,32 @@ final class ComputePool {
 
     deinit { shared.shutDown() }
 
-    /// Runs `body(worker)` for worker in 0..<threads and returns when all have finished.
-    func run(_ body: (Int) -> Void) {
-        if threads == 1 {
-            body(0)
-            return
-        }
-        withoutActuallyEscaping(body) { escapable in
-            shared.start(escapable, workers: threads - 1)
-            escapable(0)
-            shared.waitForWorkers()
-        }
-    }
-
-    /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each, in parallel.
+    /// Splits 0..<count into contiguous pieces and runs `body` on each, in parallel.
     func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
         parallelForWorkers(count) { range, _ in body(range) }
     }
 
-    /// `parallelFor` that also tells `body` which worker runs it (for per-worker scratch).
+    /// `parallelFor` that also tells `body` which worker runs the piece (for per-worker scratch).
+    /// A worker may run several pieces, one after the other.
     func parallelForWorkers(_ count: Int, _ body: (_ range: Range<Int>, _ worker: Int) -> Void) {
         guard count > 0 else { return }
-        let parts = min(threads, count)
-        if parts == 1 {
+        let pieces = min(count, threads * 4)
+        if threads == 1 || pieces == 1 {
             body(0..<count, 0)
             return
         }
-        run { worker in
-            guard worker < parts else { return }
-            let range = (worker * count / parts)..<((worker + 1) * count / parts)
-            if !range.isEmpty { body(range, worker) }
+        let shared = shared
+        withoutActuallyEscaping(body) { body in
+            let job: (Int) -> Void = { worker in
+                while true {
+                    let piece = shared.claim.add(1, ordering: .relaxed).oldValue
+                    if piece >= pieces { return }
+                    body((piece * count / pieces)..<((piece + 1) * count / pieces), worker)
+                }
+            }
+            shared.open(job)
+            job(0)
+            shared.close()
         }
     }
 
@@ -90,27 +89,34 @@ final class ComputePool {
     private final class SharedState: @unchecked Sendable {
         private let condition = NSCondition()
         private let generation = Atomic<Int>(0)
-        private let pending = Atomic<Int>(0)
+        /// `closed` flag plus the number of workers inside the current loop. A worker enters only
+        /// while the loop is open, so once the caller has closed it and seen zero, no one touches the job.
+        private let entry = Atomic<Int>(SharedState.closed)
+        private static let closed = 1 << 40
+        /// The next piece to claim.
+        let claim = Atomic<Int>(0)
         private let stopping = Atomic<Bool>(false)
-        /// Written before `generation` is published and read after it is observed.
+        /// Written before the loop opens, cleared after it closes; read only by workers inside it.
         private var job: ((Int) -> Void)?
         private static let spins = 20_000
 
-        func start(_ body: @escaping (Int) -> Void, workers: Int) {
+        func open(_ body: @escaping (Int) -> Void) {
             job = body
-            pending.store(workers, ordering: .releasing)
+            claim.store(0, ordering: .relaxed)
+            entry.store(0, ordering: .releasing)
             generation.add(1, ordering: .releasing)
             condition.lock()
             condition.broadcast()
             condition.unlock()
         }
 
-        func waitForWorkers() {
+        func close() {
+            entry.add(Self.closed, ordering: .acquiringAndReleasing)
             var spin = 0
-            while pending.load(ordering: .acquiring) > 0 && spin < Self.spins { spin += 1 }
-            if pending.load(ordering: .acquiring) > 0 {
+            while entry.load(ordering: .acquiring) != Self.closed && spin < Self.spins { spin += 1 }
+            if entry.load(ordering: .acquiring) != Self.closed {
                 condition.lock()
-                while pending.load(ordering: .acquiring) > 0 { condition.wait() }
+                while entry.load(ordering: .acquiring) != Self.closed { condition.wait() }
                 condition.unlock()
             }
             job = nil
@@ -139,16 +145,29 @@ final class ComputePool {
                 condition.unlock()
                 if stopping.load(ordering: .acquiring) { return }
                 seen = generation.load(ordering: .acquiring)
+                guard enter() else { continue }
                 var body = job
                 body?(index)
-                // Drop the reference before reporting: the caller's closure must not outlive `run`.
+                // Drop the reference before leaving: the caller's closure must not outlive its loop.
                 body = nil
-                if pending.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                if entry.subtract(1, ordering: .acquiringAndReleasing).newValue == Self.closed {
                     condition.lock()
                     condition.broadcast()
                     condition.unlock()
                 }
             }
+        }
+
+        /// Joins the open loop, if there is one.
+        private func enter() -> Bool {
+            var current = entry.load(ordering: .acquiring)
+            while current & Self.closed == 0 {
+                let (exchanged, original) = entry.compareExchange(
+                    expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+                if exchanged { return true }
+                current = original
+            }
+            return false
         }
     }
 }

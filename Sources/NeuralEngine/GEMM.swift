@@ -35,6 +35,16 @@ enum GEMM {
     /// Depth of one pass over a packed panel: 256 x 32 floats of B (32 KiB) stay in L1/L2.
     static let depthBlock = 256
 
+    /// What each chain of C starts from.
+    enum Start {
+        /// C's current value (accumulate into it).
+        case accumulate
+        /// Zero (overwrite C).
+        case zero
+        /// row[j] for every row of C (overwrite C with bias + A·B).
+        case row(UnsafePointer<Float>)
+    }
+
     /// B[K x N] as panels of 32 columns: panel j holds B[p, 32j..<32j+32] for every p, rows `stride`
     /// apart. A row-major B with unit column stride is read in place for its full panels; other
     /// panels (a transposed B, a partial last panel) are packed, zero-padded, with stride 32.
@@ -72,9 +82,9 @@ enum GEMM {
     /// C[M x N] (row-major, leading dimension `ldc`) accumulates A[M x K] · B[K x N].
     static func multiplyAccumulate(
         m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix,
-        c: UnsafeMutablePointer<Float>, ldc: Int, pool: ComputePool
+        c: UnsafeMutablePointer<Float>, ldc: Int, start: Start = .accumulate, pool: ComputePool
     ) {
-        guard m > 0, n > 0, k > 0 else { return }
+        guard m > 0, n > 0 else { return }
         let packed: PackedPanels
         if b.columnStride == 1 {
             let full = n / tileColumns
@@ -85,15 +95,20 @@ enum GEMM {
         } else {
             packed = pack(b, k: k, n: n, into: pool.scratch(0, count: PackedPanels.storage(k: k, n: n)), pool: pool)
         }
-        multiplyAccumulate(m: m, a: a, b: packed, c: c, ldc: ldc, pool: pool)
+        multiplyAccumulate(m: m, a: a, b: packed, c: c, ldc: ldc, start: start, pool: pool)
     }
 
     /// C[M x N] accumulates A[M x K] · B with B already packed (weights reused across calls).
     static func multiplyAccumulate(
-        m: Int, a: StridedMatrix, b packed: PackedPanels, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ComputePool
+        m: Int, a: StridedMatrix, b packed: PackedPanels, c: UnsafeMutablePointer<Float>, ldc: Int,
+        start: Start = .accumulate, pool: ComputePool
     ) {
         let (n, k) = (packed.n, packed.k)
-        guard m > 0, n > 0, k > 0 else { return }
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            initialize(c, rows: m, columns: n, ldc: ldc, start: start)
+            return
+        }
         let panels = packed.panels
         let rowTiles = (m + tileRows - 1) / tileRows
         let tasks = rowTiles * panels
@@ -126,21 +141,52 @@ enum GEMM {
                     }
                     let panelB = packed.panel(panel, depthFrom: p0)
                     let target = c + i0 * ldc + j0
+                    // The first depth block starts the chains (from C, zero or the row); later ones continue them.
+                    let first = p0 == 0
                     if rows == tileRows && columns == tileColumns {
-                        tile(depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: target, ldc: ldc)
+                        var initial: (Vector, Vector)?
+                        if first {
+                            switch start {
+                            case .accumulate: initial = nil
+                            case .zero: initial = (Vector(), Vector())
+                            case .row(let row): initial = (load(row + j0), load(row + j0 + 16))
+                            }
+                        }
+                        tile(
+                            depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: target, ldc: ldc,
+                            initial: initial)
                     } else {
                         // Partial tiles run the same kernel on a padded copy; padding lanes are discarded.
                         edge.initialize(repeating: 0, count: tileRows * tileColumns)
-                        for r in 0..<rows {
-                            (edge + r * tileColumns).update(from: target + r * ldc, count: columns)
+                        if first && !start.isAccumulate {
+                            initialize(edge, rows: rows, columns: columns, ldc: tileColumns, start: start, from: j0)
+                        } else {
+                            for r in 0..<rows {
+                                (edge + r * tileColumns).update(from: target + r * ldc, count: columns)
+                            }
                         }
-                        tile(depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: edge, ldc: tileColumns)
+                        tile(
+                            depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: edge,
+                            ldc: tileColumns, initial: nil)
                         for r in 0..<rows {
                             (target + r * ldc).update(from: edge + r * tileColumns, count: columns)
                         }
                     }
                 }
                 p0 += depth
+            }
+        }
+    }
+
+    /// Sets C (rows x columns) to the start value, taking row entries from column `j0` on.
+    private static func initialize(
+        _ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ldc: Int, start: Start, from j0: Int = 0
+    ) {
+        for r in 0..<rows {
+            switch start {
+            case .accumulate: return
+            case .zero: (c + r * ldc).update(repeating: 0, count: columns)
+            case .row(let row): (c + r * ldc).update(from: row + j0, count: columns)
             }
         }
     }
@@ -196,24 +242,25 @@ enum GEMM {
     /// loads of B feed 16 FMAs. Each lane's chain is sequential in p, exactly like the scalar definition.
     @inline(__always)
     private static func tile(
-        depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+        depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        initial: (Vector, Vector)?
     ) {
-        var c00 = load(c + 0 * ldc)
-        var c01 = load(c + 0 * ldc + 16)
-        var c10 = load(c + 1 * ldc)
-        var c11 = load(c + 1 * ldc + 16)
-        var c20 = load(c + 2 * ldc)
-        var c21 = load(c + 2 * ldc + 16)
-        var c30 = load(c + 3 * ldc)
-        var c31 = load(c + 3 * ldc + 16)
-        var c40 = load(c + 4 * ldc)
-        var c41 = load(c + 4 * ldc + 16)
-        var c50 = load(c + 5 * ldc)
-        var c51 = load(c + 5 * ldc + 16)
-        var c60 = load(c + 6 * ldc)
-        var c61 = load(c + 6 * ldc + 16)
-        var c70 = load(c + 7 * ldc)
-        var c71 = load(c + 7 * ldc + 16)
+        var c00 = initial?.0 ?? load(c + 0 * ldc)
+        var c01 = initial?.1 ?? load(c + 0 * ldc + 16)
+        var c10 = initial?.0 ?? load(c + 1 * ldc)
+        var c11 = initial?.1 ?? load(c + 1 * ldc + 16)
+        var c20 = initial?.0 ?? load(c + 2 * ldc)
+        var c21 = initial?.1 ?? load(c + 2 * ldc + 16)
+        var c30 = initial?.0 ?? load(c + 3 * ldc)
+        var c31 = initial?.1 ?? load(c + 3 * ldc + 16)
+        var c40 = initial?.0 ?? load(c + 4 * ldc)
+        var c41 = initial?.1 ?? load(c + 4 * ldc + 16)
+        var c50 = initial?.0 ?? load(c + 5 * ldc)
+        var c51 = initial?.1 ?? load(c + 5 * ldc + 16)
+        var c60 = initial?.0 ?? load(c + 6 * ldc)
+        var c61 = initial?.1 ?? load(c + 6 * ldc + 16)
+        var c70 = initial?.0 ?? load(c + 7 * ldc)
+        var c71 = initial?.1 ?? load(c + 7 * ldc + 16)
         let (rs, cs) = (a.rowStride, a.columnStride)
         var pa = a.base
         var pb = b
@@ -263,5 +310,12 @@ enum GEMM {
         store(c61, c + 6 * ldc + 16)
         store(c70, c + 7 * ldc)
         store(c71, c + 7 * ldc + 16)
+    }
+}
+
+extension GEMM.Start {
+    var isAccumulate: Bool {
+        if case .accumulate = self { return true }
+        return false
     }
 }

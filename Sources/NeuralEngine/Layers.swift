@@ -124,16 +124,14 @@ enum Layers {
         bias: UnsafePointer<Float>?, rows: Int, inputWidth k: Int, outputWidth n: Int, packed: GEMM.PackedPanels? = nil,
         pool: ComputePool
     ) {
-        for row in 0..<rows {
-            let o = out + row * n
-            if let bias { o.update(from: bias, count: n) } else { o.update(repeating: 0, count: n) }
-        }
+        let start: GEMM.Start = bias.map { .row($0) } ?? .zero
         if let packed {
-            GEMM.multiplyAccumulate(m: rows, a: .rowMajor(input, columns: k), b: packed, c: out, ldc: n, pool: pool)
+            GEMM.multiplyAccumulate(
+                m: rows, a: .rowMajor(input, columns: k), b: packed, c: out, ldc: n, start: start, pool: pool)
         } else {
             GEMM.multiplyAccumulate(
                 m: rows, n: n, k: k, a: .rowMajor(input, columns: k), b: .transposed(weight, columns: k), c: out,
-                ldc: n, pool: pool)
+                ldc: n, start: start, pool: pool)
         }
     }
 
@@ -144,11 +142,9 @@ enum Layers {
         inputWidth k: Int, outputWidth n: Int, pool: ComputePool
     ) {
         if let dinput {
-            dinput.update(repeating: 0, count: rows * k)
             GEMM.multiplyAccumulate(
                 m: rows, n: k, k: n, a: .rowMajor(dout, columns: n), b: .rowMajor(weight, columns: k), c: dinput,
-                ldc: k,
-                pool: pool)
+                ldc: k, start: .zero, pool: pool)
         }
         GEMM.multiplyAccumulate(
             m: n, n: k, k: rows, a: .transposed(dout, columns: n), b: .rowMajor(input, columns: k), c: dweight, ldc: k,
@@ -183,23 +179,25 @@ enum Layers {
 
     private static let geluScale: Float = 0.797_884_560_802_865_4  // sqrt(2/pi)
 
-    /// GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    /// GELU, tanh form: 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as
+    /// x / (1 + e^(-2u)) (the same function: 0.5 (1 + tanh u) = sigmoid(2u)) with one exp.
     static func gelu(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count: Int, pool: ComputePool) {
         mapVectors(out: out, input, input, count: count, pool: pool) { x, _ in
             let u = geluScale * (x + 0.044715 * x * x * x)
-            return 0.5 * x * (1 + Elementary.tanh(u))
+            return x / (1 + Elementary.exp(-2 * u))
         }
     }
 
+    /// d/dx [x s] = s + x s (1 - s) 2 du/dx, with s = sigmoid(2u).
     static func geluBackward(
         dinput: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int,
         pool: ComputePool
     ) {
         mapVectors(out: dinput, input, dout, count: count, pool: pool) { x, d in
             let u = geluScale * (x + 0.044715 * x * x * x)
-            let t = Elementary.tanh(u)
+            let s = 1 / (1 + Elementary.exp(-2 * u))
             let du = geluScale * (1 + 3 * 0.044715 * x * x)
-            return (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du) * d
+            return (s + x * s * (1 - s) * 2 * du) * d
         }
     }
 

@@ -54,12 +54,11 @@ enum AdamW {
         let correction1 = Float(1 - power(Double(config.beta1), step))
         let correction2 = Float(1 - power(Double(config.beta2), step))
         let (beta1, beta2, epsilon) = (config.beta1, config.beta2, config.epsilon)
-        pool.run { worker in
-            for tensor in layout.tensors {
-                let start = tensor.offset + tensor.count * worker / pool.threads
-                let end = tensor.offset + tensor.count * (worker + 1) / pool.threads
+        let tensors = layout.tensors
+        pool.parallelFor(tensors.count) { range in
+            for tensor in tensors[range] {
                 let decay = tensor.decays ? config.weightDecay : 0
-                for i in start..<end {
+                for i in tensor.offset..<(tensor.offset + tensor.count) {
                     let g = gradients[i] * gradientScale
                     let mi = beta1 * m[i] + (1 - beta1) * g
                     let vi = beta2 * v[i] + (1 - beta2) * g * g

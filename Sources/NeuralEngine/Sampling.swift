@@ -47,9 +47,12 @@ extension Transformer {
             precondition(
                 template.allSatisfy { $0 >= -1 && Int($0) < config.vocabularySize }, "template token out of range")
         }
-        // Rows are independent, so with enough of them each thread takes its own share of rows through
+        // Rows are independent, so with enough of them each thread takes its own groups of rows through
         // whole positions, with no synchronization inside a step; a few rows share every step instead.
-        let groups = observe == nil ? max(1, min(threads, templates.count / 8)) : 1
+        // Large batches get several groups per thread, so a thread slowed down by another process
+        // leaves its unclaimed groups to the others.
+        let perThread = templates.count >= 256 * threads ? 4 : 1
+        let groups = observe == nil ? max(1, min(templates.count / 16, threads * perThread)) : 1
         let pool = ComputePool(threads: threads)
         let packed = PackedWeights(model: self, pool: pool)
         if groups == 1 {
@@ -59,7 +62,8 @@ extension Transformer {
         }
         var results = [[Int32]](repeating: [], count: templates.count)
         results.withUnsafeMutableBufferPointer { out in
-            ComputePool(threads: groups).run { group in
+            ComputePool(threads: groups).parallelFor(groups) { range in
+                let group = range.lowerBound
                 let rows = (group * templates.count / groups)..<((group + 1) * templates.count / groups)
                 let sampled = generateRows(
                     rows, templates: templates, streams: streams, seed: seed, options: options, packed: packed,
@@ -77,11 +81,12 @@ extension Transformer {
     ) -> [[Int32]] {
         let v = config.vocabularySize
         var results = rowRange.map { [templates[$0][0]] }
+        // One cache for all chunks: a position is always written before it is read.
+        let step = cached ? CachedStep(model: self, packed: packed, rows: min(Self.samplingChunk, rowRange.count)) : nil
         var first = rowRange.lowerBound
         while first < rowRange.upperBound {
             let rows = Array(first..<min(rowRange.upperBound, first + Self.samplingChunk))
             var generators = rows.map { RandomGenerator(seed: seed, stream: streams[$0]) }
-            let step = cached ? CachedStep(model: self, packed: packed, rows: rows.count) : nil
             var active = rows.indices.filter { templates[rows[$0]].count > 1 }  // chunk-local indices
             var position = 0
             while !active.isEmpty {
@@ -137,8 +142,8 @@ extension Transformer {
         }
         var scaled = (0..<v).map { logits[$0] / options.temperature }
         if let k = options.topK, k > 0, k < v {
-            let kept = Set((0..<v).sorted { scaled[$0] != scaled[$1] ? scaled[$0] > scaled[$1] : $0 < $1 }.prefix(k))
-            for i in 0..<v where !kept.contains(i) { scaled[i] = -.infinity }
+            let ranked = (0..<v).sorted { scaled[$0] != scaled[$1] ? scaled[$0] > scaled[$1] : $0 < $1 }
+            for i in ranked[k...] { scaled[i] = -.infinity }
         }
         return scaled.withUnsafeMutableBufferPointer { p in
             _ = Losses.softmaxRow(p.baseAddress!, v, target: -1)
@@ -161,6 +166,8 @@ extension Transformer {
 final class CachedStep {
     let model: Transformer
     let packed: PackedWeights
+    /// Rows the cache holds (slots 0..<rows).
+    let rows: Int
     let capacity: Int
     let keyStride: Int
     let arena: FloatArena
@@ -194,8 +201,6 @@ final class CachedStep {
         (projection, hidden, hiddenGelu, logits) = (p[8], p[9], p[10], p[11])
         self.rows = rows
     }
-
-    let rows: Int
 
     /// Feeds `tokens[m]` at `position` for cache rows `slots[m]`; returns logits, one row per slot.
     func run(slots: [Int], tokens: [Int32], position: Int, pool: ComputePool) -> UnsafePointer<Float> {

@@ -5,6 +5,11 @@ public struct ScoreOutput: Sendable {
     public var nextTokenLogProb: [Float]
     /// The scalar head's probability (sigmoid) at each position; empty when the model has no scalar head.
     public var scalar: [Float]
+
+    public init(nextTokenLogProb: [Float], scalar: [Float]) {
+        self.nextTokenLogProb = nextTokenLogProb
+        self.scalar = scalar
+    }
 }
 
 extension Transformer {

@@ -37,6 +37,17 @@ public struct StepReport: Sendable, Equatable {
     /// The global gradient norm before clipping.
     public var gradientNorm: Float
     public var learningRate: Float
+
+    public init(
+        step: Int, loss: Float, languageModelLoss: Float, scalarLoss: Float, gradientNorm: Float, learningRate: Float
+    ) {
+        self.step = step
+        self.loss = loss
+        self.languageModelLoss = languageModelLoss
+        self.scalarLoss = scalarLoss
+        self.gradientNorm = gradientNorm
+        self.learningRate = learningRate
+    }
 }
 
 /// Trains a transformer in place: forward, backward, global-norm clipping, AdamW. The state that
@@ -121,6 +132,11 @@ public final class Trainer {
         let usesScalar = config.head.hasScalar && !batch.scalarMask.isEmpty
         if usesLanguageModel {
             precondition(batch.targets.count == rows && batch.lossMask.count == rows, "targets/lossMask size")
+            precondition(
+                zip(batch.targets, batch.lossMask).allSatisfy {
+                    $1 == 0 || ($0 >= 0 && Int($0) < config.vocabularySize)
+                },
+                "a target where the loss counts is out of vocabulary")
         }
         if usesScalar {
             precondition(batch.scalarTargets.count == rows && batch.scalarMask.count == rows, "scalar label size")

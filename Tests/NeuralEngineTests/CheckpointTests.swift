@@ -37,6 +37,14 @@ import Testing
         return trainer.checkpoint(metadata: ["k": "v"]).encoded()
     }
 
+    @Test func aCheckpointsWeightsLoadAsAModel() throws {
+        let bytes = Self.checkpointBytes()
+        let checkpoint = try TrainingCheckpoint(decoding: bytes)
+        let model = try Transformer(weights: bytes)
+        #expect(model.weightsData() == checkpoint.makeModel().weightsData())
+        #expect(checkpoint.config == Self.config)
+    }
+
     @Test(arguments: [0, 7, 8, 100, 1000])
     func truncatedCheckpointsAreRejected(keep: Int) {
         let bytes = Self.checkpointBytes()

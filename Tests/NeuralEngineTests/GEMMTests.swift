@@ -59,4 +59,36 @@ import Testing
         }
         #expect(out == expected)
     }
+
+    /// Starting the chains from zero or from a row vector gives the same bits as presetting C.
+    @Test(arguments: [(16, 64, 300), (13, 45, 7), (5, 3, 0)])
+    func startModesMatchPresetOutputs(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        let a = Fixtures.randomArray(m * k, seed: 6)
+        let b = Fixtures.randomArray(k * n, seed: 7)
+        let row = Fixtures.randomArray(n, seed: 8)
+        let garbage = Fixtures.randomArray(m * n, seed: 9, scale: 1e6)
+        let pool = ComputePool(threads: 2)
+        func product(start: GEMM.Start, initial: [Float]) -> [UInt32] {
+            var out = initial
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        GEMM.multiplyAccumulate(
+                            m: m, n: n, k: k, a: .rowMajor(pa.baseAddress!, columns: k),
+                            b: .rowMajor(pb.baseAddress!, columns: n), c: pc.baseAddress!, ldc: n, start: start,
+                            pool: pool)
+                    }
+                }
+            }
+            return out.map(\.bitPattern)
+        }
+        let zeros = [Float](repeating: 0, count: m * n)
+        let rows = (0..<(m * n)).map { row[$0 % n] }
+        #expect(product(start: .zero, initial: garbage) == product(start: .accumulate, initial: zeros))
+        row.withUnsafeBufferPointer { r in
+            #expect(
+                product(start: .row(r.baseAddress!), initial: garbage) == product(start: .accumulate, initial: rows))
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NeuralEngine
@@ -130,11 +131,104 @@ import Testing
             Layers.gelu(out: &out, input: x, count: x.count, pool: pool)
             return out
         }
+        for (xi, yi) in zip(x, forward(x)) {
+            let reference =
+                0.5 * Double(xi) * (1 + Foundation.tanh(0.797_884_560_8 * (Double(xi) + 0.044715 * pow(Double(xi), 3))))
+            #expect(abs(Double(yi) - reference) < 1e-6 * max(1, abs(reference)), "gelu(\(xi))")
+        }
         var dx = [Float](repeating: 0, count: x.count)
         Layers.geluBackward(dinput: &dx, input: x, dout: g, count: x.count, pool: pool)
         let all = Array(0..<x.count)
         Self.expectClose(
             dx, Self.numeric(&x, indices: all, step: 1e-2) { Self.weighted(forward($0), g) }, indices: all, "dx")
+    }
+
+    @Test func maskedSoftmaxCrossEntropy() {
+        let (rows, v) = (6, 19)
+        var logits = Fixtures.randomArray(rows * v, seed: 13, scale: 3)
+        let targets: [Int32] = [3, 0, 18, 7, -1, 5]
+        let mask: [Float] = [1, 0, 1, 1, 0, 2]
+        func loss(_ logits: [Float]) -> (loss: Float, weight: Float, probabilities: [Float]) {
+            var probabilities = logits
+            var logProbabilities = [Float](repeating: 0, count: rows)
+            Losses.softmaxLogProbabilities(
+                logits: &probabilities, targets: targets, rows: rows, vocabulary: v,
+                logProbabilities: &logProbabilities,
+                pool: pool)
+            let (l, w) = Losses.maskedMean(negated: logProbabilities, mask: mask, rows: rows)
+            return (l, w, probabilities)
+        }
+        var (_, weight, gradient) = loss(logits)
+        #expect(weight == 5)
+        Losses.softmaxBackward(
+            probabilities: &gradient, targets: targets, mask: mask, weight: weight, rows: rows, vocabulary: v,
+            pool: pool)
+        let all = Array(0..<logits.count)
+        Self.expectClose(
+            gradient, Self.numeric(&logits, indices: all, step: 1e-2) { Double(loss($0).loss) }, indices: all,
+            absolute: 2e-4, "dlogits")
+    }
+
+    @Test func maskedScalarHead() {
+        let (rows, c) = (7, 12)
+        var x = Fixtures.randomArray(rows * c, seed: 14, scale: 2)
+        var w = Fixtures.randomArray(c, seed: 15)
+        var b: [Float] = [0.3]
+        let labels: [Float] = [1, 0, 1, 1, 0, 0, 1]
+        let mask: [Float] = [1, 1, 0, 1, 0, 1, 1]
+        func loss(_ x: [Float], _ w: [Float], _ b: [Float]) -> (Float, [Float]) {
+            var z = [Float](repeating: 0, count: rows)
+            Losses.scalarLogits(out: &z, input: x, weight: w, bias: b, rows: rows, width: c, pool: pool)
+            return (Losses.binaryCrossEntropy(logits: z, labels: labels, mask: mask, rows: rows).loss, z)
+        }
+        let (_, z) = loss(x, w, b)
+        var dx = [Float](repeating: 0, count: rows * c)
+        var dw = [Float](repeating: 0, count: c)
+        var db: [Float] = [0]
+        Losses.scalarBackward(
+            dinput: &dx, dweight: &dw, dbias: &db, input: x, weight: w, logits: z, labels: labels, mask: mask,
+            lossWeight: 5, rows: rows, width: c, pool: pool)
+        let xi = Array(0..<(rows * c))
+        Self.expectClose(
+            dx, Self.numeric(&x, indices: xi, step: 1e-2) { Double(loss($0, w, b).0) }, indices: xi, absolute: 2e-4,
+            "dx")
+        let wi = Array(0..<c)
+        Self.expectClose(
+            dw, Self.numeric(&w, indices: wi, step: 1e-2) { Double(loss(x, $0, b).0) }, indices: wi, absolute: 2e-4,
+            "dw")
+        Self.expectClose(
+            db, Self.numeric(&b, indices: [0], step: 1e-2) { Double(loss(x, w, $0).0) }, indices: [0], absolute: 2e-4,
+            "db")
+    }
+
+    @Test func embedding() {
+        let (batch, length, c, vocabulary) = (2, 3, 8, 5)
+        var tokenEmbedding = Fixtures.randomArray(vocabulary * c, seed: 16)
+        var positionEmbedding = Fixtures.randomArray(length * c, seed: 17)
+        let tokens: [Int32] = [1, 4, 1, 0, 1, 3]
+        let g = Fixtures.randomArray(batch * length * c, seed: 18)
+        func forward(_ wte: [Float], _ wpe: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: batch * length * c)
+            Layers.embed(
+                out: &out, tokens: tokens, batch: batch, length: length, tokenEmbedding: wte, positionEmbedding: wpe,
+                width: c, pool: pool)
+            return out
+        }
+        var dwte = [Float](repeating: 0, count: vocabulary * c)
+        var dwpe = [Float](repeating: 0, count: length * c)
+        Layers.embedBackward(
+            tokenGradient: &dwte, positionGradient: &dwpe, dout: g, tokens: tokens, batch: batch, length: length,
+            width: c, pool: pool)
+        let ti = Array(0..<(vocabulary * c))
+        Self.expectClose(
+            dwte,
+            Self.numeric(&tokenEmbedding, indices: ti, step: 1e-2) { Self.weighted(forward($0, positionEmbedding), g) },
+            indices: ti, "dwte")
+        let pi = Array(0..<(length * c))
+        Self.expectClose(
+            dwpe,
+            Self.numeric(&positionEmbedding, indices: pi, step: 1e-2) { Self.weighted(forward(tokenEmbedding, $0), g) },
+            indices: pi, "dwpe")
     }
 
     /// The whole model (embeddings, residuals, both heads' losses with their masks) on a few

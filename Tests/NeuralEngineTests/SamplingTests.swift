@@ -14,12 +14,14 @@ import Testing
         }
     }
 
-    /// Head sizes 8 and 16: the cached path combines heads differently when the head size is a whole
-    /// number of vectors, and both must agree with the uncached forward pass.
-    @Test(arguments: [4, 2])
-    func cacheReproducesTheUncachedForwardExactly(heads: Int) {
+    /// Head sizes 8, 16 and 32, widths 32 and 128: the cached path combines heads differently when the
+    /// head size is a whole number of vectors and the width a multiple of 128, and every form must agree
+    /// with the uncached forward pass.
+    @Test(arguments: [(32, 4), (32, 2), (128, 4)])
+    func cacheReproducesTheUncachedForwardExactly(shape: (width: Int, heads: Int)) {
         var config = Self.config
-        config.heads = heads
+        config.width = shape.width
+        config.heads = shape.heads
         let model = Transformer(config: config, seed: 9)
         let streams = (0..<9).map { UInt64($0 * 3) }
         var cachedLogits: [String: [Float]] = [:]
@@ -76,6 +78,46 @@ import Testing
         let g2 = model.sample(
             templates: templates, streams: streams.map { $0 + 1 }, seed: 2, options: greedy, threads: 2)
         #expect(g1 == g2, "greedy sampling draws nothing")
+    }
+
+    /// 40 rows run as row groups (one or more per thread), 520 rows as several groups per thread:
+    /// the tokens are the same as one thread's, row for row.
+    @Test(arguments: [40, 520])
+    func rowGroupsMatchOneThread(rows: Int) {
+        let model = Transformer(config: Self.config, seed: 8)
+        let base = Self.templates()
+        let templates = (0..<rows).map { base[$0 % base.count] }
+        let streams = (0..<rows).map { UInt64($0) * 7 }
+        let options = SamplingOptions(temperature: 1.2, topK: 8, stopTokens: [11])
+        let one = model.sample(templates: templates, streams: streams, seed: 3, options: options, threads: 1)
+        for threads in [2, 3] {
+            let many = model.sample(templates: templates, streams: streams, seed: 3, options: options, threads: threads)
+            #expect(many == one, "threads \(threads)")
+        }
+    }
+
+    @Test func topOneIsGreedyAndTemperatureSpreadsTheDraws() {
+        let model = Transformer(config: Self.config, seed: 6)
+        let templates = Self.templates()
+        let streams: [UInt64] = Array(0..<9)
+        let greedy = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 0), threads: 2)
+        let topOne = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5, topK: 1),
+            threads: 2)
+        #expect(topOne == greedy)
+        // An untrained model is close to uniform: hot, unrestricted draws use most of the vocabulary.
+        let hot = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5), threads: 2)
+        var written: [Int32] = []
+        for (template, sample) in zip(templates, hot) {
+            for (forced, token) in zip(template, sample) where forced < 0 { written.append(token) }
+        }
+        #expect(Set(written).count >= 10)
+        let topThree = model.sample(
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5, topK: 3),
+            threads: 2)
+        #expect(topThree != hot)
     }
 
     @Test func scoreMatchesSampledLogits() {

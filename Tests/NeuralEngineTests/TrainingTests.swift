@@ -146,3 +146,42 @@ import Testing
         #expect(Array(model.parameters.buffer) != before)
     }
 }
+
+@Suite struct ModelTests {
+    @Test func withHeadKeepsTheTrunkAndInitializesTheNewHead() {
+        let policy = Transformer(config: Fixtures.config(.languageModel), seed: 1)
+        let reward = policy.withHead(.scalar, seed: 2)
+        #expect(reward.config.head == .scalar)
+        #expect(reward.layout.languageModelHead == nil)
+        for tensor in reward.layout.tensors where !tensor.name.hasPrefix("scalar_head") {
+            let source = policy.layout.tensor(named: tensor.name)!
+            let a = UnsafeBufferPointer(start: reward.parameters.base + tensor.offset, count: tensor.count)
+            let b = UnsafeBufferPointer(start: policy.parameters.base + source.offset, count: tensor.count)
+            #expect(Array(a) == Array(b), "\(tensor.name)")
+        }
+        let both = reward.withHead(.both, seed: 3)
+        let scalarWeight = both.layout.tensor(named: "scalar_head.weight")!
+        let original = reward.layout.tensor(named: "scalar_head.weight")!
+        #expect(
+            Array(UnsafeBufferPointer(start: both.parameters.base + scalarWeight.offset, count: scalarWeight.count))
+                == Array(UnsafeBufferPointer(start: reward.parameters.base + original.offset, count: original.count)))
+        #expect(policy.parameterCount == 2 * (11 * 16) + 12 * 16 + 2 * (12 * 16 * 16 + 13 * 16) + 2 * 16 + 0)
+    }
+
+    @Test func scoringDependsOnNeitherThreadsNorBatching() {
+        let config = Fixtures.config(.both, vocabulary: 11, context: 12, layers: 2, width: 32, heads: 2)
+        let model = Transformer(config: config, seed: 5)
+        let batch = Fixtures.batch(config: config, batchSize: 37, length: 12, seed: 3)
+        let one = model.score(tokens: batch.tokens, batchSize: 37, length: 12, threads: 1)
+        let two = model.score(tokens: batch.tokens, batchSize: 37, length: 12, threads: 2)
+        #expect(one.nextTokenLogProb.map(\.bitPattern) == two.nextTokenLogProb.map(\.bitPattern))
+        #expect(one.scalar.map(\.bitPattern) == two.scalar.map(\.bitPattern))
+        let row = 33
+        let alone = model.score(
+            tokens: Array(batch.tokens[(row * 12)..<((row + 1) * 12)]), batchSize: 1, length: 12, threads: 2)
+        #expect(alone.nextTokenLogProb == Array(one.nextTokenLogProb[(row * 12)..<((row + 1) * 12)]))
+        #expect(alone.scalar == Array(one.scalar[(row * 12)..<((row + 1) * 12)]))
+        #expect(one.nextTokenLogProb[11] == 0)
+        #expect(one.scalar.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+}

@@ -153,14 +153,14 @@ import Testing
     /// the record (here, an edited record) is a divergence, not a silent second truth.
     @Test func aResumeThatRegeneratesOtherEventsIsADivergence() async throws {
         let first = InMemoryRecorder(stopWhen: { events, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil
-            })
+        })
         #expect(try await Self.execute(recorder: first) == .stopped(.shutdown))
         var events = await first.events
         let index = try #require(events.lastIndex { $0.type == "EvaluatorTrained" })
         var trained = try EvaluatorTrained(decoding: events[index])
         trained.trainingExamples += 1
         events[index] = trained.event()
-        let edited = await InMemoryRecorder(events: events, blobsOf: first)
+        let edited = InMemoryRecorder(events: events, blobs: await first.blobs)
         let error = await #expect(throws: PipelineError.self) { try await Self.execute(recorder: edited) }
         #expect(error?.code == .divergence)
     }

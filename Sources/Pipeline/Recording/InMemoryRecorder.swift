@@ -10,30 +10,21 @@ public actor InMemoryRecorder: RunRecorder {
     public private(set) var events: [PipelineEvent]
     public private(set) var metrics: [TrainingMetric] = []
     public private(set) var polls = 0
-    private var blobs: [String: Data]
+    /// Stored blobs by SHA-256: with `events`, everything needed to resume or replay the run elsewhere.
+    public private(set) var blobs: [String: Data]
     private var stopWhen: StopCondition?
 
-    public init(stopWhen: StopCondition? = nil) {
-        self.events = []
-        self.blobs = [:]
+    /// A recorder that starts from a record (empty for a fresh run).
+    public init(events: [PipelineEvent] = [], blobs: [String: Data] = [:], stopWhen: StopCondition? = nil) {
+        self.events = events
+        self.blobs = blobs
         self.stopWhen = stopWhen
     }
 
     /// A recorder that starts from another one's events and blobs: a resumed run.
     public init(resuming other: InMemoryRecorder, stopWhen: StopCondition? = nil) async {
-        self.events = await other.events
-        self.blobs = await other.blobStore
-        self.stopWhen = stopWhen
+        self.init(events: await other.events, blobs: await other.blobs, stopWhen: stopWhen)
     }
-
-    /// A recorder holding `events` (e.g. an edited copy of another record) and another one's blobs.
-    public init(events: [PipelineEvent], blobsOf other: InMemoryRecorder) async {
-        self.events = events
-        self.blobs = await other.blobStore
-        self.stopWhen = nil
-    }
-
-    var blobStore: [String: Data] { blobs }
 
     public func history() -> [PipelineEvent] { events }
 

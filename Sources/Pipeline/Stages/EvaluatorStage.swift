@@ -98,6 +98,7 @@ enum EvaluatorStage {
                         }
                     })
             })
+        context.logger.info("evaluator \(evaluator.name): trained on \(sequences.count) examples")
         let scoring = EvaluatorScoring(
             kind: evaluator.kind, model: model, family: context.family, threads: context.threads)
         let testScores = scoring.stepScores(test.sequences)
@@ -111,6 +112,7 @@ enum EvaluatorStage {
                 rocAuc: areas(scores: testScores, verdicts: testVerdicts, levels: levels, context: context),
                 weights: weights))
         if evaluator.kind == .generative {
+            context.logger.info("evaluator \(evaluator.name): scoring its own samples as a policy")
             try await scoreAsPolicy(model, name: evaluator.name, context: context, dataset: dataset)
         }
         return Trained(

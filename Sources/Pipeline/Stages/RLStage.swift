@@ -81,10 +81,14 @@ enum RLStage {
             })
     }
 
-    /// Group-relative advantages, offset so the weights average exactly 1. The engine divides the
-    /// loss by the sum of the weights; a constant offset is a baseline shift, which leaves the
-    /// policy gradient unbiased (E[∇ log π] = 0) while keeping that sum positive.
-    static func tokenWeights(rewards: [Double], group: Int) -> [Float] {
+    /// Group-relative advantages plus a small constant, as per-row loss weights.
+    ///
+    /// The engine divides the loss by the sum of the weights, which must stay positive, so the
+    /// weights are advantages offset to average `offset`. A constant offset is a baseline shift:
+    /// it adds (1/n)·Σ∇(−log π) of the policy's own samples, zero in expectation, so the gradient
+    /// stays unbiased. A small offset keeps that noise small next to the advantage term, whose
+    /// 1/offset scale the gradient clip and Adam's normalization absorb.
+    static func tokenWeights(rewards: [Double], group: Int, offset: Double = 0.1) -> [Float] {
         var advantages = [Double](repeating: 0, count: rewards.count)
         for start in stride(from: 0, to: rewards.count, by: group) {
             let members = start..<min(start + group, rewards.count)
@@ -92,7 +96,7 @@ enum RLStage {
             for row in members { advantages[row] = rewards[row] - mean }
         }
         let mean = advantages.reduce(0, +) / Double(max(advantages.count, 1))
-        return advantages.map { Float($0 - mean + 1) }
+        return advantages.map { Float($0 - mean + offset) }
     }
 
     private static func restEM(_ context: RunContext, dataset: Dataset, policy: Transformer) async throws -> Transformer

@@ -1,0 +1,30 @@
+import Testing
+
+@testable import NeuralEngine
+
+@Suite struct ComputePoolTests {
+    /// Thousands of back-to-back loops of every size: each index is visited exactly once, by a valid
+    /// worker, and the pool never loses a hand-off (a lost one would hang here).
+    @Test(arguments: [1, 2, 3])
+    func everyIndexRunsExactlyOnce(threads: Int) {
+        let pool = ComputePool(threads: threads)
+        var visits = [Int](repeating: 0, count: 299)
+        var workersSeen = Set<Int>()
+        for round in 0..<3000 {
+            let count = (round * 37) % 300
+            var perWorker = [[Int]](repeating: [], count: threads)
+            perWorker.withUnsafeMutableBufferPointer { slots in
+                pool.parallelForWorkers(count) { range, worker in
+                    for i in range { slots[worker].append(i) }
+                }
+            }
+            for (worker, indices) in perWorker.enumerated() {
+                if !indices.isEmpty { workersSeen.insert(worker) }
+                for i in indices { visits[i] += 1 }
+            }
+            #expect(perWorker.flatMap { $0 }.sorted() == Array(0..<count))
+        }
+        #expect(visits.allSatisfy { $0 > 0 })
+        #expect(workersSeen.isSubset(of: Set(0..<threads)))
+    }
+}

@@ -42,7 +42,7 @@ struct E2HD: AsyncParsableCommand {
     @Option(help: "Seconds between sweeps for runs whose lease expired.")
     var reaperSeconds = 5.0
 
-    @Option(help: "Seconds between queue polls when no notification arrives.")
+    @Option(help: "Seconds between queue polls of an idle worker.")
     var pollSeconds = 1.0
 
     @Option(help: "Failed attempts (crashes, errors) after which a run is marked failed.")

@@ -67,12 +67,12 @@ struct RunQueueTests {
     }
 
     @Test func anExpiredLeaseIsReapedAndItsHolderFenced() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .milliseconds(300)))
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(1)))
         let run = try await submit(queue).run.id
         let zombie = try #require(try await queue.claim(owner: "zombie"))
         try await queue.appendFenced(
             zombie, [NewEvent(type: "StageStarted", payload: Data(#"{"stage":"split"}"#.utf8))], progress: "split")
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(1300))
         #expect(try await queue.reap() == 1)
         #expect(try await queue.details(run).state == .queued)
 
@@ -96,7 +96,7 @@ struct RunQueueTests {
     }
 
     @Test func aHeartbeatKeepsTheLeaseAndReportsACancelRequest() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .milliseconds(600)))
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(2)))
         let run = try await submit(queue).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
         for _ in 0..<4 {
@@ -132,13 +132,21 @@ struct RunQueueTests {
     }
 
     @Test func failuresBackOffThenFailTheRunWithTheirReasons() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(maxAttempts: 2, backoff: 0.2))
+        let queue = try await TestDatabase.queue(TestDatabase.settings(maxAttempts: 2, backoff: 60))
         let run = try await submit(queue).run.id
         let first = try #require(try await queue.claim(owner: "w"))
         try await queue.finish(first, .failed(reason: "boom 1"))
         #expect(try await queue.details(run).state == .queued)
+        let backoff = try await queue.store.transaction { tx in
+            try tx.query(
+                "SELECT extract(epoch FROM run_after - now()) AS seconds FROM runs WHERE id = $1", [.text(run)])
+        }
+        #expect((50...60).contains(try backoff.double(0, "seconds") ?? 0))
         #expect(try await queue.claim(owner: "w") == nil)  // backing off
-        try await Task.sleep(for: .milliseconds(300))
+        // Skip the wait rather than sleep through it.
+        _ = try await queue.store.transaction { tx in
+            try tx.query("UPDATE runs SET run_after = now() WHERE id = $1", [.text(run)])
+        }
         let second = try #require(try await queue.claim(owner: "w"))
         try await queue.finish(second, .failed(reason: "boom 2"))
         let details = try await queue.details(run)

@@ -14,8 +14,10 @@ struct RunFollower {
         var lastProgress = ""
         let terminal = isatty(STDOUT_FILENO) == 1
         while true {
+            // A short wait: the daemon answers at once when events land, and otherwise every 2 s with the
+            // run's progress, which moves between events (training steps).
             let page = try await client.get(
-                "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "15", "limit": "500"], as: EventPage.self)
+                "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "2", "limit": "500"], as: EventPage.self)
             if !quiet {
                 for event in page.events {
                     if terminal && !lastProgress.isEmpty {

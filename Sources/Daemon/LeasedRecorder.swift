@@ -10,21 +10,26 @@ final class LeasedRecorder: RunRecorder {
         var stop: StopReason?
         var leaseLost = false
         var stage: String?
+        /// The model being trained ("policy", an evaluator, "ppo"), from the metric names "stage.model.name".
+        var model: String?
         var step: Int?
     }
 
     let lease: Lease
     let queue: RunQueue
-    /// Training steps per stage, from the spec, for "sft 120/400" progress.
-    let stageSteps: [String: Int]
+    /// Training steps per "stage.model", from the spec, for "sft policy 120/400" progress.
+    let totalSteps: [String: Int]
     private let state = Mutex(State())
 
     init(lease: Lease, queue: RunQueue, spec: ExperimentSpec) {
         self.lease = lease
         self.queue = queue
-        var steps = ["sft": spec.policy.sft.steps]
-        if spec.rl.ppo.enabled { steps["rl"] = spec.rl.ppo.steps }
-        stageSteps = steps
+        var steps = ["sft.policy": spec.policy.sft.steps, "rl.ppo": spec.rl.ppo.steps]
+        for evaluator in spec.evaluators { steps["evaluators.\(evaluator.name)"] = evaluator.optimization.steps }
+        for iteration in 0..<spec.rl.restEm.iterations {
+            steps["rl.rest_em_\(iteration)"] = spec.rl.restEm.optimization.steps
+        }
+        totalSteps = steps
     }
 
     var store: EventStore { queue.store }
@@ -42,13 +47,13 @@ final class LeasedRecorder: RunRecorder {
 
     var isLeaseLost: Bool { state.withLock { $0.leaseLost } }
 
-    /// "sft 120/400", "evaluators step 30", "sample".
+    /// "sft policy 120/400", "evaluators orm step 30", "sample".
     var progress: String? {
         state.withLock { state in
             guard let stage = state.stage else { return nil }
-            guard let step = state.step else { return stage }
-            if let total = stageSteps[stage] { return "\(stage) \(step)/\(total)" }
-            return "\(stage) step \(step)"
+            guard let step = state.step, let model = state.model else { return stage }
+            if let total = totalSteps["\(stage).\(model)"] { return "\(stage) \(model) \(step)/\(total)" }
+            return "\(stage) \(model) step \(step)"
         }
     }
 
@@ -67,6 +72,7 @@ final class LeasedRecorder: RunRecorder {
             state.withLock {
                 $0.stage = stage
                 $0.step = nil
+                $0.model = nil
             }
         }
         let newEvents = events.map { event in
@@ -93,7 +99,13 @@ final class LeasedRecorder: RunRecorder {
     func recordMetrics(_ points: [TrainingMetric]) async throws {
         guard !points.isEmpty else { return }
         if isLeaseLost { throw fencedError() }
-        if let step = points.map(\.step).max() { state.withLock { $0.step = step } }
+        if let last = points.max(by: { $0.step < $1.step }) {
+            let parts = last.name.split(separator: ".")
+            state.withLock {
+                $0.step = last.step
+                $0.model = parts.count >= 3 ? String(parts[1]) : nil
+            }
+        }
         let lease = self.lease
         do {
             try await store.transaction { tx in

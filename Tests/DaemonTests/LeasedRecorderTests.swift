@@ -19,7 +19,7 @@ struct LeasedRecorderTests {
             type: "StageStarted", payload: Data(#"{"stage":"sft"}"#.utf8), volatile: Data(#"{"seconds":1.5}"#.utf8))
         try await recorder.append([started])
         try await recorder.recordMetrics([TrainingMetric(name: "sft.policy.loss", step: 3, value: 0.5)])
-        #expect(recorder.progress == "sft 3/\(spec.policy.sft.steps)")
+        #expect(recorder.progress == "sft policy 3/\(spec.policy.sft.steps)")
         let history = try await recorder.history()
         #expect(history.map(\.type) == ["StageStarted"])
         #expect(history.first?.payload == started.payload)

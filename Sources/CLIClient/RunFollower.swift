@@ -34,6 +34,8 @@ struct RunFollower {
                     lastProgress = stage
                 }
             }
+            // Lines go out as they come even into a pipe or a file (tee, CI logs).
+            fflush(nil)
             after = page.lastVersion
             if page.run.state.isFinal && page.events.isEmpty {
                 if terminal && !lastProgress.isEmpty { print("") }

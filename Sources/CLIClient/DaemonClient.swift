@@ -51,8 +51,10 @@ struct DaemonClient: Sendable {
         baseURL = url
         token = tokenText
         let configuration = URLSessionConfiguration.default
-        configuration.timeoutIntervalForRequest = 600
-        configuration.timeoutIntervalForResource = 3600
+        // `replay` answers only when the re-execution ends: as long as the run took. A refused connection still
+        // fails at once.
+        configuration.timeoutIntervalForRequest = 4 * 3600
+        configuration.timeoutIntervalForResource = 4 * 3600
         session = URLSession(configuration: configuration)
     }
 

@@ -88,9 +88,9 @@ struct RunFollower {
         case "SamplesGenerated":
             let set = payload["set"]?.stringValue ?? "samples"
             let problems = payload["problems"]?.intValue ?? 0
-            let correct = payload["correct"]?.intValue ?? 0
             let perProblem = payload["samples_per_problem"]?.intValue ?? 1
-            return "  \(set): \(problems) problems × \(perProblem) samples, \(correct) correct"
+            let correct = payload["correct"]?.intValue.map { ", \($0) correct" } ?? ""
+            return "  \(set): \(problems) problems × \(perProblem) samples\(correct)"
         default:
             return "  \(event.type)" + (stage.map { " (\($0))" } ?? "")
         }

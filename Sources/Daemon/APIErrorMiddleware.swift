@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Hummingbird
 import Logging
@@ -22,6 +23,11 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.response(
                 status: error.code.httpStatus, code: error.code.rawValue, message: error.message,
                 diagnostics: error.diagnostics.isEmpty ? nil : error.diagnostics)
+        } catch let error as EventStoreError {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return Self.response(
+                status: DaemonError.Code.database.httpStatus, code: DaemonError.Code.database.rawValue,
+                message: "the database failed: \(error.message) — see the daemon's log")
         } catch is NIOTooManyBytesError {
             return Self.response(
                 status: 413, code: DaemonError.Code.bodyTooLarge.rawValue,

@@ -52,7 +52,7 @@ struct APISurfaceTests {
         #expect(list.runs.isEmpty, "a rejected request queued a run")
 
         // The CLI's exit codes: 2 for a bad spec, 3 when no daemon answers.
-        let directory = try Harness.scratchDirectory()
+        let directory = (daemon.stateDirectory as NSString).deletingLastPathComponent
         let badFile = directory + "/bad.yaml"
         try "name: bad\nseed: 1\npolicy:\n  sft:\n    stepz: 3\n".write(
             toFile: badFile, atomically: true, encoding: .utf8)

@@ -18,6 +18,7 @@ struct EmbeddedClusterTests {
             throw error
         }
         await Self.stopCluster(state)
+        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 
     static func exercise(_ daemon: DaemonUnderTest, state: String, specFile: String) async throws {

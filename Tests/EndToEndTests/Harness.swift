@@ -167,7 +167,8 @@ final class DaemonUnderTest: @unchecked Sendable {
     }
 }
 
-/// Runs `body`, then stops the daemons whether it succeeded or not.
+/// Runs `body`, then stops the daemons whether it succeeded or not. A failure keeps their scratch
+/// directories (logs, state) for a look; a success removes them.
 func withDaemons(_ daemons: [DaemonUnderTest], _ body: () async throws -> Void) async throws {
     do {
         try await body()
@@ -175,7 +176,10 @@ func withDaemons(_ daemons: [DaemonUnderTest], _ body: () async throws -> Void) 
         for daemon in daemons { await daemon.stop() }
         throw error
     }
-    for daemon in daemons { await daemon.stop() }
+    for daemon in daemons {
+        await daemon.stop()
+        try? FileManager.default.removeItem(atPath: (daemon.stateDirectory as NSString).deletingLastPathComponent)
+    }
 }
 
 enum HTTP {

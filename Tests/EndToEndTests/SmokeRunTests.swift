@@ -50,15 +50,16 @@ struct SmokeRunTests {
           rest_em: {iterations: 1, samples_per_problem: 2, optimization: {steps: 6, batch_size: 8}}
         """
 
-    static func writeLongSFTSpec() throws -> String {
-        let path = try Harness.scratchDirectory() + "/long-sft.yaml"
+    /// Writes the spec beside the daemon's state, so it goes with the daemon's scratch directory.
+    static func writeLongSFTSpec(for daemon: DaemonUnderTest) throws -> String {
+        let path = (daemon.stateDirectory as NSString).deletingLastPathComponent + "/long-sft.yaml"
         try longSFTSpec.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     /// Submits the long-SFT spec and returns once the run has saved a checkpoint: mid-run, for seconds more.
     static func submitLongSFTRunningPastACheckpoint(_ daemon: DaemonUnderTest) async throws -> String {
-        let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try writeLongSFTSpec()).run.id
+        let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try writeLongSFTSpec(for: daemon)).run.id
         try await daemon.waitFor(run, "a checkpoint") { _, events in
             events.contains { $0.type == "CheckpointSaved" }
         }
@@ -169,7 +170,8 @@ struct SmokeRunTests {
         let daemon = try await Self.daemon()
         try await daemon.start(name: "first")
         try await withDaemons([daemon]) {
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec()).run.id
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec(for: daemon))
+                .run.id
             try await daemon.waitFor(run, "SFT checkpoints") { _, events in
                 events.contains {
                     $0.type == "CheckpointSaved" && $0.payload["stage"]?.stringValue == "sft"

@@ -108,6 +108,7 @@ let package = Package(
                 "EventStore",
                 "NeuralEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
         ),

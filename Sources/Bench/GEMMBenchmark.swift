@@ -13,7 +13,7 @@ struct GEMMBenchmark: AsyncParsableCommand {
     var repetitions: Int = 15
 
     @Option(help: "Rounds over all shapes; each figure is the median over the rounds.")
-    var rounds: Int = 3
+    var rounds: Int = 5
 
     /// 512³, then bench-small's (batch 32 x context 128 = 4096 rows, width 128): the QKV and MLP
     /// projections forward, and the MLP weight gradient (reduced over the 4096 rows).

@@ -38,8 +38,15 @@ struct TrainingBenchmark: AsyncParsableCommand {
             model: model, optimizer: AdamWConfig(learningRate: 1e-3),
             schedule: LearningRateSchedule(warmupSteps: 10, totalSteps: 1000), gradientClip: 1, threads: threads)
         _ = trainer.train(batch)
-        // Each step is followed by a short run of the 512³ GEMM, so the two rates are measured under the
-        // same machine load (these machines are shared, and the load moves within seconds).
+        let tokensPerStep = Double(batchSize * length)
+        // 6 x parameters x tokens for the matmuls (forward 2, backward 4) plus attention's
+        // 12 x layers x context x width per token (PaLM's accounting, non-causal).
+        let attention = 12 * Double(config.layers * length * config.width)
+        let flops = (6 * Double(model.parameterCount) + attention) * tokensPerStep
+        let gemmFlops = 2 * 512.0 * 512 * 512
+        // Each step is followed by a run of 512³ GEMMs worth as many FLOPs as the step, timed as one
+        // interval: both rates are measured over the same span under the same machine load (these
+        // machines are shared, and the load moves within seconds).
         let clock = ContinuousClock()
         var samples: [Double] = []
         var gemmSamples: [Double] = []
@@ -47,17 +54,14 @@ struct TrainingBenchmark: AsyncParsableCommand {
             let elapsed = clock.measure { _ = trainer.train(batch) }
             samples.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
             gemmSamples.append(
-                KernelTiming.gemmSeconds(m: 512, n: 512, k: 512, transposedA: false, threads: threads, repetitions: 9))
+                KernelTiming.gemmSeconds(
+                    m: 512, n: 512, k: 512, transposedA: false, threads: threads, repetitions: 1,
+                    productsPerRun: Int(flops / gemmFlops)))
         }
         samples.sort()
         gemmSamples.sort()
         let seconds = samples[samples.count / 2]
-        let tokensPerStep = Double(batchSize * length)
-        // 6 x parameters x tokens for the matmuls (forward 2, backward 4) plus attention's
-        // 12 x layers x context x width per token (PaLM's accounting, non-causal).
-        let attention = 12 * Double(config.layers * length * config.width)
-        let flops = (6 * Double(model.parameterCount) + attention) * tokensPerStep
-        let gemm = 2 * 512.0 * 512 * 512 / gemmSamples[gemmSamples.count / 2] / 1e9
+        let gemm = gemmFlops / gemmSamples[gemmSamples.count / 2] / 1e9
         print("machine: \(MachineDescription.current), threads: \(threads), parameters: \(model.parameterCount)")
         // The token rate the step would reach if all of its work ran at the GEMM's rate.
         let gemmBound = gemm * 1e9 / (flops / tokensPerStep)

@@ -2,9 +2,10 @@
 /// internal). Each result is the median of `repetitions` runs after 0.1 s of warm-up runs.
 public enum KernelTiming {
     /// Seconds for C[M x N] += A · B with B stored K x N, or, with `transposedA`, A stored K x M (the
-    /// shape of a weight gradient, reduced over the batch).
+    /// shape of a weight gradient, reduced over the batch). Each timed run is `productsPerRun` products
+    /// back to back, so a reference can span as long as the work it is compared with.
     public static func gemmSeconds(
-        m: Int, n: Int, k: Int, transposedA: Bool, threads: Int, repetitions: Int
+        m: Int, n: Int, k: Int, transposedA: Bool, threads: Int, repetitions: Int, productsPerRun: Int = 1
     )
         -> Double
     {
@@ -16,10 +17,13 @@ public enum KernelTiming {
         for i in 0..<b.count { b.base[i] = random.nextUniform() - 0.5 }
         let pool = ComputePool(threads: threads)
         let left: StridedMatrix = transposedA ? .transposed(a.base, columns: m) : .rowMajor(a.base, columns: k)
+        let products = max(1, productsPerRun)
         return medianSeconds(repetitions: repetitions) {
-            GEMM.multiplyAccumulate(
-                m: m, n: n, k: k, a: left, b: .rowMajor(b.base, columns: n), c: c.base, ldc: n, pool: pool)
-        }
+            for _ in 0..<products {
+                GEMM.multiplyAccumulate(
+                    m: m, n: n, k: k, a: left, b: .rowMajor(b.base, columns: n), c: c.base, ldc: n, pool: pool)
+            }
+        } / Double(products)
     }
 
     static func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {

@@ -1,6 +1,6 @@
 /// The two heads' losses: softmax cross-entropy over the vocabulary for the language-model head,
 /// binary cross-entropy on a logit for the scalar head. Each is a mean over the positions its mask
-/// selects; the per-row terms are summed in row order on one thread.
+/// selects (the language-model loss may instead be divided by a given normalizer); the per-row terms are summed in row order on one thread.
 enum Losses {
     /// Turns each row of `logits` into probabilities in place and writes log P(target) per row.
     /// Rows whose target is negative get a log-probability of 0.
@@ -40,9 +40,10 @@ enum Losses {
         return (targetLogit - maximum) - Elementary.log(total)
     }
 
-    /// Mean of -logProbability over rows with mask > 0 (mask values weight the rows); 0 when none count.
+    /// Σ mask·(−logProbability) divided by `normalizer`, or by Σ mask when it is nil (a weighted mean;
+    /// 0 when no row counts). Returns the divisor as `weight`, which the backward pass divides by.
     static func maskedMean(
-        negated values: UnsafePointer<Float>, mask: UnsafePointer<Float>, rows: Int
+        negated values: UnsafePointer<Float>, mask: UnsafePointer<Float>, rows: Int, normalizer: Float? = nil
     ) -> (
         loss: Float, weight: Float
     ) {
@@ -52,6 +53,7 @@ enum Losses {
             total -= Double(values[row]) * Double(mask[row])
             weight += Double(mask[row])
         }
+        if let normalizer { return (Float(total / Double(normalizer)), normalizer) }
         return weight > 0 ? (Float(total / weight), Float(weight)) : (0, 0)
     }
 

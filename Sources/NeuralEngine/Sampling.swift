@@ -115,7 +115,9 @@ extension Transformer {
                     let rowLogits = logits + m * rowStride + rowOffset
                     observe?(row, next, UnsafeBufferPointer(start: rowLogits, count: v))
                     let forced = templates[row][next]
-                    let token = forced >= 0 ? forced : choose(rowLogits, options: options, random: &generators[local])
+                    let token =
+                        forced >= 0
+                        ? forced : Self.choose(rowLogits, vocabulary: v, options: options, random: &generators[local])
                     results[row - rowRange.lowerBound].append(token)
                     let stopped = forced < 0 && options.stopTokens.contains(token)
                     if !stopped && next + 1 < templates[row].count { stillActive.append(local) }
@@ -129,12 +131,11 @@ extension Transformer {
         return results
     }
 
-    private func choose(
-        _ logits: UnsafePointer<Float>, options: SamplingOptions, random: inout RandomGenerator
-    )
-        -> Int32
-    {
-        let v = config.vocabularySize
+    /// The next token from one row's logits: greedy at temperature 0, else a draw from the
+    /// temperature-scaled softmax over the top-k logits.
+    static func choose(
+        _ logits: UnsafePointer<Float>, vocabulary v: Int, options: SamplingOptions, random: inout RandomGenerator
+    ) -> Int32 {
         if options.temperature <= 0 {
             var best = 0
             for i in 1..<v where logits[i] > logits[best] { best = i }
@@ -142,8 +143,17 @@ extension Transformer {
         }
         var scaled = (0..<v).map { logits[$0] / options.temperature }
         if let k = options.topK, k > 0, k < v {
-            let ranked = (0..<v).sorted { scaled[$0] != scaled[$1] ? scaled[$0] > scaled[$1] : $0 < $1 }
-            for i in ranked[k...] { scaled[i] = -.infinity }
+            // Keep the k largest, lowest ids first among equal values: everything above the k-th
+            // largest value, then ties at that value in id order until k are kept.
+            let threshold = scaled.sorted(by: >)[k - 1]
+            var tiesLeft = k - scaled.lazy.filter { $0 > threshold }.count
+            for i in 0..<v where scaled[i] <= threshold {
+                if scaled[i] == threshold && tiesLeft > 0 {
+                    tiesLeft -= 1
+                } else {
+                    scaled[i] = -.infinity
+                }
+            }
         }
         return scaled.withUnsafeMutableBufferPointer { p in
             _ = Losses.softmaxRow(p.baseAddress!, v, target: -1)

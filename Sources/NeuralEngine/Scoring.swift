@@ -33,35 +33,56 @@ extension Transformer {
         var scalar = [Float](repeating: 0, count: hasScalar ? tokens.count : 0)
         let chunk = min(batchSize, Self.scoringChunk)
         guard chunk > 0 else { return ScoreOutput(nextTokenLogProb: [], scalar: []) }
-        let activations = Activations(config: config, batch: chunk, length: length, keepsLayers: false)
         let packed = PackedWeights(model: self, pool: pool)
         // Next-token targets; -1 at the last position gives log-probability 0 there.
         let targets = (0..<tokens.count).map { i in i % length == length - 1 ? Int32(-1) : tokens[i + 1] }
-        var first = 0
-        while first < batchSize {
-            let rows = min(chunk, batchSize - first)
-            let offset = first * length
-            let chunkTokens = Array(tokens[offset..<(offset + rows * length)])
-            let chunkTargets = Array(targets[offset..<(offset + rows * length)])
-            let buffers =
-                rows == chunk
-                ? activations : Activations(config: config, batch: rows, length: length, keepsLayers: false)
-            chunkTokens.withUnsafeBufferPointer {
-                forward(tokens: $0.baseAddress!, activations: buffers, packed: packed, pool: pool)
-            }
-            let count = rows * length
-            if hasLanguageModel {
-                chunkTargets.withUnsafeBufferPointer { t in
-                    Losses.softmaxLogProbabilities(
-                        logits: buffers.logits, targets: t.baseAddress!, rows: count,
-                        vocabulary: config.vocabularySize, logProbabilities: buffers.logProbabilities, pool: pool)
+        let chunks = (batchSize + chunk - 1) / chunk
+        // With a few chunks per thread, each thread scores whole chunks on its own (no synchronization
+        // inside a forward pass); otherwise the chunks go one by one, each spread over the threads.
+        let byChunk = pool.threads > 1 && chunks >= 2 * pool.threads
+        let serialPools = (0..<pool.threads).map { _ in byChunk ? ComputePool(threads: 1) : pool }
+        var buffers = [Activations?](repeating: nil, count: pool.threads)
+        tokens.withUnsafeBufferPointer { tokens in
+            targets.withUnsafeBufferPointer { targets in
+                logProbabilities.withUnsafeMutableBufferPointer { logProbabilities in
+                    scalar.withUnsafeMutableBufferPointer { scalar in
+                        buffers.withUnsafeMutableBufferPointer { buffers in
+                            func scoreChunk(_ index: Int, worker: Int, pool: ComputePool) {
+                                let first = index * chunk
+                                let rows = min(chunk, batchSize - first)
+                                let offset = first * length
+                                if buffers[worker]?.batch != rows {
+                                    buffers[worker] = Activations(
+                                        config: config, batch: rows, length: length, keepsLayers: false)
+                                }
+                                let activations = buffers[worker]!
+                                forward(
+                                    tokens: tokens.baseAddress! + offset, activations: activations, packed: packed,
+                                    pool: pool)
+                                let count = rows * length
+                                if hasLanguageModel {
+                                    Losses.softmaxLogProbabilities(
+                                        logits: activations.logits, targets: targets.baseAddress! + offset,
+                                        rows: count, vocabulary: config.vocabularySize,
+                                        logProbabilities: logProbabilities.baseAddress! + offset, pool: pool)
+                                }
+                                if hasScalar {
+                                    for i in 0..<count {
+                                        scalar[offset + i] = Elementary.sigmoid(activations.scalarLogits[i])
+                                    }
+                                }
+                            }
+                            if byChunk {
+                                pool.parallelForWorkers(chunks) { range, worker in
+                                    for index in range { scoreChunk(index, worker: worker, pool: serialPools[worker]) }
+                                }
+                            } else {
+                                for index in 0..<chunks { scoreChunk(index, worker: 0, pool: pool) }
+                            }
+                        }
+                    }
                 }
-                for i in 0..<count { logProbabilities[offset + i] = buffers.logProbabilities[i] }
             }
-            if hasScalar {
-                for i in 0..<count { scalar[offset + i] = Elementary.sigmoid(buffers.scalarLogits[i]) }
-            }
-            first += rows
         }
         return ScoreOutput(nextTokenLogProb: logProbabilities, scalar: scalar)
     }

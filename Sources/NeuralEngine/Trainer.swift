@@ -12,10 +12,14 @@ public struct TrainingBatch: Sendable {
     public var scalarTargets: [Float]
     /// 1 where a scalar label counts (step ends, the last token); empty when the batch has none.
     public var scalarMask: [Float]
+    /// What the language-model loss Σ lossMask·(−log p) is divided by; nil divides by Σ lossMask
+    /// (a weighted mean). Signed weights — policy-gradient advantages — need a fixed positive
+    /// constant such as the token count, because their sum can be zero or negative.
+    public var lossNormalizer: Float?
 
     public init(
         batchSize: Int, length: Int, tokens: [Int32], targets: [Int32], lossMask: [Float],
-        scalarTargets: [Float] = [], scalarMask: [Float] = []
+        scalarTargets: [Float] = [], scalarMask: [Float] = [], lossNormalizer: Float? = nil
     ) {
         self.batchSize = batchSize
         self.length = length
@@ -24,6 +28,7 @@ public struct TrainingBatch: Sendable {
         self.lossMask = lossMask
         self.scalarTargets = scalarTargets
         self.scalarMask = scalarMask
+        self.lossNormalizer = lossNormalizer
     }
 }
 
@@ -138,6 +143,9 @@ public final class Trainer {
                 },
                 "a target where the loss counts is out of vocabulary")
         }
+        if let normalizer = batch.lossNormalizer {
+            precondition(normalizer > 0 && normalizer.isFinite, "lossNormalizer must be positive and finite")
+        }
         if usesScalar {
             precondition(batch.scalarTargets.count == rows && batch.scalarMask.count == rows, "scalar label size")
         }
@@ -161,7 +169,8 @@ public final class Trainer {
                             vocabulary: config.vocabularySize, logProbabilities: activations.logProbabilities,
                             pool: pool)
                         let (loss, weight) = Losses.maskedMean(
-                            negated: activations.logProbabilities, mask: mask.baseAddress!, rows: rows)
+                            negated: activations.logProbabilities, mask: mask.baseAddress!, rows: rows,
+                            normalizer: batch.lossNormalizer)
                         languageModelLoss = loss
                         Losses.softmaxBackward(
                             probabilities: activations.logits, targets: targets.baseAddress!, mask: mask.baseAddress!,

@@ -15,8 +15,6 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         public static let corruptHistory = Code("corruptHistory")
         /// The recorder (event store) failed, e.g. the lease was lost.
         public static let recording = Code("recording")
-        /// The neural engine refused an input (e.g. a checkpoint that does not decode).
-        public static let engine = Code("engine")
     }
 
     public var code: Code

@@ -255,4 +255,47 @@ import Testing
         }
         Self.expectClose(analytic, numeric, indices: indices, relative: 3e-2, absolute: 2e-4, "\(head)")
     }
+    /// Signed per-token weights (policy-gradient advantages) with a fixed normalizer: the loss is
+    /// Σ w·(−log p) / N — the weights here sum to zero, where a weighted mean would be undefined —
+    /// and its gradient matches finite differences.
+    @Test func signedWeightsWithAFixedNormalizer() throws {
+        let config = Fixtures.config(.languageModel, vocabulary: 7, context: 6, layers: 2, width: 16, heads: 2)
+        let model = Transformer(config: config, seed: 4)
+        let trainer = Trainer(
+            model: model, optimizer: AdamWConfig(), schedule: LearningRateSchedule(warmupSteps: 1, totalSteps: 10),
+            gradientClip: 0, threads: 2)
+        var batch = Fixtures.batch(config: config, batchSize: 3, length: 6, seed: 6)
+        let advantages = Fixtures.randomArray(batch.lossMask.count, seed: 19, scale: 2)
+        // A row's last target lies past its tokens, where `score` has no log-probability: leave it out.
+        batch.lossMask = batch.lossMask.indices.map { $0 % 6 == 5 ? 0 : batch.lossMask[$0] * advantages[$0] }
+        let counted = batch.lossMask.indices.filter { batch.lossMask[$0] != 0 }
+        let last = try #require(counted.last)
+        batch.lossMask[last] -= batch.lossMask.reduce(0, +)
+        #expect(abs(batch.lossMask.reduce(0, +)) < 1e-5)
+        batch.lossNormalizer = Float(counted.count)
+
+        // The loss is the score pass's log-probabilities weighted and divided by N.
+        let scored = model.score(tokens: batch.tokens, batchSize: 3, length: 6, threads: 1).nextTokenLogProb
+        var expected: Double = 0
+        for i in counted {
+            // score's log P(tokens[t+1] | ...t) is the training target's log-probability at t.
+            expected -= Double(batch.lossMask[i]) * Double(scored[i])
+        }
+        expected /= Double(counted.count)
+        let loss = trainer.computeGradients(batch).languageModel
+        #expect(abs(Double(loss) - expected) < 1e-4 * max(1, abs(expected)), "loss \(loss), expected \(expected)")
+
+        let analytic = Array(trainer.gradients.buffer)
+        var parameters = Array(model.parameters.buffer)
+        var indices: [Int] = []
+        for tensor in model.layout.tensors {
+            for j in [0, tensor.count / 2, tensor.count - 1] { indices.append(tensor.offset + j) }
+        }
+        let numeric = Self.numeric(&parameters, indices: indices, step: 2e-3) { values in
+            model.parameters.base.update(from: values, count: values.count)
+            return Double(trainer.computeGradients(batch).languageModel)
+        }
+        Self.expectClose(analytic, numeric, indices: indices, relative: 3e-2, absolute: 2e-4, "signed weights")
+        #expect(indices.contains { abs(analytic[$0]) > 1e-3 }, "the gradient is not trivially zero")
+    }
 }

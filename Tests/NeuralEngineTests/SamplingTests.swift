@@ -120,6 +120,27 @@ import Testing
         #expect(topThree != hot)
     }
 
+    @Test func topKKeepsTheLargestLogitsLowestIdsFirst() {
+        let logits: [Float] = [1, 3, 3, 2, 3, -1]
+        var random = RandomGenerator(seed: 4)
+        var drawn = Set<Int32>()
+        for _ in 0..<400 {
+            drawn.insert(
+                Transformer.choose(
+                    logits, vocabulary: 6, options: SamplingOptions(temperature: 1, topK: 2), random: &random))
+        }
+        #expect(drawn == [1, 2])
+        for _ in 0..<400 {
+            drawn.insert(
+                Transformer.choose(
+                    logits, vocabulary: 6, options: SamplingOptions(temperature: 1, topK: 4), random: &random))
+        }
+        #expect(drawn == [1, 2, 3, 4])
+        let greedy = Transformer.choose(
+            logits, vocabulary: 6, options: SamplingOptions(temperature: 0), random: &random)
+        #expect(greedy == 1)
+    }
+
     @Test func scoreMatchesSampledLogits() {
         let model = Transformer(config: Self.config, seed: 4)
         let template: [Int32] = [1, 2, 3] + [Int32](repeating: -1, count: 9)

@@ -168,14 +168,18 @@ import Testing
         #expect(policy.parameterCount == 2 * (11 * 16) + 12 * 16 + 2 * (12 * 16 * 16 + 13 * 16) + 2 * 16 + 0)
     }
 
-    @Test func scoringDependsOnNeitherThreadsNorBatching() {
+    /// 37 rows (two chunks, each spread over the threads) and 203 rows (whole chunks per thread).
+    @Test(arguments: [37, 203])
+    func scoringDependsOnNeitherThreadsNorBatching(rows: Int) {
         let config = Fixtures.config(.both, vocabulary: 11, context: 12, layers: 2, width: 32, heads: 2)
         let model = Transformer(config: config, seed: 5)
-        let batch = Fixtures.batch(config: config, batchSize: 37, length: 12, seed: 3)
-        let one = model.score(tokens: batch.tokens, batchSize: 37, length: 12, threads: 1)
-        let two = model.score(tokens: batch.tokens, batchSize: 37, length: 12, threads: 2)
-        #expect(one.nextTokenLogProb.map(\.bitPattern) == two.nextTokenLogProb.map(\.bitPattern))
-        #expect(one.scalar.map(\.bitPattern) == two.scalar.map(\.bitPattern))
+        let batch = Fixtures.batch(config: config, batchSize: rows, length: 12, seed: 3)
+        let one = model.score(tokens: batch.tokens, batchSize: rows, length: 12, threads: 1)
+        for threads in [2, 3] {
+            let many = model.score(tokens: batch.tokens, batchSize: rows, length: 12, threads: threads)
+            #expect(one.nextTokenLogProb.map(\.bitPattern) == many.nextTokenLogProb.map(\.bitPattern))
+            #expect(one.scalar.map(\.bitPattern) == many.scalar.map(\.bitPattern))
+        }
         let row = 33
         let alone = model.score(
             tokens: Array(batch.tokens[(row * 12)..<((row + 1) * 12)]), batchSize: 1, length: 12, threads: 2)

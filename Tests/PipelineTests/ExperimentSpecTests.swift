@@ -19,6 +19,15 @@ import Testing
         #expect(json.contains("\"checkpoint_interval\":25"))
     }
 
+    @Test(arguments: ["smoke.yaml", "easy-to-hard.yaml"])
+    func theExampleExperimentsAreValid(file: String) throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../experiments/\(file)")
+        let spec = try ExperimentSpec.parse(yaml: String(contentsOf: url, encoding: .utf8), file: file)
+        #expect(spec.task.hardLevels == [4, 5])
+        #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
+    }
+
     @Test func keyOrderCommentsAndSpelledOutDefaultsHashTheSame() throws {
         let first = try ExperimentSpec.parse(
             yaml: """

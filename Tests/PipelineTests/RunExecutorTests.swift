@@ -80,6 +80,21 @@ import Testing
         #expect(sft.allSatisfy { $0.easyValidationAccuracy != nil })
     }
 
+    @Test func theSparseAdditionFamilyRunsThroughEveryStage() async throws {
+        var spec = Self.smoke
+        spec.task.family = .sparseAddition
+        // A 20-step toy policy writes no fully right 11-digit sum, and the generative verifier and
+        // ReST-EM train only on right ones (they fail loudly without); the other stages all run.
+        spec.evaluators.removeAll { $0.kind == .generative }
+        spec.rl.restEm.enabled = false
+        let outcome = try await Self.execute(spec, recorder: InMemoryRecorder())
+        guard case .completed(let summary) = outcome else {
+            Issue.record("the run did not complete")
+            return
+        }
+        #expect(summary.accuracy(method: "majority", n: 4, levels: [1, 2, 3, 4, 5]) != nil)
+    }
+
     @Test func theSameSpecAndSeedGiveIdenticalEvents() async throws {
         let reference = try await ReferenceRun.shared.value()
         let recorder = InMemoryRecorder()

@@ -7,7 +7,7 @@ import NeuralEngine
 /// Completed stages are skipped (their outputs read back from blobs); an interrupted stage is
 /// re-executed deterministically, its training loops restored from their latest checkpoint and its
 /// recorded sample chunks reused; events history already holds are compared, not appended again.
-public struct RunExecutor {
+public struct RunExecutor: Sendable {
     public let spec: ExperimentSpec
     public let recorder: any RunRecorder
     public let threads: Int

@@ -27,12 +27,12 @@ public enum StageName: String, Codable, Sendable, CaseIterable {
 }
 
 public struct StageStarted: EventPayload {
-    static let eventType = "StageStarted"
+    public static let eventType = "StageStarted"
     public var stage: StageName
 }
 
 public struct StageCompleted: EventPayload {
-    static let eventType = "StageCompleted"
+    public static let eventType = "StageCompleted"
     public var stage: StageName
     /// SHA-256 of the blob holding the stage's outputs (JSON); a resumed run reads them back.
     public var outputs: String
@@ -44,7 +44,7 @@ public struct LevelCount: Codable, Sendable, Equatable {
 }
 
 public struct DatasetSplitCreated: EventPayload {
-    static let eventType = "DatasetSplitCreated"
+    public static let eventType = "DatasetSplitCreated"
     public var split: String
     public var counts: [LevelCount]
     /// SHA-256 of the split's questions (templates and levels): the blob's bytes.
@@ -55,7 +55,7 @@ public struct DatasetSplitCreated: EventPayload {
 }
 
 public struct CheckpointSaved: EventPayload {
-    static let eventType = "CheckpointSaved"
+    public static let eventType = "CheckpointSaved"
     public enum Reason: String, Codable, Sendable {
         /// Every `checkpoint_interval` steps and at the end: part of every execution's record.
         case interval
@@ -74,7 +74,7 @@ public struct CheckpointSaved: EventPayload {
 }
 
 public struct SamplesGenerated: EventPayload {
-    static let eventType = "SamplesGenerated"
+    public static let eventType = "SamplesGenerated"
     public var stage: StageName
     /// Which sample set: "evaluator_training", "test", ...
     public var set: String
@@ -98,7 +98,7 @@ public struct AreaUnderCurve: Codable, Sendable, Equatable {
 }
 
 public struct EvaluatorTrained: EventPayload {
-    static let eventType = "EvaluatorTrained"
+    public static let eventType = "EvaluatorTrained"
     public var name: String
     public var kind: EvaluatorKind
     public var labels: LabelScope
@@ -110,7 +110,7 @@ public struct EvaluatorTrained: EventPayload {
 
 /// One accuracy figure: a reranking method, or a policy's greedy or majority accuracy, on one level.
 public struct ScoreRecorded: EventPayload, Hashable {
-    static let eventType = "ScoreRecorded"
+    public static let eventType = "ScoreRecorded"
     public var stage: StageName
     /// The policy whose samples are scored: "sft", "verifier", "ppo", "rest_em".
     public var policy: String

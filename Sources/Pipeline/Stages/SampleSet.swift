@@ -7,8 +7,6 @@ struct SampleSet: Sendable {
     var samplesPerProblem: Int
     var sequences: [[Int32]]
 
-    var problemCount: Int { sequences.count / max(samplesPerProblem, 1) }
-
     /// One byte per token: the vocabulary is small, and blobs stay small.
     func encoded() -> Data { Data(sequences.flatMap { $0.map { UInt8(truncatingIfNeeded: $0) } }) }
 

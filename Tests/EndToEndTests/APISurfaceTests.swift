@@ -15,6 +15,27 @@ struct APISurfaceTests {
         try await withDaemons([daemon]) { try await checkSurface(daemon) }
     }
 
+    @Test func daemonsStartingAtOnceOnAnEmptyDatabaseMigrateItOnce() async throws {
+        let database = try await Harness.createDatabase()
+        let daemons = try (0..<3).map { _ in
+            DaemonUnderTest(
+                stateDirectory: try Harness.scratchDirectory() + "/state", databaseURL: database,
+                arguments: ["--workers", "0"])
+        }
+        try await withDaemons(daemons) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for daemon in daemons { group.addTask { try await daemon.start() } }
+                try await group.waitForAll()
+            }
+            #expect(
+                try await Harness.sql(
+                    database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            for daemon in daemons {
+                #expect(try await daemon.request("GET", "/healthz", token: nil).status == 200)
+            }
+        }
+    }
+
     func checkSurface(_ daemon: DaemonUnderTest) async throws {
         let token = try daemon.token
         let submit = try StateDirectory.jsonEncoder.encode(SubmitRequest(yaml: Self.validSpec, file: "s.yaml"))

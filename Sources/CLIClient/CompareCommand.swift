@@ -28,7 +28,7 @@ struct Compare: AsyncParsableCommand {
             if report.runs.count > 1 {
                 print("")
                 if report.specDifferences.isEmpty {
-                    print("specs: identical apart from nothing that matters")
+                    print("specs: identical")
                 } else {
                     print("spec differences:")
                     for difference in report.specDifferences {

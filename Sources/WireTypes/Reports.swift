@@ -75,7 +75,7 @@ public struct ReplayReport: Codable, Sendable {
 
 /// `POST /v1/compare`: scores of several runs side by side.
 public struct CompareReport: Codable, Sendable {
-    public struct Cell: Codable, Sendable, Equatable {
+    public struct Cell: Codable, Sendable, Hashable {
         public var easy: Double?
         public var hard: Double?
         public var all: Double?

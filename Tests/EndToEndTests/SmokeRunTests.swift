@@ -276,6 +276,13 @@ struct SmokeRunTests {
                 #expect(attempts == attempts.sorted(), "interleaved attempts in run \(run): \(attempts)")
             }
             #expect(owners == ["left", "right"], "both daemons should have claimed runs: \(owners)")
+            // The same spec and seed on either daemon: the same scores, zero deltas, no spec difference.
+            let compared = try await first.e2hJSON(CompareReport.self, "compare", runs[0], runs[1], runs[5])
+            #expect(compared.specDifferences.isEmpty)
+            #expect(!compared.rows.isEmpty)
+            #expect(compared.rows.allSatisfy { Set($0.cells).count == 1 })
+            let table = try await first.e2h("compare", runs[0], runs[1])
+            #expect(table.status == 0 && table.output.contains("Δhard") && table.output.contains("specs: identical"))
         }
     }
 

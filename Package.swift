@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -71,20 +73,32 @@ let package = Package(
             ],
             swiftSettings: optimized
         ),
+        /// The JSON shapes e2hd serves and e2h reads: one definition, so the two can never drift.
+        .target(
+            name: "WireTypes",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Daemon",
             dependencies: [
                 "EventStore",
                 "Pipeline",
+                "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "CLIClient",
             dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser")
+                "WireTypes",
+                // For `e2h validate`, which checks a spec offline with the daemon's own parser.
+                "Pipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
@@ -116,6 +130,17 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline"],
             swiftSettings: optimized
+        ),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "EventStore", "WireTypes"],
+            swiftSettings: strict
+        ),
+        /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["WireTypes"],
+            swiftSettings: strict
         ),
     ]
 )

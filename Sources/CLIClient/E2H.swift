@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import WireTypes
+
+/// `e2h`: the client of e2hd.
+@main
+struct E2H: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2h",
+        abstract: "Submit, follow, compare and replay easy-to-hard experiments run by e2hd.",
+        discussion: "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 daemon unreachable.",
+        subcommands: [
+            Validate.self, Submit.self, Runs.self, Show.self, Follow.self, Cancel.self, Resume.self, Compare.self,
+            Replay.self, Verify.self, Export.self, Import.self,
+        ])
+
+    /// Runs a command body, turning `ClientError` into its message on stderr and its exit code.
+    static func guarded(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ClientError {
+            FileHandle.standardError.write(Data(("e2h: " + error.message + "\n").utf8))
+            throw ExitCode(error.code.exitCode)
+        }
+    }
+}
+
+/// Where the daemon is.
+struct ConnectionFlags: ParsableArguments {
+    @Option(help: "e2hd's URL (default: from the state directory's daemon.json, or E2H_URL).")
+    var url: String?
+
+    @Option(help: "Bearer token (default: the state directory's token file, or E2H_TOKEN).")
+    var token: String?
+
+    @Option(help: "e2hd's state directory (default $XDG_STATE_HOME/e2h or ~/.local/state/e2h).")
+    var stateDir: String?
+
+    func client() throws -> DaemonClient {
+        try DaemonClient(options: ConnectionOptions(url: url, token: token, stateDir: stateDir))
+    }
+}
+
+/// Table (default), JSON or CSV.
+struct OutputFlags: ParsableArguments {
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Print CSV.")
+    var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = StateDirectory.jsonEncoder
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Reads a file the user named, with a message that says which file when it cannot.
+func readUserFile(_ path: String) throws -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ClientError(.usage, "cannot read \(path)")
+    }
+    return data
+}

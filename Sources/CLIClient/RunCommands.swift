@@ -1,0 +1,232 @@
+import ArgumentParser
+import Foundation
+import WireTypes
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Queue an experiment spec (YAML).")
+
+    @Argument(help: "The spec file.") var file: String
+    @Flag(help: "Follow the run until it ends.") var follow = false
+    @Option(help: "Higher runs first; FIFO within a priority.") var priority = 0
+    @Option(help: "Idempotency key: submitting the same key again returns the first run.") var key: String?
+    @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await E2H.guarded {
+            let yaml = String(decoding: try readUserFile(file), as: UTF8.self)
+            let client = try connection.client()
+            let response = try await client.post(
+                "v1/runs", body: SubmitRequest(yaml: yaml, file: file, priority: priority, idempotencyKey: key),
+                as: SubmitResponse.self)
+            if json {
+                try printJSON(response)
+            } else {
+                let verb = response.created ? "queued" : "already submitted with this key"
+                print("\(response.run.id) \(verb) (\(response.run.name))")
+            }
+            if follow {
+                try await RunFollower(client: client, run: response.run.id, quiet: json).follow()
+            } else if !json {
+                print("next: e2h follow \(response.run.id)")
+            }
+        }
+    }
+}
+
+struct Runs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+
+    @Option(help: "Only runs in this state (queued, running, completed, failed, cancelled).") var status: RunState?
+    @Option(help: "At most this many.") var limit = 50
+    @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var output: OutputFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            var query = ["limit": "\(limit)"]
+            if let status { query["status"] = status.rawValue }
+            let list = try await connection.client().get("v1/runs", query: query, as: RunList.self)
+            if output.json { return try printJSON(list) }
+            let table = TextTable(
+                header: ["RUN", "NAME", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "SUBMITTED"],
+                rows: list.runs.map { run in
+                    [
+                        run.id, run.name, run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
+                        "\(run.priority)", "\(run.attempt)", run.stage ?? "-", "\(run.eventCount)",
+                        ISO8601DateFormatter().string(from: run.submittedAt),
+                    ]
+                })
+            print(output.csv ? table.csv() : table.rendered())
+        }
+    }
+}
+
+extension RunState: ExpressibleByArgument {}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show one run.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await E2H.guarded {
+            let summary = try await connection.client().get("v1/runs/\(run)", as: RunDetails.self)
+            if json { return try printJSON(summary) }
+            let formatter = ISO8601DateFormatter()
+            var lines = [
+                "run:        \(summary.id)",
+                "name:       \(summary.name)",
+                "state:      \(summary.state.rawValue)\(summary.cancelRequested && !summary.state.isFinal ? " (cancel requested)" : "")",
+                "stage:      \(summary.stage ?? "-")",
+                "priority:   \(summary.priority)",
+                "attempt:    \(summary.attempt) (failures \(summary.failures) of at most \(summary.maxAttempts))",
+                "spec hash:  \(summary.specHash)",
+                "events:     \(summary.eventCount)",
+                "submitted:  \(formatter.string(from: summary.submittedAt))",
+                "updated:    \(formatter.string(from: summary.updatedAt))",
+            ]
+            if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
+            for error in summary.errors { lines.append("error:      \(error)") }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+struct Follow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Follow a run's progress until it ends.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @OptionGroup var connection: ConnectionFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            try await RunFollower(client: try connection.client(), run: run, quiet: false).follow()
+        }
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a run: a queued one at once, a running one at its next step.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @OptionGroup var connection: ConnectionFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            let summary = try await connection.client().post(
+                "v1/runs/\(run)/cancel", body: [String: String](), as: RunDetails.self)
+            print(summary.state == .cancelled ? "\(summary.id) cancelled" : "\(summary.id) will stop at its next step")
+        }
+    }
+}
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Queue a failed, cancelled or interrupted run again; it resumes from its last checkpoint.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @OptionGroup var connection: ConnectionFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            let summary = try await connection.client().post(
+                "v1/runs/\(run)/resume", body: [String: String](), as: RunDetails.self)
+            print("\(summary.id) \(summary.state.rawValue)\nnext: e2h follow \(summary.id)")
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a run's hash chain.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await E2H.guarded {
+            let report = try await connection.client().get("v1/runs/\(run)/verify", as: VerifyReport.self)
+            if json {
+                try printJSON(report)
+            } else if report.intact {
+                print("\(report.run): hash chain intact (\(report.events) events)")
+            } else {
+                print(
+                    "\(report.run): hash chain BROKEN at version \(report.brokenAtVersion ?? 0): \(report.reason ?? "")"
+                )
+            }
+            if !report.intact { throw ExitCode.failure }
+        }
+    }
+}
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-execute a run from its recorded spec and seed in a scratch stream and compare every event.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @Flag(help: "Compare the replayed events with the recorded ones (the only mode there is; kept for clarity).")
+    var verify = false
+    @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await E2H.guarded {
+            let report = try await connection.client().post(
+                "v1/runs/\(run)/replay", body: [String: String](), as: ReplayReport.self)
+            if json {
+                try printJSON(report)
+            } else if report.identical {
+                print("identical (\(report.comparedEvents) events)")
+            } else if let divergence = report.divergence {
+                print(
+                    """
+                    diverged at event \(divergence.index) (\(divergence.eventType)), field \(divergence.field.isEmpty ? "-" : divergence.field)
+                      recorded: \(divergence.recorded)
+                      replayed: \(divergence.replayed)
+                    """)
+            }
+            if !report.identical { throw ExitCode.failure }
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write a run's events and blobs into one file.")
+
+    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @Option(name: .shortAndLong, help: "Output file (default <run>.e2h.json).") var output: String?
+    @OptionGroup var connection: ConnectionFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            let data = try await connection.client().getRaw("v1/runs/\(run)/export")
+            let path = output ?? "\(run).e2h.json"
+            do {
+                try data.write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw ClientError(.failure, "cannot write \(path): \(error.localizedDescription)")
+            }
+            print("wrote \(path) (\(data.count) bytes)\nnext: e2h import \(path) (against another daemon)")
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load a run exported by `e2h export`.")
+
+    @Argument(help: "The exported file.") var file: String
+    @OptionGroup var connection: ConnectionFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            let summary = try await connection.client().postRaw(
+                "v1/import", data: try readUserFile(file), as: RunDetails.self)
+            print("imported \(summary.id) (\(summary.eventCount) events)\nnext: e2h verify \(summary.id)")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("e2h: not built yet")

@@ -1,0 +1,136 @@
+import EventStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WireTypes
+
+/// The HTTP JSON API. `/healthz` is open; everything else needs the bearer token.
+struct APIRouter {
+    /// A spec is at most 1 MiB; the JSON envelope around it adds a little.
+    static let specBodyLimit = 1 << 20 + 64 << 10
+    /// An exported run carries its checkpoints.
+    static let importBodyLimit = 1 << 30
+
+    let token: AccessToken
+    let metrics: DaemonMetrics
+    let queue: RunQueue
+    let workers: WorkerPool
+    let threads: Int?
+    let logger: Logger
+
+    func build() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware(logger: logger))
+        router.get("/healthz") { _, _ in
+            try jsonResponse(["status": "ok"])
+        }
+        let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
+        api.get("/metrics") { _, _ in
+            let census = try await queue.census()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: metrics.exposition(runsByState: census.byState, queueDepth: census.queued))))
+        }
+        api.post("/v1/runs") { request, _ in
+            let submit = try await decodeBody(SubmitRequest.self, from: request, limit: Self.specBodyLimit)
+            guard submit.yaml.utf8.count <= 1 << 20 else {
+                throw DaemonError(.bodyTooLarge, "the spec is larger than 1 MiB")
+            }
+            let response = try await queue.submit(submit)
+            return try jsonResponse(response, status: response.created ? .created : .ok)
+        }
+        api.get("/v1/runs") { request, _ in
+            let state = try request.uri.queryParameters.get("status").map { text -> RunState in
+                guard let state = RunState(rawValue: text) else {
+                    throw DaemonError(
+                        .badRequest, "unknown status \(text): one of \(RunState.allCases.map(\.rawValue))")
+                }
+                return state
+            }
+            let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1000)
+            return try jsonResponse(RunList(runs: try await queue.list(state: state, limit: limit)))
+        }
+        api.get("/v1/runs/:id") { _, context in
+            try jsonResponse(try await queue.details(try await runID(context)))
+        }
+        api.get("/v1/runs/:id/events") { request, context in
+            try jsonResponse(try await eventPage(request, try await runID(context)))
+        }
+        api.post("/v1/runs/:id/cancel") { _, context in
+            let id = try await runID(context)
+            let details = try await queue.cancel(id)
+            workers.cancelLocally(run: id)
+            return try jsonResponse(details)
+        }
+        api.post("/v1/runs/:id/resume") { _, context in
+            try jsonResponse(try await queue.resume(try await runID(context)))
+        }
+        api.post("/v1/runs/:id/replay") { _, context in
+            let details = try await queue.details(try await runID(context))
+            let replay = RunReplay(store: queue.store, threads: threads, logger: logger)
+            return try jsonResponse(try await replay.replay(run: details.id, completed: details.state == .completed))
+        }
+        api.get("/v1/runs/:id/verify") { _, context in
+            let id = try await runID(context)
+            let report: VerifyReport
+            switch try await queue.store.verify(stream: DaemonEvents.stream(id)) {
+            case .intact(let events):
+                report = VerifyReport(run: id, intact: true, events: Int(events), brokenAtVersion: nil, reason: nil)
+            case .broken(let version, _, let reason):
+                report = VerifyReport(run: id, intact: false, events: 0, brokenAtVersion: version, reason: reason)
+            }
+            return try jsonResponse(report)
+        }
+        api.get("/v1/runs/:id/export") { _, context in
+            try jsonResponse(try await RunArchiver(queue: queue).export(try await runID(context)))
+        }
+        api.post("/v1/import") { request, _ in
+            let archive = try await decodeBody(RunArchive.self, from: request, limit: Self.importBodyLimit)
+            return try jsonResponse(try await RunArchiver(queue: queue).import(archive), status: .created)
+        }
+        api.post("/v1/compare") { request, _ in
+            let body = try await decodeBody([String: [String]].self, from: request, limit: Self.specBodyLimit)
+            guard let runs = body["runs"], !runs.isEmpty else {
+                throw DaemonError(.badRequest, "name at least one run: {\"runs\": [\"<id>\", ...]}")
+            }
+            return try jsonResponse(try await RunComparison(queue: queue).compare(runs))
+        }
+        return router
+    }
+
+    private func runID(_ context: BasicRequestContext) async throws -> String {
+        try await queue.resolve(try context.parameters.require("id"))
+    }
+
+    /// The events after `after`; with `wait`, held up to that many seconds (at most 30) until something new
+    /// lands, the run ends or the daemon begins to shut down (a held request must not delay the exit). Polling the stream head is cheap, and unlike a notification it cannot be missed.
+    private func eventPage(_ request: Request, _ id: String) async throws -> EventPage {
+        let parameters = request.uri.queryParameters
+        let after = parameters.get("after", as: Int64.self) ?? 0
+        let limit = max(1, min(parameters.get("limit", as: Int.self) ?? 500, 1000))
+        let wait = min(max(parameters.get("wait", as: Double.self) ?? 0, 0), 30)
+        let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
+        while true {
+            let run = try await queue.details(id)
+            let events = try await queue.store.read(
+                stream: DaemonEvents.stream(id), fromVersion: after + 1, limit: limit)
+            if !events.isEmpty || run.state.isFinal || ContinuousClock.now >= deadline
+                || Task.isShuttingDownGracefully
+            {
+                return EventPage(
+                    run: run,
+                    events: events.map {
+                        WireEvent(
+                            position: $0.position, version: $0.version, id: $0.id, type: $0.type,
+                            schemaVersion: $0.schemaVersion, payload: JSONValue(jsonBytes: $0.payload),
+                            metadata: JSONValue(jsonBytes: $0.metadata), recordedAt: $0.recordedAt, hash: $0.hash)
+                    },
+                    lastVersion: events.last?.version ?? after)
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}

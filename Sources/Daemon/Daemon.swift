@@ -1,0 +1,94 @@
+import EventStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import WireTypes
+
+/// One e2hd process: state directory, database, HTTP API and workers, under one ServiceGroup that drains on
+/// SIGTERM/SIGINT.
+struct Daemon {
+    let settings: DaemonSettings
+    let logger: Logger
+
+    func run() async throws {
+        let lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory)
+        let token = try AccessToken.loadOrCreate(stateDirectory: settings.stateDirectory)
+        var embedded: EmbeddedPostgres?
+        let url: String
+        if let databaseURL = settings.databaseURL {
+            url = databaseURL
+        } else {
+            let cluster = try EmbeddedPostgres(stateDirectory: settings.stateDirectory, logger: logger)
+            url = try cluster.start()
+            embedded = cluster
+        }
+        defer { embedded?.stop() }
+
+        let store: EventStore
+        do {
+            // Each worker appends while its heartbeat renews; the API and the reaper need their own.
+            var configuration = EventStoreConfiguration()
+            // Every daemon transaction is a few statements sent back to back. One left open is a stalled
+            // process (SIGSTOP, swapped out) holding its run's row lock, which would keep the reaper from
+            // requeuing the run: end such sessions within a lease.
+            configuration.idleInTransactionTimeout = min(settings.lease, .seconds(60))
+            store = try await EventStore(
+                url: url, connections: 2 * settings.workers + 4, configuration: configuration, logger: logger)
+        } catch {
+            throw DaemonError(.database, "cannot connect to the database — check --database-url", cause: error)
+        }
+        do {
+            let applied = try await store.migrate()
+            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+        } catch {
+            await store.shutdown()
+            throw DaemonError(.database, "migrating the database failed", cause: error)
+        }
+
+        let metrics = DaemonMetrics()
+        let queue = RunQueue(store: store, settings: settings, metrics: metrics, logger: logger)
+        let workers = WorkerPool(queue: queue, settings: settings, logger: logger)
+        let reaper = Reaper(queue: queue, interval: settings.reaperInterval, logger: logger)
+        let router = APIRouter(
+            token: token, metrics: metrics, queue: queue, workers: workers, threads: settings.threads, logger: logger
+        ).build()
+        let stateDirectory = settings.stateDirectory
+        let host = settings.host
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "e2hd"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let endpoint = DaemonEndpoint(url: "http://\(host):\(port)", pid: getpid())
+                do {
+                    try lock.publish(endpoint: endpoint, stateDirectory: stateDirectory)
+                    logger.info("e2hd listening", metadata: ["url": "\(endpoint.url)"])
+                } catch {
+                    logger.error("cannot write the endpoint file: \(error)")
+                }
+            },
+            logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            // Shut down in reverse: workers first (checkpoint, RunInterrupted, release), the API last.
+            services: [.init(service: app), .init(service: reaper)]
+                + (settings.workers > 0 ? [.init(service: workers)] : []),
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        // The promise is an exit within 30 s: past 25 s of draining, cancel; the embedded server stops after.
+        configuration.maximumGracefulShutdownDuration = .seconds(25)
+        configuration.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: configuration)
+        do {
+            try await group.run()
+        } catch {
+            lock.withdraw(stateDirectory: stateDirectory)
+            await store.shutdown()
+            throw error
+        }
+        lock.withdraw(stateDirectory: stateDirectory)
+        await store.shutdown()
+        logger.info("e2hd stopped")
+    }
+}

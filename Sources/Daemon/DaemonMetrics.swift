@@ -1,0 +1,59 @@
+import Foundation
+import Synchronization
+
+/// Counters this process keeps for `/metrics`; queue figures are read from the database at scrape time.
+final class DaemonMetrics: Sendable {
+    private struct Counters {
+        var eventsAppended = 0
+        var trainingSteps = 0
+        var runsClaimed = 0
+        var runsReaped = 0
+        /// (time, steps) of recent metric points, for steps/s over the last minute.
+        var stepTimes: [(Date, Int)] = []
+    }
+
+    private let counters = Mutex(Counters())
+
+    func eventsAppended(_ count: Int) { counters.withLock { $0.eventsAppended += count } }
+    func runClaimed() { counters.withLock { $0.runsClaimed += 1 } }
+    func runsReaped(_ count: Int) { counters.withLock { $0.runsReaped += count } }
+
+    func trainingSteps(_ count: Int, at time: Date = Date()) {
+        counters.withLock {
+            $0.trainingSteps += count
+            $0.stepTimes.append((time, count))
+            $0.stepTimes.removeAll { time.timeIntervalSince($0.0) > 60 }
+        }
+    }
+
+    /// Prometheus text exposition of the counters, plus the queue figures given.
+    func exposition(runsByState: [(String, Int)], queueDepth: Int, now: Date = Date()) -> String {
+        let snapshot = counters.withLock { $0 }
+        let recent = snapshot.stepTimes.filter { now.timeIntervalSince($0.0) <= 60 }
+        let stepsPerSecond = Double(recent.reduce(0) { $0 + $1.1 }) / 60
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for (labels, value) in samples { lines.append("\(name)\(labels) \(value)") }
+        }
+        metric("e2h_queue_depth", "gauge", "Runs queued and ready or waiting for backoff.", [("", "\(queueDepth)")])
+        metric(
+            "e2h_runs", "gauge", "Runs by state (all daemons).",
+            runsByState.map { ("{state=\"\($0.0)\"}", "\($0.1)") })
+        metric(
+            "e2h_events_appended_total", "counter", "Events appended by this daemon.",
+            [("", "\(snapshot.eventsAppended)")])
+        metric(
+            "e2h_training_steps_total", "counter", "Training steps recorded by this daemon.",
+            [("", "\(snapshot.trainingSteps)")])
+        metric(
+            "e2h_training_steps_per_second", "gauge", "Training steps per second over the last minute.",
+            [("", String(format: "%.3f", stepsPerSecond))])
+        metric("e2h_runs_claimed_total", "counter", "Runs claimed by this daemon.", [("", "\(snapshot.runsClaimed)")])
+        metric(
+            "e2h_runs_reaped_total", "counter", "Runs whose lease expired, requeued by this daemon's reaper.",
+            [("", "\(snapshot.runsReaped)")])
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Logging
+import WireTypes
+
+/// `e2hd`: the e2h daemon. Everything it needs comes from these flags (and E2H_DATABASE_URL).
+@main
+struct E2HD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2hd",
+        abstract: "The e2h daemon: queues experiment runs, executes them, records every event in PostgreSQL.",
+        discussion: """
+            With no database URL, e2hd runs its own PostgreSQL cluster under the state directory (created on \
+            first start). Several e2hd on several machines can share one database (--database-url): they split \
+            the queue between them, and a run whose daemon died is resumed by another once its lease expires.
+            """)
+
+    @Option(
+        help:
+            "State directory: token, endpoint file, embedded cluster. Default $XDG_STATE_HOME/e2h or ~/.local/state/e2h."
+    )
+    var stateDir: String?
+
+    @Option(help: "libpq URL of a PostgreSQL database to use instead of the embedded cluster (also E2H_DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "Address the HTTP API listens on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port of the HTTP API (0: any free port; the endpoint file says which).")
+    var port = 7707
+
+    @Option(help: "Runs executed at once by this daemon (0: serve the API only, execute nothing).")
+    var workers = 1
+
+    @Option(help: "Seconds a claimed run's lease lasts without a heartbeat.")
+    var leaseSeconds = 90.0
+
+    @Option(help: "Seconds between heartbeats (renew the lease, see cancel requests).")
+    var heartbeatSeconds = 15.0
+
+    @Option(help: "Seconds between sweeps for runs whose lease expired.")
+    var reaperSeconds = 5.0
+
+    @Option(help: "Seconds between queue polls of an idle worker.")
+    var pollSeconds = 1.0
+
+    @Option(help: "Failed attempts (crashes, errors) after which a run is marked failed.")
+    var maxAttempts = 3
+
+    @Option(help: "Backoff before retrying a failed attempt: this many seconds, doubled per failure (at most 5 min).")
+    var backoffSeconds = 5.0
+
+    @Option(help: "Compute threads per run (default: the spec's).")
+    var threads: Int?
+
+    @Option(help: "Name of this daemon in leases and events (default host:pid).")
+    var name: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
+        guard leaseSeconds > 0, heartbeatSeconds > 0, heartbeatSeconds < leaseSeconds else {
+            throw ValidationError("--heartbeat-seconds must be positive and shorter than --lease-seconds")
+        }
+        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let settings = DaemonSettings(
+            stateDirectory: stateDir ?? StateDirectory.defaultPath(),
+            databaseURL: databaseURL ?? ProcessInfo.processInfo.environment["E2H_DATABASE_URL"],
+            host: host, port: port, workers: workers,
+            lease: .seconds(leaseSeconds), heartbeat: .seconds(heartbeatSeconds),
+            reaperInterval: .seconds(reaperSeconds),
+            pollInterval: .seconds(pollSeconds), maxAttempts: maxAttempts, backoff: backoffSeconds, threads: threads,
+            owner: name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())")
+        var logger = Logger(label: "e2hd")
+        logger.logLevel = level
+        do {
+            try await Daemon(settings: settings, logger: logger).run()
+        } catch let error as DaemonError {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Everything the daemon was told, resolved.
+struct DaemonSettings: Sendable {
+    var stateDirectory: String
+    var databaseURL: String?
+    var host: String
+    var port: Int
+    var workers: Int
+    var lease: Duration
+    var heartbeat: Duration
+    var reaperInterval: Duration
+    var pollInterval: Duration
+    var maxAttempts: Int
+    var backoff: Double
+    var threads: Int?
+    var owner: String
+}

@@ -1,0 +1,121 @@
+import EventStore
+import Foundation
+import WireTypes
+
+/// `export` / `import`: a run's stream, its queue row and every blob its events name, in one JSON file.
+/// Events are re-appended with their ids and bytes unchanged, so the hash chain an importing database
+/// computes equals the exporter's, which the import checks.
+struct RunArchiver {
+    let queue: RunQueue
+
+    var store: EventStore { queue.store }
+
+    func export(_ id: String) async throws -> RunArchive {
+        let run = try await queue.details(id)
+        let rows = try await store.transaction { tx in
+            try tx.query("SELECT spec_yaml, spec_canonical FROM runs WHERE id = $1", [.text(id)])
+        }
+        let events = try await store.readWhole(stream: DaemonEvents.stream(id))
+        var blobs: [String: Data] = [:]
+        var pending = events.flatMap { Self.blobReferences(in: $0.payload) }
+        while let sha = pending.popLast() {
+            guard blobs[sha] == nil else { continue }
+            let bytes: Data
+            do {
+                bytes = try await store.blob(sha)
+            } catch let error as EventStoreError where error.code == .blobNotFound {
+                continue  // a content hash that names no stored blob (e.g. a split's digest)
+            }
+            blobs[sha] = bytes
+            // Stage outputs are JSON that name further blobs (checkpoints, sample sets).
+            pending += Self.blobReferences(in: bytes)
+        }
+        return RunArchive(
+            run: run, specYAML: try rows.string(0, "spec_yaml") ?? "",
+            canonicalSpec: Data((try rows.string(0, "spec_canonical") ?? "{}").utf8),
+            events: events.map {
+                RunArchive.Event(
+                    version: $0.version, id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload,
+                    metadata: $0.metadata, hash: $0.hash, previousHash: $0.previousHash)
+            },
+            blobs: blobs)
+    }
+
+    func `import`(_ archive: RunArchive) async throws -> RunDetails {
+        guard archive.format == RunArchive.currentFormat else {
+            throw DaemonError(
+                .badRequest, "unknown archive format \(archive.format); expected \(RunArchive.currentFormat)")
+        }
+        for (sha, bytes) in archive.blobs.sorted(by: { $0.key < $1.key }) {
+            let stored = try await store.putBlob(bytes)
+            guard stored == sha else {
+                throw DaemonError(.badRequest, "the archive's blob \(sha) does not match its content (hash \(stored))")
+            }
+        }
+        let run = archive.run
+        // A run exported mid-flight arrives with no worker: it is kept, stopped, as cancelled (resumable).
+        let state = run.state.isFinal ? run.state : .cancelled
+        let errors = run.state.isFinal ? run.errors : run.errors + ["imported while \(run.state.rawValue)"]
+        let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
+        let events = archive.events.sorted { $0.version < $1.version }.map {
+            NewEvent(
+                id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload, metadata: $0.metadata)
+        }
+        try await store.transaction { tx in
+            let inserted = try tx.query(
+                """
+                INSERT INTO runs (id, name, spec_yaml, spec_canonical, spec_hash, state, priority, attempt, failures,
+                    max_attempts, errors, submitted_at, finished_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::timestamptz,
+                    CASE WHEN $6 IN ('completed', 'failed', 'cancelled') THEN now() END)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """,
+                [
+                    .text(run.id), .text(run.name), .text(archive.specYAML),
+                    .text(String(decoding: archive.canonicalSpec, as: UTF8.self)), .text(run.specHash),
+                    .text(state.rawValue), .int(Int64(run.priority)), .int(Int64(run.attempt)),
+                    .int(Int64(run.failures)), .int(Int64(run.maxAttempts)), .text(errorsJSON),
+                    .text(ISO8601DateFormatter().string(from: run.submittedAt)),
+                ])
+            guard inserted.count == 1 else {
+                throw DaemonError(.conflict, "run \(run.id) already exists in this database")
+            }
+            _ = try tx.append(stream: DaemonEvents.stream(run.id), expectedVersion: .noStream, events: events)
+        }
+        switch try await store.verify(stream: DaemonEvents.stream(run.id)) {
+        case .intact:
+            break
+        case .broken(let version, _, let reason):
+            throw DaemonError(.conflict, "the imported stream does not verify at version \(version): \(reason)")
+        }
+        let imported = try await store.readWhole(stream: DaemonEvents.stream(run.id))
+        guard imported.map(\.hash) == archive.events.sorted(by: { $0.version < $1.version }).map(\.hash) else {
+            throw DaemonError(
+                .conflict, "the imported events hash differently from the archive's: the archive was altered")
+        }
+        queue.logger.info("run imported", metadata: ["run": "\(run.id)", "events": "\(events.count)"])
+        return try await queue.details(run.id)
+    }
+
+    /// Strings that look like SHA-256 hex digests, anywhere in a JSON document.
+    static func blobReferences(in data: Data) -> [String] {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            return []
+        }
+        var found: [String] = []
+        func walk(_ value: Any) {
+            switch value {
+            case let string as String:
+                if string.utf8.count == 64, string.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+                    found.append(string)
+                }
+            case let array as [Any]: array.forEach(walk)
+            case let object as [String: Any]: object.values.forEach(walk)
+            default: break
+            }
+        }
+        walk(object)
+        return found
+    }
+}

@@ -1,1 +1,0 @@
-print("e2hd: not built yet")

@@ -1,0 +1,219 @@
+import Foundation
+
+/// `{"error": {"code", "message"}}`, the body of every failed request.
+public struct ErrorEnvelope: Codable, Sendable {
+    public struct Body: Codable, Sendable {
+        public var code: String
+        public var message: String
+        /// Spec validation errors, each "file:line:column: keyPath: message".
+        public var diagnostics: [String]?
+
+        public init(code: String, message: String, diagnostics: [String]? = nil) {
+            self.code = code
+            self.message = message
+            self.diagnostics = diagnostics
+        }
+    }
+
+    public var error: Body
+
+    public init(code: String, message: String, diagnostics: [String]? = nil) {
+        self.error = Body(code: code, message: message, diagnostics: diagnostics)
+    }
+}
+
+/// `GET /v1/runs/{id}/verify`: the hash chain of the run's stream.
+public struct VerifyReport: Codable, Sendable {
+    public var run: String
+    public var intact: Bool
+    public var events: Int
+    /// Where the chain breaks, when it does.
+    public var brokenAtVersion: Int64?
+    public var reason: String?
+
+    public init(run: String, intact: Bool, events: Int, brokenAtVersion: Int64?, reason: String?) {
+        self.run = run
+        self.intact = intact
+        self.events = events
+        self.brokenAtVersion = brokenAtVersion
+        self.reason = reason
+    }
+}
+
+/// `POST /v1/runs/{id}/replay`: the run re-executed from its recorded spec in a scratch recorder.
+public struct ReplayReport: Codable, Sendable {
+    public struct Divergence: Codable, Sendable {
+        /// 1-based index among the run's pipeline events.
+        public var index: Int
+        public var eventType: String
+        /// JSON path of the first differing field ("" when the event types or counts differ).
+        public var field: String
+        public var recorded: String
+        public var replayed: String
+
+        public init(index: Int, eventType: String, field: String, recorded: String, replayed: String) {
+            self.index = index
+            self.eventType = eventType
+            self.field = field
+            self.recorded = recorded
+            self.replayed = replayed
+        }
+    }
+
+    public var run: String
+    public var identical: Bool
+    public var comparedEvents: Int
+    public var divergence: Divergence?
+
+    public init(run: String, identical: Bool, comparedEvents: Int, divergence: Divergence?) {
+        self.run = run
+        self.identical = identical
+        self.comparedEvents = comparedEvents
+        self.divergence = divergence
+    }
+}
+
+/// `POST /v1/compare`: scores of several runs side by side.
+public struct CompareReport: Codable, Sendable {
+    public struct Cell: Codable, Sendable, Hashable {
+        public var easy: Double?
+        public var hard: Double?
+        public var all: Double?
+
+        public init(easy: Double?, hard: Double?, all: Double?) {
+            self.easy = easy
+            self.hard = hard
+            self.all = all
+        }
+    }
+
+    /// One policy × method × evaluator × aggregation × N, with a cell per run (same order as `runs`).
+    public struct Row: Codable, Sendable {
+        /// Whose samples: "sft", "verifier", "ppo", ...
+        public var policy: String
+        public var method: String
+        public var evaluator: String
+        public var aggregation: String
+        public var n: Int
+        public var cells: [Cell?]
+
+        public init(policy: String, method: String, evaluator: String, aggregation: String, n: Int, cells: [Cell?]) {
+            self.policy = policy
+            self.method = method
+            self.evaluator = evaluator
+            self.aggregation = aggregation
+            self.n = n
+            self.cells = cells
+        }
+    }
+
+    /// A canonical-spec field whose value differs between runs (values in `runs` order, JSON text).
+    public struct SpecDifference: Codable, Sendable {
+        public var path: String
+        public var values: [String]
+
+        public init(path: String, values: [String]) {
+            self.path = path
+            self.values = values
+        }
+    }
+
+    public var runs: [RunDetails]
+    public var rows: [Row]
+    public var specDifferences: [SpecDifference]
+
+    public init(runs: [RunDetails], rows: [Row], specDifferences: [SpecDifference]) {
+        self.runs = runs
+        self.rows = rows
+        self.specDifferences = specDifferences
+    }
+}
+
+/// `GET /v1/runs/{id}/export` / `POST /v1/import`: a run's whole record in one file.
+public struct RunArchive: Codable, Sendable {
+    public static let currentFormat = "e2h-run-archive/1"
+
+    public struct Event: Codable, Sendable {
+        public var version: Int64
+        public var id: UUID
+        public var type: String
+        public var schemaVersion: Int
+        /// Stored bytes, base64: the hash chain covers them verbatim.
+        public var payload: Data
+        public var metadata: Data
+        public var hash: String
+        public var previousHash: String
+
+        public init(
+            version: Int64, id: UUID, type: String, schemaVersion: Int, payload: Data, metadata: Data, hash: String,
+            previousHash: String
+        ) {
+            self.version = version
+            self.id = id
+            self.type = type
+            self.schemaVersion = schemaVersion
+            self.payload = payload
+            self.metadata = metadata
+            self.hash = hash
+            self.previousHash = previousHash
+        }
+    }
+
+    public var format: String
+    public var run: RunDetails
+    public var specYAML: String
+    public var canonicalSpec: Data
+    public var events: [Event]
+    /// SHA-256 hex → bytes, for every blob an event names.
+    public var blobs: [String: Data]
+
+    public init(
+        run: RunDetails, specYAML: String, canonicalSpec: Data, events: [Event], blobs: [String: Data]
+    ) {
+        self.format = Self.currentFormat
+        self.run = run
+        self.specYAML = specYAML
+        self.canonicalSpec = canonicalSpec
+        self.events = events
+        self.blobs = blobs
+    }
+}
+
+/// The file the daemon writes into its state directory so the CLI finds it.
+public struct DaemonEndpoint: Codable, Sendable {
+    public var url: String
+    public var pid: Int32
+
+    public init(url: String, pid: Int32) {
+        self.url = url
+        self.pid = pid
+    }
+}
+
+/// Shared by both sides so `e2h` and `e2hd` agree on where the state lives.
+public enum StateDirectory {
+    /// `$XDG_STATE_HOME/e2h`, else `~/.local/state/e2h`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let xdg = environment["XDG_STATE_HOME"], !xdg.isEmpty {
+            return (xdg as NSString).appendingPathComponent("e2h")
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".local/state/e2h")
+    }
+
+    public static let tokenFile = "token"
+    public static let endpointFile = "daemon.json"
+
+    public static var jsonEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
+    public static var jsonDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

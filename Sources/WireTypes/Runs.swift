@@ -1,0 +1,126 @@
+import Foundation
+
+/// The states of a run in the queue. `queued` and `running` are live; the other three are final.
+public enum RunState: String, Codable, Sendable, CaseIterable {
+    case queued, running, completed, failed, cancelled
+
+    public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
+}
+
+/// `POST /v1/runs`: the spec's YAML text as the user wrote it (the daemon parses and validates it).
+public struct SubmitRequest: Codable, Sendable {
+    public var yaml: String
+    public var file: String
+    public var priority: Int
+    public var idempotencyKey: String?
+
+    public init(yaml: String, file: String, priority: Int = 0, idempotencyKey: String? = nil) {
+        self.yaml = yaml
+        self.file = file
+        self.priority = priority
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+public struct SubmitResponse: Codable, Sendable {
+    public var run: RunDetails
+    /// False when the idempotency key named a run submitted before: that run is returned, nothing is queued.
+    public var created: Bool
+
+    public init(run: RunDetails, created: Bool) {
+        self.run = run
+        self.created = created
+    }
+}
+
+/// One queue row as the API shows it.
+public struct RunDetails: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var state: RunState
+    public var priority: Int
+    public var attempt: Int
+    public var failures: Int
+    public var maxAttempts: Int
+    public var specHash: String
+    public var leaseOwner: String?
+    public var cancelRequested: Bool
+    public var submittedAt: Date
+    public var updatedAt: Date
+    /// The reasons of every failed or interrupted attempt, oldest first.
+    public var errors: [String]
+    /// Where the run is: the last stage started and its last reported step (from the run's events).
+    public var stage: String?
+    public var eventCount: Int
+
+    public init(
+        id: String, name: String, state: RunState, priority: Int, attempt: Int, failures: Int, maxAttempts: Int,
+        specHash: String, leaseOwner: String?, cancelRequested: Bool, submittedAt: Date, updatedAt: Date,
+        errors: [String], stage: String?, eventCount: Int
+    ) {
+        self.id = id
+        self.name = name
+        self.state = state
+        self.priority = priority
+        self.attempt = attempt
+        self.failures = failures
+        self.maxAttempts = maxAttempts
+        self.specHash = specHash
+        self.leaseOwner = leaseOwner
+        self.cancelRequested = cancelRequested
+        self.submittedAt = submittedAt
+        self.updatedAt = updatedAt
+        self.errors = errors
+        self.stage = stage
+        self.eventCount = eventCount
+    }
+}
+
+public struct RunList: Codable, Sendable {
+    public var runs: [RunDetails]
+
+    public init(runs: [RunDetails]) { self.runs = runs }
+}
+
+/// One recorded event of a run's stream.
+public struct WireEvent: Codable, Sendable, Equatable {
+    public var position: Int64
+    public var version: Int64
+    public var id: UUID
+    public var type: String
+    public var schemaVersion: Int
+    public var payload: JSONValue
+    public var metadata: JSONValue
+    public var recordedAt: Date
+    public var hash: String
+
+    public init(
+        position: Int64, version: Int64, id: UUID, type: String, schemaVersion: Int, payload: JSONValue,
+        metadata: JSONValue, recordedAt: Date, hash: String
+    ) {
+        self.position = position
+        self.version = version
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.payload = payload
+        self.metadata = metadata
+        self.recordedAt = recordedAt
+        self.hash = hash
+    }
+}
+
+/// `GET /v1/runs/{id}/events?after=V&wait=S`: the page after version V; with `wait`, the daemon holds the
+/// request up to S seconds until there is something new (long-poll).
+public struct EventPage: Codable, Sendable {
+    public var run: RunDetails
+    public var events: [WireEvent]
+    /// Pass as `after` for the next page.
+    public var lastVersion: Int64
+
+    public init(run: RunDetails, events: [WireEvent], lastVersion: Int64) {
+        self.run = run
+        self.events = events
+        self.lastVersion = lastVersion
+    }
+}

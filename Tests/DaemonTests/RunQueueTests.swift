@@ -1,0 +1,167 @@
+import EventStore
+import Foundation
+import Testing
+import WireTypes
+
+@testable import Daemon
+
+@Suite("Run queue on PostgreSQL")
+struct RunQueueTests {
+    static let spec = "name: tiny\nseed: 7\n"
+
+    func submit(_ queue: RunQueue, priority: Int = 0, key: String? = nil) async throws -> SubmitResponse {
+        try await queue.submit(
+            SubmitRequest(yaml: Self.spec, file: "tiny.yaml", priority: priority, idempotencyKey: key))
+    }
+
+    func eventTypes(_ queue: RunQueue, _ run: String) async throws -> [String] {
+        try await queue.store.readWhole(stream: DaemonEvents.stream(run)).map(\.type)
+    }
+
+    @Test func submitAppendsRunSubmittedAndIsIdempotentOnItsKey() async throws {
+        let queue = try await TestDatabase.queue()
+        let first = try await submit(queue, key: "k1")
+        let again = try await submit(queue, key: "k1")
+        #expect(first.created && !again.created)
+        #expect(first.run.id == again.run.id)
+        #expect(try await eventTypes(queue, first.run.id) == ["RunSubmitted"])
+        #expect(try await queue.list(state: nil, limit: 10).count == 1)
+    }
+
+    @Test func anInvalidSpecQueuesNothingAndSaysWhere() async throws {
+        let queue = try await TestDatabase.queue()
+        do {
+            _ = try await queue.submit(SubmitRequest(yaml: "name: x\nseeed: 3\n", file: "bad.yaml"))
+            Issue.record("an invalid spec was accepted")
+        } catch let error as DaemonError {
+            #expect(error.code == .invalidSpec)
+            #expect(error.diagnostics.contains { $0.hasPrefix("bad.yaml:2:1") })
+        }
+        #expect(try await queue.list(state: nil, limit: 10).isEmpty)
+    }
+
+    @Test func claimsFollowPriorityThenSubmissionOrderAndNeverTwice() async throws {
+        let queue = try await TestDatabase.queue()
+        var ids: [String] = []
+        for priority in [0, 0, 5, 0, 5, 0] { ids.append(try await submit(queue, priority: priority).run.id) }
+        let claims = try await withThrowingTaskGroup(of: [Lease].self) { group in
+            for claimer in 0..<4 {
+                group.addTask {
+                    var leases: [Lease] = []
+                    while let lease = try await queue.claim(owner: "claimer-\(claimer)") { leases.append(lease) }
+                    return leases
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claims.map(\.run).sorted() == ids.sorted())
+        #expect(Set(claims.map(\.token)).count == claims.count)
+        #expect(try await queue.claim(owner: "late") == nil)
+
+        let ordered = try await TestDatabase.queue()
+        var orderedIDs: [String] = []
+        for priority in [0, 0, 5, 0, 5] { orderedIDs.append(try await submit(ordered, priority: priority).run.id) }
+        var claimOrder: [String] = []
+        while let lease = try await ordered.claim(owner: "one") { claimOrder.append(lease.run) }
+        #expect(claimOrder == [orderedIDs[2], orderedIDs[4], orderedIDs[0], orderedIDs[1], orderedIDs[3]])
+    }
+
+    @Test func anExpiredLeaseIsReapedAndItsHolderFenced() async throws {
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(1)))
+        let run = try await submit(queue).run.id
+        let zombie = try #require(try await queue.claim(owner: "zombie"))
+        try await queue.appendFenced(
+            zombie, [NewEvent(type: "StageStarted", payload: Data(#"{"stage":"split"}"#.utf8))], progress: "split")
+        try await Task.sleep(for: .milliseconds(1300))
+        #expect(try await queue.reap() == 1)
+        #expect(try await queue.details(run).state == .queued)
+
+        let successor = try #require(try await queue.claim(owner: "successor"))
+        #expect(successor.attempt == 2 && successor.token != zombie.token)
+        await #expect(throws: EventStoreError.self) {
+            try await queue.appendFenced(
+                zombie, [NewEvent(type: "StageStarted", payload: Data("{}".utf8))], progress: nil)
+        }
+        guard case .lost = try await queue.heartbeat(zombie, progress: nil) else {
+            Issue.record("the zombie's heartbeat renewed a lease it lost")
+            return
+        }
+        await #expect(throws: EventStoreError.self) { try await queue.finish(zombie, .completed(summary: "")) }
+        #expect(try await queue.details(run).state == .running)
+        #expect(
+            try await eventTypes(queue, run)
+                == ["RunSubmitted", "RunClaimed", "StageStarted", "RunInterrupted", "RunClaimed"])
+        try await queue.finish(successor, .completed(summary: "done"))
+        #expect(try await queue.details(run).state == .completed)
+    }
+
+    @Test func aHeartbeatKeepsTheLeaseAndReportsACancelRequest() async throws {
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(2)))
+        let run = try await submit(queue).run.id
+        let lease = try #require(try await queue.claim(owner: "w"))
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(250))
+            guard case .renewed(false) = try await queue.heartbeat(lease, progress: "sft 3/10") else {
+                Issue.record("heartbeat did not renew")
+                return
+            }
+            #expect(try await queue.reap() == 0)
+        }
+        #expect(try await queue.details(run).stage == "sft 3/10")
+        let afterCancel = try await queue.cancel(run)
+        #expect(afterCancel.state == .running && afterCancel.cancelRequested)
+        guard case .renewed(true) = try await queue.heartbeat(lease, progress: nil) else {
+            Issue.record("the heartbeat did not carry the cancel request")
+            return
+        }
+        try await queue.finish(lease, .cancelled)
+        #expect(try await queue.details(run).state == .cancelled)
+        #expect(try await eventTypes(queue, run).last == "RunCancelled")
+    }
+
+    @Test func cancellingAQueuedRunIsImmediateAndResumeRequeuesIt() async throws {
+        let queue = try await TestDatabase.queue()
+        let run = try await submit(queue).run.id
+        #expect(try await queue.cancel(run).state == .cancelled)
+        #expect(try await queue.claim(owner: "w") == nil)
+        await #expect(throws: DaemonError.self) { _ = try await queue.cancel(run) }
+        #expect(try await queue.resume(run).state == .queued)
+        #expect(try await queue.claim(owner: "w")?.run == run)
+        #expect(
+            try await eventTypes(queue, run) == ["RunSubmitted", "RunCancelled", "RunResumed", "RunClaimed"])
+    }
+
+    @Test func failuresBackOffThenFailTheRunWithTheirReasons() async throws {
+        let queue = try await TestDatabase.queue(TestDatabase.settings(maxAttempts: 2, backoff: 60))
+        let run = try await submit(queue).run.id
+        let first = try #require(try await queue.claim(owner: "w"))
+        try await queue.finish(first, .failed(reason: "boom 1"))
+        #expect(try await queue.details(run).state == .queued)
+        let backoff = try await queue.store.transaction { tx in
+            try tx.query(
+                "SELECT extract(epoch FROM run_after - now()) AS seconds FROM runs WHERE id = $1", [.text(run)])
+        }
+        #expect((50...60).contains(try backoff.double(0, "seconds") ?? 0))
+        #expect(try await queue.claim(owner: "w") == nil)  // backing off
+        // Skip the wait rather than sleep through it.
+        _ = try await queue.store.transaction { tx in
+            try tx.query("UPDATE runs SET run_after = now() WHERE id = $1", [.text(run)])
+        }
+        let second = try #require(try await queue.claim(owner: "w"))
+        try await queue.finish(second, .failed(reason: "boom 2"))
+        let details = try await queue.details(run)
+        #expect(details.state == .failed)
+        #expect(details.errors == ["attempt 1: boom 1", "attempt 2: boom 2"])
+        #expect(try await eventTypes(queue, run).suffix(2) == ["RunClaimed", "RunFailed"])
+    }
+
+    @Test func anInterruptedAttemptIsRequeuedWithoutCountingAsAFailure() async throws {
+        let queue = try await TestDatabase.queue()
+        let run = try await submit(queue).run.id
+        let lease = try #require(try await queue.claim(owner: "w"))
+        try await queue.finish(lease, .interrupted(reason: "daemon w shut down"))
+        let details = try await queue.details(run)
+        #expect(details.state == .queued && details.failures == 0 && details.leaseOwner == nil)
+        #expect(try await queue.claim(owner: "other")?.attempt == 2)
+    }
+}

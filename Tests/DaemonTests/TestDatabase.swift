@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import Daemon
+@testable import EventStore
+
+/// A fresh database per suite on the server `scripts/test` started, so suites run in parallel.
+enum TestDatabase {
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["E2H_TEST_DATABASE_URL"], !url.isEmpty else {
+            Issue.record("E2H_TEST_DATABASE_URL is not set — run the tests with scripts/test")
+            throw DaemonError(.configuration, "E2H_TEST_DATABASE_URL is not set — run the tests with scripts/test")
+        }
+        return url
+    }
+
+    /// Creates `e2h_<random>` and returns its URL.
+    static func create() async throws -> String {
+        let server = try serverURL()
+        let name = "e2h_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let admin = try await EventStore(url: server, connections: 1, logger: Logger(label: "test"))
+        do {
+            // CREATE DATABASE cannot run in a transaction: straight on the pool's connection.
+            _ = try await admin.pool.run { try $0.execute("CREATE DATABASE \(name)") }
+        } catch {
+            await admin.shutdown()
+            throw error
+        }
+        await admin.shutdown()
+        guard let range = server.range(of: "/postgres?") else {
+            throw DaemonError(.configuration, "unexpected test URL \(server)")
+        }
+        return server.replacingCharacters(in: range, with: "/\(name)?")
+    }
+
+    static func settings(
+        lease: Duration = .seconds(30), maxAttempts: Int = 3, backoff: Double = 0, owner: String = "test"
+    ) -> DaemonSettings {
+        DaemonSettings(
+            stateDirectory: "/nonexistent", databaseURL: nil, host: "127.0.0.1", port: 0, workers: 1, lease: lease,
+            heartbeat: .seconds(1), reaperInterval: .seconds(1), pollInterval: .milliseconds(100),
+            maxAttempts: maxAttempts, backoff: backoff, threads: 1, owner: owner)
+    }
+
+    /// A migrated store on a fresh database, and a queue over it.
+    static func queue(_ settings: DaemonSettings = settings()) async throws -> RunQueue {
+        let store = try await EventStore(url: try await create(), connections: 8, logger: Logger(label: "test"))
+        try await store.migrate()
+        return RunQueue(store: store, settings: settings, metrics: DaemonMetrics(), logger: Logger(label: "test"))
+    }
+}

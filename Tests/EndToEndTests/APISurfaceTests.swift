@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import WireTypes
+
+/// Auth, limits and errors through the real e2hd and e2h.
+@Suite("API surface", .serialized)
+struct APISurfaceTests {
+    static let validSpec = "name: surface\nseed: 3\n"
+
+    @Test func authLimitsAndValidationRejectWithoutSideEffects() async throws {
+        let daemon = DaemonUnderTest(
+            stateDirectory: try Harness.scratchDirectory() + "/state", databaseURL: try await Harness.createDatabase(),
+            arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) { try await checkSurface(daemon) }
+    }
+
+    @Test func daemonsStartingAtOnceOnAnEmptyDatabaseMigrateItOnce() async throws {
+        let database = try await Harness.createDatabase()
+        let daemons = try (0..<3).map { _ in
+            DaemonUnderTest(
+                stateDirectory: try Harness.scratchDirectory() + "/state", databaseURL: database,
+                arguments: ["--workers", "0"])
+        }
+        try await withDaemons(daemons) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for daemon in daemons { group.addTask { try await daemon.start() } }
+                try await group.waitForAll()
+            }
+            #expect(
+                try await Harness.sql(
+                    database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+            for daemon in daemons {
+                #expect(try await daemon.request("GET", "/healthz", token: nil).status == 200)
+            }
+        }
+    }
+
+    func checkSurface(_ daemon: DaemonUnderTest) async throws {
+        let token = try daemon.token
+        let submit = try StateDirectory.jsonEncoder.encode(SubmitRequest(yaml: Self.validSpec, file: "s.yaml"))
+
+        #expect(try await daemon.request("GET", "/healthz", token: nil).status == 200)
+        for badToken in [nil, "wrong", String(token.dropLast()) + "0"] where badToken != token {
+            let response = try await daemon.request("POST", "/v1/runs", body: submit, token: badToken)
+            #expect(response.status == 401)
+            let envelope = try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: response.body)
+            #expect(envelope.error.code == "unauthorized")
+            #expect(try await daemon.request("GET", "/metrics", token: badToken).status == 401)
+        }
+
+        let oversized = try StateDirectory.jsonEncoder.encode(
+            SubmitRequest(yaml: "name: big\n# " + String(repeating: "x", count: 1_200_000), file: "big.yaml"))
+        let tooLarge = try await daemon.request("POST", "/v1/runs", body: oversized, token: token)
+        #expect(tooLarge.status == 413)
+        #expect(
+            try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: tooLarge.body).error.code
+                == "body_too_large")
+
+        let invalid = try StateDirectory.jsonEncoder.encode(
+            SubmitRequest(yaml: "name: bad\nseed: 1\npolicy:\n  sft:\n    stepz: 3\n", file: "bad.yaml"))
+        let rejected = try await daemon.request("POST", "/v1/runs", body: invalid, token: token)
+        #expect(rejected.status == 400)
+        let diagnostics = try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: rejected.body).error
+            .diagnostics
+        #expect(diagnostics?.contains { $0.hasPrefix("bad.yaml:5:5") } == true, "\(diagnostics ?? [])")
+
+        let missing = try await daemon.request("GET", "/v1/runs/0123abcd", token: token)
+        #expect(missing.status == 404)
+        #expect(try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: missing.body).error.code == "not_found")
+
+        let list = try await daemon.e2hJSON(RunList.self, "runs")
+        #expect(list.runs.isEmpty, "a rejected request queued a run")
+
+        // The CLI's exit codes: 2 for a bad spec, 3 when no daemon answers.
+        let directory = (daemon.stateDirectory as NSString).deletingLastPathComponent
+        let badFile = directory + "/bad.yaml"
+        try "name: bad\nseed: 1\npolicy:\n  sft:\n    stepz: 3\n".write(
+            toFile: badFile, atomically: true, encoding: .utf8)
+        let submitted = try await daemon.e2h("submit", badFile)
+        #expect(submitted.status == 2)
+        #expect(submitted.output.contains("bad.yaml:5:5"))
+        let validated = try await ChildProcess.run(try Harness.binDirectory + "/e2h", ["validate", badFile])
+        #expect(validated.status == 2)
+        let unreachable = try await ChildProcess.run(
+            try Harness.binDirectory + "/e2h", ["runs", "--url", "http://127.0.0.1:9", "--token", "x"])
+        #expect(unreachable.status == 3)
+        #expect(try await daemon.e2h("show", "deadbeef").status == 2)
+    }
+}

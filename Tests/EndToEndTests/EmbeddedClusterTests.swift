@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import WireTypes
+
+/// e2hd with no database URL: its own PostgreSQL under the state directory.
+@Suite("Embedded PostgreSQL", .serialized)
+struct EmbeddedClusterTests {
+    @Test func firstStartInitializesLaterStartsReuseAndDataSurvivesKills() async throws {
+        let state = try Harness.scratchDirectory() + "/state"
+        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil, arguments: ["--workers", "0"])
+        let specFile = state + ".yaml"
+        try "name: kept\nseed: 5\n".write(toFile: specFile, atomically: true, encoding: .utf8)
+        do {
+            try await Self.exercise(daemon, state: state, specFile: specFile)
+        } catch {
+            await daemon.stop()
+            await Self.stopCluster(state)
+            throw error
+        }
+        await Self.stopCluster(state)
+        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
+    }
+
+    static func exercise(_ daemon: DaemonUnderTest, state: String, specFile: String) async throws {
+        try await daemon.start()
+        #expect(daemon.log.contains("initializing embedded PostgreSQL cluster"))
+        let submitted = try await daemon.e2hJSON(SubmitResponse.self, "submit", specFile, "--key", "kept")
+
+        // A clean stop stops the cluster too; the next start reuses the data directory.
+        await daemon.stop()
+        #expect(await daemon.waitForExit(timeout: .seconds(1)) == 0)
+        #expect(!FileManager.default.fileExists(atPath: state + "/postgres/data/postmaster.pid"))
+        let logLength = daemon.log.count
+        try await daemon.start()
+        #expect(!daemon.log.dropFirst(logLength).contains("initializing"))
+        #expect(try await daemon.e2hJSON(RunList.self, "runs").runs.map(\.id) == [submitted.run.id])
+
+        // kill -9: the server outlives the daemon, and the next start adopts it.
+        daemon.signal(SIGKILL)
+        _ = await daemon.waitForExit(timeout: .seconds(10))
+        try await daemon.start()
+        #expect(daemon.log.contains("already running; reusing it"))
+        #expect(try await daemon.e2hJSON(RunList.self, "runs").runs.map(\.id) == [submitted.run.id])
+
+        // Daemon and server both killed: a stale postmaster.pid, recovered on the next start.
+        daemon.signal(SIGKILL)
+        _ = await daemon.waitForExit(timeout: .seconds(10))
+        let pidText = try String(contentsOfFile: state + "/postgres/data/postmaster.pid", encoding: .utf8)
+        let serverPID = try #require(pid_t(pidText.split(separator: "\n")[0]))
+        kill(serverPID, SIGKILL)
+        try await Task.sleep(for: .seconds(1))
+        try await daemon.start()
+        let again = try await daemon.e2hJSON(SubmitResponse.self, "submit", specFile, "--key", "kept")
+        #expect(!again.created && again.run.id == submitted.run.id)
+        await daemon.stop()
+        #expect(await daemon.waitForExit(timeout: .seconds(1)) == 0)
+    }
+
+    /// Leaves no server behind whatever the test did.
+    static func stopCluster(_ state: String) async {
+        let data = state + "/postgres/data"
+        guard FileManager.default.fileExists(atPath: data + "/postmaster.pid"),
+            let bin = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql").sorted().last
+        else { return }
+        _ = try? await ChildProcess.run(
+            "/usr/sbin/runuser",
+            ["-u", "postgres", "--", "/usr/lib/postgresql/\(bin)/bin/pg_ctl", "-D", data, "-m", "immediate", "stop"])
+    }
+}

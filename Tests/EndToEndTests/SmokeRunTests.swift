@@ -1,0 +1,320 @@
+import Foundation
+import Testing
+import WireTypes
+
+/// The whole product on the smoke experiment: submit → completed → compare → replay → export/import/verify,
+/// and the ways a daemon can die or stop mid-run.
+@Suite("Runs end to end", .serialized)
+struct SmokeRunTests {
+    static var smokeSpec: String { Harness.repositoryRoot + "/experiments/smoke.yaml" }
+
+    /// The smoke experiment with an SFT stage long enough (seconds) to kill a daemon in the middle of it.
+    static let longSFTSpec = """
+        name: long-sft
+        seed: 1
+        threads: 2
+        checkpoint_interval: 100
+
+        task:
+          family: running_sum
+          non_trivial_steps: [2, 3, 4, 6, 8]
+          easy_levels: [1, 2, 3]
+          hard_levels: [4, 5]
+          train_per_level: 24
+          validation_per_level: 4
+          test_per_level: 6
+
+        policy:
+          model: {layers: 1, width: 32, heads: 2, mlp_multiplier: 2}
+          sft: {steps: 3000, batch_size: 8, learning_rate: 0.003, warmup_steps: 2, schedule_steps: 3000}
+          selection: {rule: target, target: 0.3, samples_per_problem: 2}
+
+        sampling:
+          n: [1, 2, 4]
+          temperature: 1.0
+          training_samples_per_problem: 2
+
+        evaluators:
+          - {name: orm, kind: orm, optimization: {steps: 6, batch_size: 8}}
+          - {name: prm, kind: prm, optimization: {steps: 6, batch_size: 8}}
+          - {name: oprm, kind: oprm, optimization: {steps: 6, batch_size: 8}}
+          - {name: verifier, kind: generative, filter: outcome, optimization: {steps: 6, batch_size: 8}}
+
+        rerank:
+          methods: [majority, weighted, best_of_n]
+          aggregations: [min, prod, mean, last]
+          resamples: 4
+
+        rl:
+          ppo: {steps: 8, problems_per_step: 4, samples_per_problem: 2, learning_rate: 0.0003, process_reward_evaluator: prm}
+          rest_em: {iterations: 1, samples_per_problem: 2, optimization: {steps: 6, batch_size: 8}}
+        """
+
+    /// Writes the spec beside the daemon's state, so it goes with the daemon's scratch directory.
+    static func writeLongSFTSpec(for daemon: DaemonUnderTest) throws -> String {
+        let path = (daemon.stateDirectory as NSString).deletingLastPathComponent + "/long-sft.yaml"
+        try longSFTSpec.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Submits the long-SFT spec and returns once the run has saved a checkpoint: mid-run, for seconds more.
+    static func submitLongSFTRunningPastACheckpoint(_ daemon: DaemonUnderTest) async throws -> String {
+        let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try writeLongSFTSpec(for: daemon)).run.id
+        try await daemon.waitFor(run, "a checkpoint") { _, events in
+            events.contains { $0.type == "CheckpointSaved" }
+        }
+        return run
+    }
+
+    static func daemon(
+        database: String? = nil, arguments: [String] = DaemonUnderTest.fastLeases
+    ) async throws
+        -> DaemonUnderTest
+    {
+        let url: String
+        if let database { url = database } else { url = try await Harness.createDatabase() }
+        return DaemonUnderTest(
+            stateDirectory: try Harness.scratchDirectory() + "/state", databaseURL: url, arguments: arguments)
+    }
+
+    /// The pipeline's events, less the daemon's and the checkpoints only an interrupted attempt takes.
+    static func pipelineEvents(_ events: [WireEvent]) -> [WireEvent] {
+        events.filter { !$0.type.hasPrefix("Run") && $0.payload["reason"]?.stringValue != "interrupt" }
+    }
+
+    static func attempt(of event: WireEvent) -> Int? { event.metadata["attempt"]?.intValue }
+
+    @Test func smokeCompletesComparesReplaysAndSurvivesExportImport() async throws {
+        let daemon = try await Self.daemon()
+        let importer = try await Self.daemon(arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await importer.start()
+        try await withDaemons([daemon, importer]) {
+            let submitted = try await daemon.e2hJSON(SubmitResponse.self, "submit", Self.smokeSpec)
+            let run = submitted.run.id
+            let followed = try await daemon.e2h("follow", run)
+            #expect(followed.status == 0, "\(followed.output)\n\(daemon.log.suffix(3000))")
+            #expect(followed.output.contains("completed"))
+            #expect(try await daemon.details(run).state == .completed)
+
+            let completedRuns = try await daemon.e2hJSON(RunList.self, "runs", "--status", "completed")
+            #expect(completedRuns.runs.map(\.id) == [run])
+            let metrics = String(
+                decoding: try await daemon.request("GET", "/metrics", token: try daemon.token).body, as: UTF8.self)
+            #expect(metrics.contains(#"e2h_runs{state="completed"} 1"#), "\(metrics)")
+            #expect(!metrics.contains("e2h_training_steps_total 0\n"), "\(metrics)")
+
+            let compare = try await daemon.e2h("compare", run)
+            #expect(compare.status == 0)
+            #expect(compare.output.contains("easy") && compare.output.contains("hard"), "\(compare.output)")
+            let report = try await daemon.e2hJSON(CompareReport.self, "compare", run)
+            #expect(!report.rows.isEmpty)
+            let csv = try await daemon.e2h("compare", run, "--csv")
+            #expect(csv.output.split(separator: "\n").count == report.rows.count + 1)
+
+            let replay = try await daemon.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+
+            let archive = NSTemporaryDirectory() + "e2h-export-\(run).json"
+            defer { try? FileManager.default.removeItem(atPath: archive) }
+            #expect(try await daemon.e2h("export", run, "-o", archive).status == 0)
+            let imported = try await importer.e2h("import", archive)
+            #expect(imported.status == 0, "\(imported.output)")
+            let verified = try await importer.e2h("verify", run)
+            #expect(verified.status == 0 && verified.output.contains("intact"), "\(verified.output)")
+            #expect(try await importer.events(run).map(\.hash) == (try await daemon.events(run)).map(\.hash))
+            let importedReport = try await importer.e2hJSON(CompareReport.self, "compare", run)
+            #expect(importedReport.rows.map(\.cells) == report.rows.map(\.cells))
+
+            // Edit one recorded score behind the store's back: verify finds the broken link, replay the field.
+            let database = try #require(importer.databaseURL)
+            let version = try await Harness.sql(
+                database, "SELECT min(version) FROM events WHERE stream = 'run-\(run)' AND type = 'ScoreRecorded'")
+            _ = try await Harness.sql(
+                database,
+                """
+                ALTER TABLE events DISABLE TRIGGER events_append_only;
+                UPDATE events SET payload = jsonb_set(payload::jsonb, '{correct}', '999')::json
+                WHERE stream = 'run-\(run)' AND version = \(version);
+                ALTER TABLE events ENABLE TRIGGER events_append_only;
+                """)
+            let broken = try await importer.e2h("verify", run)
+            #expect(broken.status == 1 && broken.output.contains("BROKEN at version \(version)"), "\(broken.output)")
+            let diverged = try await importer.e2h("replay", run, "--verify")
+            #expect(diverged.status == 1, "\(diverged.output)")
+            #expect(diverged.output.contains("(ScoreRecorded), field $.correct"), "\(diverged.output)")
+        }
+    }
+
+    @Test func cancellingARunningRunStopsItAndResumeFinishesIt() async throws {
+        let daemon = try await Self.daemon()
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let run = try await Self.submitLongSFTRunningPastACheckpoint(daemon)
+            let cancel = try await daemon.e2h("cancel", run)
+            #expect(cancel.status == 0, "\(cancel.output)")
+            try await daemon.waitFor(run, "the cancel") { details, _ in details.state.isFinal }
+            #expect(try await daemon.details(run).state == .cancelled)
+            #expect(try await daemon.events(run).last?.type == "RunCancelled")
+            let follow = try await daemon.e2h("follow", run)
+            #expect(follow.status == 1 && follow.output.contains("cancelled"))
+            #expect(try await daemon.e2h("resume", run).status == 0)
+            try await daemon.waitFor(run, "completion after resume") { details, _ in details.state == .completed }
+            #expect(try await daemon.e2h("cancel", run).status == 1)
+            let replay = try await daemon.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+        }
+    }
+
+    @Test func killMinusNineMidSFTResumesFromTheLastCheckpoint() async throws {
+        let daemon = try await Self.daemon()
+        try await daemon.start(name: "first")
+        try await withDaemons([daemon]) {
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeLongSFTSpec(for: daemon))
+                .run.id
+            try await daemon.waitFor(run, "SFT checkpoints") { _, events in
+                events.contains {
+                    $0.type == "CheckpointSaved" && $0.payload["stage"]?.stringValue == "sft"
+                        && ($0.payload["step"]?.intValue ?? 0) >= 300
+                }
+            }
+            daemon.signal(SIGKILL)
+            _ = await daemon.waitForExit(timeout: .seconds(10))
+            let sftDone = try await Harness.sql(
+                daemon.databaseURL!,
+                "SELECT count(*) FROM events WHERE stream = 'run-\(run)' AND type = 'StageCompleted' AND payload->>'stage' = 'sft'"
+            )
+            #expect(sftDone == "0", "the kill came after SFT ended; lengthen the spec's SFT")
+            let beforeKill = try await Harness.sql(
+                daemon.databaseURL!, "SELECT count(*) FROM events WHERE stream = 'run-\(run)'")
+
+            try await daemon.start(name: "second")
+            try await daemon.waitFor(run, "completion after the restart") { details, _ in details.state == .completed }
+            let events = try await daemon.events(run)
+            #expect(events.contains { $0.type == "RunInterrupted" }, "the reaper recorded no interruption")
+            #expect(try await daemon.details(run).attempt >= 2)
+            // Resumed, not restarted: the second attempt appended no event the first had already written.
+            let secondAttempt = events.filter { Self.attempt(of: $0) == 2 && !$0.type.hasPrefix("Run") }
+            #expect(!secondAttempt.contains { $0.type == "DatasetSplitCreated" })
+            #expect(Int(beforeKill)! < events.count)
+            // Resumed from the last SFT checkpoint: the second attempt trained no step the first had saved.
+            let lastCheckpoint =
+                events.filter {
+                    $0.type == "CheckpointSaved" && $0.payload["stage"]?.stringValue == "sft"
+                        && Self.attempt(of: $0) == 1
+                }.compactMap { $0.payload["step"]?.intValue }.max() ?? 0
+            #expect(lastCheckpoint > 0)
+            let firstResumedStep = try await Harness.sql(
+                daemon.databaseURL!,
+                "SELECT coalesce(min(step), -1) FROM metrics WHERE run = '\(run)' AND attempt = 2 AND name LIKE 'sft.%.loss'"
+            )
+            let resumedAt = try #require(Int(firstResumedStep))
+            #expect(
+                resumedAt == -1 || resumedAt > lastCheckpoint,
+                "SFT restarted at \(resumedAt), checkpoint \(lastCheckpoint)")
+            let replay = try await daemon.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+        }
+    }
+
+    @Test func repeatedSigtermCheckpointsReleasesTheLeaseAndExitsZero() async throws {
+        let daemon = try await Self.daemon()
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let run = try await Self.submitLongSFTRunningPastACheckpoint(daemon)
+            let stopAsked = ContinuousClock.now
+            // Five times, as an impatient operator would: still one clean drain.
+            for _ in 0..<5 {
+                daemon.signal(SIGTERM)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let status = await daemon.waitForExit(timeout: .seconds(30))
+            #expect(status == 0, "e2hd did not exit 0 within 30 s (status \(String(describing: status)))")
+            #expect(ContinuousClock.now - stopAsked < .seconds(30))
+            let state = try await Harness.sql(
+                daemon.databaseURL!, "SELECT state || ' ' || coalesce(lease_owner, '-') FROM runs WHERE id = '\(run)'")
+            #expect(state == "queued -", "the lease was not released")
+            let interrupted = try await Harness.sql(
+                daemon.databaseURL!,
+                "SELECT count(*) FROM events WHERE stream = 'run-\(run)' AND type = 'RunInterrupted'")
+            #expect(interrupted == "1")
+            try await daemon.start()
+            try await daemon.waitFor(run, "completion after the restart") { details, _ in details.state == .completed }
+            let replay = try await daemon.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+        }
+    }
+
+    @Test func twoDaemonsSplitTheQueueAndNoAttemptsOverlap() async throws {
+        let database = try await Harness.createDatabase()
+        let first = try await Self.daemon(database: database)
+        let second = try await Self.daemon(database: database)
+        try await first.start(name: "left")
+        try await second.start(name: "right")
+        try await withDaemons([first, second]) {
+            var runs: [String] = []
+            for index in 0..<6 {
+                runs.append(
+                    try await first.e2hJSON(SubmitResponse.self, "submit", Self.smokeSpec, "--key", "two-\(index)").run
+                        .id)
+            }
+            for run in runs {
+                try await first.waitFor(run, timeout: .seconds(300), "completion") { details, _ in details.state.isFinal
+                }
+            }
+            var owners: Set<String> = []
+            for run in runs {
+                let details = try await first.details(run)
+                #expect(details.state == .completed)
+                let events = try await first.events(run)
+                #expect(events.filter { $0.type == "RunCompleted" }.count == 1)
+                let claims = events.filter { $0.type == "RunClaimed" }
+                #expect(claims.count == details.attempt)
+                owners.formUnion(claims.compactMap { $0.payload["worker"]?.stringValue })
+                // Attempts follow one another: once attempt k+1 wrote, attempt k never writes again.
+                let attempts = events.compactMap(Self.attempt(of:))
+                #expect(attempts == attempts.sorted(), "interleaved attempts in run \(run): \(attempts)")
+            }
+            #expect(owners == ["left", "right"], "both daemons should have claimed runs: \(owners)")
+            // The same spec and seed on either daemon: the same scores, zero deltas, no spec difference.
+            let compared = try await first.e2hJSON(CompareReport.self, "compare", runs[0], runs[1], runs[5])
+            #expect(compared.specDifferences.isEmpty)
+            #expect(!compared.rows.isEmpty)
+            #expect(compared.rows.allSatisfy { Set($0.cells).count == 1 })
+            let table = try await first.e2h("compare", runs[0], runs[1])
+            #expect(table.status == 0 && table.output.contains("Δhard") && table.output.contains("specs: identical"))
+        }
+    }
+
+    @Test func aStoppedWorkerPastItsLeaseWritesNothingAfterResuming() async throws {
+        let database = try await Harness.createDatabase()
+        let zombie = try await Self.daemon(database: database)
+        let successor = try await Self.daemon(database: database)
+        try await zombie.start(name: "zombie")
+        try await withDaemons([zombie, successor]) {
+            let run = try await Self.submitLongSFTRunningPastACheckpoint(zombie)
+            zombie.signal(SIGSTOP)
+            try await successor.start(name: "successor")
+            try await successor.waitFor(run, "the successor's claim") { _, events in
+                events.contains { $0.type == "RunClaimed" && $0.payload["worker"]?.stringValue == "successor" }
+            }
+            zombie.signal(SIGCONT)
+            try await successor.waitFor(run, "completion") { details, _ in details.state.isFinal }
+            #expect(try await successor.details(run).state == .completed)
+            let events = try await successor.events(run)
+            let takeover = try #require(
+                events.firstIndex { $0.type == "RunClaimed" && $0.payload["worker"]?.stringValue == "successor" })
+            let late = events[takeover...].filter { $0.metadata["worker"]?.stringValue == "zombie" }
+            #expect(late.isEmpty, "the zombie wrote after losing its lease: \(late.map(\.type))")
+            let zombieMetrics = try await Harness.sql(
+                database,
+                """
+                SELECT count(*) FROM metrics WHERE run = '\(run)' AND attempt = 1
+                AND recorded_at > (SELECT recorded_at FROM events WHERE id = '\(events[takeover].id)')
+                """)
+            #expect(zombieMetrics == "0")
+            let replay = try await successor.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+        }
+    }
+}

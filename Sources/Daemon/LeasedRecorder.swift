@@ -24,7 +24,9 @@ final class LeasedRecorder: RunRecorder {
     init(lease: Lease, queue: RunQueue, spec: ExperimentSpec) {
         self.lease = lease
         self.queue = queue
-        var steps = ["sft.policy": spec.policy.sft.steps, "rl.ppo": spec.rl.ppo.steps]
+        let ppo = spec.rl.ppo
+        // PPO's curves count optimizer steps: every rollout iteration takes epochs × minibatches of them.
+        var steps = ["sft.policy": spec.policy.sft.steps, "rl.ppo": ppo.iterations * ppo.epochs * ppo.minibatches]
         for evaluator in spec.evaluators { steps["evaluators.\(evaluator.name)"] = evaluator.optimization.steps }
         for iteration in 0..<spec.rl.restEm.iterations {
             steps["rl.rest_em_\(iteration)"] = spec.rl.restEm.optimization.steps

@@ -46,7 +46,7 @@ struct SmokeRunTests {
           resamples: 4
 
         rl:
-          ppo: {steps: 8, problems_per_step: 4, samples_per_problem: 2, learning_rate: 0.0003, process_reward_evaluator: prm}
+          ppo: {iterations: 8, problems_per_iteration: 4, samples_per_problem: 2, epochs: 2, minibatches: 2, learning_rate: 0.0003, process_reward_evaluator: prm}
           rest_em: {iterations: 1, samples_per_problem: 2, optimization: {steps: 6, batch_size: 8}}
         """
 

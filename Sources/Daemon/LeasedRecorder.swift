@@ -112,17 +112,11 @@ final class LeasedRecorder: RunRecorder {
         do {
             try await store.transaction { tx in
                 try RunQueue.fence(tx, lease)
-                // The event store's recordMetrics runs in a transaction of its own; the fence needs this one.
-                _ = try tx.query(
-                    """
-                    INSERT INTO metrics (run, attempt, name, step, value)
-                    SELECT $1, $2, * FROM unnest($3::text[], $4::int8[], $5::float8[])
-                    ON CONFLICT (run, attempt, name, step) DO NOTHING
-                    """,
-                    [
-                        .text(lease.run), .int(Int64(lease.attempt)), .textArray(points.map(\.name)),
-                        .int64Array(points.map { Int64($0.step) }), .doubleArray(points.map(\.value)),
-                    ])
+                try tx.recordMetrics(
+                    points.map {
+                        MetricPoint(
+                            run: lease.run, attempt: lease.attempt, name: $0.name, step: Int64($0.step), value: $0.value)
+                    })
             }
         } catch let error as EventStoreError where error.code == .fenced {
             leaseLost()

@@ -5,18 +5,7 @@ extension EventStore {
     /// is left as it is, so re-recording after a retry or a resume is harmless.
     public func recordMetrics(_ points: [MetricPoint]) async throws {
         guard !points.isEmpty else { return }
-        try await idempotent { connection in
-            try connection.executePrepared(
-                """
-                INSERT INTO metrics (run, attempt, name, step, value)
-                SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::float8[])
-                ON CONFLICT (run, attempt, name, step) DO NOTHING
-                """,
-                [
-                    .textArray(points.map(\.run)), .int64Array(points.map { Int64($0.attempt) }),
-                    .textArray(points.map(\.name)), .int64Array(points.map(\.step)), .doubleArray(points.map(\.value)),
-                ])
-        }
+        try await idempotent { connection in try MetricPoint.insert(points, on: connection) }
     }
 
     /// All points of a run, ordered by attempt, name and step.
@@ -32,5 +21,29 @@ extension EventStore {
                 name: try rows.string(row, "name") ?? "", step: try rows.int64(row, "step") ?? 0,
                 value: try rows.double(row, "value") ?? .nan)
         }
+    }
+}
+
+extension Transaction {
+    /// Records training-curve points inside this transaction, so a caller's precondition (a lease
+    /// fence) and the points commit or fail together; see `EventStore.recordMetrics`.
+    public func recordMetrics(_ points: [MetricPoint]) throws {
+        guard !points.isEmpty else { return }
+        try MetricPoint.insert(points, on: connection)
+    }
+}
+
+extension MetricPoint {
+    fileprivate static func insert(_ points: [MetricPoint], on connection: PostgresConnection) throws {
+        try connection.executePrepared(
+            """
+            INSERT INTO metrics (run, attempt, name, step, value)
+            SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $5::float8[])
+            ON CONFLICT (run, attempt, name, step) DO NOTHING
+            """,
+            [
+                .textArray(points.map(\.run)), .int64Array(points.map { Int64($0.attempt) }),
+                .textArray(points.map(\.name)), .int64Array(points.map(\.step)), .doubleArray(points.map(\.value)),
+            ])
     }
 }

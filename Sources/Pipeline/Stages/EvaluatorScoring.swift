@@ -30,7 +30,7 @@ struct EvaluatorScoring {
                             let logLikelihood = step.written.reduce(0.0) {
                                 $0 + Double(output.nextTokenLogProb[base + $1 - 1])
                             }
-                            return exp(logLikelihood)
+                            return Double(DeterministicMath.exp(Float(logLikelihood)))
                         }
                         return Double(output.scalar[base + step.end])
                     })

@@ -104,7 +104,7 @@ enum RLStage {
                             let row = members[slot]
                             return stepOfToken.indices.map { token -> Float in
                                 let advantage = advantages[row][stepOfToken[token]]
-                                let ratio = exp(new[slot][token] - old[row][token])
+                                let ratio = Double(DeterministicMath.exp(Float(new[slot][token] - old[row][token])))
                                 let weight = surrogateWeight(
                                     advantage: advantage, ratio: ratio, clipRange: spec.clipRange)
                                 counted += 1

@@ -56,6 +56,18 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// `transaction` for a body that is safe to run twice — one that writes only what a re-run finds
+    /// already written or refuses, like a lease-fenced append of client-generated event ids. A
+    /// session the server ended mid-transaction (`pg_terminate_backend`, a restart), even during
+    /// COMMIT, then costs a re-run of the body on a fresh session instead of an error: a
+    /// long-running caller would otherwise fail its whole job on one connection blip.
+    @discardableResult
+    public func idempotentTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (Transaction) throws -> T
+    ) async throws -> T {
+        try await idempotent { connection in try connection.transaction(body) }
+    }
+
     /// Appends `events` to `stream` atomically, if the stream is at `expectedVersion`
     /// (`.versionConflict` otherwise). Re-appending events whose ids are already stored (in this
     /// order, in this stream) returns where they are without writing: so this method retries

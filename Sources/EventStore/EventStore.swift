@@ -32,10 +32,13 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Applies the bundled migrations that the database lacks; returns the versions applied.
+    /// Applies the bundled migrations that the database lacks, then checks that the log head agrees
+    /// with the log (`.gap` if not); returns the versions applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await migrate(Migration.bundled)
+        let applied = try await migrate(Migration.bundled)
+        try await idempotent { connection in try connection.checkLogHead() }
+        return applied
     }
 
     func migrate(_ migrations: [Migration]) async throws -> [Int] {

@@ -62,8 +62,8 @@ struct DatabaseFailureTests {
         }
     }
 
-    /// Another session sits in an open transaction (a snapshot held, no row locked) for a whole run: claims,
-    /// appends, metrics and completion go on, and the session is neither blocked nor ended.
+    /// Another session sits in an open transaction (a snapshot held, no row locked) for a whole run and a restart:
+    /// claims, appends, metrics, completion and start-up go on, and the session is neither blocked nor ended.
     @Test func anIdleTransactionBesideTheDaemonStallsNothing() async throws {
         let daemon = try await SmokeRunTests.daemon()
         let database = try #require(daemon.databaseURL)
@@ -89,6 +89,10 @@ struct DatabaseFailureTests {
             let details = try await daemon.details(run)
             #expect(details.state == .completed, "\(details.errors)")
             #expect(details.attempt == 1)
+            #expect(try await Harness.sql(database, holderState) == "idle in transaction")
+            // A restart beside it: start-up (migrations, the log-head check) does not wait on it either.
+            await daemon.stop()
+            try await daemon.start()
             #expect(try await Harness.sql(database, holderState) == "idle in transaction")
 
             try "".write(toFile: release, atomically: true, encoding: .utf8)

@@ -102,7 +102,7 @@ struct DatabaseFailureTests {
     }
 
     /// `pg_dump` of a database holding a completed run, restored into a fresh database: a daemon starts on it (its
-    /// migration checks pass, nothing is re-applied), the run's hash chain verifies, and the next append lands
+    /// migration and log-head checks pass, nothing is re-applied), the run's hash chain verifies, and the next append lands
     /// right after the old head.
     @Test func aDumpRestoredIntoAFreshDatabaseVerifiesAndAppendsWithoutAGap() async throws {
         let original = try await SmokeRunTests.daemon()

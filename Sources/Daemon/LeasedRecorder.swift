@@ -97,7 +97,8 @@ final class LeasedRecorder: RunRecorder {
     }
 
     /// Curve points under this attempt's number, fenced like events: a worker that lost its lease writes no
-    /// points either.
+    /// points either. Re-run after a lost connection, since a re-recorded point is a no-op: a terminated
+    /// session failed whole attempts here (DatabaseFailureTests).
     func recordMetrics(_ points: [TrainingMetric]) async throws {
         guard !points.isEmpty else { return }
         if isLeaseLost { throw fencedError() }
@@ -110,12 +111,13 @@ final class LeasedRecorder: RunRecorder {
         }
         let lease = self.lease
         do {
-            try await store.transaction { tx in
+            try await store.idempotentTransaction { tx in
                 try RunQueue.fence(tx, lease)
                 try tx.recordMetrics(
                     points.map {
                         MetricPoint(
-                            run: lease.run, attempt: lease.attempt, name: $0.name, step: Int64($0.step), value: $0.value)
+                            run: lease.run, attempt: lease.attempt, name: $0.name, step: Int64($0.step), value: $0.value
+                        )
                     })
             }
         } catch let error as EventStoreError where error.code == .fenced {

@@ -265,10 +265,12 @@ struct RunQueue: Sendable {
         }
     }
 
-    /// Appends an attempt's events, fenced on its lease, in one transaction.
+    /// Appends an attempt's events, fenced on its lease, in one transaction. Re-run after a lost connection
+    /// (`idempotentTransaction`): the events' ids make a second append of a committed first one a no-op, and a
+    /// connection blip must not fail the attempt.
     func appendFenced(_ lease: Lease, _ events: [NewEvent], progress: String?) async throws {
         guard !events.isEmpty else { return }
-        try await store.transaction { tx in
+        try await store.idempotentTransaction { tx in
             try Self.fence(tx, lease, progress: progress)
             _ = try tx.append(stream: DaemonEvents.stream(lease.run), expectedVersion: .any, events: events)
         }
@@ -276,12 +278,14 @@ struct RunQueue: Sendable {
     }
 
     /// Records how an attempt ended and releases its lease, fenced like every write of the attempt.
-    /// `final` fails the run at once (an error that retrying cannot fix).
+    /// `final` fails the run at once (an error that retrying cannot fix). Re-run after a lost connection: if the
+    /// first COMMIT landed, the fence refuses the second (`.fenced`) and nothing is written twice; otherwise a
+    /// blip would leave a finished run to expire and re-execute.
     func finish(_ lease: Lease, _ ending: AttemptEnding, final: Bool = false) async throws {
         let backoff = settings.backoff
         let worker = lease.owner
         let attempt = lease.attempt
-        let state = try await store.transaction { tx -> String in
+        let state = try await store.idempotentTransaction { tx -> String in
             try Self.fence(tx, lease)
             let release = "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, progress = NULL"
             let event: NewEvent

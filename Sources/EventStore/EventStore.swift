@@ -32,10 +32,13 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Applies the bundled migrations that the database lacks; returns the versions applied.
+    /// Applies the bundled migrations that the database lacks, then checks that the log head agrees
+    /// with the log (`.gap` if not); returns the versions applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await migrate(Migration.bundled)
+        let applied = try await migrate(Migration.bundled)
+        try await idempotent { connection in try connection.checkLogHead() }
+        return applied
     }
 
     func migrate(_ migrations: [Migration]) async throws -> [Int] {
@@ -54,6 +57,18 @@ public final class EventStore: Sendable {
             try connection.ensureOpen()
             return try connection.transaction(body)
         }
+    }
+
+    /// `transaction` for a body that is safe to run twice — one that writes only what a re-run finds
+    /// already written or refuses, like a lease-fenced append of client-generated event ids. A
+    /// session the server ended mid-transaction (`pg_terminate_backend`, a restart), even during
+    /// COMMIT, then costs a re-run of the body on a fresh session instead of an error: a
+    /// long-running caller would otherwise fail its whole job on one connection blip.
+    @discardableResult
+    public func idempotentTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (Transaction) throws -> T
+    ) async throws -> T {
+        try await idempotent { connection in try connection.transaction(body) }
     }
 
     /// Appends `events` to `stream` atomically, if the stream is at `expectedVersion`

@@ -41,6 +41,46 @@ struct LeasedRecorderTests {
                 == ["RunSubmitted", "RunClaimed", "StageStarted", "RunInterrupted"])
     }
 
+    /// The server ends the session in the middle of each fenced write — metric points, events, the attempt's end —
+    /// once: each write is re-run on a new session and lands once, and the attempt goes on (a terminated session
+    /// used to fail the whole attempt).
+    @Test func aSessionEndedMidWriteCostsARetryNotTheAttempt() async throws {
+        let queue = try await TestDatabase.queue()
+        let spec = try ExperimentSpec.parse(yaml: RunQueueTests.spec, file: "tiny.yaml")
+        let run = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml")).run.id
+        let lease = try #require(try await queue.claim(owner: "w"))
+        let recorder = LeasedRecorder(lease: lease, queue: queue, spec: spec)
+        try await queue.store.transaction { tx in
+            // A sequence, not a table, counts the writes: nextval survives the rollback of the session it ends.
+            try tx.query("CREATE SEQUENCE writes")
+            try tx.query(
+                """
+                CREATE FUNCTION end_every_other_session() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('writes') % 2 = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+                    RETURN NULL;
+                END
+                $$
+                """)
+            for table in ["metrics", "events"] {
+                try tx.query(
+                    "CREATE TRIGGER end_session AFTER INSERT ON \(table) EXECUTE FUNCTION end_every_other_session()")
+            }
+        }
+
+        try await recorder.recordMetrics([TrainingMetric(name: "sft.policy.loss", step: 3, value: 0.5)])
+        try await recorder.append([PipelineEvent(type: "StageStarted", payload: Data(#"{"stage":"sft"}"#.utf8))])
+        try await queue.finish(lease, .completed(summary: "done"))
+        let writes = try await queue.store.transaction { tx in try tx.query("SELECT last_value FROM writes") }
+        #expect(try writes.int(0, "last_value") == 6, "each of the three writes should have run exactly twice")
+        #expect(try await queue.store.metrics(run: run).map(\.step) == [3])
+        #expect(
+            try await queue.store.readWhole(stream: DaemonEvents.stream(run)).map(\.type)
+                == ["RunSubmitted", "RunClaimed", "StageStarted", "RunCompleted"])
+        #expect(try await queue.details(run).state == .completed)
+        #expect(try await queue.store.verify(stream: DaemonEvents.stream(run)) == .intact(events: 4))
+    }
+
     @Test func aCancelIsNotOverriddenByALaterShutdown() async throws {
         let queue = try await TestDatabase.queue()
         let spec = try ExperimentSpec.parse(yaml: RunQueueTests.spec, file: "tiny.yaml")

@@ -35,6 +35,18 @@ enum Harness {
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Polls `condition` until it holds; fails the test after `timeout`.
+    static func waitUntil(
+        _ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw E2EError("timed out waiting for \(what)")
+    }
+
     /// A scratch directory the embedded server's unprivileged user can traverse.
     static func scratchDirectory() throws -> String {
         let path = "/tmp/e2h-e2e-" + UUID().uuidString.prefix(8).lowercased()

@@ -24,6 +24,28 @@ struct MigrationTests {
         }
     }
 
+    /// What a partial restore leaves: a log head behind or ahead of the last event stops start-up with `.gap`,
+    /// instead of appends colliding with stored positions or readers stopping at a hole.
+    @Test func aLogHeadThatDisagreesWithTheLogStopsStartUp() async throws {
+        try await withStore { store, _ in
+            for _ in 0..<3 { _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()]) }
+            for head: Int64 in [2, 5] {
+                try await store.transaction { tx in try tx.query("UPDATE log_head SET position = $1", [.int(head)]) }
+                do {
+                    try await store.migrate()
+                    Issue.record("a log head at \(head) with the last event at 3 passed the start-up check")
+                } catch let error as EventStoreError {
+                    #expect(error.code == .gap)
+                    #expect(error.message.contains("head is at \(head) but its last event at 3"), "\(error.message)")
+                }
+            }
+            try await store.transaction { tx in try tx.query("UPDATE log_head SET position = 3") }
+            #expect(try await store.migrate() == [])
+            #expect(
+                try await store.append(stream: "s", expectedVersion: .exact(3), events: [event()]).firstPosition == 4)
+        }
+    }
+
     @Test func concurrentMigratorsApplyEachMigrationOnce() async throws {
         let database = try await TestDatabase.create()
         let stores = try await withThrowingTaskGroup(of: EventStore.self) { group in

@@ -10,18 +10,19 @@ let strict: [SwiftSetting] = [
 /// Numeric code is optimized in every configuration: a debug build of the engine is ~50x slower,
 /// which would force the tests to check less. Exclusivity checks are off for the same reason;
 /// the kernels work on unsafe buffers where they add nothing.
-let optimized: [SwiftSetting] = strict + [
-    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])
-]
+let optimized: [SwiftSetting] =
+    strict + [
+        .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])
+    ]
 
 /// The engine is compiled for the machine that builds it, so its kernels get FMA and the widest
 /// vectors the CPU has (AVX-512 on the reference machine). Results do not depend on this choice:
 /// every kernel fixes its arithmetic (explicit fma, fixed reduction order), so any x86-64 CPU with
 /// FMA gives the same bits; without it, fma falls back to the (exact, slow) software routine.
 #if arch(x86_64)
-    let engineCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+let engineCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
 #else
-    let engineCPU: [SwiftSetting] = []
+let engineCPU: [SwiftSetting] = []
 #endif
 
 let package = Package(

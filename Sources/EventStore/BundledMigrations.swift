@@ -236,6 +236,6 @@ extension Migration {
                 CREATE INDEX runs_listing ON runs (submitted_at DESC);
 
                 """####
-        )
+        ),
     ]
 }

@@ -206,11 +206,7 @@ struct Export: AsyncParsableCommand {
         try await E2H.guarded {
             let data = try await connection.client().getRaw("v1/runs/\(run)/export")
             let path = output ?? "\(run).e2h.json"
-            do {
-                try data.write(to: URL(fileURLWithPath: path))
-            } catch {
-                throw ClientError(.failure, "cannot write \(path): \(error.localizedDescription)")
-            }
+            try writeUserFileAtomically(data, to: path)
             print("wrote \(path) (\(data.count) bytes)\nnext: e2h import \(path) (against another daemon)")
         }
     }

@@ -29,6 +29,8 @@ public struct EventStoreError: Error, CustomStringConvertible, Sendable {
         public static let timeout = Code("timeout")
         /// Event ids that are already stored, but not as these events in this order in this stream.
         public static let duplicateEventID = Code("duplicateEventID")
+        /// The database server's disk is full (SQLSTATE 53100, ENOSPC), also when it PANICked on a WAL write.
+        public static let diskFull = Code("diskFull")
         /// The store was shut down.
         public static let closed = Code("closed")
     }

@@ -48,7 +48,15 @@ final class PostgresConnection {
             do {
                 try open()
                 return
-            } catch let error as EventStoreError where error.code == .connection && Date() < deadline {
+            } catch var error as EventStoreError where error.code == .connection {
+                guard Date() < deadline else {
+                    // A server that PANICs on a failed WAL write tells its client nothing (libpq sees the socket
+                    // close), and may stay down if recovery needs disk space too: its log is where the reason is.
+                    error.message +=
+                        " — if the server stopped by itself, its log says why: after a PANIC on a full disk (ENOSPC),"
+                        + " free space on its disk, then restart it"
+                    throw error
+                }
                 logger.debug("connecting to PostgreSQL failed; retrying", metadata: ["error": "\(error.message)"])
                 Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
                 delay = min(delay * 2, 1)
@@ -237,16 +245,26 @@ final class PostgresConnection {
         let broken = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
         var error = EventStoreError(
             code: Self.code(sqlState: sqlState, broken: broken), message: message, sqlState: sqlState)
-        if broken, sqlState == nil { error.message = "lost the connection to PostgreSQL: \(message)" }
+        if sqlState == nil { error.message = "lost the connection to PostgreSQL: \(message)" }
+        if error.code == .diskFull {
+            // Also when the server PANICked on a WAL write and dropped the connection: the transaction did not commit.
+            error.message =
+                "PostgreSQL's disk is full (ENOSPC): \(message) — free space on the database server's disk (or grow"
+                + " it), restart PostgreSQL if it stopped, then retry: an append retried with the same event ids is"
+                + " never stored twice"
+        }
         error.constraint = field(UInt8(ascii: "n"))
         return error
     }
 
     static func code(sqlState: String?, broken: Bool) -> EventStoreError.Code {
-        guard let sqlState else { return broken ? .connection : .query }
+        // Every error the server sends carries a SQLSTATE; one without is libpq's own, about the exchange itself
+        // ("server closed the connection unexpectedly" can come with PQstatus still OK on a stale session).
+        guard let sqlState else { return .connection }
         switch sqlState {
         case "57014", "55P03", "25P03": return .timeout
         case "57P01", "57P02", "57P03": return .connection
+        case "53100": return .diskFull
         default: return sqlState.hasPrefix("08") || broken ? .connection : .query
         }
     }

@@ -20,7 +20,7 @@ struct DatabaseFailureTests {
         return pids.split(separator: "\n").map(String.init)
     }
 
-    /// `pg_terminate_backend` of each of the daemon's sessions — idle, then again each time a smoke run has made
+    /// `pg_terminate_backend` of each of the daemon's sessions — idle, then again each time a long-SFT run has made
     /// progress — and the daemon reconnects, never exits, and the run completes in its first attempt, replaying
     /// identically.
     @Test func terminatedSessionsAreReopenedAndTheRunCompletes() async throws {
@@ -32,7 +32,9 @@ struct DatabaseFailureTests {
             #expect(!idle.isEmpty, "the daemon holds no session to terminate")
             var terminated = Set(idle)
 
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
+            // The long-SFT spec: the smoke run can finish in about a second, before two rounds could land in it.
+            let spec = try SmokeRunTests.writeLongSFTSpec(for: daemon)
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", spec).run.id
             var roundsWhileRunning = 0
             var seen = 0
             while true {

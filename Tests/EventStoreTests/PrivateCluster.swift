@@ -8,10 +8,23 @@ import Foundation
 struct PrivateCluster {
     let directory: String
     let binaries: String
+    /// Where the data directory lives: `directory/data` unless a test puts it elsewhere (e.g. on a small tmpfs).
+    var dataDirectory: String { "\(directory)/\(dataPath)" }
+    var dataPath = "data"
+    /// Extra `-c name=value` server settings.
+    var settings: [String] = []
 
     var url: String { "postgresql:///postgres?host=\(directory)&user=postgres" }
 
     static func start() async throws -> PrivateCluster {
+        let cluster = try create()
+        try await cluster.initialize()
+        try await cluster.start()
+        return cluster
+    }
+
+    /// Makes the cluster's directory (owned by `postgres` when root); `initialize` then runs initdb.
+    static func create() throws -> PrivateCluster {
         guard let binaries = ProcessInfo.processInfo.environment["E2H_TEST_PG_BINDIR"], !binaries.isEmpty else {
             throw EventStoreError(
                 code: .invalidArgument,
@@ -24,28 +37,40 @@ struct PrivateCluster {
         if getuid() == 0 {
             try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory)
         }
-        let cluster = PrivateCluster(directory: directory, binaries: binaries)
-        try await cluster.run(
-            "initdb", "-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-            "--locale=C.UTF-8", "--no-sync")
-        try await cluster.pgctl("start")
-        return cluster
+        return PrivateCluster(directory: directory, binaries: binaries)
+    }
+
+    func initialize(_ options: String...) async throws {
+        try await run(
+            [
+                "initdb", "-D", dataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+                "--no-sync",
+            ] + options)
     }
 
     func restart() async throws { try await pgctl("restart", "-m", "fast") }
     func stop() async throws { try await pgctl("stop", "-m", "fast") }
     func start() async throws { try await pgctl("start") }
 
+    /// A file system mounted inside `directory` (the data directory's, say), unmounted by `destroy`.
+    var mountPoint: String?
+
     func destroy() async {
         try? await pgctl("stop", "-m", "immediate")
+        // After the server has stopped: unmounted first, the data directory would vanish from under pg_ctl.
+        if let mountPoint { umount2(mountPoint, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: directory)
     }
+
+    /// `pg_ctl status`: false once the postmaster has exited (e.g. after a PANIC it could not recover from).
+    func isRunning() async -> Bool { (try? await pgctl("status")) != nil }
 
     private func pgctl(_ arguments: String...) async throws {
         try await run(
             [
-                "pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "60", "-o",
-                "-c listen_addresses='' -c unix_socket_directories='\(directory)' -c fsync=off",
+                "pg_ctl", "-D", dataDirectory, "-l", "\(directory)/server.log", "-w", "-t", "60", "-o",
+                (["listen_addresses=''", "unix_socket_directories='\(directory)'", "fsync=off"] + settings)
+                    .map { "-c \($0)" }.joined(separator: " "),
             ] + arguments)
     }
 

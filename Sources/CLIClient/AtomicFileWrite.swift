@@ -1,0 +1,61 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes `data` to `path` all or nothing: into a temporary file beside it (same file system, so the rename is
+/// atomic), flushed, then renamed over `path`. A full disk or a crash never leaves a partial file under the name the
+/// user asked for, and an older file there survives a failed write; the temporary file is removed on failure.
+func writeUserFileAtomically(_ data: Data, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    var template = "\(directory)/.\(url.lastPathComponent).XXXXXX".utf8CString
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard descriptor >= 0 else { throw writeFailure(path, directory: directory, errno: errno) }
+    let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+
+    var failure = writeAll(data, to: descriptor)
+    // mkstemp creates the file 0600; give it the mode a plain create would (0666 less the umask).
+    let mask = umask(0)
+    umask(mask)
+    if failure == nil && fchmod(descriptor, 0o666 & ~mask) != 0 { failure = errno }
+    // fsync before the rename: otherwise a crash can leave the new name pointing at unwritten blocks.
+    if failure == nil && fsync(descriptor) != 0 { failure = errno }
+    if close(descriptor) != 0 && failure == nil { failure = errno }
+    if failure == nil && rename(temporary, path) != 0 { failure = errno }
+    if let failure {
+        unlink(temporary)
+        throw writeFailure(path, directory: directory, errno: failure)
+    }
+}
+
+/// Writes every byte, retrying short writes and interrupts; returns the errno of a failure.
+private func writeAll(_ data: Data, to descriptor: Int32) -> Int32? {
+    data.withUnsafeBytes { bytes -> Int32? in
+        var written = 0
+        while written < bytes.count {
+            let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            written += count
+        }
+        return nil
+    }
+}
+
+private func writeFailure(_ path: String, directory: String, errno code: Int32) -> ClientError {
+    let reason: String
+    switch code {
+    case ENOSPC:
+        reason =
+            "the disk is full (ENOSPC) — free space on the file system of \(directory), or write elsewhere with -o FILE"
+    case EDQUOT:
+        reason = "the disk quota is exhausted (EDQUOT) — free space in your quota, or write elsewhere with -o FILE"
+    default:
+        reason = String(cString: strerror(code))
+    }
+    return ClientError(.failure, "cannot write \(path): \(reason); nothing was written")
+}

@@ -9,7 +9,7 @@ import WireTypes
 @Suite("The executor's recorder: fenced on the lease")
 struct LeasedRecorderTests {
     @Test func itRecordsWhileTheLeaseHoldsAndRefusesEverythingOnceLost() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(1.5)))
+        let queue = try await TestDatabase.queue()
         let spec = try ExperimentSpec.parse(yaml: RunQueueTests.spec, file: "tiny.yaml")
         let run = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml")).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
@@ -26,7 +26,7 @@ struct LeasedRecorderTests {
         #expect(history.first?.volatile == started.volatile)
         #expect(await recorder.stopRequested() == nil)
 
-        try await Task.sleep(for: .milliseconds(1800))
+        try await TestDatabase.expireLease(of: run, in: queue)
         #expect(try await queue.reap() == 1)
         await #expect(throws: EventStoreError.self) { try await recorder.append([started]) }
         #expect(recorder.isLeaseLost)

@@ -67,12 +67,12 @@ struct RunQueueTests {
     }
 
     @Test func anExpiredLeaseIsReapedAndItsHolderFenced() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(1)))
+        let queue = try await TestDatabase.queue()
         let run = try await submit(queue).run.id
         let zombie = try #require(try await queue.claim(owner: "zombie"))
         try await queue.appendFenced(
             zombie, [NewEvent(type: "StageStarted", payload: Data(#"{"stage":"split"}"#.utf8))], progress: "split")
-        try await Task.sleep(for: .milliseconds(1300))
+        try await TestDatabase.expireLease(of: run, in: queue)
         #expect(try await queue.reap() == 1)
         #expect(try await queue.details(run).state == .queued)
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import EventStore
@@ -183,12 +184,13 @@ struct ConnectionTests {
         let database = try await TestDatabase.create()
         let store = try await database.store(connections: 1)
         _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()])
+        let received = Mutex(0)
         let subscriber = Task {
-            var count = 0
-            for try await _ in store.subscribe(after: 0) { count += 1 }
-            return count
+            for try await _ in store.subscribe(after: 0) { received.withLock { $0 += 1 } }
+            return received.withLock { $0 }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Shut down only once the subscription is live, however slow the machine.
+        while received.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         await store.shutdown()
         #expect(try await subscriber.value == 1)
         #expect(await errorCode { _ = try await store.headPosition() } == .closed)

@@ -323,16 +323,6 @@ enum Attention {
         }
     }
 
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always)
-    private static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-
     /// Stores the lanes of `scores` that fall below `count`.
     @inline(__always)
     private static func storeScores(_ scores: Vector, _ p: UnsafeMutablePointer<Float>, from j: Int, count: Int) {
@@ -343,8 +333,4 @@ enum Attention {
         }
     }
 
-    @inline(__always)
-    private static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
-    }
 }

@@ -223,21 +223,6 @@ enum GEMM {
         }
     }
 
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always)
-    private static func load(_ p: UnsafeMutablePointer<Float>) -> Vector {
-        UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
-    }
-
-    @inline(__always)
-    private static func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
-    }
-
     /// The 8x32 register tile: 16 accumulators of 16 lanes; per depth step eight broadcasts of A and two
     /// loads of B feed 16 FMAs. Each lane's chain is sequential in p, exactly like the scalar definition.
     @inline(__always)

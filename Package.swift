@@ -68,6 +68,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "NeuralEngine",
+                "WireTypes",
                 "CYAML",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline"],
+            dependencies: ["Pipeline", "WireTypes"],
             swiftSettings: optimized
         ),
         .testTarget(

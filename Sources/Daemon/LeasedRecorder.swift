@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Pipeline
 import Synchronization
+import WireTypes
 
 /// The executor's `RunRecorder` for one attempt: the run's stream in the event store, every write fenced on
 /// the attempt's lease. Once the lease is lost it asks the executor to stop, and every later write throws.
@@ -13,6 +14,8 @@ final class LeasedRecorder: RunRecorder {
         /// The model being trained ("policy", an evaluator, "ppo"), from the metric names "stage.model.name".
         var model: String?
         var step: Int?
+        /// The pipeline's latest typed report; the daemon's own derivation above goes once the daemon stores it.
+        var reported: RunProgress?
     }
 
     let lease: Lease
@@ -126,6 +129,11 @@ final class LeasedRecorder: RunRecorder {
         }
         queue.metrics.trainingSteps(Set(points.map(\.step)).count)
     }
+
+    func report(_ progress: RunProgress) async { state.withLock { $0.reported = progress } }
+
+    /// The pipeline's latest progress report.
+    var reportedProgress: RunProgress? { state.withLock { $0.reported } }
 
     func stopRequested() async -> StopReason? {
         state.withLock { state in

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NeuralEngine
 import Testing
+import WireTypes
 
 @testable import Pipeline
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NeuralEngine
+import WireTypes
 
 /// Runs an experiment's stages in order, recording each as events, and resumes from the record.
 ///

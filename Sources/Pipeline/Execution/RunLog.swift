@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// The executor's view of a run's record: it replays history and appends what is new.
 ///

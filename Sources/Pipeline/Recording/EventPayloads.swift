@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// A typed event payload; its canonical JSON is a `PipelineEvent`'s payload.
 protocol EventPayload: Codable, Sendable, Equatable {
@@ -19,11 +20,6 @@ extension EventPayload {
                 code: .corruptHistory, message: "a recorded \(event.type) event does not decode", cause: error)
         }
     }
-}
-
-/// The stages of the easy-to-hard protocol, in execution order.
-public enum StageName: String, Codable, Sendable, CaseIterable {
-    case split, sft, sample, evaluators, rerank, rl, evaluate
 }
 
 public struct StageStarted: EventPayload {

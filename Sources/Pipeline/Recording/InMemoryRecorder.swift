@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// A `RunRecorder` in memory, for unit tests and scratch replays.
 ///
@@ -10,6 +11,8 @@ public actor InMemoryRecorder: RunRecorder {
     public private(set) var events: [PipelineEvent]
     public private(set) var metrics: [TrainingMetric] = []
     public private(set) var polls = 0
+    /// Every progress report, in order: tests check what a client would have seen.
+    public private(set) var progressReports: [RunProgress] = []
     /// Stored blobs by SHA-256: with `events`, everything needed to resume or replay the run elsewhere.
     public private(set) var blobs: [String: Data]
     private var stopWhen: StopCondition?
@@ -44,6 +47,8 @@ public actor InMemoryRecorder: RunRecorder {
     }
 
     public func recordMetrics(_ points: [TrainingMetric]) { metrics += points }
+
+    public func report(_ progress: RunProgress) { progressReports.append(progress) }
 
     public func stopRequested() -> StopReason? {
         polls += 1

@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// One event the pipeline emits.
 public struct PipelineEvent: Sendable, Equatable {
@@ -48,4 +49,7 @@ public protocol RunRecorder: Sendable {
     func recordMetrics(_ points: [TrainingMetric]) async throws
     /// Polled at step boundaries; non-nil asks the executor to checkpoint and return.
     func stopRequested() async -> StopReason?
+    /// Where the run is now. Best effort and never part of the record: a recorder keeps the latest report
+    /// for whoever asks (the daemon stores it with the run's queue row); a lost report is harmless.
+    func report(_ progress: RunProgress) async
 }

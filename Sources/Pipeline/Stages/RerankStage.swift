@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// Stage 5: majority voting, weighted voting and best-of-N over the SFT policy's test pools, for
 /// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows.

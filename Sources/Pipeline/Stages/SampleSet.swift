@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import WireTypes
 
 /// Sampled solutions for consecutive problems of one split: `samplesPerProblem` rows per problem.
 struct SampleSet: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import WireTypes
 
 /// Stage 3: samples the selected policy — on easy training problems (the evaluators' data) and on
 /// test problems (the reranking pools) — in chunks, each recorded as it completes.

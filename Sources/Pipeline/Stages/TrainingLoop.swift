@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import WireTypes
 
 /// A resumable training loop: checkpoints every `checkpoint_interval` rounds and at the end,
 /// restores from the latest recorded checkpoint of the same stage and model, and stops at round

@@ -41,27 +41,25 @@ struct RunArchiver {
             blobs: blobs)
     }
 
+    /// All or nothing: the archive is checked whole before anything is written (`ArchiveCheck`), then its
+    /// blobs, queue row and events are written in one transaction, which a failure rolls back.
     func `import`(_ archive: RunArchive) async throws -> RunDetails {
-        guard archive.format == RunArchive.currentFormat else {
-            throw DaemonError(
-                .badRequest, "unknown archive format \(archive.format); expected \(RunArchive.currentFormat)")
-        }
-        for (sha, bytes) in archive.blobs.sorted(by: { $0.key < $1.key }) {
-            let stored = try await store.putBlob(bytes)
-            guard stored == sha else {
-                throw DaemonError(.badRequest, "the archive's blob \(sha) does not match its content (hash \(stored))")
-            }
-        }
+        try ArchiveCheck.verify(archive)
         let run = archive.run
         // A run exported mid-flight arrives with no worker: it is kept, stopped, as cancelled (resumable).
         let state = run.state.isFinal ? run.state : .cancelled
         let errors = run.state.isFinal ? run.errors : run.errors + ["imported while \(run.state.rawValue)"]
         let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
-        let events = archive.events.sorted { $0.version < $1.version }.map {
+        let ordered = archive.events.sorted { $0.version < $1.version }
+        let events = ordered.map {
             NewEvent(
                 id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload, metadata: $0.metadata)
         }
+        let expectedHead = ordered.last?.hash
+        let stream = DaemonEvents.stream(run.id)
         try await store.transaction { tx in
+            // The row first: it is the lock the lock order starts with, and an existing id stops the import
+            // before any blob is sent.
             let inserted = try tx.query(
                 """
                 INSERT INTO runs (id, name, spec_yaml, spec_canonical, spec_hash, state, priority, attempt, failures,
@@ -79,20 +77,15 @@ struct RunArchiver {
                     .text(ISO8601DateFormatter().string(from: run.submittedAt)),
                 ])
             guard inserted.count == 1 else {
-                throw DaemonError(.conflict, "run \(run.id) already exists in this database")
+                throw DaemonError(.conflict, "run \(run.id) already exists in this database; nothing was imported")
             }
-            _ = try tx.append(stream: DaemonEvents.stream(run.id), expectedVersion: .noStream, events: events)
-        }
-        switch try await store.verify(stream: DaemonEvents.stream(run.id)) {
-        case .intact:
-            break
-        case .broken(let version, _, let reason):
-            throw DaemonError(.conflict, "the imported stream does not verify at version \(version): \(reason)")
-        }
-        let imported = try await store.readWhole(stream: DaemonEvents.stream(run.id))
-        guard imported.map(\.hash) == archive.events.sorted(by: { $0.version < $1.version }).map(\.hash) else {
-            throw DaemonError(
-                .conflict, "the imported events hash differently from the archive's: the archive was altered")
+            for (_, bytes) in archive.blobs.sorted(by: { $0.key < $1.key }) { try tx.putBlob(bytes) }
+            _ = try tx.append(stream: stream, expectedVersion: .noStream, events: events)
+            // The server computes the chain itself; ArchiveCheck recomputed the archive's with the same rules.
+            guard try tx.streamHead(stream)?.hash == expectedHead else {
+                throw DaemonError(
+                    .badRequest, "the imported events hash differently from the archive's; nothing was imported")
+            }
         }
         queue.logger.info("run imported", metadata: ["run": "\(run.id)", "events": "\(events.count)"])
         return try await queue.details(run.id)

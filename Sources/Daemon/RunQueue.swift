@@ -69,18 +69,22 @@ struct RunQueue: Sendable {
         FROM runs r LEFT JOIN streams s ON s.name = 'run-' || r.id
         """
 
-    /// Accepts a full id or a unique prefix (ids are lowercase hex and dashes).
+    /// Accepts a full id or a unique prefix (ids are lowercase hex and dashes). An exact id always wins, so an
+    /// id that is also another id's prefix stays addressable.
     func resolve(_ idOrPrefix: String) async throws -> String {
         let prefix = idOrPrefix.lowercased()
-        guard !prefix.isEmpty, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
-            throw DaemonError(.notFound, "no run \(idOrPrefix) — `e2h runs` lists them")
+        guard !prefix.isEmpty, prefix.utf8.count <= 36, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw DaemonError(.notFound, "no run \(idOrPrefix.prefix(80)) — `e2h runs` lists them")
         }
         let rows = try await store.transaction { tx in
-            try tx.query("SELECT id FROM runs WHERE id LIKE $1 ORDER BY id LIMIT 2", [.text(prefix + "%")])
+            try tx.query(
+                "SELECT id FROM runs WHERE id LIKE $1 ORDER BY id = $2 DESC, id LIMIT 2",
+                [.text(prefix + "%"), .text(prefix)])
         }
+        let first = rows.count > 0 ? try rows.string(0, "id") : nil
+        if let first, first == prefix || rows.count == 1 { return first }
         switch rows.count {
         case 0: throw DaemonError(.notFound, "no run \(idOrPrefix) — `e2h runs` lists them")
-        case 1: return try rows.string(0, "id") ?? prefix
         default: throw DaemonError(.badRequest, "\(idOrPrefix) names more than one run; give more of the id")
         }
     }

@@ -1,21 +1,17 @@
 import Crypto
 import Foundation
 
+/// A blob's address: the SHA-256 of its bytes, lowercase hex. The one definition the store and its callers use.
+public enum ContentAddress {
+    public static func of(_ bytes: Data) -> String { Hex.encode(Data(SHA256.hash(data: bytes))) }
+}
+
 extension EventStore {
     /// Stores `bytes` once under their SHA-256 (lowercase hex), which it returns. Concurrent puts
     /// of the same content are safe: the key makes the second a no-op.
     public func putBlob(_ bytes: Data) async throws -> String {
-        let digest = Data(SHA256.hash(data: bytes))
-        try await idempotent { connection in
-            let present = try connection.executePrepared(
-                "SELECT 1 AS present FROM blobs WHERE sha256 = $1", [.bytes(digest)])
-            // Checking first spares sending tens of MiB again for content already stored.
-            guard present.isEmpty else { return }
-            try connection.executePrepared(
-                "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
-                [.bytes(digest), .int(Int64(bytes.count)), .bytes(bytes)])
-        }
-        return Hex.encode(digest)
+        // Checking first (inside Transaction.putBlob) spares sending tens of MiB again for content already stored.
+        try await idempotentTransaction { tx in try tx.putBlob(bytes) }
     }
 
     /// The blob stored under `sha256`, checked against its hash (`.blobCorrupted` when it does

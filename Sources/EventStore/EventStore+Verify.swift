@@ -13,35 +13,16 @@ extension EventStore {
         else {
             throw EventStoreError(code: .invalidArgument, message: "there is no stream named \(stream)")
         }
-        var previous = HashChain.genesis
-        var expectedVersion: Int64 = 1
+        var chain = ChainCheck(stream: stream)
         while true {
-            let page = try await read(stream: stream, fromVersion: expectedVersion, limit: 1000)
+            let page = try await read(stream: stream, fromVersion: chain.lastVersion + 1, limit: 1000)
             for event in page {
-                guard event.version == expectedVersion else {
-                    return .broken(
-                        version: expectedVersion, position: nil,
-                        reason:
-                            "version \(expectedVersion) is missing; the next stored event is version \(event.version)")
-                }
-                guard event.previousHash == Hex.encode(previous) else {
-                    return .broken(
-                        version: event.version, position: event.position,
-                        reason: "its previous hash does not match the hash of version \(event.version - 1)")
-                }
-                let recomputed = HashChain.hash(previous: previous, event: event)
-                guard Hex.encode(recomputed) == event.hash else {
-                    return .broken(
-                        version: event.version, position: event.position,
-                        reason: "its content does not match its hash (the event was changed after it was appended)")
-                }
-                previous = recomputed
-                expectedVersion += 1
+                if let broken = chain.accept(event) { return broken }
             }
             if page.count < 1000 { break }
         }
-        let last = expectedVersion - 1
-        guard last == headVersion, previous == headHash else {
+        let last = chain.lastVersion
+        guard last == headVersion, chain.lastHash == Hex.encode(headHash) else {
             return .broken(
                 version: last + 1, position: nil,
                 reason: "the stream's head says version \(headVersion), but its events end at version \(last) "

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A database transaction, valid only inside the body of `EventStore.transaction`, on the
@@ -23,6 +24,29 @@ public final class Transaction {
     /// transaction then finds the ids stored.
     public func append(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) throws -> AppendResult {
         try StreamAppend(connection: connection, stream: stream, expectedVersion: expectedVersion, events: events).run()
+    }
+
+    /// The stream's version and last hash (lowercase hex), or nil when there is no such stream.
+    public func streamHead(_ stream: String) throws -> (version: Int64, hash: String)? {
+        let rows = try connection.execute("SELECT version, last_hash FROM streams WHERE name = $1", [.text(stream)])
+        guard !rows.isEmpty, let version = try rows.int64(0, "version"), let hash = try rows.bytes(0, "last_hash")
+        else { return nil }
+        return (version, Hex.encode(hash))
+    }
+
+    /// Stores `bytes` under their SHA-256 inside this transaction (rolled back with it), returning the hex
+    /// digest; content already stored is not sent again.
+    @discardableResult
+    public func putBlob(_ bytes: Data) throws -> String {
+        let digest = Data(SHA256.hash(data: bytes))
+        let present = try connection.executePrepared(
+            "SELECT 1 AS present FROM blobs WHERE sha256 = $1", [.bytes(digest)])
+        if present.isEmpty {
+            try connection.executePrepared(
+                "INSERT INTO blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+                [.bytes(digest), .int(Int64(bytes.count)), .bytes(bytes)])
+        }
+        return Hex.encode(digest)
     }
 }
 

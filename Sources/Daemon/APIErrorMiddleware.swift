@@ -5,7 +5,9 @@ import Logging
 import NIOCore
 import WireTypes
 
-/// Turns every failure into `{"error": {"code", "message"}}` with the status its code says.
+/// Gives every request an id (the `x-request-id` response header) and turns every failure into
+/// `{"error": {"code", "message", "requestId"}}` with the status its code says. What a client reads is ours
+/// and says what to do; database and file-system text goes only to the log, under the same id.
 struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -14,36 +16,70 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     )
         async throws -> Response
     {
+        let id = String(UUID().uuidString.lowercased().prefix(8))
+        var response: Response
         do {
-            return try await next(request, context)
-        } catch let error as DaemonError {
-            if error.code.httpStatus >= 500 {
-                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            }
-            return Self.response(
-                status: error.code.httpStatus, code: error.code.rawValue, message: error.message,
-                diagnostics: error.diagnostics.isEmpty ? nil : error.diagnostics)
-        } catch let error as EventStoreError {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return Self.response(
-                status: DaemonError.Code.database.httpStatus, code: DaemonError.Code.database.rawValue,
-                message: "the database failed: \(error.message) — see the daemon's log")
-        } catch is NIOTooManyBytesError {
-            return Self.response(
-                status: 413, code: DaemonError.Code.bodyTooLarge.rawValue,
-                message: "the request body is larger than the limit (a spec may be at most 1 MiB)")
-        } catch let error as HTTPError {
-            let code = error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
-            return Self.response(
-                status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase)
+            response = try await next(request, context)
         } catch {
-            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return Self.response(status: 500, code: DaemonError.Code.internalError.rawValue, message: "\(error)")
+            let failure = Self.failure(error, requestID: id)
+            if failure.status >= 500 {
+                logger.error(
+                    "request failed",
+                    metadata: ["request": "\(id)", "path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            response = Self.response(
+                status: failure.status, code: failure.code, message: failure.message,
+                diagnostics: failure.diagnostics, requestID: id)
+        }
+        response.headers[.init("x-request-id")!] = id
+        return response
+    }
+
+    /// What a client is told about `error`.
+    static func failure(
+        _ error: any Error, requestID: String
+    ) -> (
+        status: Int, code: String, message: String, diagnostics: [String]?
+    ) {
+        switch error {
+        case let error as DaemonError:
+            return (
+                error.code.httpStatus, error.code.rawValue, error.message,
+                error.diagnostics.isEmpty ? nil : error.diagnostics
+            )
+        case let error as EventStoreError:
+            let code = DaemonError.Code.database
+            let message =
+                switch error.code {
+                case .diskFull:
+                    "the database's disk is full: free space where its data lives, then retry"
+                case .connection, .closed, .timeout:
+                    "the database did not answer; retry shortly (the daemon reconnects by itself)"
+                default:
+                    "the database refused the operation; retry, and if it persists look up request \(requestID) "
+                        + "in the daemon's log"
+                }
+            return (code.httpStatus, code.rawValue, message, nil)
+        case is NIOTooManyBytesError:
+            return (
+                DaemonError.Code.bodyTooLarge.httpStatus, DaemonError.Code.bodyTooLarge.rawValue,
+                "the request body is larger than the limit (a spec may be at most 1 MiB)", nil
+            )
+        case let error as HTTPError:
+            let code = error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
+            return (error.status.code, code, error.body ?? error.status.reasonPhrase, nil)
+        default:
+            return (
+                500, DaemonError.Code.internalError.rawValue,
+                "the daemon failed unexpectedly; look up request \(requestID) in its log", nil
+            )
         }
     }
 
-    static func response(status: Int, code: String, message: String, diagnostics: [String]? = nil) -> Response {
-        let envelope = ErrorEnvelope(code: code, message: message, diagnostics: diagnostics)
+    static func response(
+        status: Int, code: String, message: String, diagnostics: [String]? = nil, requestID: String? = nil
+    ) -> Response {
+        let envelope = ErrorEnvelope(code: code, message: message, diagnostics: diagnostics, requestId: requestID)
         let data = (try? StateDirectory.jsonEncoder.encode(envelope)) ?? Data()
         return Response(
             status: .init(code: status), headers: [.contentType: "application/json"],
@@ -79,11 +115,30 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) th
         status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
 }
 
-/// Reads and decodes a JSON body of at most `limit` bytes (larger → 413).
+/// How much of an oversized body is read and thrown away before the 413, so that the client, still sending,
+/// reads the answer instead of a reset connection. Past it the connection is closed.
+let oversizedBodyDrainLimit = 64 << 20
+
+/// Reads and decodes a JSON body of at most `limit` bytes (larger → 413, after draining the rest).
 func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
-    let buffer = try await request.body.collect(upTo: limit)
+    let tooLarge = DaemonError(
+        .bodyTooLarge, "the request body is larger than the limit of \(limit) bytes (a spec may be at most 1 MiB)")
+    if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit + oversizedBodyDrainLimit {
+        throw tooLarge
+    }
+    var collected = ByteBuffer()
+    var drained = 0
+    for try await var chunk in request.body {
+        if drained > 0 || collected.readableBytes + chunk.readableBytes > limit {
+            drained += chunk.readableBytes
+            if drained > oversizedBodyDrainLimit { break }
+            continue
+        }
+        collected.writeBuffer(&chunk)
+    }
+    if drained > 0 { throw tooLarge }
     do {
-        return try StateDirectory.jsonDecoder.decode(T.self, from: Data(buffer.readableBytesView))
+        return try StateDirectory.jsonDecoder.decode(T.self, from: Data(collected.readableBytesView))
     } catch {
         throw DaemonError(.badRequest, "the request body is not the expected JSON: \(error)")
     }

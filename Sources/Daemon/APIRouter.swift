@@ -43,14 +43,15 @@ struct APIRouter {
             return try jsonResponse(response, status: response.created ? .created : .ok)
         }
         api.get("/v1/runs") { request, _ in
-            let state = try request.uri.queryParameters.get("status").map { text -> RunState in
+            let query = QueryParameters(request)
+            let state = try query.string("status").map { text -> RunState in
                 guard let state = RunState(rawValue: text) else {
                     throw DaemonError(
                         .badRequest, "unknown status \(text): one of \(RunState.allCases.map(\.rawValue))")
                 }
                 return state
             }
-            let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 50, 1000)
+            let limit = try query.integer("limit", default: 50, in: 1...1000)
             return try jsonResponse(RunList(runs: try await queue.list(state: state, limit: limit)))
         }
         api.get("/v1/runs/:id") { _, context in
@@ -108,10 +109,10 @@ struct APIRouter {
     /// The events after `after`; with `wait`, held up to that many seconds (at most 30) until something new
     /// lands, the run ends or the daemon begins to shut down (a held request must not delay the exit). Polling the stream head is cheap, and unlike a notification it cannot be missed.
     private func eventPage(_ request: Request, _ id: String) async throws -> EventPage {
-        let parameters = request.uri.queryParameters
-        let after = parameters.get("after", as: Int64.self) ?? 0
-        let limit = max(1, min(parameters.get("limit", as: Int.self) ?? 500, 1000))
-        let wait = min(max(parameters.get("wait", as: Double.self) ?? 0, 0), 30)
+        let query = QueryParameters(request)
+        let after = try query.integer("after", default: Int64(0), in: 0...Int64.max)
+        let limit = try query.integer("limit", default: 500, in: 1...1000)
+        let wait = try query.seconds("wait", default: 0, in: 0...30)
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
         while true {
             let run = try await queue.details(id)
@@ -132,5 +133,11 @@ struct APIRouter {
             }
             try await Task.sleep(for: .milliseconds(250))
         }
+    }
+}
+
+extension QueryParameters {
+    init(_ request: Request) {
+        self.init(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
     }
 }

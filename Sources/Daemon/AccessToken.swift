@@ -3,35 +3,70 @@ import Foundation
 
 /// The bearer token every API call but `/healthz` must carry. Created once, readable by its owner only.
 struct AccessToken: Sendable {
-    let value: String
+    /// Where the token came from, for the start-up log.
+    enum Origin: Sendable, Equatable {
+        case existing
+        case created
+        /// The file held no usable token (empty or short: a failed write, a hand edit) and was replaced.
+        case replaced(reason: String)
+    }
 
-    /// Reads `<stateDirectory>/token`, creating it (mode 0600, 32 random bytes as hex) on first start.
+    /// A token shorter than this is no secret worth the name: 32 random bytes make 64 hex digits.
+    static let minimumLength = 32
+
+    let value: String
+    let origin: Origin
+
+    /// Reads `<stateDirectory>/token`, creating it (mode 0600, 32 random bytes as hex) on first start and
+    /// replacing it atomically when it holds no usable token. The caller holds the state directory's lock, so
+    /// no other daemon writes the file meanwhile.
     static func loadOrCreate(stateDirectory: String) throws -> AccessToken {
         let path = (stateDirectory as NSString).appendingPathComponent("token")
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
-            let trimmed = existing.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !trimmed.isEmpty { return AccessToken(value: trimmed) }
+        guard FileManager.default.fileExists(atPath: path) else {
+            return AccessToken(value: try write(path: path), origin: .created)
         }
+        guard let text = FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) else {
+            throw DaemonError(
+                .configuration,
+                "cannot read the token file \(path): make it readable by the daemon's user only (chmod 600) or "
+                    + "remove it, and a new token is made at the next start")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let usable =
+            trimmed.count >= minimumLength && trimmed.unicodeScalars.allSatisfy { $0.value > 32 && $0.value < 127 }
+        guard usable else {
+            let reason = trimmed.isEmpty ? "the token file was empty" : "the token file held no usable token"
+            return AccessToken(value: try write(path: path), origin: .replaced(reason: reason))
+        }
+        return AccessToken(value: trimmed, origin: .existing)
+    }
+
+    /// A new token, written to a temporary file (mode 0600, flushed) and renamed over `path`, so a crash leaves
+    /// either the old file or the whole new one — never the empty file that a failed write once left behind.
+    private static func write(path: String) throws -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
         let value = bytes.map { String(format: "%02x", $0) }.joined()
-        // O_EXCL: two daemons starting at once on one state directory must not overwrite each other's token.
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let temporary = path + ".new-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            if errno == EEXIST, let raced = try? String(contentsOfFile: path, encoding: .utf8) {
-                return AccessToken(value: raced.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
             throw DaemonError(
-                .configuration, "cannot create the token file \(path): \(String(cString: strerror(errno)))")
+                .configuration,
+                "cannot create the token file \(path): \(String(cString: strerror(errno))) — check that the state "
+                    + "directory is writable by the daemon's user")
         }
-        defer { close(fd) }
-        let line = value + "\n"
-        let written = line.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, line.utf8.count) }
-        guard written == line.utf8.count else {
-            throw DaemonError(.configuration, "cannot write the token file \(path)")
+        let line = Array((value + "\n").utf8)
+        let written = line.withUnsafeBufferPointer { Foundation.write(fd, $0.baseAddress, $0.count) }
+        let flushed = fsync(fd) == 0
+        close(fd)
+        guard written == line.count, flushed, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw DaemonError(
+                .configuration, "cannot write the token file \(path): \(reason) — free disk space and start again")
         }
-        return AccessToken(value: value)
+        return value
     }
 
     /// Compares in time independent of where the strings differ: both sides are hashed to equal length first.

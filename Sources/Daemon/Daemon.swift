@@ -14,6 +14,9 @@ struct Daemon {
     func run() async throws {
         let lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory)
         let token = try AccessToken.loadOrCreate(stateDirectory: settings.stateDirectory)
+        if case .replaced(let reason) = token.origin {
+            logger.warning("\(reason); a new token was written (clients read it from the state directory)")
+        }
         var embedded: EmbeddedPostgres?
         let url: String
         if let databaseURL = settings.databaseURL {

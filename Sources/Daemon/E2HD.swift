@@ -61,14 +61,38 @@ struct E2HD: AsyncParsableCommand {
     var logLevel = "info"
 
     func validate() throws {
-        guard workers >= 0 else { throw ValidationError("--workers must not be negative") }
-        guard leaseSeconds > 0, heartbeatSeconds > 0, heartbeatSeconds < leaseSeconds else {
-            throw ValidationError("--heartbeat-seconds must be positive and shorter than --lease-seconds")
+        guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be between 0 and 256") }
+        // Each interval must be a finite, positive number of seconds no longer than a week: zero makes a busy
+        // loop against the database, and a NaN or a huge value would trap in the clock arithmetic.
+        let intervals: [(name: String, value: Double, minimum: Double)] = [
+            ("--lease-seconds", leaseSeconds, 1), ("--heartbeat-seconds", heartbeatSeconds, 0.1),
+            ("--reaper-seconds", reaperSeconds, 0.1), ("--poll-seconds", pollSeconds, 0.01),
+            ("--backoff-seconds", backoffSeconds, 0.1),
+        ]
+        for interval in intervals
+        where
+            !(interval.value.isFinite && interval.value >= interval.minimum
+            && interval.value <= Self.longestInterval)
+        {
+            throw ValidationError(
+                "\(interval.name) \(interval.value) is not allowed: give seconds between \(interval.minimum) and "
+                    + "\(Int(Self.longestInterval))")
         }
-        guard maxAttempts >= 1 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard heartbeatSeconds < leaseSeconds else {
+            throw ValidationError(
+                "--heartbeat-seconds (\(heartbeatSeconds)) must be shorter than --lease-seconds (\(leaseSeconds)), "
+                    + "or every lease expires before it is renewed")
+        }
+        guard maxAttempts >= 1, maxAttempts <= 1000 else {
+            throw ValidationError("--max-attempts must be between 1 and 1000")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
     }
+
+    /// A week: longer intervals are mistakes, and Duration arithmetic must never overflow.
+    static let longestInterval: Double = 7 * 24 * 3600
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info

@@ -7,18 +7,22 @@ public struct ErrorEnvelope: Codable, Sendable {
         public var message: String
         /// Spec validation errors, each "file:line:column: keyPath: message".
         public var diagnostics: [String]?
+        /// The id the daemon's log gives this request: details that are not for clients (database or
+        /// file-system text) are logged under it.
+        public var requestId: String?
 
-        public init(code: String, message: String, diagnostics: [String]? = nil) {
+        public init(code: String, message: String, diagnostics: [String]? = nil, requestId: String? = nil) {
             self.code = code
             self.message = message
             self.diagnostics = diagnostics
+            self.requestId = requestId
         }
     }
 
     public var error: Body
 
-    public init(code: String, message: String, diagnostics: [String]? = nil) {
-        self.error = Body(code: code, message: message, diagnostics: diagnostics)
+    public init(code: String, message: String, diagnostics: [String]? = nil, requestId: String? = nil) {
+        self.error = Body(code: code, message: message, diagnostics: diagnostics, requestId: requestId)
     }
 }
 

@@ -47,3 +47,77 @@ struct SmallPartsTests {
         #expect(text.contains("e2h_training_steps_per_second 0.500"))
     }
 }
+
+@Suite("Strict query parameters and daemon options")
+struct StrictInputTests {
+    @Test(arguments: ["nan", "NaN", "inf", "-inf", "1e999", "-1", "31", "abc", ""])
+    func aWaitThatIsNotAFiniteNumberOfSecondsInRangeIsABadRequest(_ text: String) {
+        let query = QueryParameters([("wait", text)])
+        #expect(throws: DaemonError.self) { _ = try query.seconds("wait", default: 0, in: 0...30) }
+    }
+
+    @Test(arguments: ["-1", "0", "1001", "99999999999999999999999", "1.5", "x"])
+    func aLimitOutsideItsRangeIsABadRequest(_ text: String) {
+        let query = QueryParameters([("limit", text)])
+        do {
+            _ = try query.integer("limit", default: 50, in: 1...1000)
+            Issue.record("limit=\(text) was accepted")
+        } catch let error as DaemonError {
+            #expect(error.code == .badRequest && error.message.contains("limit"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func goodValuesAndDefaultsPassAndTheFirstOfARepeatedNameCounts() throws {
+        let query = QueryParameters([("wait", "2.5"), ("limit", "10"), ("limit", "-1")])
+        #expect(try query.seconds("wait", default: 0, in: 0...30) == 2.5)
+        #expect(try query.integer("limit", default: 50, in: 1...1000) == 10)
+        #expect(try query.integer("after", default: Int64(0), in: 0...Int64.max) == 0)
+    }
+
+    @Test(arguments: [
+        ["--poll-seconds", "0"], ["--reaper-seconds", "0"], ["--backoff-seconds", "0"], ["--lease-seconds", "-5"],
+        ["--heartbeat-seconds", "nan"], ["--lease-seconds", "inf"], ["--heartbeat-seconds", "100"],
+        ["--poll-seconds", "1e300"], ["--workers", "-1"], ["--port", "70000"], ["--max-attempts", "0"],
+    ])
+    func nonsensicalOptionsAreRefusedAtStart(_ arguments: [String]) {
+        #expect(throws: (any Error).self) { _ = try E2HD.parse(arguments) }
+    }
+
+    @Test func theDefaultOptionsAreAccepted() throws {
+        _ = try E2HD.parse([])
+    }
+
+    @Test(arguments: ["", "\n", "short-token\n"])
+    func anEmptyOrShortTokenFileIsReplacedAtomically(_ contents: String) throws {
+        let directory = NSTemporaryDirectory() + "e2hd-token-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try contents.write(toFile: directory + "/token", atomically: false, encoding: .utf8)
+        let token = try AccessToken.loadOrCreate(stateDirectory: directory)
+        guard case .replaced = token.origin else {
+            Issue.record("a token file holding \(contents.debugDescription) was used as it is")
+            return
+        }
+        #expect(token.value.count == 64)
+        let again = try AccessToken.loadOrCreate(stateDirectory: directory)
+        #expect(again.value == token.value && again.origin == .existing)
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory + "/token")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["token"])
+    }
+
+    @Test func anUnreadableTokenFileStopsTheStartWithWhatToDo() throws {
+        let directory = NSTemporaryDirectory() + "e2hd-token-\(UUID().uuidString)"
+        // A directory where the file should be: unreadable as a file whoever runs the test (root included).
+        try FileManager.default.createDirectory(atPath: directory + "/token", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            _ = try AccessToken.loadOrCreate(stateDirectory: directory)
+            Issue.record("an unreadable token file was accepted")
+        } catch let error as DaemonError {
+            #expect(error.code == .configuration && error.message.contains("remove it"))
+        }
+    }
+}

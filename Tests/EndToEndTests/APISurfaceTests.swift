@@ -36,6 +36,35 @@ struct APISurfaceTests {
         }
     }
 
+    static func specFile(_ daemon: DaemonUnderTest) throws -> String {
+        let path = (daemon.stateDirectory as NSString).deletingLastPathComponent + "/valid.yaml"
+        try validSpec.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A daemon that cannot bind its port exits non-zero and stops the embedded PostgreSQL it had started.
+    @Test func aDaemonThatCannotBindItsPortStopsItsEmbeddedDatabase() async throws {
+        let scratch = try Harness.scratchDirectory()
+        let first = DaemonUnderTest(
+            stateDirectory: scratch + "/first", databaseURL: try await Harness.createDatabase(),
+            arguments: ["--workers", "0"])
+        try await first.start()
+        try await withDaemons([first]) {
+            let port = try #require(URL(string: first.url)?.port)
+            let state = scratch + "/second"
+            let process = try ChildProcess(
+                try Harness.binDirectory + "/e2hd", ["--state-dir", state, "--port", "\(port)", "--workers", "0"],
+                outputPath: scratch + "/second.log")
+            let status = await process.waitForExit(timeout: .seconds(120))
+            let log = (try? String(contentsOfFile: scratch + "/second.log", encoding: .utf8)) ?? ""
+            #expect(status != nil && status != 0, "\(log.suffix(2000))")
+            // The embedded cluster's postmaster.pid is gone once pg_ctl stopped it.
+            let pidFiles = (FileManager.default.enumerator(atPath: state)?.allObjects as? [String] ?? [])
+                .filter { $0.hasSuffix("postmaster.pid") }
+            #expect(pidFiles.isEmpty, "the embedded PostgreSQL still runs: \(pidFiles)\n\(log.suffix(2000))")
+        }
+    }
+
     func checkSurface(_ daemon: DaemonUnderTest) async throws {
         let token = try daemon.token
         let submit = try StateDirectory.jsonEncoder.encode(SubmitRequest(yaml: Self.validSpec, file: "s.yaml"))
@@ -65,12 +94,27 @@ struct APISurfaceTests {
             .diagnostics
         #expect(diagnostics?.contains { $0.hasPrefix("bad.yaml:5:5") } == true, "\(diagnostics ?? [])")
 
+        // Hostile query values are 400s that name the parameter (wait=nan once killed the daemon), and every
+        // error carries the request id its log line has.
+        let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.specFile(daemon)).run.id
+        for query in ["wait=nan", "wait=inf", "wait=-1", "wait=1e999", "limit=-1", "limit=0", "after=-5", "after=x"] {
+            let response = try await daemon.request("GET", "/v1/runs/\(run)/events?\(query)", token: token)
+            #expect(response.status == 400, "\(query)")
+            let error = try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: response.body).error
+            #expect(error.code == "bad_request" && error.message.contains(query.prefix { $0 != "=" }), "\(query)")
+            #expect(error.requestId?.count == 8, "\(query)")
+        }
+        for query in ["limit=-1", "limit=99999999999999999999", "status=nonsense"] {
+            #expect(try await daemon.request("GET", "/v1/runs?\(query)", token: token).status == 400, "\(query)")
+        }
+        #expect(try await daemon.request("GET", "/healthz", token: nil).status == 200, "the daemon died")
+
         let missing = try await daemon.request("GET", "/v1/runs/0123abcd", token: token)
         #expect(missing.status == 404)
         #expect(try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: missing.body).error.code == "not_found")
 
         let list = try await daemon.e2hJSON(RunList.self, "runs")
-        #expect(list.runs.isEmpty, "a rejected request queued a run")
+        #expect(list.runs.map(\.id) == [run], "a rejected request queued a run")
 
         // The CLI's exit codes: 2 for a bad spec, 3 when no daemon answers.
         let directory = (daemon.stateDirectory as NSString).deletingLastPathComponent

@@ -1,0 +1,36 @@
+import Foundation
+
+/// A request's query parameters, read strictly: a value that is not a number, not finite (`nan`, `inf`,
+/// `1e999`), or outside the route's range is a 400 that names the parameter and what it accepts — never a
+/// trap further down (`Int(wait * 1000)` on a NaN once killed the daemon) and never a database error.
+struct QueryParameters: Sendable {
+    private let values: [String: String]
+
+    init(_ pairs: some Sequence<(String, String)>) {
+        // The first occurrence counts, as most servers do; a repeated name cannot smuggle a second value past.
+        var values: [String: String] = [:]
+        for (name, value) in pairs where values[name] == nil { values[name] = value }
+        self.values = values
+    }
+
+    func string(_ name: String) -> String? { values[name] }
+
+    func integer<T: FixedWidthInteger & Sendable>(
+        _ name: String, default value: T, in range: ClosedRange<T>
+    ) throws -> T {
+        guard let text = values[name] else { return value }
+        guard let parsed = T(text), range.contains(parsed) else {
+            throw DaemonError(.badRequest, "\(name)=\(text.prefix(40)) is not allowed: give a whole number in \(range)")
+        }
+        return parsed
+    }
+
+    func seconds(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let text = values[name] else { return value }
+        guard let parsed = Double(text), parsed.isFinite, range.contains(parsed) else {
+            throw DaemonError(
+                .badRequest, "\(name)=\(text.prefix(40)) is not allowed: give a number of seconds in \(range)")
+        }
+        return parsed
+    }
+}

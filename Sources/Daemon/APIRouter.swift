@@ -16,6 +16,7 @@ struct APIRouter {
     let metrics: DaemonMetrics
     let queue: RunQueue
     let workers: WorkerPool
+    let readiness: DatabaseReadiness
     let threads: Int?
     let logger: Logger
 
@@ -24,6 +25,13 @@ struct APIRouter {
         router.add(middleware: APIErrorMiddleware(logger: logger))
         router.get("/healthz") { _, _ in
             try jsonResponse(["status": "ok"])
+        }
+        // Readiness, apart from liveness: whether the database answered a probe in the last few seconds.
+        router.get("/readyz") { _, _ in
+            guard readiness.isReady else {
+                throw DaemonError(.database, "the database is not answering; the daemon keeps trying to reach it")
+            }
+            return try jsonResponse(["status": "ready"])
         }
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
         api.get("/metrics") { _, _ in

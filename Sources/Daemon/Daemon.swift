@@ -53,8 +53,11 @@ struct Daemon {
         let queue = RunQueue(store: store, settings: settings, metrics: metrics, logger: logger)
         let workers = WorkerPool(queue: queue, settings: settings, logger: logger)
         let reaper = Reaper(queue: queue, interval: settings.reaperInterval, logger: logger)
+        let readiness = DatabaseReadiness()
+        let supervisor = DatabaseSupervisor(store: store, embedded: embedded, readiness: readiness, logger: logger)
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, workers: workers, threads: settings.threads, logger: logger
+            token: token, metrics: metrics, queue: queue, workers: workers, readiness: readiness,
+            threads: settings.threads, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host
@@ -75,7 +78,7 @@ struct Daemon {
             logger: logger)
         var configuration = ServiceGroupConfiguration(
             // Shut down in reverse: workers first (checkpoint, RunInterrupted, release), the API last.
-            services: [.init(service: app), .init(service: reaper)]
+            services: [.init(service: app), .init(service: supervisor), .init(service: reaper)]
                 + (settings.workers > 0 ? [.init(service: workers)] : []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

@@ -47,7 +47,7 @@ struct EmbeddedPostgres: Sendable {
         if !FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") {
             try initialize()
         }
-        if try isRunning() {
+        if isRunning() {
             logger.info("embedded PostgreSQL already running; reusing it", metadata: ["dir": "\(clusterDirectory)"])
         } else {
             try removeStaleLock()
@@ -114,7 +114,7 @@ struct EmbeddedPostgres: Sendable {
 
     /// Running means: the PID in postmaster.pid is alive *and* is a postgres process (after a crash and a reboot
     /// the PID may belong to something else, which pg_ctl would mistake for a running server), and not a zombie.
-    private func isRunning() throws -> Bool {
+    func isRunning() -> Bool {
         guard let pid = postmasterPID(),
             let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")

@@ -121,3 +121,28 @@ struct StrictInputTests {
         }
     }
 }
+
+@Suite("Restart policy of the embedded PostgreSQL")
+struct RestartPolicyTests {
+    @Test func restartsBackOffAndDoublingStopsAtTheMaximum() {
+        var policy = RestartPolicy(maximumRestarts: 10, maximumBackoff: .seconds(4))
+        let backoffs = (0..<6).map { policy.died(at: .seconds($0)) }
+        #expect(
+            backoffs == [
+                .restart(after: .milliseconds(500)), .restart(after: .seconds(1)), .restart(after: .seconds(2)),
+                .restart(after: .seconds(4)), .restart(after: .seconds(4)), .restart(after: .seconds(4)),
+            ])
+    }
+
+    @Test func tooManyDeathsInTheWindowGiveUpButOldOnesAreForgotten() {
+        var policy = RestartPolicy(maximumRestarts: 2, window: .seconds(60))
+        #expect(policy.died(at: .seconds(0)) == .restart(after: .milliseconds(500)))
+        #expect(policy.died(at: .seconds(10)) == .restart(after: .seconds(1)))
+        #expect(policy.died(at: .seconds(20)) == .giveUp(deaths: 3))
+        // Long after: the window has forgotten the old deaths, and the backoff starts over.
+        var calm = RestartPolicy(maximumRestarts: 2, window: .seconds(60))
+        _ = calm.died(at: .seconds(0))
+        _ = calm.died(at: .seconds(10))
+        #expect(calm.died(at: .seconds(200)) == .restart(after: .milliseconds(500)))
+    }
+}

@@ -56,6 +56,36 @@ struct EmbeddedClusterTests {
         #expect(await daemon.waitForExit(timeout: .seconds(1)) == 0)
     }
 
+    /// The postmaster killed mid-run: e2hd notices, restarts it, `/readyz` comes back, and the run completes
+    /// with the bits of an uninterrupted one (replay), with no hand on the daemon.
+    @Test func aKilledPostmasterIsRestartedAndTheRunCompletesIdentically() async throws {
+        let state = try Harness.scratchDirectory() + "/state"
+        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil)
+        do {
+            try await daemon.start()
+            let run = try await SmokeRunTests.submitLongSFTRunningPastACheckpoint(daemon)
+            #expect(try await daemon.request("GET", "/readyz", token: nil).status == 200)
+            let pidText = try String(contentsOfFile: state + "/postgres/data/postmaster.pid", encoding: .utf8)
+            let serverPID = try #require(pid_t(pidText.split(separator: "\n")[0]))
+            kill(serverPID, SIGKILL)
+            try await daemon.waitFor(run, timeout: .seconds(300), "completion after the postmaster was killed") {
+                details, _ in details.state == .completed
+            }
+            #expect(daemon.log.contains("embedded PostgreSQL restarted"), "\(daemon.log.suffix(3000))")
+            #expect(try await daemon.request("GET", "/readyz", token: nil).status == 200)
+            let replay = try await daemon.e2h("replay", run, "--verify")
+            #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
+            await daemon.stop()
+            #expect(await daemon.waitForExit(timeout: .seconds(1)) == 0)
+        } catch {
+            await daemon.stop()
+            await Self.stopCluster(state)
+            throw error
+        }
+        await Self.stopCluster(state)
+        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
+    }
+
     /// Leaves no server behind whatever the test did.
     static func stopCluster(_ state: String) async {
         let data = state + "/postgres/data"

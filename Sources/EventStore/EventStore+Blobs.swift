@@ -1,11 +1,11 @@
-import Crypto
+import Canonical
 import Foundation
 
 extension EventStore {
     /// Stores `bytes` once under their SHA-256 (lowercase hex), which it returns. Concurrent puts
     /// of the same content are safe: the key makes the second a no-op.
     public func putBlob(_ bytes: Data) async throws -> String {
-        let digest = Data(SHA256.hash(data: bytes))
+        let digest = ContentHash.sha256(bytes)
         try await idempotent { connection in
             let present = try connection.executePrepared(
                 "SELECT 1 AS present FROM blobs WHERE sha256 = $1", [.bytes(digest)])
@@ -30,11 +30,11 @@ extension EventStore {
         guard let content = try rows.isEmpty ? nil : rows.bytes(0, "content") else {
             throw EventStoreError(code: .blobNotFound, message: "no blob \(sha256) is stored")
         }
-        guard Data(SHA256.hash(data: content)) == digest else {
+        let stored = ContentHash.sha256(content)
+        guard stored == digest else {
             throw EventStoreError(
                 code: .blobCorrupted,
-                message: "blob \(sha256) is corrupted: its \(content.count) stored bytes hash to "
-                    + "\(Hex.encode(Data(SHA256.hash(data: content))))")
+                message: "blob \(sha256) is corrupted: its \(content.count) stored bytes hash to \(Hex.encode(stored))")
         }
         return content
     }

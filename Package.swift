@@ -51,9 +51,17 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        /// Canonical JSON, SHA-256 content hashes and hex: the one definition of each that every module uses, so
+        /// two places that encode or address the same content always agree.
+        .target(
+            name: "Canonical",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .target(
             name: "EventStore",
             dependencies: [
+                "Canonical",
                 "CLibPQ",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,6 +91,7 @@ let package = Package(
         .executableTarget(
             name: "Daemon",
             dependencies: [
+                "Canonical",
                 "EventStore",
                 "Pipeline",
                 "WireTypes",
@@ -97,6 +106,7 @@ let package = Package(
         .executableTarget(
             name: "CLIClient",
             dependencies: [
+                "Canonical",
                 "WireTypes",
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
@@ -117,6 +127,7 @@ let package = Package(
         .testTarget(
             name: "EventStoreTests",
             dependencies: [
+                "Canonical",
                 "EventStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -135,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "EventStore", "WireTypes"],
+            dependencies: ["Canonical", "Daemon", "EventStore", "WireTypes"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

@@ -51,10 +51,10 @@ struct DaemonClient: Sendable {
         baseURL = url
         token = tokenText
         let configuration = URLSessionConfiguration.default
-        // `replay` answers only when the re-execution ends: as long as the run took. A refused connection still
-        // fails at once.
-        configuration.timeoutIntervalForRequest = 4 * 3600
-        configuration.timeoutIntervalForResource = 4 * 3600
+        // Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the
+        // daemon. Only an export or import of a large run moves much data.
+        configuration.timeoutIntervalForRequest = 60
+        configuration.timeoutIntervalForResource = 15 * 60
         session = URLSession(configuration: configuration)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Canonical
 import Foundation
 import WireTypes
 
@@ -53,7 +54,8 @@ struct Runs: AsyncParsableCommand {
                 rows: list.runs.map { run in
                     [
                         run.id, run.name, run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
-                        "\(run.priority)", "\(run.attempt)", run.stage ?? "-", "\(run.eventCount)",
+                        "\(run.priority)", "\(run.attempt)",
+                        run.progress.map { ProgressLine(progress: $0).short } ?? "-", "\(run.eventCount)",
                         ISO8601DateFormatter().string(from: run.submittedAt),
                     ]
                 })
@@ -80,7 +82,7 @@ struct Show: AsyncParsableCommand {
                 "run:        \(summary.id)",
                 "name:       \(summary.name)",
                 "state:      \(summary.state.rawValue)\(summary.cancelRequested && !summary.state.isFinal ? " (cancel requested)" : "")",
-                "stage:      \(summary.stage ?? "-")",
+                "progress:   \(summary.progress.map { ProgressLine(progress: $0).text } ?? "-")",
                 "priority:   \(summary.priority)",
                 "attempt:    \(summary.attempt) (failures \(summary.failures) of at most \(summary.maxAttempts))",
                 "spec hash:  \(summary.specHash)",
@@ -166,7 +168,11 @@ struct Verify: AsyncParsableCommand {
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Re-execute a run from its recorded spec and seed in a scratch stream and compare every event.")
+        abstract: "Re-execute a run from its recorded spec and seed and compare every event with the recorded ones.",
+        discussion: """
+            The replay is queued as a job that a worker of the daemon executes (bounded by its --workers, cancellable \
+            with `e2h cancel`); this command follows it and prints the verdict it records.
+            """)
 
     @Argument(help: "Run id (or a unique prefix).") var run: String
     @Flag(help: "Compare the replayed events with the recorded ones (the only mode there is; kept for clarity).")
@@ -176,8 +182,11 @@ struct Replay: AsyncParsableCommand {
 
     func run() async throws {
         try await E2H.guarded {
-            let report = try await connection.client().post(
-                "v1/runs/\(run)/replay", body: [String: String](), as: ReplayReport.self)
+            let client = try connection.client()
+            let job = try await client.post("v1/runs/\(run)/replay", body: [String: String](), as: SubmitResponse.self)
+            if !json { print("replay \(job.run.id) queued; `e2h cancel \(job.run.id)` stops it") }
+            try await RunFollower(client: client, run: job.run.id, quiet: true).follow()
+            let report = try await Self.verdict(of: job.run.id, client)
             if json {
                 try printJSON(report)
             } else if report.identical {
@@ -191,6 +200,23 @@ struct Replay: AsyncParsableCommand {
                     """)
             }
             if !report.identical { throw ExitCode.failure }
+        }
+    }
+
+    /// The `RunReplayed` event of a completed replay job.
+    static func verdict(of job: String, _ client: DaemonClient) async throws -> ReplayReport {
+        var after: Int64 = 0
+        while true {
+            let page = try await client.get(
+                "v1/runs/\(job)/events", query: ["after": "\(after)", "limit": "1000"], as: EventPage.self)
+            for event in page.events where event.type == RunReplayed.type.rawValue {
+                let payload = try CanonicalJSON.encode(event.payload)
+                return try CanonicalJSON.decode(RunReplayed.self, from: payload).report
+            }
+            guard !page.events.isEmpty else {
+                throw ClientError(.failure, "replay \(job) completed without recording a verdict")
+            }
+            after = page.lastVersion
         }
     }
 }

@@ -1,8 +1,10 @@
+import Canonical
 import Foundation
+import Pipeline
 import WireTypes
 
-/// Long-polls a run's events and prints them as they land: a line per stage and result, and a progress bar
-/// for the running stage (redrawn in place on a terminal).
+/// Long-polls a run's events and prints them as they land: a line per stage and result, and the run's progress
+/// (one line redrawn in place on a terminal; a plain line per change otherwise, for logs and pipes).
 struct RunFollower {
     let client: DaemonClient
     let run: String
@@ -11,8 +13,14 @@ struct RunFollower {
 
     func follow() async throws {
         var after: Int64 = 0
-        var lastProgress = ""
+        var shown: RunProgress?
+        var lineOpen = false
         let terminal = isatty(STDOUT_FILENO) == 1
+        let color = terminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+        func closeLine() {
+            if lineOpen { print("\r\u{1B}[2K", terminator: "") }
+            lineOpen = false
+        }
         while true {
             // A short wait: the daemon answers at once when events land, and otherwise every 2 s with the
             // run's progress, which moves between events (training steps).
@@ -20,25 +28,26 @@ struct RunFollower {
                 "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "2", "limit": "500"], as: EventPage.self)
             if !quiet {
                 for event in page.events {
-                    if terminal && !lastProgress.isEmpty {
-                        print("\r\u{1B}[2K", terminator: "")
-                        lastProgress = ""
-                    }
+                    closeLine()
                     if let line = Self.describe(event) { print(line) }
                 }
-                if let stage = page.run.stage, page.run.state == .running, stage != lastProgress {
+                if let progress = page.run.progress, page.run.state == .running, progress != shown {
+                    let text = ProgressLine(progress: progress, color: color).text
                     if terminal {
-                        print("\r\u{1B}[2K" + Self.progressBar(stage), terminator: "")
-                        fflush(nil)
+                        closeLine()
+                        print(text, terminator: "")
+                        lineOpen = true
+                    } else {
+                        print(text)
                     }
-                    lastProgress = stage
+                    shown = progress
                 }
             }
             // Lines go out as they come even into a pipe or a file (tee, CI logs).
             fflush(nil)
             after = page.lastVersion
             if page.run.state.isFinal && page.events.isEmpty {
-                if terminal && !lastProgress.isEmpty { print("") }
+                if lineOpen { print("") }
                 if !quiet { print("\(page.run.id) \(page.run.state.rawValue)") }
                 switch page.run.state {
                 case .completed:
@@ -52,47 +61,49 @@ struct RunFollower {
         }
     }
 
-    /// "sft 120/400" → a bar; anything else as it is.
-    static func progressBar(_ stage: String) -> String {
-        let parts = stage.split(separator: " ")
-        guard let last = parts.last, let slash = last.firstIndex(of: "/"),
-            let done = Double(last[..<slash]), let total = Double(last[last.index(after: slash)...]), total > 0
-        else { return "… " + stage }
-        let width = 30
-        let filled = min(width, Int(done / total * Double(width)))
-        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            + stage
-    }
-
+    /// One line for an event, from its typed payload; nil for events not worth a line.
     static func describe(_ event: WireEvent) -> String? {
-        let payload = event.payload
-        let stage = payload["stage"]?.stringValue
+        guard let payload = try? CanonicalJSON.encode(event.payload) else { return "  \(event.type)" }
+        func decoded<T: Decodable>(_ type: T.Type) -> T? { try? CanonicalJSON.decode(type, from: payload) }
+        func by(_ worker: String?, _ reason: String?) -> String {
+            "· \(event.type)" + (worker.map { " by \($0)" } ?? "") + (reason.map { ": \($0)" } ?? "")
+        }
         switch event.type {
-        case "StageStarted": return "▶ \(stage ?? "stage")"
-        case "StageCompleted": return "✓ \(stage ?? "stage")"
-        case "RunSubmitted", "RunClaimed", "RunResumed", "RunInterrupted", "RunCancelled", "RunFailed", "RunCompleted":
-            let reason = payload["reason"]?.stringValue.map { ": \($0)" } ?? ""
-            let worker = payload["worker"]?.stringValue.map { " by \($0)" } ?? ""
-            return "· \(event.type)\(worker)\(reason)"
-        case "DatasetSplitCreated":
-            let problems = payload["counts"]?.arrayValue?.compactMap { $0["count"]?.intValue }.reduce(0, +) ?? 0
-            return "  \(payload["split"]?.stringValue ?? "split"): \(problems) problems"
-        case "ScoreRecorded":
+        case RunSubmitted.type.rawValue: return decoded(RunSubmitted.self).map { by(nil, $0.name) } ?? by(nil, nil)
+        case RunClaimed.type.rawValue:
+            return decoded(RunClaimed.self).map { by($0.worker, "attempt \($0.attempt)") } ?? by(nil, nil)
+        case RunInterrupted.type.rawValue:
+            return decoded(RunInterrupted.self).map { by($0.worker, $0.reason) } ?? by(nil, nil)
+        case RunResumed.type.rawValue: return decoded(RunResumed.self).map { by(nil, $0.reason) } ?? by(nil, nil)
+        case RunCancelled.type.rawValue:
+            return decoded(RunCancelled.self).map { by($0.worker, $0.reason) } ?? by(nil, nil)
+        case RunFailed.type.rawValue: return decoded(RunFailed.self).map { by($0.worker, $0.reason) } ?? by(nil, nil)
+        case RunCompleted.type.rawValue: return by(nil, nil)
+        case StageStarted.eventType:
+            return decoded(StageStarted.self).map { "▶ \($0.stage.rawValue)" }
+        case StageCompleted.eventType:
+            return decoded(StageCompleted.self).map { "✓ \($0.stage.rawValue)" }
+        case DatasetSplitCreated.eventType:
+            return decoded(DatasetSplitCreated.self).map {
+                "  \($0.split): \($0.counts.reduce(0) { $0 + $1.count }) problems"
+            }
+        case ScoreRecorded.eventType:
             return nil  // hundreds of rows: `e2h compare` shows them as a table
-        case "CheckpointSaved":
-            let model = payload["model"]?.stringValue ?? "model"
-            return "  checkpoint \(model) step \(payload["step"]?.intValue ?? 0)"
-        case "EvaluatorTrained":
-            let loss = payload["final_loss"]?.doubleValue.map { String(format: ", final loss %.4f", $0) } ?? ""
-            return "  evaluator \(payload["name"]?.stringValue ?? "?") trained\(loss)"
-        case "SamplesGenerated":
-            let set = payload["set"]?.stringValue ?? "samples"
-            let problems = payload["problems"]?.intValue ?? 0
-            let perProblem = payload["samples_per_problem"]?.intValue ?? 1
-            let correct = payload["correct"]?.intValue.map { ", \($0) correct" } ?? ""
-            return "  \(set): \(problems) problems × \(perProblem) samples\(correct)"
+        case CheckpointSaved.eventType:
+            return decoded(CheckpointSaved.self).map { "  checkpoint \($0.model) step \($0.step)" }
+        case EvaluatorTrained.eventType:
+            return decoded(EvaluatorTrained.self).map { trained in
+                let auc = [("step easy", trained.rocAuc.stepEasy), ("step hard", trained.rocAuc.stepHard)]
+                    .compactMap { name, value in value.map { "\(name) " + String(format: "%.3f", $0) } }
+                return "  evaluator \(trained.name) (\(trained.kind.rawValue)) trained, \(trained.steps) steps"
+                    + (auc.isEmpty ? "" : "; ROC-AUC " + auc.joined(separator: ", "))
+            }
+        case SamplesGenerated.eventType:
+            return decoded(SamplesGenerated.self).map {
+                "  \($0.set): \($0.problems) problems × \($0.samplesPerProblem) samples"
+            }
         default:
-            return "  \(event.type)" + (stage.map { " (\($0))" } ?? "")
+            return "  \(event.type)"
         }
     }
 }

@@ -42,22 +42,23 @@ struct Daemon {
             throw DaemonError(.database, "cannot connect to the database — check --database-url", cause: error)
         }
         do {
-            let applied = try await store.migrate()
-            if !applied.isEmpty { logger.info("migrations applied", metadata: ["versions": "\(applied)"]) }
+            let applied = try await Queue.migrate(store)
+            if applied.values.contains(where: { !$0.isEmpty }) {
+                logger.info("migrations applied", metadata: ["versions": "\(applied.sorted { $0.key < $1.key })"])
+            }
         } catch {
             await store.shutdown()
             throw DaemonError(.database, "migrating the database failed", cause: error)
         }
 
         let metrics = DaemonMetrics()
-        let queue = RunQueue(store: store, settings: settings, metrics: metrics, logger: logger)
-        let workers = WorkerPool(queue: queue, settings: settings, logger: logger)
-        let reaper = Reaper(queue: queue, interval: settings.reaperInterval, logger: logger)
+        let queue = Queue(store: store, settings: settings, metrics: metrics, logger: logger)
+        let workers = WorkerPool(queue: queue)
+        let reaper = LeaseReaper(queue: queue)
         let readiness = DatabaseReadiness()
         let supervisor = DatabaseSupervisor(store: store, embedded: embedded, readiness: readiness, logger: logger)
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, workers: workers, readiness: readiness,
-            threads: settings.threads, logger: logger
+            token: token, metrics: metrics, queue: queue, workers: workers, readiness: readiness, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host

@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 
 /// Walks one stream's events in version order and names the first link that does not hold. The single

@@ -1,10 +1,5 @@
-import Crypto
+import Canonical
 import Foundation
-
-/// A blob's address: the SHA-256 of its bytes, lowercase hex. The one definition the store and its callers use.
-public enum ContentAddress {
-    public static func of(_ bytes: Data) -> String { Hex.encode(Data(SHA256.hash(data: bytes))) }
-}
 
 extension EventStore {
     /// Stores `bytes` once under their SHA-256 (lowercase hex), which it returns. Concurrent puts
@@ -26,11 +21,11 @@ extension EventStore {
         guard let content = try rows.isEmpty ? nil : rows.bytes(0, "content") else {
             throw EventStoreError(code: .blobNotFound, message: "no blob \(sha256) is stored")
         }
-        guard Data(SHA256.hash(data: content)) == digest else {
+        let stored = ContentHash.sha256(content)
+        guard stored == digest else {
             throw EventStoreError(
                 code: .blobCorrupted,
-                message: "blob \(sha256) is corrupted: its \(content.count) stored bytes hash to "
-                    + "\(Hex.encode(Data(SHA256.hash(data: content))))")
+                message: "blob \(sha256) is corrupted: its \(content.count) stored bytes hash to \(Hex.encode(stored))")
         }
         return content
     }

@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 
 extension EventStore {
@@ -60,5 +61,23 @@ extension EventStore {
                 hash: Hex.encode(try required(rows.bytes(row, "hash"), "hash")),
                 previousHash: Hex.encode(try required(rows.bytes(row, "previous_hash"), "previous_hash")))
         }
+    }
+}
+
+extension EventStore {
+    /// The current version (number of events) of each named stream that exists; streams without events are absent.
+    /// What a client of the store may know of its streams without reading their events.
+    public func versions(of streams: [String]) async throws -> [String: Int64] {
+        guard !streams.isEmpty else { return [:] }
+        let rows = try await transaction { tx in
+            try tx.query("SELECT name, version FROM streams WHERE name = ANY($1)", [.textArray(streams)])
+        }
+        var versions: [String: Int64] = [:]
+        for row in 0..<rows.count {
+            if let name = try rows.string(row, "name"), let version = try rows.int64(row, "version") {
+                versions[name] = version
+            }
+        }
+        return versions
     }
 }

@@ -36,15 +36,18 @@ public final class EventStore: Sendable {
     /// with the log (`.gap` if not); returns the versions applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        let applied = try await migrate(Migration.bundled)
+        let applied = try await migrate(.eventStore)
         try await idempotent { connection in try connection.checkLogHead() }
         return applied
     }
 
-    func migrate(_ migrations: [Migration]) async throws -> [Int] {
+    /// Applies the migrations of `set` that the database lacks, each once, recorded in the set's ledger; returns
+    /// the versions applied.
+    @discardableResult
+    public func migrate(_ set: MigrationSet) async throws -> [Int] {
         try await pool.run { connection in
             try connection.ensureOpen()
-            return try Migrator(migrations: migrations).migrate(on: connection)
+            return try Migrator(set: set).migrate(on: connection)
         }
     }
 

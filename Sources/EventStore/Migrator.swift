@@ -1,4 +1,4 @@
-import Crypto
+import Canonical
 import Foundation
 
 /// A numbered SQL file from `migrations/`, bundled into the binary by `scripts/embed-migrations`.
@@ -15,7 +15,24 @@ public struct Migration: Sendable, Equatable {
     }
 
     /// SHA-256 of the file's bytes, lowercase hex.
-    public var checksum: String { Hex.encode(Data(SHA256.hash(data: Data(sql.utf8)))) }
+    public var checksum: String { ContentHash.sha256Hex(Data(sql.utf8)) }
+}
+
+/// Migrations applied together and recorded in their own ledger table: the store's, and those of a client that
+/// keeps its own tables in the same database (the daemon's queue). Each set numbers its files on its own.
+public struct MigrationSet: Sendable {
+    /// The table that records which of the set's migrations were applied, and their checksums.
+    public var ledger: String
+    public var migrations: [Migration]
+
+    /// `ledger` must be a plain lowercase SQL identifier.
+    public init(ledger: String, migrations: [Migration]) {
+        self.ledger = ledger
+        self.migrations = migrations
+    }
+
+    /// The event store's own tables.
+    public static let eventStore = MigrationSet(ledger: "schema_migrations", migrations: Migration.bundled)
 }
 
 /// Applies migrations in order, each in its own transaction under a transaction-level advisory
@@ -26,11 +43,15 @@ struct Migrator {
     /// `pg_advisory_xact_lock` key: the first 8 bytes of SHA-256("e2h.migrations").
     static let lockKey: Int64 = 0x3c1e_5a2b_77d4_0e19
 
-    let migrations: [Migration]
+    let set: MigrationSet
 
     /// Returns the versions this call applied.
     func migrate(on connection: PostgresConnection) throws -> [Int] {
-        let sorted = migrations.sorted { $0.version < $1.version }
+        let ledger = set.ledger
+        guard !ledger.isEmpty, ledger.utf8.allSatisfy({ (97...122).contains($0) || $0 == 95 }) else {
+            throw EventStoreError(code: .invalidArgument, message: "\(ledger) is not a plain name for a ledger table")
+        }
+        let sorted = set.migrations.sorted { $0.version < $1.version }
         if let duplicate = zip(sorted, sorted.dropFirst()).first(where: { $0.version == $1.version }) {
             throw EventStoreError(
                 code: .migration, message: "migrations \(duplicate.0.name) and \(duplicate.1.name) share a number")
@@ -41,12 +62,12 @@ struct Migrator {
                 try tx.query("SELECT pg_advisory_xact_lock($1)", [.int(Self.lockKey)])
                 try tx.query(
                     """
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                    CREATE TABLE IF NOT EXISTS \(ledger) (
                         version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
                         applied_at timestamptz NOT NULL DEFAULT now())
                     """)
                 let recorded = try tx.query(
-                    "SELECT name, checksum FROM schema_migrations WHERE version = $1", [.int(Int64(migration.version))])
+                    "SELECT name, checksum FROM \(ledger) WHERE version = $1", [.int(Int64(migration.version))])
                 if !recorded.isEmpty {
                     guard try recorded.string(0, "checksum") == migration.checksum else {
                         throw EventStoreError(
@@ -66,7 +87,7 @@ struct Migrator {
                     throw error
                 }
                 try tx.query(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    "INSERT INTO \(ledger) (version, name, checksum) VALUES ($1, $2, $3)",
                     [.int(Int64(migration.version)), .text(migration.name), .text(migration.checksum)])
                 return true
             }
@@ -79,7 +100,7 @@ struct Migrator {
     /// A database migrated by a newer e2h has a schema this binary does not know.
     private func refuseUnknownMigrations(on connection: PostgresConnection, known: Int) throws {
         let newer = try connection.execute(
-            "SELECT name FROM schema_migrations WHERE version > $1 ORDER BY version", [.int(Int64(known))])
+            "SELECT name FROM \(set.ledger) WHERE version > $1 ORDER BY version", [.int(Int64(known))])
         guard newer.isEmpty else {
             throw EventStoreError(
                 code: .migration,

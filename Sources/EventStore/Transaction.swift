@@ -1,4 +1,4 @@
-import Crypto
+import Canonical
 import Foundation
 
 /// A database transaction, valid only inside the body of `EventStore.transaction`, on the
@@ -38,7 +38,7 @@ public final class Transaction {
     /// digest; content already stored is not sent again.
     @discardableResult
     public func putBlob(_ bytes: Data) throws -> String {
-        let digest = Data(SHA256.hash(data: bytes))
+        let digest = ContentHash.sha256(bytes)
         let present = try connection.executePrepared(
             "SELECT 1 AS present FROM blobs WHERE sha256 = $1", [.bytes(digest)])
         if present.isEmpty {

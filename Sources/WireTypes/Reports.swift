@@ -45,8 +45,8 @@ public struct VerifyReport: Codable, Sendable {
 }
 
 /// `POST /v1/runs/{id}/replay`: the run re-executed from its recorded spec in a scratch recorder.
-public struct ReplayReport: Codable, Sendable {
-    public struct Divergence: Codable, Sendable {
+public struct ReplayReport: Codable, Sendable, Equatable {
+    public struct Divergence: Codable, Sendable, Equatable {
         /// 1-based index among the run's pipeline events.
         public var index: Int
         public var eventType: String

@@ -49,14 +49,17 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var updatedAt: Date
     /// The reasons of every failed or interrupted attempt, oldest first.
     public var errors: [String]
-    /// Where the run is: the last stage started and its last reported step (from the run's events).
-    public var stage: String?
+    /// Where a running run is, as its pipeline last reported it; nil when it is not running.
+    public var progress: RunProgress?
     public var eventCount: Int
+    /// For a replay job: the run it re-executes.
+    public var replayOf: String?
 
     public init(
         id: String, name: String, state: RunState, priority: Int, attempt: Int, failures: Int, maxAttempts: Int,
         specHash: String, leaseOwner: String?, cancelRequested: Bool, submittedAt: Date, updatedAt: Date,
-        errors: [String], stage: String?, eventCount: Int
+        errors: [String], progress: RunProgress?, eventCount: Int,
+        replayOf: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -71,8 +74,9 @@ public struct RunDetails: Codable, Sendable, Equatable {
         self.submittedAt = submittedAt
         self.updatedAt = updatedAt
         self.errors = errors
-        self.stage = stage
+        self.progress = progress
         self.eventCount = eventCount
+        self.replayOf = replayOf
     }
 }
 

@@ -10,16 +10,18 @@ import WireTypes
 struct LeasedRecorderTests {
     @Test func itRecordsWhileTheLeaseHoldsAndRefusesEverythingOnceLost() async throws {
         let queue = try await TestDatabase.queue()
-        let spec = try ExperimentSpec.parse(yaml: RunQueueTests.spec, file: "tiny.yaml")
         let run = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml")).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
-        let recorder = LeasedRecorder(lease: lease, queue: queue, spec: spec)
+        let recorder = LeasedRecorder(lease: lease, leases: Leases(queue: queue))
 
         let started = PipelineEvent(
             type: "StageStarted", payload: Data(#"{"stage":"sft"}"#.utf8), volatile: Data(#"{"seconds":1.5}"#.utf8))
+        let progress = RunProgress(stage: .sft, task: "policy", done: 3, total: 400, unit: "steps", loss: 0.5)
+        await recorder.report(progress)
         try await recorder.append([started])
         try await recorder.recordMetrics([TrainingMetric(name: "sft.policy.loss", step: 3, value: 0.5)])
-        #expect(recorder.progress == "sft policy 3/\(spec.policy.sft.steps)")
+        // The report travels with the fenced write, as the pipeline typed it.
+        #expect(try await queue.details(run).progress == progress)
         let history = try await recorder.history()
         #expect(history.map(\.type) == ["StageStarted"])
         #expect(history.first?.payload == started.payload)
@@ -37,7 +39,7 @@ struct LeasedRecorderTests {
         let stored = try await queue.store.metrics(run: run)
         #expect(stored.map(\.step) == [3])
         #expect(
-            try await queue.store.readWhole(stream: DaemonEvents.stream(run)).map(\.type)
+            try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type)
                 == ["RunSubmitted", "RunClaimed", "StageStarted", "RunInterrupted"])
     }
 
@@ -46,10 +48,9 @@ struct LeasedRecorderTests {
     /// used to fail the whole attempt).
     @Test func aSessionEndedMidWriteCostsARetryNotTheAttempt() async throws {
         let queue = try await TestDatabase.queue()
-        let spec = try ExperimentSpec.parse(yaml: RunQueueTests.spec, file: "tiny.yaml")
         let run = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml")).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
-        let recorder = LeasedRecorder(lease: lease, queue: queue, spec: spec)
+        let recorder = LeasedRecorder(lease: lease, leases: Leases(queue: queue))
         try await queue.store.transaction { tx in
             // A sequence, not a table, counts the writes: nextval survives the rollback of the session it ends.
             try tx.query("CREATE SEQUENCE writes")
@@ -75,17 +76,17 @@ struct LeasedRecorderTests {
         #expect(try writes.int(0, "last_value") == 6, "each of the three writes should have run exactly twice")
         #expect(try await queue.store.metrics(run: run).map(\.step) == [3])
         #expect(
-            try await queue.store.readWhole(stream: DaemonEvents.stream(run)).map(\.type)
+            try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type)
                 == ["RunSubmitted", "RunClaimed", "StageStarted", "RunCompleted"])
         #expect(try await queue.details(run).state == .completed)
-        #expect(try await queue.store.verify(stream: DaemonEvents.stream(run)) == .intact(events: 4))
+        #expect(try await queue.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 4))
     }
 
     @Test func aCancelIsNotOverriddenByALaterShutdown() async throws {
         let queue = try await TestDatabase.queue()
-        let spec = try ExperimentSpec.parse(yaml: RunQueueTests.spec, file: "tiny.yaml")
         _ = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml"))
-        let recorder = LeasedRecorder(lease: try #require(try await queue.claim(owner: "w")), queue: queue, spec: spec)
+        let recorder = LeasedRecorder(
+            lease: try #require(try await queue.claim(owner: "w")), leases: Leases(queue: queue))
         recorder.requestStop(.cancelled)
         recorder.requestStop(.shutdown)
         #expect(await recorder.stopRequested() == .cancelled)

@@ -9,13 +9,13 @@ import WireTypes
 struct RunQueueTests {
     static let spec = "name: tiny\nseed: 7\n"
 
-    func submit(_ queue: RunQueue, priority: Int = 0, key: String? = nil) async throws -> SubmitResponse {
+    func submit(_ queue: Queue, priority: Int = 0, key: String? = nil) async throws -> SubmitResponse {
         try await queue.submit(
             SubmitRequest(yaml: Self.spec, file: "tiny.yaml", priority: priority, idempotencyKey: key))
     }
 
-    func eventTypes(_ queue: RunQueue, _ run: String) async throws -> [String] {
-        try await queue.store.readWhole(stream: DaemonEvents.stream(run)).map(\.type)
+    func eventTypes(_ queue: Queue, _ run: String) async throws -> [String] {
+        try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type)
     }
 
     @Test func submitAppendsRunSubmittedAndIsIdempotentOnItsKey() async throws {
@@ -71,7 +71,8 @@ struct RunQueueTests {
         let run = try await submit(queue).run.id
         let zombie = try #require(try await queue.claim(owner: "zombie"))
         try await queue.appendFenced(
-            zombie, [NewEvent(type: "StageStarted", payload: Data(#"{"stage":"split"}"#.utf8))], progress: "split")
+            zombie, [NewEvent(type: "StageStarted", payload: Data(#"{"stage":"split"}"#.utf8))],
+            progress: RunProgress(stage: .split))
         try await TestDatabase.expireLease(of: run, in: queue)
         #expect(try await queue.reap() == 1)
         #expect(try await queue.details(run).state == .queued)
@@ -99,15 +100,16 @@ struct RunQueueTests {
         let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(2)))
         let run = try await submit(queue).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
+        let progress = RunProgress(stage: .sft, task: "policy", done: 3, total: 10, unit: "steps", loss: 0.5)
         for _ in 0..<4 {
             try await Task.sleep(for: .milliseconds(250))
-            guard case .renewed(false) = try await queue.heartbeat(lease, progress: "sft 3/10") else {
+            guard case .renewed(false) = try await queue.heartbeat(lease, progress: progress) else {
                 Issue.record("heartbeat did not renew")
                 return
             }
             #expect(try await queue.reap() == 0)
         }
-        #expect(try await queue.details(run).stage == "sft 3/10")
+        #expect(try await queue.details(run).progress == progress)
         let afterCancel = try await queue.cancel(run)
         #expect(afterCancel.state == .running && afterCancel.cancelRequested)
         guard case .renewed(true) = try await queue.heartbeat(lease, progress: nil) else {
@@ -115,7 +117,8 @@ struct RunQueueTests {
             return
         }
         try await queue.finish(lease, .cancelled)
-        #expect(try await queue.details(run).state == .cancelled)
+        let cancelled = try await queue.details(run)
+        #expect(cancelled.state == .cancelled && cancelled.progress == nil)
         #expect(try await eventTypes(queue, run).last == "RunCancelled")
     }
 
@@ -135,7 +138,7 @@ struct RunQueueTests {
         let queue = try await TestDatabase.queue(TestDatabase.settings(maxAttempts: 2, backoff: 60))
         let run = try await submit(queue).run.id
         let first = try #require(try await queue.claim(owner: "w"))
-        try await queue.finish(first, .failed(reason: "boom 1"))
+        try await queue.finish(first, .failed(reason: "boom 1", retryable: true))
         #expect(try await queue.details(run).state == .queued)
         let backoff = try await queue.store.transaction { tx in
             try tx.query(
@@ -148,7 +151,7 @@ struct RunQueueTests {
             try tx.query("UPDATE runs SET run_after = now() WHERE id = $1", [.text(run)])
         }
         let second = try #require(try await queue.claim(owner: "w"))
-        try await queue.finish(second, .failed(reason: "boom 2"))
+        try await queue.finish(second, .failed(reason: "boom 2", retryable: true))
         let details = try await queue.details(run)
         #expect(details.state == .failed)
         #expect(details.errors == ["attempt 1: boom 1", "attempt 2: boom 2"])

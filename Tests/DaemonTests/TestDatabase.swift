@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import WireTypes
 
 @testable import Daemon
 @testable import EventStore
@@ -45,15 +46,39 @@ enum TestDatabase {
 
     /// Ends a run's lease now, as a missed heartbeat would: tests that wait for a short lease to run out are at
     /// the mercy of a loaded machine, which can let it run out before the test is ready too.
-    static func expireLease(of run: String, in queue: RunQueue) async throws {
+    static func expireLease(of run: String, in queue: Queue) async throws {
         try await queue.store.execute(
             "UPDATE runs SET lease_expires_at = now() - interval '1 second' WHERE id = $1", [.text(run)])
     }
 
-    /// A migrated store on a fresh database, and a queue over it.
-    static func queue(_ settings: DaemonSettings = settings()) async throws -> RunQueue {
+    /// A store on a fresh database migrated as the daemon migrates it, and a queue over it.
+    static func queue(_ settings: DaemonSettings = settings()) async throws -> Queue {
         let store = try await EventStore(url: try await create(), connections: 8, logger: Logger(label: "test"))
-        try await store.migrate()
-        return RunQueue(store: store, settings: settings, metrics: DaemonMetrics(), logger: Logger(label: "test"))
+        _ = try await Queue.migrate(store)
+        return Queue(store: store, settings: settings, metrics: DaemonMetrics(), logger: Logger(label: "test"))
     }
+}
+
+/// The queue's parts, called as the daemon calls them; one line each keeps the tests about behaviour.
+extension Queue {
+    func submit(_ request: SubmitRequest) async throws -> SubmitResponse {
+        try await RunSubmission(queue: self).submit(request)
+    }
+    func details(_ id: String) async throws -> RunDetails { try await RunCatalog(queue: self).details(id) }
+    func list(state: RunState?, limit: Int) async throws -> [RunDetails] {
+        try await RunCatalog(queue: self).list(state: state, limit: limit)
+    }
+    func claim(owner: String) async throws -> Lease? { try await Leases(queue: self).claim(owner: owner) }
+    func heartbeat(_ lease: Lease, progress: RunProgress?) async throws -> HeartbeatResult {
+        try await Leases(queue: self).heartbeat(lease, progress: progress)
+    }
+    func appendFenced(_ lease: Lease, _ events: [NewEvent], progress: RunProgress?) async throws {
+        try await Leases(queue: self).appendFenced(lease, events, progress: progress)
+    }
+    func finish(_ lease: Lease, _ ending: RunLifecycle.AttemptEnding) async throws {
+        try await Leases(queue: self).finish(lease, ending)
+    }
+    func cancel(_ id: String) async throws -> RunDetails { try await RunControl(queue: self).cancel(id) }
+    func resume(_ id: String) async throws -> RunDetails { try await RunControl(queue: self).resume(id) }
+    func reap() async throws -> Int { try await LeaseReaper(queue: self).reap() }
 }

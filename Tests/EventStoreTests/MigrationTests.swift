@@ -74,7 +74,7 @@ struct MigrationTests {
             var changed = Migration.bundled
             changed[0].sql += "\n-- an edit after the fact\n"
             do {
-                _ = try await store.migrate(changed)
+                _ = try await store.migrate(MigrationSet(ledger: "schema_migrations", migrations: changed))
                 Issue.record("a changed applied migration was accepted")
             } catch let error as EventStoreError {
                 #expect(error.code == .migrationChecksum)
@@ -87,7 +87,7 @@ struct MigrationTests {
         try await withStore { store, _ in
             let newer =
                 Migration.bundled + [Migration(version: 9999, name: "9999_future", sql: "CREATE TABLE future (x int);")]
-            let applied = try await store.migrate(newer)
+            let applied = try await store.migrate(MigrationSet(ledger: "schema_migrations", migrations: newer))
             #expect(applied == [9999])
             #expect(await errorCode { _ = try await store.migrate() } == .migration)
         }
@@ -101,7 +101,10 @@ struct MigrationTests {
                         version: 9998, name: "9998_broken", sql: "CREATE TABLE half (x int); SELECT no_such_function();"
                     )
                 ]
-            #expect(await errorCode { _ = try await store.migrate(broken) } == .migration)
+            #expect(
+                await errorCode {
+                    _ = try await store.migrate(MigrationSet(ledger: "schema_migrations", migrations: broken))
+                } == .migration)
             let tables = try await store.transaction { tx in
                 try tx.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'half'").int(0, "n")
             }

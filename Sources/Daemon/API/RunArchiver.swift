@@ -1,3 +1,4 @@
+import Canonical
 import EventStore
 import Foundation
 import WireTypes
@@ -6,16 +7,14 @@ import WireTypes
 /// Events are re-appended with their ids and bytes unchanged, so the hash chain an importing database
 /// computes equals the exporter's, which the import checks.
 struct RunArchiver {
-    let queue: RunQueue
+    let queue: Queue
 
     var store: EventStore { queue.store }
 
     func export(_ id: String) async throws -> RunArchive {
-        let run = try await queue.details(id)
-        let rows = try await store.transaction { tx in
-            try tx.query("SELECT spec_yaml, spec_canonical FROM runs WHERE id = $1", [.text(id)])
-        }
-        let events = try await store.readWhole(stream: DaemonEvents.stream(id))
+        let run = try await RunCatalog(queue: queue).details(id)
+        let submitted = try await DaemonEvent.submission(of: id, in: store)
+        let events = try await store.readWhole(stream: DaemonEvent.stream(id))
         var blobs: [String: Data] = [:]
         var pending = events.flatMap { Self.blobReferences(in: $0.payload) }
         while let sha = pending.popLast() {
@@ -31,8 +30,7 @@ struct RunArchiver {
             pending += Self.blobReferences(in: bytes)
         }
         return RunArchive(
-            run: run, specYAML: try rows.string(0, "spec_yaml") ?? "",
-            canonicalSpec: Data((try rows.string(0, "spec_canonical") ?? "{}").utf8),
+            run: run, specYAML: submitted.specYaml, canonicalSpec: Data(submitted.specJson.utf8),
             events: events.map {
                 RunArchive.Event(
                     version: $0.version, id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload,
@@ -56,22 +54,21 @@ struct RunArchiver {
                 id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload, metadata: $0.metadata)
         }
         let expectedHead = ordered.last?.hash
-        let stream = DaemonEvents.stream(run.id)
+        let stream = DaemonEvent.stream(run.id)
         try await store.transaction { tx in
             // The row first: it is the lock the lock order starts with, and an existing id stops the import
             // before any blob is sent.
             let inserted = try tx.query(
                 """
-                INSERT INTO runs (id, name, spec_yaml, spec_canonical, spec_hash, state, priority, attempt, failures,
-                    max_attempts, errors, submitted_at, finished_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::timestamptz,
-                    CASE WHEN $6 IN ('completed', 'failed', 'cancelled') THEN now() END)
+                INSERT INTO runs (id, name, spec_hash, state, priority, attempt, failures, max_attempts, errors,
+                    submitted_at, finished_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::timestamptz,
+                    CASE WHEN $4 IN ('completed', 'failed', 'cancelled') THEN now() END)
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id
                 """,
                 [
-                    .text(run.id), .text(run.name), .text(archive.specYAML),
-                    .text(String(decoding: archive.canonicalSpec, as: UTF8.self)), .text(run.specHash),
+                    .text(run.id), .text(run.name), .text(run.specHash),
                     .text(state.rawValue), .int(Int64(run.priority)), .int(Int64(run.attempt)),
                     .int(Int64(run.failures)), .int(Int64(run.maxAttempts)), .text(errorsJSON),
                     .text(ISO8601DateFormatter().string(from: run.submittedAt)),
@@ -88,7 +85,7 @@ struct RunArchiver {
             }
         }
         queue.logger.info("run imported", metadata: ["run": "\(run.id)", "events": "\(events.count)"])
-        return try await queue.details(run.id)
+        return try await RunCatalog(queue: queue).details(run.id)
     }
 
     /// Strings that look like SHA-256 hex digests, anywhere in a JSON document.
@@ -100,9 +97,7 @@ struct RunArchiver {
         func walk(_ value: Any) {
             switch value {
             case let string as String:
-                if string.utf8.count == 64, string.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
-                    found.append(string)
-                }
+                if ContentHash.isSHA256Hex(string) { found.append(string) }
             case let array as [Any]: array.forEach(walk)
             case let object as [String: Any]: object.values.forEach(walk)
             default: break

@@ -14,11 +14,12 @@ struct APIRouter {
 
     let token: AccessToken
     let metrics: DaemonMetrics
-    let queue: RunQueue
+    let queue: Queue
     let workers: WorkerPool
     let readiness: DatabaseReadiness
-    let threads: Int?
     let logger: Logger
+
+    var catalog: RunCatalog { RunCatalog(queue: queue) }
 
     func build() -> Router<BasicRequestContext> {
         let router = Router()
@@ -35,7 +36,7 @@ struct APIRouter {
         }
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
         api.get("/metrics") { _, _ in
-            let census = try await queue.census()
+            let census = try await catalog.census()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(
@@ -47,7 +48,7 @@ struct APIRouter {
             guard submit.yaml.utf8.count <= 1 << 20 else {
                 throw DaemonError(.bodyTooLarge, "the spec is larger than 1 MiB")
             }
-            let response = try await queue.submit(submit)
+            let response = try await RunSubmission(queue: queue).submit(submit)
             return try jsonResponse(response, status: response.created ? .created : .ok)
         }
         api.get("/v1/runs") { request, _ in
@@ -60,32 +61,32 @@ struct APIRouter {
                 return state
             }
             let limit = try query.integer("limit", default: 50, in: 1...1000)
-            return try jsonResponse(RunList(runs: try await queue.list(state: state, limit: limit)))
+            return try jsonResponse(RunList(runs: try await catalog.list(state: state, limit: limit)))
         }
         api.get("/v1/runs/:id") { _, context in
-            try jsonResponse(try await queue.details(try await runID(context)))
+            try jsonResponse(try await catalog.details(try await runID(context)))
         }
         api.get("/v1/runs/:id/events") { request, context in
             try jsonResponse(try await eventPage(request, try await runID(context)))
         }
         api.post("/v1/runs/:id/cancel") { _, context in
             let id = try await runID(context)
-            let details = try await queue.cancel(id)
+            let details = try await RunControl(queue: queue).cancel(id)
             workers.cancelLocally(run: id)
             return try jsonResponse(details)
         }
         api.post("/v1/runs/:id/resume") { _, context in
-            try jsonResponse(try await queue.resume(try await runID(context)))
+            try jsonResponse(try await RunControl(queue: queue).resume(try await runID(context)))
         }
         api.post("/v1/runs/:id/replay") { _, context in
-            let details = try await queue.details(try await runID(context))
-            let replay = RunReplay(store: queue.store, threads: threads, logger: logger)
-            return try jsonResponse(try await replay.replay(run: details.id, completed: details.state == .completed))
+            // Queued, not executed here: a worker claims the replay like a run.
+            let response = try await RunSubmission(queue: queue).submitReplay(of: try await runID(context))
+            return try jsonResponse(response, status: .accepted)
         }
         api.get("/v1/runs/:id/verify") { _, context in
             let id = try await runID(context)
             let report: VerifyReport
-            switch try await queue.store.verify(stream: DaemonEvents.stream(id)) {
+            switch try await queue.store.verify(stream: DaemonEvent.stream(id)) {
             case .intact(let events):
                 report = VerifyReport(run: id, intact: true, events: Int(events), brokenAtVersion: nil, reason: nil)
             case .broken(let version, _, let reason):
@@ -111,7 +112,7 @@ struct APIRouter {
     }
 
     private func runID(_ context: BasicRequestContext) async throws -> String {
-        try await queue.resolve(try context.parameters.require("id"))
+        try await catalog.resolve(try context.parameters.require("id"))
     }
 
     /// The events after `after`; with `wait`, held up to that many seconds (at most 30) until something new
@@ -123,9 +124,9 @@ struct APIRouter {
         let wait = try query.seconds("wait", default: 0, in: 0...30)
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
         while true {
-            let run = try await queue.details(id)
+            let run = try await catalog.details(id)
             let events = try await queue.store.read(
-                stream: DaemonEvents.stream(id), fromVersion: after + 1, limit: limit)
+                stream: DaemonEvent.stream(id), fromVersion: after + 1, limit: limit)
             if !events.isEmpty || run.state.isFinal || ContinuousClock.now >= deadline
                 || Task.isShuttingDownGracefully
             {

@@ -1,3 +1,4 @@
+import Canonical
 import EventStore
 import Foundation
 import WireTypes
@@ -25,7 +26,7 @@ enum ArchiveCheck {
         for event in archive.events where !ids.insert(event.id).inserted {
             throw DaemonError(.badRequest, "the archive holds event \(event.id) twice: the archive was altered")
         }
-        var chain = ChainCheck(stream: DaemonEvents.stream(id))
+        var chain = ChainCheck(stream: DaemonEvent.stream(id))
         for event in archive.events.sorted(by: { $0.version < $1.version }) {
             if case .broken(let version, _, let reason) = chain.accept(
                 version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
@@ -37,7 +38,7 @@ enum ArchiveCheck {
             }
         }
         for (key, bytes) in archive.blobs.sorted(by: { $0.key < $1.key }) {
-            let digest = ContentAddress.of(bytes)
+            let digest = ContentHash.sha256Hex(bytes)
             guard digest == key else {
                 throw DaemonError(
                     .badRequest,

@@ -4,22 +4,22 @@ import Logging
 import Pipeline
 import ServiceLifecycle
 import Synchronization
+import WireTypes
 
 /// This daemon's workers: each claims a run, executes it under a heartbeat-renewed lease, and records how the
 /// attempt ended. On graceful shutdown they stop claiming, ask running executors to checkpoint and return, and
 /// release their leases (`RunInterrupted`), so any daemon can resume the runs.
 final class WorkerPool: Service, Sendable {
-    let queue: RunQueue
-    let settings: DaemonSettings
-    let logger: Logger
+    let leases: Leases
     private let draining = Mutex(false)
     private let active = Mutex([String: LeasedRecorder]())
 
-    init(queue: RunQueue, settings: DaemonSettings, logger: Logger) {
-        self.queue = queue
-        self.settings = settings
-        self.logger = logger
+    init(queue: Queue) {
+        leases = Leases(queue: queue)
     }
+
+    var settings: DaemonSettings { leases.queue.settings }
+    var logger: Logger { leases.queue.logger }
 
     func run() async throws {
         await withGracefulShutdownHandler {
@@ -52,7 +52,7 @@ final class WorkerPool: Service, Sendable {
         let owner = settings.workers == 1 ? settings.owner : "\(settings.owner)/\(index)"
         while !isDraining && !Task.isCancelled {
             do {
-                if let lease = try await queue.claim(owner: owner) {
+                if let lease = try await leases.claim(owner: owner) {
                     await execute(lease)
                     continue
                 }
@@ -71,10 +71,11 @@ final class WorkerPool: Service, Sendable {
         do {
             spec = try ExperimentSpec(canonicalJSON: lease.canonicalSpec)
         } catch {
-            await record(lease, .failed(reason: "the recorded spec does not decode: \(error)"), final: true, logger)
+            await record(
+                lease, .failed(reason: "the recorded spec does not decode: \(error)", retryable: false), logger)
             return
         }
-        let recorder = LeasedRecorder(lease: lease, queue: queue, spec: spec)
+        let recorder = LeasedRecorder(lease: lease, leases: leases)
         active.withLock { $0[lease.run] = recorder }
         defer { _ = active.withLock { $0.removeValue(forKey: lease.run) } }
         // A shutdown that began between the claim and here: checkpoint-and-stop applies to this run too.
@@ -84,11 +85,18 @@ final class WorkerPool: Service, Sendable {
         defer { heartbeat.cancel() }
         let threads = settings.threads
         let runLogger = logger
-        let result: Result<RunOutcome, any Error>
+        let result: Result<JobOutcome, any Error>
         do {
             let thread = ComputeThread(name: "e2hd-run-\(lease.run.prefix(8))")
             let outcome = try await thread.run {
-                try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger).run()
+                if let original = lease.replayOf {
+                    return try await self.replay(original, lease, recorder, threads: threads, runLogger)
+                }
+                switch try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger).run()
+                {
+                case .completed(let summary): return JobOutcome.completed(summary: summary.table())
+                case .stopped(let reason): return .stopped(reason)
+                }
             }
             result = .success(outcome)
         } catch {
@@ -102,23 +110,47 @@ final class WorkerPool: Service, Sendable {
         }
         switch result {
         case .success(.completed(let summary)):
-            await record(lease, .completed(summary: summary.table()), final: false, logger)
+            await record(lease, .completed(summary: summary), logger)
         case .success(.stopped(.shutdown)):
-            await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down"), final: false, logger)
+            await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down"), logger)
         case .success(.stopped(.cancelled)):
-            await record(lease, .cancelled, final: false, logger)
+            await record(lease, .cancelled, logger)
         case .failure(let error) where isDraining && error is CancellationError:
-            await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down mid-step"), final: false, logger)
+            await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down mid-step"), logger)
         case .failure(let error):
+            // Retrying cannot fix a diverged training run or a spec the pipeline rejects.
             let final = (error as? PipelineError).map { $0.code == .divergence || $0.code == .invalidSpec } ?? false
             logger.error("attempt failed", metadata: ["error": "\(error)"])
-            await record(lease, .failed(reason: "\(error)"), final: final, logger)
+            await record(lease, .failed(reason: "\(error)", retryable: !final), logger)
         }
     }
 
-    private func record(_ lease: Lease, _ ending: AttemptEnding, final: Bool, _ logger: Logger) async {
+    /// A replay job: re-executes `original` and records the verdict in the job's stream, fenced on its lease.
+    private func replay(
+        _ original: String, _ lease: Lease, _ recorder: LeasedRecorder, threads: Int?, _ logger: Logger
+    ) async throws -> JobOutcome {
+        let completed = try await RunCatalog(queue: leases.queue).details(original).state == .completed
+        let replay = RunReplay(store: leases.queue.store, threads: threads, logger: logger)
+        switch try await replay.replay(run: original, completed: completed, stop: { recorder.currentStop }) {
+        case .stopped(let reason):
+            return .stopped(reason)
+        case .verdict(let report):
+            try await leases.appendFenced(
+                lease,
+                [
+                    try DaemonEvent.replayed(RunReplayed(report: report)).recorded(
+                        by: .init(worker: lease.owner, attempt: lease.attempt))
+                ], progress: nil)
+            return .completed(
+                summary: report.identical
+                    ? "identical (\(report.comparedEvents) events)"
+                    : "diverged at event \(report.divergence?.index ?? 0)")
+        }
+    }
+
+    private func record(_ lease: Lease, _ ending: RunLifecycle.AttemptEnding, _ logger: Logger) async {
         do {
-            try await queue.finish(lease, ending, final: final)
+            try await leases.finish(lease, ending)
         } catch let error as EventStoreError where error.code == .fenced {
             logger.warning("lease lost before the attempt's end could be recorded; another attempt owns the run")
         } catch {
@@ -136,7 +168,7 @@ final class WorkerPool: Service, Sendable {
                 return
             }
             do {
-                switch try await queue.heartbeat(lease, progress: recorder.progress) {
+                switch try await leases.heartbeat(lease, progress: recorder.reportedProgress) {
                 case .lost:
                     logger.warning("lease lost (expired or taken over): stopping the attempt")
                     recorder.leaseLost()
@@ -152,20 +184,8 @@ final class WorkerPool: Service, Sendable {
     }
 }
 
-/// Sweeps for runs whose lease expired, on every daemon.
-struct Reaper: Service {
-    let queue: RunQueue
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                _ = try await queue.reap()
-            } catch {
-                logger.error("reaper sweep failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
-        }
-    }
+/// How a job's execution ended, a run's or a replay's.
+enum JobOutcome: Sendable {
+    case completed(summary: String)
+    case stopped(StopReason)
 }

@@ -1,5 +1,16 @@
 -- The run queue: one row per run, the queue's state. Every change of state also appends an event to the run's
 -- stream (run-<id>) in the same transaction, so the log is the audit trail of the queue.
+--
+-- The daemon's own migrations, recorded in daemon_migrations. The queue used to be the event store's migration
+-- 0002_run_queue (this very schema): a database migrated by then has the table already, and this migration
+-- adopts it and takes 0002_run_queue out of the store's ledger (which no longer knows it) instead of creating it.
+-- The daemon applies its migrations before the store's for that reason.
+DO $migration$
+BEGIN
+IF to_regclass('runs') IS NOT NULL THEN
+    DELETE FROM schema_migrations WHERE version = 2 AND name = '0002_run_queue';
+    RETURN;
+END IF;
 
 CREATE SEQUENCE run_lease_tokens;
 
@@ -45,3 +56,6 @@ CREATE INDEX runs_claim_order ON runs (priority DESC, submission_order) WHERE st
 -- The reaper's scan.
 CREATE INDEX runs_lease_expiry ON runs (lease_expires_at) WHERE state = 'running';
 CREATE INDEX runs_listing ON runs (submitted_at DESC);
+
+END
+$migration$;

@@ -1,3 +1,4 @@
+import Canonical
 import EventStore
 import Foundation
 import Pipeline
@@ -5,7 +6,7 @@ import WireTypes
 
 /// `compare`: the runs' `ScoreRecorded` rows side by side, and how their canonical specs differ.
 struct RunComparison {
-    let queue: RunQueue
+    let queue: Queue
 
     private struct Key: Hashable {
         var policy, method, evaluator, aggregation: String
@@ -18,14 +19,13 @@ struct RunComparison {
         var scores: [[ScoreRecorded]] = []
         var canonical: [[String: String]] = []
         for id in ids {
-            let run = try await queue.details(try await queue.resolve(id))
-            let events = try await queue.store.readWhole(stream: DaemonEvents.stream(run.id))
+            let catalog = RunCatalog(queue: queue)
+            let run = try await catalog.details(try await catalog.resolve(id))
+            let events = try await queue.store.readWhole(stream: DaemonEvent.stream(run.id))
             let spec = try RunReplay.recordedSpec(events)
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
             scores.append(
-                try events.filter { $0.type == "ScoreRecorded" }.map {
-                    try decoder.decode(ScoreRecorded.self, from: $0.payload)
+                try events.filter { $0.type == ScoreRecorded.eventType }.map {
+                    try CanonicalJSON.decode(ScoreRecorded.self, from: $0.payload)
                 })
             var leaves: [String: String] = [:]
             if let object = try? JSONSerialization.jsonObject(with: spec.canonicalJSON()) {

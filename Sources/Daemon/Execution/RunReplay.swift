@@ -1,31 +1,45 @@
+import Canonical
 import EventStore
 import Foundation
 import Logging
 import Pipeline
 import WireTypes
 
-/// `replay --verify`: re-executes a run from the spec its `RunSubmitted` event recorded, into a scratch
-/// in-memory recorder, and compares every pipeline event's payload with the recorded one.
+/// A replay job's work: re-executes a run from the spec its `RunSubmitted` recorded, into a scratch in-memory
+/// recorder, and compares every pipeline event's payload with the recorded one. A worker executes it under the
+/// replay job's lease, like a run, so a stop (cancel, shutdown) reaches its loops the same way.
 struct RunReplay {
+    enum Outcome: Sendable, Equatable {
+        case verdict(ReplayReport)
+        case stopped(StopReason)
+    }
+
     let store: EventStore
     let threads: Int?
     let logger: Logger
 
-    func replay(run id: String, completed: Bool) async throws -> ReplayReport {
-        let recordedEvents = try await store.readWhole(stream: DaemonEvents.stream(id))
+    /// - Parameters:
+    ///   - completed: whether the run completed; a run still in progress is compared as far as it got.
+    ///   - stop: polled by the executor, like a run's recorder.
+    func replay(
+        run id: String, completed: Bool, stop: @escaping @Sendable () -> StopReason?
+    ) async throws -> Outcome {
+        let recordedEvents = try await store.readWhole(stream: DaemonEvent.stream(id))
         let spec = try Self.recordedSpec(recordedEvents)
         let recorded = Self.comparable(recordedEvents.map { ($0.type, $0.payload) })
-        let scratch = InMemoryRecorder()
-        var logger = self.logger
-        logger[metadataKey: "replay"] = "\(id)"
-        let threads = self.threads
-        logger.info("replaying run from its recorded spec")
-        let replayLogger = logger
-        _ = try await ComputeThread(name: "e2hd-replay").run {
-            try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: replayLogger).run()
-        }
+        let scratch = InMemoryRecorder(stopWhen: { _, _ in stop() })
+        logger.info("replaying run from its recorded spec", metadata: ["replayed": "\(id)"])
+        let outcome = try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: logger).run()
+        if case .stopped(let reason) = outcome { return .stopped(reason) }
         let replayed = Self.comparable(await scratch.events.map { ($0.type, $0.payload) })
-        // A run still in progress is compared as far as it got.
+        return .verdict(Self.compare(run: id, recorded: recorded, replayed: replayed, completed: completed))
+    }
+
+    /// The first difference between the recorded and the replayed pipeline events, if any.
+    static func compare(
+        run id: String, recorded: [(type: String, payload: Data)], replayed: [(type: String, payload: Data)],
+        completed: Bool
+    ) -> ReplayReport {
         let count = completed ? max(recorded.count, replayed.count) : recorded.count
         for index in 0..<count {
             guard index < recorded.count, index < replayed.count else {
@@ -57,14 +71,13 @@ struct RunReplay {
     }
 
     static func recordedSpec(_ events: [RecordedEvent]) throws -> ExperimentSpec {
-        guard let submitted = events.first(where: { $0.type == DaemonEvents.submitted }),
-            let object = try? JSONSerialization.jsonObject(with: submitted.payload) as? [String: Any],
-            let specJSON = object["spec_json"] as? String
+        guard let first = events.first, first.type == DaemonEventType.submitted.rawValue,
+            let submitted = try? CanonicalJSON.decode(RunSubmitted.self, from: first.payload)
         else {
             throw DaemonError(.conflict, "the run's stream has no readable RunSubmitted event to replay from")
         }
         do {
-            return try ExperimentSpec(canonicalJSON: Data(specJSON.utf8))
+            return try ExperimentSpec(canonicalJSON: Data(submitted.specJson.utf8))
         } catch {
             throw DaemonError(.conflict, "the recorded spec no longer decodes", cause: error)
         }
@@ -74,10 +87,10 @@ struct RunReplay {
     /// because a stop was requested are left out.
     static func comparable(_ events: [(type: String, payload: Data)]) -> [(type: String, payload: Data)] {
         events.filter { event in
-            if DaemonEvents.all.contains(event.type) { return false }
-            if event.type == "CheckpointSaved",
-                let object = try? JSONSerialization.jsonObject(with: event.payload) as? [String: Any],
-                object["reason"] as? String == "interrupt"
+            if DaemonEventType.isDaemonEvent(event.type) { return false }
+            if event.type == CheckpointSaved.eventType,
+                let checkpoint = try? CanonicalJSON.decode(CheckpointSaved.self, from: event.payload),
+                checkpoint.reason == .interrupt
             {
                 return false
             }

@@ -1,0 +1,20 @@
+import Crypto
+import Foundation
+
+/// SHA-256 as e2h names content: lowercase hex. Blob addresses, spec hashes and migration checksums are all
+/// this one function, so two places that address the same bytes always agree.
+public enum ContentHash {
+    public static func sha256Hex(_ bytes: some DataProtocol) -> String {
+        Hex.encode(sha256(bytes))
+    }
+
+    /// The 32 bytes of the digest.
+    public static func sha256(_ bytes: some DataProtocol) -> Data {
+        Data(SHA256.hash(data: bytes))
+    }
+
+    /// True for text shaped like a `sha256Hex` result (64 lowercase hex digits).
+    public static func isSHA256Hex(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}

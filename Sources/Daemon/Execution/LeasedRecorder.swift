@@ -1,0 +1,121 @@
+import Canonical
+import EventStore
+import Foundation
+import Pipeline
+import Synchronization
+import WireTypes
+
+/// The executor's `RunRecorder` for one attempt: the run's stream in the event store, every write fenced on
+/// the attempt's lease. Once the lease is lost it asks the executor to stop, and every later write throws.
+final class LeasedRecorder: RunRecorder {
+    private struct State {
+        var stop: StopReason?
+        var leaseLost = false
+        /// The pipeline's latest report, stored with the run's row at the next write or heartbeat.
+        var reported: RunProgress?
+    }
+
+    /// Who wrote a pipeline event, and the executor's volatile facts (timings), outside the payload.
+    struct Metadata: Codable, Equatable {
+        var attempt: Int
+        var worker: String
+        var volatile: [String: Double]
+    }
+
+    let lease: Lease
+    let leases: Leases
+    private let state = Mutex(State())
+
+    init(lease: Lease, leases: Leases) {
+        self.lease = lease
+        self.leases = leases
+    }
+
+    var store: EventStore { leases.queue.store }
+
+    // MARK: - Control
+
+    func requestStop(_ reason: StopReason) {
+        state.withLock { state in
+            // A shutdown must not turn a requested cancel into a requeue.
+            if state.stop != .cancelled { state.stop = reason }
+        }
+    }
+
+    func leaseLost() { state.withLock { $0.leaseLost = true } }
+
+    var isLeaseLost: Bool { state.withLock { $0.leaseLost } }
+
+    /// The pipeline's latest progress report.
+    var reportedProgress: RunProgress? { state.withLock { $0.reported } }
+
+    // MARK: - RunRecorder
+
+    func history() async throws -> [PipelineEvent] {
+        try await store.readWhole(stream: DaemonEvent.stream(lease.run))
+            .filter { !DaemonEventType.isDaemonEvent($0.type) }
+            .map { PipelineEvent(type: $0.type, payload: $0.payload, volatile: try Self.volatile(of: $0)) }
+    }
+
+    func append(_ events: [PipelineEvent]) async throws {
+        if isLeaseLost { throw Leases.leaseLost(lease) }
+        let newEvents = try events.map { event in
+            NewEvent(
+                type: event.type, payload: event.payload,
+                metadata: try CanonicalJSON.encode(
+                    Metadata(
+                        attempt: lease.attempt, worker: lease.owner,
+                        volatile: try JSONDecoder().decode([String: Double].self, from: event.volatile))))
+        }
+        try await fenced { try await self.leases.appendFenced(self.lease, newEvents, progress: self.reportedProgress) }
+    }
+
+    func putBlob(_ bytes: Data) async throws -> String {
+        try await store.putBlob(bytes)
+    }
+
+    func blob(_ sha256: String) async throws -> Data {
+        try await store.blob(sha256)
+    }
+
+    /// Curve points under this attempt's number, fenced like events: a worker that lost its lease writes no
+    /// points either. Re-run after a lost connection, since a re-recorded point is a no-op: a terminated
+    /// session failed whole attempts here (DatabaseFailureTests).
+    func recordMetrics(_ points: [TrainingMetric]) async throws {
+        guard !points.isEmpty else { return }
+        if isLeaseLost { throw Leases.leaseLost(lease) }
+        let lease = self.lease
+        let stored = points.map {
+            MetricPoint(run: lease.run, attempt: lease.attempt, name: $0.name, step: Int64($0.step), value: $0.value)
+        }
+        try await fenced { try await self.leases.recordMetricsFenced(lease, stored) }
+        leases.queue.metrics.trainingSteps(Set(points.map(\.step)).count)
+    }
+
+    func report(_ progress: RunProgress) async { state.withLock { $0.reported = progress } }
+
+    func stopRequested() async -> StopReason? { currentStop }
+
+    /// Why the attempt should stop now, if it should.
+    var currentStop: StopReason? {
+        state.withLock { state in
+            if let stop = state.stop { return stop }
+            // Lost lease: stop at once; whatever the executor then tries to write is refused by the fence.
+            return state.leaseLost ? .shutdown : nil
+        }
+    }
+
+    /// A fenced write; a refusal marks the lease lost.
+    private func fenced(_ write: () async throws -> Void) async throws {
+        do {
+            try await write()
+        } catch let error as EventStoreError where error.code == .fenced {
+            leaseLost()
+            throw error
+        }
+    }
+
+    static func volatile(of event: RecordedEvent) throws -> Data {
+        try CanonicalJSON.encode(try JSONDecoder().decode(Metadata.self, from: event.metadata).volatile)
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// A run this daemon claimed: every write of the attempt is conditional on `token` (fencing).
+struct Lease: Sendable, Equatable {
+    let run: String
+    let token: Int64
+    let attempt: Int
+    let owner: String
+    /// The spec the attempt executes: canonical JSON, from the run's `RunSubmitted`.
+    let canonicalSpec: Data
+    /// For a replay job: the run to re-execute and compare with.
+    let replayOf: String?
+}
+
+enum HeartbeatResult: Sendable, Equatable {
+    case renewed(cancelRequested: Bool)
+    /// The lease expired or another attempt holds the run: stop and write nothing more.
+    case lost
+}

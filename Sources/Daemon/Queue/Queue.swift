@@ -1,0 +1,38 @@
+import EventStore
+import Logging
+
+/// What every part of the queue works with: the store whose `runs` table is the queue's state and whose run
+/// streams are its audit trail, the lifecycle's policy, and this daemon's counters and log.
+struct Queue: Sendable {
+    let store: EventStore
+    let settings: DaemonSettings
+    let metrics: DaemonMetrics
+    let logger: Logger
+
+    var policy: RunLifecycle.Policy {
+        RunLifecycle.Policy(leaseSeconds: settings.lease.seconds, backoffSeconds: settings.backoff)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}
+
+extension MigrationSet {
+    /// The daemon's tables (the queue), recorded apart from the store's.
+    static let daemon = MigrationSet(ledger: "daemon_migrations", migrations: DaemonMigrations.bundled)
+}
+
+extension Queue {
+    /// Brings a database up to this daemon's schema: the queue's migrations first, because the first of them
+    /// adopts a queue that an older e2h created as the store's migration 0002 (see migrations/daemon/0001), then
+    /// the store's. Returns the versions applied, by ledger.
+    static func migrate(_ store: EventStore) async throws -> [String: [Int]] {
+        let daemon = try await store.migrate(.daemon)
+        let eventStore = try await store.migrate()
+        return [MigrationSet.daemon.ledger: daemon, MigrationSet.eventStore.ledger: eventStore]
+    }
+}

@@ -1,0 +1,100 @@
+import Canonical
+import EventStore
+import Foundation
+import WireTypes
+
+/// Reading the queue: a run by id or prefix, listings, and the census `/metrics` shows.
+struct RunCatalog {
+    let queue: Queue
+
+    static let detailColumns = """
+        id, name, state, priority, attempt, failures, max_attempts, spec_hash, lease_owner, cancel_requested,
+        submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of
+        """
+
+    /// Accepts a full id or a unique prefix (ids are lowercase hex and dashes).
+    func resolve(_ idOrPrefix: String) async throws -> String {
+        let prefix = idOrPrefix.lowercased()
+        guard !prefix.isEmpty, prefix.utf8.count <= 36, prefix.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+            throw DaemonError(.notFound, "no run \(idOrPrefix.prefix(80)) — `e2h runs` lists them")
+        }
+        // An exact id sorts first and always wins, so an id that is also another's prefix stays addressable.
+        let rows = try await queue.store.transaction { tx in
+            try tx.query(
+                "SELECT id FROM runs WHERE id LIKE $1 ORDER BY id = $2 DESC, id LIMIT 2",
+                [.text(prefix + "%"), .text(prefix)])
+        }
+        if rows.count > 0, let first = try rows.string(0, "id"), first == prefix || rows.count == 1 { return first }
+        switch rows.count {
+        case 0: throw DaemonError(.notFound, "no run \(idOrPrefix) — `e2h runs` lists them")
+        default: throw DaemonError(.badRequest, "\(idOrPrefix) names more than one run; give more of the id")
+        }
+    }
+
+    func details(_ id: String) async throws -> RunDetails {
+        let rows = try await queue.store.transaction { tx in
+            try tx.query("SELECT \(Self.detailColumns) FROM runs WHERE id = $1", [.text(id)])
+        }
+        guard rows.count == 1 else { throw DaemonError(.notFound, "no run \(id) — `e2h runs` lists them") }
+        return try await withEventCounts(rows)[0]
+    }
+
+    func list(state: RunState?, limit: Int) async throws -> [RunDetails] {
+        let rows = try await queue.store.transaction { tx in
+            try tx.query(
+                """
+                SELECT \(Self.detailColumns) FROM runs
+                WHERE ($1::text IS NULL OR state = $1::text)
+                ORDER BY submission_order DESC LIMIT $2
+                """, [state.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))])
+        }
+        return try await withEventCounts(rows)
+    }
+
+    /// The rows as the API shows them, with each run's event count from the store.
+    private func withEventCounts(_ rows: PostgresRows) async throws -> [RunDetails] {
+        let ids = try (0..<rows.count).map { try RunTable.required(rows.string($0, "id"), "id") }
+        let versions = try await queue.store.versions(of: ids.map(DaemonEvent.stream))
+        return try (0..<rows.count).map { row in
+            try Self.details(rows, row, eventCount: Int(versions[DaemonEvent.stream(ids[row])] ?? 0))
+        }
+    }
+
+    static func details(_ rows: PostgresRows, _ row: Int, eventCount: Int) throws -> RunDetails {
+        func required<T>(_ value: T?, _ column: String) throws -> T { try RunTable.required(value, column) }
+        let errors = try CanonicalJSON.decode(
+            [String].self, from: Data(try required(rows.string(row, "errors"), "errors").utf8))
+        let progress = try rows.string(row, "progress").map {
+            try CanonicalJSON.decode(RunProgress.self, from: Data($0.utf8))
+        }
+        let stateText = try required(rows.string(row, "state"), "state")
+        guard let state = RunState(rawValue: stateText) else {
+            throw DaemonError(.internalError, "a run has the unknown state \(stateText)")
+        }
+        return RunDetails(
+            id: try required(rows.string(row, "id"), "id"), name: try required(rows.string(row, "name"), "name"),
+            state: state, priority: try required(rows.int(row, "priority"), "priority"),
+            attempt: try required(rows.int(row, "attempt"), "attempt"),
+            failures: try required(rows.int(row, "failures"), "failures"),
+            maxAttempts: try required(rows.int(row, "max_attempts"), "max_attempts"),
+            specHash: try required(rows.string(row, "spec_hash"), "spec_hash"),
+            leaseOwner: try rows.string(row, "lease_owner"),
+            cancelRequested: try required(rows.bool(row, "cancel_requested"), "cancel_requested"),
+            submittedAt: try required(rows.date(row, "submitted_at"), "submitted_at"),
+            updatedAt: try required(rows.date(row, "updated_at"), "updated_at"), errors: errors, progress: progress,
+            eventCount: eventCount, replayOf: try rows.string(row, "replay_of"))
+    }
+
+    /// (state, count) for every state, and the number of queued runs.
+    func census() async throws -> (byState: [(String, Int)], queued: Int) {
+        let rows = try await queue.store.transaction { tx in
+            try tx.query("SELECT state, count(*) AS n FROM runs GROUP BY state ORDER BY state", [])
+        }
+        var counts = Dictionary(uniqueKeysWithValues: RunState.allCases.map { ($0.rawValue, 0) })
+        for row in 0..<rows.count {
+            counts[try rows.string(row, "state") ?? ""] = try rows.int(row, "n") ?? 0
+        }
+        let byState = RunState.allCases.map { ($0.rawValue, counts[$0.rawValue] ?? 0) }
+        return (byState, counts[RunState.queued.rawValue] ?? 0)
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import WireTypes
+
+/// A run's life in the queue, decided without I/O: its state, who holds it under which lease, how many attempts it
+/// had and how many failed, when a retry may start. The SQL around it only reads a run's row into this value, feeds
+/// it one event, and applies the action it returns (in the same transaction, on the locked row), so every state
+/// transition, the fence and the backoff are decided here and tested without a database.
+struct RunLifecycle: Sendable, Equatable {
+    enum State: Sendable, Equatable {
+        /// Waiting for its first claim, or for a claim after a resume.
+        case queued
+        /// Back in the queue after an attempt that did not finish the run; claimable from `notBefore` (backoff).
+        case requeued(notBefore: Date)
+        case running(Holder)
+        case completed
+        case failed
+        case cancelled
+
+        /// What the queue table and the API call the state.
+        var runState: RunState {
+            switch self {
+            case .queued, .requeued: .queued
+            case .running: .running
+            case .completed: .completed
+            case .failed: .failed
+            case .cancelled: .cancelled
+            }
+        }
+    }
+
+    /// The attempt in progress: every write it makes must prove `token` (fencing).
+    struct Holder: Sendable, Equatable {
+        var owner: String
+        var token: Int64
+        var expiresAt: Date
+        var cancelRequested: Bool
+    }
+
+    /// How an attempt ended, as its worker reports it.
+    enum AttemptEnding: Sendable, Equatable {
+        case completed(summary: String)
+        /// Stopped for a daemon shutdown: back to the queue at once, not counted as a failure.
+        case interrupted(reason: String)
+        case cancelled
+        /// An error; `retryable` errors are retried with backoff until the attempts run out.
+        case failed(reason: String, retryable: Bool)
+    }
+
+    enum Event: Sendable, Equatable {
+        /// A worker takes the run under a fresh lease token.
+        case claim(owner: String, token: Int64, now: Date)
+        /// The holder renews its lease.
+        case heartbeat(token: Int64, now: Date)
+        /// The holder wants to write (events, metric points): the fence.
+        case write(token: Int64, now: Date)
+        case attemptEnded(token: Int64, AttemptEnding, now: Date)
+        /// The reaper looks at the run.
+        case reap(now: Date)
+        case cancelRequested(now: Date)
+        case resumeRequested(now: Date)
+    }
+
+    /// What to write: the lifecycle's new state (already in `self`), an error to add to the run's list, and the
+    /// event that records the change.
+    struct Change: Sendable, Equatable {
+        var event: DaemonEvent?
+        var error: String?
+    }
+
+    enum Refusal: Sendable, Equatable {
+        /// Not queued, or still backing off.
+        case notClaimable(State)
+        /// The token is not the holder's, or its lease ran out: the writer must stop and write nothing.
+        case leaseLost
+        /// A cancel of a run that already ended.
+        case alreadyEnded(RunState)
+        /// A resume of a run that is neither failed nor cancelled.
+        case notResumable(RunState)
+    }
+
+    enum Action: Sendable, Equatable {
+        /// Persist the new state and apply `Change`.
+        case persist(Change)
+        /// The lease holds until `until`; tell the holder whether a cancel was requested.
+        case renew(until: Date, cancelRequested: Bool)
+        /// The holder's write may go ahead.
+        case allowWrite
+        /// Nothing changes (the reaper found a live lease).
+        case none
+        case refuse(Refusal)
+    }
+
+    /// The queue's settings every run shares; `maxAttempts` is fixed per run at submission.
+    struct Policy: Sendable, Equatable {
+        var leaseSeconds: Double
+        /// The first retry waits this long; each further failure doubles it, up to `maxBackoffSeconds`.
+        var backoffSeconds: Double
+        var maxBackoffSeconds: Double = 300
+
+        /// The wait before retrying a run that has failed `failures` times before this failure.
+        func backoff(afterFailures failures: Int) -> Double {
+            min(backoffSeconds * pow(2, Double(min(failures, 30))), maxBackoffSeconds)
+        }
+    }
+
+    private(set) var state: State
+    /// Claims so far: each claim is an attempt.
+    private(set) var attempt: Int
+    /// Attempts that ended in an error or an expired lease.
+    private(set) var failures: Int
+    let maxAttempts: Int
+    let policy: Policy
+
+    init(state: State, attempt: Int, failures: Int, maxAttempts: Int, policy: Policy) {
+        self.state = state
+        self.attempt = attempt
+        self.failures = failures
+        self.maxAttempts = maxAttempts
+        self.policy = policy
+    }
+
+    /// A run just submitted.
+    static func submitted(maxAttempts: Int, policy: Policy) -> RunLifecycle {
+        RunLifecycle(state: .queued, attempt: 0, failures: 0, maxAttempts: maxAttempts, policy: policy)
+    }
+
+    /// When the run's claimability starts: `nil` for a run that is not waiting in the queue.
+    var claimableFrom: Date? {
+        switch state {
+        case .queued: .distantPast
+        case .requeued(let notBefore): notBefore
+        default: nil
+        }
+    }
+
+    var holder: Holder? {
+        if case .running(let holder) = state { return holder }
+        return nil
+    }
+
+    /// The fence: is `token` the live holder's at `now`? The one place this is decided.
+    func holds(_ token: Int64, at now: Date) -> Bool {
+        guard let holder else { return false }
+        return holder.token == token && holder.expiresAt > now
+    }
+
+    mutating func event(_ event: Event) -> Action {
+        switch event {
+        case .claim(let owner, let token, let now):
+            guard let from = claimableFrom, from <= now else { return .refuse(.notClaimable(state)) }
+            attempt += 1
+            state = .running(
+                Holder(
+                    owner: owner, token: token, expiresAt: now + policy.leaseSeconds, cancelRequested: false))
+            return .persist(
+                Change(event: .claimed(RunClaimed(worker: owner, attempt: attempt, leaseToken: token)), error: nil))
+
+        case .heartbeat(let token, let now):
+            guard holds(token, at: now), var holder else { return .refuse(.leaseLost) }
+            holder.expiresAt = now + policy.leaseSeconds
+            state = .running(holder)
+            return .renew(until: holder.expiresAt, cancelRequested: holder.cancelRequested)
+
+        case .write(let token, let now):
+            return holds(token, at: now) ? .allowWrite : .refuse(.leaseLost)
+
+        case .attemptEnded(let token, let ending, let now):
+            guard holds(token, at: now), let holder else { return .refuse(.leaseLost) }
+            return end(holder, ending, now: now)
+
+        case .reap(let now):
+            guard let holder, holder.expiresAt <= now else { return .none }
+            return expire(holder, now: now)
+
+        case .cancelRequested:
+            switch state {
+            case .queued, .requeued:
+                state = .cancelled
+                return .persist(
+                    Change(event: .cancelled(RunCancelled(reason: "cancelled while queued", worker: nil)), error: nil))
+            case .running(var holder):
+                // The holder stops at its next look at the flag and records the cancel itself.
+                holder.cancelRequested = true
+                state = .running(holder)
+                return .persist(Change(event: nil, error: nil))
+            case .completed, .failed, .cancelled:
+                return .refuse(.alreadyEnded(state.runState))
+            }
+
+        case .resumeRequested:
+            switch state {
+            case .failed, .cancelled:
+                state = .queued
+                failures = 0
+                return .persist(Change(event: .resumed(RunResumed(reason: "resume requested")), error: nil))
+            default:
+                return .refuse(.notResumable(state.runState))
+            }
+        }
+    }
+
+    private mutating func end(_ holder: Holder, _ ending: AttemptEnding, now: Date) -> Action {
+        let worker = holder.owner
+        switch ending {
+        case .completed(let summary):
+            state = .completed
+            return .persist(Change(event: .completed(RunCompleted(summary: summary)), error: nil))
+        case .interrupted(let reason):
+            state = .requeued(notBefore: now)
+            return .persist(
+                Change(
+                    event: .interrupted(RunInterrupted(reason: reason, worker: worker, countedAsFailure: false)),
+                    error: nil))
+        case .cancelled:
+            state = .cancelled
+            return .persist(
+                Change(event: .cancelled(RunCancelled(reason: "cancelled while running", worker: worker)), error: nil))
+        case .failed(let reason, let retryable):
+            let error = "attempt \(attempt): \(reason)"
+            if fail(retryable: retryable, now: now) {
+                return .persist(
+                    Change(
+                        event: .interrupted(RunInterrupted(reason: reason, worker: worker, countedAsFailure: true)),
+                        error: error))
+            }
+            return .persist(Change(event: .failed(RunFailed(reason: reason, worker: worker)), error: error))
+        }
+    }
+
+    /// The lease ran out: the holder died or stalled. A requested cancel wins; otherwise it counts as a failure.
+    private mutating func expire(_ holder: Holder, now: Date) -> Action {
+        let reason = "attempt \(attempt): the lease of \(holder.owner) expired (worker died or stalled)"
+        if holder.cancelRequested {
+            state = .cancelled
+            return .persist(Change(event: .cancelled(RunCancelled(reason: reason, worker: nil)), error: reason))
+        }
+        if fail(retryable: true, now: now) {
+            return .persist(
+                Change(
+                    event: .interrupted(RunInterrupted(reason: reason, worker: nil, countedAsFailure: true)),
+                    error: reason))
+        }
+        return .persist(Change(event: .failed(RunFailed(reason: reason, worker: nil)), error: reason))
+    }
+
+    /// Counts a failure; returns true when the run goes back to the queue (after its backoff), false when it failed.
+    private mutating func fail(retryable: Bool, now: Date) -> Bool {
+        let backoff = policy.backoff(afterFailures: failures)
+        failures += 1
+        guard retryable, failures < maxAttempts else {
+            state = .failed
+            return false
+        }
+        state = .requeued(notBefore: now + backoff)
+        return true
+    }
+}

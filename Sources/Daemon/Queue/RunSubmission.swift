@@ -1,0 +1,72 @@
+import Canonical
+import EventStore
+import Foundation
+import Pipeline
+import WireTypes
+
+/// Validates a spec and queues it: one row in `runs` and the run's first event, `RunSubmitted`, the one record of
+/// the spec, in one transaction.
+struct RunSubmission {
+    let queue: Queue
+
+    func submit(_ request: SubmitRequest) async throws -> SubmitResponse {
+        let spec: ExperimentSpec
+        do {
+            spec = try ExperimentSpec.parse(yaml: request.yaml, file: request.file)
+        } catch let error as PipelineError where error.code == .invalidSpec {
+            throw DaemonError(
+                .invalidSpec, "the spec is not valid (\(max(1, error.diagnostics.count)) error(s)); nothing was queued",
+                diagnostics: error.diagnostics.isEmpty ? [error.message] : error.diagnostics.map(\.description))
+        }
+        let submitted = RunSubmitted(
+            name: spec.name, specJson: String(decoding: spec.canonicalJSON(), as: UTF8.self),
+            specHash: spec.canonicalHash, specYaml: request.yaml, priority: request.priority)
+        return try await enqueue(submitted, idempotencyKey: request.idempotencyKey)
+    }
+
+    /// Queues a replay of `run`: a job with the run's recorded spec that a worker re-executes and compares with
+    /// the run's events, like any run claimed, bounded, cancelled and requeued.
+    func submitReplay(of run: String) async throws -> SubmitResponse {
+        let original = try await DaemonEvent.submission(of: run, in: queue.store)
+        guard original.replayOf == nil else {
+            throw DaemonError(.badRequest, "run \(run) is itself a replay; replay the run it replays")
+        }
+        var replay = original
+        replay.replayOf = run
+        return try await enqueue(replay, idempotencyKey: nil)
+    }
+
+    private func enqueue(_ submitted: RunSubmitted, idempotencyKey: String?) async throws -> SubmitResponse {
+        let id = UUID().uuidString.lowercased()
+        let event = try DaemonEvent.submitted(submitted).recorded()
+        let lifecycle = RunLifecycle.submitted(maxAttempts: queue.settings.maxAttempts, policy: queue.policy)
+        let (runID, created) = try await queue.store.transaction { tx -> (String, Bool) in
+            let inserted = try tx.query(
+                """
+                INSERT INTO runs (id, name, spec_hash, state, priority, idempotency_key, max_attempts, replay_of)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING id
+                """,
+                [
+                    .text(id), .text(submitted.name), .text(submitted.specHash),
+                    .text(lifecycle.state.runState.rawValue), .int(Int64(submitted.priority)),
+                    idempotencyKey.map { .text($0) } ?? .null, .int(Int64(lifecycle.maxAttempts)),
+                    submitted.replayOf.map { .text($0) } ?? .null,
+                ])
+            if inserted.isEmpty, let key = idempotencyKey {
+                let existing = try tx.query("SELECT id FROM runs WHERE idempotency_key = $1", [.text(key)])
+                return (try RunTable.required(existing.string(0, "id"), "id"), false)
+            }
+            _ = try tx.append(stream: DaemonEvent.stream(id), expectedVersion: .noStream, events: [event])
+            return (id, true)
+        }
+        if created {
+            queue.metrics.eventsAppended(1)
+            queue.logger.info(
+                submitted.replayOf == nil ? "run queued" : "replay queued",
+                metadata: ["run": "\(runID)", "name": "\(submitted.name)"])
+        }
+        return SubmitResponse(run: try await RunCatalog(queue: queue).details(runID), created: created)
+    }
+}

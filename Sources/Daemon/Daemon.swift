@@ -52,8 +52,18 @@ struct Daemon {
         let queue = Queue(store: store, settings: settings, metrics: metrics, logger: logger)
         let workers = WorkerPool(queue: queue)
         let reaper = LeaseReaper(queue: queue)
+        do {
+            // A lost notification (nil: the listening session reconnected) wakes the workers too: they re-check.
+            try store.onNotification(QueueChannel.runnable.rawValue) { _ in workers.runnable.wake() }
+            try store.onNotification(QueueChannel.cancelRequested.rawValue) { run in
+                if let run { workers.cancelLocally(run: run) }
+            }
+        } catch {
+            await store.shutdown()
+            throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
+        }
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, workers: workers, logger: logger
+            token: token, metrics: metrics, queue: queue, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host

@@ -57,8 +57,18 @@ struct Daemon {
         let reaper = LeaseReaper(queue: queue)
         let readiness = DatabaseReadiness()
         let supervisor = DatabaseSupervisor(store: store, embedded: embedded, readiness: readiness, logger: logger)
+        do {
+            // A lost notification (nil: the listening session reconnected) wakes the workers too: they re-check.
+            try store.onNotification(QueueChannel.runnable.rawValue) { _ in workers.runnable.wake() }
+            try store.onNotification(QueueChannel.cancelRequested.rawValue) { run in
+                if let run { workers.cancelLocally(run: run) }
+            }
+        } catch {
+            await store.shutdown()
+            throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
+        }
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, workers: workers, readiness: readiness, logger: logger
+            token: token, metrics: metrics, queue: queue, readiness: readiness, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host

@@ -2,16 +2,26 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The LISTEN connection shared by a store's subscriptions, on its own thread. A notification
-/// is only a hint to re-read the log (PostgreSQL folds and drops them), so every (re)connect
-/// also wakes the subscriptions: whatever was committed while nobody listened is caught up.
-/// The connection is checked with a query every `listenerHealthCheckInterval`, because a
-/// half-dead socket delivers no notifications and no error.
+/// The LISTEN connection of a store, on its own thread: it wakes the store's subscriptions on appends
+/// (`e2h_events`) and calls the handlers clients registered for their own channels. A notification is only a hint
+/// (PostgreSQL folds and drops them), so every (re)connect also wakes the subscriptions and calls every handler
+/// with nil: whatever was committed while nobody listened is caught up by whoever re-checks. The connection is
+/// checked with a query every `listenerHealthCheckInterval`, because a half-dead socket delivers no notifications
+/// and no error.
 final class NotificationListener: Sendable {
     static let channel = "e2h_events"
 
+    typealias Handler = @Sendable (_ payload: String?) -> Void
+
+    private struct Registrations {
+        var handlers: [(channel: String, handler: Handler)] = []
+        /// Channels registered since the session last issued LISTEN.
+        var pending: [String] = []
+    }
+
     let signal = WakeSignal()
     private let stopped = Atomic<Bool>(false)
+    private let registrations = Mutex(Registrations())
     private let exit = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
     init(settings: ConnectionSettings, logger: Logger) {
@@ -24,6 +34,14 @@ final class NotificationListener: Sendable {
         }
         thread.name = "e2h-postgres-listener"
         thread.start()
+    }
+
+    /// Calls `handler` on the listener's thread for every notification on `channel` from the next poll on.
+    func register(channel: String, _ handler: @escaping Handler) {
+        registrations.withLock {
+            $0.handlers.append((channel, handler))
+            $0.pending.append(channel)
+        }
     }
 
     /// Wakes every subscription and waits for the thread to close its connection (within one
@@ -40,6 +58,21 @@ final class NotificationListener: Sendable {
         }
     }
 
+    private func deliver(_ notifications: [(channel: String, payload: String)]) {
+        guard !notifications.isEmpty else { return }
+        let handlers = registrations.withLock { $0.handlers }
+        for (channel, payload) in notifications {
+            if channel == Self.channel { signal.wake() }
+            for registered in handlers where registered.channel == channel { registered.handler(payload) }
+        }
+    }
+
+    /// After a (re)connect: anything may have been missed.
+    private func deliverReconnect() {
+        signal.wake()
+        for registered in registrations.withLock({ $0.handlers }) { registered.handler(nil) }
+    }
+
     private func listen(connection: PostgresConnection, logger: Logger) {
         let interval = connection.configuration.listenerHealthCheckInterval.timeInterval
         var lastCheck = Date()
@@ -48,18 +81,27 @@ final class NotificationListener: Sendable {
             do {
                 if !connection.isOpen {
                     try connection.open()
-                    try connection.execute("LISTEN \(Self.channel)")
+                    let channels = registrations.withLock { state in
+                        state.pending = []
+                        return [Self.channel] + state.handlers.map(\.channel)
+                    }
+                    for channel in Set(channels).sorted() { try connection.execute("LISTEN \(channel)") }
                     backoff = 0.05
                     lastCheck = Date()
-                    signal.wake()
+                    deliverReconnect()
                 }
+                let added = registrations.withLock { state in
+                    defer { state.pending = [] }
+                    return state.pending
+                }
+                for channel in added { try connection.execute("LISTEN \(channel)") }
                 var descriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&descriptor, 1, 250)
-                if ready > 0, try !connection.consumeNotifications().isEmpty { signal.wake() }
+                if ready > 0 { deliver(try connection.consumeNotifications()) }
                 if -lastCheck.timeIntervalSinceNow >= interval {
                     lastCheck = Date()
                     try connection.execute("SELECT 1")
-                    if try !connection.consumeNotifications().isEmpty { signal.wake() }
+                    deliver(try connection.consumeNotifications())
                 }
             } catch {
                 logger.warning(

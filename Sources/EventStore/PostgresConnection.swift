@@ -177,16 +177,17 @@ final class PostgresConnection {
     /// Inside a transaction block that a failed statement aborted.
     var isInFailedTransaction: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? false }
 
-    /// Reads what the server sent and returns the channels of the notifications received.
-    func consumeNotifications() throws -> [String] {
+    /// Reads what the server sent and returns the notifications received: (channel, payload).
+    func consumeNotifications() throws -> [(channel: String, payload: String)] {
         let handle = try openHandle()
         guard PQconsumeInput(handle) == 1 else { throw connectionError(handle) }
-        var channels: [String] = []
+        var received: [(channel: String, payload: String)] = []
         while let notification = PQnotifies(handle) {
-            channels.append(String(cString: notification.pointee.relname))
+            received.append(
+                (String(cString: notification.pointee.relname), String(cString: notification.pointee.extra)))
             PQfreemem(notification)
         }
-        return channels
+        return received
     }
 
     private func openHandle() throws -> OpaquePointer {

@@ -2,7 +2,7 @@ import Synchronization
 
 /// A generation counter that wakes waiting tasks when it moves. A waiter passes the generation
 /// it saw before its last read, so a wake-up that lands between the read and the wait is not lost.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var nextWaiter = 0
@@ -11,9 +11,11 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    var generation: UInt64 { state.withLock { $0.generation } }
+    public init() {}
 
-    func wake() {
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
+    public func wake() {
         let waiters = state.withLock { state in
             state.generation &+= 1
             defer { state.waiters = [:] }
@@ -23,7 +25,7 @@ final class WakeSignal: Sendable {
     }
 
     /// Returns when the generation differs from `seen`, after `timeout`, or on cancellation.
-    func wait(after seen: UInt64, timeout: Duration) async {
+    public func wait(after seen: UInt64, timeout: Duration) async {
         let id = state.withLock { state in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter

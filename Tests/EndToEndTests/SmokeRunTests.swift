@@ -140,9 +140,15 @@ struct SmokeRunTests {
                 """)
             let broken = try await importer.e2h("verify", run)
             #expect(broken.status == 1 && broken.output.contains("BROKEN at version \(version)"), "\(broken.output)")
-            let diverged = try await importer.e2h("replay", run, "--verify")
-            #expect(diverged.status == 1, "\(diverged.output)")
-            #expect(diverged.output.contains("(ScoreRecorded), field $.correct"), "\(diverged.output)")
+            // The importer executes nothing (--workers 0), replays included: a daemon with a worker on its
+            // database does.
+            let replayer = try await Self.daemon(database: database)
+            try await replayer.start()
+            try await withDaemons([replayer]) {
+                let diverged = try await replayer.e2h("replay", run, "--verify")
+                #expect(diverged.status == 1, "\(diverged.output)")
+                #expect(diverged.output.contains("(ScoreRecorded), field $.correct"), "\(diverged.output)")
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import EventStore
@@ -20,8 +21,36 @@ struct SubscriptionTests {
             // Notifications are delivered with the next message from the server.
             try listener.execute("SELECT 1")
             #expect(
-                try listener.consumeNotifications() == [NotificationListener.channel, NotificationListener.channel])
+                try listener.consumeNotifications().map(\.channel) == [
+                    NotificationListener.channel, NotificationListener.channel,
+                ])
             listener.close()
+        }
+    }
+
+    /// A client's own channel: each committed NOTIFY reaches its handler with the payload; a rolled-back one never.
+    @Test func aClientHearsItsChannelOnCommitOnly() async throws {
+        try await withStore { store, _ in
+            let heard = Mutex([String?]())
+            try store.onNotification("e2h_test_channel") { payload in heard.withLock { $0.append(payload) } }
+            // The listening session connects (a nil: anything before may have been missed) and listens.
+            func eventually(_ condition: () -> Bool) async throws -> Bool {
+                for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(100)) }
+                return condition()
+            }
+            #expect(try await eventually { heard.withLock { $0 } == [nil] }, "the listener did not connect")
+            try await Task.sleep(for: .milliseconds(500))
+            try await store.transaction { tx in try tx.notify("e2h_test_channel", payload: "first") }
+            await #expect(throws: EventStoreError.self) {
+                try await store.transaction { tx in
+                    try tx.notify("e2h_test_channel", payload: "rolled back")
+                    throw EventStoreError(code: .invalidArgument, message: "roll back")
+                }
+            }
+            try await store.transaction { tx in try tx.notify("e2h_test_channel", payload: "second") }
+            #expect(try await eventually { heard.withLock { $0 }.count == 3 })
+            #expect(heard.withLock { $0 } == [nil, "first", "second"])
+            #expect(throws: EventStoreError.self) { try store.onNotification("not a channel") { _ in } }
         }
     }
 

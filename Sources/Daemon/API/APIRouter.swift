@@ -15,7 +15,6 @@ struct APIRouter {
     let token: AccessToken
     let metrics: DaemonMetrics
     let queue: Queue
-    let workers: WorkerPool
     let readiness: DatabaseReadiness
     let logger: Logger
 
@@ -70,10 +69,8 @@ struct APIRouter {
             try jsonResponse(try await eventPage(request, try await runID(context)))
         }
         api.post("/v1/runs/:id/cancel") { _, context in
-            let id = try await runID(context)
-            let details = try await RunControl(queue: queue).cancel(id)
-            workers.cancelLocally(run: id)
-            return try jsonResponse(details)
+            // The run's holder, on this daemon or another, hears of it through NOTIFY (or its next heartbeat).
+            try jsonResponse(try await RunControl(queue: queue).cancel(try await runID(context)))
         }
         api.post("/v1/runs/:id/resume") { _, context in
             try jsonResponse(try await RunControl(queue: queue).resume(try await runID(context)))

@@ -13,6 +13,8 @@ final class WorkerPool: Service, Sendable {
     let leases: Leases
     private let draining = Mutex(false)
     private let active = Mutex([String: LeasedRecorder]())
+    /// Woken when a run becomes claimable (NOTIFY): idle workers claim at once instead of at their next poll.
+    let runnable = WakeSignal()
 
     init(queue: Queue) {
         leases = Leases(queue: queue)
@@ -51,6 +53,7 @@ final class WorkerPool: Service, Sendable {
     private func workerLoop(index: Int) async {
         let owner = settings.workers == 1 ? settings.owner : "\(settings.owner)/\(index)"
         while !isDraining && !Task.isCancelled {
+            let seen = runnable.generation
             do {
                 if let lease = try await leases.claim(owner: owner) {
                     await execute(lease)
@@ -59,7 +62,10 @@ final class WorkerPool: Service, Sendable {
             } catch {
                 logger.error("claiming failed; retrying", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
+            // Until a submit's notification, or the next poll: a notification can be lost.
+            await cancelWhenGracefulShutdown {
+                await self.runnable.wait(after: seen, timeout: self.settings.pollInterval)
+            }
         }
     }
 

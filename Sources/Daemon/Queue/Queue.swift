@@ -21,6 +21,18 @@ extension Duration {
     }
 }
 
+/// What the queue announces through NOTIFY, so that nobody waits for a poll: a run became claimable (idle workers
+/// of every daemon claim at once), a cancel was requested (the holder's daemon stops the run at once, not at its next
+/// heartbeat). Polling stays the fallback: a notification can be lost.
+enum QueueChannel: String, CaseIterable {
+    /// Payload: the run's id.
+    case runnable = "e2h_run_runnable"
+    /// Payload: the run's id.
+    case cancelRequested = "e2h_run_cancel_requested"
+
+    func notify(_ tx: Transaction, run: String) throws { try tx.notify(rawValue, payload: run) }
+}
+
 extension MigrationSet {
     /// The daemon's tables (the queue), recorded apart from the store's.
     static let daemon = MigrationSet(ledger: "daemon_migrations", migrations: DaemonMigrations.bundled)

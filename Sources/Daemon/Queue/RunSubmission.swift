@@ -59,6 +59,7 @@ struct RunSubmission {
                 return (try RunTable.required(existing.string(0, "id"), "id"), false)
             }
             _ = try tx.append(stream: DaemonEvent.stream(id), expectedVersion: .noStream, events: [event])
+            try QueueChannel.runnable.notify(tx, run: id)
             return (id, true)
         }
         if created {

@@ -90,6 +90,8 @@ enum RunTable {
                 .bool(holder?.cancelRequested ?? false), change.error.map { .text($0) } ?? .null,
                 .bool(state.runState.isFinal),
             ])
+        if let from = lifecycle.claimableFrom, from <= now { try QueueChannel.runnable.notify(tx, run: id) }
+        if let holder, holder.cancelRequested { try QueueChannel.cancelRequested.notify(tx, run: id) }
         if let event = change.event {
             _ = try tx.append(
                 stream: DaemonEvent.stream(id), expectedVersion: .any, events: [try event.recorded(by: author)])

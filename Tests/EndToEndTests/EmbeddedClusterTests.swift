@@ -68,9 +68,17 @@ struct EmbeddedClusterTests {
             let pidText = try String(contentsOfFile: state + "/postgres/data/postmaster.pid", encoding: .utf8)
             let serverPID = try #require(pid_t(pidText.split(separator: "\n")[0]))
             kill(serverPID, SIGKILL)
-            try await daemon.waitFor(run, timeout: .seconds(300), "completion after the postmaster was killed") {
-                details, _ in details.state == .completed
+            // While the server is down the API answers 503s; poll through them.
+            let deadline = ContinuousClock.now + .seconds(300)
+            var state: RunState?
+            while ContinuousClock.now < deadline, state != .completed {
+                let response = try await daemon.request("GET", "/v1/runs/\(run)", token: try daemon.token)
+                if response.status == 200 {
+                    state = try StateDirectory.jsonDecoder.decode(RunDetails.self, from: response.body).state
+                }
+                try await Task.sleep(for: .milliseconds(300))
             }
+            #expect(state == .completed, "\(daemon.log.suffix(3000))")
             #expect(daemon.log.contains("embedded PostgreSQL restarted"), "\(daemon.log.suffix(3000))")
             #expect(try await daemon.request("GET", "/readyz", token: nil).status == 200)
             let replay = try await daemon.e2h("replay", run, "--verify")

@@ -80,6 +80,11 @@ let package = Package(
             name: "WireTypes",
             swiftSettings: strict
         ),
+        /// Charts drawn as SVG, pure and deterministic: the one renderer behind the dashboard and `e2h plot`.
+        .target(
+            name: "Charts",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -136,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "EventStore", "WireTypes"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChartsTests",
+            dependencies: ["Charts"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

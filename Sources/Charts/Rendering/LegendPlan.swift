@@ -10,7 +10,8 @@ struct LegendPlan: Equatable {
     /// One entry per distinct series, in order of first appearance; an entry's index picks its colour
     /// and marker.
     var entries: [Entry]
-    /// "method · evaluator": the keys the entries' texts are values of; nil when there is one series.
+    /// "method · evaluator": the keys the entries' texts are values of; nil when there is one series or
+    /// the series are known by name alone.
     var heading: String?
     /// "policy: sft", one per attribute every series shares (none when there is one series, whose entry
     /// already names everything).
@@ -43,7 +44,8 @@ struct LegendPlan: Equatable {
             entries = labels.map { label in
                 Entry(label: label, text: differing.map { label.value(of: $0) ?? "–" }.joined(separator: " · "))
             }
-            heading = differing.joined(separator: " · ")
+            // Series known by name alone need no heading: "series" would say nothing.
+            heading = differing == ["series"] ? nil : differing.joined(separator: " · ")
             shared = keys.filter { !differing.contains($0) }.compactMap { key in
                 labels.first?.attributes.first { $0.key == key }.map { Self.describe($0) }
             }

@@ -146,6 +146,7 @@ let package = Package(
         .testTarget(
             name: "ChartsTests",
             dependencies: ["Charts"],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

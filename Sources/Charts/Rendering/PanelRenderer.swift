@@ -57,13 +57,7 @@ struct PanelRenderer {
                 }
             }
         }
-        // Short axes get fewer ticks, so their labels have room.
-        let xTarget = size.width < 320 ? 4 : ResolvedAxis.targetTickCount
-        let yTarget = size.height < 220 ? 4 : ResolvedAxis.targetTickCount
-        return (
-            ResolvedAxis(chart.xAxis, values: xs, targetTickCount: xTarget),
-            ResolvedAxis(chart.yAxis, values: ys, targetTickCount: yTarget)
-        )
+        return (ResolvedAxis(chart.xAxis, values: xs), ResolvedAxis(chart.yAxis, values: ys))
     }
 
     private static func plotArea(_ chart: LineChart, x: ResolvedAxis, y: ResolvedAxis, size: PanelSize) -> PlotArea {

@@ -13,17 +13,17 @@ struct ResolvedAxis {
     let upper: Double
     let ticks: [Tick]
 
-    /// About this many intervals between linear ticks; fewer for short axes.
-    static let targetTickCount = 5
+    /// About this many intervals between linear ticks (from 3 to 7, by the nearest nice step).
+    static let targetTickCount = 4
 
     /// `values` are the data on this axis; the ones that cannot be placed (not finite, not positive on a
     /// log axis) are ignored.
-    init(_ axis: Axis, values: [Double], targetTickCount: Int = ResolvedAxis.targetTickCount) {
+    init(_ axis: Axis, values: [Double]) {
         let placeable = values.filter { Self.canPlace($0, on: axis.scale) }
         scale = axis.scale
         switch axis.scale {
         case .linear:
-            (lower, upper, ticks) = Self.linear(axis, placeable, targetTickCount)
+            (lower, upper, ticks) = Self.linear(axis, placeable, Self.targetTickCount)
         case .log2:
             (lower, upper, ticks) = Self.logarithmic(axis, placeable)
         }

@@ -8,19 +8,22 @@ struct TickStep: Equatable {
     var mantissa: Int
     var exponent: Int
 
-    /// The smallest nice step that cuts `span` into at most about `target` intervals.
+    /// The nice step nearest to cutting `span` into `target` intervals. Thresholds at the geometric means
+    /// between 1, 2, 5 and 10 (as d3 does) pick the closest step rather than the next larger one, which
+    /// would often leave only two or three ticks.
     init(span: Double, target: Int) {
         precondition(span > 0 && span.isFinite, "a tick step needs a positive, finite span")
-        let raw = span / Double(target)
+        let raw = span / Double(max(1, target))
         var exponent = Int(log10(raw).rounded(.down))
-        var mantissa = 10
-        for candidate in [1, 2, 5, 10] where Double(candidate) * Self.power(exponent) >= raw * (1 - 1e-9) {
-            mantissa = candidate
-            break
-        }
-        if mantissa == 10 {
+        let error = raw / Self.power(exponent)
+        var mantissa: Int
+        switch error {
+        case 50.0.squareRoot()...:
             mantissa = 1
             exponent += 1
+        case 10.0.squareRoot()...: mantissa = 5
+        case 2.0.squareRoot()...: mantissa = 2
+        default: mantissa = 1
         }
         self.mantissa = mantissa
         self.exponent = exponent

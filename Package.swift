@@ -85,6 +85,13 @@ let package = Package(
             name: "Charts",
             swiftSettings: strict
         ),
+        /// Server-rendered dashboard pages, pure: HTML escaped by construction, a CSP-friendly page skeleton and
+        /// the compiled-in stylesheet.
+        .target(
+            name: "Dashboard",
+            dependencies: ["Charts"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -147,6 +154,11 @@ let package = Package(
             name: "ChartsTests",
             dependencies: ["Charts"],
             exclude: ["Golden"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "Charts"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

@@ -31,17 +31,11 @@ struct PanelRenderer {
         self.legend = legend
         self.palette = palette
         self.clipID = clipID
-        (x, y) = Self.axes(chart, size: size)
+        (x, y) = Self.axes(chart)
         plot = Self.plotArea(chart, x: x, y: y, size: size)
     }
 
-    /// The plot area of `chart` drawn at `size`; the clip path is made from it before the panel is drawn.
-    static func plotArea(_ chart: LineChart, size: PanelSize) -> PlotArea {
-        let (x, y) = axes(chart, size: size)
-        return plotArea(chart, x: x, y: y, size: size)
-    }
-
-    private static func axes(_ chart: LineChart, size: PanelSize) -> (ResolvedAxis, ResolvedAxis) {
+    private static func axes(_ chart: LineChart) -> (ResolvedAxis, ResolvedAxis) {
         var xs: [Double] = []
         var ys: [Double] = []
         for series in chart.series {
@@ -68,6 +62,20 @@ struct PanelRenderer {
         let top = chart.title.isEmpty ? 10.0 : 28.0
         let bottom = tickLength + 16 + (chart.xAxis.title.isEmpty ? 0 : 18) + 6
         return PlotArea(left: left, top: top, right: size.width - right, bottom: size.height - bottom)
+    }
+
+    /// The clip path of the plot area, a little larger so markers on its edges are drawn whole.
+    func writeClipPath(into svg: inout SVGWriter) {
+        let c = DecimalText.coordinate
+        let bleed = Self.markerRadius + 1.5
+        svg.start("clipPath", [("id", clipID)])
+        svg.element(
+            "rect",
+            [
+                ("x", c(plot.left - bleed)), ("y", c(plot.top - bleed)), ("width", c(plot.width + 2 * bleed)),
+                ("height", c(plot.height + 2 * bleed)),
+            ])
+        svg.end()
     }
 
     func write(index: Int, at origin: FigureLayout.Point, into svg: inout SVGWriter) {

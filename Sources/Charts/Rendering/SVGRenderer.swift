@@ -51,19 +51,14 @@ public struct SVGRenderer: Sendable {
             svg.raw(ChartStylesheet.css(options.colorScheme))
             svg.end()
         }
+        let panels = figure.panels.enumerated().map { index, chart in
+            PanelRenderer(
+                chart: chart, size: layout.panelFrames[index].size, legend: legend, palette: palette,
+                clipID: "\(prefix)-clip\(index)")
+        }
         svg.start("defs")
-        for (index, frame) in layout.panelFrames.enumerated() {
-            let plot = PanelRenderer.plotArea(figure.panels[index], size: frame.size)
-            svg.start("clipPath", [("id", "\(prefix)-clip\(index)")])
-            let bleed = PanelRenderer.markerRadius + 1.5
-            svg.element(
-                "rect",
-                [
-                    ("x", DecimalText.coordinate(plot.left - bleed)), ("y", DecimalText.coordinate(plot.top - bleed)),
-                    ("width", DecimalText.coordinate(plot.width + 2 * bleed)),
-                    ("height", DecimalText.coordinate(plot.height + 2 * bleed)),
-                ])
-            svg.end()
+        for panel in panels {
+            panel.writeClipPath(into: &svg)
         }
         svg.end()
         svg.element(
@@ -73,12 +68,8 @@ public struct SVGRenderer: Sendable {
                 ("height", DecimalText.coordinate(layout.height)), ("fill", palette.background),
             ])
         writeHeader(figure, layout, palette, into: &svg)
-        for (index, panel) in figure.panels.enumerated() {
-            let frame = layout.panelFrames[index]
-            PanelRenderer(
-                chart: panel, size: frame.size, legend: legend, palette: palette, clipID: "\(prefix)-clip\(index)"
-            )
-            .write(index: index, at: frame.origin, into: &svg)
+        for (index, panel) in panels.enumerated() {
+            panel.write(index: index, at: layout.panelFrames[index].origin, into: &svg)
         }
         LegendRenderer(plan: legend, palette: palette, layout: layout).write(into: &svg)
         svg.end()

@@ -13,16 +13,29 @@ enum DecimalText {
         guard abs(scaled) < 9.0e15 else { return value.description }
         let integer = Int64(scaled)
         if integer == 0 { return "0" }
-        var digits = String(integer.magnitude)
-        if maximumDecimals > 0 {
-            if digits.count <= maximumDecimals {
-                digits = String(repeating: "0", count: maximumDecimals - digits.count + 1) + digits
+        // Digits of |integer|, least significant first; then the point and the sign, reversed at the end.
+        var magnitude = integer.magnitude
+        var reversed: [UInt8] = []
+        reversed.reserveCapacity(24)
+        var position = 0
+        var significant = false
+        while magnitude > 0 || position <= maximumDecimals {
+            let digit = UInt8(magnitude % 10)
+            magnitude /= 10
+            if position < maximumDecimals {
+                // Trailing zeros of the fraction are dropped, and with them a point left bare.
+                if digit != 0 || significant {
+                    reversed.append(UInt8(ascii: "0") + digit)
+                    significant = true
+                }
+            } else {
+                if position == maximumDecimals && significant { reversed.append(UInt8(ascii: ".")) }
+                reversed.append(UInt8(ascii: "0") + digit)
             }
-            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -maximumDecimals))
-            while digits.last == "0" { digits.removeLast() }
-            if digits.last == "." { digits.removeLast() }
+            position += 1
         }
-        return integer < 0 ? "-" + digits : digits
+        if integer < 0 { reversed.append(UInt8(ascii: "-")) }
+        return String(decoding: reversed.reversed(), as: UTF8.self)
     }
 
     /// A coordinate in SVG user units: two decimals are a hundredth of a pixel, finer than any screen.

@@ -66,3 +66,15 @@ import Testing
     let document = try SVGDocument(SVGRenderer().render(figure))
     #expect(document.all("text", classes: "empty").count == 1)
 }
+
+@Test func theAccuracyAxisStopsAtOneHundredPercentWhenAnIntervalReachesPast() {
+    let figure = AccuracyVersusNFigure.figure(measurements: [
+        AccuracyMeasurement(
+            policy: "sft", method: "m", evaluator: "e", aggregation: "a", level: .easy, n: 1, accuracy: 0.97,
+            interval: Band(lower: 0.9, upper: 1.04)),
+        AccuracyMeasurement(
+            policy: "sft", method: "m", evaluator: "e", aggregation: "a", level: .hard, n: 1, accuracy: 0.02,
+            interval: Band(lower: -0.03, upper: 0.07)),
+    ])
+    #expect(figure.panels.allSatisfy { $0.yAxis.domain == .fixed(lower: 0, upper: 1) })
+}

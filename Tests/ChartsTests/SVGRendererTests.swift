@@ -162,3 +162,22 @@ private func chart(_ series: [Series], x: Axis = Axis(label: "step"), y: Axis = 
     #expect(document.all("text", classes: "title").map(\.text) == ["chart"])
     #expect(document.all("text", classes: "panel-title").isEmpty)
 }
+
+@Test func aLegendLabelTooLongForTheFigureIsShortenedWithTheFullTextAsATooltip() throws {
+    let long = String(repeating: "very long evaluator name ", count: 12)
+    let figure = Figure(
+        title: "long", panels: [chart([series(long, [(1, 1), (2, 2)]), series("b", [(1, 2), (2, 1)])])])
+    let document = try SVGDocument(SVGRenderer().render(figure))
+    let entry = try #require(document.all("g", classes: "legend-entry").first)
+    let texts = document.elements.filter { $0.name == "text" && $0.text.hasPrefix("very long") }
+    #expect(texts.count == 1 && texts[0].text.hasSuffix("…") && texts[0].text.count < long.count)
+    #expect(document.all("title").contains { $0.text == long })
+    #expect(entry.attributes["data-series"] == "series=\(long)")
+}
+
+@Test func overlappingTickLabelsAreThinnedToEveryFewUntilTheyFit() {
+    let crowded = (0..<10).map { (centre: Double($0) * 15, extent: 30.0) }
+    #expect(PanelRenderer.spaced(crowded) == [0, 3, 6, 9])
+    let roomy = (0..<5).map { (centre: Double($0) * 50, extent: 30.0) }
+    #expect(PanelRenderer.spaced(roomy) == [0, 1, 2, 3, 4])
+}

@@ -55,10 +55,13 @@ public enum AccuracyVersusNFigure {
             labels.append(measurement.label)
         }
         let shown = measurements.filter { levels.contains($0.level) }
+        // An interval computed as mean ± spread can reach past 0 or 100%; accuracy cannot, so the axis
+        // stops there and the band is clipped.
         var values: [Double] = []
         for measurement in shown {
             values += [measurement.accuracy] + (measurement.interval.map { [$0.lower, $0.upper] } ?? [])
         }
+        values = values.map { min(max($0, 0), 1) }
         let shared = ResolvedAxis(
             Axis(label: "accuracy", domain: .automatic(includingZero: true), tickFormat: .percent), values: values)
         let panels = levels.map { level in

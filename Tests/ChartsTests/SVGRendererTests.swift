@@ -181,3 +181,9 @@ private func chart(_ series: [Series], x: Axis = Axis(label: "step"), y: Axis = 
     let roomy = (0..<5).map { (centre: Double($0) * 50, extent: 30.0) }
     #expect(PanelRenderer.spaced(roomy) == [0, 1, 2, 3, 4])
 }
+
+@Test func aDivergedSeriesStillRendersAValidChart() throws {
+    let diverged = series("diverged", [(1, 2), (2, 1e200), (3, 1e308), (4, -1e308)])
+    let document = try SVGDocument(SVGRenderer().render(Figure(title: "diverged", panels: [chart([diverged])])))
+    #expect(document.all("path", classes: "series").count == 1)
+}

@@ -83,3 +83,15 @@ import Testing
     let axis = ResolvedAxis(Axis(label: "N", scale: .log2), values: [4])
     #expect(axis.ticks.map(\.label) == ["2", "4", "8"])
 }
+
+@Test func extremeValuesNeitherOverflowNorCrash() {
+    let huge = ResolvedAxis(Axis(label: "loss"), values: [-1e308, 1e308, 1e300])
+    // ±1e308 cannot be placed; the axis frames the one value that can.
+    #expect(huge.lower < 1e300 && huge.upper > 1e300 && huge.upper.isFinite)
+    let wide = ResolvedAxis(Axis(label: "loss", domain: .fixed(lower: -1e308, upper: 1e308)), values: [-1e300, 1e300])
+    #expect(wide.lower <= -1e300 && wide.upper >= 1e300 && wide.upper.isFinite && wide.lower.isFinite)
+    let narrow = ResolvedAxis(Axis(label: "loss"), values: [1e15, 1e15 + 0.25])
+    #expect(narrow.lower <= 1e15 && narrow.upper >= 1e15 + 0.25)
+    let tiny = ResolvedAxis(Axis(label: "N", scale: .log2), values: [.leastNonzeroMagnitude, 1e300])
+    #expect(tiny.ticks.count >= 2 && tiny.lower > 0)
+}

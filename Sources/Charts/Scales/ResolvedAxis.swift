@@ -29,8 +29,10 @@ struct ResolvedAxis {
         }
     }
 
+    /// Values beyond ±1e300 are treated as infinite: the span between two of them could overflow, and a
+    /// diverged loss must not take the dashboard down.
     static func canPlace(_ value: Double, on scale: AxisScale) -> Bool {
-        value.isFinite && (scale == .linear || value > 0)
+        abs(value) <= 1e300 && (scale == .linear || value > 0)
     }
 
     /// Where `value` lies between the domain's lower (0) and upper (1) end; nil when it cannot be placed.
@@ -43,7 +45,9 @@ struct ResolvedAxis {
     }
 
     private static func linear(_ axis: Axis, _ values: [Double], _ target: Int) -> (Double, Double, [Tick]) {
-        if case .fixed(let lower, let upper) = axis.domain, lower.isFinite, upper.isFinite, lower < upper {
+        if case .fixed(let lower, let upper) = axis.domain, canPlace(lower, on: .linear), canPlace(upper, on: .linear),
+            lower < upper
+        {
             let step = TickStep(span: upper - lower, target: target)
             return (lower, upper, ticks(step, lower, upper, axis.tickFormat))
         }
@@ -66,8 +70,9 @@ struct ResolvedAxis {
         let step = TickStep(span: upper - lower, target: target)
         let first = Int((lower / step.value + 1e-9).rounded(.down))
         let last = Int((upper / step.value - 1e-9).rounded(.up))
-        let niceLower = step.multiple(first)
-        let niceUpper = step.multiple(max(last, first + 1))
+        // min/max: where the data's magnitude dwarfs its span, rounding could leave a multiple inside it.
+        let niceLower = min(step.multiple(first), lower)
+        let niceUpper = max(step.multiple(max(last, first + 1)), upper)
         return (niceLower, niceUpper, ticks(step, niceLower, niceUpper, axis.tickFormat))
     }
 
@@ -80,7 +85,9 @@ struct ResolvedAxis {
     }
 
     private static func logarithmic(_ axis: Axis, _ values: [Double]) -> (Double, Double, [Tick]) {
-        if case .fixed(let lower, let upper) = axis.domain, lower > 0, upper.isFinite, lower < upper {
+        if case .fixed(let lower, let upper) = axis.domain, canPlace(lower, on: .log2), canPlace(upper, on: .log2),
+            lower < upper
+        {
             let ticks = powers(Int(log2(lower).rounded(.up)), Int(log2(upper).rounded(.down)), axis.tickFormat)
             return (lower, upper, ticks)
         }

@@ -187,3 +187,14 @@ private func chart(_ series: [Series], x: Axis = Axis(label: "step"), y: Axis = 
     let document = try SVGDocument(SVGRenderer().render(Figure(title: "diverged", panels: [chart([diverged])])))
     #expect(document.all("path", classes: "series").count == 1)
 }
+
+@Test func pointsFarOutsideAFixedDomainAreClippedNotOverflowed() throws {
+    let outside = series("outside", [(0, 0.5), (1, 1e300), (2, -1e300)])
+    let svg = SVGRenderer().render(
+        Figure(title: "fixed", panels: [chart([outside], y: Axis(label: "y", domain: .fixed(lower: 0, upper: 1e-300)))])
+    )
+    let document = try SVGDocument(svg)
+    let line = try #require(document.all("path", classes: "series").first?.attributes["d"])
+    #expect(line.filter { $0 == "L" }.count == 2)
+    #expect(!svg.contains("inf") && !svg.contains("nan"))
+}

@@ -95,3 +95,8 @@ import Testing
     let tiny = ResolvedAxis(Axis(label: "N", scale: .log2), values: [.leastNonzeroMagnitude, 1e300])
     #expect(tiny.ticks.count >= 2 && tiny.lower > 0)
 }
+
+@Test func ticksFinerThanNineDecimalsAreWrittenInShortestForm() {
+    let axis = ResolvedAxis(Axis(label: "y"), values: [0, 4e-12])
+    #expect(axis.ticks.map(\.label) == ["0", "1e-12", "2e-12", "3e-12", "4e-12"])
+}

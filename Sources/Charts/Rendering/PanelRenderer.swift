@@ -103,11 +103,17 @@ struct PanelRenderer {
     }
 
     private func xPosition(_ value: Double) -> Double? {
-        x.fraction(value).map { plot.left + $0 * plot.width }
+        x.fraction(value).map { plot.left + Self.bounded($0) * plot.width }
     }
 
     private func yPosition(_ value: Double) -> Double? {
-        y.fraction(value).map { plot.bottom - $0 * plot.height }
+        y.fraction(value).map { plot.bottom - Self.bounded($0) * plot.height }
+    }
+
+    /// A point far outside a fixed domain is clipped from view, but its coordinate must stay finite to be
+    /// written; a thousand plot widths away, the clamp cannot visibly bend the line toward it.
+    private static func bounded(_ fraction: Double) -> Double {
+        min(max(fraction, -1000), 1001)
     }
 
     private func writeGrid(into svg: inout SVGWriter) {

@@ -1,10 +1,13 @@
 /// Tick labels: as short as the step allows and exact for every tick.
 enum TickLabel {
     static func linear(_ value: Double, step: TickStep, format: TickFormat) -> String {
+        // Steps finer than 10^-9 (a degenerate axis) get the shortest round-trip text instead of decimals.
         switch format {
         case .number:
+            guard step.decimals <= 9 else { return value == 0 ? "0" : value.description }
             return DecimalText.format(value, maximumDecimals: step.decimals)
         case .percent:
+            guard step.decimals <= 11 else { return (value == 0 ? "0" : (value * 100).description) + "%" }
             return DecimalText.format(value * 100, maximumDecimals: max(0, step.decimals - 2)) + "%"
         case .compact:
             // Each tick picks its own unit, so 0, 500, 1k, 1.5k read naturally; the decimals are those

@@ -100,3 +100,9 @@ import Testing
     let axis = ResolvedAxis(Axis(label: "y"), values: [0, 4e-12])
     #expect(axis.ticks.map(\.label) == ["0", "1e-12", "2e-12", "3e-12", "4e-12"])
 }
+
+@Test func aSubnormalValueOnALog2AxisKeepsTheDomainPositive() {
+    let axis = ResolvedAxis(Axis(label: "N", scale: .log2), values: [.leastNonzeroMagnitude])
+    #expect(axis.lower > 0 && axis.upper > axis.lower)
+    #expect(axis.fraction(.leastNonzeroMagnitude)?.isFinite == true)
+}

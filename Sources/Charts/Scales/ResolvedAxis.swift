@@ -13,6 +13,9 @@ struct ResolvedAxis {
     let upper: Double
     let ticks: [Tick]
 
+    /// Narrower linear spans are treated as a constant: a quarter of them could underflow to zero.
+    static let smallestSpan = 1e-200
+
     /// About this many intervals between linear ticks (from 3 to 7, by the nearest nice step).
     static let targetTickCount = 4
 
@@ -46,7 +49,7 @@ struct ResolvedAxis {
 
     private static func linear(_ axis: Axis, _ values: [Double], _ target: Int) -> (Double, Double, [Tick]) {
         if case .fixed(let lower, let upper) = axis.domain, canPlace(lower, on: .linear), canPlace(upper, on: .linear),
-            lower < upper
+            upper - lower >= smallestSpan
         {
             let step = TickStep(span: upper - lower, target: target)
             return (lower, upper, ticks(step, lower, upper, axis.tickFormat))
@@ -57,10 +60,10 @@ struct ResolvedAxis {
             lower = min(lower, 0)
             upper = max(upper, 0)
         }
-        if lower == upper {
+        if upper - lower < Self.smallestSpan {
             // A constant series: centre it in a range a tenth of its size (or ±1 around zero), so it is
             // drawn as a level line with readable ticks rather than a division by zero.
-            let pad = lower == 0 ? 1 : abs(lower) / 10
+            let pad = abs(lower) < Self.smallestSpan ? 1 : abs(lower) / 10
             lower -= pad
             upper += pad
             if case .automatic(includingZero: true) = axis.domain, values.allSatisfy({ $0 >= 0 }) {
@@ -94,8 +97,9 @@ struct ResolvedAxis {
         var lowest = 0
         var highest = 1
         if let minimum = values.min(), let maximum = values.max() {
-            lowest = Int(log2(minimum).rounded(.down))
-            highest = Int(log2(maximum).rounded(.up))
+            // Subnormal values sit below 2^-1020 and are clipped: 2^-1075 would be zero.
+            lowest = max(Int(log2(minimum).rounded(.down)), -1020)
+            highest = max(Int(log2(maximum).rounded(.up)), lowest)
         }
         if lowest == highest {
             lowest -= 1

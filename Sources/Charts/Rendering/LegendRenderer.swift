@@ -15,7 +15,7 @@ struct LegendRenderer {
                     ("class", "legend-heading"), ("x", DecimalText.coordinate(origin.x)),
                     ("y", DecimalText.coordinate(origin.y)), ("fill", palette.muted),
                 ],
-                text: heading)
+                text: TextWidth.fit(heading, fontSize: 12, maximum: layout.width - 2 * FigureLayout.padding))
         }
         let c = DecimalText.coordinate
         for item in layout.legendItems {

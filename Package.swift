@@ -88,6 +88,18 @@ let package = Package(
             name: "WireTypes",
             swiftSettings: strict
         ),
+        /// Charts drawn as SVG, pure and deterministic: the one renderer behind the dashboard and `e2h plot`.
+        .target(
+            name: "Charts",
+            swiftSettings: strict
+        ),
+        /// Server-rendered dashboard pages, pure: HTML escaped by construction, a CSP-friendly page skeleton and
+        /// the compiled-in stylesheet.
+        .target(
+            name: "Dashboard",
+            dependencies: ["Charts"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "Daemon",
             dependencies: [
@@ -147,6 +159,17 @@ let package = Package(
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Canonical", "Daemon", "EventStore", "WireTypes"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ChartsTests",
+            dependencies: ["Charts"],
+            exclude: ["Golden"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "Charts"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

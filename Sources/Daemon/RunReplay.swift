@@ -21,9 +21,7 @@ struct RunReplay {
         let threads = self.threads
         logger.info("replaying run from its recorded spec")
         let replayLogger = logger
-        _ = try await ComputeThread(name: "e2hd-replay").run {
-            try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: replayLogger).run()
-        }
+        _ = try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: replayLogger).run()
         let replayed = Self.comparable(await scratch.events.map { ($0.type, $0.payload) })
         // A run still in progress is compared as far as it got.
         let count = completed ? max(recorded.count, replayed.count) : recorded.count

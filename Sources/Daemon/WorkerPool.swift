@@ -86,10 +86,8 @@ final class WorkerPool: Service, Sendable {
         let runLogger = logger
         let result: Result<RunOutcome, any Error>
         do {
-            let thread = ComputeThread(name: "e2hd-run-\(lease.run.prefix(8))")
-            let outcome = try await thread.run {
-                try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger).run()
-            }
+            let outcome = try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger)
+                .run()
             result = .success(outcome)
         } catch {
             result = .failure(error)

@@ -26,13 +26,17 @@ enum RLStage {
             let model = try await ppo(context, dataset: dataset, policy: policy, evaluators: evaluators)
             output.ppo = try await context.log.putBlob(model.weightsData())
             try await context.log.emit(
-                context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test).map { $0.event() })
+                try await context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test).map {
+                    $0.event()
+                })
         }
         if context.spec.rl.restEm.enabled && context.spec.rl.restEm.iterations > 0 {
             let model = try await restEM(context, dataset: dataset, policy: policy)
             output.restEm = try await context.log.putBlob(model.weightsData())
             try await context.log.emit(
-                context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test).map { $0.event() })
+                try await context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test).map {
+                    $0.event()
+                })
         }
         return output
     }
@@ -53,7 +57,7 @@ enum RLStage {
             throw PipelineError(code: .corruptHistory, message: "the process reward model does not load", cause: error)
         }
         let processReward = EvaluatorScoring(
-            kind: evaluator.kind, model: rewardModel, family: context.family, threads: context.threads)
+            kind: evaluator.kind, model: rewardModel, family: context.family, compute: context.compute)
         let family = context.family
         let rows = TrainingRows(family: family)
         let k = spec.samplesPerProblem
@@ -167,7 +171,7 @@ enum RLStage {
         let length = context.family.sequenceLength
         let written = context.family.writtenPositions
         let scored = model.score(
-            tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, threads: context.threads)
+            tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, pool: context.compute)
         // nextTokenLogProb[t] is log P(token t+1 | tokens ...t).
         return sequences.indices.map { row in
             written.map { Double(scored.nextTokenLogProb[row * length + $0 - 1]) }
@@ -190,9 +194,11 @@ enum RLStage {
         var current = policy
         for iteration in 0..<spec.iterations {
             // E-step: the current policy's correct solutions of easy questions.
-            let sequences = context.sample(
+            let sequences = try await context.sample(
                 current, problems: easy, samplesPerProblem: spec.samplesPerProblem,
-                purpose: RandomStream.restEM + UInt64(iteration), temperature: context.spec.sampling.temperature)
+                purpose: RandomStream.restEM + UInt64(iteration), temperature: context.spec.sampling.temperature,
+                reporting: ProgressTask(
+                    stage: .rl, task: "rest_em_\(iteration) samples", unit: "problems", total: easy.count))
             let kept = sequences.enumerated().filter { row, sequence in
                 context.family.verify(sequence, against: easy[row / spec.samplesPerProblem]).final
             }.map(\.element)

@@ -55,12 +55,37 @@ extension RunContext {
         }
         let options = SamplingOptions(
             temperature: Float(temperature), topK: spec.sampling.topK > 0 ? spec.sampling.topK : nil)
-        return model.sample(templates: templates, streams: streams, seed: spec.seed, options: options, threads: threads)
+        return model.sample(templates: templates, streams: streams, seed: spec.seed, options: options, pool: compute)
+    }
+
+    /// `sample` in slices of about `rowsPerSlice` rows, polling for a stop before each slice and reporting the
+    /// problems done after it (`task.total` counts them; `doneBefore` were done by earlier calls). The tokens are
+    /// those of one call: each row's stream depends only on its problem's index and its sample.
+    func sample(
+        _ model: Transformer, problems: [Problem], firstIndex: Int = 0, samplesPerProblem: Int, purpose: UInt64,
+        temperature: Double, reporting task: ProgressTask, doneBefore: Int = 0
+    ) async throws -> [[Int32]] {
+        let perSlice = max(1, rowsPerSlice / max(1, samplesPerProblem))
+        var sequences: [[Int32]] = []
+        sequences.reserveCapacity(problems.count * samplesPerProblem)
+        for first in stride(from: 0, to: problems.count, by: perSlice) {
+            try await pollStop()
+            let slice = Array(problems[first..<min(first + perSlice, problems.count)])
+            sequences += sample(
+                model, problems: slice, firstIndex: firstIndex + first, samplesPerProblem: samplesPerProblem,
+                purpose: purpose, temperature: temperature)
+            await report(task, done: doneBefore + first + slice.count)
+        }
+        return sequences
     }
 
     /// Greedy decoding accuracy per level, as `ScoreRecorded` rows.
-    func greedyScores(_ model: Transformer, policy: String, stage: StageName, problems: [Problem]) -> [ScoreRecorded] {
-        let sequences = sample(model, problems: problems, samplesPerProblem: 1, purpose: 0, temperature: 0)
+    func greedyScores(
+        _ model: Transformer, policy: String, stage: StageName, problems: [Problem]
+    ) async throws -> [ScoreRecorded] {
+        let sequences = try await sample(
+            model, problems: problems, samplesPerProblem: 1, purpose: 0, temperature: 0,
+            reporting: ProgressTask(stage: stage, task: "\(policy) greedy", unit: "problems", total: problems.count))
         let correct = zip(problems, sequences).map { family.verify($1, against: $0).final }
         return spec.task.levels.map { level in
             let indices = problems.indices.filter { problems[$0].level == level }

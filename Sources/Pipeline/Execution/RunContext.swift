@@ -57,9 +57,9 @@ final class RunContext {
             width: model.width, heads: model.heads, mlpMultiplier: model.mlpMultiplier, head: head)
     }
 
-    /// A random generator for one purpose (and one step or item of it), independent of all others.
-    func random(_ purpose: UInt64, _ index: Int = 0) -> RandomGenerator {
-        RandomGenerator(seed: spec.seed, stream: purpose << 40 | UInt64(index))
+    /// The run's generator for one purpose (and one item and index of it), independent of all others.
+    func random(_ purpose: RandomStream.Purpose, item: Int = 0, index: Int = 0) -> RandomGenerator {
+        RandomStream(purpose, item: item, index: index).generator(seed: spec.seed)
     }
 
     /// Tells the recorder where the run is, unless a report of the same task went out moments ago.

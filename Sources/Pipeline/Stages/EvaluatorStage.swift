@@ -88,10 +88,11 @@ enum EvaluatorStage {
                 evaluator.kind == .generative
                     ? policy.copy()
                     : policy.withHead(
-                        .scalar, seed: context.spec.seed &+ RandomStream.evaluatorInitialization &+ UInt64(index))
+                        .scalar,
+                        seed: RandomStream(.evaluatorInitialization, item: index).seed(from: context.spec.seed))
             },
             batch: { step, _ in
-                var random = context.random(RandomStream.evaluatorBatches + UInt64(index), step)
+                var random = context.random(.evaluatorBatches, item: index, index: step)
                 let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: sequences.count) }
                 let batchSequences = picks.map { sequences[$0] }
                 guard let scalarLabels else { return rows.languageModelBatch(batchSequences) }
@@ -151,7 +152,8 @@ enum EvaluatorStage {
         let spec = context.spec
         let chunks = try await SampleStage.sampleSet(
             "test", problems: dataset.test, samplesPerProblem: spec.sampling.poolSize,
-            purpose: RandomStream.verifierPolicy, policy: model, policyName: name, stage: .evaluators, context: context)
+            stream: RandomStream(.verifierPolicySamples), policy: model, policyName: name, stage: .evaluators,
+            context: context)
         let pool = try await SampleStage.load(chunks, samplesPerProblem: spec.sampling.poolSize, context: context)
         let verdicts = verdicts(pool, problems: dataset.test, family: context.family)
         var rows = try await context.greedyScores(model, policy: name, stage: .evaluators, problems: dataset.test)

@@ -76,13 +76,14 @@ enum RLStage {
             context, initial: { policy.copy() },
             round: { iteration, current, train in
                 // Rollout from the current policy, seeded per question and sample.
-                var random = context.random(RandomStream.ppo, iteration)
+                var random = context.random(.ppoProblems, index: iteration)
                 let problems = (0..<spec.problemsPerIteration).map { _ in
                     dataset.train[random.uniform(below: dataset.train.count)]
                 }
                 let sequences = context.sample(
                     current, problems: problems, firstIndex: iteration * spec.problemsPerIteration,
-                    samplesPerProblem: k, purpose: RandomStream.ppo + 1, temperature: context.spec.sampling.temperature)
+                    samplesPerProblem: k, stream: RandomStream(.ppoRollouts),
+                    temperature: context.spec.sampling.temperature)
                 let processScores = processReward.stepScores(sequences)
                 let rewards = sequences.indices.map { row in
                     let problem = problems[row / k]
@@ -98,7 +99,7 @@ enum RLStage {
                 let old = logProbabilities(current, sequences, context: context)
                 var (clipped, counted) = (0, 0)
                 for epoch in 0..<spec.epochs {
-                    var shuffle = context.random(RandomStream.ppo + 2, iteration * spec.epochs + epoch)
+                    var shuffle = context.random(.ppoShuffles, index: iteration * spec.epochs + epoch)
                     let order = permutation(rolloutRows, using: &shuffle)
                     for minibatch in 0..<spec.minibatches {
                         let members = Array(order[(minibatch * minibatchRows)..<((minibatch + 1) * minibatchRows)])
@@ -196,7 +197,7 @@ enum RLStage {
             // E-step: the current policy's correct solutions of easy questions.
             let sequences = try await context.sample(
                 current, problems: easy, samplesPerProblem: spec.samplesPerProblem,
-                purpose: RandomStream.restEM + UInt64(iteration), temperature: context.spec.sampling.temperature,
+                stream: RandomStream(.restEMSamples, item: iteration), temperature: context.spec.sampling.temperature,
                 reporting: ProgressTask(
                     stage: .rl, task: "rest_em_\(iteration) samples", unit: "problems", total: easy.count))
             let kept = sequences.enumerated().filter { row, sequence in
@@ -212,7 +213,7 @@ enum RLStage {
                 .run(
                     context, initial: { policy.copy() },
                     batch: { step, _ in
-                        var random = context.random(RandomStream.restEM + 100 + UInt64(iteration), step)
+                        var random = context.random(.restEMBatches, item: iteration, index: step)
                         return rows.languageModelBatch(
                             (0..<spec.optimization.batchSize).map { _ in kept[random.uniform(below: kept.count)] })
                     })

@@ -69,10 +69,11 @@ enum RerankStage {
             for n in spec.sampling.n {
                 let (correct, total) = Reranking.accuracy(
                     pools: pools, n: n, resamples: spec.rerank.resamples,
-                    seed: spec.seed &+ RandomStream.rerankSubsets, decides: decides)
+                    seed: spec.seed, decides: decides)
                 rows.append(
                     ScoreRecorded(
-                        stage: stage, policy: policy, method: method.recordedName, evaluator: evaluator, aggregation: aggregation,
+                        stage: stage, policy: policy, method: method.recordedName, evaluator: evaluator,
+                        aggregation: aggregation,
                         n: n, level: level, accuracy: total == 0 ? 0 : Double(correct) / Double(total),
                         correct: correct,
                         total: total))

@@ -31,17 +31,17 @@ enum SampleStage {
         let spec = context.spec
         let training = try await sampleSet(
             "evaluator_training", problems: evaluatorTrainingProblems(context, dataset: dataset),
-            samplesPerProblem: spec.sampling.trainingSamplesPerProblem, purpose: RandomStream.sampling,
+            samplesPerProblem: spec.sampling.trainingSamplesPerProblem, stream: RandomStream(.evaluatorTrainingSamples),
             policy: policy, policyName: "sft", stage: .sample, context: context)
         let test = try await sampleSet(
             "test", problems: dataset.test, samplesPerProblem: spec.sampling.poolSize,
-            purpose: RandomStream.sampling + 1, policy: policy, policyName: "sft", stage: .sample, context: context)
+            stream: RandomStream(.testSamples), policy: policy, policyName: "sft", stage: .sample, context: context)
         return Output(evaluatorTraining: training, test: test)
     }
 
     /// Samples a set chunk by chunk; chunks the record already holds are read back instead.
     static func sampleSet(
-        _ name: String, problems: [Problem], samplesPerProblem: Int, purpose: UInt64, policy: Transformer,
+        _ name: String, problems: [Problem], samplesPerProblem: Int, stream: RandomStream, policy: Transformer,
         policyName: String, stage: StageName, context: RunContext
     ) async throws -> [ChunkReference] {
         let perChunk = max(1, rowsPerChunk / samplesPerProblem)
@@ -59,7 +59,7 @@ enum SampleStage {
             } else {
                 // A stop inside the chunk drops it; a resumed run samples it again from its first problem.
                 let sequences = try await context.sample(
-                    policy, problems: slice, firstIndex: first, samplesPerProblem: samplesPerProblem, purpose: purpose,
+                    policy, problems: slice, firstIndex: first, samplesPerProblem: samplesPerProblem, stream: stream,
                     temperature: context.spec.sampling.temperature, reporting: task, doneBefore: first)
                 let set = SampleSet(firstProblem: first, samplesPerProblem: samplesPerProblem, sequences: sequences)
                 blob = try await context.log.putBlob(set.encoded())

@@ -35,6 +35,7 @@ import Testing
     @Test func cancellingTheCallerCancelsThePool() async throws {
         let pool = ComputePool(threads: 2)
         let started = ContinuousClock.now
+        let (looping, signal) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
             try await pool.run { () -> Int in
                 var loops = 0
@@ -44,12 +45,14 @@ import Testing
                         pool.parallelFor(64) { range in for i in range { sums[i] = i } }
                     }
                     loops += sums.reduce(0, +) == 64 * 63 / 2 ? 1 : 0
+                    signal.yield()
                     await Task.yield()
                 }
                 return loops
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Cancel only once the loop runs on the pool's thread.
+        for await _ in looping { break }
         task.cancel()
         #expect(try await task.value > 0)
         #expect(pool.isCancelled)

@@ -105,6 +105,8 @@ let package = Package(
             dependencies: [
                 "Canonical",
                 "EventStore",
+                // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart.
+                "NeuralEngine",
                 "Pipeline",
                 "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -23,6 +23,7 @@ struct SamplingBenchmark: AsyncParsableCommand {
         }
         let streams = (0..<rows).map { UInt64($0) }
         let options = SamplingOptions(temperature: 1, topK: nil, stopTokens: [])
+        let pool = ComputePool(threads: threads)
         // Sampling and scoring alternate, so both see the same machine load.
         let clock = ContinuousClock()
         var samplingSeconds: [Double] = []
@@ -33,12 +34,12 @@ struct SamplingBenchmark: AsyncParsableCommand {
                 Self.seconds(
                     clock.measure {
                         sampled = model.sample(
-                            templates: templates, streams: streams, seed: 1, options: options, threads: threads)
+                            templates: templates, streams: streams, seed: 1, options: options, pool: pool)
                     }))
             let tokens = sampled.flatMap { $0 }
             scoringSeconds.append(
                 Self.seconds(
-                    clock.measure { _ = model.score(tokens: tokens, batchSize: rows, length: length, threads: threads) }
+                    clock.measure { _ = model.score(tokens: tokens, batchSize: rows, length: length, pool: pool) }
                 ))
         }
         let generated = Double(rows * (length - 1))

@@ -36,7 +36,8 @@ struct TrainingBenchmark: AsyncParsableCommand {
         let model = Transformer(config: config, seed: 1)
         let trainer = Trainer(
             model: model, optimizer: AdamWConfig(learningRate: 1e-3),
-            schedule: LearningRateSchedule(warmupSteps: 10, totalSteps: 1000), gradientClip: 1, threads: threads)
+            schedule: LearningRateSchedule(warmupSteps: 10, totalSteps: 1000), gradientClip: 1,
+            pool: ComputePool(threads: threads))
         _ = trainer.train(batch)
         let tokensPerStep = Double(batchSize * length)
         // 6 x parameters x tokens for the matmuls (forward 2, backward 4) plus attention's

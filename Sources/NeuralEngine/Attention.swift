@@ -288,8 +288,8 @@ enum Attention {
         let (T, C, hs) = (shape.length, shape.width, shape.headSize)
         let scale = 1 / Float(hs).squareRoot()
         pool.parallelForWorkers(shape.batch * shape.heads) { pairs, worker in
-            // The products run inside this worker, on a pool of its own with no extra threads.
-            let serial = ComputePool(threads: 1)
+            // The products run inside this worker, on its single-threaded pool.
+            let serial = pool.serial(worker)
             let gradient = pool.scratch(1 + worker, count: T * T)
             for pair in pairs {
                 let b = pair / shape.heads

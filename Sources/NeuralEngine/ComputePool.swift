@@ -6,36 +6,77 @@ public enum ThreadCount {
     public static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
-/// A fixed set of worker threads that run one parallel loop at a time, the caller's thread taking
-/// part as worker 0. Every kernel hands each output element to exactly one piece of work and reduces
-/// in a fixed order, so who runs which piece never changes a bit — the split only affects speed.
+/// The engine's one compute facility: a fixed set of worker threads that run one parallel loop at a time,
+/// the caller's thread taking part as worker 0; a thread of its own for the async code that drives them
+/// (`run`); and a cancellation flag that the calling task's cancellation sets and long loops poll.
 ///
-/// Pieces are claimed dynamically and a worker that arrives after the loop is finished simply skips
-/// it: on a shared machine a worker's core may be busy for milliseconds, and the caller then does the
-/// work itself instead of waiting.
-final class ComputePool {
-    let threads: Int
+/// Every kernel hands each output element to exactly one piece of work and reduces in a fixed order, so who
+/// runs which piece never changes a bit — the split only affects speed. Pieces are claimed dynamically and a
+/// worker that arrives after the loop is finished simply skips it: on a shared machine a worker's core may be
+/// busy for milliseconds, and the caller then does the work itself instead of waiting.
+///
+/// One pool serves one run (or one benchmark, or one test): loops on it never overlap, which is what
+/// `@unchecked Sendable` relies on.
+public final class ComputePool: @unchecked Sendable {
+    public let threads: Int
     private let shared: SharedState
-    private var workers: [Thread] = []
     /// Reusable buffers: slot 0 for the caller's shared data (a packed GEMM operand), slot 1 + w for
     /// worker w's private tiles. A worker runs one piece at a time, so its slot is never shared.
     private let scratchSlots: [ScratchSlot]
+    /// One single-threaded pool per worker, for work that runs whole inside one piece of a loop (a group of
+    /// sampled rows, a chunk of scored rows): its own scratch, no synchronization. Empty in those pools.
+    private let serialPools: [ComputePool]
+    private let cancelled = Atomic<Bool>(false)
 
-    init(threads: Int) {
+    public convenience init(threads: Int) {
+        self.init(threads: threads, nested: false)
+    }
+
+    private init(threads: Int, nested: Bool) {
         self.threads = max(1, threads)
         shared = SharedState()
         scratchSlots = (0...self.threads).map { _ in ScratchSlot() }
+        serialPools = nested ? [] : (0..<self.threads).map { _ in ComputePool(threads: 1, nested: true) }
         for index in 1..<self.threads {
             let state = shared
             let thread = Thread { state.workerLoop(index: index) }
             thread.name = "e2h-compute-\(index)"
             thread.stackSize = 1 << 20
-            workers.append(thread)
             thread.start()
         }
     }
 
     deinit { shared.shutDown() }
+
+    /// Runs `body` with a thread of this pool as its executor, so the orchestration between engine calls runs
+    /// off Swift's cooperative pool — on 2 cores, seconds of compute there would starve heartbeats and the HTTP
+    /// API — and that thread is worker 0 of every loop `body` starts. Cancelling the calling task cancels the
+    /// pool (`isCancelled`); what `body` does about it is up to the loops that poll it.
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let thread = JobThread()
+        defer { thread.stop() }
+        return try await withTaskCancellationHandler {
+            try await withTaskExecutorPreference(thread) { try await body() }
+        } onCancel: {
+            self.cancel()
+        }
+    }
+
+    /// Asks the loops that poll this pool to stop; a loop already running finishes (results stay whole).
+    public func cancel() { cancelled.store(true, ordering: .releasing) }
+
+    public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+
+    /// Throws `CancellationError` once the pool is cancelled: for long loops, between two engine calls.
+    public func checkCancellation() throws {
+        if isCancelled { throw CancellationError() }
+    }
+
+    /// The single-threaded pool for worker `worker`'s piece of a loop on this pool.
+    func serial(_ worker: Int) -> ComputePool {
+        precondition(!serialPools.isEmpty, "a serial pool has no serial pools of its own")
+        return serialPools[worker]
+    }
 
     /// Splits 0..<count into contiguous pieces and runs `body` on each, in parallel.
     func parallelFor(_ count: Int, _ body: (Range<Int>) -> Void) {
@@ -79,6 +120,49 @@ final class ComputePool {
             let grown = FloatArena(count: max(count, (arena?.count ?? 0) * 2))
             arena = grown
             return grown.base
+        }
+    }
+
+    /// The thread `run` executes async jobs on, one after the other, until stopped.
+    private final class JobThread: TaskExecutor, @unchecked Sendable {
+        private let condition = NSCondition()
+        /// Guarded by `condition`.
+        private var jobs: [UnownedJob] = []
+        private var stopped = false
+
+        init() {
+            let thread = Thread { [self] in self.loop() }
+            thread.name = "e2h-compute-0"
+            thread.start()
+        }
+
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            condition.lock()
+            jobs.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+
+        /// Ends the thread once the jobs queued so far have run.
+        func stop() {
+            condition.lock()
+            stopped = true
+            condition.signal()
+            condition.unlock()
+        }
+
+        private func loop() {
+            while true {
+                condition.lock()
+                while jobs.isEmpty && !stopped { condition.wait() }
+                let batch = jobs
+                jobs.removeAll()
+                let finished = stopped && batch.isEmpty
+                condition.unlock()
+                if finished { return }
+                for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            }
         }
     }
 

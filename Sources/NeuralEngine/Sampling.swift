@@ -24,19 +24,19 @@ extension Transformer {
     /// context. Generation of a row ends at a stop token the model wrote or at the end of its
     /// template; the result holds the row's tokens up to there. Row i draws from
     /// RandomGenerator(seed: seed, stream: streams[i]), so a row's tokens depend on neither the batch
-    /// it is in nor the thread count.
+    /// it is in nor the pool's thread count.
     public func sample(
-        templates: [[Int32]], streams: [UInt64], seed: UInt64, options: SamplingOptions,
-        threads: Int = ThreadCount.available
+        templates: [[Int32]], streams: [UInt64], seed: UInt64, options: SamplingOptions, pool: ComputePool
     ) -> [[Int32]] {
-        generate(templates: templates, streams: streams, seed: seed, options: options, threads: threads, cached: true)
+        generate(templates: templates, streams: streams, seed: seed, options: options, pool: pool, cached: true)
     }
 
     /// The sampler. `cached: false` recomputes the whole prefix at every position instead of using the
     /// KV cache (the reference the cache is tested against); `observe` sees each row's logits before
     /// each position it fills.
     func generate(
-        templates: [[Int32]], streams: [UInt64], seed: UInt64, options: SamplingOptions, threads: Int, cached: Bool,
+        templates: [[Int32]], streams: [UInt64], seed: UInt64, options: SamplingOptions, pool: ComputePool,
+        cached: Bool,
         observe: ((_ row: Int, _ position: Int, _ logits: UnsafeBufferPointer<Float>) -> Void)? = nil
     ) -> [[Int32]] {
         precondition(config.head.hasLanguageModel, "sampling needs a language-model head")
@@ -51,9 +51,8 @@ extension Transformer {
         // whole positions, with no synchronization inside a step; a few rows share every step instead.
         // Large batches get several groups per thread, so a thread slowed down by another process
         // leaves its unclaimed groups to the others.
-        let perThread = templates.count >= 256 * threads ? 4 : 1
-        let groups = observe == nil ? max(1, min(templates.count / 16, threads * perThread)) : 1
-        let pool = ComputePool(threads: threads)
+        let perThread = templates.count >= 256 * pool.threads ? 4 : 1
+        let groups = observe == nil ? max(1, min(templates.count / 16, pool.threads * perThread)) : 1
         let packed = PackedWeights(model: self, pool: pool)
         if groups == 1 {
             return generateRows(
@@ -62,13 +61,15 @@ extension Transformer {
         }
         var results = [[Int32]](repeating: [], count: templates.count)
         results.withUnsafeMutableBufferPointer { out in
-            ComputePool(threads: groups).parallelFor(groups) { range in
-                let group = range.lowerBound
-                let rows = (group * templates.count / groups)..<((group + 1) * templates.count / groups)
-                let sampled = generateRows(
-                    rows, templates: templates, streams: streams, seed: seed, options: options, packed: packed,
-                    pool: ComputePool(threads: 1), cached: cached, observe: nil)
-                for (row, tokens) in zip(rows, sampled) { out[row] = tokens }
+            // At most 4 groups per thread, so each piece of the loop is one group.
+            pool.parallelForWorkers(groups) { range, worker in
+                for group in range {
+                    let rows = (group * templates.count / groups)..<((group + 1) * templates.count / groups)
+                    let sampled = generateRows(
+                        rows, templates: templates, streams: streams, seed: seed, options: options, packed: packed,
+                        pool: pool.serial(worker), cached: cached, observe: nil)
+                    for (row, tokens) in zip(rows, sampled) { out[row] = tokens }
+                }
             }
         }
         return results

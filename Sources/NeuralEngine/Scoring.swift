@@ -17,16 +17,11 @@ extension Transformer {
     static let scoringChunk = 32
 
     /// Forward only: for each position t of each row, log P(tokens[t+1] | tokens[...t]) and the scalar
-    /// head's probability where the model has one. Threads never change a bit.
-    public func score(
-        tokens: [Int32], batchSize: Int, length: Int, threads: Int = ThreadCount.available
-    )
-        -> ScoreOutput
-    {
+    /// head's probability where the model has one. The pool's thread count never changes a bit.
+    public func score(tokens: [Int32], batchSize: Int, length: Int, pool: ComputePool) -> ScoreOutput {
         precondition(tokens.count == batchSize * length, "tokens must hold batchSize x length values")
         precondition(length >= 1 && length <= config.contextLength, "length \(length) exceeds the context")
         precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize }, "token out of vocabulary")
-        let pool = ComputePool(threads: threads)
         let hasLanguageModel = config.head.hasLanguageModel
         let hasScalar = config.head.hasScalar
         var logProbabilities = [Float](repeating: 0, count: hasLanguageModel ? tokens.count : 0)
@@ -40,7 +35,6 @@ extension Transformer {
         // With a few chunks per thread, each thread scores whole chunks on its own (no synchronization
         // inside a forward pass); otherwise the chunks go one by one, each spread over the threads.
         let byChunk = pool.threads > 1 && chunks >= 2 * pool.threads
-        let serialPools = (0..<pool.threads).map { _ in byChunk ? ComputePool(threads: 1) : pool }
         var buffers = [Activations?](repeating: nil, count: pool.threads)
         tokens.withUnsafeBufferPointer { tokens in
             targets.withUnsafeBufferPointer { targets in
@@ -74,7 +68,7 @@ extension Transformer {
                             }
                             if byChunk {
                                 pool.parallelForWorkers(chunks) { range, worker in
-                                    for index in range { scoreChunk(index, worker: worker, pool: serialPools[worker]) }
+                                    for index in range { scoreChunk(index, worker: worker, pool: pool.serial(worker)) }
                                 }
                             } else {
                                 for index in 0..<chunks { scoreChunk(index, worker: 0, pool: pool) }

@@ -70,10 +70,10 @@ public final class Trainer {
     private let pool: ComputePool
     private var buffers: (activations: Activations, gradients: ActivationGradients)?
 
-    /// `gradientClip` <= 0 disables clipping. `threads` never changes the results, only the speed.
+    /// `gradientClip` <= 0 disables clipping. The pool's thread count never changes the results, only the speed.
     public init(
         model: Transformer, optimizer: AdamWConfig, schedule: LearningRateSchedule, gradientClip: Float,
-        threads: Int = ThreadCount.available
+        pool: ComputePool
     ) {
         self.model = model
         self.optimizer = optimizer
@@ -83,10 +83,10 @@ public final class Trainer {
         gradients = FloatArena(count: model.layout.count)
         firstMoment = FloatArena(count: model.layout.count)
         secondMoment = FloatArena(count: model.layout.count)
-        pool = ComputePool(threads: threads)
+        self.pool = pool
     }
 
-    public init(restoring checkpoint: TrainingCheckpoint, threads: Int = ThreadCount.available) throws {
+    public init(restoring checkpoint: TrainingCheckpoint, pool: ComputePool) throws {
         let layout = ParameterLayout(config: checkpoint.config)
         for (name, values) in [
             ("weights", checkpoint.weights), ("first moment", checkpoint.firstMoment),
@@ -105,7 +105,7 @@ public final class Trainer {
         gradients = FloatArena(count: layout.count)
         firstMoment = FloatArena(copying: checkpoint.firstMoment)
         secondMoment = FloatArena(copying: checkpoint.secondMoment)
-        pool = ComputePool(threads: threads)
+        self.pool = pool
     }
 
     /// One optimizer step on `batch`.

@@ -32,7 +32,8 @@ import Testing
     static func checkpointBytes() -> Data {
         let trainer = Trainer(
             model: Transformer(config: Self.config, seed: 1), optimizer: AdamWConfig(),
-            schedule: LearningRateSchedule(warmupSteps: 2, totalSteps: 10), gradientClip: 1, threads: 1)
+            schedule: LearningRateSchedule(warmupSteps: 2, totalSteps: 10), gradientClip: 1,
+            pool: ComputePool(threads: 1))
         _ = trainer.train(Fixtures.batch(config: Self.config, batchSize: 2, length: 6, seed: 1))
         return trainer.checkpoint(metadata: ["k": "v"]).encoded()
     }

@@ -28,3 +28,35 @@ import Testing
         #expect(workersSeen.isSubset(of: Set(0..<threads)))
     }
 }
+
+@Suite struct ComputePoolRunTests {
+    /// `run` drives async code whose parallel loops use the pool, and cancelling the calling task reaches
+    /// the flag that long loops poll (a pool that missed it would spin here until the deadline).
+    @Test func cancellingTheCallerCancelsThePool() async throws {
+        let pool = ComputePool(threads: 2)
+        let started = ContinuousClock.now
+        let (looping, signal) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try await pool.run { () -> Int in
+                var loops = 0
+                while !pool.isCancelled && ContinuousClock.now - started < .seconds(10) {
+                    var sums = [Int](repeating: 0, count: 64)
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        pool.parallelFor(64) { range in for i in range { sums[i] = i } }
+                    }
+                    loops += sums.reduce(0, +) == 64 * 63 / 2 ? 1 : 0
+                    signal.yield()
+                    await Task.yield()
+                }
+                return loops
+            }
+        }
+        // Cancel only once the loop runs on the pool's thread.
+        for await _ in looping { break }
+        task.cancel()
+        #expect(try await task.value > 0)
+        #expect(pool.isCancelled)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(throws: CancellationError.self) { try pool.checkCancellation() }
+    }
+}

@@ -239,7 +239,7 @@ import Testing
         let model = Transformer(config: config, seed: 3)
         let trainer = Trainer(
             model: model, optimizer: AdamWConfig(), schedule: LearningRateSchedule(warmupSteps: 1, totalSteps: 10),
-            gradientClip: 0, threads: 2)
+            gradientClip: 0, pool: ComputePool(threads: 2))
         let batch = Fixtures.batch(config: config, batchSize: 3, length: 6, seed: 5)
         _ = trainer.computeGradients(batch)
         let analytic = Array(trainer.gradients.buffer)
@@ -263,7 +263,7 @@ import Testing
         let model = Transformer(config: config, seed: 4)
         let trainer = Trainer(
             model: model, optimizer: AdamWConfig(), schedule: LearningRateSchedule(warmupSteps: 1, totalSteps: 10),
-            gradientClip: 0, threads: 2)
+            gradientClip: 0, pool: ComputePool(threads: 2))
         var batch = Fixtures.batch(config: config, batchSize: 3, length: 6, seed: 6)
         let advantages = Fixtures.randomArray(batch.lossMask.count, seed: 19, scale: 2)
         // A row's last target lies past its tokens, where `score` has no log-probability: leave it out.
@@ -275,7 +275,8 @@ import Testing
         batch.lossNormalizer = Float(counted.count)
 
         // The loss is the score pass's log-probabilities weighted and divided by N.
-        let scored = model.score(tokens: batch.tokens, batchSize: 3, length: 6, threads: 1).nextTokenLogProb
+        let scored = model.score(tokens: batch.tokens, batchSize: 3, length: 6, pool: ComputePool(threads: 1))
+            .nextTokenLogProb
         var expected: Double = 0
         for i in counted {
             // score's log P(tokens[t+1] | ...t) is the training target's log-probability at t.

@@ -28,10 +28,12 @@ import Testing
         var uncachedLogits: [String: [Float]] = [:]
         let options = SamplingOptions(temperature: 1, topK: 6, stopTokens: [])
         let cached = model.generate(
-            templates: Self.templates(), streams: streams, seed: 5, options: options, threads: 2, cached: true
+            templates: Self.templates(), streams: streams, seed: 5, options: options, pool: ComputePool(threads: 2),
+            cached: true
         ) { row, position, logits in cachedLogits["\(row):\(position)"] = Array(logits) }
         let uncached = model.generate(
-            templates: Self.templates(), streams: streams, seed: 5, options: options, threads: 2, cached: false
+            templates: Self.templates(), streams: streams, seed: 5, options: options, pool: ComputePool(threads: 2),
+            cached: false
         ) { row, position, logits in uncachedLogits["\(row):\(position)"] = Array(logits) }
         #expect(cached == uncached)
         #expect(cachedLogits.count == uncachedLogits.count)
@@ -45,14 +47,14 @@ import Testing
         let templates = Self.templates()
         let samples = model.sample(
             templates: templates, streams: Array(0..<9), seed: 1, options: SamplingOptions(temperature: 1.5),
-            threads: 2)
+            pool: ComputePool(threads: 2))
         for (template, sample) in zip(templates, samples) {
             #expect(sample.count == template.count)
             for (forced, token) in zip(template, sample) where forced >= 0 { #expect(token == forced) }
         }
         let stopped = model.sample(
             templates: templates, streams: Array(0..<9), seed: 1,
-            options: SamplingOptions(temperature: 1.5, stopTokens: Array(0..<13)), threads: 1)
+            options: SamplingOptions(temperature: 1.5, stopTokens: Array(0..<13)), pool: ComputePool(threads: 1))
         for (template, sample) in zip(templates, stopped) {
             // The first written position (3) is a stop token, whatever was drawn.
             #expect(sample.count == 4)
@@ -65,18 +67,23 @@ import Testing
         let templates = Self.templates()
         let streams: [UInt64] = (0..<9).map { 1000 + UInt64($0) }
         let options = SamplingOptions(temperature: 1, topK: nil, stopTokens: [12])
-        let all = model.sample(templates: templates, streams: streams, seed: 77, options: options, threads: 2)
-        let single = model.sample(templates: templates, streams: streams, seed: 77, options: options, threads: 1)
+        let all = model.sample(
+            templates: templates, streams: streams, seed: 77, options: options, pool: ComputePool(threads: 2))
+        let single = model.sample(
+            templates: templates, streams: streams, seed: 77, options: options, pool: ComputePool(threads: 1))
         #expect(all == single)
         for row in [0, 4, 8] {
             let alone = model.sample(
-                templates: [templates[row]], streams: [streams[row]], seed: 77, options: options, threads: 2)
+                templates: [templates[row]], streams: [streams[row]], seed: 77, options: options,
+                pool: ComputePool(threads: 2))
             #expect(alone[0] == all[row])
         }
         let greedy = SamplingOptions(temperature: 0)
-        let g1 = model.sample(templates: templates, streams: streams, seed: 1, options: greedy, threads: 1)
+        let g1 = model.sample(
+            templates: templates, streams: streams, seed: 1, options: greedy, pool: ComputePool(threads: 1))
         let g2 = model.sample(
-            templates: templates, streams: streams.map { $0 + 1 }, seed: 2, options: greedy, threads: 2)
+            templates: templates, streams: streams.map { $0 + 1 }, seed: 2, options: greedy,
+            pool: ComputePool(threads: 2))
         #expect(g1 == g2, "greedy sampling draws nothing")
     }
 
@@ -89,9 +96,11 @@ import Testing
         let templates = (0..<rows).map { base[$0 % base.count] }
         let streams = (0..<rows).map { UInt64($0) * 7 }
         let options = SamplingOptions(temperature: 1.2, topK: 8, stopTokens: [11])
-        let one = model.sample(templates: templates, streams: streams, seed: 3, options: options, threads: 1)
+        let one = model.sample(
+            templates: templates, streams: streams, seed: 3, options: options, pool: ComputePool(threads: 1))
         for threads in [2, 3] {
-            let many = model.sample(templates: templates, streams: streams, seed: 3, options: options, threads: threads)
+            let many = model.sample(
+                templates: templates, streams: streams, seed: 3, options: options, pool: ComputePool(threads: threads))
             #expect(many == one, "threads \(threads)")
         }
     }
@@ -101,14 +110,16 @@ import Testing
         let templates = Self.templates()
         let streams: [UInt64] = Array(0..<9)
         let greedy = model.sample(
-            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 0), threads: 2)
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 0),
+            pool: ComputePool(threads: 2))
         let topOne = model.sample(
             templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5, topK: 1),
-            threads: 2)
+            pool: ComputePool(threads: 2))
         #expect(topOne == greedy)
         // An untrained model is close to uniform: hot, unrestricted draws use most of the vocabulary.
         let hot = model.sample(
-            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5), threads: 2)
+            templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5),
+            pool: ComputePool(threads: 2))
         var written: [Int32] = []
         for (template, sample) in zip(templates, hot) {
             for (forced, token) in zip(template, sample) where forced < 0 { written.append(token) }
@@ -116,7 +127,7 @@ import Testing
         #expect(Set(written).count >= 10)
         let topThree = model.sample(
             templates: templates, streams: streams, seed: 1, options: SamplingOptions(temperature: 5, topK: 3),
-            threads: 2)
+            pool: ComputePool(threads: 2))
         #expect(topThree != hot)
     }
 
@@ -146,10 +157,11 @@ import Testing
         let template: [Int32] = [1, 2, 3] + [Int32](repeating: -1, count: 9)
         var logits: [Int: [Float]] = [:]
         let sample = model.generate(
-            templates: [template], streams: [0], seed: 3, options: SamplingOptions(temperature: 1), threads: 1,
+            templates: [template], streams: [0], seed: 3, options: SamplingOptions(temperature: 1),
+            pool: ComputePool(threads: 1),
             cached: true
         ) { _, position, l in logits[position] = Array(l) }[0]
-        let scored = model.score(tokens: sample, batchSize: 1, length: sample.count, threads: 2)
+        let scored = model.score(tokens: sample, batchSize: 1, length: sample.count, pool: ComputePool(threads: 2))
         for position in 3..<sample.count {
             let row = logits[position]!
             let maximum = row.max()!

@@ -8,7 +8,7 @@ import Testing
             model: Transformer(config: config, seed: seed),
             optimizer: AdamWConfig(learningRate: learningRate, weightDecay: 0.01),
             schedule: LearningRateSchedule(warmupSteps: 5, totalSteps: 200, minimumRatio: 0.1), gradientClip: 1,
-            threads: threads)
+            pool: ComputePool(threads: threads))
     }
 
     @Test func tinyPolicyOverfitsAFixedSet() {
@@ -21,7 +21,7 @@ import Testing
         for _ in 0..<200 { last = trainer.train(batch) }
         #expect(last.loss < 0.05, "final loss \(last.loss)")
         // The trained model reproduces the set: every next token is its most likely one.
-        let scored = trainer.model.score(tokens: batch.tokens, batchSize: 4, length: 12, threads: 1)
+        let scored = trainer.model.score(tokens: batch.tokens, batchSize: 4, length: 12, pool: ComputePool(threads: 1))
         for i in 0..<batch.tokens.count where i % 12 != 11 {
             #expect(scored.nextTokenLogProb[i] > -0.2, "position \(i)")
         }
@@ -38,7 +38,7 @@ import Testing
         }
         #expect(last < 0.15, "final scalar loss \(last)")
         let test = Self.containsThree(batchSize: 64, length: 8, seed: 10_000)
-        let scored = trainer.model.score(tokens: test.tokens, batchSize: 64, length: 8, threads: 2)
+        let scored = trainer.model.score(tokens: test.tokens, batchSize: 64, length: 8, pool: ComputePool(threads: 2))
         #expect(scored.nextTokenLogProb.isEmpty)
         var correct = 0
         for row in 0..<64 {
@@ -109,7 +109,7 @@ import Testing
         let restoredCheckpoint = try TrainingCheckpoint(decoding: bytes)
         #expect(restoredCheckpoint.metadata == ["cursor": "3", "rng": "1,2,3,4"])
         #expect(restoredCheckpoint.step == 3)
-        let resumed = try Trainer(restoring: restoredCheckpoint, threads: 1)
+        let resumed = try Trainer(restoring: restoredCheckpoint, pool: ComputePool(threads: 1))
         reports += batches[3...].map { resumed.train($0) }
 
         #expect(reports == expectedReports)
@@ -136,7 +136,8 @@ import Testing
         let before = Array(model.parameters.buffer)
         let trainer = Trainer(
             model: model, optimizer: AdamWConfig(learningRate: 1, weightDecay: 0),
-            schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1), gradientClip: 1e-6, threads: 1)
+            schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1), gradientClip: 1e-6,
+            pool: ComputePool(threads: 1))
         let report = trainer.train(Fixtures.batch(config: config, batchSize: 2, length: 8, seed: 1))
         #expect(report.gradientNorm > 1e-6)
         // Adam normalizes the step to ~lr per element whatever the scale, so clipping shows in the moments.
@@ -174,15 +175,17 @@ import Testing
         let config = Fixtures.config(.both, vocabulary: 11, context: 12, layers: 2, width: 32, heads: 2)
         let model = Transformer(config: config, seed: 5)
         let batch = Fixtures.batch(config: config, batchSize: rows, length: 12, seed: 3)
-        let one = model.score(tokens: batch.tokens, batchSize: rows, length: 12, threads: 1)
+        let one = model.score(tokens: batch.tokens, batchSize: rows, length: 12, pool: ComputePool(threads: 1))
         for threads in [2, 3] {
-            let many = model.score(tokens: batch.tokens, batchSize: rows, length: 12, threads: threads)
+            let many = model.score(
+                tokens: batch.tokens, batchSize: rows, length: 12, pool: ComputePool(threads: threads))
             #expect(one.nextTokenLogProb.map(\.bitPattern) == many.nextTokenLogProb.map(\.bitPattern))
             #expect(one.scalar.map(\.bitPattern) == many.scalar.map(\.bitPattern))
         }
         let row = 33
         let alone = model.score(
-            tokens: Array(batch.tokens[(row * 12)..<((row + 1) * 12)]), batchSize: 1, length: 12, threads: 2)
+            tokens: Array(batch.tokens[(row * 12)..<((row + 1) * 12)]), batchSize: 1, length: 12,
+            pool: ComputePool(threads: 2))
         #expect(alone.nextTokenLogProb == Array(one.nextTokenLogProb[(row * 12)..<((row + 1) * 12)]))
         #expect(alone.scalar == Array(one.scalar[(row * 12)..<((row + 1) * 12)]))
         #expect(one.nextTokenLogProb[11] == 0)

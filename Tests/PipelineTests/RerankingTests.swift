@@ -53,6 +53,18 @@ import Testing
         #expect(pass == two)
     }
 
+    /// Each pool method records the name it always had, and decides by its own rule (no fallback).
+    @Test func poolMethodsKeepTheirRecordedNamesAndRules() {
+        let methods: [PoolMethod] = [.pass, .rerank(.majority), .rerank(.weighted), .rerank(.bestOfN)]
+        #expect(methods.map(\.recordedName) == ["pass", "majority", "weighted", "best_of_n"])
+        // Majority picks the common wrong 13, weighted and pass find 42, best-of-N the high-scored wrong 7.
+        let pool = candidates([
+            ("13", false, 0.2), ("13", false, 0.1), ("13", false, 0.3), ("42", true, 0.9), ("42", true, 0.8),
+            ("7", false, 0.95),
+        ])
+        #expect(methods.map { $0.decides(pool) } == [true, false, true, false])
+    }
+
     @Test func rocAUC() {
         #expect(ROCAUC.area(scores: [0.1, 0.2, 0.8, 0.9], labels: [false, false, true, true]) == 1)
         #expect(ROCAUC.area(scores: [0.9, 0.8, 0.2, 0.1], labels: [false, false, true, true]) == 0)

@@ -17,10 +17,12 @@ import WireTypes
     static let logger = Logger(label: "e2h.pipeline.tests")
 
     static func execute(
-        _ spec: ExperimentSpec = smoke, recorder: InMemoryRecorder, threads: Int? = nil, corrupt: Bool = false
+        _ spec: ExperimentSpec = smoke, recorder: InMemoryRecorder, threads: Int? = nil, corrupt: Bool = false,
+        pacing: Pacing = Pacing()
     ) async throws -> RunOutcome {
         var executor = RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: logger)
         executor.corruptsHardLabels = corrupt
+        executor.pacing = pacing
         return try await executor.run()
     }
 
@@ -117,15 +119,15 @@ import WireTypes
         var condition: InMemoryRecorder.StopCondition {
             switch self {
             // Poll 10 comes before SFT step 8: steps 6–7 are unsaved, so a stop checkpoint is taken.
-            case .midSFT: return { _, polls in polls == 10 ? .shutdown : nil }
+            case .midSFT: return { _, polls, _ in polls == 10 ? .shutdown : nil }
             case .betweenStages:
-                return { events, _ in events.last?.type == "StageCompleted" && events.count > 20 ? .cancelled : nil }
+                return { events, _, _ in events.last?.type == "StageCompleted" && events.count > 20 ? .cancelled : nil }
             case .midSampling:
-                return { events, _ in events.last?.type == "SamplesGenerated" ? .shutdown : nil }
+                return { events, _, _ in events.last?.type == "SamplesGenerated" ? .shutdown : nil }
             case .midEvaluators:
-                return { events, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil }
+                return { events, _, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil }
             case .midRL:
-                return { events, _ in
+                return { events, _, _ in
                     events.contains {
                         $0.type == "CheckpointSaved" && String(decoding: $0.payload, as: UTF8.self).contains("\"ppo\"")
                     }
@@ -168,7 +170,8 @@ import WireTypes
     /// A resumed run re-executes the interrupted stage; an event it regenerates that differs from
     /// the record (here, an edited record) is a divergence, not a silent second truth.
     @Test func aResumeThatRegeneratesOtherEventsIsADivergence() async throws {
-        let first = InMemoryRecorder(stopWhen: { events, _ in events.last?.type == "EvaluatorTrained" ? .shutdown : nil
+        let first = InMemoryRecorder(stopWhen: { events, _, _ in
+            events.last?.type == "EvaluatorTrained" ? .shutdown : nil
         })
         #expect(try await Self.execute(recorder: first) == .stopped(.shutdown))
         var events = await first.events

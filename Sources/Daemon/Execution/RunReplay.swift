@@ -27,7 +27,7 @@ struct RunReplay {
         let recordedEvents = try await store.readWhole(stream: DaemonEvent.stream(id))
         let spec = try Self.recordedSpec(recordedEvents)
         let recorded = Self.comparable(recordedEvents.map { ($0.type, $0.payload) })
-        let scratch = InMemoryRecorder(stopWhen: { _, _ in stop() })
+        let scratch = InMemoryRecorder(stopWhen: { _, _, _ in stop() })
         logger.info("replaying run from its recorded spec", metadata: ["replayed": "\(id)"])
         let outcome = try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: logger).run()
         if case .stopped(let reason) = outcome { return .stopped(reason) }

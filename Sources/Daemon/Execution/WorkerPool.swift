@@ -93,15 +93,15 @@ final class WorkerPool: Service, Sendable {
         let runLogger = logger
         let result: Result<JobOutcome, any Error>
         do {
-            let thread = ComputeThread(name: "e2hd-run-\(lease.run.prefix(8))")
-            let outcome = try await thread.run {
-                if let original = lease.replayOf {
-                    return try await self.replay(original, lease, recorder, threads: threads, runLogger)
-                }
+            // The executor hops onto its own compute pool's thread; the orchestration here stays light.
+            let outcome: JobOutcome
+            if let original = lease.replayOf {
+                outcome = try await self.replay(original, lease, recorder, threads: threads, runLogger)
+            } else {
                 switch try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger).run()
                 {
-                case .completed(let summary): return JobOutcome.completed(summary: summary.table())
-                case .stopped(let reason): return .stopped(reason)
+                case .completed(let summary): outcome = .completed(summary: summary.table())
+                case .stopped(let reason): outcome = .stopped(reason)
                 }
             }
             result = .success(outcome)

@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Logging
+import NeuralEngine
 import ServiceLifecycle
 import Synchronization
 
@@ -47,7 +48,7 @@ struct DatabaseSupervisor: Service {
                     if Task.isShuttingDownGracefully { return }
                     do {
                         // pg_ctl and pg_isready block for seconds: not on Swift's cooperative pool.
-                        _ = try await ComputeThread(name: "e2hd-postgres-restart").run { try embedded.start() }
+                        _ = try await ComputePool(threads: 1).run { try embedded.start() }
                         logger.notice("embedded PostgreSQL restarted")
                     } catch {
                         logger.error("restarting the embedded PostgreSQL failed", metadata: ["error": "\(error)"])

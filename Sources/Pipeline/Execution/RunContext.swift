@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NeuralEngine
+import WireTypes
 
 /// Thrown inside a stage when the recorder asks the run to stop; `RunExecutor` turns it into
 /// `.stopped`. It is an error only so that it unwinds every stage loop.
@@ -8,24 +9,44 @@ struct StopSignal: Error {
     var reason: StopReason
 }
 
+/// How finely the long loops poll for a stop and report progress. Results never depend on it: rows are
+/// sampled and scored independently of the batch they are in.
+struct Pacing: Sendable {
+    /// Rows (samples or sequences) per engine call between two polls, per compute thread: about a quarter of a
+    /// second of compute for the default experiment on the reference machine, so that is how long a stop waits.
+    var rowsPerThread = 256
+    var reportInterval: Duration = .milliseconds(250)
+}
+
 /// What every stage of one execution shares.
 final class RunContext {
     let spec: ExperimentSpec
     let log: RunLog
-    let threads: Int
+    /// The run's compute threads: every engine call of the run goes to this one pool.
+    let compute: ComputePool
     let logger: Logger
     let family: any TaskFamily
     /// Test hook: replace every hard-level label with a wrong one, to prove they are used for scoring only.
     let corruptsHardLabels: Bool
+    let pacing: Pacing
+    private var throttle: ReportThrottle
 
-    init(spec: ExperimentSpec, log: RunLog, threads: Int, logger: Logger, corruptsHardLabels: Bool) {
+    init(
+        spec: ExperimentSpec, log: RunLog, compute: ComputePool, logger: Logger, corruptsHardLabels: Bool,
+        pacing: Pacing
+    ) {
         self.spec = spec
         self.log = log
-        self.threads = threads
+        self.compute = compute
         self.logger = logger
         self.family = spec.task.family.family
         self.corruptsHardLabels = corruptsHardLabels
+        self.pacing = pacing
+        throttle = ReportThrottle(interval: pacing.reportInterval)
     }
+
+    /// Rows per engine call in the long loops, with a poll for a stop between two calls.
+    var rowsPerSlice: Int { max(1, pacing.rowsPerThread * compute.threads) }
 
     func isEasy(_ level: Int) -> Bool { spec.task.easyLevels.contains(level) }
 
@@ -36,14 +57,23 @@ final class RunContext {
             width: model.width, heads: model.heads, mlpMultiplier: model.mlpMultiplier, head: head)
     }
 
-    /// A random generator for one purpose (and one step or item of it), independent of all others.
-    func random(_ purpose: UInt64, _ index: Int = 0) -> RandomGenerator {
-        RandomGenerator(seed: spec.seed, stream: purpose << 40 | UInt64(index))
+    /// The run's generator for one purpose (and one item and index of it), independent of all others.
+    func random(_ purpose: RandomStream.Purpose, item: Int = 0, index: Int = 0) -> RandomGenerator {
+        RandomStream(purpose, item: item, index: index).generator(seed: spec.seed)
     }
 
-    /// Stops at a step boundary when asked; `saveState` records a checkpoint first when there is
-    /// unsaved progress.
+    /// Tells the recorder where the run is, unless a report of the same task went out moments ago.
+    func report(_ task: ProgressTask, done: Int, loss: Double? = nil) async {
+        let now = ContinuousClock.now
+        let progress = task.progress(done: done, loss: loss, at: now)
+        guard throttle.admits(progress, at: now) else { return }
+        await log.recorder.report(progress)
+    }
+
+    /// Stops at a step or batch boundary when asked; `saveState` records a checkpoint first when there is
+    /// unsaved progress. Work after the last recorded event is dropped and, on resume, redone the same way.
     func pollStop(saveState: (() async throws -> Void)? = nil) async throws {
+        try compute.checkCancellation()
         guard let reason = await log.stopRequested() else { return }
         logger.info("stop requested (\(reason.rawValue)); stopping at a step boundary")
         try await saveState?()

@@ -15,6 +15,8 @@ public struct RunExecutor: Sendable {
     public let logger: Logger
     /// Test hook: every hard-level label made wrong, to show they only reach scores.
     var corruptsHardLabels = false
+    /// How often the long loops poll for a stop and report progress; tests make it fine-grained.
+    var pacing = Pacing()
 
     /// `threads` overrides the spec's; results do not depend on it.
     public init(spec: ExperimentSpec, recorder: any RunRecorder, threads: Int? = nil, logger: Logger) {
@@ -24,10 +26,18 @@ public struct RunExecutor: Sendable {
         self.logger = logger
     }
 
+    /// Runs the experiment on compute threads of its own (see `ComputePool.run`). Cancelling the calling task
+    /// makes the run throw `CancellationError` at its next poll, without a stop checkpoint.
     public func run() async throws -> RunOutcome {
+        let compute = ComputePool(threads: threads)
+        return try await compute.run { try await self.execute(on: compute) }
+    }
+
+    private func execute(on compute: ComputePool) async throws -> RunOutcome {
         let log = try await RunLog(recorder: recorder)
         let context = RunContext(
-            spec: spec, log: log, threads: threads, logger: logger, corruptsHardLabels: corruptsHardLabels)
+            spec: spec, log: log, compute: compute, logger: logger, corruptsHardLabels: corruptsHardLabels,
+            pacing: pacing)
         do {
             let dataset = try await stage(.split, context) { try await SplitStage.run(context) }
             let sft = try await stage(.sft, context) { try await SFTStage.run(context, dataset: dataset) }

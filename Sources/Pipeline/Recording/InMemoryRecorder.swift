@@ -3,10 +3,12 @@ import WireTypes
 
 /// A `RunRecorder` in memory, for unit tests and scratch replays.
 ///
-/// `stopWhen` lets a test interrupt a run at a chosen point: it sees the events appended so far
-/// and how many times the executor has polled, and may answer a stop reason.
+/// `stopWhen` lets a test interrupt a run at a chosen point: it sees the events appended so far, how many
+/// times the executor has polled, and the latest progress report (e.g. inside a scoring loop), and may
+/// answer a stop reason.
 public actor InMemoryRecorder: RunRecorder {
-    public typealias StopCondition = @Sendable (_ events: [PipelineEvent], _ polls: Int) -> StopReason?
+    public typealias StopCondition =
+        @Sendable (_ events: [PipelineEvent], _ polls: Int, _ progress: RunProgress?) -> StopReason?
 
     public private(set) var events: [PipelineEvent]
     public private(set) var metrics: [TrainingMetric] = []
@@ -52,6 +54,6 @@ public actor InMemoryRecorder: RunRecorder {
 
     public func stopRequested() -> StopReason? {
         polls += 1
-        return stopWhen?(events, polls)
+        return stopWhen?(events, polls, progressReports.last)
     }
 }

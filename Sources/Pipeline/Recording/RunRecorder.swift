@@ -47,7 +47,8 @@ public protocol RunRecorder: Sendable {
     func blob(_ sha256: String) async throws -> Data
     /// Records curve points; recording the same (name, step) again must be harmless.
     func recordMetrics(_ points: [TrainingMetric]) async throws
-    /// Polled at step boundaries; non-nil asks the executor to checkpoint and return.
+    /// Polled between training rounds and between batches of sampling and scoring (a fraction of a second of
+    /// compute apart); non-nil asks the executor to checkpoint what it can and return.
     func stopRequested() async -> StopReason?
     /// Where the run is now. Best effort and never part of the record: a recorder keeps the latest report
     /// for whoever asks (the daemon stores it with the run's queue row); a lost report is harmless.

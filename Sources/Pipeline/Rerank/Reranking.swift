@@ -50,7 +50,7 @@ enum Reranking {
     static func anyCorrect(_ candidates: [Candidate]) -> Bool { candidates.contains { $0.correct } }
 
     /// How often `decides` is right with budget `n`, averaged over `resamples` random size-`n`
-    /// subsets of each problem's pool (the paper's estimate). Subsets depend only on the seed,
+    /// subsets of each problem's pool (the paper's estimate). Subsets depend only on the run's seed,
     /// the problem's index and the draw, so every method is judged on the same subsets.
     /// Returns (correct, total) summed over subsets.
     static func accuracy(
@@ -65,7 +65,7 @@ enum Reranking {
             let draws = size == pool.count ? 1 : resamples
             let weight = resamples / draws
             for draw in 0..<draws {
-                var random = RandomGenerator(seed: seed, stream: UInt64(problem) << 20 | UInt64(draw))
+                var random = RandomStream(.rerankSubsets, item: problem, index: draw).generator(seed: seed)
                 let subset = size == pool.count ? pool : random.distinct(size, below: pool.count).map { pool[$0] }
                 if decides(subset) { correct += weight }
                 total += weight

@@ -8,33 +8,43 @@ struct EvaluatorScoring {
     let kind: EvaluatorKind
     let model: Transformer
     let family: any TaskFamily
-    let threads: Int
+    let compute: ComputePool
 
-    /// Rows per engine call: bounds the flat arrays' memory; rows are independent.
-    private static let rowsPerCall = 1024
-
+    /// Step scores of one batch of sequences, in one engine call.
     func stepScores(_ sequences: [[Int32]]) -> [[Double]] {
         let length = family.sequenceLength
+        let output = model.score(
+            tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, pool: compute)
+        return sequences.indices.map { row in
+            let base = row * length
+            return family.steps.map { step in
+                switch kind {
+                case .generative:
+                    // nextTokenLogProb[t] is log P(token t+1 | tokens ...t).
+                    let logLikelihood = step.written.reduce(0.0) {
+                        $0 + Double(output.nextTokenLogProb[base + $1 - 1])
+                    }
+                    return Double(DeterministicMath.exp(Float(logLikelihood)))
+                case .orm, .prm, .oprm:
+                    return Double(output.scalar[base + step.end])
+                }
+            }
+        }
+    }
+
+    /// Step scores of a whole pool, in slices of `context.rowsPerSlice` sequences with a poll for a stop before
+    /// each and a progress report after it. Rows are scored independently, so slicing changes no value.
+    func stepScores(
+        _ sequences: [[Int32]], context: RunContext, reporting task: ProgressTask
+    ) async throws
+        -> [[Double]]
+    {
         var scores: [[Double]] = []
         scores.reserveCapacity(sequences.count)
-        for first in stride(from: 0, to: sequences.count, by: Self.rowsPerCall) {
-            let rows = Array(sequences[first..<min(first + Self.rowsPerCall, sequences.count)])
-            let output = model.score(
-                tokens: rows.flatMap { $0 }, batchSize: rows.count, length: length, threads: threads)
-            for row in rows.indices {
-                let base = row * length
-                scores.append(
-                    family.steps.map { step in
-                        if kind == .generative {
-                            // nextTokenLogProb[t] is log P(token t+1 | tokens ...t).
-                            let logLikelihood = step.written.reduce(0.0) {
-                                $0 + Double(output.nextTokenLogProb[base + $1 - 1])
-                            }
-                            return Double(DeterministicMath.exp(Float(logLikelihood)))
-                        }
-                        return Double(output.scalar[base + step.end])
-                    })
-            }
+        for first in stride(from: 0, to: sequences.count, by: context.rowsPerSlice) {
+            try await context.pollStop()
+            scores += stepScores(Array(sequences[first..<min(first + context.rowsPerSlice, sequences.count)]))
+            await context.report(task, done: scores.count)
         }
         return scores
     }

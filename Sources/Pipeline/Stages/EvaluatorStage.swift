@@ -70,6 +70,17 @@ enum EvaluatorStage {
         }
         let rows = TrainingRows(family: context.family)
         let optimization = evaluator.optimization
+        let outcomeLabels = { (verdict: Verdict) -> [Float?] in verdict.steps.map { _ in verdict.final ? 1 : 0 } }
+        let stepLabels = { (verdict: Verdict) -> [Float?] in verdict.steps.map { $0 ? 1 : 0 } }
+        // A scalar head's labels for a training example; the generative verifier learns the tokens instead.
+        let scalarLabels: ((_ verdict: Verdict, _ example: Int) -> [Float?])? =
+            switch evaluator.kind {
+            case .orm: { verdict, _ in outcomeLabels(verdict) }
+            case .prm: { verdict, _ in stepLabels(verdict) }
+            // OPRM trains on the union of both data sets: half the examples carry each kind of label.
+            case .oprm: { verdict, example in example % 2 == 0 ? stepLabels(verdict) : outcomeLabels(verdict) }
+            case .generative: nil
+            }
         let loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
         let model = try await loop.run(
             context,
@@ -77,31 +88,23 @@ enum EvaluatorStage {
                 evaluator.kind == .generative
                     ? policy.copy()
                     : policy.withHead(
-                        .scalar, seed: context.spec.seed &+ RandomStream.evaluatorInitialization &+ UInt64(index))
+                        .scalar,
+                        seed: RandomStream(.evaluatorInitialization, item: index).seed(from: context.spec.seed))
             },
             batch: { step, _ in
-                var random = context.random(RandomStream.evaluatorBatches + UInt64(index), step)
+                var random = context.random(.evaluatorBatches, item: index, index: step)
                 let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: sequences.count) }
                 let batchSequences = picks.map { sequences[$0] }
-                if evaluator.kind == .generative { return rows.languageModelBatch(batchSequences) }
-                return rows.scalarBatch(
-                    batchSequences,
-                    labels: picks.map { pick in
-                        let verdict = labels[pick]
-                        let outcome: [Float?] = verdict.steps.map { _ in verdict.final ? 1 : 0 }
-                        let steps: [Float?] = verdict.steps.map { $0 ? 1 : 0 }
-                        switch evaluator.kind {
-                        case .orm: return outcome
-                        case .prm: return steps
-                        // OPRM trains on the union of both data sets: half the examples carry each kind of label.
-                        default: return pick % 2 == 0 ? steps : outcome
-                        }
-                    })
+                guard let scalarLabels else { return rows.languageModelBatch(batchSequences) }
+                return rows.scalarBatch(batchSequences, labels: picks.map { scalarLabels(labels[$0], $0) })
             })
         context.logger.info("evaluator \(evaluator.name): trained on \(sequences.count) examples")
         let scoring = EvaluatorScoring(
-            kind: evaluator.kind, model: model, family: context.family, threads: context.threads)
-        let testScores = scoring.stepScores(test.sequences)
+            kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
+        let testScores = try await scoring.stepScores(
+            test.sequences, context: context,
+            reporting: ProgressTask(
+                stage: .evaluators, task: "\(evaluator.name) scores", unit: "sequences", total: test.sequences.count))
         let levels = test.sequences.indices.map { dataset.test[test.firstProblem + $0 / test.samplesPerProblem].level }
         let weights = try await context.log.putBlob(model.weightsData())
         let scoresBlob = try await context.log.putBlob(EvaluatorScoring.encode(testScores))
@@ -149,12 +152,13 @@ enum EvaluatorStage {
         let spec = context.spec
         let chunks = try await SampleStage.sampleSet(
             "test", problems: dataset.test, samplesPerProblem: spec.sampling.poolSize,
-            purpose: RandomStream.verifierPolicy, policy: model, policyName: name, stage: .evaluators, context: context)
+            stream: RandomStream(.verifierPolicySamples), policy: model, policyName: name, stage: .evaluators,
+            context: context)
         let pool = try await SampleStage.load(chunks, samplesPerProblem: spec.sampling.poolSize, context: context)
         let verdicts = verdicts(pool, problems: dataset.test, family: context.family)
-        var rows = context.greedyScores(model, policy: name, stage: .evaluators, problems: dataset.test)
+        var rows = try await context.greedyScores(model, policy: name, stage: .evaluators, problems: dataset.test)
         rows += RerankStage.rows(
-            method: "majority", evaluator: "none", aggregation: "none", policy: name, stage: .evaluators,
+            method: .rerank(.majority), evaluator: "none", aggregation: "none", policy: name, stage: .evaluators,
             candidates: { verdict, _ in Candidate(answer: verdict.answer, correct: verdict.final, score: 1) },
             verdicts: verdicts, scores: nil, problems: dataset.test, context: context)
         try await context.log.emit(rows.map { $0.event() })

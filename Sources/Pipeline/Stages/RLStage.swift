@@ -26,13 +26,17 @@ enum RLStage {
             let model = try await ppo(context, dataset: dataset, policy: policy, evaluators: evaluators)
             output.ppo = try await context.log.putBlob(model.weightsData())
             try await context.log.emit(
-                context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test).map { $0.event() })
+                try await context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test).map {
+                    $0.event()
+                })
         }
         if context.spec.rl.restEm.enabled && context.spec.rl.restEm.iterations > 0 {
             let model = try await restEM(context, dataset: dataset, policy: policy)
             output.restEm = try await context.log.putBlob(model.weightsData())
             try await context.log.emit(
-                context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test).map { $0.event() })
+                try await context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test).map {
+                    $0.event()
+                })
         }
         return output
     }
@@ -53,7 +57,7 @@ enum RLStage {
             throw PipelineError(code: .corruptHistory, message: "the process reward model does not load", cause: error)
         }
         let processReward = EvaluatorScoring(
-            kind: evaluator.kind, model: rewardModel, family: context.family, threads: context.threads)
+            kind: evaluator.kind, model: rewardModel, family: context.family, compute: context.compute)
         let family = context.family
         let rows = TrainingRows(family: family)
         let k = spec.samplesPerProblem
@@ -72,13 +76,14 @@ enum RLStage {
             context, initial: { policy.copy() },
             round: { iteration, current, train in
                 // Rollout from the current policy, seeded per question and sample.
-                var random = context.random(RandomStream.ppo, iteration)
+                var random = context.random(.ppoProblems, index: iteration)
                 let problems = (0..<spec.problemsPerIteration).map { _ in
                     dataset.train[random.uniform(below: dataset.train.count)]
                 }
                 let sequences = context.sample(
                     current, problems: problems, firstIndex: iteration * spec.problemsPerIteration,
-                    samplesPerProblem: k, purpose: RandomStream.ppo + 1, temperature: context.spec.sampling.temperature)
+                    samplesPerProblem: k, stream: RandomStream(.ppoRollouts),
+                    temperature: context.spec.sampling.temperature)
                 let processScores = processReward.stepScores(sequences)
                 let rewards = sequences.indices.map { row in
                     let problem = problems[row / k]
@@ -94,7 +99,7 @@ enum RLStage {
                 let old = logProbabilities(current, sequences, context: context)
                 var (clipped, counted) = (0, 0)
                 for epoch in 0..<spec.epochs {
-                    var shuffle = context.random(RandomStream.ppo + 2, iteration * spec.epochs + epoch)
+                    var shuffle = context.random(.ppoShuffles, index: iteration * spec.epochs + epoch)
                     let order = permutation(rolloutRows, using: &shuffle)
                     for minibatch in 0..<spec.minibatches {
                         let members = Array(order[(minibatch * minibatchRows)..<((minibatch + 1) * minibatchRows)])
@@ -167,7 +172,7 @@ enum RLStage {
         let length = context.family.sequenceLength
         let written = context.family.writtenPositions
         let scored = model.score(
-            tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, threads: context.threads)
+            tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, pool: context.compute)
         // nextTokenLogProb[t] is log P(token t+1 | tokens ...t).
         return sequences.indices.map { row in
             written.map { Double(scored.nextTokenLogProb[row * length + $0 - 1]) }
@@ -190,9 +195,11 @@ enum RLStage {
         var current = policy
         for iteration in 0..<spec.iterations {
             // E-step: the current policy's correct solutions of easy questions.
-            let sequences = context.sample(
+            let sequences = try await context.sample(
                 current, problems: easy, samplesPerProblem: spec.samplesPerProblem,
-                purpose: RandomStream.restEM + UInt64(iteration), temperature: context.spec.sampling.temperature)
+                stream: RandomStream(.restEMSamples, item: iteration), temperature: context.spec.sampling.temperature,
+                reporting: ProgressTask(
+                    stage: .rl, task: "rest_em_\(iteration) samples", unit: "problems", total: easy.count))
             let kept = sequences.enumerated().filter { row, sequence in
                 context.family.verify(sequence, against: easy[row / spec.samplesPerProblem]).final
             }.map(\.element)
@@ -206,7 +213,7 @@ enum RLStage {
                 .run(
                     context, initial: { policy.copy() },
                     batch: { step, _ in
-                        var random = context.random(RandomStream.restEM + 100 + UInt64(iteration), step)
+                        var random = context.random(.restEMBatches, item: iteration, index: step)
                         return rows.languageModelBatch(
                             (0..<spec.optimization.batchSize).map { _ in kept[random.uniform(below: kept.count)] })
                     })

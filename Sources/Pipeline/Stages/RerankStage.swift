@@ -18,11 +18,11 @@ enum RerankStage {
             Candidate(answer: verdict.answer, correct: verdict.final, score: 1)
         }
         var rows = rows(
-            method: "pass", evaluator: "none", aggregation: "none", policy: "sft", stage: .rerank,
+            method: .pass, evaluator: "none", aggregation: "none", policy: "sft", stage: .rerank,
             candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test, context: context)
         if spec.rerank.methods.contains(.majority) {
             rows += self.rows(
-                method: RerankMethod.majority.rawValue, evaluator: "none", aggregation: "none", policy: "sft",
+                method: .rerank(.majority), evaluator: "none", aggregation: "none", policy: "sft",
                 stage: .rerank, candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test,
                 context: context)
         }
@@ -31,8 +31,9 @@ enum RerankStage {
                 try await context.log.blob(evaluator.testScores), steps: context.family.steps.count)
             for method in spec.rerank.methods where method != .majority {
                 for aggregation in spec.rerank.aggregations {
+                    try await context.pollStop()
                     rows += self.rows(
-                        method: method.rawValue, evaluator: evaluator.name, aggregation: aggregation.rawValue,
+                        method: .rerank(method), evaluator: evaluator.name, aggregation: aggregation.rawValue,
                         policy: "sft", stage: .rerank,
                         candidates: { verdict, steps in
                             Candidate(
@@ -47,19 +48,13 @@ enum RerankStage {
 
     /// One row per (N, level): accuracy of a decision rule over resampled subsets of each pool.
     static func rows(
-        method: String, evaluator: String, aggregation: String, policy: String, stage: StageName,
+        method: PoolMethod, evaluator: String, aggregation: String, policy: String, stage: StageName,
         candidates: (Verdict, [Double]?) -> Candidate, verdicts: [Verdict], scores: [[Double]]?, problems: [Problem],
         context: RunContext
     ) -> [ScoreRecorded] {
         let spec = context.spec
         let pool = spec.sampling.poolSize
-        let decides: ([Candidate]) -> Bool =
-            switch method {
-            case "pass": Reranking.anyCorrect
-            case RerankMethod.weighted.rawValue: Reranking.picksCorrectly(.weighted)
-            case RerankMethod.bestOfN.rawValue: Reranking.picksCorrectly(.bestOfN)
-            default: Reranking.picksCorrectly(.majority)
-            }
+        let decides = method.decides
         var rows: [ScoreRecorded] = []
         for level in spec.task.levels {
             let pools = problems.indices.filter { problems[$0].level == level }.map { problem in
@@ -74,10 +69,11 @@ enum RerankStage {
             for n in spec.sampling.n {
                 let (correct, total) = Reranking.accuracy(
                     pools: pools, n: n, resamples: spec.rerank.resamples,
-                    seed: spec.seed &+ RandomStream.rerankSubsets, decides: decides)
+                    seed: spec.seed, decides: decides)
                 rows.append(
                     ScoreRecorded(
-                        stage: stage, policy: policy, method: method, evaluator: evaluator, aggregation: aggregation,
+                        stage: stage, policy: policy, method: method.recordedName, evaluator: evaluator,
+                        aggregation: aggregation,
                         n: n, level: level, accuracy: total == 0 ? 0 : Double(correct) / Double(total),
                         correct: correct,
                         total: total))

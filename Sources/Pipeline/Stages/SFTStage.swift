@@ -20,9 +20,13 @@ enum SFTStage {
         let loop = TrainingLoop(stage: .sft, model: model, optimization: spec.policy.sft)
         _ = try await loop.run(
             context,
-            initial: { Transformer(config: context.modelConfig(head: .languageModel), seed: spec.seed) },
+            initial: {
+                Transformer(
+                    config: context.modelConfig(head: .languageModel),
+                    seed: RandomStream(.policyInitialization).seed(from: spec.seed))
+            },
             batch: { step, _ in
-                var random = context.random(RandomStream.sftBatches, step)
+                var random = context.random(.sftBatches, index: step)
                 let picks = (0..<spec.policy.sft.batchSize).map { _ in easyTrain[random.uniform(below: easyTrain.count)]
                 }
                 return rows.languageModelBatch(picks.map(\.solution))
@@ -37,7 +41,7 @@ enum SFTStage {
     static func easyPassAtOne(_ model: Transformer, problems: [Problem], context: RunContext) -> Double {
         let k = context.spec.policy.selection.samplesPerProblem
         let sequences = context.sample(
-            model, problems: problems, samplesPerProblem: k, purpose: RandomStream.selection,
+            model, problems: problems, samplesPerProblem: k, stream: RandomStream(.selectionSamples),
             temperature: context.spec.sampling.temperature)
         let correct = sequences.enumerated().filter { index, sequence in
             context.family.verify(sequence, against: problems[index / k]).final

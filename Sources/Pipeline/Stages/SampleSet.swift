@@ -39,10 +39,10 @@ struct SampleSet: Sendable {
 
 extension RunContext {
     /// Samples `samplesPerProblem` solutions for each problem. Row (problem p, sample j) draws from
-    /// its own stream, `purpose` ⊕ p·k + j, so the tokens never depend on batching or threads.
+    /// its own stream, `stream` at index p·k + j, so the tokens never depend on batching or threads.
     func sample(
-        _ model: Transformer, problems: [Problem], firstIndex: Int = 0, samplesPerProblem: Int, purpose: UInt64,
-        temperature: Double
+        _ model: Transformer, problems: [Problem], firstIndex: Int = 0, samplesPerProblem: Int,
+        stream: RandomStream, temperature: Double
     ) -> [[Int32]] {
         var templates: [[Int32]] = []
         var streams: [UInt64] = []
@@ -50,17 +50,42 @@ extension RunContext {
         for (offset, problem) in problems.enumerated() {
             for sample in 0..<samplesPerProblem {
                 templates.append(problem.template)
-                streams.append(purpose << 40 | UInt64((firstIndex + offset) * samplesPerProblem + sample))
+                streams.append(stream.at((firstIndex + offset) * samplesPerProblem + sample).number)
             }
         }
         let options = SamplingOptions(
             temperature: Float(temperature), topK: spec.sampling.topK > 0 ? spec.sampling.topK : nil)
-        return model.sample(templates: templates, streams: streams, seed: spec.seed, options: options, threads: threads)
+        return model.sample(templates: templates, streams: streams, seed: spec.seed, options: options, pool: compute)
+    }
+
+    /// `sample` in slices of about `rowsPerSlice` rows, polling for a stop before each slice and reporting the
+    /// problems done after it (`task.total` counts them; `doneBefore` were done by earlier calls). The tokens are
+    /// those of one call: each row's stream depends only on its problem's index and its sample.
+    func sample(
+        _ model: Transformer, problems: [Problem], firstIndex: Int = 0, samplesPerProblem: Int,
+        stream: RandomStream, temperature: Double, reporting task: ProgressTask, doneBefore: Int = 0
+    ) async throws -> [[Int32]] {
+        let perSlice = max(1, rowsPerSlice / max(1, samplesPerProblem))
+        var sequences: [[Int32]] = []
+        sequences.reserveCapacity(problems.count * samplesPerProblem)
+        for first in stride(from: 0, to: problems.count, by: perSlice) {
+            try await pollStop()
+            let slice = Array(problems[first..<min(first + perSlice, problems.count)])
+            sequences += sample(
+                model, problems: slice, firstIndex: firstIndex + first, samplesPerProblem: samplesPerProblem,
+                stream: stream, temperature: temperature)
+            await report(task, done: doneBefore + first + slice.count)
+        }
+        return sequences
     }
 
     /// Greedy decoding accuracy per level, as `ScoreRecorded` rows.
-    func greedyScores(_ model: Transformer, policy: String, stage: StageName, problems: [Problem]) -> [ScoreRecorded] {
-        let sequences = sample(model, problems: problems, samplesPerProblem: 1, purpose: 0, temperature: 0)
+    func greedyScores(
+        _ model: Transformer, policy: String, stage: StageName, problems: [Problem]
+    ) async throws -> [ScoreRecorded] {
+        let sequences = try await sample(
+            model, problems: problems, samplesPerProblem: 1, stream: RandomStream(.greedy), temperature: 0,
+            reporting: ProgressTask(stage: stage, task: "\(policy) greedy", unit: "problems", total: problems.count))
         let correct = zip(problems, sequences).map { family.verify($1, against: $0).final }
         return spec.task.levels.map { level in
             let indices = problems.indices.filter { problems[$0].level == level }

@@ -16,7 +16,8 @@ enum SampleStage {
         var test: [ChunkReference]
     }
 
-    /// Rows sampled per chunk: a stop waits at most one chunk.
+    /// Rows sampled per recorded chunk: what a resumed run reuses (a stop inside a chunk waits only for the
+    /// current slice of it, `RunContext.rowsPerSlice`).
     static let rowsPerChunk = 4096
 
     /// The problems the evaluators train on: easy training problems, or every training problem when
@@ -30,20 +31,22 @@ enum SampleStage {
         let spec = context.spec
         let training = try await sampleSet(
             "evaluator_training", problems: evaluatorTrainingProblems(context, dataset: dataset),
-            samplesPerProblem: spec.sampling.trainingSamplesPerProblem, purpose: RandomStream.sampling,
+            samplesPerProblem: spec.sampling.trainingSamplesPerProblem, stream: RandomStream(.evaluatorTrainingSamples),
             policy: policy, policyName: "sft", stage: .sample, context: context)
         let test = try await sampleSet(
             "test", problems: dataset.test, samplesPerProblem: spec.sampling.poolSize,
-            purpose: RandomStream.sampling + 1, policy: policy, policyName: "sft", stage: .sample, context: context)
+            stream: RandomStream(.testSamples), policy: policy, policyName: "sft", stage: .sample, context: context)
         return Output(evaluatorTraining: training, test: test)
     }
 
     /// Samples a set chunk by chunk; chunks the record already holds are read back instead.
     static func sampleSet(
-        _ name: String, problems: [Problem], samplesPerProblem: Int, purpose: UInt64, policy: Transformer,
+        _ name: String, problems: [Problem], samplesPerProblem: Int, stream: RandomStream, policy: Transformer,
         policyName: String, stage: StageName, context: RunContext
     ) async throws -> [ChunkReference] {
         let perChunk = max(1, rowsPerChunk / samplesPerProblem)
+        let task = ProgressTask(
+            stage: stage, task: "\(policyName) \(name) samples", unit: "problems", total: problems.count)
         var chunks: [ChunkReference] = []
         for (chunk, first) in stride(from: 0, to: problems.count, by: perChunk).enumerated() {
             let slice = Array(problems[first..<min(first + perChunk, problems.count)])
@@ -54,15 +57,12 @@ enum SampleStage {
             if let recorded {
                 blob = recorded.blob
             } else {
-                try await context.pollStop()
-                let started = Date()
-                let sequences = context.sample(
-                    policy, problems: slice, firstIndex: first, samplesPerProblem: samplesPerProblem, purpose: purpose,
-                    temperature: context.spec.sampling.temperature)
+                // A stop inside the chunk drops it; a resumed run samples it again from its first problem.
+                let sequences = try await context.sample(
+                    policy, problems: slice, firstIndex: first, samplesPerProblem: samplesPerProblem, stream: stream,
+                    temperature: context.spec.sampling.temperature, reporting: task, doneBefore: first)
                 let set = SampleSet(firstProblem: first, samplesPerProblem: samplesPerProblem, sequences: sequences)
                 blob = try await context.log.putBlob(set.encoded())
-                context.logger.debug(
-                    "\(name) chunk \(chunk): \(sequences.count) samples in \(Date().timeIntervalSince(started)) s")
             }
             try await context.log.emit(
                 SamplesGenerated(

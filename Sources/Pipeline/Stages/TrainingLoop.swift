@@ -46,6 +46,9 @@ struct TrainingLoop {
         let prefix = "\(stage.rawValue).\(model)"
         var metrics: [TrainingMetric] = []
         var lastSaved = trainer.step
+        let task = ProgressTask(
+            stage: stage, task: model, unit: "steps", total: optimization.steps, doneAtStart: trainer.step)
+        var loss: Double?
         while trainer.step < optimization.steps {
             try await context.pollStop {
                 if trainer.step > lastSaved {
@@ -55,6 +58,7 @@ struct TrainingLoop {
             let index = trainer.step / stepsPerRound
             let figures = try round(index, trainer.model) { batch in
                 let report = trainer.train(batch)
+                loss = Double(report.loss)
                 metrics.append(TrainingMetric(name: "\(prefix).loss", step: report.step, value: Double(report.loss)))
                 metrics.append(
                     TrainingMetric(
@@ -73,6 +77,7 @@ struct TrainingLoop {
                     figure: afterCheckpoint?(trainer.model))
                 lastSaved = trainer.step
             }
+            await context.report(task, done: trainer.step, loss: loss)
         }
         try await context.log.recordMetrics(metrics)
         return trainer.model
@@ -82,7 +87,7 @@ struct TrainingLoop {
         if let (index, saved) = try context.log.latestCheckpoint(stage: stage, model: model) {
             let data = try await context.log.blob(saved.blob)
             do {
-                let trainer = try Trainer(restoring: TrainingCheckpoint(decoding: data), threads: context.threads)
+                let trainer = try Trainer(restoring: TrainingCheckpoint(decoding: data), pool: context.compute)
                 guard trainer.step % stepsPerRound == 0 else {
                     throw PipelineError(code: .corruptHistory, message: "it is not between two rounds")
                 }
@@ -104,7 +109,7 @@ struct TrainingLoop {
             schedule: LearningRateSchedule(
                 warmupSteps: spec.warmupSteps, totalSteps: spec.scheduleSteps,
                 minimumRatio: Float(spec.minimumLearningRateRatio)),
-            gradientClip: Float(spec.gradientClip), threads: context.threads)
+            gradientClip: Float(spec.gradientClip), pool: context.compute)
     }
 
     private func save(

@@ -24,7 +24,7 @@ struct Dataset: Codable, Sendable, Equatable {
         let family = task.family.family
         var dataset = Dataset(train: [], validation: [], test: [])
         for level in task.levels {
-            var random = RandomGenerator(seed: seed, stream: RandomStream.dataset << 40 | UInt64(level))
+            var random = RandomStream(.dataset, item: level).generator(seed: seed)
             var seen: Set<[Int32]> = []
             var problems: [Problem] = []
             let needed = task.trainPerLevel + task.validationPerLevel + task.testPerLevel
@@ -53,15 +53,3 @@ struct Dataset: Codable, Sendable, Equatable {
 
 /// The purposes that own a random stream of the run seed; distinct so that no purpose's draws
 /// depend on another's.
-enum RandomStream {
-    static let dataset: UInt64 = 1_000
-    static let sftBatches: UInt64 = 2_000
-    static let sampling: UInt64 = 3_000
-    static let evaluatorBatches: UInt64 = 4_000
-    static let rerankSubsets: UInt64 = 5_000
-    static let ppo: UInt64 = 6_000
-    static let restEM: UInt64 = 7_000
-    static let selection: UInt64 = 8_000
-    static let verifierPolicy: UInt64 = 9_000
-    static let evaluatorInitialization: UInt64 = 10_000
-}

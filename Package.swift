@@ -75,6 +75,15 @@ let package = Package(
             ],
             swiftSettings: optimized
         ),
+        /// Statistics of recorded scores (bootstrap over problems, intervals across seeds), the comparison
+        /// `compare` prints, and its tables. Pure: no I/O, so the daemon, the CLI and the dashboard share it.
+        /// Built for the machine like the engine: its bootstrap kernel sums exact integers in Float, so the
+        /// vector width changes its speed, never its results.
+        .target(
+            name: "Analysis",
+            dependencies: ["WireTypes"],
+            swiftSettings: optimized + engineCPU
+        ),
         /// The JSON shapes e2hd serves and e2h reads: one definition, so the two can never drift.
         .target(
             name: "WireTypes",
@@ -132,6 +141,11 @@ let package = Package(
             name: "PipelineTests",
             dependencies: ["Pipeline", "WireTypes"],
             swiftSettings: optimized
+        ),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "WireTypes"],
+            swiftSettings: optimized + engineCPU
         ),
         .testTarget(
             name: "DaemonTests",

@@ -67,6 +67,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
+                "Analysis",
                 "NeuralEngine",
                 "WireTypes",
                 "CYAML",
@@ -139,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "WireTypes"],
+            dependencies: ["Analysis", "Pipeline", "WireTypes"],
             swiftSettings: optimized
         ),
         .testTarget(

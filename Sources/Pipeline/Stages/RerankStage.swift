@@ -2,7 +2,7 @@ import Foundation
 import WireTypes
 
 /// Stage 5: majority voting, weighted voting and best-of-N over the SFT policy's test pools, for
-/// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows.
+/// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows with per-problem outcomes.
 enum RerankStage {
     struct Output: Codable, Sendable {
         var rows: Int
@@ -41,7 +41,7 @@ enum RerankStage {
                 }
             }
         }
-        try await context.log.emit(rows.map { $0.event() })
+        try await context.record(rows)
         return Output(rows: rows.count)
     }
 
@@ -50,7 +50,7 @@ enum RerankStage {
         method: String, evaluator: String, aggregation: String, policy: String, stage: StageName,
         candidates: (Verdict, [Double]?) -> Candidate, verdicts: [Verdict], scores: [[Double]]?, problems: [Problem],
         context: RunContext
-    ) -> [ScoreRecorded] {
+    ) -> [ScoreMeasurement] {
         let spec = context.spec
         let pool = spec.sampling.poolSize
         let decides: ([Candidate]) -> Bool =
@@ -60,7 +60,7 @@ enum RerankStage {
             case RerankMethod.bestOfN.rawValue: Reranking.picksCorrectly(.bestOfN)
             default: Reranking.picksCorrectly(.majority)
             }
-        var rows: [ScoreRecorded] = []
+        var rows: [ScoreMeasurement] = []
         for level in spec.task.levels {
             let pools = problems.indices.filter { problems[$0].level == level }.map { problem in
                 (
@@ -72,15 +72,13 @@ enum RerankStage {
                 )
             }
             for n in spec.sampling.n {
-                let (correct, total) = Reranking.accuracy(
+                let outcomes = Reranking.outcomes(
                     pools: pools, n: n, resamples: spec.rerank.resamples,
                     seed: spec.seed &+ RandomStream.rerankSubsets, decides: decides)
                 rows.append(
-                    ScoreRecorded(
+                    ScoreMeasurement(
                         stage: stage, policy: policy, method: method, evaluator: evaluator, aggregation: aggregation,
-                        n: n, level: level, accuracy: total == 0 ? 0 : Double(correct) / Double(total),
-                        correct: correct,
-                        total: total))
+                        n: n, level: level, outcomes: outcomes, resamples: spec.rerank.resamples))
             }
         }
         return rows

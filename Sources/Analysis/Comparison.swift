@@ -6,7 +6,8 @@ public import WireTypes
 /// One run: intervals by the percentile bootstrap over problems (`ProblemBootstrap`), differences by the
 /// paired bootstrap on the same redrawn problems. Several runs: each run's value is taken as one seed's,
 /// and rows get mean, sd, n and the Student t interval across seeds (`SeedStatistics`), differences paired
-/// by seed (each run's row minus the same run's baseline).
+/// by seed (each run's row minus the same run's baseline). Rows missing from any run of a group are left out:
+/// a mean over the seeds that happen to have a row would not be the group's.
 public enum Comparison {
     public static func compare(runs: [RunScores], request: ComparisonRequest) throws(AnalysisError) -> ComparisonReport
     {

@@ -50,6 +50,16 @@ import WireTypes
         #expect(report.rows.first { $0.method == "majority" }?.difference == nil)
     }
 
+    @Test func eachLevelCanBeShownOnItsOwn() throws {
+        let request = ComparisonRequest(
+            rows: [RowReference(method: "majority")], baseline: nil, levels: [.eachLevel, .hard])
+        let report = try Comparison.compare(runs: [Self.run("a", skill: 0)], request: request)
+        #expect(report.rows.map(\.levels) == [.level(1), .level(2), .hard])
+        // Level 2 is the hard level here: the same problems, so the same figures.
+        #expect(report.rows[1].accuracy == report.rows[2].accuracy)
+        #expect(report.rows[0].accuracy.problems == 40 && report.rows[0].difference == nil)
+    }
+
     @Test func headlineRowsAndUnknownRowsAreResolvedByName() throws {
         let run = Self.run("a", skill: 0)
         let headline = ComparisonRequest.defaultHeadline(for: run.scores.map(\.row))

@@ -117,6 +117,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
+                "Analysis",
                 "EventStore",
                 "NeuralEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

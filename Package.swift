@@ -75,6 +75,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
+                "Analysis",
                 "NeuralEngine",
                 "WireTypes",
                 "CYAML",
@@ -82,6 +83,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
+        ),
+        /// Statistics of recorded scores (bootstrap over problems, intervals across seeds), the comparison
+        /// `compare` prints, and its tables. Pure: no I/O, so the daemon, the CLI and the dashboard share it.
+        /// Built for the machine like the engine: its bootstrap kernel sums exact integers in Float, so the
+        /// vector width changes its speed, never its results.
+        .target(
+            name: "Analysis",
+            dependencies: ["WireTypes"],
+            swiftSettings: optimized + engineCPU
         ),
         /// The JSON shapes e2hd serves and e2h reads: one definition, so the two can never drift.
         .target(
@@ -131,6 +141,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
+                "Analysis",
                 "EventStore",
                 "NeuralEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -155,8 +166,13 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "WireTypes"],
+            dependencies: ["Analysis", "Pipeline", "WireTypes"],
             swiftSettings: optimized
+        ),
+        .testTarget(
+            name: "AnalysisTests",
+            dependencies: ["Analysis", "WireTypes"],
+            swiftSettings: optimized + engineCPU
         ),
         .testTarget(
             name: "DaemonTests",

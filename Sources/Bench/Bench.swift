@@ -8,6 +8,9 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2h-bench",
         abstract: "e2h benchmarks: each figure against a reference measured in the same run.",
-        subcommands: [EventsBenchmark.self, GEMMBenchmark.self, TrainingBenchmark.self, SamplingBenchmark.self]
+        subcommands: [
+            EventsBenchmark.self, GEMMBenchmark.self, TrainingBenchmark.self, SamplingBenchmark.self,
+            CompareBenchmark.self,
+        ]
     )
 }

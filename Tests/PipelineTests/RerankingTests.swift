@@ -1,9 +1,41 @@
+import Analysis
 import NeuralEngine
 import Testing
 
 @testable import Pipeline
 
 @Suite struct RerankingTests {
+    /// A score counts problems, not picks: 3 problems × 8 resampled subsets is 3 problems, and the accuracy
+    /// is the same figure as the summed picks over picks made that was recorded before per-problem outcomes.
+    @Test func aScoreCountsProblemsAndAveragesTheirResamples() {
+        var outcomes = ProblemOutcomes(draws: 8)
+        for (problem, hits) in [(4, 8), (5, 3), (9, 0)] {
+            outcomes.append(problem: problem, outcomes: (0..<8).map { $0 < hits })
+        }
+        let measured = ScoreMeasurement(
+            stage: .rerank, policy: "sft", method: "weighted", evaluator: "orm", aggregation: "prod", n: 4, level: 2,
+            outcomes: outcomes, resamples: 8)
+        let recorded = measured.recorded(outcomesBlob: "hash")
+        #expect(recorded.problems == 3 && recorded.correct == 11.0 / 8 && recorded.outcomes == "hash")
+        #expect(recorded.accuracy == Double(11) / Double(24))
+        // One subset (N = pool) weighs as much as `resamples` subsets did.
+        var full = ProblemOutcomes(draws: 1)
+        full.append(problem: 0, outcomes: [true])
+        full.append(problem: 1, outcomes: [false])
+        let whole = ScoreMeasurement(
+            stage: .rerank, policy: "sft", method: "majority", evaluator: "none", aggregation: "none", n: 64, level: 1,
+            outcomes: full, resamples: 8)
+        #expect(whole.recorded(outcomesBlob: "h").accuracy == Double(8) / Double(16))
+        #expect(whole.recorded(outcomesBlob: "h").correct == 1 && whole.recorded(outcomesBlob: "h").problems == 2)
+    }
+
+    /// The method names a person writes in a row reference are the ones the pipeline records.
+    @Test func rowReferencesKnowEveryRecordedMethod() {
+        for method in RerankMethod.allCases.map(\.rawValue) + ["greedy", "pass"] {
+            #expect(RowReference.methods.contains(method))
+        }
+    }
+
     func candidates(_ items: [(String, Bool, Double)]) -> [Candidate] {
         items.map { Candidate(answer: $0.0, correct: $0.1, score: $0.2) }
     }
@@ -36,20 +68,20 @@ import Testing
     @Test func accuracyAveragesOverResampledSubsets() {
         // One problem, pool of 4, one correct candidate: a single random pick is right 1/4 of the time.
         let pool = candidates([("1", true, 1), ("2", false, 0), ("3", false, 0), ("4", false, 0)])
-        let single = Reranking.accuracy(
+        let single = Reranking.outcomes(
             pools: [(0, pool)], n: 1, resamples: 4000, seed: 1, decides: Reranking.picksCorrectly(.majority))
-        #expect(single.total == 4000)
-        #expect(abs(Double(single.correct) / 4000 - 0.25) < 0.03)
+        #expect(single.draws == 4000 && single.problems == [0])
+        #expect(abs(single.accuracy! - 0.25) < 0.03)
         // Best-of-N always finds the high score once it is in the subset: P = 1 - C(3,2)/C(4,2) = 1/2.
-        let two = Reranking.accuracy(
+        let two = Reranking.outcomes(
             pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.picksCorrectly(.bestOfN))
-        #expect(abs(Double(two.correct) / 4000 - 0.5) < 0.03)
-        // The full pool has one subset, counted with the same weight as the resamples.
-        let full = Reranking.accuracy(
-            pools: [(0, pool), (1, pool)], n: 4, resamples: 10, seed: 3, decides: Reranking.picksCorrectly(.bestOfN))
-        #expect(full.correct == 20 && full.total == 20)
-        // pass@2 with one correct candidate of four is 1/2 as well, and sees the same subsets.
-        let pass = Reranking.accuracy(pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.anyCorrect)
+        #expect(abs(two.accuracy! - 0.5) < 0.03)
+        // The full pool has one subset: one draw per problem, and a problem still counts once.
+        let full = Reranking.outcomes(
+            pools: [(0, pool), (3, pool)], n: 4, resamples: 10, seed: 3, decides: Reranking.picksCorrectly(.bestOfN))
+        #expect(full.draws == 1 && full.problems == [0, 3] && full.hits == [1, 1])
+        // pass@2 with one correct candidate of four is 1/2 as well, and sees the same subsets, draw by draw.
+        let pass = Reranking.outcomes(pools: [(0, pool)], n: 2, resamples: 4000, seed: 2, decides: Reranking.anyCorrect)
         #expect(pass == two)
     }
 

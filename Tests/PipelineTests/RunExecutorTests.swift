@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Logging
 import NeuralEngine
@@ -26,7 +27,7 @@ import WireTypes
         return try await executor.run()
     }
 
-    typealias Reference = (events: [PipelineEvent], outcome: RunOutcome)
+    typealias Reference = (events: [PipelineEvent], outcome: RunOutcome, blobs: [String: Data])
 
     /// The reference: one uninterrupted run of the smoke experiment, shared by the tests.
     actor ReferenceRun {
@@ -38,7 +39,7 @@ import WireTypes
                 run = Task {
                     let recorder = InMemoryRecorder()
                     let outcome = try await RunExecutorTests.execute(recorder: recorder)
-                    return (await recorder.events, outcome)
+                    return (await recorder.events, outcome, await recorder.blobs)
                 }
             }
             return try await run!.value
@@ -56,7 +57,7 @@ import WireTypes
     }
 
     @Test func smokeRunsEveryStageAndRecordsEveryEventType() async throws {
-        let (events, outcome) = try await ReferenceRun.shared.value()
+        let (events, outcome, _) = try await ReferenceRun.shared.value()
         let expected: Set<String> = [
             "StageStarted", "DatasetSplitCreated", "CheckpointSaved", "SamplesGenerated", "EvaluatorTrained",
             "ScoreRecorded", "StageCompleted",
@@ -81,6 +82,32 @@ import WireTypes
             .filter { $0.stage == .sft }
         #expect(sft.map(\.step) == [5, 10, 15, 20])
         #expect(sft.allSatisfy { $0.easyValidationAccuracy != nil })
+    }
+
+    /// Every score names a blob with its per-problem outcomes: problems are the denominator, the blob gives
+    /// back the recorded accuracy, and `compare` computes intervals from the record alone.
+    @Test func everyScoreRecordsItsPerProblemOutcomes() async throws {
+        let (events, _, blobs) = try await ReferenceRun.shared.value()
+        let spec = Self.smoke
+        var levelScores: [RunScores.LevelScore] = []
+        for event in events where event.type == ScoreRecorded.eventType {
+            let score = try ScoreRecorded(decoding: event)
+            let levelScore = try score.levelScore(outcomesBlob: try #require(blobs[score.outcomes]))
+            let outcomes = levelScore.outcomes
+            #expect(score.problems == spec.task.testPerLevel && outcomes.problems.count == score.problems)
+            #expect(abs(outcomes.accuracy! - score.accuracy) < 1e-12)
+            #expect(abs(score.correct - score.accuracy * Double(score.problems)) < 1e-9)
+            let oneSubset = score.method == "greedy" || score.n == spec.sampling.poolSize
+            #expect(outcomes.draws == (oneSubset ? 1 : spec.rerank.resamples))
+            levelScores.append(levelScore)
+        }
+        let run = RunScores(
+            run: "smoke", easyLevels: spec.task.easyLevels, hardLevels: spec.task.hardLevels, scores: levelScores)
+        let report = try Comparison.compare(
+            runs: [run], request: .defaultHeadline(for: levelScores.map(\.row)))
+        let hardMajority = try #require(report.rows.first { $0.method == "majority" && $0.levels == .hard })
+        #expect(hardMajority.accuracy.problems == 2 * spec.task.testPerLevel && hardMajority.difference == nil)
+        #expect(report.rows.contains { $0.policy == "ppo" && $0.method == "greedy" && $0.difference != nil })
     }
 
     @Test func theSparseAdditionFamilyRunsThroughEveryStage() async throws {

@@ -69,11 +69,11 @@ struct RunComparison {
         return CompareReport(runs: runs, rows: rows, specDifferences: differences)
     }
 
-    /// Pooled over the levels: correct picks over picks made.
+    /// Pooled over the levels: problems solved over problems.
     static func accuracy(_ rows: [ScoreRecorded], levels: [Int]) -> Double? {
         let selected = rows.filter { levels.contains($0.level) }
-        let total = selected.reduce(0) { $0 + $1.total }
-        guard total > 0 else { return nil }
-        return Double(selected.reduce(0) { $0 + $1.correct }) / Double(total)
+        let problems = selected.reduce(0) { $0 + $1.problems }
+        guard problems > 0 else { return nil }
+        return selected.reduce(0) { $0 + $1.correct } / Double(problems)
     }
 }

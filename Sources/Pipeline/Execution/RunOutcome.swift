@@ -11,7 +11,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var easyLevels: [Int]
     public var hardLevels: [Int]
 
-    /// Accuracy over a set of levels, pooling correct and total counts.
+    /// Accuracy over a set of levels: problems solved over problems, pooled.
     public func accuracy(
         policy: String = "sft", method: String, evaluator: String = "none", aggregation: String = "none", n: Int,
         levels: [Int]
@@ -20,9 +20,9 @@ public struct RunSummary: Sendable, Equatable, Codable {
             $0.policy == policy && $0.method == method && $0.evaluator == evaluator && $0.aggregation == aggregation
                 && $0.n == n && levels.contains($0.level)
         }
-        let total = rows.reduce(0) { $0 + $1.total }
-        guard total > 0 else { return nil }
-        return Double(rows.reduce(0) { $0 + $1.correct }) / Double(total)
+        let problems = rows.reduce(0) { $0 + $1.problems }
+        guard problems > 0 else { return nil }
+        return rows.reduce(0) { $0 + $1.correct } / Double(problems)
     }
 
     /// A text table: rows method × evaluator × aggregation × N (and policy), columns easy / hard / all.

@@ -119,7 +119,11 @@ public struct ScoreRecorded: EventPayload, Hashable {
     public var n: Int
     public var level: Int
     public var accuracy: Double
-    /// Correct picks and picks made, summed over resampled subsets.
-    public var correct: Int
-    public var total: Int
+    /// The level's problems: the denominator. A problem judged on several resampled subsets counts once.
+    public var problems: Int
+    /// Problems solved, each problem's resampled subsets averaged (accuracy × problems).
+    public var correct: Double
+    /// SHA-256 of the `ProblemOutcomes` blob (module Analysis): the outcome of every resampled pick of every
+    /// problem, so intervals and paired differences can be computed from the record alone.
+    public var outcomes: String
 }

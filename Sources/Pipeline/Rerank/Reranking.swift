@@ -1,3 +1,4 @@
+import Analysis
 import NeuralEngine
 
 /// One sampled solution as the reranker sees it.
@@ -49,28 +50,26 @@ enum Reranking {
     /// pass@N: some candidate is correct (the ceiling any reranker could reach).
     static func anyCorrect(_ candidates: [Candidate]) -> Bool { candidates.contains { $0.correct } }
 
-    /// How often `decides` is right with budget `n`, averaged over `resamples` random size-`n`
-    /// subsets of each problem's pool (the paper's estimate). Subsets depend only on the run's seed,
-    /// the problem's index and the draw, so every method is judged on the same subsets.
-    /// Returns (correct, total) summed over subsets.
-    static func accuracy(
+    /// Whether `decides` is right with budget `n` on each of `resamples` random size-`n` subsets of
+    /// each problem's pool (the paper's estimate averages them). Subsets depend only on the seed, the
+    /// problem's index and the draw, so every method is judged on the same subsets. A full pool has
+    /// one subset: drawing it again would only repeat the same pick, so it is drawn once. Pools must
+    /// ascend by problem and have one size.
+    static func outcomes(
         pools: [(problem: Int, candidates: [Candidate])], n: Int, resamples: Int, seed: UInt64,
         decides: ([Candidate]) -> Bool
-    ) -> (correct: Int, total: Int) {
-        var correct = 0
-        var total = 0
+    ) -> ProblemOutcomes {
+        let poolSize = pools.first?.candidates.count ?? 0
+        let size = min(n, poolSize)
+        var outcomes = ProblemOutcomes(draws: size == poolSize ? 1 : resamples)
         for (problem, pool) in pools {
-            let size = min(n, pool.count)
-            // A full pool has one subset; drawing it again would only repeat the same pick.
-            let draws = size == pool.count ? 1 : resamples
-            let weight = resamples / draws
-            for draw in 0..<draws {
+            precondition(pool.count == poolSize, "every pool of a score has the same size")
+            let picks = (0..<outcomes.draws).map { draw in
                 var random = RandomStream(.rerankSubsets, item: problem, index: draw).generator(seed: seed)
-                let subset = size == pool.count ? pool : random.distinct(size, below: pool.count).map { pool[$0] }
-                if decides(subset) { correct += weight }
-                total += weight
+                return decides(size == pool.count ? pool : random.distinct(size, below: pool.count).map { pool[$0] })
             }
+            outcomes.append(problem: problem, outcomes: picks)
         }
-        return (correct, total)
+        return outcomes
     }
 }

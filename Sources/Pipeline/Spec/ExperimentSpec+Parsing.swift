@@ -1,17 +1,28 @@
+import Analysis
+
 extension ExperimentSpec {
     /// Parses and validates a YAML spec. Throws `PipelineError` with code `.invalidSpec`
     /// carrying every problem found, each located by file, line, column and key path.
     public static func parse(yaml: String, file: String) throws -> ExperimentSpec {
-        let diagnostics = SpecDiagnostics(file: file)
-        let root: YAMLNode?
+        try parse(document: try readDocument(yaml, file: file), file: file)
+    }
+
+    /// The YAML tree of a spec, before any key is interpreted (a sweep edits it, then parses each member).
+    static func readDocument(_ yaml: String, file: String) throws -> YAMLNode? {
         do {
-            root = try YAMLReader().read(yaml)
+            return try YAMLReader().read(yaml)
         } catch {
+            let diagnostics = SpecDiagnostics(file: file)
             diagnostics.report(
                 error.message, at: YAMLNode(value: .sequence([]), line: error.line, column: error.column, weight: 0),
                 path: "")
             throw invalid(diagnostics)
         }
+    }
+
+    /// Validates a spec's YAML tree.
+    static func parse(document root: YAMLNode?, file: String) throws -> ExperimentSpec {
+        let diagnostics = SpecDiagnostics(file: file)
         guard let root else {
             diagnostics.report("the spec is empty; it needs at least 'name'", at: nil, path: "")
             throw invalid(diagnostics)
@@ -21,7 +32,7 @@ extension ExperimentSpec {
         return spec
     }
 
-    private static func invalid(_ diagnostics: SpecDiagnostics) -> PipelineError {
+    static func invalid(_ diagnostics: SpecDiagnostics) -> PipelineError {
         let count = diagnostics.items.count
         return PipelineError(
             code: .invalidSpec,
@@ -43,10 +54,17 @@ extension ExperimentSpec {
         let evaluators = readEvaluators(root)
         let rerank = readRerank(root.mapping("rerank"))
         let rl = readRL(root.mapping("rl"), evaluators: evaluators)
-        root.finish()
-        return ExperimentSpec(
+        if let sweep = root.value("sweep") {
+            root.report(
+                "a sweep describes a group of runs, not one run: expand it with SpecGroup.expand (as `e2h submit` does)",
+                at: sweep, key: "sweep")
+        }
+        var spec = ExperimentSpec(
             name: name, seed: seed, threads: threads, checkpointInterval: checkpointInterval, task: task,
-            policy: policy, sampling: sampling, evaluators: evaluators, rerank: rerank, rl: rl)
+            policy: policy, sampling: sampling, evaluators: evaluators, rerank: rerank, rl: rl, report: nil)
+        if root.value("report") != nil { spec.report = readReport(root.mapping("report"), spec: spec) }
+        root.finish()
+        return spec
     }
 
     private static func readTask(_ map: MappingReader) -> TaskSpec {

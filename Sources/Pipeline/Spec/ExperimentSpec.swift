@@ -1,3 +1,5 @@
+public import Analysis
+
 /// A typed, validated experiment with every default filled in.
 ///
 /// Its canonical JSON is what a run records, so replaying a run never depends on the code's
@@ -16,6 +18,23 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     public var evaluators: [EvaluatorSpec]
     public var rerank: RerankSpec
     public var rl: RLSpec
+    /// The headline named before the run: absent from specs without a `report:` block (whose canonical
+    /// JSON, and hash, stay what they were; `compare` then derives a default headline).
+    public var report: ReportSpec?
+}
+
+/// Which rows are the experiment's claims, fixed in advance: `compare` shows them first, with their
+/// difference to the baseline, and a reader can check nothing was picked after seeing the results.
+public struct ReportSpec: Codable, Sendable, Equatable {
+    /// The headline rows, in the order they are shown.
+    public var rows: [RowReference]
+    /// The row every headline row is compared with (e.g. `sft/majority`).
+    public var baseline: RowReference
+    /// The N of rows that name none; absent: each row's largest N.
+    public var n: Int?
+
+    /// What `compare` shows by default for a run of this spec.
+    public var request: ComparisonRequest { ComparisonRequest(rows: rows, baseline: baseline, n: n) }
 }
 
 public enum TaskFamilyName: String, Codable, Sendable, CaseIterable {

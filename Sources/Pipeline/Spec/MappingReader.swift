@@ -1,3 +1,5 @@
+import Analysis
+
 /// Collects every problem found in a spec, so the user sees all of them at once.
 final class SpecDiagnostics {
     let file: String

@@ -9,7 +9,7 @@ enum EvaluateStage {
 
     static func run(_ context: RunContext, dataset: Dataset, policy: Transformer) async throws -> Output {
         let rows = try await context.greedyScores(policy, policy: "sft", stage: .evaluate, problems: dataset.test)
-        try await context.log.emit(rows.map { $0.event() })
+        try await context.record(rows)
         return Output(rows: rows.count)
     }
 }

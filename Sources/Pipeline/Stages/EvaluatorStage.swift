@@ -161,6 +161,6 @@ enum EvaluatorStage {
             method: .rerank(.majority), evaluator: "none", aggregation: "none", policy: name, stage: .evaluators,
             candidates: { verdict, _ in Candidate(answer: verdict.answer, correct: verdict.final, score: 1) },
             verdicts: verdicts, scores: nil, problems: dataset.test, context: context)
-        try await context.log.emit(rows.map { $0.event() })
+        try await context.record(rows)
     }
 }

@@ -25,18 +25,14 @@ enum RLStage {
         if context.spec.rl.ppo.enabled && context.spec.rl.ppo.iterations > 0 {
             let model = try await ppo(context, dataset: dataset, policy: policy, evaluators: evaluators)
             output.ppo = try await context.log.putBlob(model.weightsData())
-            try await context.log.emit(
-                try await context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test).map {
-                    $0.event()
-                })
+            try await context.record(
+                try await context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test))
         }
         if context.spec.rl.restEm.enabled && context.spec.rl.restEm.iterations > 0 {
             let model = try await restEM(context, dataset: dataset, policy: policy)
             output.restEm = try await context.log.putBlob(model.weightsData())
-            try await context.log.emit(
-                try await context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test).map {
-                    $0.event()
-                })
+            try await context.record(
+                try await context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test))
         }
         return output
     }

@@ -2,7 +2,7 @@ import Foundation
 import WireTypes
 
 /// Stage 5: majority voting, weighted voting and best-of-N over the SFT policy's test pools, for
-/// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows.
+/// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows with per-problem outcomes.
 enum RerankStage {
     struct Output: Codable, Sendable {
         var rows: Int
@@ -42,7 +42,7 @@ enum RerankStage {
                 }
             }
         }
-        try await context.log.emit(rows.map { $0.event() })
+        try await context.record(rows)
         return Output(rows: rows.count)
     }
 
@@ -51,11 +51,11 @@ enum RerankStage {
         method: PoolMethod, evaluator: String, aggregation: String, policy: String, stage: StageName,
         candidates: (Verdict, [Double]?) -> Candidate, verdicts: [Verdict], scores: [[Double]]?, problems: [Problem],
         context: RunContext
-    ) -> [ScoreRecorded] {
+    ) -> [ScoreMeasurement] {
         let spec = context.spec
         let pool = spec.sampling.poolSize
         let decides = method.decides
-        var rows: [ScoreRecorded] = []
+        var rows: [ScoreMeasurement] = []
         for level in spec.task.levels {
             let pools = problems.indices.filter { problems[$0].level == level }.map { problem in
                 (
@@ -67,16 +67,13 @@ enum RerankStage {
                 )
             }
             for n in spec.sampling.n {
-                let (correct, total) = Reranking.accuracy(
+                let outcomes = Reranking.outcomes(
                     pools: pools, n: n, resamples: spec.rerank.resamples,
                     seed: spec.seed, decides: decides)
                 rows.append(
-                    ScoreRecorded(
+                    ScoreMeasurement(
                         stage: stage, policy: policy, method: method.recordedName, evaluator: evaluator,
-                        aggregation: aggregation,
-                        n: n, level: level, accuracy: total == 0 ? 0 : Double(correct) / Double(total),
-                        correct: correct,
-                        total: total))
+                        aggregation: aggregation, n: n, level: level, outcomes: outcomes, resamples: spec.rerank.resamples))
             }
         }
         return rows

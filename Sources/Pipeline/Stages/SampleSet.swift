@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import NeuralEngine
 import WireTypes
@@ -79,21 +80,22 @@ extension RunContext {
         return sequences
     }
 
-    /// Greedy decoding accuracy per level, as `ScoreRecorded` rows.
+    /// Greedy decoding accuracy per level, one draw per problem.
     func greedyScores(
         _ model: Transformer, policy: String, stage: StageName, problems: [Problem]
-    ) async throws -> [ScoreRecorded] {
+    ) async throws -> [ScoreMeasurement] {
         let sequences = try await sample(
             model, problems: problems, samplesPerProblem: 1, stream: RandomStream(.greedy), temperature: 0,
             reporting: ProgressTask(stage: stage, task: "\(policy) greedy", unit: "problems", total: problems.count))
         let correct = zip(problems, sequences).map { family.verify($1, against: $0).final }
         return spec.task.levels.map { level in
-            let indices = problems.indices.filter { problems[$0].level == level }
-            let hits = indices.filter { correct[$0] }.count
-            return ScoreRecorded(
+            var outcomes = ProblemOutcomes(draws: 1)
+            for index in problems.indices where problems[index].level == level {
+                outcomes.append(problem: index, outcomes: [correct[index]])
+            }
+            return ScoreMeasurement(
                 stage: stage, policy: policy, method: "greedy", evaluator: "none", aggregation: "none", n: 1,
-                level: level, accuracy: indices.isEmpty ? 0 : Double(hits) / Double(indices.count), correct: hits,
-                total: indices.count)
+                level: level, outcomes: outcomes, resamples: 1)
         }
     }
 }

@@ -1,0 +1,148 @@
+import Foundation
+public import WireTypes
+
+/// A comparison as a table: text for a terminal (fits 100 columns), Markdown for papers and CI, CSV and JSON
+/// with every field (interval bounds included, as fractions at full precision).
+public enum ComparisonTable {
+    public enum Format: String, Sendable, CaseIterable {
+        case text, markdown, csv, json
+    }
+
+    public static func render(_ report: ComparisonReport, as format: Format) -> String {
+        switch format {
+        case .text: text(report)
+        case .markdown: markdown(report)
+        case .csv: csv(report)
+        case .json: String(decoding: (try? StateDirectory.jsonEncoder.encode(report)) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    /// The shown columns: row, levels, accuracy with interval, difference with interval, verdict, n, sd.
+    static func cells(_ report: ComparisonReport) -> (header: [String], rows: [[String]]) {
+        let group = report.rows.contains { $0.accuracy.seeds > 1 }
+        var header = ["row", "levels", "accuracy % [95% CI]"]
+        if report.baseline != nil { header += ["Δ vs \(report.baseline!) [95% CI]", "verdict"] }
+        if group { header += ["n", "sd"] }
+        let rows = report.rows.map { row in
+            var cells = [
+                RowKey(
+                    policy: row.policy, method: row.method, evaluator: row.evaluator, aggregation: row.aggregation,
+                    n: row.n
+                ).description, row.levels.description, interval(row.accuracy, signed: false),
+            ]
+            if report.baseline != nil {
+                cells += [row.difference.map { interval($0, signed: true) } ?? "(baseline)", verdict(row.verdict)]
+            }
+            if group { cells += [String(row.accuracy.seeds), row.accuracy.sd.map { percent($0) } ?? ""] }
+            return cells
+        }
+        return (header, rows)
+    }
+
+    static func text(_ report: ComparisonReport) -> String {
+        let (header, rows) = cells(report)
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        // The row name is the one column that can grow; past 100 columns it is cut with an ellipsis.
+        let others = widths.dropFirst().reduce(0, +) + 2 * (widths.count - 1)
+        widths[0] = min(widths[0], max(12, 100 - others))
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                let fitted = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
+                let padding = String(repeating: " ", count: widths[index] - fitted.count)
+                // Text left, figures right.
+                return index < 2 ? fitted + padding : padding + fitted
+            }.joined(separator: "  ").replacingTrailingSpaces()
+        }
+        var lines = [line(header), String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1))]
+        lines += rows.map(line)
+        lines += wrapped(footnote(report), width: 100)
+        return lines.joined(separator: "\n")
+    }
+
+    /// Words filled into lines of at most `width` characters.
+    static func wrapped(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = ""
+            }
+            current += (current.isEmpty ? "" : " ") + word
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    static func markdown(_ report: ComparisonReport) -> String {
+        let (header, rows) = cells(report)
+        let escape = { (cell: String) in cell.replacingOccurrences(of: "|", with: "\\|") }
+        var lines = ["| " + header.map(escape).joined(separator: " | ") + " |"]
+        lines.append("|" + header.indices.map { $0 < 2 ? "---|" : "---:|" }.joined())
+        lines += rows.map { "| " + $0.map(escape).joined(separator: " | ") + " |" }
+        lines.append("")
+        lines.append(footnote(report))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Every field, one line per row and levels.
+    static func csv(_ report: ComparisonReport) -> String {
+        let header = [
+            "policy", "method", "evaluator", "aggregation", "n", "levels", "accuracy", "lower", "upper", "interval",
+            "seeds", "sd", "problems", "difference", "difference_lower", "difference_upper", "verdict", "baseline",
+        ]
+        func quoted(_ field: String) -> String {
+            field.contains(where: { ",\"\n".contains($0) })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }
+        let lines = report.rows.map { row -> String in
+            let fields: [String] = [
+                row.policy, row.method, row.evaluator, row.aggregation, String(row.n), row.levels.description,
+                "\(row.accuracy.mean)", "\(row.accuracy.lower)", "\(row.accuracy.upper)", row.accuracy.method.rawValue,
+                String(row.accuracy.seeds), row.accuracy.sd.map { "\($0)" } ?? "", String(row.accuracy.problems),
+                row.difference.map { "\($0.mean)" } ?? "", row.difference.map { "\($0.lower)" } ?? "",
+                row.difference.map { "\($0.upper)" } ?? "", row.verdict?.rawValue ?? "", report.baseline ?? "",
+            ]
+            return fields.map(quoted).joined(separator: ",")
+        }
+        return ([header.joined(separator: ",")] + lines).joined(separator: "\n")
+    }
+
+    static func footnote(_ report: ComparisonReport) -> String {
+        let seeds = report.rows.first?.accuracy.seeds ?? 1
+        let how =
+            seeds > 1
+            ? "mean of \(seeds) seeds; 95 % t interval across seeds, differences paired by seed"
+            : "one run; 95 % bootstrap interval over problems (\(report.resamples) resamples), differences paired by problem"
+        return "Accuracy in %, \(how)." + (report.headline ? " Headline rows; --all shows every row." : "")
+    }
+
+    static func percent(_ value: Double) -> String {
+        let tenths = (value * 1000).rounded()
+        // −0.04 % shows as 0.0, not "-0.0".
+        return String(format: "%.1f", tenths == 0 ? 0 : tenths / 10)
+    }
+
+    static func interval(_ estimate: IntervalEstimate, signed: Bool) -> String {
+        let sign = signed && estimate.mean >= 0 ? "+" : ""
+        return "\(sign)\(percent(estimate.mean)) [\(percent(estimate.lower)), \(percent(estimate.upper))]"
+    }
+
+    static func verdict(_ verdict: Verdict?) -> String {
+        switch verdict {
+        case .holds?: "holds"
+        case .reversed?: "reversed"
+        case .notShown?: "not shown"
+        case nil: ""
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,77 @@
+import Analysis
+import ArgumentParser
+import Foundation
+
+/// `compare` on records of the default experiment's size (238 rows × 5 levels × 150 problems, 8 resampled
+/// subsets each): a group of 20 runs (t intervals across seeds, paired differences, every row), and one run
+/// with bootstrap intervals over problems (every row × easy/hard/all, paired differences). The reference is
+/// decoding the same runs' outcome blobs, which any compare must do first, measured in the same run.
+struct CompareBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare", abstract: "compare statistics for a group of 20 default-size runs.")
+
+    @Option(help: "Runs in the group.")
+    var runs: Int = 20
+
+    @Option(help: "Bootstrap resamples for one-run intervals.")
+    var resamples: Int = ProblemBootstrap.defaultResamples
+
+    func run() async throws {
+        var keys: [RowKey] = []
+        for n in [1, 2, 4, 8, 16, 32, 64] {
+            keys.append(RowKey(policy: "sft", method: "majority", evaluator: "none", aggregation: "none", n: n))
+            keys.append(RowKey(policy: "sft", method: "pass", evaluator: "none", aggregation: "none", n: n))
+            for evaluator in ["orm", "prm", "oprm", "verifier"] {
+                for method in ["weighted", "best_of_n"] {
+                    for aggregation in ["min", "prod", "mean", "last"] {
+                        keys.append(
+                            RowKey(policy: "sft", method: method, evaluator: evaluator, aggregation: aggregation, n: n))
+                    }
+                }
+            }
+        }
+        // Fixed pseudo-random outcomes: the timing does not depend on what they are.
+        var state: UInt64 = 1
+        let blobs: [[(RowKey, Int, Data)]] = (0..<runs).map { _ in
+            keys.flatMap { key in
+                (1...5).map { level in
+                    var outcomes = ProblemOutcomes(draws: 8)
+                    for problem in 0..<150 {
+                        outcomes.append(
+                            problem: (level - 1) * 150 + problem,
+                            outcomes: (0..<8).map { _ in
+                                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                                return (state >> 33) % 3 == 0
+                            })
+                    }
+                    return (key, level, outcomes.encoded())
+                }
+            }
+        }
+        let clock = ContinuousClock()
+        var group: [RunScores] = []
+        let decoding = try clock.measure {
+            group = try blobs.enumerated().map { index, run in
+                RunScores(
+                    run: "run\(index)", easyLevels: [1, 2, 3], hardLevels: [4, 5],
+                    scores: try run.map { key, level, blob in
+                        RunScores.LevelScore(row: key, level: level, outcomes: try ProblemOutcomes(decoding: blob))
+                    })
+            }
+        }
+        let request = ComparisonRequest(rows: nil, baseline: RowReference(method: "majority"), resamples: resamples)
+        let groupTime = try clock.measure { _ = try Comparison.compare(runs: group, request: request) }
+        let oneRun = try clock.measure { _ = try Comparison.compare(runs: [group[0]], request: request) }
+        print("machine: \(MachineDescription.current); \(keys.count) rows × 5 levels × 150 problems per run")
+        Figure(
+            name: "compare-group-\(runs)", value: SamplingBenchmark.seconds(groupTime), unit: "s",
+            target: "≤ 1 s with the reads (issue 8)", reference: SamplingBenchmark.seconds(decoding),
+            referenceLabel: "s decoding \(runs) runs' outcome blobs"
+        ).print()
+        Figure(
+            name: "compare-run-bootstrap", value: SamplingBenchmark.seconds(oneRun), unit: "s",
+            target: "well under 1 s", reference: SamplingBenchmark.seconds(decoding) / Double(runs),
+            referenceLabel: "s decoding its outcome blobs"
+        ).print()
+    }
+}

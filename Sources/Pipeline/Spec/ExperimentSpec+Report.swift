@@ -1,0 +1,111 @@
+import Analysis
+
+extension ExperimentSpec {
+    /// `report:` — `rows` (row references), `baseline` (one), and optionally `n`. Every row must be one the
+    /// spec records: a known policy, method, evaluator and aggregation, and an N it samples.
+    static func readReport(_ map: MappingReader, spec: ExperimentSpec) -> ReportSpec {
+        let n: Int? = map.value("n") == nil ? nil : map.int("n", default: spec.sampling.poolSize, in: 1...4096)
+        if let n, !spec.sampling.n.contains(n) {
+            map.report(
+                "N = \(n) is not sampled; sampling.n is \(spec.sampling.n.map(String.init).joined(separator: ", "))",
+                at: map.value("n"), key: "n")
+        }
+        var rows: [RowReference] = []
+        if let items = map.list("rows") {
+            if items.isEmpty { map.report("name at least one headline row", at: map.value("rows"), key: "rows") }
+            for (index, item) in items.enumerated() {
+                if let row = readRow(item, path: "\(map.childPath("rows"))[\(index)]", spec: spec, map: map) {
+                    rows.append(row)
+                }
+            }
+        } else {
+            map.report(
+                "missing required key 'rows' (the headline rows, e.g. [sft/majority, ppo/greedy])", at: nil, key: "rows"
+            )
+        }
+        var baseline = RowReference(method: "majority")
+        if let node = map.value("baseline") {
+            baseline = readRow(node, path: map.childPath("baseline"), spec: spec, map: map) ?? baseline
+        } else {
+            map.report("missing required key 'baseline' (e.g. sft/majority)", at: nil, key: "baseline")
+        }
+        map.finish()
+        return ReportSpec(rows: rows, baseline: baseline, n: n)
+    }
+
+    private static func readRow(
+        _ node: YAMLNode, path: String, spec: ExperimentSpec, map: MappingReader
+    )
+        -> RowReference?
+    {
+        guard case .scalar(let text, _) = node.value else {
+            map.diagnostics.report(
+                "expected a row such as sft/weighted/verifier/prod, found \(node.kindName)", at: node, path: path)
+            return nil
+        }
+        let row: RowReference
+        do {
+            row = try RowReference(parsing: text)
+        } catch {
+            map.diagnostics.report(error.message, at: node, path: path)
+            return nil
+        }
+        if let problem = problem(with: row, in: spec) {
+            map.diagnostics.report("row '\(text)': \(problem)", at: node, path: path)
+            return nil
+        }
+        return row
+    }
+
+    /// Why `row` is not one this spec records, or nil.
+    private static func problem(with row: RowReference, in spec: ExperimentSpec) -> String? {
+        func unknown(_ what: String, _ value: String, among names: [String]) -> String {
+            var message = "unknown \(what) '\(value)'"
+            if let close = Suggestion.closest(to: value, among: names) {
+                return message + " — did you mean '\(close)'?"
+            }
+            message += " — expected one of: \(names.joined(separator: ", "))"
+            return message
+        }
+        // Greedy rows exist for every generator (the SFT policy, generative verifiers, RL policies), majority
+        // rows for the SFT policy and the generative verifiers.
+        let voters = ["sft"] + spec.evaluators.filter { $0.kind == .generative }.map(\.name)
+        var policies = voters
+        if spec.rl.ppo.enabled && spec.rl.ppo.iterations > 0 { policies.append("ppo") }
+        if spec.rl.restEm.enabled && spec.rl.restEm.iterations > 0 { policies.append("rest_em") }
+        guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: policies) }
+        if let n = row.n, !spec.sampling.n.contains(n), row.method != "greedy" {
+            return "N = \(n) is not sampled; sampling.n is \(spec.sampling.n.map(String.init).joined(separator: ", "))"
+        }
+        switch row.method {
+        case "weighted", "best_of_n":
+            guard row.policy == "sft" else { return "only the SFT policy's pools are reranked by evaluators" }
+            guard spec.rerank.methods.map(\.rawValue).contains(row.method) else {
+                return "rerank.methods does not include \(row.method)"
+            }
+            let evaluators = spec.evaluators.map(\.name)
+            guard evaluators.contains(row.evaluator) else {
+                return unknown("evaluator", row.evaluator, among: evaluators)
+            }
+            let aggregations = spec.rerank.aggregations.map(\.rawValue)
+            guard aggregations.contains(row.aggregation) else {
+                return unknown("aggregation", row.aggregation, among: aggregations)
+            }
+        case "greedy", "majority", "pass":
+            guard row.evaluator == "none" && row.aggregation == "none" else {
+                return
+                    "\(row.method) uses no evaluator: write \(row.policy == "sft" ? "" : row.policy + "/")\(row.method)"
+            }
+            guard row.method != "pass" || row.policy == "sft" else {
+                return "pass@N is recorded for the SFT policy only"
+            }
+            guard row.method != "majority" || voters.contains(row.policy) else {
+                return "majority voting is recorded for \(voters.joined(separator: ", ")) only"
+            }
+            guard row.method != "greedy" || row.n == nil || row.n == 1 else { return "greedy decoding has N = 1" }
+        default:
+            return "unknown method '\(row.method)'"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,219 @@
+/// A group of runs from one spec: every combination of the sweep's values, each with every seed.
+///
+/// The sweep comes from the spec's `sweep:` block and from the command line (`--seeds`, `--set`, which
+/// replace the block's seeds and the block's values for the same path). Each member is the spec's YAML
+/// with the member's values written in, then parsed and validated like any spec, so a member is an
+/// ordinary run with its own canonical spec and hash. Nothing is queued unless every member is valid.
+public struct SpecGroup: Sendable {
+    public struct Member: Sendable {
+        public var spec: ExperimentSpec
+        /// The member's values, in sweep order (the seed last): `policy.sft.learning_rate=0.001 seed=2`.
+        public var settings: [(path: String, value: String)]
+
+        public var label: String { settings.map { "\($0.path)=\($0.value)" }.joined(separator: " ") }
+    }
+
+    /// Without `--max-runs`, larger groups are refused: they are more likely a typo than an experiment.
+    public static let defaultMaximumRuns = 1000
+
+    public var members: [Member]
+
+    /// Expands `yaml`'s sweep (with the command line's additions) into validated member specs.
+    public static func expand(
+        yaml: String, file: String, seeds: SeedRange? = nil, overrides: [SpecOverride] = [], maximumRuns: Int? = nil
+    ) throws -> SpecGroup {
+        guard let document = try ExperimentSpec.readDocument(yaml, file: file),
+            case .mapping(var pairs) = document.value
+        else {
+            return SpecGroup(members: [Member(spec: try ExperimentSpec.parse(yaml: yaml, file: file), settings: [])])
+        }
+        // The sweep block, read strictly, then removed: members are single runs.
+        var sweepSeeds: SeedRange?
+        var sweepOverrides: [SpecOverride] = []
+        var sweepMaximum: Int?
+        if let index = pairs.firstIndex(where: { $0.key.scalarText == "sweep" }) {
+            (sweepSeeds, sweepOverrides, sweepMaximum) = try readSweep(pairs[index].value, file: file)
+            pairs.remove(at: index)
+        }
+        let root = YAMLNode(
+            value: .mapping(pairs), line: document.line, column: document.column, weight: document.weight)
+        var axes = sweepOverrides.filter { own in !overrides.contains { $0.path == own.path } } + overrides
+        if let range = seeds ?? sweepSeeds {
+            axes.append(SpecOverride(path: "seed", values: range.seeds.map(String.init)))
+        }
+        let maximum = maximumRuns ?? sweepMaximum ?? defaultMaximumRuns
+        var count = 1
+        for axis in axes {
+            count = count.multipliedReportingOverflow(by: axis.values.count).partialValue
+            guard count <= maximum else {
+                throw PipelineError(
+                    code: .invalidSpec,
+                    message: "the group has more than \(maximum) runs ("
+                        + axes.map { "\($0.values.count) × \($0.path)" }.joined(separator: ", ")
+                        + "); raise the limit with --max-runs if you mean it")
+            }
+        }
+        let values = try axes.map { axis in
+            try axis.values.map { text in try overrideNode(text, path: axis.path) }
+        }
+        var members: [Member] = []
+        var problems: [SpecDiagnostic] = []
+        for combination in cartesianProduct(axes.map(\.values.count)) {
+            var tree = root
+            var settings: [(path: String, value: String)] = []
+            for (axis, choice) in zip(axes.indices, combination) {
+                try tree.set(
+                    values[axis][choice], at: try SpecOverride.segments(axes[axis].path), path: axes[axis].path)
+                settings.append((axes[axis].path, axes[axis].values[choice]))
+            }
+            do {
+                members.append(Member(spec: try ExperimentSpec.parse(document: tree, file: file), settings: settings))
+            } catch let error as PipelineError where error.code == .invalidSpec {
+                // A problem at a written-in value is the command line's; say which value of the sweep caused it.
+                for var diagnostic in error.diagnostics {
+                    if diagnostic.line == 0,
+                        let setting = settings.first(where: {
+                            diagnostic.keyPath.hasPrefix($0.path) || $0.path.hasPrefix(diagnostic.keyPath)
+                        })
+                    {
+                        diagnostic.file = "--set \(setting.path)=\(setting.value)"
+                        diagnostic.line = 1
+                        diagnostic.column = 1
+                    }
+                    if !problems.contains(diagnostic) { problems.append(diagnostic) }
+                }
+            }
+        }
+        guard problems.isEmpty else {
+            throw PipelineError(
+                code: .invalidSpec,
+                message: "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") in the group's specs",
+                diagnostics: problems)
+        }
+        return SpecGroup(members: members)
+    }
+
+    /// Every index tuple of the axes, the first axis outermost (so a setting's seeds are adjacent).
+    static func cartesianProduct(_ sizes: [Int]) -> [[Int]] {
+        sizes.reduce([[]]) { partial, size in partial.flatMap { prefix in (0..<size).map { prefix + [$0] } } }
+    }
+
+    /// A value as a YAML node, marked as coming from the command line (line 0).
+    private static func overrideNode(_ text: String, path: String) throws -> YAMLNode {
+        let parsed: YAMLNode?
+        do {
+            parsed = try YAMLReader().read(text)
+        } catch {
+            throw PipelineError(
+                code: .invalidSpec, message: "--set \(path)=\(text): not a YAML value (\(error.message))")
+        }
+        return (parsed ?? YAMLNode(value: .scalar("", plain: true), line: 0, column: 0, weight: 1)).relocated()
+    }
+
+    /// `sweep:` — `seeds` (a..b or one seed), `set` (path: value or list of values), `max_runs`.
+    private static func readSweep(_ node: YAMLNode, file: String) throws -> (SeedRange?, [SpecOverride], Int?) {
+        let diagnostics = SpecDiagnostics(file: file)
+        let map = MappingReader(node, path: "sweep", diagnostics: diagnostics)
+        var seeds: SeedRange?
+        if let seedNode = map.value("seeds") {
+            if case .scalar(let text, _) = seedNode.value {
+                do {
+                    seeds = try SeedRange(parsing: text)
+                } catch let error as PipelineError {
+                    map.report(error.message, at: seedNode, key: "seeds")
+                }
+            } else {
+                map.report("expected a seed range such as 0..4", at: seedNode, key: "seeds")
+            }
+        }
+        var overrides: [SpecOverride] = []
+        if let setNode = map.value("set") {
+            if case .mapping(let pairs) = setNode.value {
+                for (key, value) in pairs {
+                    let path = key.scalarText ?? ""
+                    let texts: [String]
+                    switch value.value {
+                    case .sequence(let items): texts = items.map(\.flowText)
+                    default: texts = [value.flowText]
+                    }
+                    if (try? SpecOverride.segments(path)) == nil || texts.isEmpty {
+                        diagnostics.report("expected a dotted path with a list of values", at: key, path: "sweep.set")
+                    } else {
+                        overrides.append(SpecOverride(path: path, values: texts))
+                    }
+                }
+            } else {
+                map.report("expected a mapping of dotted paths to lists of values", at: setNode, key: "set")
+            }
+        }
+        let maximum: Int? =
+            map.value("max_runs") == nil ? nil : map.int("max_runs", default: defaultMaximumRuns, in: 1...1_000_000)
+        map.finish()
+        if !diagnostics.items.isEmpty { throw ExperimentSpec.invalid(diagnostics) }
+        return (seeds, overrides, maximum)
+    }
+}
+
+extension YAMLNode {
+    var scalarText: String? {
+        if case .scalar(let text, _) = value { return text }
+        return nil
+    }
+
+    /// The node as YAML flow text (a sweep value written in the spec, shown in member labels).
+    var flowText: String {
+        switch value {
+        case .scalar(let text, _): text
+        case .sequence(let items): "[" + items.map(\.flowText).joined(separator: ", ") + "]"
+        case .mapping(let pairs):
+            "{" + pairs.map { "\($0.key.flowText): \($0.value.flowText)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// The same node with every position at line 0: diagnostics there belong to the command line.
+    func relocated() -> YAMLNode {
+        let moved: Value =
+            switch value {
+            case .scalar: value
+            case .sequence(let items): .sequence(items.map { $0.relocated() })
+            case .mapping(let pairs): .mapping(pairs.map { ($0.key.relocated(), $0.value.relocated()) })
+            }
+        return YAMLNode(value: moved, line: 0, column: 0, weight: weight)
+    }
+
+    /// Writes `node` at `segments`, creating missing mappings on the way.
+    mutating func set(_ node: YAMLNode, at segments: [SpecOverride.Segment], path: String) throws {
+        guard let first = segments.first else {
+            self = node
+            return
+        }
+        let rest = Array(segments.dropFirst())
+        switch (first, value) {
+        case (.key(let key), .mapping(var pairs)):
+            if let index = pairs.firstIndex(where: { $0.key.scalarText == key }) {
+                try pairs[index].value.set(node, at: rest, path: path)
+            } else {
+                var child = YAMLNode(value: .mapping([]), line: 0, column: 0, weight: 1)
+                try child.set(node, at: rest, path: path)
+                pairs.append((YAMLNode(value: .scalar(key, plain: true), line: 0, column: 0, weight: 1), child))
+            }
+            value = .mapping(pairs)
+        case (.key(let key), .scalar(let text, true)) where MappingReader.isNull(text):
+            // An empty section (`rl:` with nothing under it) takes the new key.
+            value = .mapping([])
+            try set(node, at: [.key(key)] + rest, path: path)
+        case (.index(let index), .sequence(var items)):
+            guard index < items.count else {
+                throw SpecOverride.invalid("--set \(path): the list has \(items.count) items; [\(index)] is beyond it")
+            }
+            try items[index].set(node, at: rest, path: path)
+            value = .sequence(items)
+        case (.index, _):
+            throw SpecOverride.invalid(
+                "--set \(path): [index] needs a list written in the spec (found \(kindName)); write the list to edit an item"
+            )
+        case (.key, _):
+            throw SpecOverride.invalid("--set \(path): a key inside \(kindName), which has no keys")
+        }
+    }
+}

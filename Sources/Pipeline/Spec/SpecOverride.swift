@@ -1,0 +1,102 @@
+/// One `--set path=v1,v2,...`: a dotted path into the spec (`policy.sft.learning_rate`,
+/// `evaluators[3].optimization.steps`) and the values a sweep tries, in order. Each value is YAML
+/// (`1e-3`, `true`, `[1, 2, 4]`); commas inside brackets belong to the value.
+public struct SpecOverride: Sendable, Equatable {
+    public var path: String
+    public var values: [String]
+
+    public init(path: String, values: [String]) {
+        self.path = path
+        self.values = values
+    }
+
+    public init(parsing argument: String) throws {
+        guard let equals = argument.firstIndex(of: "=") else {
+            throw Self.invalid("'\(argument)' is not path=value[,value...], e.g. policy.sft.learning_rate=1e-3,3e-3")
+        }
+        let path = String(argument[..<equals]).trimmingWhitespace()
+        var values: [String] = []
+        var current = ""
+        var depth = 0
+        for character in argument[argument.index(after: equals)...] {
+            switch character {
+            case "[", "{": depth += 1
+            case "]", "}": depth -= 1
+            case "," where depth == 0:
+                values.append(current.trimmingWhitespace())
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        values.append(current.trimmingWhitespace())
+        guard !path.isEmpty, (try? Self.segments(path)) != nil else {
+            throw Self.invalid("'\(path)' is not a dotted path such as policy.sft.learning_rate or evaluators[0].name")
+        }
+        guard !values.contains(where: \.isEmpty) else { throw Self.invalid("--set \(path): a value is empty") }
+        self.init(path: path, values: values)
+    }
+
+    /// A path's steps: mapping keys, and list indices written `key[i]`.
+    enum Segment: Equatable {
+        case key(String)
+        case index(Int)
+    }
+
+    static func segments(_ path: String) throws -> [Segment] {
+        var segments: [Segment] = []
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            var rest = Substring(part)
+            guard let nameEnd = rest.firstIndex(of: "[") ?? Optional(rest.endIndex), nameEnd > rest.startIndex else {
+                throw invalid("'\(path)' has an empty key")
+            }
+            segments.append(.key(String(rest[..<nameEnd])))
+            rest = rest[nameEnd...]
+            while !rest.isEmpty {
+                guard rest.first == "[", let close = rest.firstIndex(of: "]"),
+                    let index = Int(rest[rest.index(after: rest.startIndex)..<close]), index >= 0
+                else { throw invalid("'\(path)': write a list item as key[index]") }
+                segments.append(.index(index))
+                rest = rest[rest.index(after: close)...]
+            }
+        }
+        return segments
+    }
+
+    static func invalid(_ message: String) -> PipelineError { PipelineError(code: .invalidSpec, message: message) }
+}
+
+/// `--seeds a..b` (inclusive) or one seed: the seeds a group repeats each setting with.
+public struct SeedRange: Sendable, Equatable {
+    public var seeds: ClosedRange<UInt64>
+
+    public init(_ seeds: ClosedRange<UInt64>) { self.seeds = seeds }
+
+    public init(parsing text: String) throws {
+        let parts = text.trimmingWhitespace().split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 1, let seed = UInt64(parts[0]) {
+            self.init(seed...seed)
+        } else if parts.count == 3, parts[1].isEmpty, let low = UInt64(parts[0]), let high = UInt64(parts[2]) {
+            guard low <= high else {
+                throw SpecOverride.invalid(
+                    "the seed range \(text) is empty: write low..high with low ≤ high, e.g. 0..4")
+            }
+            self.init(low...high)
+        } else {
+            throw SpecOverride.invalid("'\(text)' is not a seed or a seed range such as 0..4")
+        }
+    }
+
+    public var count: Int { Int(seeds.upperBound - seeds.lowerBound) + 1 }
+}
+
+extension String {
+    fileprivate func trimmingWhitespace() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingWhitespace() -> String { String(self).trimmingWhitespace() }
+}

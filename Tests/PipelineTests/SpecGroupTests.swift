@@ -1,0 +1,202 @@
+import Analysis
+import Foundation
+import Testing
+
+@testable import Pipeline
+
+@Suite struct SpecGroupTests {
+    static let base = """
+        name: sweep
+        seed: 0
+        policy:
+          sft: {steps: 100}
+        """
+
+    static func diagnostics(_ body: () throws -> Any) -> [String] {
+        do {
+            _ = try body()
+            return []
+        } catch let error as PipelineError {
+            return [error.message] + error.diagnostics.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    @Test func seedsAndSettingsExpandToTheirCartesianProduct() throws {
+        let group = try SpecGroup.expand(
+            yaml: Self.base, file: "s.yaml", seeds: try SeedRange(parsing: "0..2"),
+            overrides: [
+                try SpecOverride(parsing: "policy.sft.learning_rate=1e-3,3e-3"),
+                try SpecOverride(parsing: "sampling.n=[1, 2, 4],[1, 8]"),
+            ])
+        #expect(group.members.count == 2 * 2 * 3)
+        #expect(group.members.map(\.spec.seed) == Array(repeating: [0, 1, 2], count: 4).flatMap { $0 })
+        #expect(
+            group.members.map(\.spec.policy.sft.learningRate).prefix(6) == [0.001, 0.001, 0.001, 0.001, 0.001, 0.001])
+        #expect(group.members[6].spec.policy.sft.learningRate == 0.003)
+        #expect(group.members[3].spec.sampling.n == [1, 8])
+        // What the file says stays; what is not written takes its default, as for any spec.
+        #expect(group.members.allSatisfy { $0.spec.policy.sft.steps == 100 && $0.spec.threads == 2 })
+        #expect(group.members[4].label == "policy.sft.learning_rate=1e-3 sampling.n=[1, 8] seed=1")
+        // Each member is an ordinary spec: its hash is its own.
+        #expect(Set(group.members.map(\.spec.canonicalHash)).count == 12)
+    }
+
+    @Test func aSweepBlockIsTheSameGroupAsTheCommandLine() throws {
+        let fromFile = try SpecGroup.expand(
+            yaml: Self.base + """
+
+                sweep:
+                  seeds: 3..4
+                  set:
+                    policy.sft.learning_rate: [0.001, 0.003]
+                """, file: "s.yaml")
+        let fromCommandLine = try SpecGroup.expand(
+            yaml: Self.base, file: "s.yaml", seeds: SeedRange(3...4),
+            overrides: [SpecOverride(path: "policy.sft.learning_rate", values: ["0.001", "0.003"])])
+        #expect(fromFile.members.map(\.spec) == fromCommandLine.members.map(\.spec))
+        // The command line replaces the file's seeds and its values for the same path.
+        let replaced = try SpecGroup.expand(
+            yaml: Self.base + "\nsweep: {seeds: 0..9, set: {policy.sft.learning_rate: [0.1, 0.2]}}\n", file: "s.yaml",
+            seeds: SeedRange(5...5), overrides: [SpecOverride(path: "policy.sft.learning_rate", values: ["0.01"])])
+        #expect(replaced.members.map(\.spec.seed) == [5])
+        #expect(replaced.members.map(\.spec.policy.sft.learningRate) == [0.01])
+        // Without a sweep, a spec is a group of one.
+        #expect(try SpecGroup.expand(yaml: Self.base, file: "s.yaml").members.map(\.spec.seed) == [0])
+    }
+
+    @Test func anUnknownPathSuggestsTheNearestKey() {
+        let problems = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml", overrides: [try SpecOverride(parsing: "policy.sft.learnng_rate=1e-3")])
+        }
+        #expect(
+            problems.contains {
+                $0.hasPrefix("--set policy.sft.learnng_rate=1e-3:1:1: policy.sft.learnng_rate: unknown key")
+                    && $0.contains("did you mean 'learning_rate'?")
+            }, "\(problems)")
+        let section = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml", overrides: [try SpecOverride(parsing: "polcy.sft.steps=5")])
+        }
+        #expect(section.contains { $0.contains("unknown key 'polcy' — did you mean 'policy'?") }, "\(section)")
+    }
+
+    @Test func aValueOfTheWrongTypeIsRefused() {
+        let problems = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml",
+                overrides: [try SpecOverride(parsing: "policy.sft.learning_rate=1e-3,fast")])
+        }
+        #expect(
+            problems.contains {
+                $0.hasPrefix("--set policy.sft.learning_rate=fast") && $0.contains("expected a number")
+            }, "\(problems)")
+        let listItem = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml", overrides: [try SpecOverride(parsing: "evaluators[2].name=x")])
+        }
+        #expect(listItem.contains { $0.contains("[index] needs a list written in the spec") }, "\(listItem)")
+        let intoScalar = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml", overrides: [try SpecOverride(parsing: "name.first=x")])
+        }
+        #expect(intoScalar.contains { $0.contains("a key inside a scalar") }, "\(intoScalar)")
+    }
+
+    @Test func emptySeedRangesAndMalformedArgumentsAreRefused() throws {
+        #expect(Self.diagnostics { try SeedRange(parsing: "4..2") }.first?.contains("is empty") == true)
+        #expect(Self.diagnostics { try SeedRange(parsing: "0...4") }.first?.contains("not a seed") == true)
+        #expect(try SeedRange(parsing: "7").count == 1)
+        #expect(
+            Self.diagnostics { try SpecOverride(parsing: "policy.sft.steps") }.first?.contains("path=value") == true)
+        #expect(
+            Self.diagnostics { try SpecOverride(parsing: "policy..steps=1") }.first?.contains("is not a dotted path")
+                == true)
+        #expect(Self.diagnostics { try SpecOverride(parsing: "a=1,,2") }.first?.contains("a value is empty") == true)
+        let inFile = Self.diagnostics {
+            try SpecGroup.expand(yaml: Self.base + "\nsweep: {seeds: 5..1, sets: {}}\n", file: "s.yaml")
+        }
+        #expect(inFile.contains { $0.contains("sweep.seeds") && $0.contains("is empty") }, "\(inFile)")
+        #expect(inFile.contains { $0.contains("unknown key 'sets' — did you mean 'set'?") }, "\(inFile)")
+    }
+
+    @Test func moreThanAThousandRunsNeedsARaisedLimit() throws {
+        let overrides = [
+            SpecOverride(path: "policy.sft.learning_rate", values: (1...11).map { "0.00\($0)" }),
+            SpecOverride(path: "policy.sft.steps", values: (1...10).map(String.init)),
+        ]
+        let problems = Self.diagnostics {
+            try SpecGroup.expand(yaml: Self.base, file: "s.yaml", seeds: SeedRange(0...9), overrides: overrides)
+        }
+        #expect(problems.first?.contains("more than 1000 runs") == true, "\(problems)")
+        #expect(problems.first?.contains("--max-runs") == true)
+        let raised = try SpecGroup.expand(
+            yaml: Self.base, file: "s.yaml", seeds: SeedRange(0...9), overrides: overrides, maximumRuns: 1100)
+        #expect(raised.members.count == 1100)
+    }
+
+    @Test func aSpecWithASweepIsNotOneRun() {
+        let problems = Self.diagnostics {
+            try ExperimentSpec.parse(yaml: Self.base + "\nsweep: {seeds: 0..1}\n", file: "s.yaml")
+        }
+        #expect(problems.contains { $0.contains("a sweep describes a group of runs") }, "\(problems)")
+    }
+
+    @Test func theReportBlockIsRecordedAndChecked() throws {
+        let spec = try ExperimentSpec.parse(
+            yaml: Self.base + """
+
+                report:
+                  baseline: sft/majority
+                  n: 64
+                  rows: [sft/weighted/verifier/prod, ppo/greedy, verifier/majority]
+                """, file: "s.yaml")
+        #expect(spec.report?.rows.map(\.description) == ["weighted/verifier/prod", "ppo/greedy", "verifier/majority"])
+        #expect(spec.report?.request.baseline == RowReference(method: "majority"))
+        let json = String(decoding: spec.canonicalJSON(), as: UTF8.self)
+        #expect(json.contains(#""report":{"baseline":"majority","n":64,"rows":["weighted/verifier/prod""#), "\(json)")
+        #expect(try ExperimentSpec(canonicalJSON: spec.canonicalJSON()) == spec)
+        // Without a report block the canonical JSON has no report key: existing hashes stay.
+        #expect(
+            !String(decoding: try ExperimentSpec.parse(yaml: Self.base, file: "s.yaml").canonicalJSON(), as: UTF8.self)
+                .contains("report"))
+        let problems = Self.diagnostics {
+            try ExperimentSpec.parse(
+                yaml: Self.base + """
+
+                    report:
+                      baseline: sft/majorty
+                      n: 48
+                      rows: [sft/weighted/verifer/prod, ppo/majority, sft/weighted/orm/median]
+                    """, file: "s.yaml")
+        }
+        #expect(
+            problems.contains { $0.contains("report.baseline") && $0.contains("did you mean 'majority'?") },
+            "\(problems)")
+        #expect(problems.contains { $0.contains("report.n") && $0.contains("N = 48 is not sampled") }, "\(problems)")
+        #expect(
+            problems.contains { $0.contains("report.rows[0]") && $0.contains("did you mean 'verifier'?") },
+            "\(problems)")
+        #expect(
+            problems.contains { $0.contains("report.rows[1]") && $0.contains("majority voting is recorded for") },
+            "\(problems)")
+        #expect(
+            problems.contains { $0.contains("report.rows[2]") && $0.contains("unknown aggregation 'median'") },
+            "\(problems)")
+    }
+
+    @Test func theDefaultExperimentNamesItsHeadline() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../experiments/easy-to-hard.yaml")
+        let spec = try ExperimentSpec.parse(yaml: String(contentsOf: url, encoding: .utf8), file: "easy-to-hard.yaml")
+        let report = try #require(spec.report)
+        #expect(report.baseline.description == "majority" && report.n == spec.sampling.poolSize)
+        for evaluator in spec.evaluators.map(\.name) {
+            #expect(report.rows.contains { $0.method == "weighted" && $0.evaluator == evaluator })
+        }
+        #expect(report.rows.contains { $0.method == "best_of_n" })
+        #expect(report.rows.filter { $0.method == "greedy" }.map(\.policy) == ["sft", "verifier", "ppo", "rest_em"])
+    }
+}

@@ -23,6 +23,9 @@ public final class ComputePool: @unchecked Sendable {
     /// Reusable buffers: slot 0 for the caller's shared data (a packed GEMM operand), slot 1 + w for
     /// worker w's private tiles. A worker runs one piece at a time, so its slot is never shared.
     private let scratchSlots: [ScratchSlot]
+    /// The sampler's KV cache and step buffers, kept between calls: a sampling call per batch of rows would
+    /// otherwise allocate (and fault in) megabytes per group of rows.
+    private let cacheSlot = ScratchSlot()
     /// One single-threaded pool per worker, for work that runs whole inside one piece of a loop (a group of
     /// sampled rows, a chunk of scored rows): its own scratch, no synchronization. Empty in those pools.
     private let serialPools: [ComputePool]
@@ -110,6 +113,12 @@ public final class ComputePool: @unchecked Sendable {
     /// A buffer of at least `count` floats owned by `slot`, kept between calls; contents undefined.
     func scratch(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
         scratchSlots[slot].buffer(count)
+    }
+
+    /// The pool's cache buffer of at least `count` floats, kept between calls; contents undefined. One user at a
+    /// time: the sampler running on this pool.
+    func cache(count: Int) -> UnsafeMutablePointer<Float> {
+        cacheSlot.buffer(count)
     }
 
     private final class ScratchSlot {

@@ -83,7 +83,9 @@ extension Transformer {
         let v = config.vocabularySize
         var results = rowRange.map { [templates[$0][0]] }
         // One cache for all chunks: a position is always written before it is read.
-        let step = cached ? CachedStep(model: self, packed: packed, rows: min(Self.samplingChunk, rowRange.count)) : nil
+        let step =
+            cached
+            ? CachedStep(model: self, packed: packed, rows: min(Self.samplingChunk, rowRange.count), pool: pool) : nil
         var first = rowRange.lowerBound
         while first < rowRange.upperBound {
             let rows = Array(first..<min(rowRange.upperBound, first + Self.samplingChunk))
@@ -181,12 +183,13 @@ final class CachedStep {
     let rows: Int
     let capacity: Int
     let keyStride: Int
-    let arena: FloatArena
     // Per layer and row: keys transposed per head [head][headSize][keyStride], values [capacity][width].
     let keys, values: UnsafeMutablePointer<Float>
     let x, norm, mean, rstd, qkv, attention, projection, hidden, hiddenGelu, logits: UnsafeMutablePointer<Float>
 
-    init(model: Transformer, packed: PackedWeights, rows: Int) {
+    /// The buffers are the pool's cache (`ComputePool.cache`): a position is always written before it is read,
+    /// so what an earlier call left there is never seen.
+    init(model: Transformer, packed: PackedWeights, rows: Int, pool: ComputePool) {
         self.model = model
         self.packed = packed
         let config = model.config
@@ -205,9 +208,8 @@ final class CachedStep {
             offsets.append(total)
             total += (size + 15) / 16 * 16 + 16
         }
-        let arena = FloatArena(count: total)
-        self.arena = arena
-        let p = offsets.map { arena.base + $0 }
+        let base = pool.cache(count: total)
+        let p = offsets.map { base + $0 }
         (keys, values, x, norm, mean, rstd, qkv, attention) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
         (projection, hidden, hiddenGelu, logits) = (p[8], p[9], p[10], p[11])
         self.rows = rows

@@ -75,10 +75,10 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
+                "Canonical",
                 "NeuralEngine",
                 "WireTypes",
                 "CYAML",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
@@ -99,7 +99,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

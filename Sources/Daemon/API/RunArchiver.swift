@@ -31,12 +31,7 @@ struct RunArchiver {
         }
         return RunArchive(
             run: run, specYAML: submitted.specYaml, canonicalSpec: Data(submitted.specJson.utf8),
-            events: events.map {
-                RunArchive.Event(
-                    version: $0.version, id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload,
-                    metadata: $0.metadata, hash: $0.hash, previousHash: $0.previousHash)
-            },
-            blobs: blobs)
+            events: events.map(RunArchive.Event.init), blobs: blobs)
     }
 
     func `import`(_ archive: RunArchive) async throws -> RunDetails {
@@ -54,11 +49,8 @@ struct RunArchiver {
         // A run exported mid-flight arrives with no worker: it is kept, stopped, as cancelled (resumable).
         let state = run.state.isFinal ? run.state : .cancelled
         let errors = run.state.isFinal ? run.errors : run.errors + ["imported while \(run.state.rawValue)"]
-        let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
-        let events = archive.events.sorted { $0.version < $1.version }.map {
-            NewEvent(
-                id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload, metadata: $0.metadata)
-        }
+        let errorsJSON = String(decoding: try CanonicalJSON.encode(errors), as: UTF8.self)
+        let events = archive.events.sorted { $0.version < $1.version }.map(NewEvent.init)
         try await store.transaction { tx in
             let inserted = try tx.query(
                 """

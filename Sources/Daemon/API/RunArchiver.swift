@@ -46,9 +46,8 @@ struct RunArchiver {
             }
         }
         let run = archive.run
-        // A run exported mid-flight arrives with no worker: it is kept, stopped, as cancelled (resumable).
-        let state = run.state.isFinal ? run.state : .cancelled
-        let errors = run.state.isFinal ? run.errors : run.errors + ["imported while \(run.state.rawValue)"]
+        let (state, error) = RunLifecycle.imported(run.state)
+        let errors = run.errors + (error.map { [$0] } ?? [])
         let errorsJSON = String(decoding: try CanonicalJSON.encode(errors), as: UTF8.self)
         let events = archive.events.sorted { $0.version < $1.version }.map(NewEvent.init)
         try await store.transaction { tx in

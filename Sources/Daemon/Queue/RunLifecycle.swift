@@ -124,6 +124,12 @@ struct RunLifecycle: Sendable, Equatable {
         RunLifecycle(state: .queued, attempt: 0, failures: 0, maxAttempts: maxAttempts, policy: policy)
     }
 
+    /// A run imported from another database in `exported` state: it arrives with no worker, so one that was still
+    /// live there is kept stopped, as cancelled (resumable). Returns the state and the error that says why.
+    static func imported(_ exported: RunState) -> (state: RunState, error: String?) {
+        exported.isFinal ? (exported, nil) : (.cancelled, "imported while \(exported.rawValue)")
+    }
+
     /// When the run's claimability starts: `nil` for a run that is not waiting in the queue.
     var claimableFrom: Date? {
         switch state {

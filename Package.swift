@@ -76,10 +76,10 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "Analysis",
+                "Canonical",
                 "NeuralEngine",
                 "WireTypes",
                 "CYAML",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
@@ -123,7 +123,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

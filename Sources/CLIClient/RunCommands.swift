@@ -90,6 +90,7 @@ struct Show: AsyncParsableCommand {
                 "submitted:  \(formatter.string(from: summary.submittedAt))",
                 "updated:    \(formatter.string(from: summary.updatedAt))",
             ]
+            if let original = summary.replayOf { lines.append("replay of:  \(original)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
             for error in summary.errors { lines.append("error:      \(error)") }
             print(lines.joined(separator: "\n"))

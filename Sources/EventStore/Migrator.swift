@@ -48,7 +48,8 @@ struct Migrator {
     /// Returns the versions this call applied.
     func migrate(on connection: PostgresConnection) throws -> [Int] {
         let ledger = set.ledger
-        guard !ledger.isEmpty, ledger.utf8.allSatisfy({ (97...122).contains($0) || $0 == 95 }) else {
+        guard !ledger.isEmpty, ledger.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 })
+        else {
             throw EventStoreError(code: .invalidArgument, message: "\(ledger) is not a plain name for a ledger table")
         }
         let sorted = set.migrations.sorted { $0.version < $1.version }

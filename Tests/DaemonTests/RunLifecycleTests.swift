@@ -195,6 +195,13 @@ struct RunLifecycleTests {
         #expect(lifecycle == refused.from)
     }
 
+    @Test(arguments: RunState.allCases)
+    func anImportedRunArrivesStoppedOrAsItEnded(_ exported: RunState) {
+        let (state, error) = Lifecycle.imported(exported)
+        #expect(state == (exported.isFinal ? exported : .cancelled))
+        #expect((error == nil) == exported.isFinal)
+    }
+
     @Test func theHolderRenewsAndWritesWhileItsLeaseLasts() {
         var lifecycle = Self.run(.running(Self.holder(expiresIn: 1, cancelRequested: true)))
         #expect(lifecycle.event(.write(token: Self.token, now: Self.now)) == .allowWrite)

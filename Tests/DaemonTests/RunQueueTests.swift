@@ -97,7 +97,7 @@ struct RunQueueTests {
     }
 
     @Test func aHeartbeatKeepsTheLeaseAndReportsACancelRequest() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(2)))
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(5)))
         let run = try await submit(queue).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
         let progress = RunProgress(stage: .sft, task: "policy", done: 3, total: 10, unit: "steps", loss: 0.5)

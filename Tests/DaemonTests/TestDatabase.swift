@@ -52,8 +52,9 @@ enum TestDatabase {
     }
 
     /// A store on a fresh database migrated as the daemon migrates it, and a queue over it.
-    static func queue(_ settings: DaemonSettings = settings()) async throws -> Queue {
-        let store = try await EventStore(url: try await create(), connections: 8, logger: Logger(label: "test"))
+    static func queue(_ settings: DaemonSettings = settings(), url: String? = nil) async throws -> Queue {
+        let url = if let url { url } else { try await create() }
+        let store = try await EventStore(url: url, connections: 8, logger: Logger(label: "test"))
         _ = try await Queue.migrate(store)
         return Queue(store: store, settings: settings, metrics: DaemonMetrics(), logger: Logger(label: "test"))
     }

@@ -21,12 +21,16 @@ struct QueueNotificationTests {
             try await daemon.waitFor(run, timeout: .seconds(20), "the claim") { _, events in
                 events.contains { $0.type == "RunClaimed" }
             }
-            let events = try await daemon.events(run)
-            let submitted = try #require(events.first { $0.type == "RunSubmitted" }).recordedAt
-            let claimed = try #require(events.first { $0.type == "RunClaimed" }).recordedAt
-            #expect(
-                claimed.timeIntervalSince(submitted) < 0.1, "claimed \(claimed.timeIntervalSince(submitted)) s after")
-            #expect(try await daemon.e2h("cancel", run).status == 0)
+            // The store's own times, to the microsecond (the API's are whole seconds).
+            let seconds = try await Harness.sql(
+                try #require(daemon.databaseURL),
+                """
+                SELECT extract(epoch FROM min(recorded_at) FILTER (WHERE type = 'RunClaimed')
+                    - min(recorded_at) FILTER (WHERE type = 'RunSubmitted'))
+                FROM events WHERE stream = 'run-\(run)'
+                """)
+            let wait = try #require(Double(seconds), "\(seconds)")
+            #expect(wait < 0.1, "claimed \(wait) s after its submit")
         }
     }
 
@@ -43,11 +47,14 @@ struct QueueNotificationTests {
             try await executor.waitFor(run, "a training step") { details, _ in details.state == .running }
             try await Task.sleep(for: .seconds(1))
             let asked = ContinuousClock.now
-            #expect(try await front.e2h("cancel", run).status == 0)
+            let response = try await front.request("POST", "/v1/runs/\(run)/cancel", token: try front.token)
+            #expect(response.status == 200)
             try await front.waitFor(run, timeout: .seconds(30), "the cancel") { details, _ in details.state.isFinal }
-            // Within a second the executor hears of it; the run then stops at its next step and checkpoints.
+            // The executor hears of it within a second (DaemonTests measure that alone); the run then stops at its
+            // next look at the flag and checkpoints, which a loaded machine stretches. The heartbeat that would
+            // otherwise carry the cancel is a minute away.
             let took = ContinuousClock.now - asked
-            #expect(took < .seconds(3), "the cancel took \(took)")
+            #expect(took < .seconds(15), "the cancel took \(took)")
             #expect(try await front.details(run).state == .cancelled)
         }
     }

@@ -32,7 +32,7 @@ struct SubscriptionTests {
     @Test func aClientHearsItsChannelOnCommitOnly() async throws {
         try await withStore { store, _ in
             let heard = Mutex([String?]())
-            try store.onNotification("e2h_test_channel") { payload in heard.withLock { $0.append(payload) } }
+            try store.onNotification("e2h_test_channel2") { payload in heard.withLock { $0.append(payload) } }
             // The listening session connects (a nil: anything before may have been missed) and listens.
             func eventually(_ condition: () -> Bool) async throws -> Bool {
                 for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(100)) }
@@ -40,14 +40,14 @@ struct SubscriptionTests {
             }
             #expect(try await eventually { heard.withLock { $0 } == [nil] }, "the listener did not connect")
             try await Task.sleep(for: .milliseconds(500))
-            try await store.transaction { tx in try tx.notify("e2h_test_channel", payload: "first") }
+            try await store.transaction { tx in try tx.notify("e2h_test_channel2", payload: "first") }
             await #expect(throws: EventStoreError.self) {
                 try await store.transaction { tx in
-                    try tx.notify("e2h_test_channel", payload: "rolled back")
+                    try tx.notify("e2h_test_channel2", payload: "rolled back")
                     throw EventStoreError(code: .invalidArgument, message: "roll back")
                 }
             }
-            try await store.transaction { tx in try tx.notify("e2h_test_channel", payload: "second") }
+            try await store.transaction { tx in try tx.notify("e2h_test_channel2", payload: "second") }
             #expect(try await eventually { heard.withLock { $0 }.count == 3 })
             #expect(heard.withLock { $0 } == [nil, "first", "second"])
             #expect(throws: EventStoreError.self) { try store.onNotification("not a channel") { _ in } }

@@ -128,14 +128,7 @@ struct APIRouter {
                 || Task.isShuttingDownGracefully
             {
                 return EventPage(
-                    run: run,
-                    events: events.map {
-                        WireEvent(
-                            position: $0.position, version: $0.version, id: $0.id, type: $0.type,
-                            schemaVersion: $0.schemaVersion, payload: JSONValue(jsonBytes: $0.payload),
-                            metadata: JSONValue(jsonBytes: $0.metadata), recordedAt: $0.recordedAt, hash: $0.hash)
-                    },
-                    lastVersion: events.last?.version ?? after)
+                    run: run, events: events.map(WireEvent.init), lastVersion: events.last?.version ?? after)
             }
             try await Task.sleep(for: .milliseconds(250))
         }

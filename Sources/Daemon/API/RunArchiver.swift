@@ -31,12 +31,7 @@ struct RunArchiver {
         }
         return RunArchive(
             run: run, specYAML: submitted.specYaml, canonicalSpec: Data(submitted.specJson.utf8),
-            events: events.map {
-                RunArchive.Event(
-                    version: $0.version, id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload,
-                    metadata: $0.metadata, hash: $0.hash, previousHash: $0.previousHash)
-            },
-            blobs: blobs)
+            events: events.map(RunArchive.Event.init), blobs: blobs)
     }
 
     /// All or nothing: the archive is checked whole before anything is written (`ArchiveCheck`), then its
@@ -44,15 +39,11 @@ struct RunArchiver {
     func `import`(_ archive: RunArchive) async throws -> RunDetails {
         try ArchiveCheck.verify(archive)
         let run = archive.run
-        // A run exported mid-flight arrives with no worker: it is kept, stopped, as cancelled (resumable).
-        let state = run.state.isFinal ? run.state : .cancelled
-        let errors = run.state.isFinal ? run.errors : run.errors + ["imported while \(run.state.rawValue)"]
-        let errorsJSON = String(decoding: try JSONEncoder().encode(errors), as: UTF8.self)
+        let (state, error) = RunLifecycle.imported(run.state)
+        let errors = run.errors + (error.map { [$0] } ?? [])
+        let errorsJSON = String(decoding: try CanonicalJSON.encode(errors), as: UTF8.self)
         let ordered = archive.events.sorted { $0.version < $1.version }
-        let events = ordered.map {
-            NewEvent(
-                id: $0.id, type: $0.type, schemaVersion: $0.schemaVersion, payload: $0.payload, metadata: $0.metadata)
-        }
+        let events = ordered.map(NewEvent.init)
         let expectedHead = ordered.last?.hash
         let stream = DaemonEvent.stream(run.id)
         try await store.transaction { tx in

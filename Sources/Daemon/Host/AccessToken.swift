@@ -1,4 +1,4 @@
-import Crypto
+import Canonical
 import Foundation
 
 /// The bearer token every API call but `/healthz` must carry. Created once, readable by its owner only.
@@ -47,7 +47,7 @@ struct AccessToken: Sendable {
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
-        let value = bytes.map { String(format: "%02x", $0) }.joined()
+        let value = Hex.encode(bytes)
         let temporary = path + ".new-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -71,8 +71,8 @@ struct AccessToken: Sendable {
 
     /// Compares in time independent of where the strings differ: both sides are hashed to equal length first.
     func matches(_ candidate: String) -> Bool {
-        let expected = SHA256.hash(data: Data(value.utf8))
-        let given = SHA256.hash(data: Data(candidate.utf8))
+        let expected = ContentHash.sha256(Data(value.utf8))
+        let given = ContentHash.sha256(Data(candidate.utf8))
         var difference: UInt8 = 0
         for (left, right) in zip(expected, given) { difference |= left ^ right }
         return difference == 0

@@ -1,4 +1,4 @@
-import Crypto
+import Canonical
 import Foundation
 import Logging
 
@@ -190,7 +190,7 @@ struct EmbeddedPostgres: Sendable {
         if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: preferred) { return target }
         let probe = try ExternalCommand("/usr/bin/test", ["-x", stateDirectory], asUser: user).run()
         if probe.status == 0 { return preferred }
-        let digest = SHA256.hash(data: Data(stateDirectory.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = ContentHash.sha256Hex(Data(stateDirectory.utf8))
         let fallback = "/var/lib/e2h/" + digest.prefix(16)
         try FileManager.default.createDirectory(atPath: "/var/lib/e2h", withIntermediateDirectories: true)
         try? FileManager.default.createSymbolicLink(atPath: preferred, withDestinationPath: fallback)

@@ -124,6 +124,12 @@ struct RunLifecycle: Sendable, Equatable {
         RunLifecycle(state: .queued, attempt: 0, failures: 0, maxAttempts: maxAttempts, policy: policy)
     }
 
+    /// A run imported from another database in `exported` state: it arrives with no worker, so one that was still
+    /// live there is kept stopped, as cancelled (resumable). Returns the state and the error that says why.
+    static func imported(_ exported: RunState) -> (state: RunState, error: String?) {
+        exported.isFinal ? (exported, nil) : (.cancelled, "imported while \(exported.rawValue)")
+    }
+
     /// When the run's claimability starts: `nil` for a run that is not waiting in the queue.
     var claimableFrom: Date? {
         switch state {
@@ -216,14 +222,8 @@ struct RunLifecycle: Sendable, Equatable {
             return .persist(
                 Change(event: .cancelled(RunCancelled(reason: "cancelled while running", worker: worker)), error: nil))
         case .failed(let reason, let retryable):
-            let error = "attempt \(attempt): \(reason)"
-            if fail(retryable: retryable, now: now) {
-                return .persist(
-                    Change(
-                        event: .interrupted(RunInterrupted(reason: reason, worker: worker, countedAsFailure: true)),
-                        error: error))
-            }
-            return .persist(Change(event: .failed(RunFailed(reason: reason, worker: worker)), error: error))
+            return failure(
+                reason: reason, worker: worker, error: "attempt \(attempt): \(reason)", retryable: retryable, now: now)
         }
     }
 
@@ -234,24 +234,22 @@ struct RunLifecycle: Sendable, Equatable {
             state = .cancelled
             return .persist(Change(event: .cancelled(RunCancelled(reason: reason, worker: nil)), error: reason))
         }
-        if fail(retryable: true, now: now) {
-            return .persist(
-                Change(
-                    event: .interrupted(RunInterrupted(reason: reason, worker: nil, countedAsFailure: true)),
-                    error: reason))
-        }
-        return .persist(Change(event: .failed(RunFailed(reason: reason, worker: nil)), error: reason))
+        return failure(reason: reason, worker: nil, error: reason, retryable: true, now: now)
     }
 
-    /// Counts a failure; returns true when the run goes back to the queue (after its backoff), false when it failed.
-    private mutating func fail(retryable: Bool, now: Date) -> Bool {
+    /// Counts a failure: back to the queue after its backoff (`RunInterrupted`), or failed (`RunFailed`) when retrying
+    /// cannot help or the attempts ran out.
+    private mutating func failure(
+        reason: String, worker: String?, error: String, retryable: Bool, now: Date
+    ) -> Action {
         let backoff = policy.backoff(afterFailures: failures)
         failures += 1
         guard retryable, failures < maxAttempts else {
             state = .failed
-            return false
+            return .persist(Change(event: .failed(RunFailed(reason: reason, worker: worker)), error: error))
         }
         state = .requeued(notBefore: now + backoff)
-        return true
+        let requeued = RunInterrupted(reason: reason, worker: worker, countedAsFailure: true)
+        return .persist(Change(event: .interrupted(requeued), error: error))
     }
 }

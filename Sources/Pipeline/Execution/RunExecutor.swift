@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 import Logging
 import NeuralEngine
@@ -89,7 +90,7 @@ public struct RunExecutor: Sendable {
         logger.info("stage \(name.rawValue): starting")
         try await log.emit(StageStarted(stage: name))
         let output = try await body()
-        let blob = try await log.putBlob(CanonicalJSON.encode(output))
+        let blob = try await log.putBlob(try CanonicalJSON.encode(output))
         let seconds = Date().timeIntervalSince(started)
         try await log.emit(StageCompleted(stage: name, outputs: blob), volatile: ["seconds": seconds])
         logger.info("stage \(name.rawValue): completed in \(String(format: "%.1f", seconds)) s")

@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 import WireTypes
 
@@ -9,7 +10,9 @@ protocol EventPayload: Codable, Sendable, Equatable {
 extension EventPayload {
     func event(volatile: [String: Double] = [:]) -> PipelineEvent {
         PipelineEvent(
-            type: Self.eventType, payload: CanonicalJSON.encode(self), volatile: CanonicalJSON.encode(volatile))
+            // Every payload is plain data; failure would be a programming error.
+            type: Self.eventType, payload: try! CanonicalJSON.encode(self),
+            volatile: try! CanonicalJSON.encode(volatile))
     }
 
     init(decoding event: PipelineEvent) throws {

@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 import WireTypes
 
@@ -36,7 +37,7 @@ public actor InMemoryRecorder: RunRecorder {
     public func append(_ newEvents: [PipelineEvent]) { events += newEvents }
 
     public func putBlob(_ bytes: Data) -> String {
-        let hash = CanonicalJSON.sha256Hex(bytes)
+        let hash = ContentHash.sha256Hex(bytes)
         blobs[hash] = bytes
         return hash
     }

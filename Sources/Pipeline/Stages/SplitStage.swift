@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 
 /// Stage 1: generates the problems and records each split (questions and labels as separate blobs).
@@ -7,8 +8,8 @@ enum SplitStage {
         if context.corruptsHardLabels { dataset = dataset.corruptingLabels(of: context.spec.task.hardLevels) }
         for name in Dataset.splitNames {
             let problems = dataset.split(name)
-            let questions = CanonicalJSON.encode(problems.map { Question(level: $0.level, template: $0.template) })
-            let labels = CanonicalJSON.encode(problems.map(\.solution))
+            let questions = try CanonicalJSON.encode(problems.map { Question(level: $0.level, template: $0.template) })
+            let labels = try CanonicalJSON.encode(problems.map(\.solution))
             let questionsHash = try await context.log.putBlob(questions)
             let labelsHash = try await context.log.putBlob(labels)
             let counts = context.spec.task.levels.map { level in

@@ -36,8 +36,9 @@ import WireTypes
         #expect(summary.accuracy(policy: "verifier", method: "majority", n: 4, levels: [4, 5]) != nil)
     }
 
-    @Test func theSudokuExperimentIsValidAndInTheRegimeOfTheNotes() throws {
-        let spec = try Self.spec("sudoku.yaml")
+    @Test(arguments: ["sudoku.yaml", "sudoku-reduced.yaml"])
+    func theSudokuExperimentsAreValidAndInTheRegimeOfTheNotes(file: String) throws {
+        let spec = try Self.spec(file)
         #expect(spec.task.family == .sudoku && spec.task.nonTrivialSteps == [8, 12, 16, 20, 24])
         #expect(spec.task.easyLevels == [1, 2, 3] && spec.task.hardLevels == [4, 5])
         #expect(spec.policy.model == ModelSpec(layers: 3, width: 128, heads: 4, mlpMultiplier: 4))

@@ -105,7 +105,7 @@ import Testing
     @Test func tooFewDistinctProblemsIsAnError() throws {
         let spec = try ExperimentSpec.parse(
             yaml:
-                "name: d\ntask: {family: sparse_addition, non_trivial_steps: [1, 1, 1, 1, 1], train_per_level: 2000}\n",
+                "name: d\ntask: {family: sparse_addition, non_trivial_steps: [1, 2, 3, 4, 5], train_per_level: 2000}\n",
             file: "d.yaml")
         #expect(throws: PipelineError.self) { try Dataset.generate(task: spec.task, seed: 1) }
     }

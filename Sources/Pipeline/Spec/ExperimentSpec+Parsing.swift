@@ -69,11 +69,16 @@ extension ExperimentSpec {
 
     private static func readTask(_ map: MappingReader) -> TaskSpec {
         let family = map.choice("family", default: TaskFamilyName.runningSum)
-        let steps = map.intList("non_trivial_steps", default: [2, 3, 4, 6, 8], in: 1...TaskLayout.slots)
+        let steps = map.intList(
+            "non_trivial_steps", default: family.family.defaultNonTrivialSteps, in: family.family.nonTrivialStepRange)
         if steps.count != 5 {
             map.report(
                 "expected 5 entries, one per level 1–5, found \(steps.count)", at: map.value("non_trivial_steps"),
                 key: "non_trivial_steps")
+        } else if Set(steps).count != steps.count {
+            map.report(
+                "expected 5 different counts: two levels with the same count would share problems, and one could be both easy and hard",
+                at: map.value("non_trivial_steps"), key: "non_trivial_steps")
         }
         let easy = map.intList("easy_levels", default: [1, 2, 3], in: 1...5)
         let hard = map.intList("hard_levels", default: [4, 5], in: 1...5)

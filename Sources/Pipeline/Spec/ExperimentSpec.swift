@@ -42,11 +42,15 @@ public enum TaskFamilyName: String, Codable, Sendable, CaseIterable {
     case runningSum = "running_sum"
     /// Ten columns, least significant first, `a+b+c=sk;`: the policy restates the carry in and writes digit and carry out.
     case sparseAddition = "sparse_addition"
+    /// 6×6 Sudoku with a unique solution, `<36 cells>>` then the 36 cells of the solution; the
+    /// non-trivial steps of a level are its blank cells.
+    case sudoku
 }
 
 public struct TaskSpec: Codable, Sendable, Equatable {
     public var family: TaskFamilyName
-    /// Non-trivial steps (non-zero terms or columns) at levels 1...5; the other slots are trivial.
+    /// Non-trivial steps (non-zero terms or columns; blank cells for Sudoku) at levels 1...5,
+    /// distinct so that no problem is both easy and hard.
     public var nonTrivialSteps: [Int]
     public var easyLevels: [Int]
     public var hardLevels: [Int]

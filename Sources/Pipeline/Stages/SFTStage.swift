@@ -29,7 +29,8 @@ enum SFTStage {
                 var random = context.random(.sftBatches, index: step)
                 let picks = (0..<spec.policy.sft.batchSize).map { _ in easyTrain[random.uniform(below: easyTrain.count)]
                 }
-                return rows.languageModelBatch(picks.map(\.solution))
+                return rows.languageModelBatch(
+                    picks.map { context.family.trainingVariant(of: $0, using: &random).solution })
             },
             afterCheckpoint: { model in
                 easyPassAtOne(model, problems: easyValidation, context: context)

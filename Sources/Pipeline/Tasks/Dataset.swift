@@ -17,15 +17,16 @@ struct Dataset: Codable, Sendable, Equatable {
         }
     }
 
-    /// Generates `train + validation + test` distinct problems per level from the run seed
-    /// (one random stream per level) and deals them out in order, so the splits are disjoint by
-    /// construction and the same seed always gives the same splits.
+    /// Generates `train + validation + test` problems per level from the run seed (one random
+    /// stream per level), no two with the same `identity`, and deals them out in order, so the
+    /// splits are disjoint by construction and the same seed always gives the same splits.
     static func generate(task: TaskSpec, seed: UInt64) throws -> Dataset {
         let family = task.family.family
         var dataset = Dataset(train: [], validation: [], test: [])
+        // Shared by every level: for Sudoku a grid may not recur at another level either.
+        var seen: Set<[Int32]> = []
         for level in task.levels {
             var random = RandomStream(.dataset, item: level).generator(seed: seed)
-            var seen: Set<[Int32]> = []
             var problems: [Problem] = []
             let needed = task.trainPerLevel + task.validationPerLevel + task.testPerLevel
             var attempts = 0
@@ -35,13 +36,13 @@ struct Dataset: Codable, Sendable, Equatable {
                     throw PipelineError(
                         code: .invalidSpec,
                         message: """
-                            level \(level) has too few distinct problems for \(needed) — lower the split sizes \
-                            or raise task.non_trivial_steps
+                            level \(level) has too few distinct problems for \(needed) — lower the split sizes, \
+                            or change task.non_trivial_steps (Sudoku has 39,168 grids up to relabelling)
                             """)
                 }
                 let problem = family.generate(
                     nonTrivialSteps: task.nonTrivialSteps[level - 1], level: level, using: &random)
-                if seen.insert(problem.template).inserted { problems.append(problem) }
+                if seen.insert(family.identity(of: problem)).inserted { problems.append(problem) }
             }
             dataset.train += problems[0..<task.trainPerLevel]
             dataset.validation += problems[task.trainPerLevel..<(task.trainPerLevel + task.validationPerLevel)]
@@ -50,6 +51,3 @@ struct Dataset: Codable, Sendable, Equatable {
         return dataset
     }
 }
-
-/// The purposes that own a random stream of the run seed; distinct so that no purpose's draws
-/// depend on another's.

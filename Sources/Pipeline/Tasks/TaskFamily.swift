@@ -11,7 +11,8 @@ struct Problem: Codable, Sendable, Hashable {
 struct StepSpan: Sendable, Equatable {
     /// Positions the policy writes in this step.
     var written: [Int]
-    /// Environment-supplied operand positions: the step is non-trivial when one is non-zero.
+    /// Environment-supplied operand positions: the step is non-trivial when one is non-zero (for
+    /// Sudoku, the cell's prompt position, non-trivial when blank).
     var operands: [Int]
     /// Positions whose value the step's label checks: the running total, or the digit and carry.
     var checked: [Int]
@@ -34,7 +35,26 @@ protocol TaskFamily: Sendable {
     var steps: [StepSpan] { get }
     /// Positions of the final answer.
     var answerPositions: [Int] { get }
+    /// The level knob (`task.non_trivial_steps`): its allowed values, and its value at levels 1–5.
+    var nonTrivialStepRange: ClosedRange<Int> { get }
+    var defaultNonTrivialSteps: [Int] { get }
     func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem
+    /// What no two problems of a run may share, so that the splits are disjoint: the template for
+    /// the arithmetic families, the solution grid up to relabelling for Sudoku.
+    func identity(of problem: Problem) -> [Int32]
+    /// A training variant of an easy training problem with the same answer up to a symmetry of
+    /// the task (for Sudoku, a random relabelling of the digits): data augmentation for SFT.
+    func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem
+}
+
+extension TaskFamily {
+    /// The arithmetic families: non-trivial slots out of `TaskLayout.slots`.
+    var nonTrivialStepRange: ClosedRange<Int> { 1...TaskLayout.slots }
+    var defaultNonTrivialSteps: [Int] { [2, 3, 4, 6, 8] }
+    func identity(of problem: Problem) -> [Int32] { problem.template }
+    /// The problem itself, drawing nothing: the arithmetic families have no cheap symmetry, and
+    /// their runs stay exactly as they were.
+    func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem { problem }
 }
 
 extension TaskFamily {
@@ -58,6 +78,7 @@ extension TaskFamilyName {
         switch self {
         case .runningSum: RunningSum()
         case .sparseAddition: SparseAddition()
+        case .sudoku: Sudoku()
         }
     }
 }

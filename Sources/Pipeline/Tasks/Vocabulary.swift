@@ -52,4 +52,11 @@ extension RandomNumberGenerator {
         for index in 0..<count { pool.swapAt(index, index + uniform(below: bound - index)) }
         return pool.prefix(count).sorted()
     }
+
+    /// The items in random order (Fisher–Yates, with `uniform(below:)` for the same reason).
+    mutating func shuffled<Item>(_ items: [Item]) -> [Item] {
+        var result = items
+        for index in result.indices.dropLast() { result.swapAt(index, index + uniform(below: result.count - index)) }
+        return result
+    }
 }

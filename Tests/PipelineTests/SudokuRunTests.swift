@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import Testing
+import WireTypes
+
+@testable import Pipeline
+
+/// The Sudoku family through every stage of the pipeline, with the in-memory recorder.
+@Suite struct SudokuRunTests {
+    static func spec(_ file: String) throws -> ExperimentSpec {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../experiments/\(file)")
+        return try ExperimentSpec.parse(yaml: String(contentsOf: url, encoding: .utf8), file: file)
+    }
+
+    @Test func theSudokuSmokeExperimentRunsThroughEveryStage() async throws {
+        let spec = try Self.spec("sudoku-smoke.yaml")
+        let recorder = InMemoryRecorder()
+        let outcome = try await RunExecutor(
+            spec: spec, recorder: recorder, threads: 2, logger: RunExecutorTests.logger
+        ).run()
+        guard case .completed(let summary) = outcome else {
+            Issue.record("the Sudoku smoke run did not complete")
+            return
+        }
+        let events = await recorder.events
+        let completed = try events.filter { $0.type == "StageCompleted" }.map { try StageCompleted(decoding: $0).stage }
+        #expect(completed == StageName.allCases)
+        #expect(summary.accuracy(method: "greedy", n: 1, levels: [1, 2, 3, 4, 5]) != nil)
+        #expect(summary.accuracy(method: "pass", n: 4, levels: [4, 5]) != nil)
+        #expect(
+            summary.accuracy(method: "weighted", evaluator: "orm", aggregation: "last", n: 4, levels: [4, 5]) != nil)
+        #expect(
+            summary.accuracy(method: "weighted", evaluator: "verifier", aggregation: "prod", n: 4, levels: [4, 5])
+                != nil)
+        #expect(summary.accuracy(policy: "verifier", method: "majority", n: 4, levels: [4, 5]) != nil)
+    }
+
+    @Test(arguments: ["sudoku.yaml", "sudoku-reduced.yaml"])
+    func theSudokuExperimentsAreValidAndInTheRegimeOfTheNotes(file: String) throws {
+        let spec = try Self.spec(file)
+        #expect(spec.task.family == .sudoku && spec.task.nonTrivialSteps == [8, 12, 16, 20, 24])
+        #expect(spec.task.easyLevels == [1, 2, 3] && spec.task.hardLevels == [4, 5])
+        #expect(spec.policy.model == ModelSpec(layers: 3, width: 128, heads: 4, mlpMultiplier: 4))
+        // Trained to its plateau: the best easy-validation checkpoint, never a target accuracy.
+        #expect(spec.policy.selection.rule == .best)
+        #expect(spec.sampling.poolSize == 32)
+        #expect(spec.evaluators.contains { $0.kind == .orm && $0.labels == .easy })
+        #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
+    }
+}

@@ -113,6 +113,7 @@ let package = Package(
         .executableTarget(
             name: "Daemon",
             dependencies: [
+                "Analysis",
                 "Canonical",
                 "EventStore",
                 // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart.
@@ -129,6 +130,8 @@ let package = Package(
         .executableTarget(
             name: "CLIClient",
             dependencies: [
+                // The comparison's tables and `--where` filters: one rendering for the CLI and the dashboard.
+                "Analysis",
                 "Canonical",
                 "WireTypes",
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.

@@ -1,69 +1,78 @@
+import Analysis
 import ArgumentParser
 import Foundation
 import WireTypes
 
 struct Compare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Scores of runs side by side: method × evaluator × aggregation × N, easy/hard/all, with deltas.")
+        abstract: "The headline rows of runs with 95 % intervals and paired differences to a baseline.",
+        discussion: """
+            One run: intervals by a seeded bootstrap over problems, differences paired on the same problems. \
+            Several runs: read as seeds of one experiment — mean, sd, n and a Student t interval across seeds, \
+            differences paired by seed. By default the rows the spec's report: block named before the run \
+            (or majority, weighted voting and best-of-N with each evaluator, and the greedy policies); --all \
+            prints every recorded row.
+            """)
 
-    @Argument(help: "Run ids (or unique prefixes); deltas are against the first.") var runs: [String]
+    @Argument(help: "Run ids (or unique prefixes); several runs are taken as seeds of one experiment.")
+    var runs: [String]
+    @Flag(help: "Every recorded row, not only the headline.") var all = false
+    @Option(help: "The row others are compared with, e.g. sft/majority or sft/weighted/verifier/prod@16.")
+    var baseline: String?
+    @Option(help: "The N of rows that name none (default: the spec's, else each row's largest).") var n: Int?
+    @Flag(help: "Each level on its own instead of easy, hard and all.") var levels = false
+    @Option(
+        name: .customLong("where"),
+        help:
+            "Keep rows that match, e.g. 'evaluator=verifier and n>=16' or 'levels=hard and method in (weighted, majority)'."
+    )
+    var filter: String?
+    @Flag(help: "Print a Markdown table.") var md = false
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var output: OutputFlags
 
     func validate() throws {
         if runs.isEmpty { throw ValidationError("name at least one run") }
+        if md && (output.json || output.csv) { throw ValidationError("choose one of --md, --json and --csv") }
+        if let n, n < 1 { throw ValidationError("--n must be at least 1") }
     }
 
     func run() async throws {
         try await E2H.guarded {
-            let report = try await connection.client().post(
-                "v1/compare", body: ["runs": runs], as: CompareReport.self)
-            if output.json { return try printJSON(report) }
-            let table = Self.table(report)
-            if output.csv {
-                print(table.csv())
-                return
+            // Parsed before the request, so a malformed filter costs no daemon work and exits 2.
+            var rowFilter: RowFilter?
+            if let filter {
+                do {
+                    rowFilter = try RowFilter(parsing: filter)
+                } catch let error as AnalysisError {
+                    throw ClientError(.usage, "--where: \(error.message)")
+                }
             }
-            print(table.rendered())
-            if report.runs.count > 1 {
-                print("")
-                if report.specDifferences.isEmpty {
+            var response = try await connection.client().post(
+                "v1/compare",
+                body: CompareRequest(runs: runs, all: all, baseline: baseline, n: n, eachLevel: levels),
+                as: CompareResponse.self)
+            if let rowFilter { response.report.rows = response.report.rows.filter(rowFilter.matches) }
+            for warning in response.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            if output.json { return try printJSON(response) }
+            if output.csv { return print(ComparisonTable.render(response.report, as: .csv)) }
+            if md { return print(ComparisonTable.render(response.report, as: .markdown)) }
+            let names = Set(response.runs.map(\.name)).sorted().joined(separator: ", ")
+            let kind =
+                response.runs.count == 1 ? "run \(response.runs[0].id.prefix(8))" : "\(response.runs.count) seeds"
+            print("\(names) — \(kind); \(response.report.headline ? "headline rows named in advance" : "every row")")
+            print(ComparisonTable.render(response.report, as: .text))
+            if response.runs.count > 1 {
+                if response.specDifferences.isEmpty {
                     print("specs: identical")
                 } else {
                     print("spec differences:")
-                    for difference in report.specDifferences {
+                    for difference in response.specDifferences {
                         print("  \(difference.path): " + difference.values.joined(separator: " | "))
                     }
                 }
             }
+            if response.report.headline { print("more: --all (every row), --levels, --where '…', --md, --csv, --json") }
         }
-    }
-
-    static func table(_ report: CompareReport) -> TextTable {
-        var header = ["policy", "method", "evaluator", "aggregation", "N"]
-        for (index, run) in report.runs.enumerated() {
-            let label = String(run.id.prefix(8))
-            header += ["\(label) easy", "\(label) hard", "\(label) all"]
-            if index > 0 { header += ["Δeasy", "Δhard", "Δall"] }
-        }
-        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f", $0 * 100) } ?? "-" }
-        func delta(_ value: Double?, _ base: Double?) -> String {
-            guard let value, let base else { return "-" }
-            return String(format: "%+.1f", (value - base) * 100)
-        }
-        let rows = report.rows.map { row -> [String] in
-            var cells = [row.policy, row.method, row.evaluator, row.aggregation, "\(row.n)"]
-            let base = row.cells.first ?? nil
-            for (index, cell) in row.cells.enumerated() {
-                cells += [percent(cell?.easy), percent(cell?.hard), percent(cell?.all)]
-                if index > 0 {
-                    cells += [
-                        delta(cell?.easy, base?.easy), delta(cell?.hard, base?.hard), delta(cell?.all, base?.all),
-                    ]
-                }
-            }
-            return cells
-        }
-        return TextTable(header: header, rows: rows)
     }
 }

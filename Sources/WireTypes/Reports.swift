@@ -78,58 +78,53 @@ public struct ReplayReport: Codable, Sendable, Equatable {
 }
 
 /// `POST /v1/compare`: scores of several runs side by side.
-public struct CompareReport: Codable, Sendable {
-    public struct Cell: Codable, Sendable, Hashable {
-        public var easy: Double?
-        public var hard: Double?
-        public var all: Double?
+/// `POST /v1/compare`: which runs, and what to show of them.
+public struct CompareRequest: Codable, Sendable {
+    /// Run ids or unique prefixes. Several runs are read as seeds of one group.
+    public var runs: [String]
+    /// Every recorded row instead of the headline the spec named in advance.
+    public var all: Bool
+    /// The row every other row is compared with (`sft/majority`); absent: the spec's, or majority voting.
+    public var baseline: String?
+    /// The N of rows that name none; absent: the spec's, or each row's largest.
+    public var n: Int?
+    /// Each level on its own instead of easy, hard and all.
+    public var eachLevel: Bool
 
-        public init(easy: Double?, hard: Double?, all: Double?) {
-            self.easy = easy
-            self.hard = hard
-            self.all = all
-        }
-    }
-
-    /// One policy × method × evaluator × aggregation × N, with a cell per run (same order as `runs`).
-    public struct Row: Codable, Sendable {
-        /// Whose samples: "sft", "verifier", "ppo", ...
-        public var policy: String
-        public var method: String
-        public var evaluator: String
-        public var aggregation: String
-        public var n: Int
-        public var cells: [Cell?]
-
-        public init(policy: String, method: String, evaluator: String, aggregation: String, n: Int, cells: [Cell?]) {
-            self.policy = policy
-            self.method = method
-            self.evaluator = evaluator
-            self.aggregation = aggregation
-            self.n = n
-            self.cells = cells
-        }
-    }
-
-    /// A canonical-spec field whose value differs between runs (values in `runs` order, JSON text).
-    public struct SpecDifference: Codable, Sendable {
-        public var path: String
-        public var values: [String]
-
-        public init(path: String, values: [String]) {
-            self.path = path
-            self.values = values
-        }
-    }
-
-    public var runs: [RunDetails]
-    public var rows: [Row]
-    public var specDifferences: [SpecDifference]
-
-    public init(runs: [RunDetails], rows: [Row], specDifferences: [SpecDifference]) {
+    public init(runs: [String], all: Bool = false, baseline: String? = nil, n: Int? = nil, eachLevel: Bool = false) {
         self.runs = runs
-        self.rows = rows
+        self.all = all
+        self.baseline = baseline
+        self.n = n
+        self.eachLevel = eachLevel
+    }
+}
+
+/// A canonical-spec field whose value differs between runs (values in `runs` order, JSON text).
+public struct SpecDifference: Codable, Sendable, Equatable {
+    public var path: String
+    public var values: [String]
+
+    public init(path: String, values: [String]) {
+        self.path = path
+        self.values = values
+    }
+}
+
+/// The answer to `compare`: the rows with their intervals and differences, the runs they come from, how the
+/// runs' specs differ, and what a reader must know before trusting the figures.
+public struct CompareResponse: Codable, Sendable {
+    public var runs: [RunDetails]
+    public var report: ComparisonReport
+    public var specDifferences: [SpecDifference]
+    /// A record that does not verify, runs that differ in more than their seed, ...
+    public var warnings: [String]
+
+    public init(runs: [RunDetails], report: ComparisonReport, specDifferences: [SpecDifference], warnings: [String]) {
+        self.runs = runs
+        self.report = report
         self.specDifferences = specDifferences
+        self.warnings = warnings
     }
 }
 

@@ -107,10 +107,26 @@ struct SmokeRunTests {
             let compare = try await daemon.e2h("compare", run)
             #expect(compare.status == 0)
             #expect(compare.output.contains("easy") && compare.output.contains("hard"), "\(compare.output)")
-            let report = try await daemon.e2hJSON(CompareReport.self, "compare", run)
-            #expect(!report.rows.isEmpty)
+            // The headline: intervals over problems (not resamples), each row paired with the baseline.
+            let report = try await daemon.e2hJSON(CompareResponse.self, "compare", run)
+            #expect(!report.report.rows.isEmpty && report.report.headline && report.warnings.isEmpty)
+            for row in report.report.rows {
+                #expect(row.accuracy.lower <= row.accuracy.mean && row.accuracy.mean <= row.accuracy.upper, "\(row)")
+                #expect(row.accuracy.problems > 0 && row.accuracy.seeds == 1, "\(row)")
+            }
+            let hardRows = report.report.rows.filter { $0.levels == .hard }
+            // The smoke spec: 6 test problems at each of the two hard levels.
+            #expect(!hardRows.isEmpty && hardRows.allSatisfy { $0.accuracy.problems == 12 }, "\(hardRows)")
+            let all = try await daemon.e2hJSON(CompareResponse.self, "compare", run, "--all")
+            #expect(all.report.rows.count > report.report.rows.count)
             let csv = try await daemon.e2h("compare", run, "--csv")
-            #expect(csv.output.split(separator: "\n").count == report.rows.count + 1)
+            #expect(csv.output.split(separator: "\n").count == report.report.rows.count + 1)
+            let markdown = try await daemon.e2h("compare", run, "--md")
+            #expect(markdown.status == 0 && markdown.output.contains("| "), "\(markdown.output)")
+            let filtered = try await daemon.e2hJSON(CompareResponse.self, "compare", run, "--where", "levels = hard")
+            #expect(filtered.report.rows == hardRows)
+            let badFilter = try await daemon.e2h("compare", run, "--where", "levels = = hard")
+            #expect(badFilter.status == 2, "\(badFilter.output)")
 
             let replay = try await daemon.e2h("replay", run, "--verify")
             #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
@@ -123,8 +139,9 @@ struct SmokeRunTests {
             let verified = try await importer.e2h("verify", run)
             #expect(verified.status == 0 && verified.output.contains("intact"), "\(verified.output)")
             #expect(try await importer.events(run).map(\.hash) == (try await daemon.events(run)).map(\.hash))
-            let importedReport = try await importer.e2hJSON(CompareReport.self, "compare", run)
-            #expect(importedReport.rows.map(\.cells) == report.rows.map(\.cells))
+            // The intervals come from the record alone, so the importing database prints the same ones.
+            let importedReport = try await importer.e2hJSON(CompareResponse.self, "compare", run)
+            #expect(importedReport.report == report.report)
 
             // Edit one recorded score behind the store's back: verify finds the broken link, replay the field.
             let database = try #require(importer.databaseURL)
@@ -282,13 +299,14 @@ struct SmokeRunTests {
                 #expect(attempts == attempts.sorted(), "interleaved attempts in run \(run): \(attempts)")
             }
             #expect(owners == ["left", "right"], "both daemons should have claimed runs: \(owners)")
-            // The same spec and seed on either daemon: the same scores, zero deltas, no spec difference.
-            let compared = try await first.e2hJSON(CompareReport.self, "compare", runs[0], runs[1], runs[5])
+            // The same spec and seed on either daemon: the same scores, so read as three "seeds" they have no
+            // spread at all, and no spec difference.
+            let compared = try await first.e2hJSON(CompareResponse.self, "compare", runs[0], runs[1], runs[5])
             #expect(compared.specDifferences.isEmpty)
-            #expect(!compared.rows.isEmpty)
-            #expect(compared.rows.allSatisfy { Set($0.cells).count == 1 })
+            #expect(!compared.report.rows.isEmpty)
+            #expect(compared.report.rows.allSatisfy { $0.accuracy.seeds == 3 && $0.accuracy.sd == 0 })
             let table = try await first.e2h("compare", runs[0], runs[1])
-            #expect(table.status == 0 && table.output.contains("Δhard") && table.output.contains("specs: identical"))
+            #expect(table.status == 0 && table.output.contains("Δ vs") && table.output.contains("specs: identical"))
         }
     }
 

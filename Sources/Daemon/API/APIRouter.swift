@@ -99,11 +99,8 @@ struct APIRouter {
             return try jsonResponse(try await RunArchiver(queue: queue).import(archive), status: .created)
         }
         api.post("/v1/compare") { request, _ in
-            let body = try await decodeBody([String: [String]].self, from: request, limit: Self.specBodyLimit)
-            guard let runs = body["runs"], !runs.isEmpty else {
-                throw DaemonError(.badRequest, "name at least one run: {\"runs\": [\"<id>\", ...]}")
-            }
-            return try jsonResponse(try await RunComparison(queue: queue).compare(runs))
+            let body = try await decodeBody(CompareRequest.self, from: request, limit: Self.specBodyLimit)
+            return try jsonResponse(try await RunComparison(queue: queue).compare(body))
         }
         return router
     }

@@ -1,79 +1,105 @@
+import Analysis
 import Canonical
 import EventStore
 import Foundation
 import Pipeline
 import WireTypes
 
-/// `compare`: the runs' `ScoreRecorded` rows side by side, and how their canonical specs differ.
+/// `compare`: each run's scores with their per-problem outcomes, handed to `Analysis.Comparison` (the one
+/// implementation of the statistics), the headline the spec named in advance unless `all` is asked, how the
+/// specs differ, and warnings about records that do not verify or runs that are not seeds of one experiment.
 struct RunComparison {
     let queue: Queue
 
-    private struct Key: Hashable {
-        var policy, method, evaluator, aggregation: String
-        var n: Int
-    }
-
-    func compare(_ ids: [String]) async throws -> CompareReport {
+    func compare(_ request: CompareRequest) async throws -> CompareResponse {
+        guard !request.runs.isEmpty else {
+            throw DaemonError(.badRequest, "name at least one run: {\"runs\": [\"<id>\", ...]}")
+        }
+        guard request.runs.count <= 1000 else {
+            throw DaemonError(.badRequest, "compare at most 1,000 runs at once")
+        }
+        if let n = request.n, n < 1 { throw DaemonError(.badRequest, "n must be at least 1") }
+        let catalog = RunCatalog(queue: queue)
         var runs: [RunDetails] = []
         var specs: [ExperimentSpec] = []
-        var scores: [[ScoreRecorded]] = []
-        var canonical: [[String: String]] = []
-        for id in ids {
-            let catalog = RunCatalog(queue: queue)
+        var scores: [RunScores] = []
+        var warnings: [String] = []
+        for id in request.runs {
             let run = try await catalog.details(try await catalog.resolve(id))
-            let events = try await queue.store.readWhole(stream: DaemonEvent.stream(run.id))
+            let stream = DaemonEvent.stream(run.id)
+            if case .broken(let version, _, let reason) = try await queue.store.verify(stream: stream) {
+                warnings.append(
+                    "run \(run.id)'s record does not verify at event \(version) (\(reason)): its figures may have "
+                        + "been altered — `e2h verify \(run.id)`")
+            }
+            let events = try await queue.store.readWhole(stream: stream)
             let spec = try RunReplay.recordedSpec(events)
+            var levelScores: [RunScores.LevelScore] = []
+            for event in events where event.type == ScoreRecorded.eventType {
+                let score = try CanonicalJSON.decode(ScoreRecorded.self, from: event.payload)
+                do {
+                    levelScores.append(try score.levelScore(outcomesBlob: try await queue.store.blob(score.outcomes)))
+                } catch {
+                    throw DaemonError(
+                        .conflict,
+                        "run \(run.id) has a score without readable per-problem outcomes (\(score.row)); it was "
+                            + "recorded by an older e2h — replay it to record them", cause: error)
+                }
+            }
+            guard !levelScores.isEmpty else {
+                throw DaemonError(
+                    .conflict, "run \(run.id) has no scores yet (\(run.state.rawValue)); compare it once it completed")
+            }
+            runs.append(run)
+            specs.append(spec)
             scores.append(
-                try events.filter { $0.type == ScoreRecorded.eventType }.map {
-                    try CanonicalJSON.decode(ScoreRecorded.self, from: $0.payload)
-                })
+                RunScores(
+                    run: run.id, easyLevels: spec.task.easyLevels, hardLevels: spec.task.hardLevels,
+                    scores: levelScores))
+        }
+        let differences = Self.specDifferences(specs)
+        let beyondSeed = differences.map(\.path).filter { $0 != "seed" && $0 != "name" }
+        if runs.count > 1, !beyondSeed.isEmpty {
+            warnings.append(
+                "these runs differ in more than their seed (\(beyondSeed.prefix(3).joined(separator: ", ")))"
+                    + (beyondSeed.count > 3 ? " and \(beyondSeed.count - 3) more" : "")
+                    + "; the figures treat them as seeds of one experiment — compare them one by one for each")
+        }
+        var comparison =
+            request.all
+            ? ComparisonRequest(rows: nil, baseline: specs[0].report?.baseline ?? RowReference(method: "majority"))
+            : specs[0].report?.request
+                ?? ComparisonRequest.defaultHeadline(for: scores[0].scores.map(\.row))
+        if let baseline = request.baseline {
+            do {
+                comparison.baseline = try RowReference(parsing: baseline)
+            } catch {
+                throw DaemonError(.badRequest, "baseline \(baseline): \(error.message)")
+            }
+        }
+        if let n = request.n { comparison.n = n }
+        if request.eachLevel { comparison.levels = [.eachLevel] }
+        do {
+            let report = try Comparison.compare(runs: scores, request: comparison)
+            return CompareResponse(runs: runs, report: report, specDifferences: differences, warnings: warnings)
+        } catch {
+            throw DaemonError(.badRequest, error.message)
+        }
+    }
+
+    /// The canonical-spec fields whose values differ between the runs.
+    static func specDifferences(_ specs: [ExperimentSpec]) -> [SpecDifference] {
+        let canonical = specs.map { spec -> [String: String] in
             var leaves: [String: String] = [:]
             if let object = try? JSONSerialization.jsonObject(with: spec.canonicalJSON()) {
                 JSONDifference.leaves(object, into: &leaves)
             }
-            runs.append(run)
-            specs.append(spec)
-            canonical.append(leaves)
-        }
-        var keys: [Key] = []
-        var seen: Set<Key> = []
-        for rows in scores {
-            for row in rows {
-                let key = Key(
-                    policy: row.policy, method: row.method, evaluator: row.evaluator, aggregation: row.aggregation,
-                    n: row.n)
-                if seen.insert(key).inserted { keys.append(key) }
-            }
-        }
-        let rows = keys.map { key in
-            CompareReport.Row(
-                policy: key.policy, method: key.method, evaluator: key.evaluator, aggregation: key.aggregation,
-                n: key.n,
-                cells: zip(scores, specs).map { rows, spec in
-                    let matching = rows.filter {
-                        $0.policy == key.policy && $0.method == key.method && $0.evaluator == key.evaluator
-                            && $0.aggregation == key.aggregation && $0.n == key.n
-                    }
-                    guard !matching.isEmpty else { return nil }
-                    return CompareReport.Cell(
-                        easy: Self.accuracy(matching, levels: spec.task.easyLevels),
-                        hard: Self.accuracy(matching, levels: spec.task.hardLevels),
-                        all: Self.accuracy(matching, levels: spec.task.easyLevels + spec.task.hardLevels))
-                })
+            return leaves
         }
         let paths = Set(canonical.flatMap(\.keys)).sorted()
-        let differences = paths.compactMap { path -> CompareReport.SpecDifference? in
+        return paths.compactMap { path in
             let values = canonical.map { $0[path] ?? "(absent)" }
-            return Set(values).count > 1 ? CompareReport.SpecDifference(path: path, values: values) : nil
+            return Set(values).count > 1 ? SpecDifference(path: path, values: values) : nil
         }
-        return CompareReport(runs: runs, rows: rows, specDifferences: differences)
-    }
-
-    /// Pooled over the levels: problems solved over problems.
-    static func accuracy(_ rows: [ScoreRecorded], levels: [Int]) -> Double? {
-        let selected = rows.filter { levels.contains($0.level) }
-        let problems = selected.reduce(0) { $0 + $1.problems }
-        guard problems > 0 else { return nil }
-        return selected.reduce(0) { $0 + $1.correct } / Double(problems)
     }
 }

@@ -73,7 +73,8 @@ enum RerankStage {
                 rows.append(
                     ScoreMeasurement(
                         stage: stage, policy: policy, method: method.recordedName, evaluator: evaluator,
-                        aggregation: aggregation, n: n, level: level, outcomes: outcomes, resamples: spec.rerank.resamples))
+                        aggregation: aggregation, n: n, level: level, outcomes: outcomes,
+                        resamples: spec.rerank.resamples))
             }
         }
         return rows

@@ -168,7 +168,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Analysis", "Pipeline", "WireTypes"],
+            dependencies: ["Analysis", "Canonical", "Pipeline", "WireTypes"],
+            exclude: ["Golden"],
             swiftSettings: optimized
         ),
         .testTarget(

@@ -100,7 +100,7 @@ struct GroupQueueTests {
         #expect(cancelled.summary.members == GroupStateCounts(states: [.cancelled, .cancelled, .cancelled]))
         // Already ended: a second cancel leaves every member as it is.
         #expect(try await control.cancel(group.summary.id).summary.members == cancelled.summary.members)
-        let resumed = try await control.resume(String(group.summary.id.prefix(8)))
+        let resumed = try await control.resume(group.summary.id)
         #expect(resumed.summary.members == GroupStateCounts(states: [.queued, .queued, .queued]))
     }
 

@@ -1,15 +1,23 @@
 import ArgumentParser
 import Canonical
 import Foundation
+import Pipeline
 import WireTypes
 
 struct Submit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Queue an experiment spec (YAML).")
+    static let configuration = CommandConfiguration(
+        abstract: "Queue an experiment spec (YAML), or a group of runs from it.",
+        discussion: """
+            With --seeds or --set, or when the spec has a `sweep:` block, the spec is a group: every combination of \
+            the --set values, each with every seed, queued as ordinary runs in one step (all or none). `e2h groups` \
+            lists groups; show, cancel and resume accept a group's id.
+            """)
 
     @Argument(help: "The spec file.") var file: String
     @Flag(help: "Follow the run until it ends.") var follow = false
     @Option(help: "Higher runs first; FIFO within a priority.") var priority = 0
-    @Option(help: "Idempotency key: submitting the same key again returns the first run.") var key: String?
+    @Option(help: "Idempotency key: submitting the same key again returns the first run (or group).") var key: String?
+    @OptionGroup var sweep: SweepFlags
     @OptionGroup var connection: ConnectionFlags
     @Flag(help: "Print JSON.") var json = false
 
@@ -17,6 +25,12 @@ struct Submit: AsyncParsableCommand {
         try await E2H.guarded {
             let yaml = String(decoding: try readUserFile(file), as: UTF8.self)
             let client = try connection.client()
+            if sweep.isGiven || SpecGroup.hasSweep(yaml: yaml, file: file) {
+                let request = GroupSubmitRequest(
+                    yaml: yaml, file: file, seeds: sweep.seeds, overrides: sweep.overrides, maxRuns: sweep.maxRuns,
+                    priority: priority, idempotencyKey: key)
+                return try await GroupSubmitter(client: client, request: request, json: json).submit(follow: follow)
+            }
             let response = try await client.post(
                 "v1/runs", body: SubmitRequest(yaml: yaml, file: file, priority: priority, idempotencyKey: key),
                 as: SubmitResponse.self)
@@ -50,10 +64,12 @@ struct Runs: AsyncParsableCommand {
             let list = try await connection.client().get("v1/runs", query: query, as: RunList.self)
             if output.json { return try printJSON(list) }
             let table = TextTable(
-                header: ["RUN", "NAME", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "SUBMITTED"],
+                header: ["RUN", "NAME", "GROUP", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "SUBMITTED"],
                 rows: list.runs.map { run in
                     [
-                        run.id, run.name, run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
+                        // A group's id prefix: enough to tell the groups of a listing apart, and `e2h show` accepts it.
+                        run.id, run.name, run.group.map { String($0.prefix(8)) } ?? "-",
+                        run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
                         "\(run.priority)", "\(run.attempt)",
                         run.progress.map { ProgressLine(progress: $0).short } ?? "-", "\(run.eventCount)",
                         ISO8601DateFormatter().string(from: run.submittedAt),
@@ -67,15 +83,26 @@ struct Runs: AsyncParsableCommand {
 extension RunState: ExpressibleByArgument {}
 
 struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one run.")
+    static let configuration = CommandConfiguration(abstract: "Show one run, or a group and its members.")
 
-    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @OptionGroup var connection: ConnectionFlags
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         try await E2H.guarded {
-            let summary = try await connection.client().get("v1/runs/\(run)", as: RunDetails.self)
+            let client = try connection.client()
+            let found = try await RunOrGroup.dispatch(
+                run, run: { RunOrGroupDetails.run(try await client.get("v1/runs/\($0)", as: RunDetails.self)) },
+                group: { RunOrGroupDetails.group(try await client.get("v1/groups/\($0)", as: GroupDetails.self)) })
+            let summary: RunDetails
+            switch found {
+            case .group(let group):
+                if json { return try printJSON(group) }
+                return print(GroupPrinter.show(group))
+            case .run(let run):
+                summary = run
+            }
             if json { return try printJSON(summary) }
             let formatter = ISO8601DateFormatter()
             var lines = [
@@ -91,6 +118,7 @@ struct Show: AsyncParsableCommand {
                 "updated:    \(formatter.string(from: summary.updatedAt))",
             ]
             if let original = summary.replayOf { lines.append("replay of:  \(original)") }
+            if let group = summary.group { lines.append("group:      \(group)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
             for error in summary.errors { lines.append("error:      \(error)") }
             print(lines.joined(separator: "\n"))
@@ -115,14 +143,33 @@ struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Cancel a run: a queued one at once, a running one at its next step.")
 
-    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         try await E2H.guarded {
-            let summary = try await connection.client().post(
-                "v1/runs/\(run)/cancel", body: [String: String](), as: RunDetails.self)
-            print(summary.state == .cancelled ? "\(summary.id) cancelled" : "\(summary.id) will stop at its next step")
+            let client = try connection.client()
+            let found = try await RunOrGroup.dispatch(
+                run,
+                run: {
+                    RunOrGroupDetails.run(
+                        try await client.post("v1/runs/\($0)/cancel", body: [String: String](), as: RunDetails.self))
+                },
+                group: {
+                    RunOrGroupDetails.group(
+                        try await client.post("v1/groups/\($0)/cancel", body: [String: String](), as: GroupDetails.self)
+                    )
+                })
+            switch found {
+            case _ where json: try found.printAsJSON()
+            case .run(let summary):
+                print(
+                    summary.state == .cancelled ? "\(summary.id) cancelled" : "\(summary.id) will stop at its next step"
+                )
+            case .group(let group):
+                print("group \(group.summary.id): \(group.summary.members.text)")
+            }
         }
     }
 }
@@ -131,14 +178,30 @@ struct Resume: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Queue a failed, cancelled or interrupted run again; it resumes from its last checkpoint.")
 
-    @Argument(help: "Run id (or a unique prefix).") var run: String
+    @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         try await E2H.guarded {
-            let summary = try await connection.client().post(
-                "v1/runs/\(run)/resume", body: [String: String](), as: RunDetails.self)
-            print("\(summary.id) \(summary.state.rawValue)\nnext: e2h follow \(summary.id)")
+            let client = try connection.client()
+            let found = try await RunOrGroup.dispatch(
+                run,
+                run: {
+                    RunOrGroupDetails.run(
+                        try await client.post("v1/runs/\($0)/resume", body: [String: String](), as: RunDetails.self))
+                },
+                group: {
+                    RunOrGroupDetails.group(
+                        try await client.post("v1/groups/\($0)/resume", body: [String: String](), as: GroupDetails.self)
+                    )
+                })
+            switch found {
+            case _ where json: try found.printAsJSON()
+            case .run(let summary): print("\(summary.id) \(summary.state.rawValue)\nnext: e2h follow \(summary.id)")
+            case .group(let group):
+                print("group \(group.summary.id): \(group.summary.members.text)\nnext: e2h show \(group.summary.id)")
+            }
         }
     }
 }

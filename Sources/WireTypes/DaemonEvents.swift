@@ -12,6 +12,8 @@ public enum DaemonEventType: String, Codable, Sendable, CaseIterable {
     case failed = "RunFailed"
     case completed = "RunCompleted"
     case replayed = "RunReplayed"
+    /// The first event of a group's own stream, never of a run's.
+    case groupSubmitted = "GroupSubmitted"
 
     /// True for the daemon's own event types, false for the pipeline's.
     public static func isDaemonEvent(_ type: String) -> Bool { DaemonEventType(rawValue: type) != nil }

@@ -54,12 +54,14 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var eventCount: Int
     /// For a replay job: the run it re-executes.
     public var replayOf: String?
+    /// The group the run is a member of, if any.
+    public var group: String?
 
     public init(
         id: String, name: String, state: RunState, priority: Int, attempt: Int, failures: Int, maxAttempts: Int,
         specHash: String, leaseOwner: String?, cancelRequested: Bool, submittedAt: Date, updatedAt: Date,
         errors: [String], progress: RunProgress?, eventCount: Int,
-        replayOf: String? = nil
+        replayOf: String? = nil, group: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -77,6 +79,7 @@ public struct RunDetails: Codable, Sendable, Equatable {
         self.progress = progress
         self.eventCount = eventCount
         self.replayOf = replayOf
+        self.group = group
     }
 }
 

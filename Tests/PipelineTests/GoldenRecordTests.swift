@@ -44,9 +44,10 @@ import Testing
         if expected != actual {
             let path = Self.golden.deletingPathExtension().appendingPathExtension("actual.json")
             try encoder.encode(actual).write(to: path)
-            Issue.record(
+            let message =
                 "the smoke run's record differs from \(Self.golden.lastPathComponent) (actual written to \(path.path)): "
-                    + "a computed bit changed — on purpose only if the record's definition changed")
+                + "a computed bit changed — on purpose only if the record's definition changed"
+            Issue.record(Comment(rawValue: message))
         }
     }
 }

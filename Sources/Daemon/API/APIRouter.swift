@@ -34,6 +34,7 @@ struct APIRouter {
             return try jsonResponse(["status": "ready"])
         }
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
+        addGroupRoutes(to: api)
         api.get("/metrics") { _, _ in
             let census = try await catalog.census()
             return Response(

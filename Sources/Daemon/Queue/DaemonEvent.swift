@@ -13,6 +13,7 @@ enum DaemonEvent: Sendable, Equatable {
     case failed(RunFailed)
     case completed(RunCompleted)
     case replayed(RunReplayed)
+    case groupSubmitted(GroupSubmitted)
 
     var type: DaemonEventType {
         switch self {
@@ -24,6 +25,7 @@ enum DaemonEvent: Sendable, Equatable {
         case .failed: .failed
         case .completed: .completed
         case .replayed: .replayed
+        case .groupSubmitted: .groupSubmitted
         }
     }
 
@@ -45,6 +47,7 @@ enum DaemonEvent: Sendable, Equatable {
         case .failed(let value): payload = try CanonicalJSON.encode(value)
         case .completed(let value): payload = try CanonicalJSON.encode(value)
         case .replayed(let value): payload = try CanonicalJSON.encode(value)
+        case .groupSubmitted(let value): payload = try CanonicalJSON.encode(value)
         }
         return NewEvent(type: type.rawValue, payload: payload, metadata: try CanonicalJSON.encode(author))
     }

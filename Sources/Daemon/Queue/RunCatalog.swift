@@ -9,7 +9,8 @@ struct RunCatalog {
 
     static let detailColumns = """
         id, name, state, priority, attempt, failures, max_attempts, spec_hash, lease_owner, cancel_requested,
-        submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of
+        submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
+        (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id
         """
 
     /// Accepts a full id or a unique prefix (ids are lowercase hex and dashes).
@@ -52,7 +53,7 @@ struct RunCatalog {
     }
 
     /// The rows as the API shows them, with each run's event count from the store.
-    private func withEventCounts(_ rows: PostgresRows) async throws -> [RunDetails] {
+    func withEventCounts(_ rows: PostgresRows) async throws -> [RunDetails] {
         let ids = try (0..<rows.count).map { try RunTable.required(rows.string($0, "id"), "id") }
         let versions = try await queue.store.versions(of: ids.map(DaemonEvent.stream))
         return try (0..<rows.count).map { row in
@@ -82,7 +83,8 @@ struct RunCatalog {
             cancelRequested: try required(rows.bool(row, "cancel_requested"), "cancel_requested"),
             submittedAt: try required(rows.date(row, "submitted_at"), "submitted_at"),
             updatedAt: try required(rows.date(row, "updated_at"), "updated_at"), errors: errors, progress: progress,
-            eventCount: eventCount, replayOf: try rows.string(row, "replay_of"))
+            eventCount: eventCount, replayOf: try rows.string(row, "replay_of"), group: try rows.string(row, "group_id")
+        )
     }
 
     /// (state, count) for every state, and the number of queued runs.

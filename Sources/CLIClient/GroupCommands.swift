@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import WireTypes
+
+/// Where a command accepts a run or a group: `group:ID` names a group; a plain id (or prefix) names a run, or a
+/// group when no run has it.
+enum RunOrGroup {
+    static let help = "Run id (or a unique prefix); a group's id, or group:ID, for every member of the group."
+
+    static func dispatch<T>(
+        _ text: String, run: (String) async throws -> T, group: (String) async throws -> T
+    ) async throws -> T {
+        if text.hasPrefix("group:") { return try await group(String(text.dropFirst("group:".count))) }
+        do {
+            return try await run(text)
+        } catch let runError as ClientError where runError.code == .usage {
+            do {
+                return try await group(text)
+            } catch let groupError as ClientError where groupError.code == .usage {
+                throw runError
+            }
+        }
+    }
+}
+
+/// The sweep options of `e2h submit`: given, or a `sweep:` block in the spec, they make the submission a group.
+struct SweepFlags: ParsableArguments {
+    @Option(help: "Run every setting with each of these seeds: a..b (inclusive) or one seed; makes a group.")
+    var seeds: String?
+
+    @Option(
+        name: .customLong("set"),
+        help: "path=v1,v2,... (repeatable): try each value at this spec path; the group is the Cartesian product.")
+    var overrides: [String] = []
+
+    @Option(help: "Refuse groups larger than this (default 1,000).") var maxRuns: Int?
+
+    var isGiven: Bool { seeds != nil || !overrides.isEmpty || maxRuns != nil }
+}
+
+/// `e2h submit` of a group: queues it and prints the group and its members.
+struct GroupSubmitter {
+    let client: DaemonClient
+    let request: GroupSubmitRequest
+    let json: Bool
+
+    func submit(follow: Bool) async throws {
+        let response = try await client.post("v1/groups", body: request, as: GroupSubmitResponse.self)
+        let group = response.group
+        if json {
+            try printJSON(response)
+        } else {
+            let verb = response.created ? "queued" : "already submitted with this key"
+            print("group \(group.summary.id) \(verb): \(group.members.count) runs of \(group.summary.name)")
+            print(GroupPrinter.membersTable(group).rendered())
+        }
+        if follow {
+            for member in group.members {
+                try await RunFollower(client: client, run: member.run.id, quiet: json).follow()
+            }
+        } else if !json {
+            print("next: e2h show \(group.summary.id)")
+        }
+    }
+}
+
+enum GroupPrinter {
+    static func membersTable(_ group: GroupDetails) -> TextTable {
+        TextTable(
+            header: ["RUN", "STATE", "STAGE", "SETTINGS"],
+            rows: group.members.map { member in
+                let run = member.run
+                return [
+                    run.id, run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
+                    run.progress.map { ProgressLine(progress: $0).short } ?? "-", member.settings.label,
+                ]
+            })
+    }
+
+    static func show(_ group: GroupDetails) -> String {
+        let summary = group.summary
+        return [
+            "group:      \(summary.id)",
+            "name:       \(summary.name)",
+            "members:    \(summary.members.total) (\(summary.members.text))",
+            "submitted:  \(ISO8601DateFormatter().string(from: summary.submittedAt))",
+            "",
+            membersTable(group).rendered(),
+        ].joined(separator: "\n")
+    }
+}
+
+struct Groups: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List groups of runs, newest first.")
+
+    @Option(help: "At most this many.") var limit = 50
+    @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var output: OutputFlags
+
+    func run() async throws {
+        try await E2H.guarded {
+            let list = try await connection.client().get(
+                "v1/groups", query: ["limit": "\(limit)"], as: GroupList.self)
+            if output.json { return try printJSON(list) }
+            let table = TextTable(
+                header: ["GROUP", "NAME", "RUNS", "MEMBERS", "SUBMITTED"],
+                rows: list.groups.map { group in
+                    [
+                        group.id, group.name, "\(group.members.total)", group.members.text,
+                        ISO8601DateFormatter().string(from: group.submittedAt),
+                    ]
+                })
+            print(output.csv ? table.csv() : table.rendered())
+        }
+    }
+}
+
+/// What a command that accepts a run or a group found.
+enum RunOrGroupDetails {
+    case run(RunDetails)
+    case group(GroupDetails)
+
+    func printAsJSON() throws {
+        switch self {
+        case .run(let run): try printJSON(run)
+        case .group(let group): try printJSON(group)
+        }
+    }
+}

@@ -10,7 +10,8 @@ struct E2H: AsyncParsableCommand {
         abstract: "Submit, follow, compare and replay easy-to-hard experiments run by e2hd.",
         discussion: "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 daemon unreachable.",
         subcommands: [
-            Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self, Compare.self,
+            Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
+            Compare.self,
             Replay.self, Verify.self, Export.self, Import.self,
         ])
 

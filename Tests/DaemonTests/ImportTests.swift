@@ -7,7 +7,7 @@ import WireTypes
 
 /// Import is all or nothing: every kind of bad archive is refused before anything is written, and the
 /// database's rows and bytes are exactly what they were.
-@Suite("Import, all or nothing")
+@Suite("Import, all or nothing", .serialized)
 struct ImportTests {
     /// A completed run with a blob-naming event, exported from its own database.
     static func exportedRun() async throws -> RunArchive {

@@ -33,7 +33,7 @@ pg_cluster_start() {
         return 1
     }
     as_pg_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 -c shared_buffers=128MB" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=600 -c shared_buffers=128MB" \
         start >/dev/null || {
         cat "$dir/server.log" >&2
         return 1

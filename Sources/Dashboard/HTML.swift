@@ -1,3 +1,5 @@
+import Charts
+
 /// A piece of HTML that is safe by construction: the literal parts are markup written in this code base,
 /// and every `String` interpolated into it is escaped. Nothing the user wrote (run names, notes, spec text)
 /// can become markup, because no public initializer takes a runtime string as markup.
@@ -63,26 +65,6 @@ public struct HTML: Sendable, Equatable, CustomStringConvertible, ExpressibleByS
     }
 
     /// The five characters that can end text or a quoted attribute value become entities; characters HTML
-    /// and XML forbid (C0 controls but tab and newlines) become U+FFFD.
-    public static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                    escaped += "\u{FFFD}"
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return escaped
-    }
+    /// and XML forbid become U+FFFD. One escaping for the charts and the pages (`XMLText`).
+    public static func escape(_ text: String) -> String { XMLText.escape(text) }
 }

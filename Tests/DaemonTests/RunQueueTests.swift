@@ -97,7 +97,9 @@ struct RunQueueTests {
     }
 
     @Test func aHeartbeatKeepsTheLeaseAndReportsACancelRequest() async throws {
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(5)))
+        // A lease long enough that a loaded machine (every suite runs at once) cannot let it lapse between the
+        // claim and the first heartbeat; expiry itself is tested with explicitly expired leases.
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(30)))
         let run = try await submit(queue).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
         let progress = RunProgress(stage: .sft, task: "policy", done: 3, total: 10, unit: "steps", loss: 0.5)

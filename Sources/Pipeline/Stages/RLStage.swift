@@ -202,7 +202,11 @@ enum RLStage {
             guard !kept.isEmpty else {
                 throw PipelineError(
                     code: .invalidSpec,
-                    message: "ReST-EM iteration \(iteration) found no correct easy solution to train on")
+                    message: """
+                        ReST-EM iteration \(iteration) found no correct easy solution in \(spec.samplesPerProblem) \
+                        sample(s) of each of \(easy.count) problems, so it has nothing to train on — train the SFT \
+                        policy longer or raise rl.rest_em.samples_per_problem
+                        """)
             }
             // M-step: fine-tune the SFT policy (not the previous iterate) on them, as ReST-EM does.
             current = try await TrainingLoop(stage: .rl, model: "rest_em_\(iteration)", optimization: spec.optimization)

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import WireTypes
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `e2h doctor`: what is installed, the state directory and token, the daemon and its database, disk space and
+/// the CPU's features — one line each, with what to do about anything wrong.
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the installation, state directory, token, daemon, database, disk space and CPU.",
+        discussion: "Exit status 1 when a check fails; warnings alone exit 0.")
+
+    @OptionGroup var connection: ConnectionFlags
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let state = connection.stateDir ?? environment["E2H_STATE_DIR"] ?? StateDirectory.defaultPath()
+        var findings = [Self.installation(), Self.postgres()]
+        findings.append(.stateDirectory(path: state, permissions: Self.permissions(of: state)))
+        let tokenPath = (state as NSString).appendingPathComponent(StateDirectory.tokenFile)
+        if connection.token == nil && environment["E2H_TOKEN"] == nil {
+            findings.append(
+                .token(
+                    path: tokenPath, permissions: Self.permissions(of: tokenPath),
+                    ownedByUser: Self.owner(of: tokenPath) == getuid()))
+        }
+        findings += await daemon()
+        findings.append(.disk(path: state, freeBytes: Self.freeBytes(near: state)))
+        let cpu = Self.cpuInfo()
+        findings.append(.cpu(model: cpu.model, flags: cpu.flags))
+        for finding in findings { print(finding.line) }
+        if findings.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
+    }
+
+    /// The daemon answers, its database is ready, and it accepts our token.
+    private func daemon() async -> [DoctorFinding] {
+        let client: DaemonClient
+        do {
+            client = try connection.client()
+        } catch let error as ClientError {
+            return [DoctorFinding(check: "daemon", status: .fail, detail: error.message)]
+        } catch {
+            return [DoctorFinding(check: "daemon", status: .fail, detail: "\(error)")]
+        }
+        let base = client.baseURL.absoluteString
+        guard await Self.answers(client.baseURL.appendingPathComponent("healthz")) else {
+            return [
+                DoctorFinding(
+                    check: "daemon", status: .fail, detail: "no answer from \(base)",
+                    remedy: "start e2hd (it writes its address to the state directory), or pass --url")
+            ]
+        }
+        var findings = [DoctorFinding(check: "daemon", status: .ok, detail: "e2hd answers at \(base)")]
+        if await Self.answers(client.baseURL.appendingPathComponent("readyz")) {
+            findings.append(DoctorFinding(check: "database", status: .ok, detail: "ready"))
+        } else {
+            findings.append(
+                DoctorFinding(
+                    check: "database", status: .fail, detail: "e2hd cannot reach its database",
+                    remedy: "see e2hd's log; it keeps retrying (an embedded cluster is restarted by e2hd)"))
+        }
+        do {
+            _ = try await client.getRaw("/metrics")
+            findings.append(DoctorFinding(check: "auth", status: .ok, detail: "the token is accepted"))
+        } catch let error as ClientError {
+            findings.append(
+                DoctorFinding(
+                    check: "auth", status: .fail, detail: error.message,
+                    remedy: "use the token of the state directory the daemon was started with"))
+        } catch {
+            findings.append(DoctorFinding(check: "auth", status: .fail, detail: "\(error)"))
+        }
+        return findings
+    }
+
+    private static func answers(_ url: URL) async -> Bool {
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 5
+        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
+        return (response as? HTTPURLResponse)?.statusCode == 200
+    }
+
+    /// e2hd beside this e2h, or on PATH.
+    private static func installation() -> DoctorFinding {
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let path = ProcessInfo.processInfo.environment["PATH", default: ""].split(separator: ":").map(String.init)
+        let candidates = [own.path] + path
+        guard let found = candidates.map({ $0 + "/e2hd" }).first(where: FileManager.default.isExecutableFile) else {
+            return DoctorFinding(
+                check: "e2hd", status: .warn, detail: "no e2hd beside e2h or on PATH",
+                remedy: "fine if the daemon runs elsewhere; otherwise put the built e2hd on PATH (README: Two commands)"
+            )
+        }
+        return DoctorFinding(check: "e2hd", status: .ok, detail: found)
+    }
+
+    /// The embedded cluster needs Debian's PostgreSQL server; a daemon given --database-url does not.
+    private static func postgres() -> DoctorFinding {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap { Int($0) }
+        guard
+            let newest = versions.sorted().last(where: {
+                FileManager.default.isExecutableFile(atPath: "\(root)/\($0)/bin/initdb")
+            })
+        else {
+            return DoctorFinding(
+                check: "postgresql", status: .warn, detail: "no PostgreSQL server under \(root)",
+                remedy: "needed for e2hd's embedded database: run scripts/bootstrap (or give e2hd --database-url)")
+        }
+        return DoctorFinding(check: "postgresql", status: .ok, detail: "server \(newest) in \(root)/\(newest)/bin")
+    }
+
+    private static func permissions(of path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
+    }
+
+    private static func owner(of path: String) -> UInt32? {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.ownerAccountID] as? NSNumber)?.uint32Value
+    }
+
+    /// Free bytes on the file system of `path`, or of its nearest existing parent.
+    private static func freeBytes(near path: String) -> UInt64 {
+        var directory = path
+        while !FileManager.default.fileExists(atPath: directory) && directory != "/" {
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        var stats = statvfs()
+        guard statvfs(directory, &stats) == 0 else { return 0 }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+    }
+
+    private static func cpuInfo() -> (model: String, flags: Set<String>) {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        func field(_ name: String) -> String? {
+            text.split(separator: "\n").first { $0.hasPrefix(name) }
+                .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+        return (field("model name") ?? "unknown CPU", flags)
+    }
+}

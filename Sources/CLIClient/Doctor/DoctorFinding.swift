@@ -1,0 +1,95 @@
+import Foundation
+
+/// One line of `e2h doctor`: what was checked, what was found, and what to do when it is not fine.
+///
+/// The judgements are pure functions of facts the command gathers, so each rule reads on its own and a
+/// finding never depends on how the fact was obtained.
+struct DoctorFinding: Equatable {
+    enum Status: String {
+        case ok, warn, fail
+    }
+
+    var check: String
+    var status: Status
+    var detail: String
+    /// What to do about a warning or failure; empty when the check is fine.
+    var remedy: String = ""
+
+    var line: String {
+        let mark =
+            switch status {
+            case .ok: "ok  "
+            case .warn: "warn"
+            case .fail: "FAIL"
+            }
+        let head = "\(mark)  \(check.padding(toLength: 12, withPad: " ", startingAt: 0))  \(detail)"
+        return remedy.isEmpty ? head : head + "\n      → " + remedy
+    }
+
+    /// The engine's kernels are compiled for the building machine and are bit-identical across CPUs only
+    /// where every reduction is a hardware fma chain: without FMA the build is not supported.
+    static func cpu(model: String, flags: Set<String>) -> DoctorFinding {
+        let vector = ["avx512f", "avx2"].first { flags.contains($0) } ?? "no AVX2"
+        let detail = "\(model) (fma: \(flags.contains("fma") ? "yes" : "no"), widest: \(vector))"
+        guard flags.contains("fma") else {
+            return DoctorFinding(
+                check: "cpu", status: .fail, detail: detail,
+                remedy: "e2h's engine needs a CPU with FMA (x86-64-v3 or later) for its bit-identical results")
+        }
+        return DoctorFinding(check: "cpu", status: .ok, detail: detail)
+    }
+
+    /// The default experiment's record takes about 0.8 GB and an export about half of that.
+    static func disk(path: String, freeBytes: UInt64) -> DoctorFinding {
+        let gib = Double(freeBytes) / Double(1 << 30)
+        let detail = String(format: "%.1f GiB free under %@", gib, path)
+        if freeBytes < 1 << 30 {
+            return DoctorFinding(
+                check: "disk", status: .fail, detail: detail,
+                remedy: "free space: one default-size run needs about 1 GiB in the database")
+        }
+        if freeBytes < 10 << 30 {
+            return DoctorFinding(
+                check: "disk", status: .warn, detail: detail,
+                remedy: "less than 10 GiB leaves room for only a few default-size runs")
+        }
+        return DoctorFinding(check: "disk", status: .ok, detail: detail)
+    }
+
+    /// The token is the only secret: anyone who can read it can drive the daemon.
+    static func token(path: String, permissions: Int?, ownedByUser: Bool) -> DoctorFinding {
+        guard let permissions else {
+            return DoctorFinding(
+                check: "token", status: .fail, detail: "no token at \(path)",
+                remedy: "start e2hd once with this state directory (it creates the token), or pass --state-dir")
+        }
+        let mode = String(permissions & 0o777, radix: 8)
+        if permissions & 0o077 != 0 {
+            return DoctorFinding(
+                check: "token", status: .fail, detail: "\(path) has mode \(mode): others can read the API token",
+                remedy: "chmod 600 \(path)")
+        }
+        if !ownedByUser {
+            return DoctorFinding(
+                check: "token", status: .warn, detail: "\(path) belongs to another user",
+                remedy: "run e2h as the user that runs e2hd, or pass --token")
+        }
+        return DoctorFinding(check: "token", status: .ok, detail: "\(path) (mode \(mode))")
+    }
+
+    /// A state directory others can write to lets them replace the endpoint file and collect the token.
+    static func stateDirectory(path: String, permissions: Int?) -> DoctorFinding {
+        guard let permissions else {
+            return DoctorFinding(
+                check: "state", status: .fail, detail: "\(path) does not exist",
+                remedy: "start e2hd (it creates the directory), or pass --state-dir")
+        }
+        let mode = String(permissions & 0o777, radix: 8)
+        if permissions & 0o022 != 0 {
+            return DoctorFinding(
+                check: "state", status: .fail, detail: "\(path) has mode \(mode): others can write to it",
+                remedy: "chmod go-w \(path)")
+        }
+        return DoctorFinding(check: "state", status: .ok, detail: "\(path) (mode \(mode))")
+    }
+}

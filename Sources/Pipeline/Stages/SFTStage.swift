@@ -8,14 +8,24 @@ enum SFTStage {
         /// The selected checkpoint's step and blob (a `TrainingCheckpoint`).
         var step: Int
         var checkpoint: String
+        /// The best easy-validation checkpoint, scored as `sft_best` (`selection.best_control`).
+        var best: Control?
+
+        struct Control: Codable, Sendable {
+            var step: Int
+            var checkpoint: String
+        }
     }
 
     static let model = "policy"
+    /// The policy name of the best easy-validation checkpoint's scores: the strongest easy-only SFT generator.
+    static let bestControl = "sft_best"
 
     static func run(_ context: RunContext, dataset: Dataset) async throws -> Output {
         let spec = context.spec
         let easyTrain = dataset.train.filter { context.isEasy($0.level) }
-        let easyValidation = dataset.validation.filter { context.isEasy($0.level) }
+        let selectionSplit = context.leak == .selectionOnTest ? dataset.test : dataset.validation
+        let easyValidation = selectionSplit.filter { context.isEasy($0.level) }
         let rows = TrainingRows(family: context.family)
         let loop = TrainingLoop(stage: .sft, model: model, optimization: spec.policy.sft)
         _ = try await loop.run(
@@ -45,44 +55,55 @@ enum SFTStage {
             model, problems: problems, samplesPerProblem: k, stream: RandomStream(.selectionSamples),
             temperature: context.spec.sampling.temperature)
         let correct = sequences.enumerated().filter { index, sequence in
-            context.family.verify(sequence, against: problems[index / k]).final
+            context.judge(sequence, against: problems[index / k]).final
         }.count
         return sequences.isEmpty ? 0 : Double(correct) / Double(sequences.count)
     }
 
-    /// Applies the selection rule to every interval checkpoint of the policy recorded so far.
+    /// Applies the selection rule to every interval checkpoint of the policy recorded so far; with the best control,
+    /// the best one too.
     private static func select(_ context: RunContext) throws -> Output {
         let checkpoints = try context.log.eventsSoFar()
             .filter { $0.type == CheckpointSaved.eventType }
             .map { try CheckpointSaved(decoding: $0) }
             .filter { $0.stage == .sft && $0.model == model && $0.reason == .interval }
-        guard let last = checkpoints.last else {
+        let selection = context.spec.policy.selection
+        guard let chosen = choose(selection.rule, target: selection.target, among: checkpoints) else {
             throw PipelineError(
                 code: .invalidSpec, message: "SFT produced no checkpoint — set policy.sft.steps above 0")
         }
-        let selection = context.spec.policy.selection
-        let chosen: CheckpointSaved
-        switch selection.rule {
+        context.logger.info(
+            "SFT: selected the checkpoint at step \(chosen.step) (easy validation pass@1 \(chosen.easyValidationAccuracy ?? 0))"
+        )
+        var output = Output(step: chosen.step, checkpoint: chosen.blob)
+        if selection.scoresBestControl, let best = choose(.best, target: selection.target, among: checkpoints) {
+            output.best = Output.Control(step: best.step, checkpoint: best.blob)
+        }
+        return output
+    }
+
+    /// The checkpoint a rule picks by easy-validation pass@1 (the only figure it may read), or nil when there is
+    /// none. Of equally good checkpoints the earliest wins, so ties never depend on anything but the record.
+    static func choose(
+        _ rule: CheckpointSelection, target: Double, among checkpoints: [CheckpointSaved]
+    ) -> CheckpointSaved? {
+        guard let last = checkpoints.last else { return nil }
+        switch rule {
         case .last:
-            chosen = last
+            return last
         case .best:
-            // The earliest of equally good checkpoints: ties never depend on anything but the record.
-            chosen = checkpoints.reduce(last) { best, next in
+            return checkpoints.reduce(last) { best, next in
                 (next.easyValidationAccuracy ?? 0) > (best.easyValidationAccuracy ?? 0)
                     || ((next.easyValidationAccuracy ?? 0) == (best.easyValidationAccuracy ?? 0)
                         && next.step < best.step)
                     ? next : best
             }
         case .target:
-            chosen = checkpoints.reduce(last) { best, next in
-                let distance = abs((next.easyValidationAccuracy ?? 0) - selection.target)
-                let bestDistance = abs((best.easyValidationAccuracy ?? 0) - selection.target)
+            return checkpoints.reduce(last) { best, next in
+                let distance = abs((next.easyValidationAccuracy ?? 0) - target)
+                let bestDistance = abs((best.easyValidationAccuracy ?? 0) - target)
                 return distance < bestDistance || (distance == bestDistance && next.step < best.step) ? next : best
             }
         }
-        context.logger.info(
-            "SFT: selected the checkpoint at step \(chosen.step) (easy validation pass@1 \(chosen.easyValidationAccuracy ?? 0))"
-        )
-        return Output(step: chosen.step, checkpoint: chosen.blob)
     }
 }

@@ -2,7 +2,8 @@ import Testing
 
 @testable import Pipeline
 
-/// Checkpoint selection reads easy-validation pass@1 only; the `sft_best` control is the best of it.
+/// Checkpoint selection reads easy-validation pass@1 only; the `sft_best` control is the best of it; the
+/// all-levels ceiling is an oracle named `sft_oracle`.
 @Suite struct CheckpointSelectionTests {
     static func checkpoint(_ step: Int, _ accuracy: Double) -> CheckpointSaved {
         CheckpointSaved(
@@ -21,6 +22,15 @@ import Testing
         #expect(SFTStage.choose(.target, target: 0.3, among: Self.checkpoints)?.step == 10)
         #expect(SFTStage.choose(.target, target: 0.5, among: Self.checkpoints)?.step == 25)
         #expect(SFTStage.choose(.best, target: 0.3, among: []) == nil)
+    }
+
+    @Test func theCeilingIsOffByDefaultAndNamedAsAnOracle() throws {
+        #expect(try !ExperimentSpec.parse(yaml: "name: c\n", file: "c.yaml").policy.ceiling)
+        let report = "report: {rows: [sft_oracle/greedy], baseline: sft/greedy}\n"
+        let spec = try ExperimentSpec.parse(yaml: "name: c\npolicy: {ceiling: true}\n" + report, file: "c.yaml")
+        #expect(spec.policy.ceiling && spec.report != nil)
+        #expect(String(decoding: spec.canonicalJSON(), as: UTF8.self).contains("\"ceiling\":true"))
+        #expect(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: "name: c\n" + report, file: "c.yaml") }
     }
 
     @Test func theBestControlIsScoredUnlessTheRuleIsBestAlready() throws {

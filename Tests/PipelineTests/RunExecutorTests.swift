@@ -245,6 +245,31 @@ import WireTypes
         }
     }
 
+    /// The all-levels SFT ceiling is an oracle kept apart: with hard labels wrong, only its checkpoints, its own
+    /// `sft_oracle` scores and the SFT stage's outputs (which name its weights) change — no selection, sample,
+    /// evaluator or RL policy reads it.
+    @Test func theCeilingIsAnOracleThatNothingElseReads() async throws {
+        var spec = Self.smoke
+        spec.policy.ceiling = true
+        let clean = InMemoryRecorder()
+        let outcome = try await Self.execute(spec, recorder: clean)
+        let altered = InMemoryRecorder()
+        _ = try await Self.execute(spec, recorder: altered, counterfactual: .hardLabelsWrong)
+        let leaks = LeakageCheck(.hardLabelsWrong, task: spec.task).leaks(
+            clean: Self.deterministicPart(await clean.events), altered: Self.deterministicPart(await altered.events))
+        #expect(leaks.contains { $0.contains("sft/ceiling checkpoint") })
+        #expect(
+            leaks.allSatisfy {
+                $0.contains("sft/ceiling checkpoint") || $0.contains("sft_oracle/greedy")
+                    || $0.contains("outputs of stage sft")
+            }, "\(leaks)")
+        guard case .completed(let summary) = outcome else {
+            Issue.record("the run did not complete")
+            return
+        }
+        #expect(summary.accuracy(policy: "sft_oracle", method: "greedy", n: 1, levels: [4, 5]) != nil)
+    }
+
     /// The check can fail: variants that do let hard labels or test questions into training are caught — the
     /// paper's PPO† (final-answer rewards on hard questions) and an evaluator trained on every level's labels
     /// although the smoke policy solves almost no hard problem (every hard verdict flips under

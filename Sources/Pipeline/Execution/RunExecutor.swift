@@ -58,11 +58,18 @@ public struct RunExecutor: Sendable {
                 try await RLStage.run(context, dataset: dataset, policy: policy, evaluators: evaluators)
             }
             _ = try await stage(.evaluate, context) {
-                var best: Transformer?
-                if let control = sft.best {
-                    best = try await loadPolicy(control.checkpoint, "the best SFT checkpoint", context: context)
+                var controls: [(policy: String, model: Transformer)] = []
+                if let best = sft.best {
+                    controls.append(
+                        (
+                            SFTStage.bestControl,
+                            try await loadPolicy(best.checkpoint, "the best SFT checkpoint", context: context)
+                        ))
                 }
-                return try await EvaluateStage.run(context, dataset: dataset, policy: policy, best: best)
+                if let ceiling = sft.ceiling {
+                    controls.append((SFTStage.ceilingPolicy, try await loadWeights(ceiling, context: context)))
+                }
+                return try await EvaluateStage.run(context, dataset: dataset, policy: policy, controls: controls)
             }
         } catch let stop as StopSignal {
             return .stopped(stop.reason)
@@ -101,6 +108,16 @@ public struct RunExecutor: Sendable {
         try await log.emit(StageCompleted(stage: name, outputs: blob), volatile: ["seconds": seconds])
         logger.info("stage \(name.rawValue): completed in \(String(format: "%.1f", seconds)) s")
         return output
+    }
+
+    private func loadWeights(_ blob: String, context: RunContext) async throws -> Transformer {
+        do {
+            return try Transformer(weights: try await context.log.blob(blob))
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(code: .corruptHistory, message: "the SFT ceiling's weights do not load", cause: error)
+        }
     }
 
     private func loadPolicy(_ blob: String, _ what: String, context: RunContext) async throws -> Transformer {

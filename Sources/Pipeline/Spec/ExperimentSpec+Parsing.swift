@@ -149,8 +149,9 @@ extension ExperimentSpec {
             samplesPerProblem: selectionMap.int("samples_per_problem", default: 4, in: 1...1024),
             bestControl: selectionMap.bool("best_control", default: true))
         selectionMap.finish()
+        let ceiling = map.bool("ceiling", default: false)
         map.finish()
-        return PolicySpec(model: model, sft: sft, selection: selection)
+        return PolicySpec(model: model, sft: sft, selection: selection, ceiling: ceiling)
     }
 
     private static func readSampling(_ map: MappingReader) -> SamplingSpec {

@@ -122,6 +122,25 @@ public struct PolicySpec: Codable, Sendable, Equatable {
     public var model: ModelSpec
     public var sft: OptimizationSpec
     public var selection: SelectionSpec
+    /// Also train the same SFT on every level's labels and score its last checkpoint as `sft_oracle`: a
+    /// full-supervision ceiling, an oracle that no selection reads.
+    public var ceiling: Bool
+
+    public init(model: ModelSpec, sft: OptimizationSpec, selection: SelectionSpec, ceiling: Bool) {
+        self.model = model
+        self.sft = sft
+        self.selection = selection
+        self.ceiling = ceiling
+    }
+
+    /// Specs recorded before `ceiling` existed read back with what their runs did: no ceiling.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(ModelSpec.self, forKey: .model)
+        sft = try container.decode(OptimizationSpec.self, forKey: .sft)
+        selection = try container.decode(SelectionSpec.self, forKey: .selection)
+        ceiling = try container.decodeIfPresent(Bool.self, forKey: .ceiling) ?? false
+    }
 }
 
 public struct SamplingSpec: Codable, Sendable, Equatable {

@@ -10,6 +10,8 @@ enum SFTStage {
         var checkpoint: String
         /// The best easy-validation checkpoint, scored as `sft_best` (`selection.best_control`).
         var best: Control?
+        /// The weights of the all-levels ceiling (`policy.ceiling`), scored as `sft_oracle`.
+        var ceiling: String?
 
         struct Control: Codable, Sendable {
             var step: Int
@@ -20,6 +22,9 @@ enum SFTStage {
     static let model = "policy"
     /// The policy name of the best easy-validation checkpoint's scores: the strongest easy-only SFT generator.
     static let bestControl = "sft_best"
+    /// The all-levels ceiling: its model name in checkpoints and its policy name in scores, which mark it an oracle.
+    static let ceilingModel = "ceiling"
+    static let ceilingPolicy = "sft_oracle"
 
     static func run(_ context: RunContext, dataset: Dataset) async throws -> Output {
         let spec = context.spec
@@ -45,7 +50,35 @@ enum SFTStage {
             afterCheckpoint: { model in
                 easyPassAtOne(model, problems: easyValidation, context: context)
             })
-        return try select(context)
+        var output = try select(context)
+        if spec.policy.ceiling {
+            output.ceiling = try await context.log.putBlob(try await ceiling(context, dataset: dataset).weightsData())
+        }
+        return output
+    }
+
+    /// The same SFT on every level's training labels, hard ones included: a full-supervision ceiling. Its last
+    /// checkpoint is kept, with no figure attached, so nothing is selected by it — and it is selected by nothing
+    /// (selection reads the `policy` model's checkpoints only).
+    private static func ceiling(_ context: RunContext, dataset: Dataset) async throws -> Transformer {
+        let spec = context.spec
+        let rows = TrainingRows(family: context.family)
+        return try await TrainingLoop(stage: .sft, model: ceilingModel, optimization: spec.policy.sft).run(
+            context,
+            initial: {
+                // The policy's initial weights: the two differ only in the labels they see.
+                Transformer(
+                    config: context.modelConfig(head: .languageModel),
+                    seed: RandomStream(.policyInitialization).seed(from: spec.seed))
+            },
+            batch: { step, _ in
+                var random = context.random(.ceilingBatches, index: step)
+                let picks = (0..<spec.policy.sft.batchSize).map { _ in
+                    dataset.train[random.uniform(below: dataset.train.count)]
+                }
+                return rows.languageModelBatch(
+                    picks.map { context.family.trainingVariant(of: $0, using: &random).solution })
+            })
     }
 
     /// pass@1 estimated from `samples_per_problem` samples per easy validation problem.

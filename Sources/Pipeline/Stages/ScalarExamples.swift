@@ -20,6 +20,7 @@ struct ScalarExamples {
     func labels(of example: Int) -> ScalarLabels {
         let verdict = verdicts[sample(of: example)]
         switch evaluator.kind {
+        // The generative verifier has no examples (`init` returns nil); an ORM learns the outcome.
         case .orm, .generative:
             return .outcome(verdict)
         case .prm:

@@ -18,11 +18,12 @@ import WireTypes
     static let logger = Logger(label: "e2h.pipeline.tests")
 
     static func execute(
-        _ spec: ExperimentSpec = smoke, recorder: InMemoryRecorder, threads: Int? = nil, corrupt: Bool = false,
-        pacing: Pacing = Pacing()
+        _ spec: ExperimentSpec = smoke, recorder: InMemoryRecorder, threads: Int? = nil,
+        counterfactual: Counterfactual? = nil, leak: DeliberateLeak? = nil, pacing: Pacing = Pacing()
     ) async throws -> RunOutcome {
         var executor = RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: logger)
-        executor.corruptsHardLabels = corrupt
+        executor.counterfactual = counterfactual
+        executor.leak = leak
         executor.pacing = pacing
         return try await executor.run()
     }
@@ -70,12 +71,14 @@ import WireTypes
             Issue.record("the smoke run did not complete")
             return
         }
-        // Majority, pass@N, both scored methods for 4 evaluators × 4 aggregations, N ∈ {1,2,4}, 5 levels.
-        let rerankRows: Int = (2 + 2 * 4 * 4) * 3 * 5
+        // Majority, pass@N, both scored methods for 4 evaluators × 4 aggregations plus the final-token reading of
+        // the ORM and the OPRM, N ∈ {1,2,4}, 5 levels.
+        let rerankRows: Int = (2 + 2 * (4 * 4 + 2)) * 3 * 5
         #expect(summary.scores.filter { $0.stage == .rerank }.count == rerankRows)
         #expect(summary.accuracy(method: "greedy", n: 1, levels: [1, 2, 3, 4, 5]) != nil)
         #expect(summary.accuracy(policy: "ppo", method: "greedy", n: 1, levels: [4, 5]) != nil)
         #expect(summary.accuracy(policy: "verifier", method: "majority", n: 4, levels: [4, 5]) != nil)
+        #expect(summary.accuracy(policy: "sft_best", method: "greedy", n: 1, levels: [4, 5]) != nil)
         #expect(summary.table().contains("| sft      | weighted  | verifier  | prod |    4 |"))
         // SFT checkpoints every 5 steps carry the easy validation accuracy used for selection.
         let sft = try events.filter { $0.type == "CheckpointSaved" }.map { try CheckpointSaved(decoding: $0) }
@@ -211,56 +214,110 @@ import WireTypes
         #expect(error?.code == .divergence)
     }
 
-    /// Hard labels reach scores only: with every hard label wrong, every training event is the
-    /// same, easy scores are the same, and only hard-level figures change.
-    @Test func corruptingHardLabelsChangesOnlyHardScores() async throws {
+    /// Labels and test questions reach only what they may: under each counterfactual (hard labels wrong, every
+    /// hard verdict right, every test label wrong, other test questions) the record differs from the clean one
+    /// in test scores and test samples alone — no checkpoint, training sample, selection figure or evaluator
+    /// changes. With test labels wrong this shows that no selection (the SFT checkpoint is chosen on easy
+    /// validation) and no training step reads a test label.
+    @Test(arguments: [Counterfactual.hardLabelsWrong, .hardVerdictsTrue, .testLabelsWrong, .testQuestionsReplaced])
+    func labelsReachScoresOnly(counterfactual: Counterfactual) async throws {
         let reference = try await ReferenceRun.shared.value()
         let recorder = InMemoryRecorder()
-        let outcome = try await Self.execute(recorder: recorder, corrupt: true)
-        let corrupted = Self.deterministicPart(await recorder.events)
+        let outcome = try await Self.execute(recorder: recorder, counterfactual: counterfactual)
+        let altered = Self.deterministicPart(await recorder.events)
         let clean = Self.deterministicPart(reference.events)
-        #expect(corrupted.count == clean.count)
-        let hard = Set(Self.smoke.task.hardLevels)
-        var hardScoresDiffer = false
-        for (mine, theirs) in zip(corrupted, clean) {
-            #expect(mine.type == theirs.type)
-            switch mine.type {
-            case "ScoreRecorded":
-                let (a, b) = (try ScoreRecorded(decoding: mine), try ScoreRecorded(decoding: theirs))
-                if hard.contains(a.level) {
-                    hardScoresDiffer = hardScoresDiffer || a != b
-                } else {
-                    #expect(a == b)
-                }
-            case "EvaluatorTrained":
-                var (a, b) = (try EvaluatorTrained(decoding: mine), try EvaluatorTrained(decoding: theirs))
-                // Hard ROC-AUC is a score; everything the evaluator learned is the same.
-                (a.rocAuc.stepHard, a.rocAuc.outcomeHard, b.rocAuc.stepHard, b.rocAuc.outcomeHard) = (
-                    nil, nil, nil, nil
-                )
-                #expect(a == b)
-            case "DatasetSplitCreated":
-                let (a, b) = (try DatasetSplitCreated(decoding: mine), try DatasetSplitCreated(decoding: theirs))
-                #expect(a.sha256 == b.sha256 && a.counts == b.counts)
-                #expect(a.labelsSha256 != b.labelsSha256)
-            case "StageCompleted":
-                // The split stage's outputs hold the labels; every other stage's outputs are the same.
-                let stage = try StageCompleted(decoding: mine).stage
-                if stage != .split && stage != .rerank && stage != .rl && stage != .evaluate {
-                    #expect(mine == theirs)
-                }
-            default:
-                #expect(mine == theirs, "\(mine.type) changed")
-            }
+        let check = LeakageCheck(counterfactual, task: Self.smoke.task)
+        #expect(check.leaks(clean: clean, altered: altered) == [])
+        // The counterfactual reached the scores it may change (so the comparison could see a difference).
+        let scores = { (events: [PipelineEvent]) in
+            try events.filter { $0.type == ScoreRecorded.eventType }.map { try ScoreRecorded(decoding: $0) }
         }
-        #expect(hardScoresDiffer)
+        #expect(try scores(altered) != scores(clean))
         guard case .completed(let summary) = outcome, case .completed(let cleanSummary) = reference.outcome else {
             Issue.record("the run did not complete")
             return
         }
-        let easy = Self.smoke.task.easyLevels
+        if counterfactual.scoredLevels(Self.smoke.task) == Self.smoke.task.hardLevels {
+            let easy = Self.smoke.task.easyLevels
+            #expect(
+                summary.accuracy(method: "majority", n: 4, levels: easy)
+                    == cleanSummary.accuracy(method: "majority", n: 4, levels: easy))
+        }
+    }
+
+    /// The all-levels SFT ceiling is an oracle kept apart: with hard labels wrong, only its checkpoints, its own
+    /// `sft_oracle` scores and the SFT stage's outputs (which name its weights) change — no selection, sample,
+    /// evaluator or RL policy reads it.
+    @Test func theCeilingIsAnOracleThatNothingElseReads() async throws {
+        var spec = Self.smoke
+        spec.policy.ceiling = true
+        let clean = InMemoryRecorder()
+        let outcome = try await Self.execute(spec, recorder: clean)
+        let altered = InMemoryRecorder()
+        _ = try await Self.execute(spec, recorder: altered, counterfactual: .hardLabelsWrong)
+        let leaks = LeakageCheck(.hardLabelsWrong, task: spec.task).leaks(
+            clean: Self.deterministicPart(await clean.events), altered: Self.deterministicPart(await altered.events))
+        #expect(leaks.contains { $0.contains("sft/ceiling checkpoint") })
         #expect(
-            summary.accuracy(method: "majority", n: 4, levels: easy)
-                == cleanSummary.accuracy(method: "majority", n: 4, levels: easy))
+            leaks.allSatisfy {
+                $0.contains("sft/ceiling checkpoint") || $0.contains("sft_oracle/greedy")
+                    || $0.contains("outputs of stage sft")
+            }, "\(leaks)")
+        guard case .completed(let summary) = outcome else {
+            Issue.record("the run did not complete")
+            return
+        }
+        #expect(summary.accuracy(policy: "sft_oracle", method: "greedy", n: 1, levels: [4, 5]) != nil)
+    }
+
+    /// The check can fail: variants that do let hard labels or test questions into training are caught — the
+    /// paper's PPO† (final-answer rewards on hard questions) and an evaluator trained on every level's labels
+    /// although the smoke policy solves almost no hard problem (every hard verdict flips under
+    /// `hardVerdictsTrue`) — and variants that let test questions into training or selection: PPO drawing test
+    /// questions, SFT checkpoints judged on test problems (other test questions change their rollouts and figures).
+    @Test(arguments: LeakingVariant.allCases)
+    func theLeakageCheckCatchesADeliberateLeak(variant: LeakingVariant) async throws {
+        let spec = variant.spec(from: Self.smoke)
+        let clean = InMemoryRecorder()
+        _ = try await Self.execute(spec, recorder: clean, leak: variant.leak)
+        let altered = InMemoryRecorder()
+        _ = try await Self.execute(spec, recorder: altered, counterfactual: variant.counterfactual, leak: variant.leak)
+        let leaks = LeakageCheck(variant.counterfactual, task: spec.task).leaks(
+            clean: Self.deterministicPart(await clean.events), altered: Self.deterministicPart(await altered.events))
+        #expect(leaks.contains { $0.contains(variant.leakingModel) }, "caught: \(leaks)")
+    }
+
+    enum LeakingVariant: String, CaseIterable, Sendable {
+        case ppoWithHardAnswers, evaluatorWithHardLabels, ppoWithTestQuestions, selectionOnTest
+
+        func spec(from smoke: ExperimentSpec) -> ExperimentSpec {
+            var spec = smoke
+            switch self {
+            case .ppoWithHardAnswers: spec.rl.ppo.outcomeRewards = .all
+            case .evaluatorWithHardLabels: spec.evaluators[0].labels = .all
+            case .ppoWithTestQuestions, .selectionOnTest: break
+            }
+            return spec
+        }
+
+        var leak: DeliberateLeak? {
+            switch self {
+            case .ppoWithHardAnswers, .evaluatorWithHardLabels: nil
+            case .ppoWithTestQuestions: .testQuestionsInPPO
+            case .selectionOnTest: .selectionOnTest
+            }
+        }
+
+        var counterfactual: Counterfactual { leak == nil ? .hardVerdictsTrue : .testQuestionsReplaced }
+
+        /// The model whose checkpoint or training the leak changes, as the check names it.
+        var leakingModel: String {
+            switch self {
+            case .ppoWithHardAnswers: "rl/ppo_oracle checkpoint"
+            case .evaluatorWithHardLabels: "evaluator orm"
+            case .ppoWithTestQuestions: "rl/ppo checkpoint"
+            case .selectionOnTest: "sft/policy checkpoint"
+            }
+        }
     }
 }

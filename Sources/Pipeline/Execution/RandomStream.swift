@@ -37,6 +37,8 @@ struct RandomStream: Hashable, Sendable {
         case restEMBatches
         /// Greedy decoding: the stream exists for the sampler's signature, no draw is ever made.
         case greedy
+        /// index: step (the all-levels SFT ceiling's batches).
+        case ceilingBatches
     }
 
     static let itemBits = 24

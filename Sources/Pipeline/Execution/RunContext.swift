@@ -26,13 +26,16 @@ final class RunContext {
     let compute: ComputePool
     let logger: Logger
     let family: any TaskFamily
-    /// Test hook: replace every hard-level label with a wrong one, to prove they are used for scoring only.
-    let corruptsHardLabels: Bool
+    /// Test hook: labels altered on purpose, to show where they reach (`LeakageCheck`).
+    let counterfactual: Counterfactual?
+    /// Test hook: a leak the leakage check must catch.
+    let leak: DeliberateLeak?
     let pacing: Pacing
     private var throttle: ReportThrottle
 
     init(
-        spec: ExperimentSpec, log: RunLog, compute: ComputePool, logger: Logger, corruptsHardLabels: Bool,
+        spec: ExperimentSpec, log: RunLog, compute: ComputePool, logger: Logger, counterfactual: Counterfactual?,
+        leak: DeliberateLeak?,
         pacing: Pacing
     ) {
         self.spec = spec
@@ -40,7 +43,8 @@ final class RunContext {
         self.compute = compute
         self.logger = logger
         self.family = spec.task.family.family
-        self.corruptsHardLabels = corruptsHardLabels
+        self.counterfactual = counterfactual
+        self.leak = leak
         self.pacing = pacing
         throttle = ReportThrottle(interval: pacing.reportInterval)
     }
@@ -49,6 +53,14 @@ final class RunContext {
     var rowsPerSlice: Int { max(1, pacing.rowsPerThread * compute.threads) }
 
     func isEasy(_ level: Int) -> Bool { spec.task.easyLevels.contains(level) }
+
+    /// The verdict on a written sequence: the one way a stage reads a label. Under the `hardVerdictsTrue`
+    /// counterfactual every hard problem's verdict is all right, whatever was written.
+    func judge(_ sequence: [Int32], against problem: Problem) -> Verdict {
+        let verdict = family.verify(sequence, against: problem)
+        guard counterfactual == .hardVerdictsTrue, spec.task.hardLevels.contains(problem.level) else { return verdict }
+        return Verdict(steps: verdict.steps.map { _ in true }, final: true, answer: verdict.answer)
+    }
 
     func modelConfig(head: ModelHead) -> ModelConfig {
         let model = spec.policy.model

@@ -14,8 +14,10 @@ public struct RunExecutor: Sendable {
     public let recorder: any RunRecorder
     public let threads: Int
     public let logger: Logger
-    /// Test hook: every hard-level label made wrong, to show they only reach scores.
-    var corruptsHardLabels = false
+    /// Test hook: labels altered on purpose, to show where they reach (`LeakageCheck`).
+    var counterfactual: Counterfactual?
+    /// Test hook: a leak the leakage check must catch.
+    var leak: DeliberateLeak?
     /// How often the long loops poll for a stop and report progress; tests make it fine-grained.
     var pacing = Pacing()
 
@@ -37,12 +39,12 @@ public struct RunExecutor: Sendable {
     private func execute(on compute: ComputePool) async throws -> RunOutcome {
         let log = try await RunLog(recorder: recorder)
         let context = RunContext(
-            spec: spec, log: log, compute: compute, logger: logger, corruptsHardLabels: corruptsHardLabels,
+            spec: spec, log: log, compute: compute, logger: logger, counterfactual: counterfactual, leak: leak,
             pacing: pacing)
         do {
             let dataset = try await stage(.split, context) { try await SplitStage.run(context) }
             let sft = try await stage(.sft, context) { try await SFTStage.run(context, dataset: dataset) }
-            let policy = try await loadPolicy(sft.checkpoint, context: context)
+            let policy = try await loadPolicy(sft.checkpoint, "the selected SFT checkpoint", context: context)
             let samples = try await stage(.sample, context) {
                 try await SampleStage.run(context, dataset: dataset, policy: policy)
             }
@@ -56,7 +58,18 @@ public struct RunExecutor: Sendable {
                 try await RLStage.run(context, dataset: dataset, policy: policy, evaluators: evaluators)
             }
             _ = try await stage(.evaluate, context) {
-                try await EvaluateStage.run(context, dataset: dataset, policy: policy)
+                var controls: [(policy: String, model: Transformer)] = []
+                if let best = sft.best {
+                    controls.append(
+                        (
+                            SFTStage.bestControl,
+                            try await loadPolicy(best.checkpoint, "the best SFT checkpoint", context: context)
+                        ))
+                }
+                if let ceiling = sft.ceiling {
+                    controls.append((SFTStage.ceilingPolicy, try await loadWeights(ceiling, context: context)))
+                }
+                return try await EvaluateStage.run(context, dataset: dataset, policy: policy, controls: controls)
             }
         } catch let stop as StopSignal {
             return .stopped(stop.reason)
@@ -97,14 +110,24 @@ public struct RunExecutor: Sendable {
         return output
     }
 
-    private func loadPolicy(_ blob: String, context: RunContext) async throws -> Transformer {
+    private func loadWeights(_ blob: String, context: RunContext) async throws -> Transformer {
+        do {
+            return try Transformer(weights: try await context.log.blob(blob))
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(code: .corruptHistory, message: "the SFT ceiling's weights do not load", cause: error)
+        }
+    }
+
+    private func loadPolicy(_ blob: String, _ what: String, context: RunContext) async throws -> Transformer {
         do {
             return try TrainingCheckpoint(decoding: try await context.log.blob(blob)).makeModel()
         } catch let error as PipelineError {
             throw error
         } catch {
             throw PipelineError(
-                code: .corruptHistory, message: "the selected SFT checkpoint does not load", cause: error)
+                code: .corruptHistory, message: "\(what) does not load", cause: error)
         }
     }
 }

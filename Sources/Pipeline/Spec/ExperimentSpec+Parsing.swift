@@ -146,10 +146,12 @@ extension ExperimentSpec {
         let selection = SelectionSpec(
             rule: selectionMap.choice("rule", default: CheckpointSelection.target),
             target: selectionMap.double("target", default: 0.3, in: 0...1),
-            samplesPerProblem: selectionMap.int("samples_per_problem", default: 4, in: 1...1024))
+            samplesPerProblem: selectionMap.int("samples_per_problem", default: 4, in: 1...1024),
+            bestControl: selectionMap.bool("best_control", default: true))
         selectionMap.finish()
+        let ceiling = map.bool("ceiling", default: false)
         map.finish()
-        return PolicySpec(model: model, sft: sft, selection: selection)
+        return PolicySpec(model: model, sft: sft, selection: selection, ceiling: ceiling)
     }
 
     private static func readSampling(_ map: MappingReader) -> SamplingSpec {
@@ -189,7 +191,17 @@ extension ExperimentSpec {
                 kind: kind,
                 labels: map.choice("labels", default: LabelScope.easy),
                 filter: map.choice("filter", default: kind == .generative ? SampleFilter.steps : .outcome),
+                stepLabels: map.choice("step_labels", default: StepLabels.runningTotal),
+                oprmData: map.choice("oprm_data", default: OPRMData.union),
                 optimization: readOptimization(map.mapping("optimization"), defaults: evaluatorDefaults))
+            // A setting the evaluator would ignore is a mistake in the spec, not a no-op.
+            if kind != .prm && kind != .oprm, let node = map.value("step_labels") {
+                map.report(
+                    "step_labels apply to prm and oprm evaluators, not \(kind.rawValue)", at: node, key: "step_labels")
+            }
+            if kind != .oprm, let node = map.value("oprm_data") {
+                map.report("oprm_data applies to oprm evaluators, not \(kind.rawValue)", at: node, key: "oprm_data")
+            }
             if evaluators.contains(where: { $0.name == evaluator.name }) {
                 map.report("duplicate evaluator name '\(evaluator.name)'", at: map.value("name") ?? item, key: "name")
             }
@@ -230,7 +242,8 @@ extension ExperimentSpec {
             learningRate: ppoMap.double("learning_rate", default: 1e-4, in: 0...1),
             processRewardEvaluator: ppoMap.string(
                 "process_reward_evaluator", default: defaultProcessRewardEvaluator(evaluators)),
-            processRewardWeight: ppoMap.double("process_reward_weight", default: 1, in: 0...100))
+            processRewardWeight: ppoMap.double("process_reward_weight", default: 1, in: 0...100),
+            outcomeRewards: ppoMap.choice("outcome_rewards", default: LabelScope.easy))
         if (ppo.problemsPerIteration * ppo.samplesPerProblem) % ppo.minibatches != 0 {
             ppoMap.report(
                 "expected a divisor of problems_per_iteration × samples_per_problem "

@@ -71,7 +71,9 @@ extension ExperimentSpec {
         // rows for the SFT policy and the generative verifiers.
         let voters = ["sft"] + spec.evaluators.filter { $0.kind == .generative }.map(\.name)
         var policies = voters
-        if spec.rl.ppo.enabled && spec.rl.ppo.iterations > 0 { policies.append("ppo") }
+        if spec.policy.selection.scoresBestControl { policies.append(SFTStage.bestControl) }
+        if spec.policy.ceiling { policies.append(SFTStage.ceilingPolicy) }
+        if spec.rl.ppo.enabled && spec.rl.ppo.iterations > 0 { policies.append(spec.rl.ppo.policyName) }
         if spec.rl.restEm.enabled && spec.rl.restEm.iterations > 0 { policies.append("rest_em") }
         guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: policies) }
         if let n = row.n, !spec.sampling.n.contains(n), row.method != "greedy" {
@@ -90,6 +92,12 @@ extension ExperimentSpec {
             let aggregations = spec.rerank.aggregations.map(\.rawValue)
             guard aggregations.contains(row.aggregation) else {
                 return unknown("aggregation", row.aggregation, among: aggregations)
+            }
+            if row.aggregation == StepAggregation.final.rawValue,
+                let kind = spec.evaluators.first(where: { $0.name == row.evaluator })?.kind, !kind.readsFinalToken
+            {
+                return
+                    "'\(row.evaluator)' (\(kind.rawValue)) has no final-token reading; only orm and oprm evaluators do"
             }
         case "greedy", "majority", "pass":
             guard row.evaluator == "none" && row.aggregation == "none" else {

@@ -94,12 +94,53 @@ public struct SelectionSpec: Codable, Sendable, Equatable {
     public var target: Double
     /// Samples per easy validation problem used to estimate pass@1.
     public var samplesPerProblem: Int
+    /// Also score, as policy `sft_best`, the checkpoint with the best easy-validation pass@1 — the strongest
+    /// easy-only generator — beside a deliberately weak selected one (unless the rule is `best` already).
+    public var bestControl: Bool
+
+    public init(rule: CheckpointSelection, target: Double, samplesPerProblem: Int, bestControl: Bool) {
+        self.rule = rule
+        self.target = target
+        self.samplesPerProblem = samplesPerProblem
+        self.bestControl = bestControl
+    }
+
+    /// Specs recorded before `best_control` existed read back with what their runs did: no control.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        rule = try container.decode(CheckpointSelection.self, forKey: .rule)
+        target = try container.decode(Double.self, forKey: .target)
+        samplesPerProblem = try container.decode(Int.self, forKey: .samplesPerProblem)
+        bestControl = try container.decodeIfPresent(Bool.self, forKey: .bestControl) ?? false
+    }
+
+    /// Whether the run scores an `sft_best` policy.
+    public var scoresBestControl: Bool { bestControl && rule != .best }
 }
 
 public struct PolicySpec: Codable, Sendable, Equatable {
     public var model: ModelSpec
     public var sft: OptimizationSpec
     public var selection: SelectionSpec
+    /// Also train the same SFT on every level's labels and score its last checkpoint as `sft_oracle`: a
+    /// full-supervision ceiling, an oracle that no selection reads.
+    public var ceiling: Bool
+
+    public init(model: ModelSpec, sft: OptimizationSpec, selection: SelectionSpec, ceiling: Bool) {
+        self.model = model
+        self.sft = sft
+        self.selection = selection
+        self.ceiling = ceiling
+    }
+
+    /// Specs recorded before `ceiling` existed read back with what their runs did: no ceiling.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decode(ModelSpec.self, forKey: .model)
+        sft = try container.decode(OptimizationSpec.self, forKey: .sft)
+        selection = try container.decode(SelectionSpec.self, forKey: .selection)
+        ceiling = try container.decodeIfPresent(Bool.self, forKey: .ceiling) ?? false
+    }
 }
 
 public struct SamplingSpec: Codable, Sendable, Equatable {
@@ -115,11 +156,11 @@ public struct SamplingSpec: Codable, Sendable, Equatable {
 }
 
 public enum EvaluatorKind: String, Codable, Sendable, CaseIterable {
-    /// Scalar head, final-answer label at every step end.
+    /// Scalar head, final-answer label at every step end and at the final token (where the paper reads it).
     case orm
     /// Scalar head, step labels.
     case prm
-    /// Scalar head, both (the paper's OPRM: trained on the union of ORM and PRM data).
+    /// Scalar head, both kinds of data (`OPRMData`); scored as PRM steps plus the final outcome.
     case oprm
     /// The policy fine-tuned on correct easy samples; a step's score is the likelihood of what it wrote.
     case generative
@@ -139,12 +180,66 @@ public enum SampleFilter: String, Codable, Sendable, CaseIterable {
     case outcome
 }
 
+/// Which steps of a sample a process label covers.
+public enum StepLabels: String, Codable, Sendable, CaseIterable {
+    /// Every step, labelled by whether the value it writes (the running total, the cell) is right: a step
+    /// after a slip that recovers is right again. SCIENCE-NOTES §2 found this definition to matter here.
+    case runningTotal = "running_total"
+    /// The steps up to and including the first wrong one; later steps carry no label (the paper's convention,
+    /// from PRM800K).
+    case firstError = "first_error"
+}
+
+/// What an OPRM trains on.
+public enum OPRMData: String, Codable, Sendable, CaseIterable {
+    /// The union of a full PRM dataset and a full ORM dataset: every sample once with step labels and once with
+    /// its outcome label (the paper's definition).
+    case union
+    /// Each sample once: even-numbered samples with step labels, odd-numbered with the outcome (half of each).
+    case parity
+}
+
 public struct EvaluatorSpec: Codable, Sendable, Equatable {
     public var name: String
     public var kind: EvaluatorKind
     public var labels: LabelScope
     public var filter: SampleFilter
+    /// The process labels of a PRM or OPRM.
+    public var stepLabels: StepLabels
+    /// The training data of an OPRM.
+    public var oprmData: OPRMData
     public var optimization: OptimizationSpec
+
+    public init(
+        name: String, kind: EvaluatorKind, labels: LabelScope, filter: SampleFilter,
+        stepLabels: StepLabels = .runningTotal, oprmData: OPRMData = .union, optimization: OptimizationSpec
+    ) {
+        self.name = name
+        self.kind = kind
+        self.labels = labels
+        self.filter = filter
+        self.stepLabels = stepLabels
+        self.oprmData = oprmData
+        self.optimization = optimization
+    }
+
+    /// Specs recorded before `step_labels` and `oprm_data` existed read back with what their runs did:
+    /// running-total labels and the parity split.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        kind = try container.decode(EvaluatorKind.self, forKey: .kind)
+        labels = try container.decode(LabelScope.self, forKey: .labels)
+        filter = try container.decode(SampleFilter.self, forKey: .filter)
+        stepLabels = try container.decodeIfPresent(StepLabels.self, forKey: .stepLabels) ?? .runningTotal
+        oprmData = try container.decodeIfPresent(OPRMData.self, forKey: .oprmData) ?? .parity
+        optimization = try container.decode(OptimizationSpec.self, forKey: .optimization)
+    }
+}
+
+extension EvaluatorKind {
+    /// Whether the evaluator is trained, and read, at the sequence's final token: the outcome evaluators.
+    public var readsFinalToken: Bool { self == .orm || self == .oprm }
 }
 
 public enum RerankMethod: String, Codable, Sendable, CaseIterable {
@@ -153,8 +248,11 @@ public enum RerankMethod: String, Codable, Sendable, CaseIterable {
     case bestOfN = "best_of_n"
 }
 
+/// How a solution's score is made from an evaluator's readings of it.
 public enum StepAggregation: String, Codable, Sendable, CaseIterable {
     case min, prod, mean, last
+    /// The reading at the final token alone: the paper's ORM score (ORM and OPRM only).
+    case final
 }
 
 public struct RerankSpec: Codable, Sendable, Equatable {
@@ -185,6 +283,47 @@ public struct PPOSpec: Codable, Sendable, Equatable {
     public var processRewardEvaluator: String
     /// The process reward's total over a solution's steps is this weight times their mean score.
     public var processRewardWeight: Double
+    /// Which questions get a final-answer reward: easy ones (the easy-to-hard setting), or every level — the
+    /// paper's PPO†, an oracle that trains on hard labels, recorded under its own policy name.
+    public var outcomeRewards: LabelScope
+
+    public init(
+        enabled: Bool, iterations: Int, problemsPerIteration: Int, samplesPerProblem: Int, epochs: Int,
+        minibatches: Int, clipRange: Double, learningRate: Double, processRewardEvaluator: String,
+        processRewardWeight: Double, outcomeRewards: LabelScope
+    ) {
+        self.enabled = enabled
+        self.iterations = iterations
+        self.problemsPerIteration = problemsPerIteration
+        self.samplesPerProblem = samplesPerProblem
+        self.epochs = epochs
+        self.minibatches = minibatches
+        self.clipRange = clipRange
+        self.learningRate = learningRate
+        self.processRewardEvaluator = processRewardEvaluator
+        self.processRewardWeight = processRewardWeight
+        self.outcomeRewards = outcomeRewards
+    }
+
+    /// Specs recorded before `outcome_rewards` existed read back with what their runs did: easy rewards only.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try container.decode(Bool.self, forKey: .enabled)
+        iterations = try container.decode(Int.self, forKey: .iterations)
+        problemsPerIteration = try container.decode(Int.self, forKey: .problemsPerIteration)
+        samplesPerProblem = try container.decode(Int.self, forKey: .samplesPerProblem)
+        epochs = try container.decode(Int.self, forKey: .epochs)
+        minibatches = try container.decode(Int.self, forKey: .minibatches)
+        clipRange = try container.decode(Double.self, forKey: .clipRange)
+        learningRate = try container.decode(Double.self, forKey: .learningRate)
+        processRewardEvaluator = try container.decode(String.self, forKey: .processRewardEvaluator)
+        processRewardWeight = try container.decode(Double.self, forKey: .processRewardWeight)
+        outcomeRewards = try container.decodeIfPresent(LabelScope.self, forKey: .outcomeRewards) ?? .easy
+    }
+
+    /// The PPO policy's name in the record: `ppo_oracle` when hard labels reward it, so the oracle is marked
+    /// wherever its rows appear.
+    public var policyName: String { outcomeRewards == .all ? "ppo_oracle" : "ppo" }
 }
 
 public struct RestEMSpec: Codable, Sendable, Equatable {

@@ -1,23 +1,29 @@
 import Foundation
 import NeuralEngine
 
-/// Step scores of written sequences under an evaluator, each in [0, 1]: the scalar head's
-/// probability at the step's end, or — for the generative verifier — the likelihood of the tokens
-/// the step wrote, P(written tokens | prefix).
+/// An evaluator's readings of written sequences, each in [0, 1]: one per step — the scalar head's probability at
+/// the step's end, or, for the generative verifier, the likelihood of the tokens the step wrote,
+/// P(written tokens | prefix) — then, for the outcome evaluators (`readsFinalToken`), the scalar head's
+/// probability at the final token.
 struct EvaluatorScoring {
     let kind: EvaluatorKind
     let model: Transformer
     let family: any TaskFamily
     let compute: ComputePool
 
-    /// Step scores of one batch of sequences, in one engine call.
-    func stepScores(_ sequences: [[Int32]]) -> [[Double]] {
+    /// Readings per sequence: the steps, plus one at the final token for ORM and OPRM.
+    static func readingsPerSequence(_ kind: EvaluatorKind, family: any TaskFamily) -> Int {
+        family.steps.count + (kind.readsFinalToken ? 1 : 0)
+    }
+
+    /// Readings of one batch of sequences, in one engine call.
+    func readings(_ sequences: [[Int32]]) -> [[Double]] {
         let length = family.sequenceLength
         let output = model.score(
             tokens: sequences.flatMap { $0 }, batchSize: sequences.count, length: length, pool: compute)
         return sequences.indices.map { row in
             let base = row * length
-            return family.steps.map { step in
+            let steps = family.steps.map { step in
                 switch kind {
                 case .generative:
                     // nextTokenLogProb[t] is log P(token t+1 | tokens ...t).
@@ -29,12 +35,18 @@ struct EvaluatorScoring {
                     return Double(output.scalar[base + step.end])
                 }
             }
+            return kind.readsFinalToken ? steps + [Double(output.scalar[base + length - 1])] : steps
         }
     }
 
-    /// Step scores of a whole pool, in slices of `context.rowsPerSlice` sequences with a poll for a stop before
+    /// The step readings alone (e.g. a process reward).
+    func stepScores(_ sequences: [[Int32]]) -> [[Double]] {
+        readings(sequences).map { Array($0.prefix(family.steps.count)) }
+    }
+
+    /// Readings of a whole pool, in slices of `context.rowsPerSlice` sequences with a poll for a stop before
     /// each and a progress report after it. Rows are scored independently, so slicing changes no value.
-    func stepScores(
+    func readings(
         _ sequences: [[Int32]], context: RunContext, reporting task: ProgressTask
     ) async throws
         -> [[Double]]
@@ -43,7 +55,7 @@ struct EvaluatorScoring {
         scores.reserveCapacity(sequences.count)
         for first in stride(from: 0, to: sequences.count, by: context.rowsPerSlice) {
             try await context.pollStop()
-            scores += stepScores(Array(sequences[first..<min(first + context.rowsPerSlice, sequences.count)]))
+            scores += readings(Array(sequences[first..<min(first + context.rowsPerSlice, sequences.count)]))
             await context.report(task, done: scores.count)
         }
         return scores
@@ -60,8 +72,8 @@ struct EvaluatorScoring {
         return data
     }
 
-    static func decode(_ data: Data, steps: Int) throws -> [[Double]] {
-        guard steps > 0, data.count % (4 * steps) == 0 else {
+    static func decode(_ data: Data, readingsPerSequence width: Int) throws -> [[Double]] {
+        guard width > 0, data.count % (4 * width) == 0 else {
             throw PipelineError(code: .corruptHistory, message: "a score blob of \(data.count) bytes is not whole rows")
         }
         let bytes = [UInt8](data)
@@ -71,6 +83,6 @@ struct EvaluatorScoring {
                 | UInt32(bytes[offset + 3]) << 24
             return Double(Float(bitPattern: bits))
         }
-        return stride(from: 0, to: values.count, by: steps).map { Array(values[$0..<($0 + steps)]) }
+        return stride(from: 0, to: values.count, by: width).map { Array(values[$0..<($0 + width)]) }
     }
 }

@@ -10,7 +10,7 @@ enum EvaluatorStage {
         var labels: LabelScope
         /// The evaluator's weights (safetensors).
         var weights: String
-        /// Step scores of every test sample, Float32 row-major (`EvaluatorScoring.encode`).
+        /// Readings of every test sample (`EvaluatorScoring`), Float32 row-major (`EvaluatorScoring.encode`).
         var testScores: String
     }
 
@@ -26,7 +26,7 @@ enum EvaluatorStage {
         let training = try await SampleStage.load(
             samples.evaluatorTraining, samplesPerProblem: spec.sampling.trainingSamplesPerProblem, context: context)
         let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
-        let testVerdicts = verdicts(test, problems: dataset.test, family: context.family)
+        let testVerdicts = verdicts(test, problems: dataset.test, context: context)
         var trained: [Trained] = []
         for (index, evaluator) in spec.evaluators.enumerated() {
             trained.append(
@@ -37,9 +37,9 @@ enum EvaluatorStage {
         return Output(evaluators: trained)
     }
 
-    static func verdicts(_ set: SampleSet, problems: [Problem], family: any TaskFamily) -> [Verdict] {
+    static func verdicts(_ set: SampleSet, problems: [Problem], context: RunContext) -> [Verdict] {
         set.sequences.enumerated().map { index, sequence in
-            family.verify(sequence, against: problems[set.firstProblem + index / set.samplesPerProblem])
+            context.judge(sequence, against: problems[set.firstProblem + index / set.samplesPerProblem])
         }
     }
 
@@ -53,7 +53,7 @@ enum EvaluatorStage {
         for (row, sequence) in training.sequences.enumerated() {
             let problem = trainingProblems[training.firstProblem + row / training.samplesPerProblem]
             guard evaluator.labels == .all || context.isEasy(problem.level) else { continue }
-            let verdict = context.family.verify(sequence, against: problem)
+            let verdict = context.judge(sequence, against: problem)
             if evaluator.kind == .generative {
                 let kept = evaluator.filter == .steps ? verdict.steps.allSatisfy { $0 } : verdict.final
                 guard kept else { continue }
@@ -70,17 +70,9 @@ enum EvaluatorStage {
         }
         let rows = TrainingRows(family: context.family)
         let optimization = evaluator.optimization
-        let outcomeLabels = { (verdict: Verdict) -> [Float?] in verdict.steps.map { _ in verdict.final ? 1 : 0 } }
-        let stepLabels = { (verdict: Verdict) -> [Float?] in verdict.steps.map { $0 ? 1 : 0 } }
-        // A scalar head's labels for a training example; the generative verifier learns the tokens instead.
-        let scalarLabels: ((_ verdict: Verdict, _ example: Int) -> [Float?])? =
-            switch evaluator.kind {
-            case .orm: { verdict, _ in outcomeLabels(verdict) }
-            case .prm: { verdict, _ in stepLabels(verdict) }
-            // OPRM trains on the union of both data sets: half the examples carry each kind of label.
-            case .oprm: { verdict, example in example % 2 == 0 ? stepLabels(verdict) : outcomeLabels(verdict) }
-            case .generative: nil
-            }
+        // A scalar head's training examples: (sample, labels) pairs drawn uniformly; the generative verifier
+        // learns the tokens instead.
+        let examples = ScalarExamples(evaluator: evaluator, verdicts: labels)
         let loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
         let model = try await loop.run(
             context,
@@ -93,15 +85,18 @@ enum EvaluatorStage {
             },
             batch: { step, _ in
                 var random = context.random(.evaluatorBatches, item: index, index: step)
-                let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: sequences.count) }
-                let batchSequences = picks.map { sequences[$0] }
-                guard let scalarLabels else { return rows.languageModelBatch(batchSequences) }
-                return rows.scalarBatch(batchSequences, labels: picks.map { scalarLabels(labels[$0], $0) })
+                guard let examples else {
+                    return rows.languageModelBatch(
+                        (0..<optimization.batchSize).map { _ in sequences[random.uniform(below: sequences.count)] })
+                }
+                let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: examples.count) }
+                return rows.scalarBatch(
+                    picks.map { sequences[examples.sample(of: $0)] }, labels: picks.map { examples.labels(of: $0) })
             })
-        context.logger.info("evaluator \(evaluator.name): trained on \(sequences.count) examples")
+        context.logger.info("evaluator \(evaluator.name): trained on \(examples?.count ?? sequences.count) examples")
         let scoring = EvaluatorScoring(
             kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
-        let testScores = try await scoring.stepScores(
+        let testScores = try await scoring.readings(
             test.sequences, context: context,
             reporting: ProgressTask(
                 stage: .evaluators, task: "\(evaluator.name) scores", unit: "sequences", total: test.sequences.count))
@@ -110,9 +105,12 @@ enum EvaluatorStage {
         let scoresBlob = try await context.log.putBlob(EvaluatorScoring.encode(testScores))
         try await context.log.emit(
             EvaluatorTrained(
-                name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels, trainingExamples: sequences.count,
+                name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels,
+                trainingExamples: examples?.count ?? sequences.count,
                 steps: optimization.steps,
-                rocAuc: areas(scores: testScores, verdicts: testVerdicts, levels: levels, context: context),
+                rocAuc: areas(
+                    scores: testScores.map { Array($0.prefix(context.family.steps.count)) }, verdicts: testVerdicts,
+                    levels: levels, context: context),
                 weights: weights))
         if evaluator.kind == .generative {
             context.logger.info("evaluator \(evaluator.name): scoring its own samples as a policy")
@@ -155,7 +153,7 @@ enum EvaluatorStage {
             stream: RandomStream(.verifierPolicySamples), policy: model, policyName: name, stage: .evaluators,
             context: context)
         let pool = try await SampleStage.load(chunks, samplesPerProblem: spec.sampling.poolSize, context: context)
-        let verdicts = verdicts(pool, problems: dataset.test, family: context.family)
+        let verdicts = verdicts(pool, problems: dataset.test, context: context)
         var rows = try await context.greedyScores(model, policy: name, stage: .evaluators, problems: dataset.test)
         rows += RerankStage.rows(
             method: .rerank(.majority), evaluator: "none", aggregation: "none", policy: name, stage: .evaluators,

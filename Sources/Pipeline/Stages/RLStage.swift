@@ -6,8 +6,9 @@ import NeuralEngine
 /// - PPO (clipped surrogate) on questions of every level. Each iteration samples a rollout from
 ///   the current policy, records its log-probabilities, then takes `epochs × minibatches` steps on
 ///   it; each step re-scores its minibatch under the current weights for the importance ratio.
-///   Rewards: the final answer's correctness on easy questions only; the easy-trained process
-///   reward evaluator's score for every step of every question (hard questions get only that).
+///   Rewards: the final answer's correctness on easy questions only (on every question for the
+///   `outcome_rewards: all` oracle); the easy-trained process reward evaluator's score for every
+///   step of every question (hard questions get only that).
 ///   No value network: a token's advantage is its step's return-to-go minus the mean return-to-go
 ///   of the same step over the question's other samples (group-relative, per step).
 /// - ReST-EM on easy questions: sample, keep the correct solutions, fine-tune the SFT policy on
@@ -26,7 +27,8 @@ enum RLStage {
             let model = try await ppo(context, dataset: dataset, policy: policy, evaluators: evaluators)
             output.ppo = try await context.log.putBlob(model.weightsData())
             try await context.record(
-                try await context.greedyScores(model, policy: "ppo", stage: .rl, problems: dataset.test))
+                try await context.greedyScores(
+                    model, policy: context.spec.rl.ppo.policyName, stage: .rl, problems: dataset.test))
         }
         if context.spec.rl.restEm.enabled && context.spec.rl.restEm.iterations > 0 {
             let model = try await restEM(context, dataset: dataset, policy: policy)
@@ -66,7 +68,8 @@ enum RLStage {
             steps: spec.iterations * stepsPerRound, batchSize: minibatchRows, learningRate: spec.learningRate,
             warmupSteps: 0, scheduleSteps: spec.iterations * stepsPerRound, minimumLearningRateRatio: 1,
             weightDecay: 0, gradientClip: 1)
-        var loop = TrainingLoop(stage: .rl, model: "ppo", optimization: optimization)
+        var loop = TrainingLoop(stage: .rl, model: spec.policyName, optimization: optimization)
+        let questions = context.leak == .testQuestionsInPPO ? dataset.train + dataset.test : dataset.train
         loop.stepsPerRound = stepsPerRound
         return try await loop.run(
             context, initial: { policy.copy() },
@@ -74,7 +77,7 @@ enum RLStage {
                 // Rollout from the current policy, seeded per question and sample.
                 var random = context.random(.ppoProblems, index: iteration)
                 let problems = (0..<spec.problemsPerIteration).map { _ in
-                    dataset.train[random.uniform(below: dataset.train.count)]
+                    questions[random.uniform(below: questions.count)]
                 }
                 let sequences = context.sample(
                     current, problems: problems, firstIndex: iteration * spec.problemsPerIteration,
@@ -83,10 +86,11 @@ enum RLStage {
                 let processScores = processReward.stepScores(sequences)
                 let rewards = sequences.indices.map { row in
                     let problem = problems[row / k]
-                    // Final-answer rewards exist for easy questions only; hard ones get the process reward alone.
+                    // Final-answer rewards exist for easy questions only (hard ones get the process reward
+                    // alone), unless the spec asks for the oracle.
                     let outcome: Double? =
-                        context.isEasy(problem.level)
-                        ? (family.verify(sequences[row], against: problem).final ? 1 : 0) : nil
+                        spec.outcomeRewards == .all || context.isEasy(problem.level)
+                        ? (context.judge(sequences[row], against: problem).final ? 1 : 0) : nil
                     return stepRewards(
                         processScores: processScores[row], weight: spec.processRewardWeight, outcome: outcome)
                 }
@@ -197,7 +201,7 @@ enum RLStage {
                 reporting: ProgressTask(
                     stage: .rl, task: "rest_em_\(iteration) samples", unit: "problems", total: easy.count))
             let kept = sequences.enumerated().filter { row, sequence in
-                context.family.verify(sequence, against: easy[row / spec.samplesPerProblem]).final
+                context.judge(sequence, against: easy[row / spec.samplesPerProblem]).final
             }.map(\.element)
             guard !kept.isEmpty else {
                 throw PipelineError(

@@ -13,7 +13,7 @@ enum RerankStage {
     ) async throws -> Output {
         let spec = context.spec
         let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
-        let verdicts = EvaluatorStage.verdicts(test, problems: dataset.test, family: context.family)
+        let verdicts = EvaluatorStage.verdicts(test, problems: dataset.test, context: context)
         let answerOnly: (Verdict, [Double]?) -> Candidate = { verdict, _ in
             Candidate(answer: verdict.answer, correct: verdict.final, score: 1)
         }
@@ -27,17 +27,22 @@ enum RerankStage {
                 context: context)
         }
         for evaluator in evaluators.evaluators {
+            let steps = context.family.steps.count
             let scores = try EvaluatorScoring.decode(
-                try await context.log.blob(evaluator.testScores), steps: context.family.steps.count)
+                try await context.log.blob(evaluator.testScores),
+                readingsPerSequence: EvaluatorScoring.readingsPerSequence(evaluator.kind, family: context.family))
             for method in spec.rerank.methods where method != .majority {
-                for aggregation in spec.rerank.aggregations {
+                // An aggregation the evaluator has no reading for (`final` of a PRM) gives no row.
+                for aggregation in spec.rerank.aggregations
+                where aggregation.applies(to: evaluator.kind) {
                     try await context.pollStop()
                     rows += self.rows(
                         method: .rerank(method), evaluator: evaluator.name, aggregation: aggregation.rawValue,
                         policy: "sft", stage: .rerank,
-                        candidates: { verdict, steps in
+                        candidates: { verdict, readings in
                             Candidate(
-                                answer: verdict.answer, correct: verdict.final, score: aggregation.apply(steps ?? []))
+                                answer: verdict.answer, correct: verdict.final,
+                                score: aggregation.score(readings ?? [], kind: evaluator.kind, steps: steps))
                         }, verdicts: verdicts, scores: scores, problems: dataset.test, context: context)
                 }
             }

@@ -87,7 +87,7 @@ extension RunContext {
         let sequences = try await sample(
             model, problems: problems, samplesPerProblem: 1, stream: RandomStream(.greedy), temperature: 0,
             reporting: ProgressTask(stage: stage, task: "\(policy) greedy", unit: "problems", total: problems.count))
-        let correct = zip(problems, sequences).map { family.verify($1, against: $0).final }
+        let correct = zip(problems, sequences).map { judge($1, against: $0).final }
         return spec.task.levels.map { level in
             var outcomes = ProblemOutcomes(draws: 1)
             for index in problems.indices where problems[index].level == level {

@@ -5,7 +5,9 @@ import Foundation
 enum SplitStage {
     static func run(_ context: RunContext) async throws -> Dataset {
         var dataset = try Dataset.generate(task: context.spec.task, seed: context.spec.seed)
-        if context.corruptsHardLabels { dataset = dataset.corruptingLabels(of: context.spec.task.hardLevels) }
+        if let counterfactual = context.counterfactual {
+            dataset = try counterfactual.apply(to: dataset, task: context.spec.task, seed: context.spec.seed)
+        }
         for name in Dataset.splitNames {
             let problems = dataset.split(name)
             let questions = try CanonicalJSON.encode(problems.map { Question(level: $0.level, template: $0.template) })
@@ -28,12 +30,12 @@ enum SplitStage {
 }
 
 extension Dataset {
-    /// Every label of the given levels made wrong (each checked digit shifted by one): what a
-    /// test uses to show that hard labels reach scores only.
-    func corruptingLabels(of levels: [Int]) -> Dataset {
-        func corrupt(_ problems: [Problem]) -> [Problem] {
+    /// Every label of the given levels in the given splits made wrong (each written digit shifted by one): what a
+    /// test uses to show where labels reach.
+    func corruptingLabels(of levels: [Int], splits: [String] = Dataset.splitNames) -> Dataset {
+        func corrupt(_ problems: [Problem], split: String) -> [Problem] {
             problems.map { problem in
-                guard levels.contains(problem.level) else { return problem }
+                guard splits.contains(split), levels.contains(problem.level) else { return problem }
                 var wrong = problem
                 for (position, token) in problem.solution.enumerated()
                 where problem.template[position] == Vocabulary.written {
@@ -44,6 +46,8 @@ extension Dataset {
                 return wrong
             }
         }
-        return Dataset(train: corrupt(train), validation: corrupt(validation), test: corrupt(test))
+        return Dataset(
+            train: corrupt(train, split: "train"), validation: corrupt(validation, split: "validation"),
+            test: corrupt(test, split: "test"))
     }
 }

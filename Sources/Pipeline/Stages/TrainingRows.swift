@@ -45,21 +45,47 @@ struct TrainingRows {
             batchSize: sequences.count, length: length, tokens: tokens, targets: targets, lossMask: mask)
     }
 
-    /// Scalar-head labels at each step's end position; `labels[row][step]` is nil where no label counts.
-    func scalarBatch(_ sequences: [[Int32]], labels: [[Float?]]) -> TrainingBatch {
+    /// Scalar-head labels at each step's end position and at the final token; nil where no label counts.
+    func scalarBatch(_ sequences: [[Int32]], labels: [ScalarLabels]) -> TrainingBatch {
         var tokens: [Int32] = []
         var targets = [Float](repeating: 0, count: sequences.count * length)
         var mask = [Float](repeating: 0, count: sequences.count * length)
         for (row, sequence) in sequences.enumerated() {
             tokens += sequence
-            for (step, span) in family.steps.enumerated() {
-                guard let label = labels[row][step] else { continue }
-                targets[row * length + span.end] = label
-                mask[row * length + span.end] = 1
+            var positions = zip(family.steps.map(\.end), labels[row].steps).map { ($0, $1) }
+            positions.append((length - 1, labels[row].finalToken))
+            for (position, label) in positions {
+                guard let label else { continue }
+                targets[row * length + position] = label
+                mask[row * length + position] = 1
             }
         }
         return TrainingBatch(
             batchSize: sequences.count, length: length, tokens: tokens, targets: [], lossMask: [],
             scalarTargets: targets, scalarMask: mask)
+    }
+}
+
+/// A scalar head's targets for one sequence: one per step (read at the step's end) and one at the final token.
+struct ScalarLabels: Equatable {
+    var steps: [Float?]
+    var finalToken: Float?
+
+    /// ORM data: the final answer's correctness at every step end and at the final token.
+    static func outcome(_ verdict: Verdict) -> ScalarLabels {
+        let label: Float = verdict.final ? 1 : 0
+        return ScalarLabels(steps: verdict.steps.map { _ in label }, finalToken: label)
+    }
+
+    /// PRM data: each step's correctness under `rule`; nothing at the final token.
+    static func process(_ verdict: Verdict, rule: StepLabels) -> ScalarLabels {
+        switch rule {
+        case .runningTotal:
+            return ScalarLabels(steps: verdict.steps.map { $0 ? 1 : 0 }, finalToken: nil)
+        case .firstError:
+            let firstError = verdict.steps.firstIndex(of: false) ?? verdict.steps.count
+            return ScalarLabels(
+                steps: verdict.steps.indices.map { $0 < firstError ? 1 : $0 == firstError ? 0 : nil }, finalToken: nil)
+        }
     }
 }

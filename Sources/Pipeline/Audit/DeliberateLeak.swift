@@ -1,0 +1,7 @@
+/// Test hook: a leak built in on purpose, which the leakage check must catch.
+enum DeliberateLeak: Sendable, Equatable {
+    /// PPO draws its questions from the test split as well as the training split.
+    case testQuestionsInPPO
+    /// SFT checkpoints are judged on easy test problems instead of easy validation problems.
+    case selectionOnTest
+}

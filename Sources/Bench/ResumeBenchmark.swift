@@ -96,7 +96,9 @@ struct ResumeBenchmark: AsyncParsableCommand {
             }
             // Killed between two checkpoints, as a crash would be: the steps since the last one are lost.
             _ = try await waitFor("SFT past its checkpoint", daemon: first, timeout: .seconds(600)) {
-                try await progress(of: run, store).flatMap { $0.attempt == 1 && $0.done > checkpoint ? true : nil }
+                try await progress(of: run, store).flatMap {
+                    $0.attempt == 1 && ($0.sftStep ?? 0) > checkpoint ? true : nil
+                }
             }
         } catch {
             first.crash()
@@ -119,7 +121,7 @@ struct ResumeBenchmark: AsyncParsableCommand {
             if progress.attempt >= 2, claimed == nil {
                 claimed = SamplingBenchmark.seconds(ContinuousClock.now - started)
             }
-            return progress.attempt >= 2 && progress.done > checkpoint ? true : nil
+            return progress.attempt >= 2 && (progress.sftStep ?? 0) > checkpoint ? true : nil
         }
         let resumed = SamplingBenchmark.seconds(ContinuousClock.now - started)
         print(
@@ -129,18 +131,16 @@ struct ResumeBenchmark: AsyncParsableCommand {
         return (claimed ?? resumed, resumed)
     }
 
-    /// The run's attempt and its latest SFT step, from the progress its worker's heartbeat stores; nil before the
-    /// attempt reports one (a requeued run's progress is cleared).
-    private func progress(of run: String, _ store: EventStore) async throws -> (attempt: Int64, done: Int64)? {
+    /// The attempt executing the run (nil while it is not running) and its latest SFT step, from the progress its
+    /// worker's heartbeat stores (nil before the attempt reports one: a requeued run's progress is cleared).
+    private func progress(of run: String, _ store: EventStore) async throws -> (attempt: Int64, sftStep: Int64?)? {
         let rows = try await store.execute(
             """
-            SELECT attempt, (progress->>'done')::bigint AS done FROM runs
-            WHERE id = $1 AND state = 'running' AND progress->>'stage' = 'sft'
+            SELECT attempt, CASE WHEN progress->>'stage' = 'sft' THEN (progress->>'done')::bigint END AS step
+            FROM runs WHERE id = $1 AND state = 'running'
             """, [.text(run)])
-        guard rows.count == 1, let attempt = try rows.int64(0, "attempt"), let done = try rows.int64(0, "done") else {
-            return nil
-        }
-        return (attempt, done)
+        guard rows.count == 1, let attempt = try rows.int64(0, "attempt") else { return nil }
+        return (attempt, try rows.int64(0, "step"))
     }
 
     /// Polls `check` every 10 ms until it answers; fails with the daemon's log when it has exited or time is up.

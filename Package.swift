@@ -29,7 +29,7 @@ let package = Package(
     name: "e2h",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "e2hd", targets: ["Daemon"]),
+        .executable(name: "e2hd", targets: ["DaemonCommand"]),
         .executable(name: "e2h", targets: ["CLIClient"]),
         .executable(name: "e2h-bench", targets: ["Bench"]),
     ],
@@ -110,7 +110,9 @@ let package = Package(
             dependencies: ["Charts"],
             swiftSettings: strict
         ),
-        .executableTarget(
+        /// The daemon: host, queue, execution and API. A library under the thin `e2hd` command, so that
+        /// `e2h-bench` measures the daemon's own fenced recorder rather than an imitation of it.
+        .target(
             name: "Daemon",
             dependencies: [
                 "Analysis",
@@ -120,10 +122,20 @@ let package = Package(
                 "NeuralEngine",
                 "Pipeline",
                 "WireTypes",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        /// `e2hd`: its flags, resolved into `DaemonSettings`, and nothing else.
+        .executableTarget(
+            name: "DaemonCommand",
+            dependencies: [
+                "Daemon",
+                "WireTypes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -144,8 +156,12 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "Analysis",
+                // `overhead` runs a pipeline through the daemon's fenced recorder; `resume` drives the e2hd binary.
+                "Daemon",
                 "EventStore",
                 "NeuralEngine",
+                "Pipeline",
+                "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -179,7 +195,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Canonical", "Daemon", "EventStore", "WireTypes"],
+            dependencies: ["Canonical", "Daemon", "DaemonCommand", "EventStore", "WireTypes"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -27,27 +27,12 @@ struct EventsBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let server = databaseURL ?? ProcessInfo.processInfo.environment["E2H_DATABASE_URL"], !server.isEmpty
-        else {
-            throw ValidationError("no database: pass --database-url or set E2H_DATABASE_URL (scripts/bench sets it)")
-        }
         var logger = Logger(label: "e2h.bench.events")
         logger.logLevel = .warning
-        let name = "e2h_bench_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = try await EventStore(url: server, connections: 1, logger: logger)
-        try await admin.execute("CREATE DATABASE \(name)")
-        do {
-            let store = try await EventStore(
-                url: try EventStore.url(server, database: name), connections: 4, logger: logger)
+        let server = try ScratchDatabase.server(databaseURL)
+        try await ScratchDatabase.with(server: server, connections: 4, logger: logger) { _, store in
             try await measure(store)
-            await store.shutdown()
-        } catch {
-            _ = try? await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            await admin.shutdown()
-            throw error
         }
-        try await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-        await admin.shutdown()
     }
 
     private func measure(_ store: EventStore) async throws {

@@ -7,11 +7,16 @@ import WireTypes
 
 /// One e2hd process: state directory, database, HTTP API and workers, under one ServiceGroup that drains on
 /// SIGTERM/SIGINT.
-struct Daemon {
+public struct Daemon: Sendable {
     let settings: DaemonSettings
     let logger: Logger
 
-    func run() async throws {
+    public init(settings: DaemonSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
         let lock = try StateDirectoryLock(stateDirectory: settings.stateDirectory)
         let token = try AccessToken.loadOrCreate(stateDirectory: settings.stateDirectory)
         if case .replaced(let reason) = token.origin {

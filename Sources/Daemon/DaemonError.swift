@@ -1,7 +1,7 @@
 import Foundation
 
 /// The one error type of e2hd. `code` maps to an HTTP status and is what clients switch on.
-struct DaemonError: Error, CustomStringConvertible, Sendable {
+public struct DaemonError: Error, CustomStringConvertible, Sendable {
     struct Code: Hashable, Sendable, CustomStringConvertible {
         let rawValue: String
         let httpStatus: Int
@@ -34,7 +34,7 @@ struct DaemonError: Error, CustomStringConvertible, Sendable {
         self.cause = cause
     }
 
-    var description: String {
+    public var description: String {
         var text = "\(code): \(message)"
         if let cause { text += " (cause: \(cause))" }
         return text

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Counters this process keeps for `/metrics`; queue figures are read from the database at scrape time.
-final class DaemonMetrics: Sendable {
+public final class DaemonMetrics: Sendable {
     private struct Counters {
         var eventsAppended = 0
         var trainingSteps = 0
@@ -13,6 +13,8 @@ final class DaemonMetrics: Sendable {
     }
 
     private let counters = Mutex(Counters())
+
+    public init() {}
 
     func eventsAppended(_ count: Int) { counters.withLock { $0.eventsAppended += count } }
     func runClaimed() { counters.withLock { $0.runsClaimed += 1 } }

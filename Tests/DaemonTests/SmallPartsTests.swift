@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Daemon
+@testable import DaemonCommand
 
 @Suite("Token, JSON differences, blob references, metrics")
 struct SmallPartsTests {

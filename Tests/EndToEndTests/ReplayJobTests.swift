@@ -3,7 +3,7 @@ import Testing
 import WireTypes
 
 /// `e2h replay` queues a job that a worker executes like a run: a daemon without workers never executes one,
-/// a replay waits for a free worker, and a cancel stops it.
+/// a replay waits for a free worker, a cancel stops it, and a crash of its daemon only delays its verdict.
 @Suite("Replays as jobs", .serialized)
 struct ReplayJobTests {
     func requestReplay(of run: String, on daemon: DaemonUnderTest) async throws -> RunDetails {
@@ -54,6 +54,44 @@ struct ReplayJobTests {
             #expect(try await daemon.details(replay.id).state == .cancelled)
             let types = try await daemon.events(replay.id).map(\.type)
             #expect(types == ["RunSubmitted", "RunClaimed", "RunCancelled"], "\(types)")
+        }
+    }
+
+    /// A replay whose daemon dies (SIGKILL) mid-execution is requeued once its lease expires, re-leased by the next
+    /// daemon and re-executed from its beginning (its scratch record died with the process) to a recorded verdict.
+    @Test func aReplayKilledMidExecutionIsReleasedAndCompletesWithAVerdict() async throws {
+        let daemon = try await SmokeRunTests.daemon()
+        try await daemon.start(name: "first")
+        try await withDaemons([daemon]) {
+            let run = try await daemon.e2hJSON(
+                SubmitResponse.self, "submit", try SmokeRunTests.writeLongSFTSpec(for: daemon)
+            ).run.id
+            try await daemon.waitFor(run, timeout: .seconds(900), "completion") { details, _ in
+                details.state == .completed
+            }
+            let replay = try await requestReplay(of: run, on: daemon)
+            try await daemon.waitFor(replay.id, "the replay's claim") { details, _ in details.state == .running }
+            try await Task.sleep(for: .seconds(1))
+            #expect(
+                try await daemon.details(replay.id).state == .running,
+                "the replay ended before the kill; lengthen the spec's SFT")
+            daemon.signal(SIGKILL)
+            _ = await daemon.waitForExit(timeout: .seconds(10))
+
+            try await daemon.start(name: "second")
+            try await daemon.waitFor(replay.id, timeout: .seconds(900), "the replay's verdict after the restart") {
+                details, _ in details.state.isFinal
+            }
+            let details = try await daemon.details(replay.id)
+            #expect(details.state == .completed && details.attempt == 2, "\(details)")
+            let events = try await daemon.events(replay.id)
+            #expect(
+                events.map(\.type) == [
+                    "RunSubmitted", "RunClaimed", "RunInterrupted", "RunClaimed", "RunReplayed", "RunCompleted",
+                ], "\(events.map(\.type))")
+            let replayed = try #require(events.first { $0.type == "RunReplayed" })
+            #expect(replayed.payload["report"]?["identical"] == .bool(true), "\(replayed.payload)")
+            #expect(SmokeRunTests.attempt(of: replayed) == 2, "the verdict was not the second attempt's")
         }
     }
 }

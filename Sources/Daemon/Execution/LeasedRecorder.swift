@@ -7,7 +7,7 @@ import WireTypes
 
 /// The executor's `RunRecorder` for one attempt: the run's stream in the event store, every write fenced on
 /// the attempt's lease. Once the lease is lost it asks the executor to stop, and every later write throws.
-final class LeasedRecorder: RunRecorder {
+public final class LeasedRecorder: RunRecorder {
     private struct State {
         var stop: StopReason?
         var leaseLost = false
@@ -26,7 +26,7 @@ final class LeasedRecorder: RunRecorder {
     let leases: Leases
     private let state = Mutex(State())
 
-    init(lease: Lease, leases: Leases) {
+    public init(lease: Lease, leases: Leases) {
         self.lease = lease
         self.leases = leases
     }
@@ -51,13 +51,13 @@ final class LeasedRecorder: RunRecorder {
 
     // MARK: - RunRecorder
 
-    func history() async throws -> [PipelineEvent] {
+    public func history() async throws -> [PipelineEvent] {
         try await store.readWhole(stream: DaemonEvent.stream(lease.run))
             .filter { !DaemonEventType.isDaemonEvent($0.type) }
             .map { PipelineEvent(type: $0.type, payload: $0.payload, volatile: try Self.volatile(of: $0)) }
     }
 
-    func append(_ events: [PipelineEvent]) async throws {
+    public func append(_ events: [PipelineEvent]) async throws {
         if isLeaseLost { throw Leases.leaseLost(lease) }
         let newEvents = try events.map { event in
             NewEvent(
@@ -70,18 +70,18 @@ final class LeasedRecorder: RunRecorder {
         try await fenced { try await self.leases.appendFenced(self.lease, newEvents, progress: self.reportedProgress) }
     }
 
-    func putBlob(_ bytes: Data) async throws -> String {
+    public func putBlob(_ bytes: Data) async throws -> String {
         try await store.putBlob(bytes)
     }
 
-    func blob(_ sha256: String) async throws -> Data {
+    public func blob(_ sha256: String) async throws -> Data {
         try await store.blob(sha256)
     }
 
     /// Curve points under this attempt's number, fenced like events: a worker that lost its lease writes no
     /// points either. Re-run after a lost connection, since a re-recorded point is a no-op: a terminated
     /// session failed whole attempts here (DatabaseFailureTests).
-    func recordMetrics(_ points: [TrainingMetric]) async throws {
+    public func recordMetrics(_ points: [TrainingMetric]) async throws {
         guard !points.isEmpty else { return }
         if isLeaseLost { throw Leases.leaseLost(lease) }
         let lease = self.lease
@@ -92,9 +92,9 @@ final class LeasedRecorder: RunRecorder {
         leases.queue.metrics.trainingSteps(Set(points.map(\.step)).count)
     }
 
-    func report(_ progress: RunProgress) async { state.withLock { $0.reported = progress } }
+    public func report(_ progress: RunProgress) async { state.withLock { $0.reported = progress } }
 
-    func stopRequested() async -> StopReason? { currentStop }
+    public func stopRequested() async -> StopReason? { currentStop }
 
     /// Why the attempt should stop now, if it should.
     var currentStop: StopReason? {

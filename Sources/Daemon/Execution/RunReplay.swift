@@ -8,8 +8,8 @@ import WireTypes
 /// A replay job's work: re-executes a run from the spec its `RunSubmitted` recorded, into a scratch in-memory
 /// recorder, and compares every pipeline event's payload with the recorded one. A worker executes it under the
 /// replay job's lease, like a run, so a stop (cancel, shutdown) reaches its loops the same way.
-struct RunReplay {
-    enum Outcome: Sendable, Equatable {
+public struct RunReplay: Sendable {
+    public enum Outcome: Sendable, Equatable {
         case verdict(ReplayReport)
         case stopped(StopReason)
     }
@@ -18,10 +18,16 @@ struct RunReplay {
     let threads: Int?
     let logger: Logger
 
+    public init(store: EventStore, threads: Int?, logger: Logger) {
+        self.store = store
+        self.threads = threads
+        self.logger = logger
+    }
+
     /// - Parameters:
     ///   - completed: whether the run completed; a run still in progress is compared as far as it got.
     ///   - stop: polled by the executor, like a run's recorder.
-    func replay(
+    public func replay(
         run id: String, completed: Bool, stop: @escaping @Sendable () -> StopReason?
     ) async throws -> Outcome {
         let recordedEvents = try await store.readWhole(stream: DaemonEvent.stream(id))

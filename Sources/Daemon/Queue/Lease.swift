@@ -1,8 +1,8 @@
 import Foundation
 
 /// A run this daemon claimed: every write of the attempt is conditional on `token` (fencing).
-struct Lease: Sendable, Equatable {
-    let run: String
+public struct Lease: Sendable, Equatable {
+    public let run: String
     let token: Int64
     let attempt: Int
     let owner: String

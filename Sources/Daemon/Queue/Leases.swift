@@ -5,12 +5,14 @@ import WireTypes
 
 /// A worker's side of the queue: claiming a run, renewing its lease, writing under the fence, and recording how
 /// the attempt ended. Each locks the run's row, asks its lifecycle, and applies the answer.
-struct Leases {
+public struct Leases: Sendable {
     let queue: Queue
+
+    public init(queue: Queue) { self.queue = queue }
 
     /// Claims the next runnable run (highest priority, then oldest) and commits at once: the run executes outside
     /// any transaction, held only by its lease.
-    func claim(owner: String) async throws -> Lease? {
+    public func claim(owner: String) async throws -> Lease? {
         let policy = queue.policy
         let claimed = try await queue.store.transaction { tx -> (String, RunClaimed)? in
             // Only a candidate: the lifecycle decides whether it is claimable.

@@ -3,11 +3,18 @@ import Logging
 
 /// What every part of the queue works with: the store whose `runs` table is the queue's state and whose run
 /// streams are its audit trail, the lifecycle's policy, and this daemon's counters and log.
-struct Queue: Sendable {
-    let store: EventStore
+public struct Queue: Sendable {
+    public let store: EventStore
     let settings: DaemonSettings
     let metrics: DaemonMetrics
     let logger: Logger
+
+    public init(store: EventStore, settings: DaemonSettings, metrics: DaemonMetrics, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
 
     var policy: RunLifecycle.Policy {
         RunLifecycle.Policy(leaseSeconds: settings.lease.seconds, backoffSeconds: settings.backoff)
@@ -42,7 +49,7 @@ extension Queue {
     /// Brings a database up to this daemon's schema: the queue's migrations first, because the first of them
     /// adopts a queue that an older e2h created as the store's migration 0002 (see migrations/daemon/0001), then
     /// the store's. Returns the versions applied, by ledger.
-    static func migrate(_ store: EventStore) async throws -> [String: [Int]] {
+    public static func migrate(_ store: EventStore) async throws -> [String: [Int]] {
         let daemon = try await store.migrate(.daemon)
         let eventStore = try await store.migrate()
         return [MigrationSet.daemon.ledger: daemon, MigrationSet.eventStore.ledger: eventStore]

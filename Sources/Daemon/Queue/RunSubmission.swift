@@ -6,10 +6,12 @@ import WireTypes
 
 /// Validates a spec and queues it: one row in `runs` and the run's first event, `RunSubmitted`, the one record of
 /// the spec, in one transaction.
-struct RunSubmission {
+public struct RunSubmission: Sendable {
     let queue: Queue
 
-    func submit(_ request: SubmitRequest) async throws -> SubmitResponse {
+    public init(queue: Queue) { self.queue = queue }
+
+    public func submit(_ request: SubmitRequest) async throws -> SubmitResponse {
         let spec: ExperimentSpec
         do {
             spec = try ExperimentSpec.parse(yaml: request.yaml, file: request.file)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
 import WireTypes
@@ -118,21 +119,4 @@ struct E2HD: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
-}
-
-/// Everything the daemon was told, resolved.
-struct DaemonSettings: Sendable {
-    var stateDirectory: String
-    var databaseURL: String?
-    var host: String
-    var port: Int
-    var workers: Int
-    var lease: Duration
-    var heartbeat: Duration
-    var reaperInterval: Duration
-    var pollInterval: Duration
-    var maxAttempts: Int
-    var backoff: Double
-    var threads: Int?
-    var owner: String
 }

@@ -1,0 +1,36 @@
+/// Everything the daemon was told, resolved: by `e2hd`'s flags, or by a benchmark that drives the queue in-process.
+public struct DaemonSettings: Sendable {
+    public var stateDirectory: String
+    public var databaseURL: String?
+    public var host: String
+    public var port: Int
+    public var workers: Int
+    public var lease: Duration
+    public var heartbeat: Duration
+    public var reaperInterval: Duration
+    public var pollInterval: Duration
+    public var maxAttempts: Int
+    public var backoff: Double
+    public var threads: Int?
+    public var owner: String
+
+    public init(
+        stateDirectory: String, databaseURL: String?, host: String, port: Int, workers: Int, lease: Duration,
+        heartbeat: Duration, reaperInterval: Duration, pollInterval: Duration, maxAttempts: Int, backoff: Double,
+        threads: Int?, owner: String
+    ) {
+        self.stateDirectory = stateDirectory
+        self.databaseURL = databaseURL
+        self.host = host
+        self.port = port
+        self.workers = workers
+        self.lease = lease
+        self.heartbeat = heartbeat
+        self.reaperInterval = reaperInterval
+        self.pollInterval = pollInterval
+        self.maxAttempts = maxAttempts
+        self.backoff = backoff
+        self.threads = threads
+        self.owner = owner
+    }
+}

@@ -144,8 +144,11 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "Analysis",
+                "Canonical",
                 "EventStore",
                 "NeuralEngine",
+                // For `ScoreRecorded`: the compare benchmark records and reads scores as the daemon does.
+                "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

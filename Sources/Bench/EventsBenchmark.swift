@@ -1,7 +1,6 @@
 import ArgumentParser
 import EventStore
 import Foundation
-import Logging
 
 /// `e2h-bench events`: append throughput (fsync on) with ordering, idempotency and the hash
 /// chain on, for single-event transactions and batches of 10 and 100, from 1 and 4 writers; and
@@ -27,31 +26,12 @@ struct EventsBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let server = databaseURL ?? ProcessInfo.processInfo.environment["E2H_DATABASE_URL"], !server.isEmpty
-        else {
-            throw ValidationError("no database: pass --database-url or set E2H_DATABASE_URL (scripts/bench sets it)")
+        try await ScratchDatabase.with(server: try ScratchDatabase.server(databaseURL), label: "e2h.bench.events") {
+            try await measure($0)
         }
-        var logger = Logger(label: "e2h.bench.events")
-        logger.logLevel = .warning
-        let name = "e2h_bench_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = try await EventStore(url: server, connections: 1, logger: logger)
-        try await admin.execute("CREATE DATABASE \(name)")
-        do {
-            let store = try await EventStore(
-                url: try EventStore.url(server, database: name), connections: 4, logger: logger)
-            try await measure(store)
-            await store.shutdown()
-        } catch {
-            _ = try? await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            await admin.shutdown()
-            throw error
-        }
-        try await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-        await admin.shutdown()
     }
 
     private func measure(_ store: EventStore) async throws {
-        try await store.migrate()
         try await store.execute("CREATE TABLE bench_reference (id bigserial PRIMARY KEY, payload json NOT NULL)")
         let settings = try await store.execute(
             "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sync, version() AS v")

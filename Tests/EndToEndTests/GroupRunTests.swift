@@ -45,6 +45,49 @@ struct GroupRunTests {
         }
     }
 
+    /// `submit --from RUN`: a member of a sweep cloned without edits is its spec again (the same hash); with edits and
+    /// seeds, a group of the edited spec; an unknown run or key exits 2 and queues nothing.
+    @Test func aRunIsClonedWithEdits() async throws {
+        let daemon = try await SmokeRunTests.daemon(arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let sweep = try await daemon.e2hJSON(
+                GroupSubmitResponse.self, "submit", SmokeRunTests.smokeSpec, "--seeds", "3..4", "--set",
+                "policy.sft.learning_rate=0.003,0.001")
+            let source = sweep.group.members[3]
+            #expect(source.settings.label == "policy.sft.learning_rate=0.001 seed=4")
+
+            let same = try await daemon.e2hJSON(GroupSubmitResponse.self, "submit", "--from", source.run.id)
+            #expect(same.group.members.map(\.run.specHash) == [source.run.specHash])
+
+            let edited = try await daemon.e2hJSON(
+                GroupSubmitResponse.self, "submit", "--from", String(source.run.id.prefix(8)), "--set",
+                "sampling.temperature=0.5", "--seeds", "0..1")
+            #expect(
+                edited.group.members.map(\.settings.label) == [
+                    "policy.sft.learning_rate=0.001 sampling.temperature=0.5 seed=0",
+                    "policy.sft.learning_rate=0.001 sampling.temperature=0.5 seed=1",
+                ])
+            #expect(Set(edited.group.members.map(\.run.specHash)).count == 2)
+            #expect(!edited.group.members.map(\.run.specHash).contains(source.run.specHash))
+
+            let queued = try await daemon.e2hJSON(RunList.self, "runs").runs.count
+            #expect(queued == 4 + 1 + 2)
+            for (arguments, message) in [
+                (["--from", "ffffffff"], "no run ffffffff"),
+                (["--from", source.run.id, "--set", "sampling.temprature=0.5"], "did you mean 'temperature'"),
+                (["--from", source.run.id, SmokeRunTests.smokeSpec], "not both"),
+            ] {
+                let result = try await ChildProcess.run(
+                    try Harness.binDirectory + "/e2h",
+                    ["submit"] + arguments + ["--state-dir", daemon.stateDirectory])
+                #expect(result.status == 2, "\(arguments): \(result.output)")
+                #expect(result.output.contains(message), "\(arguments): \(result.output)")
+            }
+            #expect(try await daemon.e2hJSON(RunList.self, "runs").runs.count == queued)
+        }
+    }
+
     @Test(arguments: [
         (["--set", "policy.sft.learning_rat=1e-3"], "did you mean 'learning_rate'"),
         (["--seeds", "3..1"], "the seed range 3..1 is empty"),

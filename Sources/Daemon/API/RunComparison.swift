@@ -26,25 +26,24 @@ struct RunComparison {
         var warnings: [String] = []
         for id in request.runs {
             let run = try await catalog.details(try await catalog.resolve(id))
-            let stream = DaemonEvent.stream(run.id)
-            if case .broken(let version, _, let reason) = try await queue.store.verify(stream: stream) {
+            // One read gives the events and the chain's verdict; one query gives every outcome blob the scores name.
+            let stream = try await queue.store.readVerified(stream: DaemonEvent.stream(run.id))
+            if case .broken(let version, _, let reason) = stream.verification {
                 warnings.append(
                     "run \(run.id)'s record does not verify at event \(version) (\(reason)): its figures may have "
                         + "been altered — `e2h verify \(run.id)`")
             }
-            let events = try await queue.store.readWhole(stream: stream)
+            let events = stream.events
             let spec = try RunReplay.recordedSpec(events)
-            var levelScores: [RunScores.LevelScore] = []
-            for event in events where event.type == ScoreRecorded.eventType {
-                let score = try CanonicalJSON.decode(ScoreRecorded.self, from: event.payload)
-                do {
-                    levelScores.append(try score.levelScore(outcomesBlob: try await queue.store.blob(score.outcomes)))
-                } catch {
-                    throw DaemonError(
-                        .conflict,
-                        "run \(run.id) has a score without readable per-problem outcomes (\(score.row)); it was "
-                            + "recorded by an older e2h — replay it to record them", cause: error)
-                }
+            let recorded = try ScoreRecorded.recorded(in: events.map { ($0.type, $0.payload) })
+            let levelScores: [RunScores.LevelScore]
+            do {
+                levelScores = try recorded.levelScores(blobs: try await queue.store.blobs(recorded.outcomeHashes))
+            } catch {
+                throw DaemonError(
+                    .conflict,
+                    "run \(run.id) has scores without readable per-problem outcomes; they were recorded by an older "
+                        + "e2h — replay it to record them", cause: error)
             }
             guard !levelScores.isEmpty else {
                 throw DaemonError(

@@ -56,7 +56,7 @@ struct AnnotationAndQueryTests {
             ("stauts = queued", "did you mean 'status'"),
             ("status = done", "unknown status 'done'"),
             ("spec.policy.sft.steps >=", "expected a value"),
-            ("tag:Bad!", "is not a tag"),
+            ("tag:Bad", "is not a tag"),
         ] {
             do {
                 _ = try RunQuery(parsing: condition)

@@ -34,18 +34,35 @@ struct CompareServerTime {
         return streams
     }
 
-    /// Reads, checks and decodes every run's scores and compares them as the daemon does.
+    /// Reads, checks and decodes every run's scores and compares them as the daemon does: four runs in flight at a
+    /// time, kept in order (`RunComparison.load`).
     func compare(streams: [String], request: ComparisonRequest) async throws {
-        var group: [RunScores] = []
-        for stream in streams {
-            let read = try await store.readVerified(stream: stream)
-            guard case .intact = read.verification else {
-                throw BenchFailure("the benchmark's own stream \(stream) does not verify: \(read.verification)")
+        let group = try await withThrowingTaskGroup(of: (Int, RunScores).self) { tasks in
+            var loaded = [RunScores?](repeating: nil, count: streams.count)
+            var next = 0
+            func start() {
+                guard next < streams.count else { return }
+                let (index, stream) = (next, streams[next])
+                tasks.addTask { (index, try await scores(of: stream)) }
+                next += 1
             }
-            let recorded = try ScoreRecorded.recorded(in: read.events.map { ($0.type, $0.payload) })
-            let scores = try recorded.levelScores(blobs: try await store.blobs(recorded.outcomeHashes))
-            group.append(RunScores(run: stream, easyLevels: [1, 2, 3], hardLevels: [4, 5], scores: scores))
+            for _ in 0..<4 { start() }
+            while let (index, scores) = try await tasks.next() {
+                loaded[index] = scores
+                start()
+            }
+            return loaded.compactMap { $0 }
         }
         _ = try Comparison.compare(runs: group, request: request)
+    }
+
+    private func scores(of stream: String) async throws -> RunScores {
+        let read = try await store.readVerified(stream: stream)
+        guard case .intact = read.verification else {
+            throw BenchFailure("the benchmark's own stream \(stream) does not verify: \(read.verification)")
+        }
+        let recorded = try ScoreRecorded.recorded(in: read.events.map { ($0.type, $0.payload) })
+        let scores = try recorded.levelScores(blobs: try await store.blobs(recorded.outcomeHashes))
+        return RunScores(run: stream, easyLevels: [1, 2, 3], hardLevels: [4, 5], scores: scores)
     }
 }

@@ -86,4 +86,42 @@ struct AnnotationAndQueryTests {
         let same = try await GroupSubmission(queue: queue).clone(source.run.id, CloneRequest())
         #expect(same.group.members.map(\.run.specHash) == [source.run.specHash])
     }
+
+    /// `select --max validation:sft/pass@1` reads what SFT records: the selected step (its outputs) and that
+    /// checkpoint's easy-validation pass@1. Equal values go to the first member in sweep order; test rows are refused.
+    @Test func selectChoosesByAValidationFigureOnly() async throws {
+        let queue = try await TestDatabase.queue()
+        let group = try await GroupSubmission(queue: queue).submit(
+            GroupSubmitRequest(yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..3"))
+        let members = group.group.members.map(\.run.id)
+        for (run, selected) in zip(members.prefix(3), [0.5, 0.75, 0.75]) {
+            let outputs = try await queue.store.putBlob(Data(#"{"checkpoint":"c20","step":20}"#.utf8))
+            func checkpoint(_ step: Int, _ accuracy: Double) -> NewEvent {
+                NewEvent(
+                    type: "CheckpointSaved",
+                    payload: Data(
+                        (#"{"blob":"c\#(step)","easy_validation_accuracy":\#(accuracy),"model":"policy","#
+                            + #""reason":"interval","stage":"sft","step":\#(step)}"#).utf8))
+            }
+            _ = try await queue.store.append(
+                stream: DaemonEvent.stream(run), expectedVersion: .any,
+                events: [
+                    // A better checkpoint SFT did not select: its figure is not the run's.
+                    checkpoint(10, 0.9), checkpoint(20, selected),
+                    NewEvent(type: "StageCompleted", payload: Data(#"{"outputs":"\#(outputs)","stage":"sft"}"#.utf8)),
+                ])
+        }
+        let selection = try await GroupSelection(queue: queue).select(
+            group.group.summary.id, maximizing: "validation:sft/pass@1")
+        #expect(selection.best == members[1])
+        #expect(selection.candidates.map(\.value) == [0.5, 0.75, 0.75, nil])
+
+        do {
+            _ = try await GroupSelection(queue: queue).select(
+                group.group.summary.id, maximizing: "hard:weighted/verifier/prod@64")
+            Issue.record("a test row chose a run")
+        } catch let error as DaemonError {
+            #expect(error.message.contains("score on the test split"), "\(error.message)")
+        }
+    }
 }

@@ -88,6 +88,35 @@ struct GroupRunTests {
         }
     }
 
+    /// Tags on the real binaries: `e2h tag` and `e2h note` annotate, `show` prints them, `runs --where` (evaluated by
+    /// PostgreSQL) finds the tagged run; `select` refuses a test row with the reason.
+    @Test func aTaggedRunIsFoundByWhere() async throws {
+        let daemon = try await SmokeRunTests.daemon(arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let group = try await daemon.e2hJSON(
+                GroupSubmitResponse.self, "submit", SmokeRunTests.smokeSpec, "--seeds", "3..5")
+            let tagged = group.group.members[1].run.id
+            #expect(try await daemon.e2h("tag", tagged, "+baseline", "+draft").status == 0)
+            let tag = try await daemon.e2h("tag", tagged, "-draft")
+            #expect(tag.status == 0 && tag.output.contains("tags:       baseline"), "\(tag.output)")
+            #expect(try await daemon.e2h("note", tagged, "the one to beat").status == 0)
+            let shown = try await daemon.e2h("show", tagged)
+            #expect(shown.output.contains("the one to beat"), "\(shown.output)")
+
+            let found = try await daemon.e2hJSON(
+                RunList.self, "runs", "--where", "tag:baseline and status = queued and spec.seed >= 4")
+            #expect(found.runs.map(\.id) == [tagged])
+            #expect(found.runs.first?.tags == ["baseline"])
+            let malformed = try await daemon.e2h("runs", "--where", "tag:baseline and")
+            #expect(malformed.status == 2 && malformed.output.contains("column 17"), "\(malformed.output)")
+
+            let refused = try await daemon.e2h(
+                "select", group.group.summary.id, "--max", "hard:weighted/verifier/prod@4")
+            #expect(refused.status == 2 && refused.output.contains("test split"), "\(refused.output)")
+        }
+    }
+
     @Test(arguments: [
         (["--set", "policy.sft.learning_rat=1e-3"], "did you mean 'learning_rate'"),
         (["--seeds", "3..1"], "the seed range 3..1 is empty"),

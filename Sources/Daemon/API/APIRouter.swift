@@ -83,14 +83,7 @@ struct APIRouter {
             let response = try await RunSubmission(queue: queue).submitReplay(of: try await runID(context))
             return try jsonResponse(response, status: .accepted)
         }
-        api.get("/v1/runs/:id/annotations") { _, context in
-            try jsonResponse(try await RunAnnotations(queue: queue).annotations(of: .run(try await runID(context))))
-        }
-        api.post("/v1/runs/:id/annotations") { request, context in
-            let body = try await decodeBody(AnnotateRequest.self, from: request, limit: Self.specBodyLimit)
-            return try jsonResponse(
-                try await RunAnnotations(queue: queue).annotate(.run(try await runID(context)), body))
-        }
+        addAnnotationRoutes(to: api, under: "/v1/runs/:id") { .run(try await runID($0)) }
         api.post("/v1/runs/:id/clone") { request, context in
             let clone = try await decodeBody(CloneRequest.self, from: request, limit: Self.specBodyLimit)
             let response = try await GroupSubmission(queue: queue).clone(try await runID(context), clone)

@@ -32,14 +32,7 @@ extension APIRouter {
             return try jsonResponse(
                 try await GroupSelection(queue: queue).select(try await groupID(context), maximizing: row))
         }
-        api.get("/v1/groups/:id/annotations") { _, context in
-            try jsonResponse(try await RunAnnotations(queue: queue).annotations(of: .group(try await groupID(context))))
-        }
-        api.post("/v1/groups/:id/annotations") { request, context in
-            let body = try await decodeBody(AnnotateRequest.self, from: request, limit: Self.specBodyLimit)
-            return try jsonResponse(
-                try await RunAnnotations(queue: queue).annotate(.group(try await groupID(context)), body))
-        }
+        addAnnotationRoutes(to: api, under: "/v1/groups/:id") { .group(try await groupID($0)) }
     }
 
     private func groupID(_ context: BasicRequestContext) async throws -> String {

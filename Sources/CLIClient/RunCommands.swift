@@ -72,7 +72,8 @@ struct Runs: AsyncParsableCommand {
     @Option(
         name: .customLong("where"),
         help: """
-            A condition PostgreSQL evaluates: tag:NAME, status (in (...)), name, spec.<path> with =, !=, <, <=, >, >=;             joined with and/or, e.g. 'tag:baseline and spec.policy.sft.steps >= 400'.
+            A condition PostgreSQL evaluates: tag:NAME, status (in (...)), name, spec.<path> with =, !=, <, <=, >, >=; \
+            joined with and/or, e.g. 'tag:baseline and spec.policy.sft.steps >= 400'.
             """)
     var condition: String?
     @OptionGroup var connection: ConnectionFlags

@@ -156,10 +156,12 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "Analysis",
+                "Canonical",
                 // `overhead` runs a pipeline through the daemon's fenced recorder; `resume` drives the e2hd binary.
                 "Daemon",
                 "EventStore",
                 "NeuralEngine",
+                // `ScoreRecorded`: the compare benchmark records and reads scores as the daemon does.
                 "Pipeline",
                 "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -38,14 +38,13 @@ struct SweepFlags: ParsableArguments {
     var isGiven: Bool { seeds != nil || !overrides.isEmpty || maxRuns != nil }
 }
 
-/// `e2h submit` of a group: queues it and prints the group and its members.
+/// `e2h submit` of a group (a sweep, or a clone of a run): queues it and prints the group and its members.
 struct GroupSubmitter {
     let client: DaemonClient
-    let request: GroupSubmitRequest
     let json: Bool
 
-    func submit(follow: Bool) async throws {
-        let response = try await client.post("v1/groups", body: request, as: GroupSubmitResponse.self)
+    func submit(path: String, body: some Encodable, follow: Bool) async throws {
+        let response = try await client.post(path, body: body, as: GroupSubmitResponse.self)
         let group = response.group
         if json {
             try printJSON(response)
@@ -124,6 +123,29 @@ enum RunOrGroupDetails {
         switch self {
         case .run(let run): try printJSON(run)
         case .group(let group): try printJSON(group)
+        }
+    }
+}
+
+struct Select: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the id of the group's member with the largest validation figure, for scripts.",
+        discussion: """
+            Only validation rows choose (validation:sft/pass@1): compare's rows are test-split scores, and choosing by \
+            one would make the chosen run's test figure optimistic.
+            """)
+
+    @Argument(help: "Group id (or a unique prefix).") var group: String
+    @Option(help: "The validation row to maximize, e.g. validation:sft/pass@1.") var max: String
+    @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON: every member's value.") var json = false
+
+    func run() async throws {
+        try await E2H.guarded {
+            let response = try await connection.client().get(
+                "v1/groups/\(group)/select", query: ["max": max], as: SelectionResponse.self)
+            if json { return try printJSON(response) }
+            print(response.best)
         }
     }
 }

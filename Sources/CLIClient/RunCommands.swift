@@ -10,10 +10,13 @@ struct Submit: AsyncParsableCommand {
         discussion: """
             With --seeds or --set, or when the spec has a `sweep:` block, the spec is a group: every combination of \
             the --set values, each with every seed, queued as ordinary runs in one step (all or none). `e2h groups` \
-            lists groups; show, cancel and resume accept a group's id.
+            lists groups; show, cancel and resume accept a group's id. With --from RUN instead of a file, the run's \
+            recorded spec is queued again as a group, with the --set edits and --seeds.
             """)
 
-    @Argument(help: "The spec file.") var file: String
+    @Argument(help: "The spec file.") var file: String?
+    @Option(help: "Clone this run's recorded spec (id or prefix) instead of reading a file; edit it with --set.")
+    var from: String?
     @Flag(help: "Follow the run until it ends.") var follow = false
     @Option(help: "Higher runs first; FIFO within a priority.") var priority = 0
     @Option(help: "Idempotency key: submitting the same key again returns the first run (or group).") var key: String?
@@ -23,13 +26,25 @@ struct Submit: AsyncParsableCommand {
 
     func run() async throws {
         try await E2H.guarded {
-            let yaml = String(decoding: try readUserFile(file), as: UTF8.self)
+            guard (file == nil) != (from == nil) else {
+                throw ClientError(.usage, "give a spec file or --from RUN, not both or neither")
+            }
             let client = try connection.client()
+            if let from {
+                let request = CloneRequest(
+                    seeds: sweep.seeds, overrides: sweep.overrides, maxRuns: sweep.maxRuns, priority: priority,
+                    idempotencyKey: key)
+                return try await GroupSubmitter(client: client, json: json).submit(
+                    path: "v1/runs/\(from)/clone", body: request, follow: follow)
+            }
+            guard let file else { return }
+            let yaml = String(decoding: try readUserFile(file), as: UTF8.self)
             if sweep.isGiven || SpecGroup.hasSweep(yaml: yaml, file: file) {
                 let request = GroupSubmitRequest(
                     yaml: yaml, file: file, seeds: sweep.seeds, overrides: sweep.overrides, maxRuns: sweep.maxRuns,
                     priority: priority, idempotencyKey: key)
-                return try await GroupSubmitter(client: client, request: request, json: json).submit(follow: follow)
+                return try await GroupSubmitter(client: client, json: json).submit(
+                    path: "v1/groups", body: request, follow: follow)
             }
             let response = try await client.post(
                 "v1/runs", body: SubmitRequest(yaml: yaml, file: file, priority: priority, idempotencyKey: key),
@@ -54,6 +69,13 @@ struct Runs: AsyncParsableCommand {
 
     @Option(help: "Only runs in this state (queued, running, completed, failed, cancelled).") var status: RunState?
     @Option(help: "At most this many.") var limit = 50
+    @Option(
+        name: .customLong("where"),
+        help: """
+            A condition PostgreSQL evaluates: tag:NAME, status (in (...)), name, spec.<path> with =, !=, <, <=, >, >=; \
+            joined with and/or, e.g. 'tag:baseline and spec.policy.sft.steps >= 400'.
+            """)
+    var condition: String?
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var output: OutputFlags
 
@@ -61,10 +83,11 @@ struct Runs: AsyncParsableCommand {
         try await E2H.guarded {
             var query = ["limit": "\(limit)"]
             if let status { query["status"] = status.rawValue }
+            if let condition { query["where"] = condition }
             let list = try await connection.client().get("v1/runs", query: query, as: RunList.self)
             if output.json { return try printJSON(list) }
             let table = TextTable(
-                header: ["RUN", "NAME", "GROUP", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "SUBMITTED"],
+                header: ["RUN", "NAME", "GROUP", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "TAGS", "SUBMITTED"],
                 rows: list.runs.map { run in
                     [
                         // A group's id prefix: enough to tell the groups of a listing apart, and `e2h show` accepts it.
@@ -72,6 +95,7 @@ struct Runs: AsyncParsableCommand {
                         run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
                         "\(run.priority)", "\(run.attempt)",
                         run.progress.map { ProgressLine(progress: $0).short } ?? "-", "\(run.eventCount)",
+                        (run.tags ?? []).isEmpty ? "-" : (run.tags ?? []).joined(separator: ","),
                         ISO8601DateFormatter().string(from: run.submittedAt),
                     ]
                 })
@@ -99,7 +123,10 @@ struct Show: AsyncParsableCommand {
             switch found {
             case .group(let group):
                 if json { return try printJSON(group) }
-                return print(GroupPrinter.show(group))
+                let annotations = try await client.get(
+                    "v1/groups/\(group.summary.id)/annotations", as: Annotations.self)
+                return print(
+                    ([GroupPrinter.show(group)] + AnnotationPrinter.lines(annotations)).joined(separator: "\n"))
             case .run(let run):
                 summary = run
             }
@@ -121,6 +148,8 @@ struct Show: AsyncParsableCommand {
             if let group = summary.group { lines.append("group:      \(group)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
             for error in summary.errors { lines.append("error:      \(error)") }
+            lines += AnnotationPrinter.lines(
+                try await client.get("v1/runs/\(summary.id)/annotations", as: Annotations.self))
             print(lines.joined(separator: "\n"))
         }
     }

@@ -53,3 +53,17 @@ public struct ChainCheck: Sendable {
             position: event.position)
     }
 }
+
+extension ChainCheck {
+    /// The verdict once every event was accepted: intact only if the events end where the stream's head says
+    /// (`headHash` raw); otherwise the tail was deleted.
+    func finish(headVersion: Int64, headHash: Data) -> ChainVerification {
+        guard lastVersion == headVersion, lastHash == Hex.encode(headHash) else {
+            return .broken(
+                version: lastVersion + 1, position: nil,
+                reason: "the stream's head says version \(headVersion), but its events end at version \(lastVersion) "
+                    + "with a different hash (events were removed)")
+        }
+        return .intact(events: lastVersion)
+    }
+}

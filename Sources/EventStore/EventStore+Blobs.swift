@@ -12,21 +12,62 @@ extension EventStore {
     /// The blob stored under `sha256`, checked against its hash (`.blobCorrupted` when it does
     /// not match, `.blobNotFound` when there is none).
     public func blob(_ sha256: String) async throws -> Data {
-        guard sha256.utf8.count == 64, let digest = Hex.decode(sha256) else {
-            throw EventStoreError(code: .invalidArgument, message: "'\(sha256)' is not a SHA-256 in hex (64 digits)")
-        }
+        let digest = try Self.digest(sha256)
         let rows = try await idempotent { connection in
             try connection.executePrepared("SELECT content FROM blobs WHERE sha256 = $1", [.bytes(digest)])
         }
         guard let content = try rows.isEmpty ? nil : rows.bytes(0, "content") else {
             throw EventStoreError(code: .blobNotFound, message: "no blob \(sha256) is stored")
         }
+        try Self.check(content, against: digest, named: sha256)
+        return content
+    }
+
+    /// The blobs stored under `hashes` (lowercase hex; repeats allowed), keyed by hash, in one query: what a reader of
+    /// many small blobs (a run's per-problem outcomes) needs instead of a round trip each. Every blob is checked
+    /// against its hash like `blob(_:)`; a missing one is `.blobNotFound`, naming how many are missing.
+    public func blobs(_ hashes: [String]) async throws -> [String: Data] {
+        guard !hashes.isEmpty else { return [:] }
+        let digests = try hashes.map(Self.digest)
+        // Distinct keys in first-seen order keep the parameter (and the server's work) independent of repeats.
+        var seen: Set<Data> = []
+        let distinct = digests.filter { seen.insert($0).inserted }
+        let rows = try await idempotent { connection in
+            try connection.executePrepared(
+                "SELECT sha256, content FROM blobs WHERE sha256 = ANY($1)", [.bytesArray(distinct)])
+        }
+        var found: [String: Data] = [:]
+        for row in 0..<rows.count {
+            guard let key = try rows.bytes(row, "sha256"), let content = try rows.bytes(row, "content") else {
+                throw EventStoreError(code: .query, message: "a blob row has a NULL key or content")
+            }
+            let name = Hex.encode(key)
+            try Self.check(content, against: key, named: name)
+            found[name] = content
+        }
+        let missing = distinct.map(Hex.encode).filter { found[$0] == nil }
+        if let first = missing.first {
+            throw EventStoreError(
+                code: .blobNotFound,
+                message: "no blob \(first) is stored"
+                    + (missing.count > 1 ? " (nor \(missing.count - 1) more of the \(distinct.count) asked for)" : ""))
+        }
+        return found
+    }
+
+    private static func digest(_ sha256: String) throws -> Data {
+        guard sha256.utf8.count == 64, let digest = Hex.decode(sha256) else {
+            throw EventStoreError(code: .invalidArgument, message: "'\(sha256)' is not a SHA-256 in hex (64 digits)")
+        }
+        return digest
+    }
+
+    private static func check(_ content: Data, against digest: Data, named name: String) throws {
         let stored = ContentHash.sha256(content)
         guard stored == digest else {
             throw EventStoreError(
                 code: .blobCorrupted,
-                message: "blob \(sha256) is corrupted: its \(content.count) stored bytes hash to \(Hex.encode(stored))")
+                message: "blob \(name) is corrupted: its \(content.count) stored bytes hash to \(Hex.encode(stored))")
         }
-        return content
     }
 }

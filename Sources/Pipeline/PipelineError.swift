@@ -15,6 +15,8 @@ public struct PipelineError: Error, CustomStringConvertible, Sendable {
         public static let corruptHistory = Code("corruptHistory")
         /// The recorder (event store) failed, e.g. the lease was lost.
         public static let recording = Code("recording")
+        /// A figure was asked for that may not be used as asked: a test-split row to choose a run by.
+        public static let invalidArgument = Code("invalidArgument")
     }
 
     public var code: Code

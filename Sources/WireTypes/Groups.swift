@@ -29,6 +29,27 @@ public struct GroupSubmitRequest: Codable, Sendable {
     }
 }
 
+/// `POST /v1/runs/:id/clone` (`e2h submit --from RUN`): the run's recorded spec again as a group, with `--set` edits
+/// (each `path=value[,value...]`) and, optionally, other seeds.
+public struct CloneRequest: Codable, Sendable {
+    public var seeds: String?
+    public var overrides: [String]
+    public var maxRuns: Int?
+    public var priority: Int
+    public var idempotencyKey: String?
+
+    public init(
+        seeds: String? = nil, overrides: [String] = [], maxRuns: Int? = nil, priority: Int = 0,
+        idempotencyKey: String? = nil
+    ) {
+        self.seeds = seeds
+        self.overrides = overrides
+        self.maxRuns = maxRuns
+        self.priority = priority
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
 /// One value a member was given by the sweep: `policy.sft.learning_rate` = `1e-3`, or `seed` = `2`.
 public struct GroupSetting: Codable, Sendable, Equatable {
     public var path: String
@@ -144,6 +165,9 @@ public struct GroupSubmitted: DaemonEventPayload {
     public var seeds: String?
     public var overrides: [String]
     public var members: [Member]
+    /// For a clone (`submit --from`): the run whose recorded spec it edits. `specYaml` is that run's, and `overrides`
+    /// begin with the run's own sweep values, so the record alone reproduces every member.
+    public var from: String?
 
     public struct Member: Codable, Sendable, Equatable {
         public var run: String
@@ -157,11 +181,43 @@ public struct GroupSubmitted: DaemonEventPayload {
         }
     }
 
-    public init(name: String, specYaml: String, seeds: String?, overrides: [String], members: [Member]) {
+    public init(
+        name: String, specYaml: String, seeds: String?, overrides: [String], members: [Member], from: String? = nil
+    ) {
         self.name = name
         self.specYaml = specYaml
         self.seeds = seeds
         self.overrides = overrides
         self.members = members
+        self.from = from
+    }
+}
+
+/// `GET /v1/groups/:id/select?max=ROW` (`e2h select GROUP --max ROW`): the member with the largest validation figure.
+public struct SelectionResponse: Codable, Sendable, Equatable {
+    public struct Candidate: Codable, Sendable, Equatable {
+        public var run: String
+        public var settings: [GroupSetting]
+        /// nil for a member that has not recorded the figure (yet).
+        public var value: Double?
+
+        public init(run: String, settings: [GroupSetting], value: Double?) {
+            self.run = run
+            self.settings = settings
+            self.value = value
+        }
+    }
+
+    public var group: String
+    public var row: String
+    /// The member with the largest value; of equal values, the first in sweep order.
+    public var best: String
+    public var candidates: [Candidate]
+
+    public init(group: String, row: String, best: String, candidates: [Candidate]) {
+        self.group = group
+        self.row = row
+        self.best = best
+        self.candidates = candidates
     }
 }

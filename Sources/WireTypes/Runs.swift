@@ -56,12 +56,14 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var replayOf: String?
     /// The group the run is a member of, if any.
     public var group: String?
+    /// The run's tags (`e2h tag`), sorted; nil in archives exported before runs had tags.
+    public var tags: [String]?
 
     public init(
         id: String, name: String, state: RunState, priority: Int, attempt: Int, failures: Int, maxAttempts: Int,
         specHash: String, leaseOwner: String?, cancelRequested: Bool, submittedAt: Date, updatedAt: Date,
         errors: [String], progress: RunProgress?, eventCount: Int,
-        replayOf: String? = nil, group: String? = nil
+        replayOf: String? = nil, group: String? = nil, tags: [String]? = nil
     ) {
         self.id = id
         self.name = name
@@ -80,6 +82,7 @@ public struct RunDetails: Codable, Sendable, Equatable {
         self.eventCount = eventCount
         self.replayOf = replayOf
         self.group = group
+        self.tags = tags
     }
 }
 

@@ -45,6 +45,78 @@ struct GroupRunTests {
         }
     }
 
+    /// `submit --from RUN`: a member of a sweep cloned without edits is its spec again (the same hash); with edits and
+    /// seeds, a group of the edited spec; an unknown run or key exits 2 and queues nothing.
+    @Test func aRunIsClonedWithEdits() async throws {
+        let daemon = try await SmokeRunTests.daemon(arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let sweep = try await daemon.e2hJSON(
+                GroupSubmitResponse.self, "submit", SmokeRunTests.smokeSpec, "--seeds", "3..4", "--set",
+                "policy.sft.learning_rate=0.003,0.001")
+            let source = sweep.group.members[3]
+            #expect(source.settings.label == "policy.sft.learning_rate=0.001 seed=4")
+
+            let same = try await daemon.e2hJSON(GroupSubmitResponse.self, "submit", "--from", source.run.id)
+            #expect(same.group.members.map(\.run.specHash) == [source.run.specHash])
+
+            let edited = try await daemon.e2hJSON(
+                GroupSubmitResponse.self, "submit", "--from", String(source.run.id.prefix(8)), "--set",
+                "sampling.temperature=0.5", "--seeds", "0..1")
+            #expect(
+                edited.group.members.map(\.settings.label) == [
+                    "policy.sft.learning_rate=0.001 sampling.temperature=0.5 seed=0",
+                    "policy.sft.learning_rate=0.001 sampling.temperature=0.5 seed=1",
+                ])
+            #expect(Set(edited.group.members.map(\.run.specHash)).count == 2)
+            #expect(!edited.group.members.map(\.run.specHash).contains(source.run.specHash))
+
+            let queued = try await daemon.e2hJSON(RunList.self, "runs").runs.count
+            #expect(queued == 4 + 1 + 2)
+            for (arguments, message) in [
+                (["--from", "ffffffff"], "no run ffffffff"),
+                (["--from", source.run.id, "--set", "sampling.temprature=0.5"], "did you mean 'temperature'"),
+                (["--from", source.run.id, SmokeRunTests.smokeSpec], "not both"),
+            ] {
+                let result = try await ChildProcess.run(
+                    try Harness.binDirectory + "/e2h",
+                    ["submit"] + arguments + ["--state-dir", daemon.stateDirectory])
+                #expect(result.status == 2, "\(arguments): \(result.output)")
+                #expect(result.output.contains(message), "\(arguments): \(result.output)")
+            }
+            #expect(try await daemon.e2hJSON(RunList.self, "runs").runs.count == queued)
+        }
+    }
+
+    /// Tags on the real binaries: `e2h tag` and `e2h note` annotate, `show` prints them, `runs --where` (evaluated by
+    /// PostgreSQL) finds the tagged run; `select` refuses a test row with the reason.
+    @Test func aTaggedRunIsFoundByWhere() async throws {
+        let daemon = try await SmokeRunTests.daemon(arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let group = try await daemon.e2hJSON(
+                GroupSubmitResponse.self, "submit", SmokeRunTests.smokeSpec, "--seeds", "3..5")
+            let tagged = group.group.members[1].run.id
+            #expect(try await daemon.e2h("tag", tagged, "+baseline", "+draft").status == 0)
+            let tag = try await daemon.e2h("tag", tagged, "-draft")
+            #expect(tag.status == 0 && tag.output.contains("tags:       baseline"), "\(tag.output)")
+            #expect(try await daemon.e2h("note", tagged, "the one to beat").status == 0)
+            let shown = try await daemon.e2h("show", tagged)
+            #expect(shown.output.contains("the one to beat"), "\(shown.output)")
+
+            let found = try await daemon.e2hJSON(
+                RunList.self, "runs", "--where", "tag:baseline and status = queued and spec.seed >= 4")
+            #expect(found.runs.map(\.id) == [tagged])
+            #expect(found.runs.first?.tags == ["baseline"])
+            let malformed = try await daemon.e2h("runs", "--where", "tag:baseline and")
+            #expect(malformed.status == 2 && malformed.output.contains("column 17"), "\(malformed.output)")
+
+            let refused = try await daemon.e2h(
+                "select", group.group.summary.id, "--max", "hard:weighted/verifier/prod@4")
+            #expect(refused.status == 2 && refused.output.contains("test split"), "\(refused.output)")
+        }
+    }
+
     @Test(arguments: [
         (["--set", "policy.sft.learning_rat=1e-3"], "did you mean 'learning_rate'"),
         (["--seeds", "3..1"], "the seed range 3..1 is empty"),

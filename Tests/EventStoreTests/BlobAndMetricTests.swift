@@ -31,6 +31,33 @@ struct BlobAndMetricTests {
         }
     }
 
+    @Test func manyBlobsComeInOneReadCheckedAndKeyedByHash() async throws {
+        try await withStore { store, _ in
+            let contents = (0..<300).map { Data("outcomes \($0)".utf8) }
+            var keys: [String] = []
+            for content in contents { keys.append(try await store.putBlob(content)) }
+            let read = try await store.blobs(keys + keys.prefix(10))
+            #expect(read.count == 300)
+            #expect(keys.map { read[$0] } == contents)
+            #expect(try await store.blobs([]).isEmpty)
+
+            let absent = [String(repeating: "ab", count: 32), String(repeating: "cd", count: 32)]
+            do {
+                _ = try await store.blobs(keys + absent)
+                Issue.record("missing blobs were not reported")
+            } catch let error as EventStoreError {
+                #expect(error.code == .blobNotFound)
+                #expect(error.message.contains("nor 1 more of the 302"))
+            }
+            #expect(await errorCode { _ = try await store.blobs(["not-a-hash"]) } == .invalidArgument)
+            let corrupted = try #require(Hex.decode(keys[7]))
+            try await store.transaction { tx in
+                try tx.query("UPDATE blobs SET content = 'x'::bytea WHERE sha256 = $1", [.bytes(corrupted)])
+            }
+            #expect(await errorCode { _ = try await store.blobs(keys) } == .blobCorrupted)
+        }
+    }
+
     @Test func emptyBlob() async throws {
         try await withStore { store, _ in
             let key = try await store.putBlob(Data())

@@ -67,6 +67,35 @@ struct HashChainTests {
         }
     }
 
+    /// One read gives what `verify` and a whole read give apart: the same verdict, every event, tampered or not.
+    @Test func aVerifiedReadAgreesWithVerifyAndKeepsEveryEvent() async throws {
+        try await withStore { store, _ in
+            // More than one page of `read`, so that a verified read is not one page by accident.
+            for start in stride(from: 1, through: 1_200, by: 100) {
+                _ = try await store.append(
+                    stream: "ok", expectedVersion: .any,
+                    events: (start..<start + 100).map { event("E", #"{"i": \#($0)}"#) })
+            }
+            _ = try await store.append(stream: "m", expectedVersion: .any, events: [event(), event(), event()])
+            _ = try await store.append(stream: "t", expectedVersion: .any, events: [event(), event(), event()])
+            try await store.transaction { tx in
+                try tx.query("ALTER TABLE events DISABLE TRIGGER events_append_only")
+                try tx.query("UPDATE events SET metadata = '{\"worker\": \"evil\"}' WHERE stream = 'm' AND version = 2")
+                try tx.query("DELETE FROM events WHERE stream = 't' AND version = 3")
+                try tx.query("ALTER TABLE events ENABLE TRIGGER events_append_only")
+            }
+            for (name, count) in [("ok", 1_200), ("m", 3), ("t", 2)] {
+                let read = try await store.readVerified(stream: name)
+                #expect(read.verification == (try await store.verify(stream: name)))
+                #expect(read.events.map(\.version) == (1...Int64(count)).map { $0 })
+            }
+            #expect(try await store.readVerified(stream: "ok").verification == .intact(events: 1_200))
+            #expect(try await store.readVerified(stream: "m").verification.brokenVersion == 2)
+            #expect(try await store.readVerified(stream: "t").verification.brokenVersion == 3)
+            #expect(await errorCode { _ = try await store.readVerified(stream: "missing") } == .invalidArgument)
+        }
+    }
+
     /// The server computes the chain (e2h_append), Swift re-checks it (verify): both must agree
     /// byte for byte, multi-byte UTF-8 included.
     @Test func serverAndClientComputeTheSameChain() async throws {

@@ -43,6 +43,43 @@ import Testing
         #expect(Set(group.members.map(\.spec.canonicalHash)).count == 12)
     }
 
+    /// `submit --from`: a member of a swept group cloned without edits is that member's spec exactly; edits and
+    /// seeds replace its recorded values of the same path; the recorded sweep block is not expanded again.
+    @Test func aCloneIsTheRecordedRunWithItsEditsOnly() throws {
+        let yaml =
+            Self.base + """
+
+                sweep:
+                  seeds: 3..4
+                  set:
+                    policy.sft.learning_rate: [0.001, 0.003]
+                """
+        let original = try SpecGroup.expand(yaml: yaml, file: "s.yaml").members[3]
+        #expect(original.label == "policy.sft.learning_rate=0.003 seed=4")
+        func clone(_ edits: [String], seeds: SeedRange? = nil) throws -> SpecGroup {
+            try SpecGroup.clone(
+                yaml: yaml, file: "recorded",
+                overrides: SpecGroup.cloneOverrides(
+                    settings: original.settings, edits: try edits.map(SpecOverride.init(parsing:)), seeds: seeds),
+                seeds: seeds, maximumRuns: nil)
+        }
+        let same = try clone([])
+        #expect(same.members.map(\.spec.canonicalHash) == [original.spec.canonicalHash])
+
+        let edited = try clone(["policy.sft.steps=7,9"], seeds: SeedRange(0...2))
+        #expect(edited.members.count == 6)
+        #expect(edited.members.map(\.spec.policy.sft.steps) == [7, 7, 7, 9, 9, 9])
+        #expect(edited.members.map(\.spec.seed) == [0, 1, 2, 0, 1, 2])
+        #expect(edited.members.allSatisfy { $0.spec.policy.sft.learningRate == 0.003 })
+
+        let relearned = try clone(["policy.sft.learning_rate=0.01"])
+        #expect(relearned.members.map(\.spec.policy.sft.learningRate) == [0.01])
+        #expect(relearned.members.map(\.spec.seed) == [4])
+
+        let unknown = Self.diagnostics { try clone(["policy.sft.step=7"]) }
+        #expect(unknown.joined(separator: "\n").contains("did you mean 'steps'"), "\(unknown)")
+    }
+
     @Test func aSweepBlockIsTheSameGroupAsTheCommandLine() throws {
         let fromFile = try SpecGroup.expand(
             yaml: Self.base + """

@@ -61,7 +61,9 @@ struct APIRouter {
                 return state
             }
             let limit = try query.integer("limit", default: 50, in: 1...1000)
-            return try jsonResponse(RunList(runs: try await catalog.list(state: state, limit: limit)))
+            let condition = try query.string("where").map(RunQuery.init(parsing:))
+            return try jsonResponse(
+                RunList(runs: try await catalog.list(state: state, limit: limit, query: condition)))
         }
         api.get("/v1/runs/:id") { _, context in
             try jsonResponse(try await catalog.details(try await runID(context)))
@@ -80,6 +82,12 @@ struct APIRouter {
             // Queued, not executed here: a worker claims the replay like a run.
             let response = try await RunSubmission(queue: queue).submitReplay(of: try await runID(context))
             return try jsonResponse(response, status: .accepted)
+        }
+        addAnnotationRoutes(to: api, under: "/v1/runs/:id") { .run(try await runID($0)) }
+        api.post("/v1/runs/:id/clone") { request, context in
+            let clone = try await decodeBody(CloneRequest.self, from: request, limit: Self.specBodyLimit)
+            let response = try await GroupSubmission(queue: queue).clone(try await runID(context), clone)
+            return try jsonResponse(response, status: response.created ? .created : .ok)
         }
         api.get("/v1/runs/:id/verify") { _, context in
             let id = try await runID(context)

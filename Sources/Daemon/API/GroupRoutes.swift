@@ -1,7 +1,7 @@
 import Hummingbird
 import WireTypes
 
-/// `/v1/groups`: submit a sweep as one group, list groups, show one, and cancel or resume every member.
+/// `/v1/groups`: submit a sweep as one group, list groups, show one, cancel or resume every member, and annotate.
 extension APIRouter {
     func addGroupRoutes(to api: RouterGroup<BasicRequestContext>) {
         api.post("/v1/groups") { request, _ in
@@ -25,6 +25,14 @@ extension APIRouter {
         api.post("/v1/groups/:id/resume") { _, context in
             try jsonResponse(try await GroupControl(queue: queue).resume(try await groupID(context)))
         }
+        api.get("/v1/groups/:id/select") { request, context in
+            guard let row = QueryParameters(request).string("max") else {
+                throw DaemonError(.badRequest, "name the row to maximize: ?max=validation:sft/pass@1")
+            }
+            return try jsonResponse(
+                try await GroupSelection(queue: queue).select(try await groupID(context), maximizing: row))
+        }
+        addAnnotationRoutes(to: api, under: "/v1/groups/:id") { .group(try await groupID($0)) }
     }
 
     private func groupID(_ context: BasicRequestContext) async throws -> String {

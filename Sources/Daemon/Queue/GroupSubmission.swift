@@ -11,24 +11,64 @@ struct GroupSubmission {
     let queue: Queue
 
     func submit(_ request: GroupSubmitRequest) async throws -> GroupSubmitResponse {
-        let group = try Self.expand(request)
+        let group = try Self.userSpecs {
+            try SpecGroup.expand(
+                yaml: request.yaml, file: request.file, seeds: try request.seeds.map(SeedRange.init(parsing:)),
+                overrides: try request.overrides.map(SpecOverride.init(parsing:)),
+                maximumRuns: try Self.maximum(request.maxRuns))
+        }
+        return try await queueGroup(
+            group, yaml: request.yaml, seeds: request.seeds, overrides: request.overrides, from: nil,
+            priority: request.priority, idempotencyKey: request.idempotencyKey)
+    }
+
+    /// `submit --from`: the run's recorded YAML with its own sweep values (if it is a group's member) and the
+    /// request's edits, queued as a new group. The clone records the source's YAML and every value written in.
+    func clone(_ run: String, _ request: CloneRequest) async throws -> GroupSubmitResponse {
+        let source = try await DaemonEvent.submission(of: run, in: queue.store)
+        if let original = source.replayOf {
+            throw DaemonError(.badRequest, "run \(run) is a replay job; clone the run it replays (\(original))")
+        }
+        var settings: [(path: String, value: String)] = []
+        if let groupID = try await RunCatalog(queue: queue).details(run).group {
+            let record = try await GroupCatalog(queue: queue).record(of: groupID)
+            settings = (record.members.first { $0.run == run }?.settings ?? []).map { ($0.path, $0.value) }
+        }
+        var overrides: [SpecOverride] = []
+        let group = try Self.userSpecs {
+            let seeds = try request.seeds.map(SeedRange.init(parsing:))
+            overrides = SpecGroup.cloneOverrides(
+                settings: settings, edits: try request.overrides.map(SpecOverride.init(parsing:)), seeds: seeds)
+            return try SpecGroup.clone(
+                yaml: source.specYaml, file: "run \(run)'s spec", overrides: overrides, seeds: seeds,
+                maximumRuns: try Self.maximum(request.maxRuns))
+        }
+        return try await queueGroup(
+            group, yaml: source.specYaml, seeds: request.seeds, overrides: overrides.map(\.argument), from: run,
+            priority: request.priority, idempotencyKey: request.idempotencyKey)
+    }
+
+    private func queueGroup(
+        _ group: SpecGroup, yaml: String, seeds: String?, overrides: [String], from: String?, priority: Int,
+        idempotencyKey: String?
+    ) async throws -> GroupSubmitResponse {
         let groupID = UUID().uuidString.lowercased()
         let members = group.members.map { member in
             (
                 id: UUID().uuidString.lowercased(),
                 submitted: RunSubmitted(
                     name: member.spec.name, specJson: String(decoding: member.spec.canonicalJSON(), as: UTF8.self),
-                    specHash: member.spec.canonicalHash, specYaml: request.yaml, priority: request.priority),
+                    specHash: member.spec.canonicalHash, specYaml: yaml, priority: priority),
                 settings: member.settings.map { GroupSetting(path: $0.path, value: $0.value) }
             )
         }
         let name = members.first?.submitted.name ?? "group"
         let record = try DaemonEvent.groupSubmitted(
             GroupSubmitted(
-                name: name, specYaml: request.yaml, seeds: request.seeds, overrides: request.overrides,
+                name: name, specYaml: yaml, seeds: seeds, overrides: overrides,
                 members: members.map {
                     GroupSubmitted.Member(run: $0.id, specHash: $0.submitted.specHash, settings: $0.settings)
-                })
+                }, from: from)
         ).recorded()
         let runEvents = try members.map { try DaemonEvent.submitted($0.submitted).recorded() }
         let lifecycle = RunLifecycle.submitted(maxAttempts: queue.settings.maxAttempts, policy: queue.policy)
@@ -38,8 +78,8 @@ struct GroupSubmission {
                 """
                 INSERT INTO run_groups (id, name, idempotency_key) VALUES ($1, $2, $3)
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
-                """, [.text(groupID), .text(name), request.idempotencyKey.map { .text($0) } ?? .null])
-            if inserted.isEmpty, let key = request.idempotencyKey {
+                """, [.text(groupID), .text(name), idempotencyKey.map { .text($0) } ?? .null])
+            if inserted.isEmpty, let key = idempotencyKey {
                 let existing = try tx.query("SELECT id FROM run_groups WHERE idempotency_key = $1", [.text(key)])
                 return (try RunTable.required(existing.string(0, "id"), "id"), false)
             }
@@ -50,7 +90,7 @@ struct GroupSubmission {
                     """,
                     [
                         .text(member.id), .text(member.submitted.name), .text(member.submitted.specHash),
-                        .text(lifecycle.state.runState.rawValue), .int(Int64(request.priority)),
+                        .text(lifecycle.state.runState.rawValue), .int(Int64(priority)),
                         .int(Int64(lifecycle.maxAttempts)),
                     ])
                 _ = try tx.query(
@@ -70,17 +110,10 @@ struct GroupSubmission {
         return GroupSubmitResponse(group: try await GroupCatalog(queue: queue).details(id), created: created)
     }
 
-    /// The request's sweep, expanded and validated; any problem is the user's, with every diagnostic.
-    static func expand(_ request: GroupSubmitRequest) throws -> SpecGroup {
+    /// The members `expand` gives, or the user's problem with every diagnostic (a bad path, value, seed range or size).
+    static func userSpecs(_ expand: () throws -> SpecGroup) throws -> SpecGroup {
         do {
-            let seeds = try request.seeds.map(SeedRange.init(parsing:))
-            let overrides = try request.overrides.map(SpecOverride.init(parsing:))
-            if let maximum = request.maxRuns, maximum < 1 {
-                throw DaemonError(.badRequest, "--max-runs must be at least 1")
-            }
-            return try SpecGroup.expand(
-                yaml: request.yaml, file: request.file, seeds: seeds, overrides: overrides,
-                maximumRuns: request.maxRuns)
+            return try expand()
         } catch let error as PipelineError where error.code == .invalidSpec {
             guard !error.diagnostics.isEmpty else {
                 throw DaemonError(.invalidSpec, error.message + "; nothing was queued")
@@ -88,6 +121,11 @@ struct GroupSubmission {
             throw DaemonError(
                 .invalidSpec, "\(error.message); nothing was queued", diagnostics: error.diagnostics.map(\.description))
         }
+    }
+
+    private static func maximum(_ maxRuns: Int?) throws -> Int? {
+        if let maxRuns, maxRuns < 1 { throw DaemonError(.badRequest, "--max-runs must be at least 1") }
+        return maxRuns
     }
 }
 

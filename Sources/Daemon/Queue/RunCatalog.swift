@@ -10,7 +10,9 @@ struct RunCatalog {
     static let detailColumns = """
         id, name, state, priority, attempt, failures, max_attempts, spec_hash, lease_owner, cancel_requested,
         submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
-        (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id
+        (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id,
+        (SELECT payload::jsonb -> 'tags' FROM events WHERE stream = '\(AnnotationTarget.runStreamPrefix)' || runs.id
+            AND type = '\(AnnotationEvent.TagsChanged.eventType)' ORDER BY version DESC LIMIT 1)::text AS tags
         """
 
     /// Accepts a full id or a unique prefix (ids are lowercase hex and dashes).
@@ -40,14 +42,16 @@ struct RunCatalog {
         return try await withEventCounts(rows)[0]
     }
 
-    func list(state: RunState?, limit: Int) async throws -> [RunDetails] {
+    /// Newest first; `query` (`runs --where`) is evaluated by PostgreSQL.
+    func list(state: RunState?, limit: Int, query: RunQuery? = nil) async throws -> [RunDetails] {
+        let condition = query?.sql(firstParameter: 3) ?? (text: "true", parameters: [])
         let rows = try await queue.store.transaction { tx in
             try tx.query(
                 """
                 SELECT \(Self.detailColumns) FROM runs
-                WHERE ($1::text IS NULL OR state = $1::text)
+                WHERE ($1::text IS NULL OR state = $1::text) AND \(condition.text)
                 ORDER BY submission_order DESC LIMIT $2
-                """, [state.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))])
+                """, [state.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))] + condition.parameters)
         }
         return try await withEventCounts(rows)
     }
@@ -83,7 +87,9 @@ struct RunCatalog {
             cancelRequested: try required(rows.bool(row, "cancel_requested"), "cancel_requested"),
             submittedAt: try required(rows.date(row, "submitted_at"), "submitted_at"),
             updatedAt: try required(rows.date(row, "updated_at"), "updated_at"), errors: errors, progress: progress,
-            eventCount: eventCount, replayOf: try rows.string(row, "replay_of"), group: try rows.string(row, "group_id")
+            eventCount: eventCount, replayOf: try rows.string(row, "replay_of"),
+            group: try rows.string(row, "group_id"),
+            tags: try rows.string(row, "tags").map { try CanonicalJSON.decode([String].self, from: Data($0.utf8)) }
         )
     }
 

@@ -129,4 +129,22 @@ public struct ScoreRecorded: EventPayload, Hashable {
     /// SHA-256 of the `ProblemOutcomes` blob (module Analysis): the outcome of every resampled pick of every
     /// problem, so intervals and paired differences can be computed from the record alone.
     public var outcomes: String
+
+    /// Public for writers of records outside the pipeline (the compare benchmark's store).
+    public init(
+        stage: StageName, policy: String, method: String, evaluator: String, aggregation: String, n: Int, level: Int,
+        accuracy: Double, problems: Int, correct: Double, outcomes: String
+    ) {
+        self.stage = stage
+        self.policy = policy
+        self.method = method
+        self.evaluator = evaluator
+        self.aggregation = aggregation
+        self.n = n
+        self.level = level
+        self.accuracy = accuracy
+        self.problems = problems
+        self.correct = correct
+        self.outcomes = outcomes
+    }
 }

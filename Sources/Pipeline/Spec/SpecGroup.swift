@@ -22,6 +22,35 @@ public struct SpecGroup: Sendable {
     public static func expand(
         yaml: String, file: String, seeds: SeedRange? = nil, overrides: [SpecOverride] = [], maximumRuns: Int? = nil
     ) throws -> SpecGroup {
+        try expand(
+            yaml: yaml, file: file, seeds: seeds, overrides: overrides, maximumRuns: maximumRuns, usingSweep: true)
+    }
+
+    /// A recorded run's spec again, with edits (`e2h submit --from RUN`): `yaml` as the run recorded it with
+    /// `overrides` written in (`cloneOverrides`: the run's own sweep values and the edits), each with every seed of
+    /// `seeds`. The spec's `sweep:` block is not expanded again, so without edits the clone is the run's spec
+    /// exactly (the same canonical hash).
+    public static func clone(
+        yaml: String, file: String, overrides: [SpecOverride], seeds: SeedRange?, maximumRuns: Int?
+    ) throws -> SpecGroup {
+        try expand(
+            yaml: yaml, file: file, seeds: seeds, overrides: overrides, maximumRuns: maximumRuns, usingSweep: false)
+    }
+
+    /// The values a clone writes into the recorded YAML before `seeds`: the run's own, less those the edits or the
+    /// seeds replace, then the edits. What a clone's record keeps so that it reproduces the clone.
+    public static func cloneOverrides(
+        settings: [(path: String, value: String)], edits: [SpecOverride], seeds: SeedRange?
+    ) -> [SpecOverride] {
+        let recorded = settings.filter { setting in
+            !edits.contains { $0.path == setting.path } && !(seeds != nil && setting.path == "seed")
+        }
+        return recorded.map { SpecOverride(path: $0.path, values: [$0.value]) } + edits
+    }
+
+    private static func expand(
+        yaml: String, file: String, seeds: SeedRange?, overrides: [SpecOverride], maximumRuns: Int?, usingSweep: Bool
+    ) throws -> SpecGroup {
         guard let document = try ExperimentSpec.readDocument(yaml, file: file),
             case .mapping(var pairs) = document.value
         else {
@@ -32,7 +61,7 @@ public struct SpecGroup: Sendable {
         var sweepOverrides: [SpecOverride] = []
         var sweepMaximum: Int?
         if let index = pairs.firstIndex(where: { $0.key.scalarText == "sweep" }) {
-            (sweepSeeds, sweepOverrides, sweepMaximum) = try readSweep(pairs[index].value, file: file)
+            if usingSweep { (sweepSeeds, sweepOverrides, sweepMaximum) = try readSweep(pairs[index].value, file: file) }
             pairs.remove(at: index)
         }
         let root = YAMLNode(

@@ -38,6 +38,20 @@ public struct SpecOverride: Sendable, Equatable {
         self.init(path: path, values: values)
     }
 
+    /// The `--set` argument this override parses from: `path=v1,v2`.
+    public var argument: String { "\(path)=" + values.joined(separator: ",") }
+
+    /// A dotted path's steps as JSON keys and list indices (`evaluators[0].name` → evaluators, 0, name): where the
+    /// value lives in a canonical spec's JSON.
+    public static func jsonPath(_ path: String) throws -> [String] {
+        try segments(path).map { segment in
+            switch segment {
+            case .key(let key): key
+            case .index(let index): String(index)
+            }
+        }
+    }
+
     /// A path's steps: mapping keys, and list indices written `key[i]`.
     enum Segment: Equatable {
         case key(String)

@@ -1,0 +1,118 @@
+import Analysis
+import EventStore
+import Pipeline
+import WireTypes
+
+/// `e2h runs --where 'tag:baseline and status in (completed, failed) and spec.policy.sft.steps >= 400'`: parsed once
+/// (the one `--where` grammar, `FilterParser`), then evaluated by PostgreSQL as one boolean expression over the
+/// `runs` table, the run's recorded canonical spec (its `RunSubmitted`) and its tags (its annotation stream's last
+/// `TagsChanged`), so a listing never moves runs to the client to filter them.
+struct RunQuery {
+    enum Field: FilterField {
+        case status, name, tag
+        /// A path into the canonical spec's JSON.
+        case spec([String])
+
+        init?(filterName: String) {
+            switch filterName {
+            case "status", "state": self = .status
+            case "name": self = .name
+            case "tag": self = .tag
+            default:
+                guard filterName.hasPrefix("spec."),
+                    let path = try? SpecOverride.jsonPath(String(filterName.dropFirst("spec.".count)))
+                else { return nil }
+                self = .spec(path)
+            }
+        }
+
+        static let filterNames = ["status", "name", "tag", "spec.<path>"]
+
+        var filterKind: FilterValueKind {
+            if case .spec = self { return .either }
+            return .text
+        }
+    }
+
+    let condition: FilterCondition<Field>
+
+    init(parsing text: String) throws {
+        do {
+            condition = try FilterParser<Field>.parse(text)
+        } catch {
+            throw DaemonError(.badRequest, error.message + " (fields: status, name, tag, spec.<path>)")
+        }
+        try Self.checkStates(condition)
+    }
+
+    /// The condition as SQL over `runs`, its parameters numbered from `$firstParameter`.
+    func sql(firstParameter: Int) -> (text: String, parameters: [PostgresValue]) {
+        var parameters: [PostgresValue] = []
+        func parameter(_ value: PostgresValue) -> String {
+            parameters.append(value)
+            return "$\(firstParameter + parameters.count - 1)"
+        }
+        func render(_ condition: FilterCondition<Field>) -> String {
+            switch condition {
+            case .all(let parts): return "(" + parts.map(render).joined(separator: " AND ") + ")"
+            case .any(let parts): return "(" + parts.map(render).joined(separator: " OR ") + ")"
+            case .member(let field, let values): return render(.any(values.map { .compare(field, .equal, $0) }))
+            case .compare(let field, let op, let value):
+                switch (field, value) {
+                case (.status, .text(let text)): return "runs.state \(op.rawValue) \(parameter(.text(text)))::text"
+                case (.name, .text(let text)): return "runs.name \(op.rawValue) \(parameter(.text(text)))::text"
+                case (.tag, .text(let text)):
+                    let tags = """
+                        COALESCE((SELECT payload::jsonb -> 'tags' FROM events
+                        WHERE stream = \(parameter(.text(AnnotationTarget.runStreamPrefix)))::text || runs.id
+                        AND type = \(parameter(.text(AnnotationEvent.TagsChanged.eventType)))::text
+                        ORDER BY version DESC LIMIT 1), '[]'::jsonb)
+                        """
+                    let has = "\(tags) ? \(parameter(.text(text)))::text"
+                    return op == .equal ? "(\(has))" : "NOT (\(has))"
+                case (.spec(let path), _):
+                    let spec = """
+                        (SELECT (payload::jsonb ->> 'spec_json')::jsonb FROM events
+                        WHERE stream = \(parameter(.text(DaemonEvent.stream(""))))::text || runs.id AND version = 1)
+                        """
+                    let at = "\(parameter(.textArray(path)))::text[]"
+                    switch value {
+                    case .number(let number):
+                        // CASE, not AND: PostgreSQL may evaluate AND's sides in any order, and the cast fails on text.
+                        return """
+                            (CASE WHEN jsonb_typeof(\(spec) #> \(at)) = 'number'
+                            THEN (\(spec) #>> \(at))::numeric \(op.rawValue) \(parameter(.text("\(number)")))::numeric
+                            ELSE false END)
+                            """
+                    case .text(let text):
+                        return "((\(spec) #>> \(at)) \(op.rawValue) \(parameter(.text(text)))::text)"
+                    }
+                case (.status, .number), (.name, .number), (.tag, .number):
+                    return "false"  // unreachable: these fields parse every value as text
+                }
+            }
+        }
+        let text = render(condition)
+        return (text, parameters)
+    }
+
+    private static func checkStates(_ condition: FilterCondition<Field>) throws {
+        switch condition {
+        case .all(let parts), .any(let parts): for part in parts { try checkStates(part) }
+        case .member(let field, let values): for value in values { try checkStates(.compare(field, .equal, value)) }
+        case .compare(.status, _, .text(let text)) where RunState(rawValue: text) == nil:
+            throw DaemonError(
+                .badRequest,
+                "--where: unknown status '\(text)': one of \(RunState.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        case .compare(.tag, let op, .text(let text)):
+            if op != .equal && op != .notEqual { throw DaemonError(.badRequest, "--where: compare tags with = or !=") }
+            do {
+                _ = try AnnotateRequest(add: [text]).validated()
+            } catch {
+                throw DaemonError(.badRequest, "--where: \(error.message)")
+            }
+        case .compare: break
+        }
+    }
+}

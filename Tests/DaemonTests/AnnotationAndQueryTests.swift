@@ -1,0 +1,127 @@
+import EventStore
+import Foundation
+import Testing
+import WireTypes
+
+@testable import Daemon
+
+/// Tags and notes in annotation streams of their own, and `runs --where` evaluated by PostgreSQL.
+@Suite("Annotations and run queries on PostgreSQL")
+struct AnnotationAndQueryTests {
+    func ids(_ queue: Queue, _ condition: String) async throws -> [String] {
+        try await RunCatalog(queue: queue).list(state: nil, limit: 100, query: try RunQuery(parsing: condition))
+            .map(\.id)
+    }
+
+    @Test func tagsAndNotesAreEventsApartFromTheRunsRecord() async throws {
+        let queue = try await TestDatabase.queue()
+        let run = try await queue.submit(SubmitRequest(yaml: "name: tiny\nseed: 1\n", file: "t.yaml")).run.id
+        let annotations = RunAnnotations(queue: queue)
+        _ = try await annotations.annotate(.run(run), AnnotateRequest(add: ["baseline", "draft"]))
+        _ = try await annotations.annotate(.run(run), AnnotateRequest(remove: ["draft"], note: "lr too high?"))
+        let read = try await annotations.annotations(of: .run(run))
+        #expect(read.tags == ["baseline"])
+        #expect(read.notes.map(\.text) == ["lr too high?"])
+        #expect(try await queue.details(run).tags == ["baseline"])
+        // The run's own stream is untouched: verify and replay see only its record.
+        #expect(try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type) == ["RunSubmitted"])
+        #expect(try await queue.store.verify(stream: AnnotationTarget.run(run).stream) == .intact(events: 3))
+
+        await #expect(throws: DaemonError.self) {
+            _ = try await annotations.annotate(.run(run), AnnotateRequest(add: ["Not A Tag"]))
+        }
+        await #expect(throws: DaemonError.self) { _ = try await annotations.annotate(.run(run), AnnotateRequest()) }
+    }
+
+    @Test func whereIsEvaluatedOnTheRecordedSpecTagsAndState() async throws {
+        let queue = try await TestDatabase.queue()
+        let group = try await GroupSubmission(queue: queue).submit(
+            GroupSubmitRequest(
+                yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..1",
+                overrides: ["policy.sft.steps=100,400"]))
+        let runs = group.group.members.map(\.run.id)  // steps 100 (seeds 0, 1), then 400 (seeds 0, 1)
+        _ = try await RunAnnotations(queue: queue).annotate(.run(runs[3]), AnnotateRequest(add: ["baseline"]))
+        _ = try await queue.cancel(runs[0])
+
+        #expect(try await ids(queue, "spec.policy.sft.steps >= 400").sorted() == [runs[2], runs[3]].sorted())
+        #expect(try await ids(queue, "tag:baseline and spec.policy.sft.steps >= 400") == [runs[3]])
+        #expect(try await ids(queue, "status in (cancelled, failed)") == [runs[0]])
+        #expect(try await ids(queue, "spec.seed = 1 and spec.policy.sft.steps = 100") == [runs[1]])
+        #expect(try await ids(queue, "tag != baseline").count == 3)
+        #expect(try await ids(queue, "spec.name = tiny or tag:baseline").count == 4)
+        // A text comparison with a number field matches nothing rather than failing the query.
+        #expect(try await ids(queue, "spec.policy.sft.steps = many").isEmpty)
+
+        for (condition, message) in [
+            ("stauts = queued", "did you mean 'status'"),
+            ("status = done", "unknown status 'done'"),
+            ("spec.policy.sft.steps >=", "expected a value"),
+            ("tag:Bad", "is not a tag"),
+        ] {
+            do {
+                _ = try RunQuery(parsing: condition)
+                Issue.record("\(condition) was accepted")
+            } catch let error as DaemonError {
+                #expect(error.message.contains(message), "\(condition): \(error.message)")
+            }
+        }
+    }
+
+    /// `submit --from`: the source's recorded YAML with its own sweep values, the edits on top, recorded with it.
+    @Test func aCloneRecordsWhereItCameFrom() async throws {
+        let queue = try await TestDatabase.queue()
+        let sweep = try await GroupSubmission(queue: queue).submit(
+            GroupSubmitRequest(
+                yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..1", overrides: ["policy.sft.steps=100,400"]))
+        let source = sweep.group.members[3]
+        let clone = try await GroupSubmission(queue: queue).clone(
+            source.run.id, CloneRequest(overrides: ["policy.sft.learning_rate=0.01"]))
+        #expect(
+            clone.group.members.map(\.settings.label) == [
+                "policy.sft.steps=400 seed=1 policy.sft.learning_rate=0.01"
+            ])
+        let record = try await GroupCatalog(queue: queue).record(of: clone.group.summary.id)
+        #expect(record.from == source.run.id)
+        #expect(record.overrides == ["policy.sft.steps=400", "seed=1", "policy.sft.learning_rate=0.01"])
+        let same = try await GroupSubmission(queue: queue).clone(source.run.id, CloneRequest())
+        #expect(same.group.members.map(\.run.specHash) == [source.run.specHash])
+    }
+
+    /// `select --max validation:sft/pass@1` reads what SFT records: the selected step (its outputs) and that
+    /// checkpoint's easy-validation pass@1. Equal values go to the first member in sweep order; test rows are refused.
+    @Test func selectChoosesByAValidationFigureOnly() async throws {
+        let queue = try await TestDatabase.queue()
+        let group = try await GroupSubmission(queue: queue).submit(
+            GroupSubmitRequest(yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..3"))
+        let members = group.group.members.map(\.run.id)
+        for (run, selected) in zip(members.prefix(3), [0.5, 0.75, 0.75]) {
+            let outputs = try await queue.store.putBlob(Data(#"{"checkpoint":"c20","step":20}"#.utf8))
+            func checkpoint(_ step: Int, _ accuracy: Double) -> NewEvent {
+                NewEvent(
+                    type: "CheckpointSaved",
+                    payload: Data(
+                        (#"{"blob":"c\#(step)","easy_validation_accuracy":\#(accuracy),"model":"policy","#
+                            + #""reason":"interval","stage":"sft","step":\#(step)}"#).utf8))
+            }
+            _ = try await queue.store.append(
+                stream: DaemonEvent.stream(run), expectedVersion: .any,
+                events: [
+                    // A better checkpoint SFT did not select: its figure is not the run's.
+                    checkpoint(10, 0.9), checkpoint(20, selected),
+                    NewEvent(type: "StageCompleted", payload: Data(#"{"outputs":"\#(outputs)","stage":"sft"}"#.utf8)),
+                ])
+        }
+        let selection = try await GroupSelection(queue: queue).select(
+            group.group.summary.id, maximizing: "validation:sft/pass@1")
+        #expect(selection.best == members[1])
+        #expect(selection.candidates.map(\.value) == [0.5, 0.75, 0.75, nil])
+
+        do {
+            _ = try await GroupSelection(queue: queue).select(
+                group.group.summary.id, maximizing: "hard:weighted/verifier/prod@64")
+            Issue.record("a test row chose a run")
+        } catch let error as DaemonError {
+            #expect(error.message.contains("score on the test split"), "\(error.message)")
+        }
+    }
+}

@@ -121,6 +121,8 @@ let package = Package(
                 "Pipeline",
                 "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Ed25519 for receipts, signed with a key that lives in the state directory.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

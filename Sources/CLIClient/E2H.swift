@@ -12,7 +12,7 @@ struct E2H: AsyncParsableCommand {
         subcommands: [
             Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
             Compare.self,
-            Replay.self, Verify.self, Export.self, Import.self,
+            Replay.self, Verify.self, Receipt.self, Export.self, Import.self,
         ])
 
     /// Runs a command body, turning `ClientError` into its message on stderr and its exit code.

@@ -12,6 +12,10 @@ struct GroupSubmission {
 
     func submit(_ request: GroupSubmitRequest) async throws -> GroupSubmitResponse {
         let group = try Self.expand(request)
+        let admission = SpecAdmission(settings: queue.settings)
+        for (index, member) in group.members.enumerated() {
+            try admission.check(member.spec, member: "member \(index + 1) of \(group.members.count)")
+        }
         let groupID = UUID().uuidString.lowercased()
         let members = group.members.map { member in
             (

@@ -8,17 +8,10 @@ import Foundation
 struct Fuzz {
     static func main() {
         #if FUZZING
-        guard let name = ProcessInfo.processInfo.environment["E2H_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name)
-        else {
-            fail("set E2H_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue))")
-        }
-        selected = target
+        guard selected != nil else { fail("set E2H_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue))") }
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(runDriver(&argc, &argv) { data, size in
-            selected?.run(data.map { Data(bytes: $0, count: size) } ?? Data())
-            return 0
-        })
+        exit(runDriver(&argc, &argv, fuzzOneInput))
         #else
         let arguments = CommandLine.arguments.dropFirst()
         guard let name = arguments.first, let target = FuzzTarget(rawValue: name), arguments.count > 1 else {
@@ -50,9 +43,17 @@ struct Fuzz {
 }
 
 #if FUZZING
-/// The target of this process: libFuzzer's callback is a C function and cannot capture it. Set once, before the
-/// driver starts, and only read after.
-nonisolated(unsafe) private var selected: FuzzTarget?
+/// The target of this process, from E2H_FUZZ_TARGET: libFuzzer calls a C function, which cannot capture it.
+private let selected = ProcessInfo.processInfo.environment["E2H_FUZZ_TARGET"].flatMap(FuzzTarget.init(rawValue:))
+
+/// libFuzzer's callback, under the name its own `main` also looks for (the runtime archive brings that `main`
+/// along; whichever `main` runs, the inputs go through the same target).
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let selected else { Fuzz.fail("set E2H_FUZZ_TARGET to one of \(FuzzTarget.allCases.map(\.rawValue))") }
+    selected.run(data.map { Data(bytes: $0, count: size) } ?? Data())
+    return 0
+}
 
 /// libFuzzer's entry for a program with its own `main` (compiler-rt, LLVM ≥ 11).
 @_silgen_name("LLVMFuzzerRunDriver")

@@ -58,7 +58,9 @@ struct Verify: AsyncParsableCommand {
 
     static func text(_ report: LogVerifyReport) -> String {
         let witness =
-            report.witnessed.map { "witnessed up to position \($0.length)\(report.witnessedAt.map { " at \($0)" } ?? "")" }
+            report.witnessed.map {
+                "witnessed up to position \($0.length)\(report.witnessedAt.map { " at \($0)" } ?? "")"
+            }
             ?? "nothing witnessed yet: only the log's own consistency was checked"
         guard report.intact else {
             return (["log: BROKEN (\(witness))"] + report.problems.map { "  - " + $0 }).joined(separator: "\n")
@@ -69,7 +71,8 @@ struct Verify: AsyncParsableCommand {
     static func text(_ report: ReceiptVerification, receipt: SignedReceipt) -> String {
         let signed = receipt.claim
         guard report.intact else {
-            return (["\(report.run): does NOT match the receipt of \(signed.issuedAt)"]
+            return
+                (["\(report.run): does NOT match the receipt of \(signed.issuedAt)"]
                 + report.problems.map { "  - " + $0 }).joined(separator: "\n")
         }
         return "\(report.run): matches the receipt of \(signed.issuedAt) (run at version "

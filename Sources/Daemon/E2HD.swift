@@ -51,7 +51,10 @@ struct E2HD: AsyncParsableCommand {
     @Option(help: "Backoff before retrying a failed attempt: this many seconds, doubled per failure (at most 5 min).")
     var backoffSeconds = 5.0
 
-    @Option(help: "Memory a run may need, in GiB; a spec estimated to need more is refused at submission (default: 80 % of this machine's memory).")
+    @Option(
+        help:
+            "Memory a run may need, in GiB; a spec estimated to need more is refused at submission (default: 80 % of this machine's memory)."
+    )
     var maxRunMemoryGib: Double?
 
     @Option(help: "Hours of compute a run may need; a spec estimated to need more is refused at submission.")

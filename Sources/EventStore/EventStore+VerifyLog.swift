@@ -61,7 +61,9 @@ extension EventStore {
 
     /// The stored hashes of the events after `position`, in position order, with the stored log head, in one
     /// snapshot: what a witness folds to advance from a point it signed to the present without re-reading the log.
-    public func hashes(after position: Int64) async throws -> (hashes: [(position: Int64, hash: String)], head: ChainPoint) {
+    public func hashes(
+        after position: Int64
+    ) async throws -> (hashes: [(position: Int64, hash: String)], head: ChainPoint) {
         try await transaction { tx in
             try tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let head = try tx.logHead()
@@ -69,7 +71,10 @@ extension EventStore {
                 "SELECT position, hash FROM events WHERE position > $1 AND position <= $2 ORDER BY position",
                 [.int(position), .int(head.length)])
             let hashes = try (0..<rows.count).map { row in
-                (position: try rows.int64(row, "position") ?? 0, hash: Hex.encode(try rows.bytes(row, "hash") ?? Data()))
+                (
+                    position: try rows.int64(row, "position") ?? 0,
+                    hash: Hex.encode(try rows.bytes(row, "hash") ?? Data())
+                )
             }
             return (hashes, head)
         }

@@ -32,7 +32,8 @@ enum FuzzTarget: String, CaseIterable, Sendable {
                     previousHash: event.previousHash)
                 if broken != nil { break }
             }
-            for (key, bytes) in archive.blobs.sorted(by: { $0.key < $1.key }) where ContentHash.sha256Hex(bytes) != key {
+            for (key, bytes) in archive.blobs.sorted(by: { $0.key < $1.key }) where ContentHash.sha256Hex(bytes) != key
+            {
                 break
             }
         }

@@ -57,7 +57,8 @@ struct FuzzSmokeTests {
             "9223372036854775808", "-9223372036854775809", "1.5", "", " 1", "+1", "0x1f", "１", "1_000", "1e-400",
         ]
         for _ in 0..<2000 {
-            let value = values[random.next(values.count)] + (random.next(4) == 0 ? values[random.next(values.count)] : "")
+            let value =
+                values[random.next(values.count)] + (random.next(4) == 0 ? values[random.next(values.count)] : "")
             let query = QueryParameters([("limit", value), ("wait", value), ("after", value)])
             do {
                 #expect((1...1000).contains(try query.integer("limit", default: 50, in: 1...1000)))

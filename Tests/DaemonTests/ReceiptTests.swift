@@ -45,8 +45,10 @@ struct ReceiptTests {
             #expect(receipt.claim.run == run && receipt.claim.runHead?.length == 3 && receipt.claim.logHead.length == 3)
             // Later appends, to this run and others, do not disturb what was signed.
             _ = try await queue.store.append(
-                stream: DaemonEvent.stream(run), expectedVersion: .exact(3), events: [NewEvent(type: "T", payload: Data("{}".utf8))])
-            _ = try await queue.store.append(stream: "run-other", expectedVersion: .any, events: [NewEvent(type: "T", payload: Data("{}".utf8))])
+                stream: DaemonEvent.stream(run), expectedVersion: .exact(3),
+                events: [NewEvent(type: "T", payload: Data("{}".utf8))])
+            _ = try await queue.store.append(
+                stream: "run-other", expectedVersion: .any, events: [NewEvent(type: "T", payload: Data("{}".utf8))])
             let verification = try await integrity.verify(run, against: receipt)
             #expect(verification.intact, "\(verification.problems)")
             #expect(verification.runHead?.length == 4 && verification.logHead?.length == 5)
@@ -94,7 +96,8 @@ struct ReceiptTests {
         try await Self.withRun { integrity, run, queue in
             _ = try await integrity.receipt(run)
             let other = "run-" + UUID().uuidString.lowercased()
-            _ = try await queue.store.append(stream: other, expectedVersion: .noStream, events: [NewEvent(type: "T", payload: Data("{}".utf8))])
+            _ = try await queue.store.append(
+                stream: other, expectedVersion: .noStream, events: [NewEvent(type: "T", payload: Data("{}".utf8))])
             try await integrity.witness.advance(queue.store)
             try await Self.cutTail(queue.store, stream: other, keep: 0)
             let all = try await integrity.verifyAll()
@@ -150,8 +153,10 @@ struct ReceiptTests {
     @Test func findingsSayWhatWasDone() {
         let signed = ChainHead(length: 5, hash: "aa")
         func problems(_ length: Int64, _ hash: String?, _ broken: String? = nil) -> [String] {
-            ReceiptCheck(subject: "x", signed: signed, observed: .init(length: length, hashAtSigned: hash, broken: broken))
-                .problems
+            ReceiptCheck(
+                subject: "x", signed: signed, observed: .init(length: length, hashAtSigned: hash, broken: broken)
+            )
+            .problems
         }
         #expect(problems(5, "aa").isEmpty)
         #expect(problems(9, "aa").isEmpty)
@@ -177,7 +182,10 @@ struct ReceiptTests {
             }
             let rows = try tx.query("SELECT position, hash FROM events ORDER BY position")
             let hashes = try (0..<rows.count).map { row in
-                (position: try rows.int64(row, "position") ?? 0, hash: Hex.encode(try rows.bytes(row, "hash") ?? Data()))
+                (
+                    position: try rows.int64(row, "position") ?? 0,
+                    hash: Hex.encode(try rows.bytes(row, "hash") ?? Data())
+                )
             }
             let head = try #require(ChainPoint.genesis.extended(by: hashes))
             try tx.query(

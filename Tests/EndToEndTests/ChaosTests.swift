@@ -22,7 +22,8 @@ struct ChaosTests {
             let signals = [SIGKILL, SIGTERM, SIGKILL]
             for (index, signal) in signals.enumerated() {
                 try await daemon.waitFor(run, "work to hurt") { details, events in
-                    details.state.isFinal || events.contains { $0.type == "CheckpointSaved" || $0.type == "StageStarted" }
+                    details.state.isFinal
+                        || events.contains { $0.type == "CheckpointSaved" || $0.type == "StageStarted" }
                 }
                 if try await daemon.details(run).state.isFinal { break }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500, using: &random)))

@@ -148,6 +148,7 @@ func cutTail(_ store: EventStore, stream: String, keep: Int64) async throws {
         }
         let head = try #require(ChainPoint.genesis.extended(by: hashes))
         try tx.query(
-            "UPDATE log_head SET position = $1, hash = $2", [.int(head.length), .bytes(Hex.decode(head.hash) ?? Data())])
+            "UPDATE log_head SET position = $1, hash = $2",
+            [.int(head.length), .bytes(Hex.decode(head.hash) ?? Data())])
     }
 }

@@ -13,7 +13,8 @@ struct SpecAdmission {
                 maximumMemoryBytes: settings.maximumRunMemoryBytes, maximumSeconds: settings.maximumRunSeconds)
         else { return }
         throw DaemonError(
-            .invalidSpec, "the spec \(spec.name)\(member.map { " (\($0))" } ?? "") is too large for this daemon: "
+            .invalidSpec,
+            "the spec \(spec.name)\(member.map { " (\($0))" } ?? "") is too large for this daemon: "
                 + refusal + "; nothing was queued")
     }
 }

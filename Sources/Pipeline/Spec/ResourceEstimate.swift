@@ -31,24 +31,29 @@ public struct ResourceEstimate: Sendable, Equatable {
         let hidden = width * Double(model.mlpMultiplier)
         let layers = Double(model.layers)
         // ParameterLayout's tensors: embeddings, per block two norms, attention and MLP with biases, final norm, head.
-        let block = 4 * width + (3 * width * width + 3 * width) + (width * width + width) + (hidden * width + hidden)
+        let block =
+            4 * width + (3 * width * width + 3 * width) + (width * width + width) + (hidden * width + hidden)
             + (width * hidden + width)
         let parameters = vocabulary * width + tokens * width + layers * block + 2 * width + vocabulary * width
 
         let levels = Double(spec.task.levels.count)
         let easyLevels = Double(spec.task.easyLevels.count)
-        let pools = levels * Double(spec.task.validationPerLevel + spec.task.testPerLevel) * Double(spec.sampling.poolSize)
-        let trainingSamples = easyLevels * Double(spec.task.trainPerLevel) * Double(spec.sampling.trainingSamplesPerProblem)
+        let pools =
+            levels * Double(spec.task.validationPerLevel + spec.task.testPerLevel) * Double(spec.sampling.poolSize)
+        let trainingSamples =
+            easyLevels * Double(spec.task.trainPerLevel) * Double(spec.sampling.trainingSamplesPerProblem)
         let samples = pools + trainingSamples
         let evaluators = Double(spec.evaluators.count)
 
         // Per trained token: the residual stream and its norms, q/k/v, attention out and projection (≈ 10 widths),
         // the MLP's hidden layer before and after its activation, attention scores and probabilities per head over
         // the context; then the logits and their gradient.
-        let activationsPerToken = layers * ((10 + 2 * Double(model.mlpMultiplier)) * width + 2 * Double(model.heads) * tokens)
+        let activationsPerToken =
+            layers * ((10 + 2 * Double(model.mlpMultiplier)) * width + 2 * Double(model.heads) * tokens)
             + 2 * vocabulary
         let largestBatch = Double(
-            ([spec.policy.sft.batchSize, spec.rl.restEm.optimization.batchSize] + spec.evaluators.map(\.optimization.batchSize))
+            ([spec.policy.sft.batchSize, spec.rl.restEm.optimization.batchSize]
+                + spec.evaluators.map(\.optimization.batchSize))
                 .max() ?? 1)
         let floats = 6 * parameters + largestBatch * tokens * activationsPerToken
         // Sample pools: tokens as Int32, and one Float score per token and evaluator.
@@ -60,9 +65,11 @@ public struct ResourceEstimate: Sendable, Equatable {
         }
         let sampled = 2 * parameters * tokens
         let checkpoints = Double(spec.policy.sft.steps / spec.checkpointInterval + 1)
-        let selection = checkpoints * easyLevels * Double(spec.task.validationPerLevel)
+        let selection =
+            checkpoints * easyLevels * Double(spec.task.validationPerLevel)
             * Double(spec.policy.selection.samplesPerProblem) * sampled
-        var operations = trained(spec.policy.sft) + selection + spec.evaluators.map { trained($0.optimization) }.reduce(0, +)
+        var operations =
+            trained(spec.policy.sft) + selection + spec.evaluators.map { trained($0.optimization) }.reduce(0, +)
         operations += samples * sampled * (1 + evaluators)
         let ppo = spec.rl.ppo
         if ppo.enabled {

@@ -155,7 +155,8 @@ enum EvaluatorStage {
         let levels = test.sequences.indices.map { dataset.test[test.firstProblem + $0 / test.samplesPerProblem].level }
         try await context.log.emit(
             EvaluatorTrained(
-                name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels, trainingExamples: trainingExamples,
+                name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels,
+                trainingExamples: trainingExamples,
                 steps: evaluator.optimization.steps,
                 rocAuc: areas(scores: testScores, verdicts: testVerdicts, levels: levels, context: context),
                 weights: weights),

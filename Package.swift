@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "e2hd", targets: ["DaemonCommand"]),
         .executable(name: "e2h", targets: ["CLIClient"]),
         .executable(name: "e2h-bench", targets: ["Bench"]),
+        .executable(name: "e2h-fuzz", targets: ["Fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -122,6 +123,8 @@ let package = Package(
                 "NeuralEngine",
                 "Pipeline",
                 "WireTypes",
+                // Ed25519 for receipts, signed with a key that lives in the state directory.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -168,6 +171,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimized
+        ),
+        /// The readers of outside bytes (spec, archive) as fuzz targets: `scripts/fuzz` builds this with libFuzzer
+        /// and AddressSanitizer; a plain build replays a corpus or a crash through the same code.
+        .executableTarget(
+            name: "Fuzz",
+            dependencies: ["Canonical", "EventStore", "Pipeline", "WireTypes"],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "EventStoreTests",

@@ -7,7 +7,18 @@ import Glibc
 /// Writes `data` to `path` all or nothing: into a temporary file beside it (same file system, so the rename is
 /// atomic), flushed, then renamed over `path`. A full disk or a crash never leaves a partial file under the name the
 /// user asked for, and an older file there survives a failed write; the temporary file is removed on failure.
+///
+/// SIGTERM, SIGINT and SIGHUP are deferred from the temporary file's creation to its rename (or removal): one that
+/// arrives meanwhile ends the process right after, with the whole file in place or the temporary one removed — never
+/// a stray `.NAME.XXXXXX` beside the file the user asked for. (Masking the signals would not do: in a multithreaded
+/// process any other thread may take them.)
 func writeUserFileAtomically(_ data: Data, to path: String) throws {
+    let stopping = [SIGTERM, SIGINT, SIGHUP]
+    let previous = stopping.map { signal($0, { deferredSignal = $0 }) }
+    defer {
+        for (stop, handler) in zip(stopping, previous) { signal(stop, handler) }
+        if deferredSignal != 0 { raise(deferredSignal) }
+    }
     let url = URL(fileURLWithPath: path)
     let directory = url.deletingLastPathComponent().path
     var template = "\(directory)/.\(url.lastPathComponent).XXXXXX".utf8CString
@@ -29,6 +40,10 @@ func writeUserFileAtomically(_ data: Data, to path: String) throws {
         throw writeFailure(path, directory: directory, errno: failure)
     }
 }
+
+/// A stop signal that arrived during an atomic write, delivered again once the write is done; written only by the
+/// signal handler, read after it is removed.
+nonisolated(unsafe) private var deferredSignal: Int32 = 0
 
 /// Writes every byte, retrying short writes and interrupts; returns the errno of a failure.
 private func writeAll(_ data: Data, to descriptor: Int32) -> Int32? {

@@ -235,30 +235,6 @@ struct Resume: AsyncParsableCommand {
     }
 }
 
-struct Verify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check a run's hash chain.")
-
-    @Argument(help: "Run id (or a unique prefix).") var run: String
-    @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
-
-    func run() async throws {
-        try await E2H.guarded {
-            let report = try await connection.client().get("v1/runs/\(run)/verify", as: VerifyReport.self)
-            if json {
-                try printJSON(report)
-            } else if report.intact {
-                print("\(report.run): hash chain intact (\(report.events) events)")
-            } else {
-                print(
-                    "\(report.run): hash chain BROKEN at version \(report.brokenAtVersion ?? 0): \(report.reason ?? "")"
-                )
-            }
-            if !report.intact { throw ExitCode.failure }
-        }
-    }
-}
-
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-execute a run from its recorded spec and seed and compare every event with the recorded ones.",

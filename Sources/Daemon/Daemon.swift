@@ -22,6 +22,7 @@ public struct Daemon: Sendable {
         if case .replaced(let reason) = token.origin {
             logger.warning("\(reason); a new token was written (clients read it from the state directory)")
         }
+        let receiptKey = try ReceiptKey.loadOrCreate(stateDirectory: settings.stateDirectory)
         var embedded: EmbeddedPostgres?
         let url: String
         if let databaseURL = settings.databaseURL {
@@ -72,8 +73,9 @@ public struct Daemon: Sendable {
             await store.shutdown()
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
         }
+        let witness = LogWitness(stateDirectory: settings.stateDirectory, key: receiptKey)
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, readiness: readiness, logger: logger
+            token: token, metrics: metrics, queue: queue, readiness: readiness, witness: witness, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host
@@ -94,7 +96,10 @@ public struct Daemon: Sendable {
             logger: logger)
         var configuration = ServiceGroupConfiguration(
             // Shut down in reverse: workers first (checkpoint, RunInterrupted, release), the API last.
-            services: [.init(service: app), .init(service: supervisor), .init(service: reaper)]
+            services: [
+                .init(service: app), .init(service: supervisor), .init(service: reaper),
+                .init(service: LogWitnessService(witness: witness, store: store, logger: logger)),
+            ]
                 + (settings.workers > 0 ? [.init(service: workers)] : []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)

@@ -13,11 +13,14 @@ public struct DaemonSettings: Sendable {
     public var backoff: Double
     public var threads: Int?
     public var owner: String
+    /// Per-run limits a spec's `ResourceEstimate` must fit (`SpecAdmission`); tests leave them open.
+    public var maximumRunMemoryBytes: Double
+    public var maximumRunSeconds: Double
 
     public init(
         stateDirectory: String, databaseURL: String?, host: String, port: Int, workers: Int, lease: Duration,
         heartbeat: Duration, reaperInterval: Duration, pollInterval: Duration, maxAttempts: Int, backoff: Double,
-        threads: Int?, owner: String
+        threads: Int?, owner: String, maximumRunMemoryBytes: Double = .infinity, maximumRunSeconds: Double = .infinity
     ) {
         self.stateDirectory = stateDirectory
         self.databaseURL = databaseURL
@@ -32,5 +35,7 @@ public struct DaemonSettings: Sendable {
         self.backoff = backoff
         self.threads = threads
         self.owner = owner
+        self.maximumRunMemoryBytes = maximumRunMemoryBytes
+        self.maximumRunSeconds = maximumRunSeconds
     }
 }

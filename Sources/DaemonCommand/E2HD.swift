@@ -52,6 +52,15 @@ struct E2HD: AsyncParsableCommand {
     @Option(help: "Backoff before retrying a failed attempt: this many seconds, doubled per failure (at most 5 min).")
     var backoffSeconds = 5.0
 
+    @Option(
+        help:
+            "Memory a run may need, in GiB; a spec estimated to need more is refused at submission (default: 80 % of this machine's memory)."
+    )
+    var maxRunMemoryGib: Double?
+
+    @Option(help: "Hours of compute a run may need; a spec estimated to need more is refused at submission.")
+    var maxRunHours = 48.0
+
     @Option(help: "Compute threads per run (default: the spec's).")
     var threads: Int?
 
@@ -84,6 +93,12 @@ struct E2HD: AsyncParsableCommand {
                 "--heartbeat-seconds (\(heartbeatSeconds)) must be shorter than --lease-seconds (\(leaseSeconds)), "
                     + "or every lease expires before it is renewed")
         }
+        guard maxRunHours.isFinite, maxRunHours > 0, maxRunHours <= 24 * 365 else {
+            throw ValidationError("--max-run-hours must be more than 0 and at most a year (8760)")
+        }
+        if let maxRunMemoryGib, !(maxRunMemoryGib.isFinite && maxRunMemoryGib > 0 && maxRunMemoryGib <= 1_048_576) {
+            throw ValidationError("--max-run-memory-gib must be more than 0 and at most 1048576 (a pebibyte)")
+        }
         guard maxAttempts >= 1, maxAttempts <= 1000 else {
             throw ValidationError("--max-attempts must be between 1 and 1000")
         }
@@ -109,7 +124,10 @@ struct E2HD: AsyncParsableCommand {
             lease: .seconds(leaseSeconds), heartbeat: .seconds(heartbeatSeconds),
             reaperInterval: .seconds(reaperSeconds),
             pollInterval: .seconds(pollSeconds), maxAttempts: maxAttempts, backoff: backoffSeconds, threads: threads,
-            owner: name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())")
+            owner: name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())",
+            maximumRunMemoryBytes: maxRunMemoryGib.map { $0 * 1_073_741_824 }
+                ?? 0.8 * Double(ProcessInfo.processInfo.physicalMemory),
+            maximumRunSeconds: maxRunHours * 3600)
         var logger = Logger(label: "e2hd")
         logger.logLevel = level
         do {

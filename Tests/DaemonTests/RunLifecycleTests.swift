@@ -79,8 +79,18 @@ struct RunLifecycleTests {
         Transition(
             name: "an expired lease of the last attempt fails the run",
             from: run(.running(holder(expiresIn: -1)), attempt: 3, failures: 2), event: .reap(now: now),
-            to: .failed, recorded: .failed, error: "attempt 3: the lease of w expired (worker died or stalled)",
+            to: .failed, recorded: .failed,
+            error: "attempt 3: the lease of w expired (worker died or stalled); 3 attempts in a row ended without "
+                + "recording any progress (a crash loop): the run is failed rather than retried for ever — find the "
+                + "cause in the daemon's log, then `e2h resume` it",
             failures: 3),
+        Transition(
+            name: "an expired lease after progress is requeued at once and restarts the count",
+            from: run(.running(holder(expiresIn: -1)), attempt: 3, failures: 2),
+            event: .reap(now: now, progressed: true), to: .requeued(notBefore: now), recorded: .interrupted,
+            error: "attempt 3: the lease of w expired (worker died or stalled) after recording progress; not counted "
+                + "as a failure",
+            failures: 0),
         Transition(
             name: "an expired lease with a cancel requested cancels the run",
             from: run(.running(holder(expiresIn: -1, cancelRequested: true))), event: .reap(now: now),
@@ -224,6 +234,32 @@ struct RunLifecycleTests {
         var lifecycle = Self.run(.running(Self.holder(expiresIn: 0.001)))
         #expect(lifecycle.event(.reap(now: Self.now)) == .none)
         #expect(lifecycle.state == .running(Self.holder(expiresIn: 0.001)))
+    }
+
+    /// Kills of the daemon while the run gets further never fail it, however many; a run that dies at the same place
+    /// every time fails after `maxAttempts` in a row, and the reason says it is a crash loop.
+    @Test func onlyAttemptsWithoutProgressCountTowardsACrashLoop() {
+        var lifecycle = Lifecycle.submitted(maxAttempts: 3, policy: Self.policy)
+        var now = Self.now
+        for token in Int64(1)...10 {
+            _ = lifecycle.event(.claim(owner: "a", token: token, now: now))
+            now += 31
+            _ = lifecycle.event(.reap(now: now, progressed: true))
+            #expect(lifecycle.state == .requeued(notBefore: now) && lifecycle.failures == 0)
+        }
+        var last: Lifecycle.Action = .none
+        for token in Int64(11)...13 {
+            now += 400
+            _ = lifecycle.event(.claim(owner: "a", token: token, now: now))
+            now += 31
+            last = lifecycle.event(.reap(now: now, progressed: false))
+        }
+        #expect(lifecycle.state == .failed && lifecycle.attempt == 13)
+        guard case .persist(let change) = last, case .failed(let failed) = change.event else {
+            Issue.record("the third attempt in a row without progress did not fail the run")
+            return
+        }
+        #expect(failed.reason.contains("crash loop"))
     }
 
     @Test(arguments: [(0, 5.0), (1, 10), (2, 20), (5, 160), (6, 300), (60, 300)])

@@ -96,6 +96,31 @@ struct RunQueueTests {
         #expect(try await queue.details(run).state == .completed)
     }
 
+    /// The reaper tells an attempt that recorded events after its claim (requeued, not counted) from one that died
+    /// before recording anything (counted): three of those in a row fail the run as a crash loop.
+    @Test func theReaperCountsOnlyAttemptsWithoutProgress() async throws {
+        let queue = try await TestDatabase.queue(TestDatabase.settings(maxAttempts: 3))
+        let run = try await submit(queue).run.id
+        for step in 0..<4 {
+            let lease = try #require(try await queue.claim(owner: "w"))
+            try await queue.appendFenced(
+                lease, [NewEvent(type: "CheckpointSaved", payload: Data(#"{"step":\#(step)}"#.utf8))], progress: nil)
+            try await TestDatabase.expireLease(of: run, in: queue)
+            #expect(try await queue.reap() == 1)
+            let details = try await queue.details(run)
+            #expect(details.state == .queued && details.failures == 0)
+        }
+        for _ in 0..<3 {
+            _ = try #require(try await queue.claim(owner: "w"))
+            try await TestDatabase.expireLease(of: run, in: queue)
+            #expect(try await queue.reap() == 1)
+        }
+        let details = try await queue.details(run)
+        #expect(details.state == .failed && details.attempt == 7)
+        #expect(details.errors.last?.contains("crash loop") == true, "\(details.errors)")
+        await queue.store.shutdown()
+    }
+
     @Test func aHeartbeatKeepsTheLeaseAndReportsACancelRequest() async throws {
         // A lease long enough that a loaded machine (every suite runs at once) cannot let it lapse between the
         // claim and the first heartbeat; expiry itself is tested with explicitly expired leases.

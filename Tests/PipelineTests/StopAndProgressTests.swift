@@ -64,6 +64,36 @@ import WireTypes
         #expect(outcome == reference.outcome)
     }
 
+    /// A resume inside the evaluators stage neither trains nor scores again an evaluator the record shows trained: it
+    /// reuses the weights and scores whose blobs the record names, regenerates only their `EvaluatorTrained` for the
+    /// comparison, and scores nothing twice — the resumed record holds exactly the reference's ScoreRecorded events.
+    @Test func aResumeReusesEvaluatorsAlreadyTrainedAndScored() async throws {
+        let reference = try await Run.ReferenceRun.shared.value()
+        let first = InMemoryRecorder(stopWhen: { events, _, _ in
+            events.filter { $0.type == EvaluatorTrained.eventType }.count >= 2 ? .shutdown : nil
+        })
+        #expect(try await Run.execute(recorder: first, threads: 2, pacing: Self.fine) == .stopped(.shutdown))
+        let trained = try await first.events.filter { $0.type == EvaluatorTrained.eventType }.map {
+            try EvaluatorTrained(decoding: $0).name
+        }
+        #expect(trained.starts(with: ["orm", "prm"]) && trained.count < 4)
+
+        let resumed = await InMemoryRecorder(resuming: first)
+        let outcome = try await Run.execute(recorder: resumed, threads: 2, pacing: Self.fine)
+        let reports = await resumed.progressReports
+        for evaluator in trained {
+            #expect(Self.reports(reports, task: "\(evaluator) scores").isEmpty, "\(evaluator) was scored again")
+            #expect(Self.reports(reports, task: evaluator).isEmpty, "\(evaluator) was trained again")
+        }
+        #expect(!Self.reports(reports, task: "verifier scores").isEmpty)
+        let events = await resumed.events
+        #expect(Run.deterministicPart(events) == Run.deterministicPart(reference.events))
+        #expect(
+            events.filter { $0.type == ScoreRecorded.eventType }.count
+                == reference.events.filter { $0.type == ScoreRecorded.eventType }.count)
+        #expect(outcome == reference.outcome)
+    }
+
     @Test func aStopInsideASampleChunkDropsTheChunkAndResumesToTheSameRecord() async throws {
         let reference = try await Run.ReferenceRun.shared.value()
         let first = InMemoryRecorder(stopWhen: { _, _, progress in

@@ -16,6 +16,7 @@ struct APIRouter {
     let metrics: DaemonMetrics
     let queue: Queue
     let readiness: DatabaseReadiness
+    let witness: LogWitness
     let logger: Logger
 
     var catalog: RunCatalog { RunCatalog(queue: queue) }
@@ -35,6 +36,7 @@ struct APIRouter {
         }
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
         addGroupRoutes(to: api)
+        addIntegrityRoutes(to: api)
         api.get("/metrics") { _, _ in
             let census = try await catalog.census()
             return Response(
@@ -114,7 +116,7 @@ struct APIRouter {
         return router
     }
 
-    private func runID(_ context: BasicRequestContext) async throws -> String {
+    func runID(_ context: BasicRequestContext) async throws -> String {
         try await catalog.resolve(try context.parameters.require("id"))
     }
 

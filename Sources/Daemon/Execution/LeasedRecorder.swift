@@ -19,7 +19,7 @@ public final class LeasedRecorder: RunRecorder {
     struct Metadata: Codable, Equatable {
         var attempt: Int
         var worker: String
-        var volatile: [String: Double]
+        var volatile: [String: VolatileFact]
     }
 
     let lease: Lease
@@ -65,7 +65,7 @@ public final class LeasedRecorder: RunRecorder {
                 metadata: try CanonicalJSON.encode(
                     Metadata(
                         attempt: lease.attempt, worker: lease.owner,
-                        volatile: try JSONDecoder().decode([String: Double].self, from: event.volatile))))
+                        volatile: try JSONDecoder().decode([String: VolatileFact].self, from: event.volatile))))
         }
         try await fenced { try await self.leases.appendFenced(self.lease, newEvents, progress: self.reportedProgress) }
     }

@@ -41,31 +41,10 @@ struct AccessToken: Sendable {
         return AccessToken(value: trimmed, origin: .existing)
     }
 
-    /// A new token, written to a temporary file (mode 0600, flushed) and renamed over `path`, so a crash leaves
-    /// either the old file or the whole new one — never the empty file that a failed write once left behind.
+    /// A new token, 32 random bytes as hex, written atomically (`SecretFile`).
     private static func write(path: String) throws -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = generator.next() }
-        let value = Hex.encode(bytes)
-        let temporary = path + ".new-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw DaemonError(
-                .configuration,
-                "cannot create the token file \(path): \(String(cString: strerror(errno))) — check that the state "
-                    + "directory is writable by the daemon's user")
-        }
-        let line = Array((value + "\n").utf8)
-        let written = line.withUnsafeBufferPointer { Foundation.write(fd, $0.baseAddress, $0.count) }
-        let flushed = fsync(fd) == 0
-        close(fd)
-        guard written == line.count, flushed, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw DaemonError(
-                .configuration, "cannot write the token file \(path): \(reason) — free disk space and start again")
-        }
+        let value = Hex.encode(SecretFile.randomBytes())
+        try SecretFile.write(Array((value + "\n").utf8), to: path, what: "token file")
         return value
     }
 

@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import WireTypes
 
 /// Sweeps for runs whose lease expired, on every daemon: each is requeued, failed or cancelled as its lifecycle
 /// decides. The rows are locked, so a heartbeat cannot renew a lease while its run is being reaped; one that
@@ -24,9 +25,16 @@ struct LeaseReaper: Service {
     func reap() async throws -> Int {
         let policy = queue.policy
         let reaped = try await queue.store.transaction { tx -> [(String, String)] in
+            // `progressed`: the run's stream grew past the expired attempt's RunClaimed (its last one), which tells
+            // an attempt that got further (requeued, not counted) from a crash loop.
             let rows = try tx.query(
                 """
-                SELECT \(RunTable.lifecycleColumns) FROM runs
+                SELECT \(RunTable.lifecycleColumns),
+                    (SELECT s.version FROM streams s WHERE s.name = 'run-' || runs.id) > (
+                        SELECT max(e.version) FROM events e
+                        WHERE e.stream = 'run-' || runs.id AND e.type = '\(DaemonEventType.claimed.rawValue)'
+                    ) AS progressed
+                FROM runs
                 WHERE state = 'running' AND lease_expires_at < now()
                 ORDER BY lease_expires_at LIMIT 20
                 FOR UPDATE SKIP LOCKED
@@ -34,7 +42,10 @@ struct LeaseReaper: Service {
             var reaped: [(String, String)] = []
             for row in 0..<rows.count {
                 var (id, lifecycle, now) = try RunTable.lifecycle(rows, row, policy: policy)
-                guard case .persist(let change) = lifecycle.event(.reap(now: now)) else { continue }
+                let progressed = try rows.bool(row, "progressed") ?? false
+                guard case .persist(let change) = lifecycle.event(.reap(now: now, progressed: progressed)) else {
+                    continue
+                }
                 try RunTable.apply(tx, id, lifecycle, change, now: now)
                 reaped.append((id, lifecycle.state.runState.rawValue))
             }

@@ -54,8 +54,8 @@ struct RunLifecycle: Sendable, Equatable {
         /// The holder wants to write (events, metric points): the fence.
         case write(token: Int64, now: Date)
         case attemptEnded(token: Int64, AttemptEnding, now: Date)
-        /// The reaper looks at the run.
-        case reap(now: Date)
+        /// The reaper looks at the run; `progressed`: the run recorded events since the expired attempt's claim.
+        case reap(now: Date, progressed: Bool = false)
         case cancelRequested(now: Date)
         case resumeRequested(now: Date)
     }
@@ -174,9 +174,9 @@ struct RunLifecycle: Sendable, Equatable {
             guard holds(token, at: now), let holder else { return .refuse(.leaseLost) }
             return end(holder, ending, now: now)
 
-        case .reap(let now):
+        case .reap(let now, let progressed):
             guard let holder, holder.expiresAt <= now else { return .none }
-            return expire(holder, now: now)
+            return expire(holder, progressed: progressed, now: now)
 
         case .cancelRequested:
             switch state {
@@ -227,25 +227,46 @@ struct RunLifecycle: Sendable, Equatable {
         }
     }
 
-    /// The lease ran out: the holder died or stalled. A requested cancel wins; otherwise it counts as a failure.
-    private mutating func expire(_ holder: Holder, now: Date) -> Action {
+    /// The lease ran out: the holder died or stalled. A requested cancel wins. An attempt that recorded progress is
+    /// requeued without counting a failure, whatever ended it (a kill of the daemon, a stall, a lost machine):
+    /// retrying it gets further, so it cannot loop. One that recorded nothing counts — a run that crashes its
+    /// daemon at the same place every time is failed after `maxAttempts` of these in a row, not retried for ever.
+    private mutating func expire(_ holder: Holder, progressed: Bool, now: Date) -> Action {
         let reason = "attempt \(attempt): the lease of \(holder.owner) expired (worker died or stalled)"
         if holder.cancelRequested {
             state = .cancelled
             return .persist(Change(event: .cancelled(RunCancelled(reason: reason, worker: nil)), error: reason))
         }
-        return failure(reason: reason, worker: nil, error: reason, retryable: true, now: now)
+        if progressed {
+            failures = 0
+            state = .requeued(notBefore: now)
+            let interrupted = reason + " after recording progress; not counted as a failure"
+            return .persist(
+                Change(
+                    event: .interrupted(RunInterrupted(reason: interrupted, worker: nil, countedAsFailure: false)),
+                    error: interrupted))
+        }
+        return failure(reason: reason, worker: nil, error: reason, retryable: true, now: now, crashLoop: true)
     }
 
     /// Counts a failure: back to the queue after its backoff (`RunInterrupted`), or failed (`RunFailed`) when retrying
     /// cannot help or the attempts ran out.
     private mutating func failure(
-        reason: String, worker: String?, error: String, retryable: Bool, now: Date
+        reason: String, worker: String?, error: String, retryable: Bool, now: Date, crashLoop: Bool = false
     ) -> Action {
         let backoff = policy.backoff(afterFailures: failures)
         failures += 1
         guard retryable, failures < maxAttempts else {
             state = .failed
+            var reason = reason
+            var error = error
+            if crashLoop && retryable {
+                let loop =
+                    "; \(failures) attempts in a row ended without recording any progress (a crash loop): the run is "
+                    + "failed rather than retried for ever — find the cause in the daemon's log, then `e2h resume` it"
+                reason += loop
+                error += loop
+            }
             return .persist(Change(event: .failed(RunFailed(reason: reason, worker: worker)), error: error))
         }
         state = .requeued(notBefore: now + backoff)

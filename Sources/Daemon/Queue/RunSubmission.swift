@@ -20,6 +20,7 @@ public struct RunSubmission: Sendable {
                 .invalidSpec, "the spec is not valid (\(max(1, error.diagnostics.count)) error(s)); nothing was queued",
                 diagnostics: error.diagnostics.isEmpty ? [error.message] : error.diagnostics.map(\.description))
         }
+        try SpecAdmission(settings: queue.settings).check(spec)
         let submitted = RunSubmitted(
             name: spec.name, specJson: String(decoding: spec.canonicalJSON(), as: UTF8.self),
             specHash: spec.canonicalHash, specYaml: request.yaml, priority: request.priority)

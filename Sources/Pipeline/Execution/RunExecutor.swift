@@ -105,7 +105,7 @@ public struct RunExecutor: Sendable {
         let output = try await body()
         let blob = try await log.putBlob(try CanonicalJSON.encode(output))
         let seconds = Date().timeIntervalSince(started)
-        try await log.emit(StageCompleted(stage: name, outputs: blob), volatile: ["seconds": seconds])
+        try await log.emit(StageCompleted(stage: name, outputs: blob), volatile: ["seconds": .number(seconds)])
         logger.info("stage \(name.rawValue): completed in \(String(format: "%.1f", seconds)) s")
         return output
     }

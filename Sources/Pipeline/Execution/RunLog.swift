@@ -34,7 +34,7 @@ final class RunLog {
         return cursor >= history.count
     }
 
-    func emit(_ payload: some EventPayload, volatile: [String: Double] = [:]) async throws {
+    func emit(_ payload: some EventPayload, volatile: [String: VolatileFact] = [:]) async throws {
         try await emit([payload.event(volatile: volatile)])
     }
 
@@ -103,6 +103,23 @@ final class RunLog {
             if checkpoint.stage == stage && checkpoint.model == model { found = (index, checkpoint) }
         }
         return found
+    }
+
+    /// The recorded `EvaluatorTrained` of evaluator `name` at or after the cursor and before the next stage's start,
+    /// with the blob of test scores its execution noted: a resume reuses the trained evaluator instead of training
+    /// and scoring it again. Nil when it is not recorded, or was recorded before scores were noted.
+    func recordedEvaluator(named name: String) throws -> (index: Int, event: EvaluatorTrained, testScores: String)? {
+        for index in cursor..<history.count {
+            let event = history[index]
+            if event.type == StageStarted.eventType || event.type == StageCompleted.eventType { break }
+            guard event.type == EvaluatorTrained.eventType else { continue }
+            let trained = try EvaluatorTrained(decoding: event)
+            guard trained.name == name else { return nil }
+            let facts = try? JSONDecoder().decode([String: VolatileFact].self, from: event.volatile)
+            guard case .text(let scores) = facts?[EvaluatorTrained.testScoresFact] else { return nil }
+            return (index, trained, scores)
+        }
+        return nil
     }
 
     /// The recorded event at the cursor, if it is a `P` that `matches` accepts: lets a stage reuse

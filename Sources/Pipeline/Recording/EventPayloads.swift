@@ -7,8 +7,32 @@ protocol EventPayload: Codable, Sendable, Equatable {
     static var eventType: String { get }
 }
 
+/// A fact about one execution, kept in an event's metadata outside what determinism compares: a duration, or the
+/// blob of work this execution stored that a resume may reuse instead of redoing it.
+public enum VolatileFact: Codable, Sendable, Equatable {
+    case number(Double)
+    case text(String)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else {
+            self = .text(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .number(let number): try container.encode(number)
+        case .text(let text): try container.encode(text)
+        }
+    }
+}
+
 extension EventPayload {
-    func event(volatile: [String: Double] = [:]) -> PipelineEvent {
+    func event(volatile: [String: VolatileFact] = [:]) -> PipelineEvent {
         PipelineEvent(
             // Every payload is plain data; failure would be a programming error.
             type: Self.eventType, payload: try! CanonicalJSON.encode(self),
@@ -105,6 +129,10 @@ public struct EvaluatorTrained: EventPayload {
     public var steps: Int
     public var rocAuc: AreaUnderCurve
     public var weights: String
+
+    /// The volatile fact naming the blob of the evaluator's test scores (not in the payload: records made before
+    /// it was noted keep their bytes).
+    static let testScoresFact = "testScores"
 }
 
 /// One accuracy figure: a reranking method, or a policy's greedy or majority accuracy, on one level.

@@ -68,11 +68,16 @@ enum EvaluatorStage {
                     "evaluator '\(evaluator.name)' has no training examples — the policy solved no easy problem; train it longer"
             )
         }
-        let rows = TrainingRows(family: context.family)
-        let optimization = evaluator.optimization
         // A scalar head's training examples: (sample, labels) pairs drawn uniformly; the generative verifier
         // learns the tokens instead.
         let examples = ScalarExamples(evaluator: evaluator, verdicts: labels)
+        if let recorded = try context.log.recordedEvaluator(named: evaluator.name) {
+            return try await reuse(
+                recorded, evaluator: evaluator, trainingExamples: examples?.count ?? sequences.count,
+                context: context, test: test, testVerdicts: testVerdicts, dataset: dataset)
+        }
+        let rows = TrainingRows(family: context.family)
+        let optimization = evaluator.optimization
         let loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
         let model = try await loop.run(
             context,
@@ -100,18 +105,60 @@ enum EvaluatorStage {
             test.sequences, context: context,
             reporting: ProgressTask(
                 stage: .evaluators, task: "\(evaluator.name) scores", unit: "sequences", total: test.sequences.count))
-        let levels = test.sequences.indices.map { dataset.test[test.firstProblem + $0 / test.samplesPerProblem].level }
         let weights = try await context.log.putBlob(model.weightsData())
         let scoresBlob = try await context.log.putBlob(EvaluatorScoring.encode(testScores))
+        return try await finish(
+            evaluator, model: model, weights: weights, testScores: testScores, scoresBlob: scoresBlob,
+            trainingExamples: examples?.count ?? sequences.count, context: context, test: test,
+            testVerdicts: testVerdicts, dataset: dataset)
+    }
+
+    /// A resume's shortcut for an evaluator the record shows trained: its weights and test scores come back from
+    /// their blobs, and neither its training nor the scoring of every test sample is done again. Its
+    /// `EvaluatorTrained` is still regenerated from them and compared with the recorded one.
+    private static func reuse(
+        _ recorded: (index: Int, event: EvaluatorTrained, testScores: String), evaluator: EvaluatorSpec,
+        trainingExamples: Int, context: RunContext, test: SampleSet, testVerdicts: [Verdict], dataset: Dataset
+    ) async throws -> Trained {
+        let model: Transformer
+        let testScores: [[Double]]
+        do {
+            model = try Transformer(weights: try await context.log.blob(recorded.event.weights))
+            testScores = try EvaluatorScoring.decode(
+                try await context.log.blob(recorded.testScores),
+                readingsPerSequence: EvaluatorScoring.readingsPerSequence(evaluator.kind, family: context.family))
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(
+                code: .corruptHistory, message: "the recorded evaluator \(evaluator.name) does not load", cause: error)
+        }
+        context.logger.info("evaluator \(evaluator.name): trained and scored before; reused from the record")
+        // Its training checkpoints are behind it: the cursor goes to its EvaluatorTrained.
+        context.log.skip(through: recorded.index - 1)
+        return try await finish(
+            evaluator, model: model, weights: recorded.event.weights, testScores: testScores,
+            scoresBlob: recorded.testScores, trainingExamples: trainingExamples, context: context, test: test,
+            testVerdicts: testVerdicts, dataset: dataset)
+    }
+
+    /// Records a trained evaluator — noting its scores' blob for a resume — and, for the generative verifier, its
+    /// accuracy as a policy.
+    private static func finish(
+        _ evaluator: EvaluatorSpec, model: Transformer, weights: String, testScores: [[Double]], scoresBlob: String,
+        trainingExamples: Int, context: RunContext, test: SampleSet, testVerdicts: [Verdict], dataset: Dataset
+    ) async throws -> Trained {
+        let levels = test.sequences.indices.map { dataset.test[test.firstProblem + $0 / test.samplesPerProblem].level }
         try await context.log.emit(
             EvaluatorTrained(
                 name: evaluator.name, kind: evaluator.kind, labels: evaluator.labels,
-                trainingExamples: examples?.count ?? sequences.count,
-                steps: optimization.steps,
+                trainingExamples: trainingExamples,
+                steps: evaluator.optimization.steps,
                 rocAuc: areas(
                     scores: testScores.map { Array($0.prefix(context.family.steps.count)) }, verdicts: testVerdicts,
                     levels: levels, context: context),
-                weights: weights))
+                weights: weights),
+            volatile: [EvaluatorTrained.testScoresFact: .text(scoresBlob)])
         if evaluator.kind == .generative {
             context.logger.info("evaluator \(evaluator.name): scoring its own samples as a policy")
             try await scoreAsPolicy(model, name: evaluator.name, context: context, dataset: dataset)

@@ -1,0 +1,93 @@
+import EventStore
+import Foundation
+import Testing
+import WireTypes
+
+@testable import Daemon
+
+/// The in-suite short version of `scripts/fuzz`'s archive and query targets: seeded mutations through the real
+/// checks. Every input ends accepted or refused with a 400 — a crash fails the test process, any other error here.
+@Suite("Archive and query readers under mutation")
+struct FuzzSmokeTests {
+    static var validArchive: Data {
+        get throws {
+            try Data(
+                contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                    .appendingPathComponent("../../fuzz/corpus/archive/valid.json"))
+        }
+    }
+
+    @Test func theCommittedSeedArchiveIsValid() throws {
+        try ArchiveCheck.verify(try StateDirectory.jsonDecoder.decode(RunArchive.self, from: try Self.validArchive))
+    }
+
+    @Test func mutatedArchivesAreRefusedAsBadRequests() throws {
+        let valid = try Self.validArchive
+        var random = SplitMix(seed: 7)
+        var decoded = 0
+        for _ in 0..<3000 {
+            var bytes = [UInt8](valid)
+            for _ in 0...random.next(3) {
+                let at = random.next(bytes.count)
+                switch random.next(3) {
+                case 0:
+                    let replacements = Array("0123456789abcdef\"{}[],:-".utf8)
+                    bytes[at] = replacements[random.next(replacements.count)]
+                case 1: bytes[at] ^= UInt8(1 << random.next(8))
+                default: bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.next(8)))
+                }
+            }
+            guard let archive = try? StateDirectory.jsonDecoder.decode(RunArchive.self, from: Data(bytes)) else {
+                continue
+            }
+            decoded += 1
+            do {
+                try ArchiveCheck.verify(archive)
+            } catch let error as DaemonError {
+                #expect(error.code == .badRequest, "\(error)")
+            }
+        }
+        #expect(decoded > 100, "the mutations should leave many archives decodable, to reach the checks")
+    }
+
+    @Test func hostileQueryValuesAreBadRequestsOrInRange() {
+        var random = SplitMix(seed: 11)
+        let values = [
+            "nan", "-nan", "inf", "-inf", "1e999", "-1", "0", "30", "30.000001", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775809", "1.5", "", " 1", "+1", "0x1f", "１", "1_000", "1e-400",
+        ]
+        for _ in 0..<2000 {
+            let value =
+                values[random.next(values.count)] + (random.next(4) == 0 ? values[random.next(values.count)] : "")
+            let query = QueryParameters([("limit", value), ("wait", value), ("after", value)])
+            do {
+                #expect((1...1000).contains(try query.integer("limit", default: 50, in: 1...1000)))
+            } catch let error as DaemonError {
+                #expect(error.code == .badRequest)
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+            do {
+                let wait = try query.seconds("wait", default: 0, in: 0...30)
+                #expect(wait.isFinite && (0...30).contains(wait))
+                _ = Int(wait * 1000)
+            } catch let error as DaemonError {
+                #expect(error.code == .badRequest)
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
+        }
+    }
+}
+
+struct SplitMix {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(_ bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(max(bound, 1)))
+    }
+}

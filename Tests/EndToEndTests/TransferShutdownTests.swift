@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import WireTypes
+
+/// SIGTERM while a large run moves in or out: the daemon exits 0 and the database holds the whole run or nothing
+/// of it; the client leaves the whole file or nothing, and no temporary file beside it.
+@Suite("Shutdown during import and export", .serialized)
+struct TransferShutdownTests {
+    /// A completed smoke run's archive with a large extra blob, so that moving it takes a while.
+    static func largeArchive(_ daemon: DaemonUnderTest, run: String, directory: String) async throws -> String {
+        let plain = directory + "/plain.e2h.json"
+        #expect(try await daemon.e2h("export", run, "-o", plain).status == 0)
+        var archive = try StateDirectory.jsonDecoder.decode(
+            RunArchive.self, from: try Data(contentsOf: URL(fileURLWithPath: plain)))
+        var generator = SystemRandomNumberGenerator()
+        let ballast = Data((0..<(48 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        archive.blobs[try Self.sha256(of: ballast, in: directory)] = ballast
+        let large = directory + "/large.e2h.json"
+        try StateDirectory.jsonEncoder.encode(archive).write(to: URL(fileURLWithPath: large))
+        return large
+    }
+
+    /// sha256sum, so the test needs no crypto library of its own.
+    static func sha256(of data: Data, in directory: String) throws -> String {
+        let path = directory + "/ballast"
+        try data.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: output, as: UTF8.self).prefix(64))
+    }
+
+    @Test func sigtermDuringAnImportLeavesTheWholeRunOrNothing() async throws {
+        let source = try await SmokeRunTests.daemon()
+        try await source.start()
+        let directory = try Harness.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var archivePath = ""
+        var run = ""
+        try await withDaemons([source]) {
+            run = try await source.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
+            try await source.waitFor(run, "completion") { details, _ in details.state.isFinal }
+            archivePath = try await Self.largeArchive(source, run: run, directory: directory)
+        }
+        let target = try await SmokeRunTests.daemon(arguments: ["--workers", "0"])
+        try await target.start()
+        try await withDaemons([target]) {
+            let client = try ChildProcess(
+                try Harness.binDirectory + "/e2h", ["import", archivePath, "--state-dir", target.stateDirectory],
+                outputPath: directory + "/import.log")
+            try await Task.sleep(for: .milliseconds(Int.random(in: 200...1200)))
+            let asked = ContinuousClock.now
+            target.signal(SIGTERM)
+            #expect(await target.waitForExit(timeout: .seconds(35)) == 0, "\(target.log.suffix(2000))")
+            #expect(ContinuousClock.now - asked < .seconds(30))
+            _ = await client.waitForExit(timeout: .seconds(30))
+            let database = try #require(target.databaseURL)
+            let rows = try await Harness.sql(database, "SELECT count(*) FROM runs WHERE id = '\(run)'")
+            let events = try await Harness.sql(database, "SELECT count(*) FROM events WHERE stream = 'run-\(run)'")
+            if rows == "0" {
+                #expect(events == "0", "a rejected or interrupted import left events behind")
+                #expect(try await Harness.sql(database, "SELECT count(*) FROM blobs") == "0")
+            } else {
+                try await target.start()
+                let verified = try await target.e2h("verify", run)
+                #expect(verified.status == 0, "\(verified.output)")
+            }
+        }
+    }
+
+    @Test func sigtermDuringAnExportLeavesTheWholeFileOrNothing() async throws {
+        let source = try await SmokeRunTests.daemon()
+        try await source.start()
+        let directory = try Harness.scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var archive = ""
+        var run = ""
+        try await withDaemons([source]) {
+            run = try await source.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
+            try await source.waitFor(run, "completion") { details, _ in details.state.isFinal }
+            archive = try await Self.largeArchive(source, run: run, directory: directory)
+        }
+        // The run with its ballast, in a daemon of its own: a large export.
+        let daemon = try await SmokeRunTests.daemon(arguments: ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            #expect(try await daemon.e2h("import", archive).status == 0)
+            for delay in [50, 400, 1500] {
+                let output = directory + "/out-\(delay).e2h.json"
+                let client = try ChildProcess(
+                    try Harness.binDirectory + "/e2h",
+                    ["export", run, "-o", output, "--state-dir", daemon.stateDirectory],
+                    outputPath: directory + "/export-\(delay).log")
+                try await Task.sleep(for: .milliseconds(delay))
+                client.signal(SIGTERM)
+                _ = await client.waitForExit(timeout: .seconds(60))
+                let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter {
+                    $0.hasPrefix(".out-")
+                }
+                #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+                if let data = FileManager.default.contents(atPath: output) {
+                    #expect((try? StateDirectory.jsonDecoder.decode(RunArchive.self, from: data)) != nil)
+                }
+            }
+        }
+    }
+}

@@ -107,7 +107,8 @@ let package = Package(
         /// the compiled-in stylesheet.
         .target(
             name: "Dashboard",
-            dependencies: ["Charts"],
+            // Analysis for the comparison's table cells: one rendering of the headline for the CLI and the pages.
+            dependencies: ["Analysis", "Charts", "WireTypes"],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -115,6 +116,7 @@ let package = Package(
             dependencies: [
                 "Analysis",
                 "Canonical",
+                "Dashboard",
                 "EventStore",
                 // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart.
                 "NeuralEngine",
@@ -124,6 +126,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // HMAC for the dashboard's sign-in links, keyed by the API token.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -133,6 +137,9 @@ let package = Package(
                 // The comparison's tables and `--where` filters: one rendering for the CLI and the dashboard.
                 "Analysis",
                 "Canonical",
+                // `e2h plot` draws the dashboard's figures with the same mapping and renderer.
+                "Charts",
+                "Dashboard",
                 "WireTypes",
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
@@ -190,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DashboardTests",
-            dependencies: ["Dashboard", "Charts"],
+            dependencies: ["Dashboard", "Charts", "WireTypes"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

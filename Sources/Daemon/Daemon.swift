@@ -56,6 +56,7 @@ struct Daemon {
         let workers = WorkerPool(queue: queue)
         let reaper = LeaseReaper(queue: queue)
         let readiness = DatabaseReadiness()
+        let appended = WakeSignal()
         let supervisor = DatabaseSupervisor(store: store, embedded: embedded, readiness: readiness, logger: logger)
         do {
             // A lost notification (nil: the listening session reconnected) wakes the workers too: they re-check.
@@ -63,12 +64,17 @@ struct Daemon {
             try store.onNotification(QueueChannel.cancelRequested.rawValue) { run in
                 if let run { workers.cancelLocally(run: run) }
             }
+            // The event log's own channel (its migration NOTIFYs on every commit); a lost notification (nil)
+            // wakes the live pages too, which re-read.
+            try store.onNotification("e2h_events") { _ in appended.wake() }
         } catch {
             await store.shutdown()
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
         }
+        let access = DashboardAccess(token: token)
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, readiness: readiness, logger: logger
+            token: token, metrics: metrics, queue: queue, readiness: readiness, access: access,
+            appended: appended, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host
@@ -82,6 +88,8 @@ struct Daemon {
                 do {
                     try lock.publish(endpoint: endpoint, stateDirectory: stateDirectory)
                     logger.info("e2hd listening", metadata: ["url": "\(endpoint.url)"])
+                    // The one place a sign-in link is printed unasked; `e2h open` makes new ones.
+                    logger.notice("dashboard sign-in (one-time, 1 h): \(endpoint.url)\(access.mintLink().pathAndQuery)")
                 } catch {
                     logger.error("cannot write the endpoint file: \(error)")
                 }

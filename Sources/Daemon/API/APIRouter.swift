@@ -16,6 +16,9 @@ struct APIRouter {
     let metrics: DaemonMetrics
     let queue: Queue
     let readiness: DatabaseReadiness
+    let access: DashboardAccess
+    /// Woken on every commit to the event log (the store's NOTIFY), for the dashboard's live pages.
+    let appended: WakeSignal
     let logger: Logger
 
     var catalog: RunCatalog { RunCatalog(queue: queue) }
@@ -33,6 +36,7 @@ struct APIRouter {
             }
             return try jsonResponse(["status": "ready"])
         }
+        DashboardRoutes(access: access, queue: queue, appended: appended).add(to: router)
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
         addGroupRoutes(to: api)
         api.get("/metrics") { _, _ in
@@ -80,6 +84,18 @@ struct APIRouter {
             // Queued, not executed here: a worker claims the replay like a run.
             let response = try await RunSubmission(queue: queue).submitReplay(of: try await runID(context))
             return try jsonResponse(response, status: .accepted)
+        }
+        api.get("/v1/runs/:id/metrics") { _, context in
+            let id = try await runID(context)
+            return try jsonResponse(RunMetricsReading.metrics(run: id, points: try await queue.store.metrics(run: id)))
+        }
+        // What `e2h open` opens: the token's holder asks for a one-time link into the dashboard.
+        api.post("/v1/dashboard/sign-in-links") { _, _ in
+            let link = access.mintLink()
+            return try jsonResponse(
+                SignInLinkResponse(
+                    path: link.pathAndQuery, expiresAt: Date(timeIntervalSince1970: Double(link.expires))),
+                status: .created)
         }
         api.get("/v1/runs/:id/verify") { _, context in
             let id = try await runID(context)

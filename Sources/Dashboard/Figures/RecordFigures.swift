@@ -1,0 +1,44 @@
+import Charts
+import WireTypes
+
+/// The figures of a run's (or several runs') record, as the dashboard and `e2h plot` draw them: one mapping
+/// from the API's typed shapes to the chart model, so a page and a file never show different pictures.
+public enum RecordFigures {
+    /// Metrics that describe the optimizer's schedule rather than what was learned: recorded, not drawn.
+    public static let scheduleMetrics: Set<String> = ["learning_rate", "gradient_norm"]
+
+    /// Training curves of each run, tagged with the run's id when there are several.
+    public static func trainingCurves(_ runs: [RunMetrics]) -> Figure {
+        var curves: [TrainingCurve] = []
+        for run in runs {
+            let attributes = runs.count > 1 ? [Attribute(key: "run", value: run.run)] : []
+            for series in run.series where !scheduleMetrics.contains(series.metric) {
+                curves.append(
+                    TrainingCurve(
+                        stage: series.stage, model: series.model, metric: series.metric, attributes: attributes,
+                        points: zip(series.steps, series.values).map { CurvePoint(step: $0, value: $1) }))
+            }
+        }
+        return TrainingCurvesFigure.figure(
+            subtitle: runs.count == 1 ? runs[0].run : "\(runs.count) runs", curves: curves)
+    }
+
+    /// Accuracy against N for easy and hard problems, one line per policy, method, evaluator and aggregation,
+    /// with the report's 95 % interval as the band (over problems for one run, across seeds for several).
+    public static func accuracyVersusN(_ report: ComparisonReport, subtitle: String? = nil) -> Figure {
+        let measurements = report.rows.compactMap { row -> AccuracyMeasurement? in
+            let level: AccuracyMeasurement.Level
+            switch row.levels {
+            case .easy: level = .easy
+            case .hard: level = .hard
+            case .all: level = .all
+            case .level: return nil
+            }
+            return AccuracyMeasurement(
+                policy: row.policy, method: row.method, evaluator: row.evaluator, aggregation: row.aggregation,
+                level: level, n: row.n, accuracy: row.accuracy.mean,
+                interval: Band(lower: row.accuracy.lower, upper: row.accuracy.upper))
+        }
+        return AccuracyVersusNFigure.figure(subtitle: subtitle, measurements: measurements)
+    }
+}

@@ -43,10 +43,13 @@ struct Plot: AsyncParsableCommand {
                 }
                 figure = RecordFigures.trainingCurves(metrics)
             case .accuracyVersusN:
-                let response = try await client.post(
+                let grid = try await client.post(
                     "v1/compare", body: CompareRequest(runs: runs, all: true), as: CompareResponse.self)
+                let headline = try await client.post(
+                    "v1/compare", body: CompareRequest(runs: runs), as: CompareResponse.self)
                 figure = RecordFigures.accuracyVersusN(
-                    response.report, subtitle: runs.count == 1 ? runs[0] : "mean of \(runs.count) runs")
+                    grid.report, linesOf: headline.report,
+                    subtitle: runs.count == 1 ? runs[0] : "mean of \(runs.count) runs")
             }
             try writeUserFileAtomically(Data(SVGRenderer().render(figure).utf8), to: output)
             print("wrote \(output)")

@@ -42,3 +42,14 @@ import WireTypes
     let figure = RecordFigures.accuracyVersusN(report)
     #expect(!figure.panels.flatMap(\.series).contains { $0.label.value(of: "method") == "best_of_n" })
 }
+
+@Test func aHeadlineChoosesTheLinesDrawnAtEveryN() {
+    let headline = ComparisonReport(
+        runs: [Fixtures.runID], baseline: nil, resamples: 2000, headline: true,
+        rows: [Fixtures.row(method: "weighted", evaluator: "orm", n: 4, levels: .hard, accuracy: 0.56)])
+    let figure = RecordFigures.accuracyVersusN(Fixtures.grid, linesOf: headline)
+    for panel in figure.panels {
+        #expect(panel.series.map { $0.label.value(of: "method") } == ["weighted"])
+        #expect(panel.series.first?.points.map(\.x) == [1, 2, 4])
+    }
+}

@@ -6,6 +6,10 @@ import WireTypes
 import FoundationNetworking
 #endif
 
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
 /// The dashboard in a real browser, served by a real e2hd over a real database: sign-in, pages without a
 /// session, the run, group and compare pages' charts, screenshots, CSRF and escaping.
 @Suite("Dashboard in a browser", .serialized)
@@ -99,6 +103,26 @@ struct DashboardBrowserTests {
                 Self.checkCharts(StartTags(page).charts, count: 2, page: url)
                 #expect(page.contains("t interval across seeds"), "\(page.suffix(3000))")
             }
+
+            // `e2h plot` writes the same figures as files: valid SVG with axes and one line per series.
+            for (index, target) in [
+                (run, "curves"), (run, "accuracy-vs-n"), (group.summary.id, "curves"),
+                ("group:" + group.summary.id, "accuracy-vs-n"),
+            ].enumerated() {
+                let file = scratch + "/plot-\(index).svg"
+                let plotted = try await daemon.e2h("plot", target.0, "--what", target.1, "-o", file)
+                #expect(plotted.status == 0, "\(plotted.output)")
+                let elements = try SVGElements(contentsOf: file)
+                #expect(elements.first?.name == "svg")
+                #expect(elements.filter { $0.name == "g" && $0.classes.contains("axis") }.count >= 2)
+                let series = elements.filter { $0.name == "path" && $0.classes == ["series"] }
+                #expect(!series.isEmpty, "\(target) drew no series")
+                let legend = elements.filter { $0.classes.contains("legend-entry") }.compactMap {
+                    $0.attributes["data-series"]
+                }
+                #expect(Set(legend) == Set(series.compactMap { $0.attributes["data-series"] }), "\(target)")
+            }
+            #expect(try await daemon.e2h("plot", run, "--what", "loss", "-o", scratch + "/x.svg").status == 2)
 
             // Screenshots: each page's picture holds far more than a blank page of the same size compresses to.
             let blank = try await browser.screenshot("about:blank", to: scratch + "/blank.png")
@@ -206,5 +230,42 @@ enum DashboardHTTP {
         }
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"), "\(setCookie)")
         return String(setCookie.prefix { $0 != ";" })
+    }
+}
+
+/// An SVG file parsed as XML (so a file that is not well-formed fails), as its elements in document order.
+struct SVGElements {
+    struct Element {
+        var name: String
+        var attributes: [String: String]
+        var classes: [String] { (attributes["class"] ?? "").split(separator: " ").map(String.init) }
+    }
+
+    private let elements: [Element]
+
+    init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw E2EError("no file \(path)") }
+        let collector = Collector()
+        let parser = XMLParser(data: data)
+        parser.delegate = collector
+        guard parser.parse() else {
+            throw E2EError("\(path) is not well-formed XML: \(String(describing: parser.parserError))")
+        }
+        elements = collector.elements
+    }
+
+    var first: Element? { elements.first }
+
+    func filter(_ isIncluded: (Element) -> Bool) -> [Element] { elements.filter(isIncluded) }
+
+    private final class Collector: NSObject, XMLParserDelegate {
+        var elements: [Element] = []
+
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
+            elements.append(Element(name: elementName, attributes: attributes))
+        }
     }
 }

@@ -25,8 +25,20 @@ public enum RecordFigures {
 
     /// Accuracy against N for easy and hard problems, one line per policy, method, evaluator and aggregation,
     /// with the report's 95 % interval as the band (over problems for one run, across seeds for several).
-    public static func accuracyVersusN(_ report: ComparisonReport, subtitle: String? = nil) -> Figure {
-        let measurements = report.rows.compactMap { row -> AccuracyMeasurement? in
+    /// `linesOf`: only the lines of these rows (a headline's), drawn at every N the grid has — the full grid of
+    /// a run has some 45 lines, too many to tell apart.
+    public static func accuracyVersusN(
+        _ report: ComparisonReport, linesOf headline: ComparisonReport? = nil, subtitle: String? = nil
+    ) -> Figure {
+        let shown = headline.map { headline in
+            report.rows.filter { row in
+                headline.rows.contains {
+                    $0.policy == row.policy && $0.method == row.method && $0.evaluator == row.evaluator
+                        && $0.aggregation == row.aggregation
+                }
+            }
+        }
+        let measurements = (shown ?? report.rows).compactMap { row -> AccuracyMeasurement? in
             let level: AccuracyMeasurement.Level
             switch row.levels {
             case .easy: level = .easy

@@ -35,7 +35,7 @@ public struct ComparePage: Sendable {
             <ul class="members">
             \(runs)</ul>
             \(warningList)<h2>Accuracy vs N</h2>
-            \(HTML.chart(RecordFigures.accuracyVersusN(grid, subtitle: "\(comparison.runs.count) runs"), id: "accuracy"))\
+            \(HTML.chart(RecordFigures.accuracyVersusN(grid, linesOf: comparison.report, subtitle: "\(comparison.runs.count) runs"), id: "accuracy"))\
             <h2>Headline</h2>
             \(ComparisonTableHTML.table(comparison.report))<h2>Training curves</h2>
             \(curves)<h2>Spec differences</h2>

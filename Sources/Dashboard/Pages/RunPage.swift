@@ -155,7 +155,7 @@ public struct RunPage: Sendable {
         case .compared(let grid, let headline):
             return """
                 <h2>Accuracy vs N</h2>
-                \(HTML.chart(RecordFigures.accuracyVersusN(grid, subtitle: run.id), id: "accuracy"))<h2>Headline</h2>
+                \(HTML.chart(RecordFigures.accuracyVersusN(grid, linesOf: headline, subtitle: run.id), id: "accuracy"))<h2>Headline</h2>
                 \(ComparisonTableHTML.table(headline))
                 """
         }

@@ -23,15 +23,15 @@ struct Plot: AsyncParsableCommand {
     func run() async throws {
         try await E2H.guarded {
             let client = try connection.client()
-            let runs = try await RunOrGroup.dispatch(
-                run, run: { [try await client.get("v1/runs/\($0)", as: RunDetails.self).id] },
+            let (runs, group) = try await RunOrGroup.dispatch(
+                run, run: { ([try await client.get("v1/runs/\($0)", as: RunDetails.self).id], String?.none) },
                 group: { group in
                     let details = try await client.get("v1/groups/\(group)", as: GroupDetails.self)
                     let completed = details.members.filter { $0.run.state == .completed }.map(\.run.id)
                     guard !completed.isEmpty else {
                         throw ClientError(.failure, "no member of group \(details.summary.name) has completed yet")
                     }
-                    return completed
+                    return (completed, details.summary.name)
                 })
             let figure: Figure
             switch what {
@@ -41,7 +41,9 @@ struct Plot: AsyncParsableCommand {
                 guard metrics.contains(where: { !$0.series.isEmpty }) else {
                     throw ClientError(.failure, "no training step has been recorded for \(run) yet")
                 }
-                figure = RecordFigures.trainingCurves(metrics)
+                figure =
+                    group.map { RecordFigures.groupTrainingCurves(metrics, group: $0) }
+                    ?? RecordFigures.trainingCurves(metrics)
             case .accuracyVersusN:
                 let grid = try await client.post(
                     "v1/compare", body: CompareRequest(runs: runs, all: true), as: CompareResponse.self)

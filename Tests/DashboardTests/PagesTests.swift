@@ -13,6 +13,11 @@ private func runPage(
     let shown = Fixtures.events.filter { $0.version > after }.prefix(pageSize)
     return RunPage(
         run: Fixtures.run(state: state), timeline: StageTimeline(events: Fixtures.events), metrics: Fixtures.metrics,
+        evaluators: [
+            RunPage.Evaluator(
+                name: "orm", kind: "orm", labels: "easy", stepEasy: nil, stepHard: nil, outcomeEasy: 0.8126,
+                outcomeHard: 0.6)
+        ],
         results: results ?? .compared(grid: Fixtures.grid, headline: Fixtures.headline),
         specYAML: "name: \(Fixtures.hostile)\nseed: 0\n",
         eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: 4),
@@ -30,6 +35,8 @@ private func runPage(
     #expect(document.all("td").contains { $0.text.contains(Fixtures.hostile) })
     #expect(document.all("code").contains { $0.text == String(repeating: "ab", count: 32) })
     #expect(document.all("p").contains { $0.text == "Hash chain intact over 4 events." })
+    let evaluator = document.all("tr").first { $0.text.hasPrefix("ormorm") }
+    #expect(evaluator?.text == "ormormeasy––0.8130.600")
 }
 
 @Test func actionsAreFormsCarryingTheSessionsToken() throws {

@@ -53,3 +53,21 @@ import WireTypes
         #expect(panel.series.first?.points.map(\.x) == [1, 2, 4])
     }
 }
+
+@Test func aGroupsCurveIsTheMeanAtStepsEveryMemberRecordedWithTheRangeAsBand() {
+    let a = RunMetrics(
+        run: "a",
+        series: [
+            MetricSeries(stage: "sft", model: "policy", metric: "loss", steps: [1, 2, 3], values: [2, 1.5, 1]),
+            MetricSeries(stage: "rl", model: "ppo", metric: "kl", steps: [4], values: [0.1]),
+        ])
+    let b = RunMetrics(
+        run: "b",
+        series: [MetricSeries(stage: "sft", model: "policy", metric: "loss", steps: [1, 2], values: [3, 2.5])])
+    let figure = RecordFigures.groupTrainingCurves([a, b], group: "sweep")
+    #expect(figure.panels.map(\.title) == ["loss"])
+    let points = figure.panels[0].series[0].points
+    #expect(points.map(\.x) == [1, 2])
+    #expect(points.map(\.y) == [2.5, 2])
+    #expect(points.map(\.band) == [Band(lower: 2, upper: 3), Band(lower: 1.5, upper: 2.5)])
+}

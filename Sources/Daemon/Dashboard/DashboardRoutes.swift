@@ -109,7 +109,8 @@ struct DashboardRoutes {
                         .conflict,
                         "no member of group \(group.summary.name) has completed yet; its page shows them then")
                 }
-                return try await comparePage(title: "Group \(group.summary.name)", runs: completed)
+                return try await comparePage(
+                    title: "Group \(group.summary.name)", runs: completed, group: group.summary.name)
             }
         }
         for action in ActionForm.actions {
@@ -138,14 +139,16 @@ struct DashboardRoutes {
         }
     }
 
-    private func comparePage(title: String, runs: [String]) async throws -> Page {
+    private func comparePage(title: String, runs: [String], group: String? = nil) async throws -> Page {
         let (response, grid) = try await RunComparison(queue: queue).compare(
             CompareRequest(runs: runs), withGrid: true)
         var metrics: [RunMetrics] = []
         for run in response.runs {
             metrics.append(RunMetricsReading.metrics(run: run.id, points: try await queue.store.metrics(run: run.id)))
         }
-        return ComparePage(title: title, comparison: response, grid: grid ?? response.report, metrics: metrics).page()
+        return ComparePage(
+            title: title, comparison: response, grid: grid ?? response.report, metrics: metrics, group: group
+        ).page()
     }
 
     /// Renders `body`'s page for a browser with a session, and the sign-in request (no data) for any other.

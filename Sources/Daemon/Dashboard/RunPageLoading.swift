@@ -1,3 +1,4 @@
+import Canonical
 import Dashboard
 import EventStore
 import Foundation
@@ -17,6 +18,13 @@ struct RunPageLoading {
         let events = recorded.map(WireEvent.init)
         let submitted = try await DaemonEvent.submission(of: id, in: queue.store)
         let metrics = RunMetricsReading.metrics(run: id, points: try await queue.store.metrics(run: id))
+        let evaluators = try recorded.filter { $0.type == EvaluatorTrained.eventType }.map { event in
+            let trained = try CanonicalJSON.decode(EvaluatorTrained.self, from: event.payload)
+            return RunPage.Evaluator(
+                name: trained.name, kind: trained.kind.rawValue, labels: trained.labels.rawValue,
+                stepEasy: trained.rocAuc.stepEasy, stepHard: trained.rocAuc.stepHard,
+                outcomeEasy: trained.rocAuc.outcomeEasy, outcomeHard: trained.rocAuc.outcomeHard)
+        }
         let results: RunPage.Results
         if recorded.contains(where: { $0.type == ScoreRecorded.eventType }) {
             do {
@@ -41,7 +49,8 @@ struct RunPageLoading {
         }
         let shown = events.filter { $0.version > after }.prefix(pageSize)
         return RunPage(
-            run: run, timeline: StageTimeline(events: events), metrics: metrics, results: results,
+            run: run, timeline: StageTimeline(events: events), metrics: metrics, evaluators: evaluators,
+            results: results,
             specYAML: submitted.specYaml,
             eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: events.count),
             chain: chain, csrfToken: csrfToken, now: Date()

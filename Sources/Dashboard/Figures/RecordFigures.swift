@@ -23,6 +23,34 @@ public enum RecordFigures {
             subtitle: runs.count == 1 ? runs[0].run : "\(runs.count) runs", curves: curves)
     }
 
+    /// Training curves of a group: per stage, model and metric the mean over the members at each step all of
+    /// them recorded, with the members' range (min to max) as the band. A curve some member lacks is left out,
+    /// as a mean over the members that happen to have it would not be the group's.
+    public static func groupTrainingCurves(_ members: [RunMetrics], group: String) -> Figure {
+        var curves: [TrainingCurve] = []
+        guard let first = members.first else { return TrainingCurvesFigure.figure(subtitle: group, curves: []) }
+        for series in first.series where !scheduleMetrics.contains(series.metric) {
+            let matching = members.compactMap { member in
+                member.series.first {
+                    $0.stage == series.stage && $0.model == series.model && $0.metric == series.metric
+                }
+            }
+            guard matching.count == members.count else { continue }
+            let byStep = matching.map { Dictionary(zip($0.steps, $0.values), uniquingKeysWith: { _, last in last }) }
+            let points = series.steps.compactMap { step -> CurvePoint? in
+                let values = byStep.compactMap { $0[step] }
+                guard values.count == members.count else { return nil }
+                let mean = values.reduce(0, +) / Double(values.count)
+                return CurvePoint(
+                    step: step, value: mean, spread: Band(lower: values.min() ?? mean, upper: values.max() ?? mean))
+            }
+            curves.append(
+                TrainingCurve(stage: series.stage, model: series.model, metric: series.metric, points: points))
+        }
+        return TrainingCurvesFigure.figure(
+            subtitle: "\(group): mean of \(members.count) runs, band from the lowest to the highest", curves: curves)
+    }
+
     /// Accuracy against N for easy and hard problems, one line per policy, method, evaluator and aggregation,
     /// with the report's 95 % interval as the band (over problems for one run, across seeds for several).
     /// `linesOf`: only the lines of these rows (a headline's), drawn at every N the grid has — the full grid of

@@ -9,12 +9,18 @@ public struct ComparePage: Sendable {
     /// The full grid of the same runs, for the accuracy-vs-N figure.
     public var grid: ComparisonReport
     public var metrics: [RunMetrics]
+    /// The group's name when the runs are one group's members: their curves are drawn as a mean with a band.
+    /// Otherwise each run's curves are overlaid.
+    public var group: String?
 
-    public init(title: String, comparison: CompareResponse, grid: ComparisonReport, metrics: [RunMetrics]) {
+    public init(
+        title: String, comparison: CompareResponse, grid: ComparisonReport, metrics: [RunMetrics], group: String? = nil
+    ) {
         self.title = title
         self.comparison = comparison
         self.grid = grid
         self.metrics = metrics
+        self.group = group
     }
 
     public func page() -> Page {
@@ -30,7 +36,9 @@ public struct ComparePage: Sendable {
         let curves: HTML =
             metrics.allSatisfy { $0.series.isEmpty }
             ? "<p class=\"muted\">No training step has been recorded.</p>\n"
-            : HTML.chart(RecordFigures.trainingCurves(metrics), id: "curves")
+            : HTML.chart(
+                group.map { RecordFigures.groupTrainingCurves(metrics, group: $0) }
+                    ?? RecordFigures.trainingCurves(metrics), id: "curves")
         let main: HTML = """
             <ul class="members">
             \(runs)</ul>

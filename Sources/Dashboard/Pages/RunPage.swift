@@ -28,9 +28,36 @@ public struct RunPage: Sendable {
         }
     }
 
+    /// A trained evaluator and how well its scores separate right from wrong (ROC-AUC; nil where one class
+    /// was absent), on easy problems (whose labels it trained on) and hard ones (whose labels it never saw).
+    public struct Evaluator: Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        /// "easy" (the easy-to-hard setting) or "all" (a full-supervision ceiling).
+        public var labels: String
+        public var stepEasy: Double?
+        public var stepHard: Double?
+        public var outcomeEasy: Double?
+        public var outcomeHard: Double?
+
+        public init(
+            name: String, kind: String, labels: String, stepEasy: Double?, stepHard: Double?, outcomeEasy: Double?,
+            outcomeHard: Double?
+        ) {
+            self.name = name
+            self.kind = kind
+            self.labels = labels
+            self.stepEasy = stepEasy
+            self.stepHard = stepHard
+            self.outcomeEasy = outcomeEasy
+            self.outcomeHard = outcomeHard
+        }
+    }
+
     public var run: RunDetails
     public var timeline: StageTimeline
     public var metrics: RunMetrics
+    public var evaluators: [Evaluator]
     public var results: Results
     public var specYAML: String
     public var eventLog: EventLog
@@ -40,12 +67,13 @@ public struct RunPage: Sendable {
     public var now: Date
 
     public init(
-        run: RunDetails, timeline: StageTimeline, metrics: RunMetrics, results: Results, specYAML: String,
-        eventLog: EventLog, chain: VerifyReport, csrfToken: String, now: Date
+        run: RunDetails, timeline: StageTimeline, metrics: RunMetrics, evaluators: [Evaluator] = [], results: Results,
+        specYAML: String, eventLog: EventLog, chain: VerifyReport, csrfToken: String, now: Date
     ) {
         self.run = run
         self.timeline = timeline
         self.metrics = metrics
+        self.evaluators = evaluators
         self.results = results
         self.specYAML = specYAML
         self.eventLog = eventLog
@@ -58,7 +86,7 @@ public struct RunPage: Sendable {
         let main: HTML = """
             \(summary)\(actions)\(live)<h2>Stages</h2>
             \(stages)<h2>Training curves</h2>
-            \(curves)\(resultSections)<h2>Spec</h2>
+            \(curves)\(evaluatorTable)\(resultSections)<h2>Spec</h2>
             <p>hash <code class="spec-hash">\(run.specHash)</code></p>
             <pre class="spec">\(specYAML)</pre>
             <h2>Events</h2>
@@ -146,6 +174,31 @@ public struct RunPage: Sendable {
         let drawn = metrics.series.filter { !RecordFigures.scheduleMetrics.contains($0.metric) }
         guard !drawn.isEmpty else { return "<p class=\"muted\">No training step has been recorded yet.</p>\n" }
         return HTML.chart(RecordFigures.trainingCurves([metrics]), id: "curves")
+    }
+
+    private var evaluatorTable: HTML {
+        guard !evaluators.isEmpty else { return "" }
+        func auc(_ value: Double?) -> HTML {
+            "<td class=\"number\">\(value.map { DisplayText.decimal($0, decimals: 3) } ?? "–")</td>"
+        }
+        let rows = evaluators.map { evaluator -> HTML in
+            """
+            <tr><td>\(evaluator.name)</td><td>\(evaluator.kind)</td><td>\(evaluator.labels)</td>\
+            \(auc(evaluator.stepEasy))\(auc(evaluator.stepHard))\(auc(evaluator.outcomeEasy))\(auc(evaluator.outcomeHard))</tr>
+
+            """
+        }
+        return """
+            <h2>Evaluators</h2>
+            <table class="evaluators">
+            <thead><tr><th>name</th><th>kind</th><th>labels</th><th class="number">step AUC easy</th>\
+            <th class="number">step AUC hard</th><th class="number">outcome AUC easy</th>\
+            <th class="number">outcome AUC hard</th></tr></thead>
+            <tbody>
+            \(rows)</tbody>
+            </table>
+
+            """
     }
 
     private var resultSections: HTML {

@@ -35,7 +35,8 @@ struct DashboardBrowserTests {
     }
 
     @Test func signInChartsScreenshotsAndSafety() async throws {
-        let daemon = try await SmokeRunTests.daemon(arguments: DaemonUnderTest.fastLeases + ["--workers", "2"])
+        // One worker: the followed run waits behind a long one, so its page is open before it starts.
+        let daemon = try await SmokeRunTests.daemon(arguments: DaemonUnderTest.fastLeases + ["--workers", "1"])
         try await daemon.start()
         let scratch = (daemon.stateDirectory as NSString).deletingLastPathComponent
         try await withDaemons([daemon]) {
@@ -44,10 +45,36 @@ struct DashboardBrowserTests {
             let link = try Self.printedSignInLink(daemon.log)
             #expect(try await browser.dom(link).contains("No runs match"))
 
-            // A live run's page shows each event as it commits: followed from queued to completed.
+            // A long run holds the one worker; the run to follow queues behind it.
+            let live = try await daemon.e2hJSON(
+                SubmitResponse.self, "submit", try SmokeRunTests.writeLongSFTSpec(for: daemon)
+            ).run.id
+            try await daemon.waitFor(live, "running") { details, _ in details.state == .running }
             let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", try Self.writeHostileSpec(for: daemon))
                 .run.id
-            let followed = StartTags(try await browser.dom(daemon.url + "/runs/" + run, following: true))
+            // A live run's page shows each event as it commits: followed from queued to completed, while the
+            // long run is cancelled from its page (which lets the followed run start).
+            async let followedPage = browser.dom(daemon.url + "/runs/" + run, following: true)
+            try await Task.sleep(for: .seconds(6))
+
+            // Actions need a session and its CSRF token.
+            let cookie = try await DashboardHTTP.signIn(daemon)
+            let cancel = "/runs/\(live)/cancel"
+            #expect(try await DashboardHTTP.post(daemon, cancel, form: "", cookie: nil).status == 401)
+            #expect(try await DashboardHTTP.post(daemon, cancel, form: "", cookie: cookie).status == 403)
+            #expect(
+                try await DashboardHTTP.post(
+                    daemon, cancel, form: "csrf=" + String(repeating: "0", count: 64), cookie: cookie
+                ).status == 403)
+            #expect(try await daemon.details(live).cancelRequested == false)
+            let livePage = try await DashboardHTTP.get(daemon, "/runs/\(live)", cookie: cookie)
+            let token = try #require(
+                StartTags(livePage.body).all("input").first { $0.attributes["name"] == "csrf" }?.attributes["value"])
+            let accepted = try await DashboardHTTP.post(daemon, cancel, form: "csrf=" + token, cookie: cookie)
+            #expect(accepted.status == 303)
+            try await daemon.waitFor(live, "cancellation") { details, _ in details.state == .cancelled }
+
+            let followed = StartTags(try await followedPage)
             #expect(try await daemon.details(run).state == .completed, "\(daemon.log.suffix(3000))")
             let opened = try #require(
                 followed.all("section").first { $0.attributes["id"] == "live" }?.attributes["data-opened"]
@@ -133,26 +160,6 @@ struct DashboardBrowserTests {
                 #expect(size > 4 * blank, "\(name) page screenshot is \(size) bytes, blank is \(blank)")
             }
 
-            // Actions need a session and its CSRF token.
-            let live = try await daemon.e2hJSON(
-                SubmitResponse.self, "submit", try SmokeRunTests.writeLongSFTSpec(for: daemon)
-            ).run.id
-            try await daemon.waitFor(live, "running") { details, _ in details.state == .running }
-            let cookie = try await DashboardHTTP.signIn(daemon)
-            let cancel = "/runs/\(live)/cancel"
-            #expect(try await DashboardHTTP.post(daemon, cancel, form: "", cookie: nil).status == 401)
-            #expect(try await DashboardHTTP.post(daemon, cancel, form: "", cookie: cookie).status == 403)
-            #expect(
-                try await DashboardHTTP.post(
-                    daemon, cancel, form: "csrf=" + String(repeating: "0", count: 64), cookie: cookie
-                ).status == 403)
-            #expect(try await daemon.details(live).cancelRequested == false)
-            let livePage = try await DashboardHTTP.get(daemon, "/runs/\(live)", cookie: cookie)
-            let token = try #require(
-                StartTags(livePage.body).all("input").first { $0.attributes["name"] == "csrf" }?.attributes["value"])
-            let accepted = try await DashboardHTTP.post(daemon, cancel, form: "csrf=" + token, cookie: cookie)
-            #expect(accepted.status == 303)
-            try await daemon.waitFor(live, "cancellation") { details, _ in details.state == .cancelled }
         }
     }
 

@@ -108,7 +108,8 @@ let package = Package(
         /// the compiled-in stylesheet.
         .target(
             name: "Dashboard",
-            dependencies: ["Charts"],
+            // Analysis for the comparison's table cells: one rendering of the headline for the CLI and the pages.
+            dependencies: ["Analysis", "Charts", "WireTypes"],
             swiftSettings: strict
         ),
         /// The daemon: host, queue, execution and API. A library under the thin `e2hd` command, so that
@@ -118,12 +119,14 @@ let package = Package(
             dependencies: [
                 "Analysis",
                 "Canonical",
+                "Dashboard",
                 "EventStore",
                 // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart.
                 "NeuralEngine",
                 "Pipeline",
                 "WireTypes",
-                // Ed25519 for receipts, signed with a key that lives in the state directory.
+                // Ed25519 for receipts (signed with a key that lives in the state directory); HMAC for the
+                // dashboard's sign-in links, keyed by the API token.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -148,6 +151,9 @@ let package = Package(
                 // The comparison's tables and `--where` filters: one rendering for the CLI and the dashboard.
                 "Analysis",
                 "Canonical",
+                // `e2h plot` draws the dashboard's figures with the same mapping and renderer.
+                "Charts",
+                "Dashboard",
                 "WireTypes",
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
@@ -218,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DashboardTests",
-            dependencies: ["Dashboard", "Charts"],
+            dependencies: ["Dashboard", "Charts", "WireTypes"],
             swiftSettings: strict
         ),
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.

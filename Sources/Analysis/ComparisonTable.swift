@@ -17,8 +17,9 @@ public enum ComparisonTable {
         }
     }
 
-    /// The shown columns: row, levels, accuracy with interval, difference with interval, verdict, n, sd.
-    static func cells(_ report: ComparisonReport) -> (header: [String], rows: [[String]]) {
+    /// The shown columns: row, levels, accuracy with interval, difference with interval, verdict, n, sd. Public for
+    /// the dashboard, which shows the same cells as an HTML table.
+    public static func cells(_ report: ComparisonReport) -> (header: [String], rows: [[String]]) {
         let group = report.rows.contains { $0.accuracy.seeds > 1 }
         var header = ["row", "levels", "accuracy % [95% CI]"]
         if report.baseline != nil { header += ["Δ vs \(report.baseline!) [95% CI]", "verdict"] }
@@ -109,7 +110,7 @@ public enum ComparisonTable {
         return ([header.joined(separator: ",")] + lines).joined(separator: "\n")
     }
 
-    static func footnote(_ report: ComparisonReport) -> String {
+    public static func footnote(_ report: ComparisonReport) -> String {
         let seeds = report.rows.first?.accuracy.seeds ?? 1
         let how =
             seeds > 1

@@ -11,7 +11,7 @@ struct E2H: AsyncParsableCommand {
         discussion: "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 daemon unreachable.",
         subcommands: [
             Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
-            Tag.self, Note.self, Compare.self, Select.self,
+            Tag.self, Note.self, Compare.self, Select.self, Plot.self, Open.self,
             Replay.self, Verify.self, Receipt.self, Export.self, Import.self,
             Doctor.self, Completion.self,
         ])

@@ -62,6 +62,7 @@ public struct Daemon: Sendable {
         let workers = WorkerPool(queue: queue)
         let reaper = LeaseReaper(queue: queue)
         let readiness = DatabaseReadiness()
+        let appended = WakeSignal()
         let supervisor = DatabaseSupervisor(store: store, embedded: embedded, readiness: readiness, logger: logger)
         do {
             // A lost notification (nil: the listening session reconnected) wakes the workers too: they re-check.
@@ -69,13 +70,18 @@ public struct Daemon: Sendable {
             try store.onNotification(QueueChannel.cancelRequested.rawValue) { run in
                 if let run { workers.cancelLocally(run: run) }
             }
+            // The event log's own channel (its migration NOTIFYs on every commit); a lost notification (nil)
+            // wakes the live pages too, which re-read.
+            try store.onNotification("e2h_events") { _ in appended.wake() }
         } catch {
             await store.shutdown()
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
         }
         let witness = LogWitness(stateDirectory: settings.stateDirectory, key: receiptKey)
+        let access = DashboardAccess(token: token)
         let router = APIRouter(
-            token: token, metrics: metrics, queue: queue, readiness: readiness, witness: witness, logger: logger
+            token: token, metrics: metrics, queue: queue, readiness: readiness, witness: witness, access: access,
+            appended: appended, logger: logger
         ).build()
         let stateDirectory = settings.stateDirectory
         let host = settings.host
@@ -89,6 +95,8 @@ public struct Daemon: Sendable {
                 do {
                     try lock.publish(endpoint: endpoint, stateDirectory: stateDirectory)
                     logger.info("e2hd listening", metadata: ["url": "\(endpoint.url)"])
+                    // The one place a sign-in link is printed unasked; `e2h open` makes new ones.
+                    logger.notice("dashboard sign-in (one-time, 1 h): \(endpoint.url)\(access.mintLink().pathAndQuery)")
                 } catch {
                     logger.error("cannot write the endpoint file: \(error)")
                 }

@@ -34,6 +34,22 @@ public enum DashboardStylesheet {
         .state.succeeded{color:var(--ok);border-color:var(--ok)}
         .state.failed,.state.cancelled{color:var(--bad);border-color:var(--bad)}
         .muted{color:var(--muted)}
+        dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0 0 1rem}
+        dl.facts dt{color:var(--muted)}
+        dl.facts dd{margin:0}
+        .actions{display:flex;gap:.5rem;margin:1rem 0}
+        .actions form{margin:0}
+        button{font:inherit;padding:.3rem .9rem;border:1px solid var(--line);border-radius:.3rem;\
+        background:var(--panel);color:var(--fg);cursor:pointer}
+        button.cancel{color:var(--bad);border-color:var(--bad)}
+        form.filters{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;margin:0 0 1rem}
+        input,select{font:inherit;padding:.2rem .4rem;border:1px solid var(--line);background:var(--bg);color:var(--fg)}
+        p.progress{font-variant-numeric:tabular-nums;font-weight:600}
+        p.chain.intact{color:var(--ok)}
+        p.chain.broken,p.error{color:var(--bad);font-weight:600}
+        ul.warnings{color:var(--bad)}
+        nav.pages{display:flex;gap:1rem;margin:.5rem 0}
+        tr.live-event{background:var(--panel)}
 
         """
 }

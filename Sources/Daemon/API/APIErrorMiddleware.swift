@@ -1,3 +1,4 @@
+import Dashboard
 import EventStore
 import Foundation
 import Hummingbird
@@ -27,9 +28,15 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     "request failed",
                     metadata: ["request": "\(id)", "path": "\(request.uri.path)", "error": "\(error)"])
             }
-            response = Self.response(
-                status: failure.status, code: failure.code, message: failure.message,
-                diagnostics: failure.diagnostics, requestID: id)
+            // A browser asked for a page: it gets one, with the same message and id.
+            response =
+                DashboardRoutes.isPage(request.uri.path)
+                ? DashboardRoutes.page(
+                    NoticePage.error(status: failure.status, message: failure.message, requestID: id),
+                    status: .init(code: failure.status))
+                : Self.response(
+                    status: failure.status, code: failure.code, message: failure.message,
+                    diagnostics: failure.diagnostics, requestID: id)
         }
         response.headers[.init("x-request-id")!] = id
         return response

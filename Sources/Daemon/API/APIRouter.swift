@@ -17,6 +17,9 @@ struct APIRouter {
     let queue: Queue
     let readiness: DatabaseReadiness
     let witness: LogWitness
+    let access: DashboardAccess
+    /// Woken on every commit to the event log (the store's NOTIFY), for the dashboard's live pages.
+    let appended: WakeSignal
     let logger: Logger
 
     var catalog: RunCatalog { RunCatalog(queue: queue) }
@@ -34,6 +37,7 @@ struct APIRouter {
             }
             return try jsonResponse(["status": "ready"])
         }
+        DashboardRoutes(access: access, queue: queue, appended: appended).add(to: router)
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
         addGroupRoutes(to: api)
         addIntegrityRoutes(to: api)
@@ -90,6 +94,18 @@ struct APIRouter {
             let clone = try await decodeBody(CloneRequest.self, from: request, limit: Self.specBodyLimit)
             let response = try await GroupSubmission(queue: queue).clone(try await runID(context), clone)
             return try jsonResponse(response, status: response.created ? .created : .ok)
+        }
+        api.get("/v1/runs/:id/metrics") { _, context in
+            let id = try await runID(context)
+            return try jsonResponse(RunMetricsReading.metrics(run: id, points: try await queue.store.metrics(run: id)))
+        }
+        // What `e2h open` opens: the token's holder asks for a one-time link into the dashboard.
+        api.post("/v1/dashboard/sign-in-links") { _, _ in
+            let link = access.mintLink()
+            return try jsonResponse(
+                SignInLinkResponse(
+                    path: link.pathAndQuery, expiresAt: Date(timeIntervalSince1970: Double(link.expires))),
+                status: .created)
         }
         api.get("/v1/runs/:id/verify") { _, context in
             let id = try await runID(context)

@@ -12,6 +12,14 @@ struct RunComparison {
     let queue: Queue
 
     func compare(_ request: CompareRequest) async throws -> CompareResponse {
+        try await compare(request, withGrid: false).response
+    }
+
+    /// The comparison, and with `withGrid` also every recorded row at every N on easy and hard problems (what the
+    /// dashboard's accuracy-vs-N figure draws), computed from the same reading of the record.
+    func compare(
+        _ request: CompareRequest, withGrid: Bool
+    ) async throws -> (response: CompareResponse, grid: ComparisonReport?) {
         guard !request.runs.isEmpty else {
             throw DaemonError(.badRequest, "name at least one run: {\"runs\": [\"<id>\", ...]}")
         }
@@ -48,7 +56,14 @@ struct RunComparison {
         if request.eachLevel { comparison.levels = [.eachLevel] }
         do {
             let report = try Comparison.compare(runs: scores, request: comparison)
-            return CompareResponse(runs: runs, report: report, specDifferences: differences, warnings: warnings)
+            let grid =
+                withGrid
+                ? try Comparison.compare(
+                    runs: scores, request: ComparisonRequest(rows: nil, baseline: nil, levels: [.easy, .hard]))
+                : nil
+            return (
+                CompareResponse(runs: runs, report: report, specDifferences: differences, warnings: warnings), grid
+            )
         } catch {
             throw DaemonError(.badRequest, error.message)
         }

@@ -1,0 +1,60 @@
+import Foundation
+import WireTypes
+
+/// What the run page's event stream (`text/event-stream`) sends: each newly committed event of the run, and the
+/// run's state and progress whenever they change. Framed here, without I/O, so the framing is tested.
+public enum LiveUpdate: Sendable, Equatable {
+    case event(LiveEvent)
+    case status(LiveStatus)
+    /// A comment line: keeps idle connections (and proxies) from timing out, shows nothing.
+    case keepAlive
+
+    public struct LiveEvent: Codable, Sendable, Equatable {
+        public var version: Int64
+        public var type: String
+        public var stage: String?
+        /// "2026-12-01 22:31:07 UTC", as the page prints times.
+        public var recorded: String
+        /// The commit time in milliseconds since 1970, for the page to tell how long an event took to arrive.
+        public var recordedMilliseconds: Int64
+        public var hash: String
+
+        public init(_ event: WireEvent) {
+            version = event.version
+            type = event.type
+            stage = event.payload["stage"]?.stringValue
+            recorded = DisplayText.time(event.recordedAt)
+            recordedMilliseconds = Int64((event.recordedAt.timeIntervalSince1970 * 1000).rounded(.down))
+            hash = String(event.hash.prefix(12))
+        }
+    }
+
+    public struct LiveStatus: Codable, Sendable, Equatable {
+        public var state: String
+        public var events: Int
+        /// The progress line as the page prints it; empty when the run is not running.
+        public var progress: String
+
+        public init(_ run: RunDetails) {
+            state = run.state.rawValue
+            events = run.eventCount
+            progress = run.progress.map(DisplayText.progress) ?? ""
+        }
+    }
+
+    /// The bytes of one server-sent event. JSON from `JSONEncoder` has no line breaks, so each `data` is one line.
+    public var frame: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        switch self {
+        case .event(let event):
+            let data = (try? encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return "id: \(event.version)\nevent: run-event\ndata: \(data)\n\n"
+        case .status(let status):
+            let data = (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return "event: status\ndata: \(data)\n\n"
+        case .keepAlive:
+            return ": keep-alive\n\n"
+        }
+    }
+}

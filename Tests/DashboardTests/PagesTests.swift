@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import WireTypes
+
+@testable import Dashboard
+
+private let csrf = String(repeating: "7", count: 64)
+
+private func runPage(
+    state: RunState = .completed, results: RunPage.Results? = nil, after: Int64 = 0, pageSize: Int = 2,
+    chain: VerifyReport? = nil
+) -> String {
+    let shown = Fixtures.events.filter { $0.version > after }.prefix(pageSize)
+    return RunPage(
+        run: Fixtures.run(state: state), timeline: StageTimeline(events: Fixtures.events), metrics: Fixtures.metrics,
+        evaluators: [
+            RunPage.Evaluator(
+                name: "orm", kind: "orm", labels: "easy", stepEasy: nil, stepHard: nil, outcomeEasy: 0.8126,
+                outcomeHard: 0.6)
+        ],
+        results: results ?? .compared(grid: Fixtures.grid, headline: Fixtures.headline),
+        specYAML: "name: \(Fixtures.hostile)\nseed: 0\n",
+        eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: 4),
+        chain: chain ?? VerifyReport(run: Fixtures.runID, intact: true, events: 4, brokenAtVersion: nil, reason: nil),
+        csrfToken: csrf, now: Fixtures.start + 100
+    ).page().render()
+}
+
+@Test func theRunPageShowsUserTextAsTextAndDrawsBothFigures() throws {
+    let document = try XHTMLDocument(runPage())
+    #expect(document.all("h1").first?.text == Fixtures.hostile)
+    #expect(document.all("pre").first?.text == "name: \(Fixtures.hostile)\nseed: 0\n")
+    #expect(document.all("script").isEmpty)
+    #expect(document.all("svg").count == 2)
+    #expect(document.all("td").contains { $0.text.contains(Fixtures.hostile) })
+    #expect(document.all("code").contains { $0.text == String(repeating: "ab", count: 32) })
+    #expect(document.all("p").contains { $0.text == "Hash chain intact over 4 events." })
+    let evaluator = document.all("tr").first { $0.text.hasPrefix("ormorm") }
+    #expect(evaluator?.text == "ormormeasy––0.8130.600")
+}
+
+@Test func actionsAreFormsCarryingTheSessionsToken() throws {
+    let completed = try XHTMLDocument(runPage(state: .completed))
+    #expect(completed.all("form").compactMap { $0.attributes["action"] } == ["/runs/\(Fixtures.runID)/replay"])
+    #expect(completed.all("form").allSatisfy { $0.attributes["method"] == "post" })
+    let running = try XHTMLDocument(runPage(state: .running, results: .unavailable(reason: "not yet")))
+    #expect(running.all("form").compactMap { $0.attributes["action"] } == ["/runs/\(Fixtures.runID)/cancel"])
+    let hidden = running.all("input").filter { $0.attributes["type"] == "hidden" }
+    #expect(hidden.map { $0.attributes["name"] } == [ActionForm.tokenField])
+    #expect(hidden.map { $0.attributes["value"] } == [csrf])
+    #expect(running.all("svg").count == 1)
+    // A live run's page follows it: the script by URL, the stream's URL from the last event shown.
+    #expect(running.all("script").map { $0.attributes["src"] } == [LiveScript.path])
+    #expect(
+        running.all("section").first { $0.attributes["id"] == "live" }?.attributes["data-source"]
+            == "/runs/\(Fixtures.runID)/live?after=4")
+    #expect(completed.all("section").isEmpty && completed.all("script").isEmpty)
+    #expect(running.all("p").contains { $0.text == "not yet" })
+}
+
+@Test func theEventLogIsPagedAndSaysWhenTheChainBreaks() throws {
+    let first = try XHTMLDocument(runPage())
+    #expect(
+        first.all("tr").filter { $0.text.hasPrefix("1RunSubmitted") || $0.text.hasPrefix("2StageStarted") }.count == 2)
+    #expect(!first.all("tr").contains { $0.text.hasPrefix("3StageCompleted") })
+    #expect(first.all("a").compactMap { $0.attributes["rel"] } == ["next"])
+    #expect(
+        first.all("a").first { $0.attributes["rel"] == "next" }?.attributes["href"]
+            == "/runs/\(Fixtures.runID)?after=2#events")
+    let second = try XHTMLDocument(
+        runPage(
+            after: 2,
+            chain: VerifyReport(
+                run: Fixtures.runID, intact: false, events: 0, brokenAtVersion: 3, reason: "hash mismatch")))
+    #expect(second.all("a").compactMap { $0.attributes["rel"] } == ["prev"])
+    #expect(second.all("p").contains { $0.text == "Hash chain broken at event 3: hash mismatch." })
+}
+
+@Test func theRunsPageFiltersAndLinksEveryRun() throws {
+    let runs = [Fixtures.run(), Fixtures.run(state: .failed, name: "other")]
+    let all = try XHTMLDocument(RunsPage(runs: runs, filter: .init(), now: Fixtures.start).page().render())
+    #expect(all.all("tr").filter { $0.attributes["data-run"] != nil }.count == 2)
+    #expect(all.all("td").contains { $0.text == Fixtures.hostile })
+    let failed = try XHTMLDocument(
+        RunsPage(runs: runs, filter: .init(state: .failed), now: Fixtures.start).page().render())
+    #expect(failed.all("td").filter { $0.attributes["class"] == "name" }.map(\.text) == ["other"])
+    let text = RunsPage.Filter(text: "SCRIPT")
+    #expect(runs.filter(text.admits).map(\.name) == [Fixtures.hostile])
+}
+
+@Test func theSignInPageShowsNoData() throws {
+    let document = try XHTMLDocument(NoticePage.signInRequired().render())
+    #expect(document.all("table").isEmpty)
+    #expect(document.all("svg").isEmpty)
+    #expect(document.all("nav").first?.text.trimmingCharacters(in: .whitespacesAndNewlines) == "")
+}
+
+@Test func theComparePageOverlaysRunsAndListsWhatDiffers() throws {
+    var second = Fixtures.run(name: "seed 2")
+    second.id = "ffff0000-0000-4000-8000-000000000000"
+    var secondMetrics = Fixtures.metrics
+    secondMetrics.run = second.id
+    let response = CompareResponse(
+        runs: [Fixtures.run(), second], report: Fixtures.headline,
+        specDifferences: [SpecDifference(path: "seed", values: ["1", "2"])], warnings: [Fixtures.hostile])
+    let document = try XHTMLDocument(
+        ComparePage(
+            title: "Compare", comparison: response, grid: Fixtures.grid, metrics: [Fixtures.metrics, secondMetrics]
+        )
+        .page().render())
+    #expect(document.all("svg").count == 2)
+    #expect(document.all("li").contains { $0.text == Fixtures.hostile })
+    #expect(document.all("td").map(\.text).contains("seed"))
+    #expect(document.all("a").filter { $0.attributes["href"]?.hasPrefix("/runs/") == true }.count == 2)
+}

@@ -16,6 +16,25 @@ struct E2H: AsyncParsableCommand {
             Doctor.self, Completion.self,
         ])
 
+    /// ArgumentParser exits 64 on a bad command line; e2h's contract (above) is 2 for every usage error, so a
+    /// script tells a bad invocation from a failed one by one rule.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) != .validationFailure else {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ClientError.Code.usage.exitCode)
+            }
+            exit(withError: error)
+        }
+    }
+
     /// Runs a command body, turning `ClientError` into its message on stderr and its exit code.
     static func guarded(_ body: () async throws -> Void) async throws {
         do {

@@ -53,7 +53,7 @@ struct ServiceKitTests {
             #expect(script.status == 0 && script.output.contains("compare"), "\(shell): \(script.output)")
         }
         let unknown = try await ChildProcess.run(e2h, ["completion", "tcsh"])
-        #expect(unknown.status != 0)
+        #expect(unknown.status == 2, "a usage error exits 2, as `e2h --help` promises")
         #expect(unknown.output.contains("unknown shell tcsh"), "\(unknown.output)")
     }
 

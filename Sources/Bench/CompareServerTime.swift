@@ -1,5 +1,6 @@
 import Analysis
 import Canonical
+import Daemon
 import EventStore
 import Foundation
 import Pipeline
@@ -34,25 +35,10 @@ struct CompareServerTime {
         return streams
     }
 
-    /// Reads, checks and decodes every run's scores and compares them as the daemon does: four runs in flight at a
-    /// time, kept in order (`RunComparison.load`).
+    /// Reads, checks and decodes every run's scores and compares them as the daemon does, through its own
+    /// `loadInOrder`.
     func compare(streams: [String], request: ComparisonRequest) async throws {
-        let group = try await withThrowingTaskGroup(of: (Int, RunScores).self) { tasks in
-            var loaded = [RunScores?](repeating: nil, count: streams.count)
-            var next = 0
-            func start() {
-                guard next < streams.count else { return }
-                let (index, stream) = (next, streams[next])
-                tasks.addTask { (index, try await scores(of: stream)) }
-                next += 1
-            }
-            for _ in 0..<4 { start() }
-            while let (index, scores) = try await tasks.next() {
-                loaded[index] = scores
-                start()
-            }
-            return loaded.compactMap { $0 }
-        }
+        let group = try await loadInOrder(streams) { try await scores(of: $0) }
         _ = try Comparison.compare(runs: group, request: request)
     }
 

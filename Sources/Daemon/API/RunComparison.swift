@@ -27,7 +27,7 @@ struct RunComparison {
             throw DaemonError(.badRequest, "compare at most 1,000 runs at once")
         }
         if let n = request.n, n < 1 { throw DaemonError(.badRequest, "n must be at least 1") }
-        let loaded = try await load(request.runs)
+        let loaded = try await loadInOrder(request.runs) { try await load($0) }
         let runs = loaded.map(\.run)
         let specs = loaded.map(\.spec)
         let scores = loaded.map(\.scores)
@@ -76,27 +76,6 @@ struct RunComparison {
         var spec: ExperimentSpec
         var scores: RunScores
         var warning: String?
-    }
-
-    /// The runs, in the request's order, read a few at a time: each read waits mostly on the database and its
-    /// decoding on one core, so overlapping them shortens a group's compare on every machine.
-    private func load(_ ids: [String]) async throws -> [RecordedRun] {
-        try await withThrowingTaskGroup(of: (Int, RecordedRun).self) { group in
-            var loaded = [RecordedRun?](repeating: nil, count: ids.count)
-            var next = 0
-            func start() {
-                guard next < ids.count else { return }
-                let (index, id) = (next, ids[next])
-                group.addTask { (index, try await load(id)) }
-                next += 1
-            }
-            for _ in 0..<4 { start() }
-            while let (index, run) = try await group.next() {
-                loaded[index] = run
-                start()
-            }
-            return loaded.compactMap { $0 }
-        }
     }
 
     private func load(_ id: String) async throws -> RecordedRun {

@@ -108,7 +108,8 @@ public struct Daemon: Sendable {
                 .init(service: app), .init(service: supervisor), .init(service: reaper),
                 .init(service: LogWitnessService(witness: witness, store: store, logger: logger)),
             ]
-                + (settings.workers > 0 ? [.init(service: workers)] : []),
+                + (settings.workers > 0 ? [.init(service: workers)] : [])
+                + [.init(service: ReconnectDeadline(store: store, after: .seconds(20)), successTerminationBehavior: .ignore)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // The promise is an exit within 30 s: past 25 s of draining, cancel; the embedded server stops after.

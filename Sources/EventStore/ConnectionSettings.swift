@@ -28,6 +28,7 @@ struct ConnectionSettings: Sendable {
     let values: [String]
     let configuration: EventStoreConfiguration
     let scrubber: CredentialScrubber
+    let reconnects = ReconnectGate()
 
     /// - Parameter url: a libpq URL (`postgresql://...`) or a conninfo string (`host=... dbname=...`).
     init(url: String, configuration: EventStoreConfiguration) throws {

@@ -97,6 +97,11 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// From now on a session that lost its server fails its operation at once (within a second for one already
+    /// retrying) instead of reconnecting for `reconnectTimeout`: for a process on its way out, whose threads
+    /// blocked in a reconnect would otherwise outlive its shutdown deadline. Healthy sessions are unaffected.
+    public func stopReconnecting() { settings.reconnects.close() }
+
     /// Closes every connection after the queued work; subscriptions end.
     public func shutdown() async {
         let listener = self.listener.withLock { current in

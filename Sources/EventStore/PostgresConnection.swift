@@ -49,6 +49,10 @@ final class PostgresConnection {
                 try open()
                 return
             } catch var error as EventStoreError where error.code == .connection {
+                guard settings.reconnects.isOpen else {
+                    error.message += " — not retrying: this process is shutting down"
+                    throw error
+                }
                 guard Date() < deadline else {
                     // A server that PANICs on a failed WAL write tells its client nothing (libpq sees the socket
                     // close), and may stay down if recovery needs disk space too: its log is where the reason is.
@@ -59,6 +63,7 @@ final class PostgresConnection {
                 }
                 logger.debug("connecting to PostgreSQL failed; retrying", metadata: ["error": "\(error.message)"])
                 Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
+                // At most a second between attempts, so a closed gate is seen within one.
                 delay = min(delay * 2, 1)
             }
         }

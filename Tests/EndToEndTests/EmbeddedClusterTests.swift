@@ -94,6 +94,42 @@ struct EmbeddedClusterTests {
         try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 
+    /// A postmaster that keeps dying (more than 5 deaths in 10 minutes) ends e2hd with an error exit that names the
+    /// server's log, while a run's worker is blocked reconnecting — not with ServiceLifecycle's fatal error
+    /// (SIGILL, exit 132), which is what a reconnect outliving the cancellation budget gave before.
+    @Test func aPostmasterThatKeepsDyingEndsTheDaemonWithAnErrorNotACrash() async throws {
+        let state = try Harness.scratchDirectory() + "/state"
+        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil)
+        do {
+            try await daemon.start()
+            _ = try await SmokeRunTests.submitLongSFTRunningPastACheckpoint(daemon)
+            let pidFile = state + "/postgres/data/postmaster.pid"
+            var killed: Set<pid_t> = []
+            var status: Int32?
+            let deadline = ContinuousClock.now + .seconds(240)
+            while status == nil, ContinuousClock.now < deadline {
+                // Kill each server the supervisor starts, as soon as its pid file names it.
+                if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                    let pid = pid_t(text.split(separator: "\n").first ?? ""), !killed.contains(pid), kill(pid, 0) == 0
+                {
+                    kill(pid, SIGKILL)
+                    killed.insert(pid)
+                }
+                status = await daemon.waitForExit(timeout: .milliseconds(200))
+            }
+            #expect(killed.count == 6, "\(daemon.log.suffix(3000))")
+            #expect(status == 1, "exit status \(String(describing: status)): \(daemon.log.suffix(3000))")
+            #expect(daemon.log.contains("giving up"), "\(daemon.log.suffix(3000))")
+        } catch {
+            await daemon.stop()
+            await Self.stopCluster(state)
+            throw error
+        }
+        await daemon.stop()
+        await Self.stopCluster(state)
+        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
+    }
+
     /// Leaves no server behind whatever the test did.
     static func stopCluster(_ state: String) async {
         let data = state + "/postgres/data"

@@ -38,6 +38,8 @@ struct DatabaseSupervisor: Service {
             if let embedded, !embedded.isRunning() {
                 switch policy.died(at: ContinuousClock.now - origin) {
                 case .giveUp(let deaths):
+                    // Work blocked in a reconnect must fail now, or it outlives the group's cancellation budget.
+                    store.stopReconnecting()
                     throw DaemonError(
                         .embeddedDatabase,
                         "the embedded PostgreSQL died \(deaths) times in \(policy.window); giving up — see "

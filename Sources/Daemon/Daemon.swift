@@ -109,7 +109,11 @@ public struct Daemon: Sendable {
                 .init(service: LogWitnessService(witness: witness, store: store, logger: logger)),
             ]
                 + (settings.workers > 0 ? [.init(service: workers)] : [])
-                + [.init(service: ReconnectDeadline(store: store, after: .seconds(20)), successTerminationBehavior: .ignore)],
+                + [
+                    .init(
+                        service: ReconnectDeadline(store: store, after: .seconds(20)),
+                        successTerminationBehavior: .ignore)
+                ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         // The promise is an exit within 30 s: past 25 s of draining, cancel; the embedded server stops after.

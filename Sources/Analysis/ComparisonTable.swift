@@ -40,8 +40,38 @@ public enum ComparisonTable {
         return (header, rows)
     }
 
+    /// The claims table: each claim named before the run, its row minus the row it is compared with on hard
+    /// levels, the interval and the verdict. Empty when the report has no claims.
+    public static func claimCells(_ report: ComparisonReport) -> (header: [String], rows: [[String]]) {
+        let header = ["claim (hard levels)", "row", "versus", "Δ % [95% CI]", "verdict"]
+        let rows = report.claims.map { claim in
+            [
+                claim.name,
+                RowKey(
+                    policy: claim.row.policy, method: claim.row.method, evaluator: claim.row.evaluator,
+                    aggregation: claim.row.aggregation, n: claim.row.n
+                ).description,
+                claim.versus,
+                claim.row.difference.map { interval($0, signed: true) } ?? "",
+                verdict(claim.row.verdict),
+            ]
+        }
+        return (header, rows)
+    }
+
     static func text(_ report: ComparisonReport) -> String {
-        let (header, rows) = cells(report)
+        var lines = [aligned(cells(report), textColumns: 2)]
+        lines += wrapped(footnote(report), width: 100)
+        if !report.claims.isEmpty {
+            lines += ["", "Claims named before the run:", aligned(claimCells(report), textColumns: 3)]
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A table in columns: the first `textColumns` left-aligned (the first cut with an ellipsis past 100
+    /// columns), figures right-aligned.
+    static func aligned(_ table: (header: [String], rows: [[String]]), textColumns: Int) -> String {
+        let (header, rows) = table
         var widths = header.map(\.count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         // The row name is the one column that can grow; past 100 columns it is cut with an ellipsis.
@@ -52,12 +82,11 @@ public enum ComparisonTable {
                 let fitted = cell.count > widths[index] ? String(cell.prefix(widths[index] - 1)) + "…" : cell
                 let padding = String(repeating: " ", count: widths[index] - fitted.count)
                 // Text left, figures right.
-                return index < 2 ? fitted + padding : padding + fitted
+                return index < textColumns ? fitted + padding : padding + fitted
             }.joined(separator: "  ").replacingTrailingSpaces()
         }
         var lines = [line(header), String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1))]
         lines += rows.map(line)
-        lines += wrapped(footnote(report), width: 100)
         return lines.joined(separator: "\n")
     }
 
@@ -77,14 +106,21 @@ public enum ComparisonTable {
     }
 
     static func markdown(_ report: ComparisonReport) -> String {
-        let (header, rows) = cells(report)
-        let escape = { (cell: String) in cell.replacingOccurrences(of: "|", with: "\\|") }
-        var lines = ["| " + header.map(escape).joined(separator: " | ") + " |"]
-        lines.append("|" + header.indices.map { $0 < 2 ? "---|" : "---:|" }.joined())
-        lines += rows.map { "| " + $0.map(escape).joined(separator: " | ") + " |" }
+        var lines = markdownTable(cells(report), textColumns: 2)
         lines.append("")
         lines.append(footnote(report))
+        if !report.claims.isEmpty {
+            lines += ["", "Claims named before the run:", ""] + markdownTable(claimCells(report), textColumns: 3)
+        }
         return lines.joined(separator: "\n")
+    }
+
+    static func markdownTable(_ table: (header: [String], rows: [[String]]), textColumns: Int) -> [String] {
+        let escape = { (cell: String) in cell.replacingOccurrences(of: "|", with: "\\|") }
+        var lines = ["| " + table.header.map(escape).joined(separator: " | ") + " |"]
+        lines.append("|" + table.header.indices.map { $0 < textColumns ? "---|" : "---:|" }.joined())
+        lines += table.rows.map { "| " + $0.map(escape).joined(separator: " | ") + " |" }
+        return lines
     }
 
     /// Every field, one line per row and levels.

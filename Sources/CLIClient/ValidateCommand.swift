@@ -4,7 +4,7 @@ import Pipeline
 
 struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check an experiment spec offline: every error with file:line:column.")
+        abstract: "Check an experiment spec (or a group's, with a sweep) offline: every error with file:line:column.")
 
     @Argument(help: "The spec file.") var file: String
     @Flag(help: "Print the canonical spec (every default filled in) as JSON.") var canonical = false
@@ -13,6 +13,21 @@ struct Validate: AsyncParsableCommand {
         try await E2H.guarded {
             let yaml = String(decoding: try readUserFile(file), as: UTF8.self)
             do {
+                // A spec with a sweep is a group: every member is checked as the run it will be.
+                if SpecGroup.hasSweep(yaml: yaml, file: file) {
+                    let group = try SpecGroup.expand(yaml: yaml, file: file)
+                    if canonical {
+                        for member in group.members {
+                            print(String(decoding: member.spec.canonicalJSON(), as: UTF8.self))
+                        }
+                    } else {
+                        print("\(file): valid group of \(group.members.count) runs (\(group.members[0].spec.name))")
+                        for member in group.members {
+                            print("  \(member.label): spec hash \(member.spec.canonicalHash.prefix(12))")
+                        }
+                    }
+                    return
+                }
                 let spec = try ExperimentSpec.parse(yaml: yaml, file: file)
                 if canonical {
                     print(String(decoding: spec.canonicalJSON(), as: UTF8.self))

@@ -130,12 +130,46 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     /// True when the rows are the spec's `report:` headline rather than the full grid.
     public var headline: Bool
     public var rows: [ComparisonRow]
+    /// The claims the spec named in advance, each tested on hard levels (empty when it names none, and in a
+    /// report from a daemon that predates claims).
+    public var claims: [ClaimResult]
 
-    public init(runs: [String], baseline: String?, resamples: Int, headline: Bool, rows: [ComparisonRow]) {
+    public init(
+        runs: [String], baseline: String?, resamples: Int, headline: Bool, rows: [ComparisonRow],
+        claims: [ClaimResult] = []
+    ) {
         self.runs = runs
         self.baseline = baseline
         self.resamples = resamples
         self.headline = headline
         self.rows = rows
+        self.claims = claims
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        runs = try container.decode([String].self, forKey: .runs)
+        baseline = try container.decodeIfPresent(String.self, forKey: .baseline)
+        resamples = try container.decode(Int.self, forKey: .resamples)
+        headline = try container.decode(Bool.self, forKey: .headline)
+        rows = try container.decode([ComparisonRow].self, forKey: .rows)
+        claims = try container.decodeIfPresent([ClaimResult].self, forKey: .claims) ?? []
+    }
+}
+
+/// One claim a spec named before its run (`report.claims`): a row against another on hard problems, with the
+/// paired difference, its 95 % interval and the verdict the interval gives.
+public struct ClaimResult: Codable, Sendable, Equatable {
+    /// The claim as the spec words it, e.g. "(a) weighted voting beats majority voting".
+    public var name: String
+    /// The row the claim is about, with `difference` = it minus `versus` and its verdict.
+    public var row: ComparisonRow
+    /// The row it is compared with, as written (e.g. "sft/majority@64").
+    public var versus: String
+
+    public init(name: String, row: ComparisonRow, versus: String) {
+        self.name = name
+        self.row = row
+        self.versus = versus
     }
 }

@@ -28,6 +28,23 @@ import Testing
         #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
     }
 
+    /// The claims spec is a group of three seeds of the default recipe whose report names the paper's claims.
+    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsName() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../experiments")
+        let yaml = try String(contentsOf: directory.appendingPathComponent("paper-claims.yaml"), encoding: .utf8)
+        let group = try SpecGroup.expand(yaml: yaml, file: "paper-claims.yaml")
+        #expect(group.members.map(\.spec.seed) == [0, 1, 2])
+        let claims = try #require(group.members[0].spec.report?.claims)
+        #expect(claims.count >= 10 && claims.contains { $0.name.hasPrefix("central") })
+        var recipe = try ExperimentSpec.parse(
+            yaml: String(contentsOf: directory.appendingPathComponent("easy-to-hard.yaml"), encoding: .utf8),
+            file: "easy-to-hard.yaml")
+        recipe.name = "paper-claims"
+        recipe.report?.claims = claims
+        #expect(group.members[0].spec == recipe)
+    }
+
     @Test func keyOrderCommentsAndSpelledOutDefaultsHashTheSame() throws {
         let first = try ExperimentSpec.parse(
             yaml: """

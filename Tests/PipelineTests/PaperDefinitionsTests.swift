@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Testing
 
@@ -16,10 +17,22 @@ import Testing
         #expect(ScalarLabels.process(right, rule: .firstError).finalToken == nil)
     }
 
-    @Test func outcomeLabelsCoverEveryStepEndAndTheFinalToken() {
-        let labels = ScalarLabels.outcome(Self.verdict)
+    @Test func outcomeLabelsCoverEveryStepEndAndTheFinalTokenOrTheFinalTokenAlone() {
+        let labels = ScalarLabels.outcome(Self.verdict, at: .everyStep)
         #expect(labels.steps == [0, 0, 0, 0, 0] && labels.finalToken == 0)
-        #expect(ScalarLabels.outcome(Verdict(steps: [false, true], final: true, answer: "1")).finalToken == 1)
+        let right = Verdict(steps: [false, true], final: true, answer: "1")
+        #expect(ScalarLabels.outcome(right, at: .everyStep) == ScalarLabels(steps: [1, 1], finalToken: 1))
+        #expect(ScalarLabels.outcome(right, at: .finalToken) == ScalarLabels(steps: [nil, nil], finalToken: 1))
+    }
+
+    @Test func anORMWithFinalTokenLabelsHasOneLabelPerExample() throws {
+        var orm = Self.evaluator(.orm)
+        orm.outcomeLabels = .finalToken
+        let examples = try #require(ScalarExamples(evaluator: orm, verdicts: [Self.verdict]))
+        let family = RunningSum()
+        let batch = TrainingRows(family: family).scalarBatch(
+            [[Int32](repeating: 0, count: family.sequenceLength)], labels: [examples.labels(of: 0)])
+        #expect(batch.scalarMask.indices.filter { batch.scalarMask[$0] == 1 } == [family.sequenceLength - 1])
     }
 
     static func evaluator(
@@ -40,13 +53,13 @@ import Testing
         for sample in 0..<3 {
             #expect(union.sample(of: sample) == sample && union.sample(of: sample + 3) == sample)
             #expect(union.labels(of: sample) == .process(verdicts[sample], rule: .runningTotal))
-            #expect(union.labels(of: sample + 3) == .outcome(verdicts[sample]))
+            #expect(union.labels(of: sample + 3) == .outcome(verdicts[sample], at: .everyStep))
         }
         // The parity split: each sample once, half with each kind.
         let parity = try #require(ScalarExamples(evaluator: Self.evaluator(.oprm, data: .parity), verdicts: verdicts))
         #expect(parity.count == 3)
         #expect(parity.labels(of: 0) == .process(verdicts[0], rule: .runningTotal))
-        #expect(parity.labels(of: 1) == .outcome(verdicts[1]))
+        #expect(parity.labels(of: 1) == .outcome(verdicts[1], at: .everyStep))
         let prm = try #require(ScalarExamples(evaluator: Self.evaluator(.prm, steps: .firstError), verdicts: verdicts))
         #expect(prm.count == 3 && prm.labels(of: 0).steps == [1, 1, 0, nil, nil])
         #expect(ScalarExamples(evaluator: Self.evaluator(.generative), verdicts: verdicts) == nil)
@@ -84,18 +97,19 @@ import Testing
                 evaluators:
                   - {name: prm, kind: prm, step_labels: first_error}
                   - {name: oprm, kind: oprm, oprm_data: parity, step_labels: first_error}
-                  - {name: orm, kind: orm}
+                  - {name: orm, kind: orm, outcome_labels: final_token}
                 rl: {ppo: {outcome_rewards: all}}
                 rerank: {aggregations: [prod, final]}
                 """, file: "paper.yaml")
         #expect(spec.evaluators.map(\.stepLabels) == [.firstError, .firstError, .runningTotal])
         #expect(spec.evaluators.map(\.oprmData) == [.union, .parity, .union])
+        #expect(spec.evaluators.map(\.outcomeLabels) == [.everyStep, .everyStep, .finalToken])
         #expect(spec.rl.ppo.outcomeRewards == .all && spec.rl.ppo.policyName == "ppo_oracle")
         #expect(spec.sampling.temperature == 0.7 && spec.sampling.topK == 20)
         let json = String(decoding: spec.canonicalJSON(), as: UTF8.self)
         for key in [
             "\"step_labels\":\"first_error\"", "\"oprm_data\":\"parity\"", "\"outcome_rewards\":\"all\"",
-            "\"top_k\":20", "\"temperature\":0.7",
+            "\"top_k\":20", "\"temperature\":0.7", "\"outcome_labels\":\"final_token\"",
         ] {
             #expect(json.contains(key), "\(key) is not in the canonical spec")
         }
@@ -107,6 +121,7 @@ import Testing
     @Test func theDefaults() throws {
         let spec = try ExperimentSpec.parse(yaml: "name: d\n", file: "d.yaml")
         #expect(spec.evaluators.allSatisfy { $0.stepLabels == .runningTotal && $0.oprmData == .union })
+        #expect(spec.evaluators.allSatisfy { $0.outcomeLabels == .everyStep })
         #expect(spec.rl.ppo.outcomeRewards == .easy && spec.rl.ppo.policyName == "ppo")
         #expect(spec.rerank.aggregations.contains(.final))
     }
@@ -120,6 +135,7 @@ import Testing
         for index in evaluators.indices {
             evaluators[index]["step_labels"] = nil
             evaluators[index]["oprm_data"] = nil
+            evaluators[index]["outcome_labels"] = nil
         }
         object["evaluators"] = evaluators
         var rl = try #require(object["rl"] as? [String: Any])
@@ -129,6 +145,7 @@ import Testing
         object["rl"] = rl
         let old = try ExperimentSpec(canonicalJSON: try JSONSerialization.data(withJSONObject: object))
         #expect(old.evaluators.allSatisfy { $0.stepLabels == .runningTotal && $0.oprmData == .parity })
+        #expect(old.evaluators.allSatisfy { $0.outcomeLabels == .everyStep })
         #expect(old.rl.ppo.outcomeRewards == .easy)
     }
 
@@ -139,7 +156,7 @@ import Testing
                     name: bad
                     evaluators:
                       - {name: orm, kind: orm, step_labels: first_error}
-                      - {name: prm, kind: prm, oprm_data: union}
+                      - {name: prm, kind: prm, oprm_data: union, outcome_labels: final_token}
                     rerank: {aggregations: [final]}
                     report: {rows: [sft/weighted/prm/final], baseline: sft/majority}
                     """, file: "bad.yaml")
@@ -147,6 +164,43 @@ import Testing
         let messages = error?.diagnostics.map(\.message) ?? []
         #expect(messages.contains { $0.contains("step_labels apply to prm and oprm") })
         #expect(messages.contains { $0.contains("oprm_data applies to oprm") })
+        #expect(messages.contains { $0.contains("outcome_labels apply to orm and oprm") })
         #expect(messages.contains { $0.contains("has no final-token reading") })
+    }
+    /// Claims are part of the report, named before the run: each row is checked like a headline row, and a claim
+    /// that names an unrecorded row, compares a row with itself or has no name is refused with its line.
+    @Test func claimsAreCheckedAtParseTimeAndRecordedInTheCanonicalSpec() throws {
+        let spec = try ExperimentSpec.parse(
+            yaml: """
+                name: claims
+                report:
+                  baseline: sft/majority
+                  rows: [sft/majority]
+                  claims:
+                    - {name: "(a) weighted voting beats majority", row: sft/weighted/verifier/prod, versus: sft/majority}
+                    - {name: central, row: sft/weighted/verifier/prod@16, versus: sft_best/greedy}
+                """, file: "claims.yaml")
+        let claims = try #require(spec.report?.claims)
+        #expect(claims.map(\.name) == ["(a) weighted voting beats majority", "central"])
+        #expect(claims[1].row.n == 16 && claims[1].versus == RowReference(policy: "sft_best", method: "greedy"))
+        #expect(try ExperimentSpec(canonicalJSON: spec.canonicalJSON()) == spec)
+        let error = #expect(throws: PipelineError.self) {
+            try ExperimentSpec.parse(
+                yaml: """
+                    name: bad
+                    report:
+                      baseline: sft/majority
+                      rows: [sft/majority]
+                      claims:
+                        - {name: typo, row: sft/weighted/verfier/prod, versus: sft/majority}
+                        - {name: self, row: sft/majority, versus: sft/majority}
+                        - {row: sft/majority, versus: sft/greedy}
+                    """, file: "bad.yaml")
+        }
+        let messages = error?.diagnostics.map(\.message) ?? []
+        #expect(messages.contains { $0.contains("unknown evaluator 'verfier'") && $0.contains("did you mean 'verifier'") })
+        #expect(messages.contains { $0.contains("compares two different rows") })
+        #expect(messages.contains { $0.contains("missing required key 'name'") })
+        #expect(error?.diagnostics.contains { $0.line == 6 } == true)
     }
 }

@@ -55,7 +55,11 @@ struct RunComparison {
         if let n = request.n { comparison.n = n }
         if request.eachLevel { comparison.levels = [.eachLevel] }
         do {
-            let report = try Comparison.compare(runs: scores, request: comparison)
+            var report = try Comparison.compare(runs: scores, request: comparison)
+            // The claims the first spec named before its run, with the headline (not with --all, which is the grid).
+            if !request.all, let claims = specs[0].report?.claims, !claims.isEmpty {
+                report.claims = try Comparison.claims(claims, runs: scores, n: comparison.n)
+            }
             let grid =
                 withGrid
                 ? try Comparison.compare(

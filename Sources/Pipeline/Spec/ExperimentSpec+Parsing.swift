@@ -193,11 +193,17 @@ extension ExperimentSpec {
                 filter: map.choice("filter", default: kind == .generative ? SampleFilter.steps : .outcome),
                 stepLabels: map.choice("step_labels", default: StepLabels.runningTotal),
                 oprmData: map.choice("oprm_data", default: OPRMData.union),
+                outcomeLabels: map.choice("outcome_labels", default: OutcomeLabels.everyStep),
                 optimization: readOptimization(map.mapping("optimization"), defaults: evaluatorDefaults))
             // A setting the evaluator would ignore is a mistake in the spec, not a no-op.
             if kind != .prm && kind != .oprm, let node = map.value("step_labels") {
                 map.report(
                     "step_labels apply to prm and oprm evaluators, not \(kind.rawValue)", at: node, key: "step_labels")
+            }
+            if !kind.readsFinalToken, let node = map.value("outcome_labels") {
+                map.report(
+                    "outcome_labels apply to orm and oprm evaluators, not \(kind.rawValue)", at: node,
+                    key: "outcome_labels")
             }
             if kind != .oprm, let node = map.value("oprm_data") {
                 map.report("oprm_data applies to oprm evaluators, not \(kind.rawValue)", at: node, key: "oprm_data")

@@ -1,8 +1,9 @@
 import Analysis
 
 extension ExperimentSpec {
-    /// `report:` — `rows` (row references), `baseline` (one), and optionally `n`. Every row must be one the
-    /// spec records: a known policy, method, evaluator and aggregation, and an N it samples.
+    /// `report:` — `rows` (row references), `baseline` (one), optionally `n`, and optionally `claims` (each
+    /// `{name, row, versus}`). Every row must be one the spec records: a known policy, method, evaluator and
+    /// aggregation, and an N it samples.
     static func readReport(_ map: MappingReader, spec: ExperimentSpec) -> ReportSpec {
         let n: Int? = map.value("n") == nil ? nil : map.int("n", default: spec.sampling.poolSize, in: 1...4096)
         if let n, !spec.sampling.n.contains(n) {
@@ -29,8 +30,25 @@ extension ExperimentSpec {
         } else {
             map.report("missing required key 'baseline' (e.g. sft/majority)", at: nil, key: "baseline")
         }
+        var claims: [Claim] = []
+        for (index, item) in (map.list("claims") ?? []).enumerated() {
+            let path = "\(map.childPath("claims"))[\(index)]"
+            let claim = MappingReader(item, path: path, diagnostics: map.diagnostics)
+            let name = claim.requiredString("name")
+            let row = claim.value("row").flatMap { readRow($0, path: claim.childPath("row"), spec: spec, map: map) }
+            let versus = claim.value("versus").flatMap {
+                readRow($0, path: claim.childPath("versus"), spec: spec, map: map)
+            }
+            if claim.value("row") == nil { claim.report("missing required key 'row'", at: item, key: "row") }
+            if claim.value("versus") == nil { claim.report("missing required key 'versus'", at: item, key: "versus") }
+            if let row, let versus, row == versus {
+                claim.report("a claim compares two different rows", at: claim.value("versus"), key: "versus")
+            }
+            claim.finish()
+            if let row, let versus, !name.isEmpty { claims.append(Claim(name: name, row: row, versus: versus)) }
+        }
         map.finish()
-        return ReportSpec(rows: rows, baseline: baseline, n: n)
+        return ReportSpec(rows: rows, baseline: baseline, n: n, claims: claims)
     }
 
     private static func readRow(

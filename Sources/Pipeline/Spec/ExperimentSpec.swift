@@ -32,6 +32,25 @@ public struct ReportSpec: Codable, Sendable, Equatable {
     public var baseline: RowReference
     /// The N of rows that name none; absent: each row's largest N.
     public var n: Int?
+    /// The claims the run tests, named before it: each a row against another on hard problems, given a verdict
+    /// by `compare` from the paired difference's interval.
+    public var claims: [Claim]
+
+    public init(rows: [RowReference], baseline: RowReference, n: Int?, claims: [Claim] = []) {
+        self.rows = rows
+        self.baseline = baseline
+        self.n = n
+        self.claims = claims
+    }
+
+    /// Specs recorded before `claims` existed read back with none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        rows = try container.decode([RowReference].self, forKey: .rows)
+        baseline = try container.decode(RowReference.self, forKey: .baseline)
+        n = try container.decodeIfPresent(Int.self, forKey: .n)
+        claims = try container.decodeIfPresent([Claim].self, forKey: .claims) ?? []
+    }
 
     /// What `compare` shows by default for a run of this spec.
     public var request: ComparisonRequest { ComparisonRequest(rows: rows, baseline: baseline, n: n) }
@@ -199,6 +218,16 @@ public enum OPRMData: String, Codable, Sendable, CaseIterable {
     case parity
 }
 
+/// Where an outcome evaluator (ORM, and an OPRM's outcome examples) carries the final answer's label.
+public enum OutcomeLabels: String, Codable, Sendable, CaseIterable {
+    /// At every step end and at the final token: the head learns to predict the outcome from any prefix, and
+    /// each step's reading is an estimate of it (what the recipe was measured with).
+    case everyStep = "every_step"
+    /// At the final token alone: the one reading the paper scores an ORM by gets the whole gradient, instead of
+    /// one position in (steps + 1) whose other positions must guess an outcome not yet written.
+    case finalToken = "final_token"
+}
+
 public struct EvaluatorSpec: Codable, Sendable, Equatable {
     public var name: String
     public var kind: EvaluatorKind
@@ -208,11 +237,14 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
     public var stepLabels: StepLabels
     /// The training data of an OPRM.
     public var oprmData: OPRMData
+    /// Where an ORM's (or an OPRM's outcome examples') label sits.
+    public var outcomeLabels: OutcomeLabels
     public var optimization: OptimizationSpec
 
     public init(
         name: String, kind: EvaluatorKind, labels: LabelScope, filter: SampleFilter,
-        stepLabels: StepLabels = .runningTotal, oprmData: OPRMData = .union, optimization: OptimizationSpec
+        stepLabels: StepLabels = .runningTotal, oprmData: OPRMData = .union, outcomeLabels: OutcomeLabels = .everyStep,
+        optimization: OptimizationSpec
     ) {
         self.name = name
         self.kind = kind
@@ -220,11 +252,12 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
         self.filter = filter
         self.stepLabels = stepLabels
         self.oprmData = oprmData
+        self.outcomeLabels = outcomeLabels
         self.optimization = optimization
     }
 
-    /// Specs recorded before `step_labels` and `oprm_data` existed read back with what their runs did:
-    /// running-total labels and the parity split.
+    /// Specs recorded before `step_labels`, `oprm_data` and `outcome_labels` existed read back with what their
+    /// runs did: running-total labels, the parity split, outcome labels at every step.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
@@ -233,6 +266,7 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
         filter = try container.decode(SampleFilter.self, forKey: .filter)
         stepLabels = try container.decodeIfPresent(StepLabels.self, forKey: .stepLabels) ?? .runningTotal
         oprmData = try container.decodeIfPresent(OPRMData.self, forKey: .oprmData) ?? .parity
+        outcomeLabels = try container.decodeIfPresent(OutcomeLabels.self, forKey: .outcomeLabels) ?? .everyStep
         optimization = try container.decode(OptimizationSpec.self, forKey: .optimization)
     }
 }

@@ -22,14 +22,15 @@ struct ScalarExamples {
         switch evaluator.kind {
         // The generative verifier has no examples (`init` returns nil); an ORM learns the outcome.
         case .orm, .generative:
-            return .outcome(verdict)
+            return .outcome(verdict, at: evaluator.outcomeLabels)
         case .prm:
             return .process(verdict, rule: evaluator.stepLabels)
         case .oprm:
             // The union lists every sample with step labels, then every sample with its outcome; the parity split
             // gives even-numbered samples step labels and odd-numbered ones the outcome.
             let process = isUnion ? example < verdicts.count : example % 2 == 0
-            return process ? .process(verdict, rule: evaluator.stepLabels) : .outcome(verdict)
+            return process
+                ? .process(verdict, rule: evaluator.stepLabels) : .outcome(verdict, at: evaluator.outcomeLabels)
         }
     }
 }

@@ -71,10 +71,11 @@ struct ScalarLabels: Equatable {
     var steps: [Float?]
     var finalToken: Float?
 
-    /// ORM data: the final answer's correctness at every step end and at the final token.
-    static func outcome(_ verdict: Verdict) -> ScalarLabels {
+    /// ORM data: the final answer's correctness at the final token, and with `everyStep` at every step end too.
+    static func outcome(_ verdict: Verdict, at positions: OutcomeLabels) -> ScalarLabels {
         let label: Float = verdict.final ? 1 : 0
-        return ScalarLabels(steps: verdict.steps.map { _ in label }, finalToken: label)
+        return ScalarLabels(
+            steps: verdict.steps.map { _ in positions == .everyStep ? label : nil }, finalToken: label)
     }
 
     /// PRM data: each step's correctness under `rule`; nothing at the final token.

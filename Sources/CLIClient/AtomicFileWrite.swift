@@ -13,6 +13,31 @@ import Glibc
 /// a stray `.NAME.XXXXXX` beside the file the user asked for. (Masking the signals would not do: in a multithreaded
 /// process any other thread may take them.)
 func writeUserFileAtomically(_ data: Data, to path: String) throws {
+    try writeUserFileAtomically(to: path) { writeAll(data, to: $0) }
+}
+
+/// `writeUserFileAtomically` with the content of the file at `source`, copied a piece at a time (a downloaded export
+/// of any size).
+func writeUserFileAtomically(copying source: String, to path: String) throws {
+    guard let input = FileHandle(forReadingAtPath: source) else {
+        throw ClientError(.failure, "cannot read the downloaded file \(source)")
+    }
+    defer { try? input.close() }
+    try writeUserFileAtomically(to: path) { descriptor in
+        while true {
+            let piece: Data
+            do {
+                piece = try input.read(upToCount: 1 << 20) ?? Data()
+            } catch {
+                return EIO
+            }
+            if piece.isEmpty { return nil }
+            if let failure = writeAll(piece, to: descriptor) { return failure }
+        }
+    }
+}
+
+private func writeUserFileAtomically(to path: String, content: (Int32) -> Int32?) throws {
     let stopping = [SIGTERM, SIGINT, SIGHUP]
     let previous = stopping.map { signal($0, { deferredSignal = $0 }) }
     defer {
@@ -26,7 +51,7 @@ func writeUserFileAtomically(_ data: Data, to path: String) throws {
     guard descriptor >= 0 else { throw writeFailure(path, directory: directory, errno: errno) }
     let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 
-    var failure = writeAll(data, to: descriptor)
+    var failure = content(descriptor)
     // mkstemp creates the file 0600; give it the mode a plain create would (0666 less the umask).
     let mask = umask(0)
     umask(mask)

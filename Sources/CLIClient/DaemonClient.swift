@@ -67,12 +67,43 @@ struct DaemonClient: Sendable {
         return try decode(T.self, from: await send("POST", path, query: [:], body: data))
     }
 
-    func postRaw<T: Decodable>(_ path: String, data: Data, as type: T.Type) async throws -> T {
-        try decode(T.self, from: await send("POST", path, query: [:], body: data))
-    }
-
     func getRaw(_ path: String) async throws -> Data {
         try await send("GET", path, query: [:], body: nil)
+    }
+
+    /// GET into a temporary file as the bytes arrive (an export of any size, in constant memory); the caller moves
+    /// or removes the file.
+    func download(_ path: String, query: [String: String] = [:]) async throws -> URL {
+        let (file, response): (URL, URLResponse)
+        do {
+            (file, response) = try await session.download(for: makeRequest("GET", path, query: query))
+        } catch {
+            throw unreachable(error)
+        }
+        do {
+            try check(response, body: { try Data(contentsOf: file) })
+        } catch {
+            try? FileManager.default.removeItem(at: file)
+            throw error
+        }
+        return file
+    }
+
+    /// POST a file as the body, streamed from disk (an import of any size, in constant memory).
+    func upload<T: Decodable>(_ path: String, file: String, as type: T.Type) async throws -> T {
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw ClientError(.usage, "cannot read \(file)")
+        }
+        var request = makeRequest("POST", path, query: [:])
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await session.upload(for: request, fromFile: URL(fileURLWithPath: file))
+        } catch {
+            throw unreachable(error)
+        }
+        try check(response, body: { data })
+        return try decode(T.self, from: data)
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
@@ -84,7 +115,7 @@ struct DaemonClient: Sendable {
         }
     }
 
-    private func send(_ method: String, _ path: String, query: [String: String], body: Data?) async throws -> Data {
+    private func makeRequest(_ method: String, _ path: String, query: [String: String]) -> URLRequest {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty {
             components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
@@ -92,6 +123,31 @@ struct DaemonClient: Sendable {
         var request = URLRequest(url: components.url!)
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        return request
+    }
+
+    private func unreachable(_ error: any Error) -> ClientError {
+        ClientError(
+            .unreachable, "cannot reach e2hd at \(baseURL.absoluteString) — is it running? (start it with `e2hd`)",
+            cause: error)
+    }
+
+    /// A non-2xx answer becomes the daemon's error message; `body` is read only then.
+    private func check(_ response: URLResponse, body: () throws -> Data) throws {
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status) else {
+            let envelope = try? StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: try body())
+            var message = envelope?.error.message ?? "e2hd answered HTTP \(status)"
+            if let diagnostics = envelope?.error.diagnostics, !diagnostics.isEmpty {
+                message += "\n" + diagnostics.joined(separator: "\n")
+            }
+            let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
+            throw ClientError(code, message)
+        }
+    }
+
+    private func send(_ method: String, _ path: String, query: [String: String], body: Data?) async throws -> Data {
+        var request = makeRequest(method, path, query: query)
         if let body {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -101,20 +157,9 @@ struct DaemonClient: Sendable {
         do {
             (data, response) = try await session.data(for: request)
         } catch {
-            throw ClientError(
-                .unreachable, "cannot reach e2hd at \(baseURL.absoluteString) — is it running? (start it with `e2hd`)",
-                cause: error)
+            throw unreachable(error)
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let envelope = try? StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: data)
-            var message = envelope?.error.message ?? "e2hd answered HTTP \(status)"
-            if let diagnostics = envelope?.error.diagnostics, !diagnostics.isEmpty {
-                message += "\n" + diagnostics.joined(separator: "\n")
-            }
-            let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
-            throw ClientError(code, message)
-        }
+        try check(response, body: { data })
         return data
     }
 }

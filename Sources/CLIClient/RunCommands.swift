@@ -291,33 +291,79 @@ struct Replay: AsyncParsableCommand {
 }
 
 struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write a run's events and blobs into one file.")
+    static let configuration = CommandConfiguration(
+        abstract: "Write a run into one bundle: a tar of its events, spec, receipt, curves, annotations and blobs.",
+        discussion: """
+            The bundle opens with any tar (`tar tf RUN.tar`): manifest.json, spec.yaml, spec.json, receipt.json, \
+            events.jsonl, annotations.jsonl, metrics.jsonl and blobs/<sha256>.safetensors (or .bin). It is streamed \
+            in constant memory on both sides. A run whose hash chain does not verify is refused.
+            """)
 
     @Argument(help: "Run id (or a unique prefix).") var run: String
-    @Option(name: .shortAndLong, help: "Output file (default <run>.e2h.json).") var output: String?
+    @Option(name: .shortAndLong, help: "Output file (default <run>.tar).") var output: String?
+    @Flag(help: "Leave out checkpoints and sample sets: only the events and the outcomes that scores need.")
+    var scoresOnly = false
     @OptionGroup var connection: ConnectionFlags
 
     func run() async throws {
         try await E2H.guarded {
-            let data = try await connection.client().getRaw("v1/runs/\(run)/export")
-            let path = output ?? "\(run).e2h.json"
-            try writeUserFileAtomically(data, to: path)
-            print("wrote \(path) (\(data.count) bytes)\nnext: e2h import \(path) (against another daemon)")
+            let downloaded = try await connection.client().download(
+                "v1/runs/\(run)/export", query: scoresOnly ? ["scores-only": "true"] : [:])
+            defer { try? FileManager.default.removeItem(at: downloaded) }
+            let size = try Self.checkComplete(downloaded)
+            let path = output ?? "\(run).tar"
+            try writeUserFileAtomically(copying: downloaded.path, to: path)
+            print(
+                "wrote \(path) (\(size) bytes; `tar tf \(path)` lists it)\nnext: e2h import \(path) (against another daemon)"
+            )
         }
+    }
+
+    /// A tar ends with two zero blocks: a download cut short (the daemon stopped mid-export) does not.
+    static func checkComplete(_ file: URL) throws -> UInt64 {
+        guard let handle = try? FileHandle(forReadingFrom: file) else {
+            throw ClientError(.failure, "cannot read the downloaded export \(file.path)")
+        }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        let tail: Data? =
+            size >= 1024 ? (try? handle.seek(toOffset: size - 1024)).flatMap { try? handle.read(upToCount: 1024) } : nil
+        guard let tail, tail.count == 1024, tail.allSatisfy({ $0 == 0 }) else {
+            throw ClientError(
+                .failure, "the export was cut short (\(size) bytes arrived); nothing was written — export again")
+        }
+        return size
     }
 }
 
 struct Import: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Load a run exported by `e2h export`.")
+    static let configuration = CommandConfiguration(
+        abstract: "Load a run exported by `e2h export` (a bundle, or the JSON archive of an older e2h).",
+        discussion: """
+            Everything is checked before anything is written: the hash chains, every blob against its hash, the \
+            run id, and the receipt — in full when this daemon signed it, against the events otherwise. A bundle \
+            that fails any check leaves the database as it was.
+            """)
 
     @Argument(help: "The exported file.") var file: String
     @OptionGroup var connection: ConnectionFlags
+    @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         try await E2H.guarded {
-            let summary = try await connection.client().postRaw(
-                "v1/import", data: try readUserFile(file), as: RunDetails.self)
-            print("imported \(summary.id) (\(summary.eventCount) events)\nnext: e2h verify \(summary.id)")
+            let report = try await connection.client().upload("v1/import", file: file, as: ImportReport.self)
+            if json {
+                try printJSON(report)
+                return
+            }
+            print(
+                "imported \(report.run.id) (\(report.run.eventCount) events, \(report.blobs) blobs"
+                    + "\(report.scoresOnly ? ", scores only" : ""), \(report.metricPoints) metric points, "
+                    + "\(report.annotationEvents) annotation events)")
+            print(
+                "receipt: \(report.receipt.rawValue.replacingOccurrences(of: "_", with: " ")) — \(report.receiptDetail)"
+            )
+            print("next: e2h verify \(report.run.id)")
         }
     }
 }

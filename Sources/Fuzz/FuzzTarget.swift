@@ -9,8 +9,9 @@ import WireTypes
 enum FuzzTarget: String, CaseIterable, Sendable {
     /// A YAML experiment spec: libyaml, the tree reader, every key's validation, and a sweep's expansion.
     case spec
-    /// An exported run: the archive's JSON, then the checks an import makes before writing (`ArchiveCheck` in
-    /// e2hd: the chain with the store's own `ChainCheck`, every blob against its key).
+    /// A JSON archive of an older e2h (still imported): its JSON, then the chain with the store's own `ChainCheck`
+    /// and every blob against its key, as e2hd's import checks them once it has converted the archive into a bundle
+    /// (the tar reader itself is exercised by `FuzzSmokeTests` in the suite).
     case archive
 
     func run(_ data: Data) {

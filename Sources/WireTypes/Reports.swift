@@ -216,3 +216,38 @@ public enum StateDirectory {
         return decoder
     }
 }
+
+/// `POST /v1/import` (`e2h import`): the imported run, what came with it, and what was done with its receipt.
+public struct ImportReport: Codable, Sendable, Equatable {
+    public enum ReceiptStatus: String, Codable, Sendable, Equatable {
+        /// Signed by this daemon's key, and it matches the imported events.
+        case verified
+        /// Signed by another daemon's key: its claim matches the events, but only that daemon can check the signature.
+        case signedByAnotherKey = "signed_by_another_key"
+        /// The bundle carries no receipt (a JSON archive of an older e2h).
+        case absent
+    }
+
+    public var run: RunDetails
+    public var receipt: ReceiptStatus
+    /// The receipt's outcome in words: which key signed, what was checked.
+    public var receiptDetail: String
+    public var blobs: Int
+    public var metricPoints: Int
+    public var annotationEvents: Int
+    /// The bundle was made with `--scores-only`: checkpoints and sample sets were left out.
+    public var scoresOnly: Bool
+
+    public init(
+        run: RunDetails, receipt: ReceiptStatus, receiptDetail: String, blobs: Int, metricPoints: Int,
+        annotationEvents: Int, scoresOnly: Bool
+    ) {
+        self.run = run
+        self.receipt = receipt
+        self.receiptDetail = receiptDetail
+        self.blobs = blobs
+        self.metricPoints = metricPoints
+        self.annotationEvents = annotationEvents
+        self.scoresOnly = scoresOnly
+    }
+}

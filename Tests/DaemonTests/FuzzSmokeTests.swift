@@ -9,23 +9,53 @@ import WireTypes
 /// checks. Every input ends accepted or refused with a 400 — a crash fails the test process, any other error here.
 @Suite("Archive and query readers under mutation")
 struct FuzzSmokeTests {
+    static var validArchivePath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../fuzz/corpus/archive/valid.json").standardized.path
+    }
+
     static var validArchive: Data {
-        get throws {
-            try Data(
-                contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                    .appendingPathComponent("../../fuzz/corpus/archive/valid.json"))
+        get throws { try Data(contentsOf: URL(fileURLWithPath: validArchivePath)) }
+    }
+
+    /// What an import checks before it writes, on a file: a JSON archive converted first, as import does.
+    static func check(_ path: String, key: ReceiptKey) async throws {
+        var bundle = path
+        if try LegacyArchive.isLegacy(path) {
+            bundle = path + ".bundle"
+            try await LegacyArchive.convert(path, to: bundle)
         }
+        defer { if bundle != path { try? FileManager.default.removeItem(atPath: bundle) } }
+        _ = try BundleCheck(key: key).check(try BundleFile(path: bundle))
     }
 
-    @Test func theCommittedSeedArchiveIsValid() throws {
-        try ArchiveCheck.verify(try StateDirectory.jsonDecoder.decode(RunArchive.self, from: try Self.validArchive))
+    static func scratch() throws -> (directory: String, key: ReceiptKey) {
+        let directory = try ReceiptTests.stateDirectory()
+        return (directory, try ReceiptKey.loadOrCreate(stateDirectory: directory))
     }
 
-    @Test func mutatedArchivesAreRefusedAsBadRequests() throws {
-        let valid = try Self.validArchive
+    @Test func theCommittedSeedArchiveIsValid() async throws {
+        let (directory, key) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/valid.json"
+        try Self.validArchive.write(to: URL(fileURLWithPath: path))
+        try await Self.check(path, key: key)
+    }
+
+    /// Seeded mutations of the seed archive, and of the bundle it converts into: each refused as a 400 or accepted.
+    @Test(arguments: ["json", "tar"])
+    func mutatedArchivesAreRefusedAsBadRequests(_ form: String) async throws {
+        let (directory, key) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var valid = try Self.validArchive
+        if form == "tar" {
+            try valid.write(to: URL(fileURLWithPath: directory + "/valid.json"))
+            try await LegacyArchive.convert(directory + "/valid.json", to: directory + "/valid.tar")
+            valid = try Data(contentsOf: URL(fileURLWithPath: directory + "/valid.tar"))
+        }
         var random = SplitMix(seed: 7)
         var decoded = 0
-        for _ in 0..<3000 {
+        for _ in 0..<(form == "tar" ? 1500 : 3000) {
             var bytes = [UInt8](valid)
             for _ in 0...random.next(3) {
                 let at = random.next(bytes.count)
@@ -37,17 +67,21 @@ struct FuzzSmokeTests {
                 default: bytes.removeSubrange(at..<min(bytes.count, at + 1 + random.next(8)))
                 }
             }
-            guard let archive = try? StateDirectory.jsonDecoder.decode(RunArchive.self, from: Data(bytes)) else {
-                continue
-            }
-            decoded += 1
+            let path = directory + "/mutated.\(form)"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let readable =
+                form == "json"
+                ? (try? StateDirectory.jsonDecoder.decode(RunArchive.self, from: Data(bytes))) != nil
+                : (try? BundleFile(path: path)) != nil
+            // An unreadable JSON document never reaches the checks; every tar does (its reader is one of them).
+            if readable { decoded += 1 } else if form == "json" { continue }
             do {
-                try ArchiveCheck.verify(archive)
+                try await Self.check(path, key: key)
             } catch let error as DaemonError {
                 #expect(error.code == .badRequest, "\(error)")
             }
         }
-        #expect(decoded > 100, "the mutations should leave many archives decodable, to reach the checks")
+        #expect(decoded > 100, "the mutations should leave many archives readable, to reach the checks")
     }
 
     @Test func hostileQueryValuesAreBadRequestsOrInRange() {

@@ -5,12 +5,28 @@ import WireTypes
 
 @testable import Daemon
 
-/// Import is all or nothing: every kind of bad archive is refused before anything is written, and the
-/// database's rows and bytes are exactly what they were.
+/// Import is all or nothing: every kind of bad bundle is refused before anything is written, and the database's
+/// rows and bytes are exactly what they were.
 @Suite("Import, all or nothing", .serialized)
 struct ImportTests {
-    /// A completed run with a blob-naming event, exported from its own database.
-    static func exportedRun() async throws -> RunArchive {
+    /// A state directory with a receipt key: what export signs with and import checks against.
+    struct Daemon {
+        let directory: String
+        let key: ReceiptKey
+        let witness: LogWitness
+
+        init() throws {
+            directory = try ReceiptTests.stateDirectory()
+            key = try ReceiptKey.loadOrCreate(stateDirectory: directory)
+            witness = LogWitness(stateDirectory: directory, key: key)
+        }
+
+        func file(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    }
+
+    /// A completed run with a blob-naming event, a tag, a note and training curves, exported from its own database
+    /// into `<daemon>/run.tar`.
+    static func exportedRun(by daemon: Daemon, scoresOnly: Bool = false) async throws -> (run: String, bundle: String) {
         let source = try await TestDatabase.queue()
         let run = try await source.submit(SubmitRequest(yaml: "name: tiny\nseed: 7\n", file: "tiny.yaml")).run.id
         let lease = try #require(try await source.claim(owner: "test"))
@@ -19,10 +35,16 @@ struct ImportTests {
             NewEvent(type: "CheckpointSaved", payload: Data(#"{"blob":"\#(blob)","step":\#(step)}"#.utf8))
         }
         try await source.appendFenced(lease, events, progress: nil)
+        try await source.store.recordMetrics(
+            (0..<5).map { MetricPoint(run: run, attempt: 1, name: "sft/loss", step: Int64($0), value: 1 / Double($0)) })
         try await source.finish(lease, .completed(summary: "done"))
-        let archive = try await RunArchiver(queue: source).export(run)
+        _ = try await RunAnnotations(queue: source).annotate(.run(run), AnnotateRequest(add: ["baseline"], note: "n"))
+        let prepared = try await RunBundleExport(queue: source, witness: daemon.witness).prepare(
+            run, scoresOnly: scoresOnly)
+        let path = daemon.file("run.tar")
+        try await BundleEntries.write(path) { sink in try await prepared.write(to: &sink) }
         await source.store.shutdown()
-        return archive
+        return (run, path)
     }
 
     /// Rows and bytes of every table an import writes, and the log head.
@@ -32,65 +54,163 @@ struct ImportTests {
             SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM streams) AS streams,
                 (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM blobs) AS blobs,
                 (SELECT coalesce(sum(size), 0) FROM blobs)::bigint AS blob_bytes,
-                (SELECT position FROM log_head) AS head
+                (SELECT count(*) FROM metrics) AS metrics, (SELECT position FROM log_head) AS head
             """)
-        return try ["runs", "streams", "events", "blobs", "blob_bytes", "head"].map { try rows.int64(0, $0) ?? -1 }
+        return try ["runs", "streams", "events", "blobs", "blob_bytes", "metrics", "head"].map {
+            try rows.int64(0, $0) ?? -1
+        }
     }
 
     enum Damage: String, CaseIterable, Sendable {
         case alteredPayload, brokenLink, missingEvent, duplicateEventID, duplicateVersion, alteredHash
-        case blobNotMatchingItsKey, malformedID, pathLikeID, unknownFormat, noEvents
+        case blobNotMatchingItsName, malformedID, pathLikeID, unknownFormat, noEvents, cutShort, damagedHeader
+        case strangeEntry, forgedReceipt, alteredAnnotation, badMetricLine, notATar
 
-        func apply(to archive: inout RunArchive) {
+        func apply(to path: String) async throws {
+            var bundle = try BundleEntries(path)
             switch self {
-            case .alteredPayload: archive.events[1].payload = Data(#"{"blob":"x","step":99}"#.utf8)
-            case .brokenLink: archive.events[2].previousHash = String(repeating: "0", count: 64)
-            case .missingEvent: archive.events.remove(at: 1)
-            case .duplicateEventID: archive.events[2].id = archive.events[1].id
-            case .duplicateVersion: archive.events[2].version = archive.events[1].version
-            case .alteredHash: archive.events[archive.events.count - 1].hash = String(repeating: "ab", count: 32)
-            case .blobNotMatchingItsKey:
-                let key = archive.blobs.keys.sorted()[0]
-                archive.blobs[key] = Data("other bytes".utf8)
-            case .malformedID: archive.run.id = "0123abcd"
-            case .pathLikeID: archive.run.id = "../../etc/passwd"
-            case .unknownFormat: archive.format = "e2h-run-archive/99"
-            case .noEvents: archive.events = []
+            case .alteredPayload: try bundle.editEvents { $0[1].payload = #"{"blob":"x","step":99}"# }
+            case .brokenLink: try bundle.editEvents { $0[2].previousHash = String(repeating: "0", count: 64) }
+            case .missingEvent: try bundle.editEvents { $0.remove(at: 1) }
+            case .duplicateEventID: try bundle.editEvents { $0[2].id = $0[1].id }
+            case .duplicateVersion: try bundle.editEvents { $0[2].version = $0[1].version }
+            case .alteredHash: try bundle.editEvents { $0[$0.count - 1].hash = String(repeating: "ab", count: 32) }
+            case .noEvents: try bundle.editEvents { $0 = [] }
+            case .blobNotMatchingItsName:
+                let index = try #require(bundle.entries.firstIndex { $0.name.hasPrefix("blobs/") })
+                bundle.entries[index].data = Data("other bytes".utf8)
+            case .malformedID: try bundle.editManifest { $0.run.id = "0123abcd" }
+            case .pathLikeID: try bundle.editManifest { $0.run.id = "../../etc/passwd" }
+            case .unknownFormat: try bundle.editManifest { $0.format = "e2h-run-bundle/99" }
+            case .strangeEntry: bundle.entries.append(("../outside", Data("x".utf8)))
+            case .forgedReceipt:
+                try bundle.edit(BundleLayout.receipt, as: SignedReceipt.self) { $0.claim.runHead?.length += 1 }
+            case .alteredAnnotation:
+                try bundle.edit(BundleLayout.annotations) { lines in lines[0].payload = #"{"text":"forged"}"# }
+            case .badMetricLine:
+                let index = try #require(bundle.entries.firstIndex { $0.name == BundleLayout.metrics })
+                bundle.entries[index].data += Data("{\"attempt\":1}\n".utf8)
+            case .cutShort, .damagedHeader, .notATar: break
             }
+            try await bundle.write(path)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            // The second entry's header: after the first's header and its content, padded to whole blocks.
+            let secondHeader = Tar.blockSize * (1 + (bundle.entries[0].data.count + Tar.blockSize - 1) / Tar.blockSize)
+            switch self {
+            case .cutShort: bytes = bytes.prefix(bytes.count / 2)
+            case .damagedHeader: bytes[secondHeader + 5] ^= 0x20  // a byte of its name
+            case .notATar: bytes = Data("hello".utf8) + bytes
+            default: return
+            }
+            try bytes.write(to: URL(fileURLWithPath: path))
         }
     }
 
     @Test(arguments: Damage.allCases)
-    func aDamagedArchiveIsRefusedAndLeavesNoTrace(_ damage: Damage) async throws {
-        var archive = try await Self.exportedRun()
-        damage.apply(to: &archive)
+    func aDamagedBundleIsRefusedAndLeavesNoTrace(_ damage: Damage) async throws {
+        let daemon = try Daemon()
+        defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
+        let (_, bundle) = try await Self.exportedRun(by: daemon)
+        try await damage.apply(to: bundle)
         let target = try await TestDatabase.queue()
         // Another run already there, so "as it was" is not just "empty".
         _ = try await target.submit(SubmitRequest(yaml: "name: other\nseed: 1\n", file: "other.yaml"))
         let before = try await Self.footprint(target)
-        await #expect(throws: DaemonError.self) { _ = try await RunArchiver(queue: target).import(archive) }
+        do {
+            _ = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
+            Issue.record("\(damage): the damaged bundle was imported")
+        } catch let error as DaemonError {
+            #expect(error.code == .badRequest, "\(damage): \(error)")
+        }
         #expect(try await Self.footprint(target) == before, "\(damage)")
         await target.store.shutdown()
     }
 
-    @Test func anIntactArchiveImportsOnceAndVerifies() async throws {
-        let archive = try await Self.exportedRun()
+    @Test func anIntactBundleImportsOnceWithItsReceiptAnnotationsAndCurves() async throws {
+        let daemon = try Daemon()
+        defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
+        let (run, bundle) = try await Self.exportedRun(by: daemon)
         let target = try await TestDatabase.queue()
-        let imported = try await RunArchiver(queue: target).import(archive)
-        #expect(imported.id == archive.run.id && imported.state == .completed)
-        #expect(
-            try await target.store.verify(stream: DaemonEvent.stream(imported.id))
-                == .intact(events: Int64(archive.events.count)))
-        // The same archive again: refused as a conflict, and the first import is untouched.
+        let report = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
+        #expect(report.run.id == run && report.run.state == .completed)
+        #expect(report.receipt == .verified, "\(report.receiptDetail)")
+        #expect(report.blobs == 1 && report.metricPoints == 5 && report.annotationEvents == 2 && !report.scoresOnly)
+        #expect(try await target.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 6))
+        let annotations = try await RunAnnotations(queue: target).annotations(of: .run(run))
+        #expect(annotations.tags == ["baseline"] && annotations.notes.map(\.text) == ["n"])
+        let curve = try await target.store.metrics(run: run)
+        #expect(curve.map(\.step) == [0, 1, 2, 3, 4] && curve[0].value == .infinity)
+        // The same bundle again: refused as a conflict, and the first import is untouched.
         let before = try await Self.footprint(target)
         do {
-            _ = try await RunArchiver(queue: target).import(archive)
+            _ = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
             Issue.record("a second import of the same run was accepted")
         } catch let error as DaemonError {
             #expect(error.code == .conflict)
         }
         #expect(try await Self.footprint(target) == before)
         await target.store.shutdown()
+    }
+
+    @Test func aReceiptOfAnotherDaemonIsCheckedAgainstTheEventsAndSaidSo() async throws {
+        let exporter = try Daemon()
+        let importer = try Daemon()
+        defer {
+            try? FileManager.default.removeItem(atPath: exporter.directory)
+            try? FileManager.default.removeItem(atPath: importer.directory)
+        }
+        let (_, bundle) = try await Self.exportedRun(by: exporter)
+        let target = try await TestDatabase.queue()
+        let report = try await RunBundleImport(queue: target, key: importer.key).importBundle(at: bundle)
+        #expect(report.receipt == .signedByAnotherKey)
+        #expect(report.receiptDetail.contains(exporter.key.keyID.prefix(16)), "\(report.receiptDetail)")
+        await target.store.shutdown()
+    }
+
+    @Test func scoresOnlyLeavesTheCheckpointsOutAndStillVerifies() async throws {
+        let daemon = try Daemon()
+        defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
+        let (run, bundle) = try await Self.exportedRun(by: daemon, scoresOnly: true)
+        #expect(try BundleFile(path: bundle).names.allSatisfy { !$0.hasPrefix("blobs/") })
+        let target = try await TestDatabase.queue()
+        let report = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
+        #expect(report.scoresOnly && report.blobs == 0 && report.receipt == .verified)
+        #expect(try await target.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 6))
+        await target.store.shutdown()
+    }
+
+    @Test func aJSONArchiveOfAnOlderE2HStillImports() async throws {
+        let daemon = try Daemon()
+        defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
+        let archive = daemon.file("old.e2h.json")
+        try FileManager.default.copyItem(atPath: FuzzSmokeTests.validArchivePath, toPath: archive)
+        let target = try await TestDatabase.queue()
+        let report = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: archive)
+        #expect(report.receipt == .absent && report.blobs == 1)
+        #expect(
+            try await target.store.verify(stream: DaemonEvent.stream(report.run.id))
+                == .intact(events: Int64(report.run.eventCount)))
+        #expect(!FileManager.default.fileExists(atPath: archive + ".bundle"), "the converted bundle is removed")
+        await target.store.shutdown()
+    }
+
+    @Test func aRunWhoseChainBreaksIsNotExported() async throws {
+        try await ReceiptTests.withRun { integrity, run, queue in
+            // As a superuser: the append-only trigger disabled, one recorded payload edited.
+            try await queue.store.transaction { tx in
+                try tx.query("ALTER TABLE events DISABLE TRIGGER events_append_only")
+                try tx.query("UPDATE events SET payload = '[99]' WHERE version = 2")
+                try tx.query("ALTER TABLE events ENABLE TRIGGER events_append_only")
+            }
+            do {
+                _ = try await RunBundleExport(queue: queue, witness: integrity.witness).prepare(run, scoresOnly: false)
+                Issue.record("a run with a broken chain was exported")
+            } catch let error as DaemonError {
+                #expect(error.code == .conflict)
+                #expect(error.message.contains("does not verify at version 2"), "\(error.message)")
+                #expect(error.message.contains("e2h verify \(run)"), "\(error.message)")
+            }
+        }
     }
 
     @Test func anExactIDWinsOverAPrefixOfAnother() async throws {
@@ -106,5 +226,63 @@ struct ImportTests {
         #expect(try await RunCatalog(queue: queue).resolve(String(run.prefix(8))) == String(run.prefix(8)))
         #expect(try await RunCatalog(queue: queue).resolve(run) == run)
         await queue.store.shutdown()
+    }
+}
+
+/// A bundle's entries in memory, to damage one and write the bundle again (small test bundles only).
+struct BundleEntries {
+    var entries: [(name: String, data: Data)]
+
+    init(entries: [(name: String, data: Data)]) {
+        self.entries = entries
+    }
+
+    init(_ path: String) throws {
+        let file = try BundleFile(path: path)
+        entries = try file.names.map { ($0, try file.data($0, limit: 1 << 30)) }
+    }
+
+    static func write(_ path: String, _ body: (inout FileSink) async throws -> Void) async throws {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var sink = FileSink(handle: handle)
+        try await body(&sink)
+    }
+
+    func write(_ path: String) async throws {
+        try? FileManager.default.removeItem(atPath: path)
+        try await Self.write(path) { sink in
+            var tar = TarStream(sink: sink, modified: 0)
+            for (name, data) in entries { try await tar.entry(name, data) }
+            try await tar.finish()
+            sink = tar.sink
+        }
+    }
+
+    mutating func edit<T: Codable>(_ name: String, as type: T.Type, _ change: (inout T) -> Void) throws {
+        let index = try #require(entries.firstIndex { $0.name == name })
+        var value = try BundleLayout.lineDecoder.decode(T.self, from: entries[index].data)
+        change(&value)
+        entries[index].data = try BundleLayout.lineEncoder.encode(value)
+    }
+
+    mutating func edit(_ name: String, _ change: (inout [BundleEventLine]) -> Void) throws {
+        let index = try #require(entries.firstIndex { $0.name == name })
+        var lines = try entries[index].data.split(separator: UInt8(ascii: "\n")).map {
+            try BundleLayout.lineDecoder.decode(BundleEventLine.self, from: Data($0))
+        }
+        change(&lines)
+        entries[index].data = try lines.reduce(into: Data()) {
+            $0 += try BundleLayout.lineEncoder.encode($1) + Data("\n".utf8)
+        }
+    }
+
+    mutating func editEvents(_ change: (inout [BundleEventLine]) -> Void) throws {
+        try edit(BundleLayout.events, change)
+    }
+
+    mutating func editManifest(_ change: (inout BundleManifest) -> Void) throws {
+        try edit(BundleLayout.manifest, as: BundleManifest.self, change)
     }
 }

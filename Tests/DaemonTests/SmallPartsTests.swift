@@ -33,8 +33,8 @@ struct SmallPartsTests {
     @Test func blobReferencesAreLowercaseSHA256HexAnywhere() {
         let digest = String(repeating: "ab", count: 32)
         let json = #"{"blob":"\#(digest)","nested":[{"x":"\#(digest.uppercased())"}],"short":"abcd"}"#
-        #expect(RunArchiver.blobReferences(in: Data(json.utf8)) == [digest])
-        #expect(RunArchiver.blobReferences(in: Data([0, 1, 2])).isEmpty)
+        #expect(RunBlobs.references(in: Data(json.utf8)) == [digest])
+        #expect(RunBlobs.references(in: Data([0, 1, 2])).isEmpty)
     }
 
     @Test func metricsExposeQueueFiguresAndStepRates() {

@@ -131,11 +131,26 @@ struct SmokeRunTests {
             let replay = try await daemon.e2h("replay", run, "--verify")
             #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
 
-            let archive = NSTemporaryDirectory() + "e2h-export-\(run).json"
-            defer { try? FileManager.default.removeItem(atPath: archive) }
+            let archive = NSTemporaryDirectory() + "e2h-export-\(run).tar"
+            let scoresOnly = NSTemporaryDirectory() + "e2h-export-\(run)-scores.tar"
+            defer {
+                try? FileManager.default.removeItem(atPath: archive)
+                try? FileManager.default.removeItem(atPath: scoresOnly)
+            }
             #expect(try await daemon.e2h("export", run, "-o", archive).status == 0)
+            // The bundle opens with tar: the record, its receipt and curves, and the checkpoints as safetensors.
+            let listed = try await ChildProcess.run("/usr/bin/tar", ["-tf", archive])
+            for entry in ["manifest.json", "spec.yaml", "receipt.json", "events.jsonl", "metrics.jsonl"] {
+                #expect(listed.output.split(separator: "\n").contains(Substring(entry)), "\(listed.output)")
+            }
+            #expect(listed.output.contains(".safetensors"), "\(listed.output)")
+            #expect(try await daemon.e2h("export", run, "--scores-only", "-o", scoresOnly).status == 0)
+            let scoresListed = try await ChildProcess.run("/usr/bin/tar", ["-tf", scoresOnly])
+            #expect(scoresListed.status == 0 && !scoresListed.output.contains(".safetensors"), "\(scoresListed.output)")
             let imported = try await importer.e2h("import", archive)
             #expect(imported.status == 0, "\(imported.output)")
+            // Another daemon's receipt: checked against the events, and said so.
+            #expect(imported.output.contains("receipt: signed by another key"), "\(imported.output)")
             let verified = try await importer.e2h("verify", run)
             #expect(verified.status == 0 && verified.output.contains("intact"), "\(verified.output)")
             #expect(try await importer.events(run).map(\.hash) == (try await daemon.events(run)).map(\.hash))
@@ -157,6 +172,16 @@ struct SmokeRunTests {
                 """)
             let broken = try await importer.e2h("verify", run)
             #expect(broken.status == 1 && broken.output.contains("BROKEN at version \(version)"), "\(broken.output)")
+            // compare and export refuse the altered record and say what to do.
+            for command in [["compare", run], ["export", run, "-o", archive + ".altered"]] {
+                let refused = try await ChildProcess.run(
+                    try Harness.binDirectory + "/e2h", command + ["--state-dir", importer.stateDirectory])
+                #expect(refused.status == 1, "\(command): \(refused.output)")
+                #expect(
+                    refused.output.contains("does not verify at version \(version)")
+                        && refused.output.contains("e2h verify \(run)"), "\(command): \(refused.output)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: archive + ".altered"))
             // The importer executes nothing (--workers 0), replays included: a daemon with a worker on its
             // database does.
             let replayer = try await Self.daemon(database: database)

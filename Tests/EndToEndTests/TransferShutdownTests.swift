@@ -6,17 +6,21 @@ import WireTypes
 /// of it; the client leaves the whole file or nothing, and no temporary file beside it.
 @Suite("Shutdown during import and export", .serialized)
 struct TransferShutdownTests {
-    /// A completed smoke run's archive with a large extra blob, so that moving it takes a while.
+    /// A completed smoke run's bundle with a large extra blob, so that moving it takes a while: unpacked, the blob
+    /// added under its hash, packed again with the system's tar (which import reads like its own).
     static func largeArchive(_ daemon: DaemonUnderTest, run: String, directory: String) async throws -> String {
-        let plain = directory + "/plain.e2h.json"
+        let plain = directory + "/plain.tar"
         #expect(try await daemon.e2h("export", run, "-o", plain).status == 0)
-        var archive = try StateDirectory.jsonDecoder.decode(
-            RunArchive.self, from: try Data(contentsOf: URL(fileURLWithPath: plain)))
+        let tree = directory + "/tree"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        #expect(try await ChildProcess.run("/usr/bin/tar", ["-xf", plain, "-C", tree]).status == 0)
         var generator = SystemRandomNumberGenerator()
         let ballast = Data((0..<(48 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        archive.blobs[try Self.sha256(of: ballast, in: directory)] = ballast
-        let large = directory + "/large.e2h.json"
-        try StateDirectory.jsonEncoder.encode(archive).write(to: URL(fileURLWithPath: large))
+        let hash = try Self.sha256(of: ballast, in: directory)
+        try ballast.write(to: URL(fileURLWithPath: tree + "/blobs/\(hash).bin"))
+        let large = directory + "/large.tar"
+        #expect(try await ChildProcess.run("/usr/bin/tar", ["-cf", large, "-C", tree, "."]).status == 0)
+        try FileManager.default.removeItem(atPath: tree)
         return large
     }
 
@@ -92,7 +96,7 @@ struct TransferShutdownTests {
         try await withDaemons([daemon]) {
             #expect(try await daemon.e2h("import", archive).status == 0)
             for delay in [50, 400, 1500] {
-                let output = directory + "/out-\(delay).e2h.json"
+                let output = directory + "/out-\(delay).tar"
                 let client = try ChildProcess(
                     try Harness.binDirectory + "/e2h",
                     ["export", run, "-o", output, "--state-dir", daemon.stateDirectory],
@@ -104,8 +108,8 @@ struct TransferShutdownTests {
                     $0.hasPrefix(".out-")
                 }
                 #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
-                if let data = FileManager.default.contents(atPath: output) {
-                    #expect((try? StateDirectory.jsonDecoder.decode(RunArchive.self, from: data)) != nil)
+                if FileManager.default.fileExists(atPath: output) {
+                    #expect(try await ChildProcess.run("/usr/bin/tar", ["-tf", output]).status == 0)
                 }
             }
         }

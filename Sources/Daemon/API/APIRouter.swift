@@ -9,8 +9,6 @@ import WireTypes
 struct APIRouter {
     /// A spec is at most 1 MiB; the JSON envelope around it adds a little.
     static let specBodyLimit = 1 << 20 + 64 << 10
-    /// An exported run carries its checkpoints.
-    static let importBodyLimit = 1 << 30
 
     let token: AccessToken
     let metrics: DaemonMetrics
@@ -118,12 +116,28 @@ struct APIRouter {
             }
             return try jsonResponse(report)
         }
-        api.get("/v1/runs/:id/export") { _, context in
-            try jsonResponse(try await RunArchiver(queue: queue).export(try await runID(context)))
+        api.get("/v1/runs/:id/export") { request, context in
+            // Prepared first: a refusal is an HTTP error, not a download cut short.
+            let prepared = try await RunBundleExport(queue: queue, witness: witness).prepare(
+                try await runID(context), scoresOnly: try QueryParameters(request).flag("scores-only"))
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/x-tar",
+                    .contentDisposition: "attachment; filename=\"\(prepared.run).tar\"",
+                ],
+                body: ResponseBody { writer in
+                    var sink = ResponseSink(writer: writer)
+                    try await prepared.write(to: &sink)
+                    try await sink.writer.finish(nil)
+                })
         }
         api.post("/v1/import") { request, _ in
-            let archive = try await decodeBody(RunArchive.self, from: request, limit: Self.importBodyLimit)
-            return try jsonResponse(try await RunArchiver(queue: queue).import(archive), status: .created)
+            let spool = try await ImportSpool.receive(
+                request.body, into: (queue.settings.stateDirectory as NSString).appendingPathComponent("imports"))
+            defer { spool.remove() }
+            let report = try await RunBundleImport(queue: queue, key: witness.key).importBundle(at: spool.path)
+            return try jsonResponse(report, status: .created)
         }
         api.post("/v1/compare") { request, _ in
             let body = try await decodeBody(CompareRequest.self, from: request, limit: Self.specBodyLimit)

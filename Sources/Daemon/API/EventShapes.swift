@@ -2,8 +2,7 @@ import EventStore
 import Foundation
 import WireTypes
 
-// The one place a stored event changes shape: to the API's `WireEvent`, into an export's `RunArchive.Event`, and
-// from an import back to a `NewEvent` with its id and bytes unchanged (so its hash is too).
+// The one place a stored event changes shape for the API: a `WireEvent` (a bundle's lines are `BundleEventLine`).
 
 extension WireEvent {
     init(_ event: RecordedEvent) {
@@ -11,21 +10,5 @@ extension WireEvent {
             position: event.position, version: event.version, id: event.id, type: event.type,
             schemaVersion: event.schemaVersion, payload: JSONValue(jsonBytes: event.payload),
             metadata: JSONValue(jsonBytes: event.metadata), recordedAt: event.recordedAt, hash: event.hash)
-    }
-}
-
-extension RunArchive.Event {
-    init(_ event: RecordedEvent) {
-        self.init(
-            version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
-            payload: event.payload, metadata: event.metadata, hash: event.hash, previousHash: event.previousHash)
-    }
-}
-
-extension NewEvent {
-    init(_ event: RunArchive.Event) {
-        self.init(
-            id: event.id, type: event.type, schemaVersion: event.schemaVersion, payload: event.payload,
-            metadata: event.metadata)
     }
 }

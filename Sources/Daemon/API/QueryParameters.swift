@@ -25,6 +25,16 @@ struct QueryParameters: Sendable {
         return parsed
     }
 
+    /// `true` or `false`; absent is false.
+    func flag(_ name: String) throws -> Bool {
+        switch values[name] {
+        case nil, "false": return false
+        case "true": return true
+        case let text?:
+            throw DaemonError(.badRequest, "\(name)=\(text.prefix(40)) is not allowed: give true or false")
+        }
+    }
+
     func seconds(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let text = values[name] else { return value }
         guard let parsed = Double(text), parsed.isFinite, range.contains(parsed) else {

@@ -7,7 +7,8 @@ import WireTypes
 
 /// `compare`: each run's scores with their per-problem outcomes, handed to `Analysis.Comparison` (the one
 /// implementation of the statistics), the headline the spec named in advance unless `all` is asked, how the
-/// specs differ, and warnings about records that do not verify or runs that are not seeds of one experiment.
+/// specs differ, and a warning about runs that are not seeds of one experiment. A run whose record does not verify
+/// is refused.
 struct RunComparison {
     let queue: Queue
 
@@ -31,9 +32,9 @@ struct RunComparison {
         let runs = loaded.map(\.run)
         let specs = loaded.map(\.spec)
         let scores = loaded.map(\.scores)
-        var warnings = loaded.compactMap(\.warning)
         let differences = Self.specDifferences(specs)
         let beyondSeed = differences.map(\.path).filter { $0 != "seed" && $0 != "name" }
+        var warnings: [String] = []
         if runs.count > 1, !beyondSeed.isEmpty {
             warnings.append(
                 "these runs differ in more than their seed (\(beyondSeed.prefix(3).joined(separator: ", ")))"
@@ -73,13 +74,11 @@ struct RunComparison {
         }
     }
 
-    /// What compare needs of one run: its row, its recorded spec, its scores with their outcomes, and a warning when
-    /// its record does not verify.
+    /// What compare needs of one run: its row, its recorded spec, its scores with their outcomes.
     private struct RecordedRun: Sendable {
         var run: RunDetails
         var spec: ExperimentSpec
         var scores: RunScores
-        var warning: String?
     }
 
     private func load(_ id: String) async throws -> RecordedRun {
@@ -87,11 +86,13 @@ struct RunComparison {
         let run = try await catalog.details(try await catalog.resolve(id))
         // One read gives the events and the chain's verdict; one query gives every outcome blob the scores name.
         let stream = try await queue.store.readVerified(stream: DaemonEvent.stream(run.id))
-        var warning: String?
+        // Refused, not warned about: figures computed from an altered record must not reach a table or a paper.
         if case .broken(let version, _, let reason) = stream.verification {
-            warning =
-                "run \(run.id)'s record does not verify at event \(version) (\(reason)): its figures may have "
-                + "been altered — `e2h verify \(run.id)`"
+            throw DaemonError(
+                .conflict,
+                "run \(run.id)'s hash chain does not verify at version \(version) (\(reason)): its figures may have "
+                    + "been altered, so it is not compared. `e2h verify \(run.id)` shows the break; a receipt made "
+                    + "earlier (`e2h verify \(run.id) --receipt FILE`) shows what changed")
         }
         let events = stream.events
         let spec = try RunReplay.recordedSpec(events)
@@ -112,8 +113,7 @@ struct RunComparison {
         return RecordedRun(
             run: run, spec: spec,
             scores: RunScores(
-                run: run.id, easyLevels: spec.task.easyLevels, hardLevels: spec.task.hardLevels, scores: levelScores),
-            warning: warning)
+                run: run.id, easyLevels: spec.task.easyLevels, hardLevels: spec.task.hardLevels, scores: levelScores))
     }
 
     /// The canonical-spec fields whose values differ between the runs.

@@ -1,0 +1,164 @@
+import Canonical
+import EventStore
+import Foundation
+import WireTypes
+
+/// Everything an import checks before it writes a byte: only the entries e2h writes, the manifest's format and a
+/// well-formed run id, every event line's schema, unique event ids, each chain (the run's, its annotations')
+/// recomputed link by link, every metric line, every blob's bytes against the hash its name carries, and the
+/// receipt against the events. A bundle that fails any of these is refused whole, so a rejected import leaves the
+/// database as it was.
+struct BundleCheck {
+    struct Checked: Sendable {
+        var manifest: BundleManifest
+        var runHead: ChainHead
+        var annotationEvents: Int64
+        var metricPoints: Int
+        var blobEntries: [String]
+        var receipt: ImportReport.ReceiptStatus
+        var receiptDetail: String
+    }
+
+    /// The key of the importing daemon: a receipt it signed is checked in full.
+    let key: ReceiptKey
+
+    func check(_ file: BundleFile) throws -> Checked {
+        var blobEntries: [String] = []
+        let known: Set<String> = [
+            BundleLayout.manifest, BundleLayout.specYAML, BundleLayout.canonicalSpec, BundleLayout.receipt,
+            BundleLayout.events, BundleLayout.annotations, BundleLayout.metrics,
+        ]
+        for name in file.names where !known.contains(name) {
+            guard BundleLayout.blobHash(inEntry: name) != nil else {
+                throw DaemonError(
+                    .badRequest,
+                    "the bundle holds \(String(name.prefix(120)).debugDescription), which e2h export never writes; "
+                        + "nothing was imported")
+            }
+            blobEntries.append(name)
+        }
+        let manifest = try Self.decode(
+            BundleManifest.self, file.data(BundleLayout.manifest, limit: 16 << 20), "manifest")
+        guard manifest.format == BundleLayout.format else {
+            throw DaemonError(
+                .badRequest, "unknown bundle format \(manifest.format.prefix(80)); expected \(BundleLayout.format)")
+        }
+        let id = manifest.run.id
+        guard RunID.isWellFormed(id) else {
+            throw DaemonError(
+                .badRequest,
+                "the bundle's run id \(String(id.prefix(80)).debugDescription) is not a run id (a lowercase UUID); "
+                    + "the bundle was not made by e2h export or was altered")
+        }
+        var ids = Set<UUID>()
+        let runHead = try Self.chain(file, BundleLayout.events, stream: DaemonEvent.stream(id), ids: &ids)
+        guard runHead.length > 0 else {
+            throw DaemonError(.badRequest, "the bundle holds no events; export the run again")
+        }
+        var annotationEvents: Int64 = 0
+        if file.contains(BundleLayout.annotations) {
+            annotationEvents =
+                try Self.chain(file, BundleLayout.annotations, stream: AnnotationTarget.run(id).stream, ids: &ids)
+                .length
+        }
+        var metricPoints = 0
+        if file.contains(BundleLayout.metrics) {
+            try file.lines(BundleLayout.metrics) { line in
+                _ = try Self.decode(BundleMetricLine.self, line, "metric line \(metricPoints + 1)")
+                metricPoints += 1
+            }
+        }
+        for name in blobEntries {
+            let digest = try file.sha256(name)
+            guard digest == BundleLayout.blobHash(inEntry: name) else {
+                throw DaemonError(
+                    .badRequest,
+                    "the bundle's \(name) does not match its name (its bytes hash to \(digest)); nothing was imported")
+            }
+        }
+        let (receipt, detail) = try checkReceipt(file, run: id, head: runHead)
+        return Checked(
+            manifest: manifest, runHead: runHead, annotationEvents: annotationEvents, metricPoints: metricPoints,
+            blobEntries: blobEntries, receipt: receipt, receiptDetail: detail)
+    }
+
+    /// A receipt signed by this daemon is checked in full; one signed by another only against the events (its
+    /// signature needs that daemon's key, which never leaves its state directory).
+    private func checkReceipt(
+        _ file: BundleFile, run: String, head: ChainHead
+    ) throws -> (ImportReport.ReceiptStatus, String) {
+        guard file.contains(BundleLayout.receipt) else {
+            return (.absent, "the bundle carries no receipt (a JSON archive of an older e2h)")
+        }
+        let receipt = try Self.decode(SignedReceipt.self, file.data(BundleLayout.receipt, limit: 64 << 10), "receipt")
+        var problems: [String] = []
+        if receipt.claim.run != run { problems.append("it is for run \(receipt.claim.run ?? "(none)"), not \(run)") }
+        if receipt.claim.runHead != head {
+            problems.append(
+                "it signs the run at version \(receipt.claim.runHead?.length ?? 0), but the bundle's events end at "
+                    + "version \(head.length) with hash \(head.hash.prefix(12))…")
+        }
+        let ours = receipt.keyId == key.keyID
+        if ours, let problem = key.signatureProblem(receipt) { problems.append(problem) }
+        guard problems.isEmpty else {
+            throw DaemonError(
+                .badRequest,
+                "the bundle's receipt does not match it: " + problems.joined(separator: "; ")
+                    + ". The bundle or its receipt was altered; nothing was imported")
+        }
+        if ours {
+            return (
+                .verified,
+                "signed by this daemon's key \(key.keyID) on \(receipt.claim.issuedAt); the signature and the run's "
+                    + "head (version \(head.length)) check"
+            )
+        }
+        return (
+            .signedByAnotherKey,
+            "signed by key \(receipt.keyId.prefix(16)) on \(receipt.claim.issuedAt), not this daemon's (\(key.keyID)): "
+                + "it matches the events, but only the daemon that exported the run can check its signature"
+        )
+    }
+
+    /// Recomputes a stream's chain over an entry's lines; returns its head. Event ids must be unique across both.
+    private static func chain(
+        _ file: BundleFile, _ name: String, stream: String, ids: inout Set<UUID>
+    ) throws -> ChainHead {
+        var chain = ChainCheck(stream: stream)
+        var seen = ids
+        try file.lines(name) { line in
+            let event = try decode(BundleEventLine.self, line, "\(name) line \(chain.lastVersion + 1)")
+            guard seen.insert(event.id).inserted else {
+                throw DaemonError(.badRequest, "the bundle holds event \(event.id) twice: it was altered")
+            }
+            if case .broken(let version, _, let reason) = chain.accept(
+                version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
+                payload: Data(event.payload.utf8), metadata: Data(event.metadata.utf8), hash: event.hash,
+                previousHash: event.previousHash)
+            {
+                throw DaemonError(
+                    .badRequest,
+                    "the bundle's \(name) does not verify at version \(version): \(reason); nothing was imported")
+            }
+        }
+        ids = seen
+        return ChainHead(length: chain.lastVersion, hash: chain.lastHash)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ what: String) throws -> T {
+        do {
+            return try BundleLayout.lineDecoder.decode(T.self, from: data)
+        } catch {
+            throw DaemonError(
+                .badRequest, "the bundle's \(what) is not what e2h export writes: \(error); nothing was imported")
+        }
+    }
+}
+
+/// Run ids are lowercase UUIDs, made by the daemon at submission.
+enum RunID {
+    static func isWellFormed(_ text: String) -> Bool {
+        guard text.utf8.count == 36, let uuid = UUID(uuidString: text) else { return false }
+        return uuid.uuidString.lowercased() == text
+    }
+}

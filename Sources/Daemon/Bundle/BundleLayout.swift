@@ -1,0 +1,132 @@
+import Canonical
+import EventStore
+import Foundation
+import WireTypes
+
+/// What a run bundle holds, by name: the one definition the writer and the reader share.
+///
+/// - `manifest.json`: the format, the run's queue row and how the bundle was made (`BundleManifest`);
+/// - `spec.yaml`, `spec.json`: the spec as submitted and its canonical form (also inside the first event);
+/// - `receipt.json`: the run's head and the log's, signed by the exporting daemon (`e2h receipt`);
+/// - `events.jsonl`: the run's events in version order, one `BundleEventLine` a line;
+/// - `annotations.jsonl`: the run's tags and notes, their own hash-chained stream, in the same shape;
+/// - `metrics.jsonl`: the training curves, one `BundleMetricLine` a line;
+/// - `blobs/<sha256>.safetensors` (tensor files) or `.bin` (anything else): every blob the events name.
+enum BundleLayout {
+    static let format = "e2h-run-bundle/1"
+    static let manifest = "manifest.json"
+    static let specYAML = "spec.yaml"
+    static let canonicalSpec = "spec.json"
+    static let receipt = "receipt.json"
+    static let events = "events.jsonl"
+    static let annotations = "annotations.jsonl"
+    static let metrics = "metrics.jsonl"
+    static let blobDirectory = "blobs/"
+
+    /// `blobs/<hash>.safetensors` when the bytes are a safetensors file (an 8-byte little-endian header length,
+    /// then that much JSON), `blobs/<hash>.bin` otherwise.
+    static func blobEntry(_ hash: String, _ bytes: Data) -> String {
+        blobDirectory + hash + (isSafetensors(bytes) ? ".safetensors" : ".bin")
+    }
+
+    /// The blob hash an entry name carries, or nil when the name is not a blob's.
+    static func blobHash(inEntry name: String) -> String? {
+        guard name.hasPrefix(blobDirectory) else { return nil }
+        let file = name.dropFirst(blobDirectory.count)
+        let hash = String(file.prefix { $0 != "." })
+        let suffix = file.dropFirst(hash.count)
+        guard ContentHash.isSHA256Hex(hash), suffix == ".safetensors" || suffix == ".bin" else { return nil }
+        return hash
+    }
+
+    static func isSafetensors(_ bytes: Data) -> Bool {
+        guard bytes.count > 9 else { return false }
+        let length = bytes.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return length <= UInt64(bytes.count - 8) && bytes[bytes.startIndex + 8] == UInt8(ascii: "{")
+    }
+
+    /// Metric values may be NaN or infinite (a diverged loss); JSON has no such numbers, so they travel as strings.
+    static var lineEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    static var lineDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+}
+
+/// `manifest.json`.
+struct BundleManifest: Codable, Sendable {
+    var format: String
+    var run: RunDetails
+    /// The blobs were left out except the per-problem outcomes that scores need (`e2h export --scores-only`).
+    var scoresOnly: Bool
+    /// Hashes the events name that no stored blob has: digests that never named a blob (a split's), and blobs pruned
+    /// before the export. Listed so that a reader knows they were not forgotten.
+    var absentBlobs: [String]
+}
+
+/// One event of `events.jsonl` or `annotations.jsonl`. `payload` and `metadata` are the stored JSON text as
+/// strings, byte for byte (the hash chain covers those bytes, which re-encoding a parsed value could change);
+/// `jq '.payload | fromjson'` reads them.
+struct BundleEventLine: Codable, Sendable, Equatable {
+    var version: Int64
+    var id: UUID
+    var type: String
+    var schemaVersion: Int
+    var payload: String
+    var metadata: String
+    var hash: String
+    var previousHash: String
+
+    init(
+        version: Int64, id: UUID, type: String, schemaVersion: Int, payload: String, metadata: String, hash: String,
+        previousHash: String
+    ) {
+        self.version = version
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.payload = payload
+        self.metadata = metadata
+        self.hash = hash
+        self.previousHash = previousHash
+    }
+
+    init(_ event: RecordedEvent) throws {
+        guard let payload = String(data: event.payload, encoding: .utf8),
+            let metadata = String(data: event.metadata, encoding: .utf8)
+        else {
+            throw DaemonError(
+                .internalError,
+                "event \(event.version) of \(event.stream) is not UTF-8 JSON text; it cannot be exported")
+        }
+        self.init(
+            version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
+            payload: payload, metadata: metadata, hash: event.hash, previousHash: event.previousHash)
+    }
+
+    /// The event to append on import: same id and bytes, so the importing database computes the same chain.
+    var newEvent: NewEvent {
+        NewEvent(
+            id: id, type: type, schemaVersion: schemaVersion, payload: Data(payload.utf8),
+            metadata: Data(metadata.utf8))
+    }
+}
+
+/// One point of `metrics.jsonl`; the run is the bundle's.
+struct BundleMetricLine: Codable, Sendable, Equatable {
+    var attempt: Int
+    var name: String
+    var step: Int64
+    var value: Double
+}

@@ -9,6 +9,16 @@ public struct StorageFigures: Sendable, Equatable {
     public var blobTableBytes: Int64
     public var eventTableBytes: Int64
     public var metricTableBytes: Int64
+
+    public init(
+        blobs: Int64, blobContentBytes: Int64, blobTableBytes: Int64, eventTableBytes: Int64, metricTableBytes: Int64
+    ) {
+        self.blobs = blobs
+        self.blobContentBytes = blobContentBytes
+        self.blobTableBytes = blobTableBytes
+        self.eventTableBytes = eventTableBytes
+        self.metricTableBytes = metricTableBytes
+    }
 }
 
 extension EventStore {

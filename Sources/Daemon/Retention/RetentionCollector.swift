@@ -104,9 +104,9 @@ struct RetentionCollector: Sendable {
             let bytes = deleted.hashes.reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
             freed[release.run] = (deleted.hashes.count, bytes)
             if !dryRun {
-                try tx.append(
-                    stream: DaemonEvent.stream(release.run), expectedVersion: .any,
-                    events: [try DaemonEvent.blobsPruned(BlobsPruned(hashes: release.hashes, freedBytes: bytes)).recorded()])
+                let tombstone = DaemonEvent.blobsPruned(BlobsPruned(hashes: release.hashes, freedBytes: bytes))
+                _ = try tx.append(
+                    stream: DaemonEvent.stream(release.run), expectedVersion: .any, events: [try tombstone.recorded()])
             }
         }
         let liveRuns = Set(live.map(\.run))

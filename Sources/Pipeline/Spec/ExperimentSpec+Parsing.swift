@@ -1,4 +1,5 @@
 import Analysis
+import WireTypes
 
 extension ExperimentSpec {
     /// Parses and validates a YAML spec. Throws `PipelineError` with code `.invalidSpec`

@@ -28,7 +28,9 @@ struct Collect: AsyncParsableCommand {
     }
 
     static func text(_ report: CollectReport) -> String {
-        var lines = ["RUN                                   NAME                 RELEASED  FREED       KEPT BLOBS  EVENTS"]
+        var lines = [
+            "RUN                                   NAME                 RELEASED  FREED       KEPT BLOBS  EVENTS"
+        ]
         for run in report.runs {
             lines.append(
                 run.run.padding(toLength: 38, withPad: " ", startingAt: 0)

@@ -66,7 +66,8 @@ public final class DaemonMetrics: Sendable {
         metric(
             "e2h_stored_bytes", "gauge", "Bytes on disk of the store's tables, with indexes and out-of-line storage.",
             [
-                ("{table=\"blobs\"}", "\(storage.blobTableBytes)"), ("{table=\"events\"}", "\(storage.eventTableBytes)"),
+                ("{table=\"blobs\"}", "\(storage.blobTableBytes)"),
+                ("{table=\"events\"}", "\(storage.eventTableBytes)"),
                 ("{table=\"metrics\"}", "\(storage.metricTableBytes)"),
             ])
         return lines.joined(separator: "\n") + "\n"

@@ -58,7 +58,8 @@ extension EventStore {
         }
         return StorageFigures(
             blobs: try rows.int64(0, "blobs") ?? 0, blobContentBytes: try rows.int64(0, "content") ?? 0,
-            blobTableBytes: try rows.int64(0, "blobs_table") ?? 0, eventTableBytes: try rows.int64(0, "events_table") ?? 0,
+            blobTableBytes: try rows.int64(0, "blobs_table") ?? 0,
+            eventTableBytes: try rows.int64(0, "events_table") ?? 0,
             metricTableBytes: try rows.int64(0, "metrics_table") ?? 0)
     }
 }

@@ -14,7 +14,8 @@ struct RetentionTests {
     static func checkpoint(step: Int, blob: String) -> PipelineEvent {
         PipelineEvent(
             type: "CheckpointSaved",
-            payload: Data(#"{"blob":"\#(blob)","model":"policy","reason":"interval","stage":"sft","step":\#(step)}"#.utf8))
+            payload: Data(
+                #"{"blob":"\#(blob)","model":"policy","reason":"interval","stage":"sft","step":\#(step)}"#.utf8))
     }
 
     /// A run whose SFT saved `shared` at step 5 and its own last checkpoint at step 10, selected by its outputs.
@@ -93,7 +94,10 @@ struct RetentionTests {
         #expect(try await recorder.putBlob(Data("stored by both".utf8)) == shared)
         try await Self.complete(queue, first.lease)
         await #expect(throws: DaemonError.self) { try await recorder.append([Self.checkpoint(step: 5, blob: shared)]) }
-        #expect(try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type) == ["RunSubmitted", "RunClaimed"])
+        #expect(
+            try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type) == [
+                "RunSubmitted", "RunClaimed",
+            ])
         // Stored again, as the retried attempt does, it records.
         #expect(try await recorder.putBlob(Data("stored by both".utf8)) == shared)
         try await recorder.append([Self.checkpoint(step: 5, blob: shared)])

@@ -92,14 +92,17 @@ struct RetentionRunTests {
     }
 
     @Test func keepAllPrunesNothingUntilACollection() async throws {
-        let daemon = try await SmokeRunTests.daemon(arguments: DaemonUnderTest.fastLeases + ["--retention", "keep-all"])
+        let daemon = try await SmokeRunTests.daemon(
+            arguments: DaemonUnderTest.fastLeases + ["--retention", "keep-all"])
         try await daemon.start()
         try await withDaemons([daemon]) {
             let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
             try await daemon.waitFor(run, "completion") { details, _ in details.state.isFinal }
             #expect(Self.tombstoned(try await daemon.events(run)).isEmpty)
             let dry = try await daemon.e2h("gc", "--dry-run")
-            #expect(dry.status == 0 && dry.output.contains(run) && dry.output.contains("retention keep-all"), "\(dry.output)")
+            #expect(
+                dry.status == 0 && dry.output.contains(run) && dry.output.contains("retention keep-all"),
+                "\(dry.output)")
             let report = try await daemon.e2hJSON(CollectReport.self, "gc", "--json")
             #expect(report.freedBytes == 0 && report.runs.map(\.releasedBlobs) == [0])
         }

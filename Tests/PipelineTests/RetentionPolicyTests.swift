@@ -11,7 +11,9 @@ import WireTypes
     /// A distinct 64-digit hash per name, as the store names blobs.
     static func hash(_ name: String) -> String { ContentHash.sha256Hex(Data(name.utf8)) }
 
-    static func checkpoint(_ stage: StageName, _ model: String, _ step: Int, reason: CheckpointSaved.Reason = .interval)
+    static func checkpoint(
+        _ stage: StageName, _ model: String, _ step: Int, reason: CheckpointSaved.Reason = .interval
+    )
         -> PipelineEvent
     {
         CheckpointSaved(

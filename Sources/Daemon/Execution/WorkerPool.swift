@@ -116,7 +116,9 @@ final class WorkerPool: Service, Sendable {
         }
         switch result {
         case .success(.completed(let summary)):
-            await record(lease, .completed(summary: summary), release: await retentionRelease(lease, spec.retention ?? settings.retention, logger),
+            await record(
+                lease, .completed(summary: summary),
+                release: await retentionRelease(lease, spec.retention ?? settings.retention, logger),
                 logger)
         case .success(.stopped(.shutdown)):
             await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down"), logger)

@@ -26,7 +26,9 @@ struct BlobRelease: Equatable {
     init(releases: [(stream: String, hashes: [String])], mentions: [Mention]) {
         var releasedNow: Set<Mention> = []
         for release in releases {
-            for hash in release.hashes { releasedNow.insert(Mention(stream: release.stream, hash: hash, tombstone: true)) }
+            for hash in release.hashes {
+                releasedNow.insert(Mention(stream: release.stream, hash: hash, tombstone: true))
+            }
         }
         let tombstones = Set(mentions.filter(\.tombstone))
         var held: Set<String> = []

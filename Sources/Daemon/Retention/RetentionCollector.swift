@@ -76,8 +76,9 @@ struct RetentionCollector: Sendable {
             guard rows.count == 1, let state = try rows.string(0, "state").flatMap(RunState.init(rawValue:)),
                 state.isFinal
             else { continue }
-            if release.expectsVersion, try tx.streamHead(DaemonEvent.stream(release.run))?.version
-                != release.record.version
+            if release.expectsVersion,
+                try tx.streamHead(DaemonEvent.stream(release.run))?.version
+                    != release.record.version
             {
                 continue  // resumed and appended to since the plan: the next collection plans it again
             }

@@ -122,3 +122,19 @@ import WireTypes
         #expect(StageOutputReferences.named(in: Data("not json".utf8)).isEmpty)
     }
 }
+
+/// A spec may ask for its own retention; a spec that does not keeps its canonical bytes (and hash).
+@Suite struct SpecRetentionTests {
+    @Test func aSpecsRetentionOverridesTheDaemonsAndIsAbsentOtherwise() throws {
+        let plain = try ExperimentSpec.parse(yaml: "name: r\n", file: "r.yaml")
+        #expect(plain.retention == nil)
+        #expect(!String(decoding: plain.canonicalJSON(), as: UTF8.self).contains("retention"))
+        let kept = try ExperimentSpec.parse(yaml: "name: r\nretention: keep-all\n", file: "r.yaml")
+        #expect(kept.retention == .keepAll)
+        #expect(try ExperimentSpec(canonicalJSON: kept.canonicalJSON()).retention == .keepAll)
+        #expect(kept.canonicalHash != plain.canonicalHash)
+        #expect(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: "name: r\nretention: most\n", file: "r.yaml")
+        }
+    }
+}

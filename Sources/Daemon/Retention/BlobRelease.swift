@@ -2,7 +2,7 @@
 /// spec twice saves the same checkpoints): a blob is deleted only once no run's record still holds it. A record
 /// holds a blob it names until one of its tombstones (`BlobsPruned`) names it too. Pure: the caller reads, under
 /// locks, which records mention which blobs.
-struct BlobRelease: Equatable {
+struct BlobRelease {
     /// A blob's hash as it occurs in one event of one stream.
     struct Mention: Hashable {
         var stream: String
@@ -14,11 +14,6 @@ struct BlobRelease: Equatable {
     /// The blobs each releasing stream may delete, in the releases' order (a blob two streams release now is
     /// counted once, for the first).
     var deletable: [(stream: String, hashes: [String])]
-
-    static func == (left: Self, right: Self) -> Bool {
-        left.deletable.map(\.stream) == right.deletable.map(\.stream)
-            && left.deletable.map(\.hashes) == right.deletable.map(\.hashes)
-    }
 
     /// - Parameters:
     ///   - releases: per stream, the blobs it releases now (its coming tombstone).

@@ -33,8 +33,8 @@ struct RetentionCollector: Sendable {
         return Release(run: run, name: "", record: record, hashes: hashes, expectsVersion: false)
     }
 
-    /// Every finished run (replay jobs have no blobs), oldest first, pruned by the policy — or, dry, what that would
-    /// release and free.
+    /// Every finished run (replay jobs have no blobs), oldest first, pruned by the policy (a spec's own `retention:`
+    /// first) — or, dry, what that would release and free.
     func collect(dryRun: Bool) async throws -> CollectReport {
         let rows = try await store.transaction { tx in
             let rows = try tx.query(
@@ -49,9 +49,14 @@ struct RetentionCollector: Sendable {
         }
         var releases: [Release] = []
         for (run, name) in rows {
-            let record = try await RunBlobRecord.read(run, from: store)
-            releases.append(
-                Release(run: run, name: name, record: record, hashes: try record.release(mode), expectsVersion: true))
+            do {
+                let record = try await RunBlobRecord.read(run, from: store)
+                let hashes = try record.release(record.retention ?? mode)
+                releases.append(Release(run: run, name: name, record: record, hashes: hashes, expectsVersion: true))
+            } catch {
+                // One record this e2h cannot read for retention (not written by its pipeline) stops no other run.
+                queue.logger.warning("retention: run left as it is", metadata: ["run": "\(run)", "error": "\(error)"])
+            }
         }
         let applied = releases
         let runs = try await store.transaction { tx in try Self.apply(applied, in: tx, dryRun: dryRun) }

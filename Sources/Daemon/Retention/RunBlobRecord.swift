@@ -14,13 +14,21 @@ struct RunBlobRecord: Sendable {
     /// Released by the run's tombstones, in record order.
     var released: [String]
     var stageOutputs: [String: Data]
+    /// The spec's own `retention:`, which overrides the daemon's.
+    var retention: RetentionMode?
 
     static func read(_ run: String, from store: EventStore) async throws -> RunBlobRecord {
         let recorded = try await store.readWhole(stream: DaemonEvent.stream(run))
         var events: [PipelineEvent] = []
         var released: [String] = []
+        var retention: RetentionMode?
         for event in recorded {
-            if event.type == DaemonEventType.blobsPruned.rawValue {
+            if event.type == DaemonEventType.submitted.rawValue {
+                // A spec this e2h cannot read (an older format) might have asked to keep everything: keep it.
+                let submitted = try? CanonicalJSON.decode(RunSubmitted.self, from: event.payload)
+                let spec = submitted.flatMap { try? ExperimentSpec(canonicalJSON: Data($0.specJson.utf8)) }
+                retention = spec == nil ? .keepAll : spec?.retention
+            } else if event.type == DaemonEventType.blobsPruned.rawValue {
                 do {
                     released += try CanonicalJSON.decode(BlobsPruned.self, from: event.payload).hashes
                 } catch {
@@ -41,7 +49,7 @@ struct RunBlobRecord: Sendable {
         let stageOutputs = try await store.blobs(outputs.filter { stored[$0] != nil })
         return RunBlobRecord(
             run: run, version: recorded.last?.version ?? 0, events: events, released: released,
-            stageOutputs: stageOutputs)
+            stageOutputs: stageOutputs, retention: retention)
     }
 
     func plan(_ mode: RetentionMode) throws -> RetentionPlan {

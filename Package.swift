@@ -213,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Canonical", "Daemon", "DaemonCommand", "EventStore", "WireTypes"],
+            dependencies: ["Canonical", "Daemon", "DaemonCommand", "EventStore", "Pipeline", "WireTypes"],
             swiftSettings: strict
         ),
         .testTarget(

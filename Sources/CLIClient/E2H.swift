@@ -12,7 +12,7 @@ struct E2H: AsyncParsableCommand {
         subcommands: [
             Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
             Tag.self, Note.self, Compare.self, Select.self, Plot.self, Open.self,
-            Replay.self, Verify.self, Receipt.self, Export.self, Import.self,
+            Replay.self, Verify.self, Receipt.self, Export.self, Import.self, Collect.self,
             Doctor.self, Completion.self,
         ])
 

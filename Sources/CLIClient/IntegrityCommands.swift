@@ -42,18 +42,31 @@ struct Verify: AsyncParsableCommand {
                 intact = report.intact
                 if json {
                     try printJSON(report)
-                } else if report.intact {
-                    print("\(report.run): hash chain intact (\(report.events) events)")
+                } else if let version = report.brokenAtVersion {
+                    print("\(report.run): hash chain BROKEN at version \(version): " + (report.reason ?? ""))
                 } else {
-                    print(
-                        "\(report.run): hash chain BROKEN at version \(report.brokenAtVersion ?? 0): "
-                            + (report.reason ?? ""))
+                    print("\(report.run): hash chain intact (\(report.events) events)")
+                    if let blobs = report.blobs { print(Self.text(blobs)) }
                 }
             } else {
                 intact = false
             }
             if !intact { throw ExitCode.failure }
         }
+    }
+
+    /// The record's blobs: a pruned one was released by a tombstone (retention), a missing one was lost.
+    static func text(_ blobs: BlobVerification) -> String {
+        var lines = ["blobs: \(blobs.stored) of the \(blobs.named) the record names are stored"]
+        if !blobs.pruned.isEmpty {
+            lines.append("  \(blobs.pruned.count) pruned by retention (tombstones in the record):")
+            lines += blobs.pruned.map { "    " + $0 }
+        }
+        if !blobs.missing.isEmpty {
+            lines.append("  \(blobs.missing.count) MISSING (named, not stored, never pruned):")
+            lines += blobs.missing.map { "    " + $0 }
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func text(_ report: LogVerifyReport) -> String {

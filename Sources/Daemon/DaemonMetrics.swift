@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Synchronization
 
@@ -29,7 +30,9 @@ public final class DaemonMetrics: Sendable {
     }
 
     /// Prometheus text exposition of the counters, plus the queue figures given.
-    func exposition(runsByState: [(String, Int)], queueDepth: Int, now: Date = Date()) -> String {
+    func exposition(
+        runsByState: [(String, Int)], queueDepth: Int, storage: StorageFigures, now: Date = Date()
+    ) -> String {
         let snapshot = counters.withLock { $0 }
         let recent = snapshot.stepTimes.filter { now.timeIntervalSince($0.0) <= 60 }
         let stepsPerSecond = Double(recent.reduce(0) { $0 + $1.1 }) / 60
@@ -56,6 +59,17 @@ public final class DaemonMetrics: Sendable {
         metric(
             "e2h_runs_reaped_total", "counter", "Runs whose lease expired, requeued by this daemon's reaper.",
             [("", "\(snapshot.runsReaped)")])
+        metric("e2h_blobs_stored", "gauge", "Blobs stored (all daemons).", [("", "\(storage.blobs)")])
+        metric(
+            "e2h_blob_content_bytes", "gauge", "Bytes of the stored blobs' content.",
+            [("", "\(storage.blobContentBytes)")])
+        metric(
+            "e2h_stored_bytes", "gauge", "Bytes on disk of the store's tables, with indexes and out-of-line storage.",
+            [
+                ("{table=\"blobs\"}", "\(storage.blobTableBytes)"),
+                ("{table=\"events\"}", "\(storage.eventTableBytes)"),
+                ("{table=\"metrics\"}", "\(storage.metricTableBytes)"),
+            ])
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -1,3 +1,5 @@
+import WireTypes
+
 /// Everything the daemon was told, resolved: by `e2hd`'s flags, or by a benchmark that drives the queue in-process.
 public struct DaemonSettings: Sendable {
     public var stateDirectory: String
@@ -16,11 +18,14 @@ public struct DaemonSettings: Sendable {
     /// Per-run limits a spec's `ResourceEstimate` must fit (`SpecAdmission`); tests leave them open.
     public var maximumRunMemoryBytes: Double
     public var maximumRunSeconds: Double
+    /// What finished runs keep (`--retention`); a spec's `retention:` overrides it for its run.
+    public var retention: RetentionMode
 
     public init(
         stateDirectory: String, databaseURL: String?, host: String, port: Int, workers: Int, lease: Duration,
         heartbeat: Duration, reaperInterval: Duration, pollInterval: Duration, maxAttempts: Int, backoff: Double,
-        threads: Int?, owner: String, maximumRunMemoryBytes: Double = .infinity, maximumRunSeconds: Double = .infinity
+        threads: Int?, owner: String, maximumRunMemoryBytes: Double = .infinity, maximumRunSeconds: Double = .infinity,
+        retention: RetentionMode = .standard
     ) {
         self.stateDirectory = stateDirectory
         self.databaseURL = databaseURL
@@ -37,5 +42,6 @@ public struct DaemonSettings: Sendable {
         self.owner = owner
         self.maximumRunMemoryBytes = maximumRunMemoryBytes
         self.maximumRunSeconds = maximumRunSeconds
+        self.retention = retention
     }
 }

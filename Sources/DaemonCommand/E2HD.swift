@@ -61,6 +61,13 @@ struct E2HD: AsyncParsableCommand {
     @Option(help: "Hours of compute a run may need; a spec estimated to need more is refused at submission.")
     var maxRunHours = 48.0
 
+    @Option(
+        help: """
+            What a completed run keeps: default (what a later stage, a resume or a score depends on; the other \
+            checkpoints are pruned, with a tombstone in the run's record) or keep-all. A spec's `retention:` overrides it.
+            """)
+    var retention: RetentionMode = .standard
+
     @Option(help: "Compute threads per run (default: the spec's).")
     var threads: Int?
 
@@ -127,7 +134,7 @@ struct E2HD: AsyncParsableCommand {
             owner: name ?? "\(ProcessInfo.processInfo.hostName):\(getpid())",
             maximumRunMemoryBytes: maxRunMemoryGib.map { $0 * 1_073_741_824 }
                 ?? 0.8 * Double(ProcessInfo.processInfo.physicalMemory),
-            maximumRunSeconds: maxRunHours * 3600)
+            maximumRunSeconds: maxRunHours * 3600, retention: retention)
         var logger = Logger(label: "e2hd")
         logger.logLevel = level
         do {
@@ -138,3 +145,5 @@ struct E2HD: AsyncParsableCommand {
         }
     }
 }
+
+extension RetentionMode: ExpressibleByArgument {}

@@ -12,6 +12,8 @@ public enum DaemonEventType: String, Codable, Sendable, CaseIterable {
     case failed = "RunFailed"
     case completed = "RunCompleted"
     case replayed = "RunReplayed"
+    /// A tombstone: blobs the run released under the retention policy (`BlobsPruned`).
+    case blobsPruned = "BlobsPruned"
     /// The first event of a group's own stream, never of a run's.
     case groupSubmitted = "GroupSubmitted"
 

@@ -34,13 +34,19 @@ public struct VerifyReport: Codable, Sendable {
     /// Where the chain breaks, when it does.
     public var brokenAtVersion: Int64?
     public var reason: String?
+    /// The blobs the record names: stored, pruned or missing. A missing blob makes the run not intact.
+    public var blobs: BlobVerification?
 
-    public init(run: String, intact: Bool, events: Int, brokenAtVersion: Int64?, reason: String?) {
+    public init(
+        run: String, intact: Bool, events: Int, brokenAtVersion: Int64?, reason: String?,
+        blobs: BlobVerification? = nil
+    ) {
         self.run = run
         self.intact = intact
         self.events = events
         self.brokenAtVersion = brokenAtVersion
         self.reason = reason
+        self.blobs = blobs
     }
 }
 

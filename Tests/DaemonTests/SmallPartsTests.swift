@@ -1,3 +1,4 @@
+import EventStore
 import Foundation
 import Testing
 
@@ -41,8 +42,14 @@ struct SmallPartsTests {
         let metrics = DaemonMetrics()
         metrics.eventsAppended(3)
         metrics.trainingSteps(30)
-        let text = metrics.exposition(runsByState: [("queued", 2), ("running", 1)], queueDepth: 2)
+        let storage = StorageFigures(
+            blobs: 7, blobContentBytes: 7000, blobTableBytes: 8192, eventTableBytes: 4096, metricTableBytes: 1024)
+        let text = metrics.exposition(runsByState: [("queued", 2), ("running", 1)], queueDepth: 2, storage: storage)
         #expect(text.contains("e2h_queue_depth 2"))
+        #expect(text.contains("e2h_blobs_stored 7\n"))
+        #expect(text.contains("e2h_blob_content_bytes 7000\n"))
+        #expect(text.contains(#"e2h_stored_bytes{table="blobs"} 8192"#))
+        #expect(text.contains(#"e2h_stored_bytes{table="events"} 4096"#))
         #expect(text.contains(#"e2h_runs{state="running"} 1"#))
         #expect(text.contains("e2h_events_appended_total 3"))
         #expect(text.contains("e2h_training_steps_per_second 0.500"))

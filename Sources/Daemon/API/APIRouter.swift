@@ -41,11 +41,13 @@ struct APIRouter {
         addIntegrityRoutes(to: api)
         api.get("/metrics") { _, _ in
             let census = try await catalog.census()
+            let storage = try await queue.store.storageFigures()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(
                     byteBuffer: ByteBuffer(
-                        string: metrics.exposition(runsByState: census.byState, queueDepth: census.queued))))
+                        string: metrics.exposition(
+                            runsByState: census.byState, queueDepth: census.queued, storage: storage))))
         }
         api.post("/v1/runs") { request, _ in
             let submit = try await decodeBody(SubmitRequest.self, from: request, limit: Self.specBodyLimit)
@@ -110,11 +112,21 @@ struct APIRouter {
             let report: VerifyReport
             switch try await queue.store.verify(stream: DaemonEvent.stream(id)) {
             case .intact(let events):
-                report = VerifyReport(run: id, intact: true, events: Int(events), brokenAtVersion: nil, reason: nil)
+                // Only a record whose chain holds is read for its blobs.
+                let blobs = try await RunBlobRecord.read(id, from: queue.store).verification(in: queue.store)
+                report = VerifyReport(
+                    run: id, intact: blobs.missing.isEmpty, events: Int(events), brokenAtVersion: nil,
+                    reason: blobs.missing.isEmpty ? nil : "\(blobs.missing.count) blob(s) the record names are missing",
+                    blobs: blobs)
             case .broken(let version, _, let reason):
                 report = VerifyReport(run: id, intact: false, events: 0, brokenAtVersion: version, reason: reason)
             }
             return try jsonResponse(report)
+        }
+        api.post("/v1/gc") { request, _ in
+            let body = try await decodeBody(CollectRequest.self, from: request, limit: Self.specBodyLimit)
+            return try jsonResponse(
+                try await RetentionCollector(queue: queue, mode: queue.settings.retention).collect(dryRun: body.dryRun))
         }
         api.get("/v1/runs/:id/export") { request, context in
             // Prepared first: a refusal is an HTTP error, not a download cut short.

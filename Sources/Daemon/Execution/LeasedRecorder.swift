@@ -67,7 +67,10 @@ public final class LeasedRecorder: RunRecorder {
                         attempt: lease.attempt, worker: lease.owner,
                         volatile: try JSONDecoder().decode([String: VolatileFact].self, from: event.volatile))))
         }
-        try await fenced { try await self.leases.appendFenced(self.lease, newEvents, progress: self.reportedProgress) }
+        let blobs = try events.flatMap { try $0.blobReferences() }
+        try await fenced {
+            try await self.leases.appendFenced(self.lease, newEvents, blobs: blobs, progress: self.reportedProgress)
+        }
     }
 
     public func putBlob(_ bytes: Data) async throws -> String {

@@ -116,7 +116,10 @@ final class WorkerPool: Service, Sendable {
         }
         switch result {
         case .success(.completed(let summary)):
-            await record(lease, .completed(summary: summary), logger)
+            await record(
+                lease, .completed(summary: summary),
+                release: await retentionRelease(lease, spec.retention ?? settings.retention, logger),
+                logger)
         case .success(.stopped(.shutdown)):
             await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down"), logger)
         case .success(.stopped(.cancelled)):
@@ -154,9 +157,27 @@ final class WorkerPool: Service, Sendable {
         }
     }
 
-    private func record(_ lease: Lease, _ ending: RunLifecycle.AttemptEnding, _ logger: Logger) async {
+    /// What retention prunes from a run that just completed (a replay job has no blobs); nil when nothing, or when
+    /// the record cannot be read for it — then the run completes unpruned, and `e2h gc` tries again.
+    private func retentionRelease(
+        _ lease: Lease, _ mode: RetentionMode, _ logger: Logger
+    ) async -> RetentionCollector.Release? {
+        guard lease.replayOf == nil, mode != .keepAll else { return nil }
         do {
-            try await leases.finish(lease, ending)
+            return try await RetentionCollector(queue: leases.queue, mode: mode).releaseAtCompletion(of: lease.run)
+        } catch {
+            logger.error("retention: the completed run is left unpruned", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func record(
+        _ lease: Lease, _ ending: RunLifecycle.AttemptEnding, release: RetentionCollector.Release? = nil,
+        _ logger: Logger
+    ) async {
+        do {
+            try await leases.finish(lease, ending, release: release)
+            if let release { logger.info("retention: released \(release.hashes.count) blob(s) of the completed run") }
         } catch let error as EventStoreError where error.code == .fenced {
             logger.warning("lease lost before the attempt's end could be recorded; another attempt owns the run")
         } catch {

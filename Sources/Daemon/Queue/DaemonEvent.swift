@@ -14,6 +14,7 @@ enum DaemonEvent: Sendable, Equatable {
     case completed(RunCompleted)
     case replayed(RunReplayed)
     case groupSubmitted(GroupSubmitted)
+    case blobsPruned(BlobsPruned)
 
     var type: DaemonEventType {
         switch self {
@@ -26,6 +27,7 @@ enum DaemonEvent: Sendable, Equatable {
         case .completed: .completed
         case .replayed: .replayed
         case .groupSubmitted: .groupSubmitted
+        case .blobsPruned: .blobsPruned
         }
     }
 
@@ -48,6 +50,7 @@ enum DaemonEvent: Sendable, Equatable {
         case .completed(let value): payload = try CanonicalJSON.encode(value)
         case .replayed(let value): payload = try CanonicalJSON.encode(value)
         case .groupSubmitted(let value): payload = try CanonicalJSON.encode(value)
+        case .blobsPruned(let value): payload = try CanonicalJSON.encode(value)
         }
         return NewEvent(type: type.rawValue, payload: payload, metadata: try CanonicalJSON.encode(author))
     }

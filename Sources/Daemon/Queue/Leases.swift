@@ -95,12 +95,30 @@ public struct Leases: Sendable {
     /// Appends an attempt's events, fenced on its lease, in one transaction. Re-run after a lost connection
     /// (`idempotentTransaction`): the events' ids make a second append of a committed first one a no-op, and a
     /// connection blip must not fail the attempt.
-    func appendFenced(_ lease: Lease, _ events: [NewEvent], progress: RunProgress?) async throws {
+    ///
+    /// `blobs` (lowercase hex) are the blobs the events name. They are locked and must be stored: the attempt stored
+    /// each before naming it, but another run's retention may delete identical content (same spec, same bytes)
+    /// between the store and this append. Locked, they cannot go until this commits, and from then on this record
+    /// holds them; gone, the append is refused and the retried attempt stores them again.
+    func appendFenced(_ lease: Lease, _ events: [NewEvent], blobs: [String] = [], progress: RunProgress?) async throws {
         guard !events.isEmpty else { return }
         let policy = queue.policy
         let progressJSON = try progress.map { try CanonicalJSON.encode($0) }
+        let digests = Set(blobs).sorted().compactMap(Hex.decode)
         try await queue.store.idempotentTransaction { tx in
             try Self.fence(tx, lease, policy: policy, progress: progressJSON)
+            if !digests.isEmpty {
+                let stored = try tx.query(
+                    "SELECT sha256 FROM blobs WHERE sha256 = ANY($1) ORDER BY sha256 FOR KEY SHARE",
+                    [.bytesArray(digests)])
+                guard stored.count == digests.count else {
+                    throw DaemonError(
+                        .conflict,
+                        "run \(lease.run): \(digests.count - stored.count) blob(s) its events name were pruned by another "
+                            + "run's retention after this attempt stored them; nothing was written, and the run's next "
+                            + "attempt stores them again")
+                }
+            }
             _ = try tx.append(stream: DaemonEvent.stream(lease.run), expectedVersion: .any, events: events)
         }
         queue.metrics.eventsAppended(events.count)
@@ -120,7 +138,12 @@ public struct Leases: Sendable {
     /// Records how an attempt ended and releases its lease, fenced like every write of the attempt. Re-run after a
     /// lost connection: if the first COMMIT landed, the fence refuses the second (`.fenced`) and nothing is written
     /// twice; otherwise a blip would leave a finished run to expire and re-execute.
-    func finish(_ lease: Lease, _ ending: RunLifecycle.AttemptEnding) async throws {
+    ///
+    /// `release`: for a completed run, what retention prunes, released in the same transaction, so nobody sees the
+    /// run completed but not yet pruned (an export in between would miss blobs without their tombstone).
+    func finish(
+        _ lease: Lease, _ ending: RunLifecycle.AttemptEnding, release: RetentionCollector.Release? = nil
+    ) async throws {
         let policy = queue.policy
         let state = try await queue.store.idempotentTransaction { tx -> RunState in
             guard let (locked, now) = try RunTable.lock(tx, lease.run, policy: policy) else {
@@ -132,6 +155,9 @@ public struct Leases: Sendable {
                 try RunTable.apply(
                     tx, lease.run, lifecycle, change, now: now,
                     author: .init(worker: lease.owner, attempt: lease.attempt))
+                if let release, lifecycle.state.runState == .completed {
+                    _ = try RetentionCollector.apply([release], in: tx, dryRun: false)
+                }
                 return lifecycle.state.runState
             default:
                 throw Self.leaseLost(lease)

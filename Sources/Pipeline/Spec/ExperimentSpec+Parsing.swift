@@ -1,4 +1,5 @@
 import Analysis
+import WireTypes
 
 extension ExperimentSpec {
     /// Parses and validates a YAML spec. Throws `PipelineError` with code `.invalidSpec`
@@ -63,6 +64,7 @@ extension ExperimentSpec {
             name: name, seed: seed, threads: threads, checkpointInterval: checkpointInterval, task: task,
             policy: policy, sampling: sampling, evaluators: evaluators, rerank: rerank, rl: rl, report: nil)
         if root.value("report") != nil { spec.report = readReport(root.mapping("report"), spec: spec) }
+        if root.value("retention") != nil { spec.retention = root.choice("retention", default: RetentionMode.standard) }
         root.finish()
         return spec
     }

@@ -1,4 +1,5 @@
 public import Analysis
+public import WireTypes
 
 /// A typed, validated experiment with every default filled in.
 ///
@@ -21,6 +22,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// The headline named before the run: absent from specs without a `report:` block (whose canonical
     /// JSON, and hash, stay what they were; `compare` then derives a default headline).
     public var report: ReportSpec?
+    /// Which blobs the run keeps once finished, overriding the daemon's `--retention`: absent from specs that do not
+    /// say (whose canonical JSON, and hash, stay what they were). Not part of the science: replay ignores it.
+    public var retention: RetentionMode?
 }
 
 /// Which rows are the experiment's claims, fixed in advance: `compare` shows them first, with their

@@ -1,0 +1,65 @@
+import Canonical
+import Foundation
+
+/// What the store occupies, for `/metrics`: blobs (how many, their content's bytes) and its tables on disk (with
+/// indexes and out-of-line storage).
+public struct StorageFigures: Sendable, Equatable {
+    public var blobs: Int64
+    public var blobContentBytes: Int64
+    public var blobTableBytes: Int64
+    public var eventTableBytes: Int64
+    public var metricTableBytes: Int64
+
+    public init(
+        blobs: Int64, blobContentBytes: Int64, blobTableBytes: Int64, eventTableBytes: Int64, metricTableBytes: Int64
+    ) {
+        self.blobs = blobs
+        self.blobContentBytes = blobContentBytes
+        self.blobTableBytes = blobTableBytes
+        self.eventTableBytes = eventTableBytes
+        self.metricTableBytes = metricTableBytes
+    }
+}
+
+extension EventStore {
+    /// The sizes of the blobs stored under `hashes` (lowercase hex), without reading their content; a hash with
+    /// no stored blob is absent from the answer.
+    public func blobSizes(_ hashes: [String]) async throws -> [String: Int64] {
+        guard !hashes.isEmpty else { return [:] }
+        let digests = try hashes.map { hash in
+            guard ContentHash.isSHA256Hex(hash), let digest = Hex.decode(hash) else {
+                throw EventStoreError(code: .invalidArgument, message: "'\(hash)' is not a SHA-256 in hex (64 digits)")
+            }
+            return digest
+        }
+        let rows = try await idempotent { connection in
+            try connection.executePrepared(
+                "SELECT sha256, size FROM blobs WHERE sha256 = ANY($1)", [.bytesArray(digests)])
+        }
+        var sizes: [String: Int64] = [:]
+        for row in 0..<rows.count {
+            guard let key = try rows.bytes(row, "sha256"), let size = try rows.int64(row, "size") else {
+                throw EventStoreError(code: .query, message: "a blob row has a NULL key or size")
+            }
+            sizes[Hex.encode(key)] = size
+        }
+        return sizes
+    }
+
+    /// How many blobs are stored and what the store's tables occupy.
+    public func storageFigures() async throws -> StorageFigures {
+        let rows = try await idempotent { connection in
+            try connection.execute(
+                """
+                SELECT (SELECT count(*) FROM blobs) AS blobs, (SELECT coalesce(sum(size), 0) FROM blobs)::int8 AS content,
+                    pg_total_relation_size('blobs') AS blobs_table, pg_total_relation_size('events') AS events_table,
+                    pg_total_relation_size('metrics') AS metrics_table
+                """)
+        }
+        return StorageFigures(
+            blobs: try rows.int64(0, "blobs") ?? 0, blobContentBytes: try rows.int64(0, "content") ?? 0,
+            blobTableBytes: try rows.int64(0, "blobs_table") ?? 0,
+            eventTableBytes: try rows.int64(0, "events_table") ?? 0,
+            metricTableBytes: try rows.int64(0, "metrics_table") ?? 0)
+    }
+}

@@ -13,7 +13,7 @@ struct E2H: AsyncParsableCommand {
             Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
             Tag.self, Note.self, Compare.self, Select.self, Plot.self, Open.self,
             Replay.self, Verify.self, Receipt.self, Export.self, Import.self,
-            Doctor.self, Completion.self,
+            Hooks.self, Doctor.self, Completion.self,
         ])
 
     /// ArgumentParser exits 64 on a bad command line; e2h's contract (above) is 2 for every usage error, so a

@@ -16,11 +16,14 @@ public struct DaemonSettings: Sendable {
     /// Per-run limits a spec's `ResourceEstimate` must fit (`SpecAdmission`); tests leave them open.
     public var maximumRunMemoryBytes: Double
     public var maximumRunSeconds: Double
+    /// Webhook deliveries' backoff and tries.
+    public var hookRetry: HookRetryPolicy
 
     public init(
         stateDirectory: String, databaseURL: String?, host: String, port: Int, workers: Int, lease: Duration,
         heartbeat: Duration, reaperInterval: Duration, pollInterval: Duration, maxAttempts: Int, backoff: Double,
-        threads: Int?, owner: String, maximumRunMemoryBytes: Double = .infinity, maximumRunSeconds: Double = .infinity
+        threads: Int?, owner: String, maximumRunMemoryBytes: Double = .infinity, maximumRunSeconds: Double = .infinity,
+        hookRetry: HookRetryPolicy = HookRetryPolicy()
     ) {
         self.stateDirectory = stateDirectory
         self.databaseURL = databaseURL
@@ -37,5 +40,6 @@ public struct DaemonSettings: Sendable {
         self.owner = owner
         self.maximumRunMemoryBytes = maximumRunMemoryBytes
         self.maximumRunSeconds = maximumRunSeconds
+        self.hookRetry = hookRetry
     }
 }

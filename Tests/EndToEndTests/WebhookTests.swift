@@ -5,7 +5,7 @@ import WireTypes
 
 /// A run's end reaches a webhook once, signed, even when the receiver is down at the end and the daemon restarts
 /// before it is back: the delivery waits in the outbox written with the run's event.
-@Suite("Webhooks", .serialized)
+@Suite("Webhooks end to end")
 struct WebhookTests {
     @Test func aRunsEndIsDeliveredOnceSignedAcrossADaemonRestart() async throws {
         let port = try HookReceiver.freePort()

@@ -132,7 +132,8 @@ struct HookSender: Service {
             guard let status = (response as? HTTPURLResponse)?.statusCode else { return "no HTTP response" }
             return (200..<300).contains(status) ? nil : "HTTP \(status)"
         } catch {
-            return "\(error)"
+            // Foundation's own sentence ("Failed to connect to … port …"), not the NSError's dump.
+            return error.localizedDescription
         }
     }
 }

@@ -150,6 +150,7 @@ let package = Package(
         .executableTarget(
             name: "DaemonCommand",
             dependencies: [
+                "BuildStamp",
                 "Daemon",
                 "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -167,6 +168,8 @@ let package = Package(
                 "Charts",
                 "Dashboard",
                 "WireTypes",
+                // `e2h --version`: the version and commit the binary was built from.
+                "BuildStamp",
                 // `e2h doctor` reads the CPU's features as the engine's kernels name them.
                 "NeuralEngine",
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.

@@ -59,4 +59,21 @@ struct BuildStampTests {
         }
         #expect(try await stamp(copy) == "unknown")
     }
+
+    /// The built binaries carry the stamp of the checkout they were built from.
+    @Test func e2hAndE2hdSayWhichCommitTheyWereBuiltFrom() async throws {
+        let root = Harness.repositoryRoot
+        let head = try await ChildProcess.run("/usr/bin/git", ["-C", root, "rev-parse", "HEAD"])
+        let version = try String(contentsOfFile: root + "/VERSION", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        for binary in ["e2h", "e2hd"] {
+            let printed = try await ChildProcess.run(try Harness.binDirectory + "/" + binary, ["--version"])
+            #expect(printed.status == 0 && printed.output.hasPrefix(version + " ("), "\(printed.output)")
+            // From a tarball there is no git to ask.
+            if head.status == 0 {
+                let commit = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(printed.output.contains("(\(commit)"), "\(binary): \(printed.output) is not \(commit)")
+            }
+        }
+    }
 }

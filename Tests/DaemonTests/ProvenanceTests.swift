@@ -60,6 +60,23 @@ struct ProvenanceTests {
         #expect(lease.provenance?.threads == 5)
     }
 
+    /// The claim reads the spec for the provenance's threads; a record it cannot read must not roll the claim back,
+    /// or the run would stay at the queue's head and be claimed and rolled back for ever.
+    @Test func aRunWhoseSpecCannotBeReadIsStillClaimedAndTheClaimSaysWhy() async throws {
+        let queue = try await TestDatabase.queue()
+        let broken = try await queue.submit(SubmitRequest(yaml: Self.spec, file: "tiny.yaml")).run.id
+        try await queue.store.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        try await queue.store.execute(
+            "UPDATE events SET payload = '{}' WHERE stream = $1 AND version = 1", [.text(DaemonEvent.stream(broken))])
+        try await queue.store.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
+        await #expect(throws: DaemonError.self) { try await queue.claim(owner: "w") }
+        let details = try await queue.details(broken)
+        #expect(details.state == .running && details.attempt == 1)
+        let claim = try #require(
+            try await queue.store.readWhole(stream: DaemonEvent.stream(broken)).last { $0.type == "RunClaimed" })
+        #expect(try CanonicalJSON.decode(RunClaimed.self, from: claim.payload).provenance?.threads == 1)
+    }
+
     @Test func theDistributionIsOsReleasesPrettyName() {
         let release = """
             NAME="Ubuntu"

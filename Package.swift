@@ -59,6 +59,17 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        /// The binary's version, commit and toolchain, stamped before every build by the plugin below (no network): the
+        /// provenance every attempt records.
+        .target(
+            name: "BuildStamp",
+            swiftSettings: strict,
+            plugins: ["BuildStampPlugin"]
+        ),
+        .plugin(
+            name: "BuildStampPlugin",
+            capability: .buildTool()
+        ),
         .target(
             name: "EventStore",
             dependencies: [
@@ -118,6 +129,7 @@ let package = Package(
             name: "Daemon",
             dependencies: [
                 "Analysis",
+                "BuildStamp",
                 "Canonical",
                 "Dashboard",
                 "EventStore",
@@ -138,6 +150,7 @@ let package = Package(
         .executableTarget(
             name: "DaemonCommand",
             dependencies: [
+                "BuildStamp",
                 "Daemon",
                 "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -155,6 +168,10 @@ let package = Package(
                 "Charts",
                 "Dashboard",
                 "WireTypes",
+                // `e2h --version`: the version and commit the binary was built from.
+                "BuildStamp",
+                // `e2h doctor` reads the CPU's features as the engine's kernels name them.
+                "NeuralEngine",
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -213,7 +230,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Canonical", "Daemon", "DaemonCommand", "EventStore", "Pipeline", "WireTypes"],
+            dependencies: [
+                "BuildStamp", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine", "Pipeline",
+                "WireTypes",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -230,7 +250,8 @@ let package = Package(
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["WireTypes"],
+            // Crypto: the webhook test checks the deliveries' HMAC signatures.
+            dependencies: ["WireTypes", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
     ]

@@ -67,6 +67,10 @@ struct DaemonClient: Sendable {
         return try decode(T.self, from: await send("POST", path, query: [:], body: data))
     }
 
+    func delete(_ path: String) async throws {
+        _ = try await send("DELETE", path, query: [:], body: nil)
+    }
+
     func getRaw(_ path: String) async throws -> Data {
         try await send("GET", path, query: [:], body: nil)
     }

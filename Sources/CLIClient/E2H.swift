@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildStamp
 import Foundation
 import WireTypes
 
@@ -9,11 +10,12 @@ struct E2H: AsyncParsableCommand {
         commandName: "e2h",
         abstract: "Submit, follow, compare and replay easy-to-hard experiments run by e2hd.",
         discussion: "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 daemon unreachable.",
+        version: "\(BuildStamp.version) (\(BuildStamp.commit))",
         subcommands: [
             Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
             Tag.self, Note.self, Compare.self, Select.self, Plot.self, Open.self,
             Replay.self, Verify.self, Receipt.self, Export.self, Import.self, Collect.self,
-            Doctor.self, Completion.self,
+            Hooks.self, Doctor.self, Completion.self,
         ])
 
     /// ArgumentParser exits 64 on a bad command line; e2h's contract (above) is 2 for every usage error, so a

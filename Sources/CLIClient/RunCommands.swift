@@ -148,6 +148,8 @@ struct Show: AsyncParsableCommand {
             if let group = summary.group { lines.append("group:      \(group)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
             for error in summary.errors { lines.append("error:      \(error)") }
+            let provenance = try await client.get("v1/runs/\(summary.id)/provenance", as: ProvenanceList.self)
+            lines += ProvenancePrinter.lines(provenance)
             lines += AnnotationPrinter.lines(
                 try await client.get("v1/runs/\(summary.id)/annotations", as: Annotations.self))
             print(lines.joined(separator: "\n"))
@@ -261,12 +263,7 @@ struct Replay: AsyncParsableCommand {
             } else if report.identical {
                 print("identical (\(report.comparedEvents) events)")
             } else if let divergence = report.divergence {
-                print(
-                    """
-                    diverged at event \(divergence.index) (\(divergence.eventType)), field \(divergence.field.isEmpty ? "-" : divergence.field)
-                      recorded: \(divergence.recorded)
-                      replayed: \(divergence.replayed)
-                    """)
+                print(ProvenancePrinter.divergence(divergence).joined(separator: "\n"))
             }
             if !report.identical { throw ExitCode.failure }
         }

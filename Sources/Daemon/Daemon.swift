@@ -63,6 +63,7 @@ public struct Daemon: Sendable {
         let reaper = LeaseReaper(queue: queue)
         let readiness = DatabaseReadiness()
         let appended = WakeSignal()
+        let outbox = WakeSignal()
         let supervisor = DatabaseSupervisor(store: store, embedded: embedded, readiness: readiness, logger: logger)
         do {
             // A lost notification (nil: the listening session reconnected) wakes the workers too: they re-check.
@@ -73,6 +74,7 @@ public struct Daemon: Sendable {
             // The event log's own channel (its migration NOTIFYs on every commit); a lost notification (nil)
             // wakes the live pages too, which re-read.
             try store.onNotification("e2h_events") { _ in appended.wake() }
+            try store.onNotification(HookOutbox.channel) { _ in outbox.wake() }
         } catch {
             await store.shutdown()
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
@@ -107,6 +109,7 @@ public struct Daemon: Sendable {
             services: [
                 .init(service: app), .init(service: supervisor), .init(service: reaper),
                 .init(service: LogWitnessService(witness: witness, store: store, logger: logger)),
+                .init(service: HookSender(queue: queue, outbox: outbox)),
             ]
                 + (settings.workers > 0 ? [.init(service: workers)] : [])
                 + [

@@ -20,12 +20,14 @@ public struct DaemonSettings: Sendable {
     public var maximumRunSeconds: Double
     /// What finished runs keep (`--retention`); a spec's `retention:` overrides it for its run.
     public var retention: RetentionMode
+    /// Webhook deliveries' backoff and tries.
+    public var hookRetry: HookRetryPolicy
 
     public init(
         stateDirectory: String, databaseURL: String?, host: String, port: Int, workers: Int, lease: Duration,
         heartbeat: Duration, reaperInterval: Duration, pollInterval: Duration, maxAttempts: Int, backoff: Double,
         threads: Int?, owner: String, maximumRunMemoryBytes: Double = .infinity, maximumRunSeconds: Double = .infinity,
-        retention: RetentionMode = .standard
+        retention: RetentionMode = .standard, hookRetry: HookRetryPolicy = HookRetryPolicy()
     ) {
         self.stateDirectory = stateDirectory
         self.databaseURL = databaseURL
@@ -43,5 +45,6 @@ public struct DaemonSettings: Sendable {
         self.maximumRunMemoryBytes = maximumRunMemoryBytes
         self.maximumRunSeconds = maximumRunSeconds
         self.retention = retention
+        self.hookRetry = hookRetry
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildStamp
 import Daemon
 import Foundation
 import Logging
@@ -14,7 +15,8 @@ struct E2HD: AsyncParsableCommand {
             With no database URL, e2hd runs its own PostgreSQL cluster under the state directory (created on \
             first start). Several e2hd on several machines can share one database (--database-url): they split \
             the queue between them, and a run whose daemon died is resumed by another once its lease expires.
-            """)
+            """,
+        version: "\(BuildStamp.version) (\(BuildStamp.commit))")
 
     @Option(
         help:

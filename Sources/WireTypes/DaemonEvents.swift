@@ -57,11 +57,14 @@ public struct RunClaimed: DaemonEventPayload {
     public var worker: String
     public var attempt: Int
     public var leaseToken: Int64
+    /// What executes the attempt; nil in records of an e2h that did not record it.
+    public var provenance: Provenance?
 
-    public init(worker: String, attempt: Int, leaseToken: Int64) {
+    public init(worker: String, attempt: Int, leaseToken: Int64, provenance: Provenance? = nil) {
         self.worker = worker
         self.attempt = attempt
         self.leaseToken = leaseToken
+        self.provenance = provenance
     }
 }
 

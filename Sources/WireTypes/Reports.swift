@@ -60,13 +60,22 @@ public struct ReplayReport: Codable, Sendable, Equatable {
         public var field: String
         public var recorded: String
         public var replayed: String
+        /// What produced each side: the attempt that recorded the differing event, and the replay's own attempt
+        /// (nil where the record predates provenance).
+        public var recordedProvenance: Provenance?
+        public var replayedProvenance: Provenance?
 
-        public init(index: Int, eventType: String, field: String, recorded: String, replayed: String) {
+        public init(
+            index: Int, eventType: String, field: String, recorded: String, replayed: String,
+            recordedProvenance: Provenance? = nil, replayedProvenance: Provenance? = nil
+        ) {
             self.index = index
             self.eventType = eventType
             self.field = field
             self.recorded = recorded
             self.replayed = replayed
+            self.recordedProvenance = recordedProvenance
+            self.replayedProvenance = replayedProvenance
         }
     }
 

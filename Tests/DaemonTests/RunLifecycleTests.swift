@@ -31,6 +31,8 @@ struct RunLifecycleTests {
         var recorded: DaemonEventType?
         var error: String? = nil
         var failures: Int? = nil
+        /// What webhooks are told: a run's end, or a stall (an expired lease that requeues the run).
+        var notice: HookTrigger? = nil
         var testDescription: String { name }
     }
 
@@ -45,14 +47,15 @@ struct RunLifecycleTests {
         Transition(
             name: "a completed attempt completes the run", from: run(.running(holder())),
             event: .attemptEnded(token: token, .completed(summary: "table"), now: now), to: .completed,
-            recorded: .completed),
+            recorded: .completed, notice: .completed),
         Transition(
             name: "a shutdown requeues at once without counting a failure", from: run(.running(holder())),
             event: .attemptEnded(token: token, .interrupted(reason: "shutdown"), now: now),
             to: .requeued(notBefore: now), recorded: .interrupted, failures: 0),
         Transition(
             name: "a cancelled attempt cancels the run", from: run(.running(holder(cancelRequested: true))),
-            event: .attemptEnded(token: token, .cancelled, now: now), to: .cancelled, recorded: .cancelled),
+            event: .attemptEnded(token: token, .cancelled, now: now), to: .cancelled, recorded: .cancelled,
+            notice: .cancelled),
         Transition(
             name: "a retryable failure requeues after the backoff", from: run(.running(holder())),
             event: .attemptEnded(token: token, .failed(reason: "boom", retryable: true), now: now),
@@ -67,15 +70,15 @@ struct RunLifecycleTests {
         Transition(
             name: "the last attempt's failure fails the run", from: run(.running(holder()), attempt: 3, failures: 2),
             event: .attemptEnded(token: token, .failed(reason: "boom", retryable: true), now: now), to: .failed,
-            recorded: .failed, error: "attempt 3: boom", failures: 3),
+            recorded: .failed, error: "attempt 3: boom", failures: 3, notice: .failed),
         Transition(
             name: "a failure retrying cannot fix fails the run at once", from: run(.running(holder())),
             event: .attemptEnded(token: token, .failed(reason: "diverged", retryable: false), now: now), to: .failed,
-            recorded: .failed, error: "attempt 1: diverged", failures: 1),
+            recorded: .failed, error: "attempt 1: diverged", failures: 1, notice: .failed),
         Transition(
             name: "an expired lease is requeued as a failure", from: run(.running(holder(expiresIn: -1))),
             event: .reap(now: now), to: .requeued(notBefore: now + 5), recorded: .interrupted,
-            error: "attempt 1: the lease of w expired (worker died or stalled)", failures: 1),
+            error: "attempt 1: the lease of w expired (worker died or stalled)", failures: 1, notice: .stalled),
         Transition(
             name: "an expired lease of the last attempt fails the run",
             from: run(.running(holder(expiresIn: -1)), attempt: 3, failures: 2), event: .reap(now: now),
@@ -83,24 +86,25 @@ struct RunLifecycleTests {
             error: "attempt 3: the lease of w expired (worker died or stalled); 3 attempts in a row ended without "
                 + "recording any progress (a crash loop): the run is failed rather than retried for ever — find the "
                 + "cause in the daemon's log, then `e2h resume` it",
-            failures: 3),
+            failures: 3, notice: .failed),
         Transition(
             name: "an expired lease after progress is requeued at once and restarts the count",
             from: run(.running(holder(expiresIn: -1)), attempt: 3, failures: 2),
             event: .reap(now: now, progressed: true), to: .requeued(notBefore: now), recorded: .interrupted,
             error: "attempt 3: the lease of w expired (worker died or stalled) after recording progress; not counted "
                 + "as a failure",
-            failures: 0),
+            failures: 0, notice: .stalled),
         Transition(
             name: "an expired lease with a cancel requested cancels the run",
             from: run(.running(holder(expiresIn: -1, cancelRequested: true))), event: .reap(now: now),
-            to: .cancelled, recorded: .cancelled, error: "attempt 1: the lease of w expired (worker died or stalled)"),
+            to: .cancelled, recorded: .cancelled, error: "attempt 1: the lease of w expired (worker died or stalled)",
+            notice: .cancelled),
         Transition(
             name: "a queued run is cancelled at once", from: run(.queued, attempt: 0),
-            event: .cancelRequested(now: now), to: .cancelled, recorded: .cancelled),
+            event: .cancelRequested(now: now), to: .cancelled, recorded: .cancelled, notice: .cancelled),
         Transition(
             name: "a run backing off is cancelled at once", from: run(.requeued(notBefore: now + 60)),
-            event: .cancelRequested(now: now), to: .cancelled, recorded: .cancelled),
+            event: .cancelRequested(now: now), to: .cancelled, recorded: .cancelled, notice: .cancelled),
         Transition(
             name: "a running run is flagged for its holder", from: run(.running(holder())),
             event: .cancelRequested(now: now), to: .running(holder(cancelRequested: true)), recorded: nil),
@@ -122,6 +126,7 @@ struct RunLifecycleTests {
         #expect(lifecycle.state == transition.to)
         #expect(change.event?.type == transition.recorded)
         #expect(change.error == transition.error)
+        #expect(change.notice == transition.notice)
         if let failures = transition.failures { #expect(lifecycle.failures == failures) }
         if case .claim = transition.event {
             #expect(lifecycle.attempt == transition.from.attempt + 1)

@@ -8,7 +8,7 @@ private let csrf = String(repeating: "7", count: 64)
 
 private func runPage(
     state: RunState = .completed, results: RunPage.Results? = nil, after: Int64 = 0, pageSize: Int = 2,
-    chain: VerifyReport? = nil
+    chain: VerifyReport? = nil, provenance: [AttemptProvenance] = []
 ) -> String {
     let shown = Fixtures.events.filter { $0.version > after }.prefix(pageSize)
     return RunPage(
@@ -22,7 +22,7 @@ private func runPage(
         specYAML: "name: \(Fixtures.hostile)\nseed: 0\n",
         eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: 4),
         chain: chain ?? VerifyReport(run: Fixtures.runID, intact: true, events: 4, brokenAtVersion: nil, reason: nil),
-        csrfToken: csrf, now: Fixtures.start + 100
+        provenance: provenance, csrfToken: csrf, now: Fixtures.start + 100
     ).page().render()
 }
 
@@ -37,6 +37,29 @@ private func runPage(
     #expect(document.all("p").contains { $0.text == "Hash chain intact over 4 events." })
     let evaluator = document.all("tr").first { $0.text.hasPrefix("ormorm") }
     #expect(evaluator?.text == "ormormeasy––0.8130.600")
+}
+
+@Test func theRunPageShowsEachAttemptsProvenanceInAColumn() throws {
+    let machine = Provenance(
+        version: "0.1.0", commit: "0123456789abcdef0123456789abcdef01234567", swift: "Swift version 6.3.1",
+        os: "Ubuntu 24.04 LTS", kernel: "Linux 6.8.0 x86_64", cpu: Fixtures.hostile, cpuFeatures: ["fma", "avx2"],
+        threads: 2, postgres: "16.4")
+    var wider = machine
+    wider.cpuFeatures = ["fma", "avx2", "avx512f"]
+    let attempts = [
+        AttemptProvenance(attempt: 1, worker: "old", provenance: nil),
+        AttemptProvenance(attempt: 2, worker: "a", provenance: machine),
+        AttemptProvenance(attempt: 3, worker: "b", provenance: wider),
+    ]
+    let document = try XHTMLDocument(runPage(provenance: attempts))
+    let rows = document.all("tr").map(\.text)
+    #expect(rows.contains("attempt 1 (old)attempt 2 (a)attempt 3 (b)"))
+    #expect(rows.contains("e2hnot recorded0.1.0 (\(machine.commit))0.1.0 (\(machine.commit))"))
+    #expect(rows.contains("featuresnot recordedfma avx2fma avx2 avx512f"))
+    // The CPU's name is text, like every other recorded string.
+    #expect(rows.contains("cpunot recorded\(Fixtures.hostile)\(Fixtures.hostile)"))
+    let none = try XHTMLDocument(runPage())
+    #expect(none.all("p").contains { $0.text == "No attempt yet." })
 }
 
 @Test func actionsAreFormsCarryingTheSessionsToken() throws {

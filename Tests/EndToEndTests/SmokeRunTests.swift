@@ -96,6 +96,12 @@ struct SmokeRunTests {
             #expect(followed.status == 0, "\(followed.output)\n\(daemon.log.suffix(3000))")
             #expect(followed.output.contains("completed"))
             #expect(try await daemon.details(run).state == .completed)
+            // The attempt's provenance: binary, machine and database, as its claim recorded them.
+            let shown = try await daemon.e2h("show", run)
+            let server = try await Harness.sql(try #require(daemon.databaseURL), "SHOW server_version")
+            #expect(shown.output.contains("attempt 1:"), "\(shown.output)")
+            #expect(shown.output.contains("postgresql: \(server)"), "\(shown.output)")
+            #expect(shown.output.contains("features:"), "\(shown.output)")
 
             let completedRuns = try await daemon.e2hJSON(RunList.self, "runs", "--status", "completed")
             #expect(completedRuns.runs.map(\.id) == [run])
@@ -190,6 +196,9 @@ struct SmokeRunTests {
                 let diverged = try await replayer.e2h("replay", run, "--verify")
                 #expect(diverged.status == 1, "\(diverged.output)")
                 #expect(diverged.output.contains("(ScoreRecorded), field $.correct"), "\(diverged.output)")
+                // Next to the differing event: what recorded it (the original attempt) and what replayed it.
+                #expect(diverged.output.contains("recorded by:\n    e2h:"), "\(diverged.output)")
+                #expect(diverged.output.contains("replayed by:\n    e2h:"), "\(diverged.output)")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuralEngine
 import WireTypes
 
 #if canImport(FoundationNetworking)
@@ -29,8 +30,7 @@ struct Doctor: AsyncParsableCommand {
         }
         findings += await daemon()
         findings.append(.disk(path: state, freeBytes: Self.freeBytes(near: state)))
-        let cpu = Self.cpuInfo()
-        findings.append(.cpu(model: cpu.model, flags: cpu.flags))
+        findings.append(.cpu(CPUDescription.current))
         for finding in findings { print(finding.line) }
         if findings.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
     }
@@ -130,16 +130,5 @@ struct Doctor: AsyncParsableCommand {
         var stats = statvfs()
         guard statvfs(directory, &stats) == 0 else { return 0 }
         return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
-    }
-
-    private static func cpuInfo() -> (model: String, flags: Set<String>) {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        func field(_ name: String) -> String? {
-            text.split(separator: "\n").first { $0.hasPrefix(name) }
-                .flatMap { $0.split(separator: ":", maxSplits: 1).last }
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-        }
-        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
-        return (field("model name") ?? "unknown CPU", flags)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 
 /// One line of `e2h doctor`: what was checked, what was found, and what to do when it is not fine.
 ///
@@ -28,10 +29,9 @@ struct DoctorFinding: Equatable {
 
     /// The engine's kernels are compiled for the building machine and are bit-identical across CPUs only
     /// where every reduction is a hardware fma chain: without FMA the build is not supported.
-    static func cpu(model: String, flags: Set<String>) -> DoctorFinding {
-        let vector = ["avx512f", "avx2"].first { flags.contains($0) } ?? "no AVX2"
-        let detail = "\(model) (fma: \(flags.contains("fma") ? "yes" : "no"), widest: \(vector))"
-        guard flags.contains("fma") else {
+    static func cpu(_ cpu: CPUDescription) -> DoctorFinding {
+        let detail = "\(cpu.model) (fma: \(cpu.hasFMA ? "yes" : "no"), widest: \(cpu.widestVector))"
+        guard cpu.hasFMA else {
             return DoctorFinding(
                 check: "cpu", status: .fail, detail: detail,
                 remedy: "e2h's engine needs a CPU with FMA (x86-64-v3 or later) for its bit-identical results")

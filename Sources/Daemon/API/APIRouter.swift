@@ -39,6 +39,7 @@ struct APIRouter {
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
         addGroupRoutes(to: api)
         addIntegrityRoutes(to: api)
+        addHookRoutes(to: api)
         api.get("/metrics") { _, _ in
             let census = try await catalog.census()
             let storage = try await queue.store.storageFigures()
@@ -73,6 +74,11 @@ struct APIRouter {
         }
         api.get("/v1/runs/:id") { _, context in
             try jsonResponse(try await catalog.details(try await runID(context)))
+        }
+        api.get("/v1/runs/:id/provenance") { _, context in
+            let id = try await runID(context)
+            let events = try await queue.store.readWhole(stream: DaemonEvent.stream(id))
+            return try jsonResponse(ProvenanceList(run: id, attempts: try RecordedProvenance.attempts(events)))
         }
         api.get("/v1/runs/:id/events") { request, context in
             try jsonResponse(try await eventPage(request, try await runID(context)))

@@ -53,7 +53,7 @@ struct RunPageLoading {
             results: results,
             specYAML: submitted.specYaml,
             eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: events.count),
-            chain: chain, csrfToken: csrfToken, now: Date()
+            chain: chain, provenance: try RecordedProvenance.attempts(recorded), csrfToken: csrfToken, now: Date()
         ).page()
     }
 }

@@ -27,18 +27,32 @@ public struct RunReplay: Sendable {
     /// - Parameters:
     ///   - completed: whether the run completed; a run still in progress is compared as far as it got.
     ///   - stop: polled by the executor, like a run's recorder.
+    ///   - provenance: the replay's own attempt's, reported beside the recorded side's at a divergence.
     public func replay(
-        run id: String, completed: Bool, stop: @escaping @Sendable () -> StopReason?
+        run id: String, completed: Bool, provenance: Provenance?, stop: @escaping @Sendable () -> StopReason?
     ) async throws -> Outcome {
         let recordedEvents = try await store.readWhole(stream: DaemonEvent.stream(id))
         let spec = try Self.recordedSpec(recordedEvents)
-        let recorded = Self.comparable(recordedEvents.map { ($0.type, $0.payload) })
+        let comparableEvents = recordedEvents.filter(Self.isComparable)
+        let recorded = comparableEvents.map { (type: $0.type, payload: $0.payload) }
         let scratch = InMemoryRecorder(stopWhen: { _, _, _ in stop() })
         logger.info("replaying run from its recorded spec", metadata: ["replayed": "\(id)"])
         let outcome = try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: logger).run()
         if case .stopped(let reason) = outcome { return .stopped(reason) }
-        let replayed = Self.comparable(await scratch.events.map { ($0.type, $0.payload) })
-        return .verdict(Self.compare(run: id, recorded: recorded, replayed: replayed, completed: completed))
+        let replayed = await scratch.events.filter { Self.isComparable(type: $0.type, payload: $0.payload) }
+            .map { (type: $0.type, payload: $0.payload) }
+        var report = Self.compare(run: id, recorded: recorded, replayed: replayed, completed: completed)
+        if var divergence = report.divergence {
+            // The attempt that recorded the differing event; past the record's end, the one that recorded its last.
+            let attempts = try RecordedProvenance.attempts(recordedEvents)
+            let event: RecordedEvent? =
+                comparableEvents.indices.contains(divergence.index - 1)
+                ? comparableEvents[divergence.index - 1] : comparableEvents.last
+            divergence.recordedProvenance = event.flatMap { RecordedProvenance.of($0, among: attempts) }
+            divergence.replayedProvenance = provenance
+            report.divergence = divergence
+        }
+        return .verdict(report)
     }
 
     /// The first difference between the recorded and the replayed pipeline events, if any.
@@ -89,18 +103,18 @@ public struct RunReplay: Sendable {
         }
     }
 
-    /// Pipeline events whose payloads are deterministic: the daemon's own events and the checkpoints taken only
-    /// because a stop was requested are left out.
-    static func comparable(_ events: [(type: String, payload: Data)]) -> [(type: String, payload: Data)] {
-        events.filter { event in
-            if DaemonEventType.isDaemonEvent(event.type) { return false }
-            if event.type == CheckpointSaved.eventType,
-                let checkpoint = try? CanonicalJSON.decode(CheckpointSaved.self, from: event.payload),
-                checkpoint.reason == .interrupt
-            {
-                return false
-            }
-            return true
+    static func isComparable(_ event: RecordedEvent) -> Bool { isComparable(type: event.type, payload: event.payload) }
+
+    /// A pipeline event whose payload is deterministic: the daemon's own events (provenance included, in
+    /// `RunClaimed`) and the checkpoints taken only because a stop was requested are left out.
+    static func isComparable(type: String, payload: Data) -> Bool {
+        if DaemonEventType.isDaemonEvent(type) { return false }
+        if type == CheckpointSaved.eventType,
+            let checkpoint = try? CanonicalJSON.decode(CheckpointSaved.self, from: payload),
+            checkpoint.reason == .interrupt
+        {
+            return false
         }
+        return true
     }
 }

@@ -140,7 +140,9 @@ final class WorkerPool: Service, Sendable {
     ) async throws -> JobOutcome {
         let completed = try await RunCatalog(queue: leases.queue).details(original).state == .completed
         let replay = RunReplay(store: leases.queue.store, threads: threads, logger: logger)
-        switch try await replay.replay(run: original, completed: completed, stop: { recorder.currentStop }) {
+        switch try await replay.replay(
+            run: original, completed: completed, provenance: lease.provenance, stop: { recorder.currentStop })
+        {
         case .stopped(let reason):
             return .stopped(reason)
         case .verdict(let report):

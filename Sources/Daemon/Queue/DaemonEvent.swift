@@ -60,8 +60,29 @@ enum DaemonEvent: Sendable, Equatable {
 
     /// The run's `RunSubmitted`, read from its first event: the one record of the spec.
     static func submission(of run: String, in store: EventStore) async throws -> RunSubmitted {
-        let first = try await store.read(stream: stream(run), fromVersion: 1, limit: 1)
-        guard let event = first.first, event.type == DaemonEventType.submitted.rawValue else {
+        let first = try await store.read(stream: stream(run), fromVersion: 1, limit: 1).first
+        return try submission(of: run, first: first.map { ($0.type, $0.payload) })
+    }
+
+    /// The same, read inside a transaction (a claim records the spec's threads in its provenance).
+    static func submission(of run: String, in tx: Transaction) throws -> RunSubmitted {
+        let rows = try tx.query(
+            "SELECT type, payload FROM events WHERE stream = $1 AND version = 1", [.text(stream(run))])
+        let first: (type: String, payload: Data)? =
+            rows.count == 1
+            ? (
+                try RunTable.required(rows.string(0, "type"), "type"),
+                try RunTable.required(rows.bytes(0, "payload"), "payload")
+            ) : nil
+        return try submission(of: run, first: first)
+    }
+
+    private static func submission(
+        of run: String, first event: (type: String, payload: Data)?
+    ) throws
+        -> RunSubmitted
+    {
+        guard let event, event.type == DaemonEventType.submitted.rawValue else {
             throw DaemonError(.conflict, "run \(run) has no RunSubmitted event: its stream does not start with one")
         }
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// A run this daemon claimed: every write of the attempt is conditional on `token` (fencing).
 public struct Lease: Sendable, Equatable {
@@ -10,6 +11,8 @@ public struct Lease: Sendable, Equatable {
     let canonicalSpec: Data
     /// For a replay job: the run to re-execute and compare with.
     let replayOf: String?
+    /// What executes the attempt, as its `RunClaimed` recorded it.
+    let provenance: Provenance?
 }
 
 enum HeartbeatResult: Sendable, Equatable {

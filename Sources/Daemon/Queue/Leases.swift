@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import Pipeline
 import WireTypes
 
 /// A worker's side of the queue: claiming a run, renewing its lease, writing under the fence, and recording how
@@ -14,7 +15,8 @@ public struct Leases: Sendable {
     /// any transaction, held only by its lease.
     public func claim(owner: String) async throws -> Lease? {
         let policy = queue.policy
-        let claimed = try await queue.store.transaction { tx -> (String, RunClaimed)? in
+        let threadsOverride = queue.settings.threads
+        let claimed = try await queue.store.transaction { tx -> (String, RunClaimed, RunSubmitted?)? in
             // Only a candidate: the lifecycle decides whether it is claimable.
             let rows = try tx.query(
                 """
@@ -28,25 +30,42 @@ public struct Leases: Sendable {
             var (id, lifecycle, now) = try RunTable.lifecycle(rows, policy: policy)
             let token = try RunTable.required(
                 tx.query("SELECT nextval('run_lease_tokens') AS token").int64(0, "token"), "token")
-            switch lifecycle.event(.claim(owner: owner, token: token, now: now)) {
-            case .persist(let change):
-                guard case .claimed(let claim) = change.event else { return nil }
-                try RunTable.apply(
-                    tx, id, lifecycle, change, now: now, author: .init(worker: owner, attempt: lifecycle.attempt))
-                return (id, claim)
-            default:
-                return nil
-            }
+            guard case .persist(var change) = lifecycle.event(.claim(owner: owner, token: token, now: now)),
+                case .claimed(var claim) = change.event
+            else { return nil }
+            // A stream without a readable RunSubmitted must not keep the claim from committing (it would stay at the
+            // queue's head, claimed and rolled back for ever): it is claimed, and the read below throws as before.
+            let submitted = try? DaemonEvent.submission(of: id, in: tx)
+            claim.provenance = try Self.provenance(tx, submitted, threadsOverride: threadsOverride)
+            change.event = .claimed(claim)
+            try RunTable.apply(
+                tx, id, lifecycle, change, now: now, author: .init(worker: owner, attempt: lifecycle.attempt))
+            return (id, claim, submitted)
         }
-        guard let (id, claim) = claimed else { return nil }
+        guard let (id, claim, submittedInClaim) = claimed else { return nil }
         queue.metrics.runClaimed()
         queue.metrics.eventsAppended(1)
         queue.logger.info(
             "run claimed", metadata: ["run": "\(id)", "attempt": "\(claim.attempt)", "worker": "\(owner)"])
-        let submitted = try await DaemonEvent.submission(of: id, in: queue.store)
+        let submitted: RunSubmitted
+        if let submittedInClaim {
+            submitted = submittedInClaim
+        } else {
+            submitted = try await DaemonEvent.submission(of: id, in: queue.store)
+        }
         return Lease(
             run: id, token: claim.leaseToken, attempt: claim.attempt, owner: owner,
-            canonicalSpec: Data(submitted.specJson.utf8), replayOf: submitted.replayOf)
+            canonicalSpec: Data(submitted.specJson.utf8), replayOf: submitted.replayOf, provenance: claim.provenance)
+    }
+
+    /// The attempt's provenance: this daemon's, the threads it will execute with (the daemon's override, else the
+    /// spec's, as `RunExecutor` decides; 0 for a spec that cannot be read, which the attempt then fails on), and the
+    /// database's version.
+    static func provenance(_ tx: Transaction, _ submitted: RunSubmitted?, threadsOverride: Int?) throws -> Provenance {
+        let spec = submitted.flatMap { try? ExperimentSpec(canonicalJSON: Data($0.specJson.utf8)) }
+        let threads = threadsOverride ?? spec?.threads ?? 0
+        let postgres = try tx.query("SHOW server_version").string(0, "server_version") ?? "unknown"
+        return HostProvenance.provenance(threads: threads, postgres: postgres)
     }
 
     /// Renews the lease, stores the latest progress, and reports whether a cancel was requested; `.lost` once the

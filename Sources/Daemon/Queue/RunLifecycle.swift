@@ -60,11 +60,12 @@ struct RunLifecycle: Sendable, Equatable {
         case resumeRequested(now: Date)
     }
 
-    /// What to write: the lifecycle's new state (already in `self`), an error to add to the run's list, and the
-    /// event that records the change.
+    /// What to write: the lifecycle's new state (already in `self`), an error to add to the run's list, the event
+    /// that records the change, and what webhooks are told of it (their outbox is written in the same transaction).
     struct Change: Sendable, Equatable {
         var event: DaemonEvent?
         var error: String?
+        var notice: HookTrigger? = nil
     }
 
     enum Refusal: Sendable, Equatable {
@@ -183,7 +184,9 @@ struct RunLifecycle: Sendable, Equatable {
             case .queued, .requeued:
                 state = .cancelled
                 return .persist(
-                    Change(event: .cancelled(RunCancelled(reason: "cancelled while queued", worker: nil)), error: nil))
+                    Change(
+                        event: .cancelled(RunCancelled(reason: "cancelled while queued", worker: nil)), error: nil,
+                        notice: .cancelled))
             case .running(var holder):
                 // The holder stops at its next look at the flag and records the cancel itself.
                 holder.cancelRequested = true
@@ -210,7 +213,7 @@ struct RunLifecycle: Sendable, Equatable {
         switch ending {
         case .completed(let summary):
             state = .completed
-            return .persist(Change(event: .completed(RunCompleted(summary: summary)), error: nil))
+            return .persist(Change(event: .completed(RunCompleted(summary: summary)), error: nil, notice: .completed))
         case .interrupted(let reason):
             state = .requeued(notBefore: now)
             return .persist(
@@ -220,7 +223,9 @@ struct RunLifecycle: Sendable, Equatable {
         case .cancelled:
             state = .cancelled
             return .persist(
-                Change(event: .cancelled(RunCancelled(reason: "cancelled while running", worker: worker)), error: nil))
+                Change(
+                    event: .cancelled(RunCancelled(reason: "cancelled while running", worker: worker)), error: nil,
+                    notice: .cancelled))
         case .failed(let reason, let retryable):
             return failure(
                 reason: reason, worker: worker, error: "attempt \(attempt): \(reason)", retryable: retryable, now: now)
@@ -235,7 +240,8 @@ struct RunLifecycle: Sendable, Equatable {
         let reason = "attempt \(attempt): the lease of \(holder.owner) expired (worker died or stalled)"
         if holder.cancelRequested {
             state = .cancelled
-            return .persist(Change(event: .cancelled(RunCancelled(reason: reason, worker: nil)), error: reason))
+            return .persist(
+                Change(event: .cancelled(RunCancelled(reason: reason, worker: nil)), error: reason, notice: .cancelled))
         }
         if progressed {
             failures = 0
@@ -244,7 +250,7 @@ struct RunLifecycle: Sendable, Equatable {
             return .persist(
                 Change(
                     event: .interrupted(RunInterrupted(reason: interrupted, worker: nil, countedAsFailure: false)),
-                    error: interrupted))
+                    error: interrupted, notice: .stalled))
         }
         return failure(reason: reason, worker: nil, error: reason, retryable: true, now: now, crashLoop: true)
     }
@@ -267,10 +273,12 @@ struct RunLifecycle: Sendable, Equatable {
                 reason += loop
                 error += loop
             }
-            return .persist(Change(event: .failed(RunFailed(reason: reason, worker: worker)), error: error))
+            return .persist(
+                Change(event: .failed(RunFailed(reason: reason, worker: worker)), error: error, notice: .failed))
         }
         state = .requeued(notBefore: now + backoff)
         let requeued = RunInterrupted(reason: reason, worker: worker, countedAsFailure: true)
-        return .persist(Change(event: .interrupted(requeued), error: error))
+        // Only an expired lease is a stall; a retryable error the worker reported is not.
+        return .persist(Change(event: .interrupted(requeued), error: error, notice: crashLoop ? .stalled : nil))
     }
 }

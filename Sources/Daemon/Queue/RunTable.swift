@@ -58,7 +58,7 @@ enum RunTable {
     }
 
     /// Writes the lifecycle's state to run `id`'s row and applies the change: the error joins the run's list, the
-    /// event is appended to its stream.
+    /// event is appended to its stream, and the webhooks that listen for its notice get their deliveries.
     static func apply(
         _ tx: Transaction, _ id: String, _ lifecycle: RunLifecycle, _ change: RunLifecycle.Change, now: Date,
         author: DaemonEvent.Author = .init()
@@ -95,6 +95,9 @@ enum RunTable {
         if let event = change.event {
             _ = try tx.append(
                 stream: DaemonEvent.stream(id), expectedVersion: .any, events: [try event.recorded(by: author)])
+        }
+        if let notice = change.notice {
+            try HookOutbox.enqueue(tx, run: id, notice, event: change.event, state: state.runState, now: now)
         }
     }
 

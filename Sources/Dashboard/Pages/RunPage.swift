@@ -62,13 +62,16 @@ public struct RunPage: Sendable {
     public var specYAML: String
     public var eventLog: EventLog
     public var chain: VerifyReport
+    /// Every attempt's provenance, oldest first.
+    public var provenance: [AttemptProvenance]
     /// The session's token, sent back with every action form.
     public var csrfToken: String
     public var now: Date
 
     public init(
         run: RunDetails, timeline: StageTimeline, metrics: RunMetrics, evaluators: [Evaluator] = [], results: Results,
-        specYAML: String, eventLog: EventLog, chain: VerifyReport, csrfToken: String, now: Date
+        specYAML: String, eventLog: EventLog, chain: VerifyReport, provenance: [AttemptProvenance] = [],
+        csrfToken: String, now: Date
     ) {
         self.run = run
         self.timeline = timeline
@@ -78,6 +81,7 @@ public struct RunPage: Sendable {
         self.specYAML = specYAML
         self.eventLog = eventLog
         self.chain = chain
+        self.provenance = provenance
         self.csrfToken = csrfToken
         self.now = now
     }
@@ -89,7 +93,7 @@ public struct RunPage: Sendable {
             \(curves)\(evaluatorTable)\(resultSections)<h2>Spec</h2>
             <p>hash <code class="spec-hash">\(run.specHash)</code></p>
             <pre class="spec">\(specYAML)</pre>
-            <h2>Events</h2>
+            \(ProvenanceSection.html(provenance))<h2>Events</h2>
             \(chainVerdict)\(events)
             """
         return Page(

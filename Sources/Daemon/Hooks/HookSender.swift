@@ -1,0 +1,139 @@
+import EventStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import WireTypes
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Sends the outbox's deliveries, on every daemon: takes the due ones (holding each for a try's length, so daemons
+/// sharing a database never send one twice at once), POSTs each signed body, and records the outcome — delivered,
+/// retried after its backoff, or abandoned after the last try. A daemon that dies mid-try leaves the row to be
+/// taken again once the hold runs out: delivery is at least once, and every try of a row carries the same
+/// delivery id (`X-E2H-Delivery`) for receivers that must see each once.
+struct HookSender: Service {
+    let queue: Queue
+    /// Woken by the outbox's NOTIFY; polling at the queue's interval stays the fallback.
+    let outbox: WakeSignal
+
+    var policy: HookRetryPolicy { queue.settings.hookRetry }
+
+    struct Delivery: Sendable {
+        var id: Int64
+        var trigger: String
+        var body: Data
+        var attempt: Int
+        var url: String
+        var secret: String
+    }
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let seen = outbox.generation
+            do {
+                while try await sendDue() > 0 && !Task.isShuttingDownGracefully {}
+            } catch {
+                queue.logger.error("webhook deliveries failed to load", metadata: ["error": "\(error)"])
+            }
+            await cancelWhenGracefulShutdown {
+                await outbox.wait(after: seen, timeout: queue.settings.pollInterval)
+            }
+        }
+    }
+
+    /// Takes up to 16 due deliveries, sends them side by side, and returns how many it took.
+    func sendDue() async throws -> Int {
+        let hold = policy.trySeconds
+        let due = try await queue.store.transaction { tx -> [Delivery] in
+            let rows = try tx.query(
+                """
+                UPDATE webhook_deliveries AS d SET attempts = d.attempts + 1,
+                    next_attempt_at = now() + make_interval(secs => $1)
+                FROM webhooks AS h
+                WHERE h.id = d.webhook_id AND d.id IN (
+                    SELECT id FROM webhook_deliveries
+                    WHERE delivered_at IS NULL AND abandoned_at IS NULL AND next_attempt_at <= now()
+                    ORDER BY next_attempt_at, id LIMIT 16
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING d.id, d.trigger, d.body, d.attempts, h.url, h.secret
+                """, [.double(hold)])
+            return try (0..<rows.count).map { row in
+                func required<T>(_ value: T?, _ column: String) throws -> T { try RunTable.required(value, column) }
+                return Delivery(
+                    id: try required(rows.int64(row, "id"), "id"),
+                    trigger: try required(rows.string(row, "trigger"), "trigger"),
+                    body: try required(rows.bytes(row, "body"), "body"),
+                    attempt: try required(rows.int(row, "attempts"), "attempts"),
+                    url: try required(rows.string(row, "url"), "url"),
+                    secret: try required(rows.string(row, "secret"), "secret"))
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for delivery in due { group.addTask { await self.deliver(delivery) } }
+        }
+        return due.count
+    }
+
+    private func deliver(_ delivery: Delivery) async {
+        let failure = await post(delivery)
+        do {
+            guard let failure else {
+                try await queue.store.execute(
+                    "UPDATE webhook_deliveries SET delivered_at = now(), last_error = NULL WHERE id = $1",
+                    [.int(delivery.id)])
+                queue.logger.info(
+                    "webhook delivered", metadata: ["delivery": "\(delivery.id)", "attempt": "\(delivery.attempt)"])
+                return
+            }
+            switch policy.afterFailure(ofAttempt: delivery.attempt) {
+            case .retry(let seconds):
+                try await queue.store.execute(
+                    """
+                    UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3
+                    WHERE id = $1
+                    """, [.int(delivery.id), .double(seconds), .text(failure)])
+                queue.logger.warning(
+                    "webhook delivery failed; retrying",
+                    metadata: ["delivery": "\(delivery.id)", "in_seconds": "\(seconds)", "error": "\(failure)"])
+            case .abandon:
+                try await queue.store.execute(
+                    "UPDATE webhook_deliveries SET abandoned_at = now(), last_error = $2 WHERE id = $1",
+                    [.int(delivery.id), .text(failure)])
+                queue.logger.error(
+                    "webhook delivery abandoned after its last try",
+                    metadata: ["delivery": "\(delivery.id)", "error": "\(failure)"])
+            }
+        } catch {
+            // The hold runs out and the delivery is tried again: a repeat, never a loss.
+            queue.logger.error(
+                "could not record a webhook delivery's outcome",
+                metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+        }
+    }
+
+    /// nil when the receiver answered 2xx; else what went wrong.
+    private func post(_ delivery: Delivery) async -> String? {
+        guard let url = URL(string: delivery.url) else { return "the URL \(delivery.url) does not parse" }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.httpBody = delivery.body
+        request.timeoutInterval = policy.trySeconds * 0.8
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("e2hd", forHTTPHeaderField: "User-Agent")
+        request.setValue(
+            HookMessage.signature(of: delivery.body, secret: delivery.secret),
+            forHTTPHeaderField: HookMessage.signatureHeader)
+        request.setValue(String(delivery.id), forHTTPHeaderField: HookMessage.deliveryHeader)
+        request.setValue(delivery.trigger, forHTTPHeaderField: HookMessage.triggerHeader)
+        do {
+            let (_, response) = try await URLSession.shared.data(for: request)
+            guard let status = (response as? HTTPURLResponse)?.statusCode else { return "no HTTP response" }
+            return (200..<300).contains(status) ? nil : "HTTP \(status)"
+        } catch {
+            // Foundation's own sentence ("Failed to connect to … port …"), not the NSError's dump.
+            return error.localizedDescription
+        }
+    }
+}

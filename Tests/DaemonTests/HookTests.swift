@@ -1,0 +1,139 @@
+import Canonical
+import EventStore
+import Foundation
+import Testing
+import WireTypes
+
+@testable import Daemon
+
+@Suite("Webhooks")
+struct HookTests {
+    static let spec = "name: tiny\nseed: 7\n"
+
+    @Test func retriesBackOffExponentiallyUpToACapThenGiveUp() {
+        let policy = HookRetryPolicy(firstDelaySeconds: 2, maximumDelaySeconds: 30, maximumAttempts: 6)
+        #expect(
+            (1...6).map(policy.afterFailure(ofAttempt:)) == [
+                .retry(afterSeconds: 2), .retry(afterSeconds: 4), .retry(afterSeconds: 8), .retry(afterSeconds: 16),
+                .retry(afterSeconds: 30), .abandon,
+            ])
+    }
+
+    @Test func theSignatureIsHMACSHA256OfTheExactBody() {
+        // RFC 4231-style known answer (the Wikipedia HMAC example).
+        let body = Data("The quick brown fox jumps over the lazy dog".utf8)
+        #expect(
+            HookMessage.signature(of: body, secret: "key")
+                == "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8")
+        #expect(
+            HookMessage.signature(of: body + Data(" ".utf8), secret: "key")
+                != HookMessage.signature(of: body, secret: "key"))
+    }
+
+    @Test func theBodiesAreE2hsJSONOrSlacksText() throws {
+        let failed = HookMessage.notification(
+            .failed, event: .failed(RunFailed(reason: "attempt 3: boom", worker: "w")), run: "r1", name: "tiny",
+            state: .failed, at: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(failed.detail == "attempt 3: boom" && failed.occurredAt == "2027-01-15T08:00:00.000Z")
+        let json = try HookMessage.body(failed, format: .json)
+        #expect(try CanonicalJSON.decode(HookNotification.self, from: json) == failed)
+        let slack = try JSONDecoder().decode([String: String].self, from: try HookMessage.body(failed, format: .slack))
+        #expect(slack == ["text": "e2h run *tiny* (`r1`) failed: attempt 3: boom"])
+    }
+
+    @Test func aHookNeedsAnHTTPURLAndSomethingToListenFor() throws {
+        let ok = try HookRegistry.checked(
+            HookRequest(
+                url: "https://example.org/h", triggers: [.stalled, .completed, .stalled], format: .json, secret: nil))
+        #expect(ok.triggers == [.completed, .stalled])
+        for bad in [
+            HookRequest(url: "ftp://example.org/h", triggers: [.failed], format: .json, secret: nil),
+            HookRequest(url: "https:///nohost", triggers: [.failed], format: .json, secret: nil),
+            HookRequest(url: "http://example.org", triggers: [], format: .json, secret: nil),
+            HookRequest(url: "http://example.org", triggers: [.failed], format: .slack, secret: ""),
+        ] {
+            #expect(throws: DaemonError.self) { try HookRegistry.checked(bad) }
+        }
+    }
+
+    /// The rows the outbox holds for `run`: (hook id, trigger, body).
+    func outbox(_ queue: Queue, run: String) async throws -> [(hook: String, trigger: String, body: Data)] {
+        let rows = try await queue.store.execute(
+            "SELECT webhook_id, trigger, body FROM webhook_deliveries WHERE run_id = $1 ORDER BY id", [.text(run)])
+        return try (0..<rows.count).map {
+            (try rows.string($0, "webhook_id")!, try rows.string($0, "trigger")!, try rows.bytes($0, "body")!)
+        }
+    }
+
+    @Test func theOutboxIsWrittenWithTheEventForTheHooksThatListen() async throws {
+        let queue = try await TestDatabase.queue()
+        let registry = HookRegistry(queue: queue)
+        let ends = try await registry.add(
+            HookRequest(url: "http://127.0.0.1:1/ends", triggers: [.cancelled, .stalled], format: .json, secret: "s"))
+        let slack = try await registry.add(
+            HookRequest(url: "http://127.0.0.1:1/slack", triggers: [.cancelled], format: .slack, secret: nil))
+        _ = try await registry.add(
+            HookRequest(url: "http://127.0.0.1:1/done", triggers: [.completed], format: .json, secret: nil))
+        #expect(ends.secret == "s" && slack.secret.count == 64)
+
+        // A queued run cancelled: one delivery per listening hook, in the format each asked for.
+        let cancelled = try await queue.submit(SubmitRequest(yaml: Self.spec, file: "t.yaml")).run.id
+        _ = try await queue.cancel(cancelled)
+        let rows = try await outbox(queue, run: cancelled)
+        #expect(rows.map(\.hook) == [ends.hook.id, slack.hook.id] && rows.allSatisfy { $0.trigger == "cancelled" })
+        let told = try CanonicalJSON.decode(HookNotification.self, from: rows[0].body)
+        #expect(told.run == cancelled && told.name == "tiny" && told.state == .cancelled)
+        #expect(told.detail == "cancelled while queued")
+        #expect(String(decoding: rows[1].body, as: UTF8.self).hasPrefix(#"{"text":"e2h run *tiny*"#))
+
+        // An expired lease requeued by the reaper is a stall; the claim and the requeue themselves tell nobody.
+        let stalled = try await queue.submit(SubmitRequest(yaml: Self.spec, file: "t.yaml")).run.id
+        _ = try #require(try await queue.claim(owner: "w"))
+        #expect(try await outbox(queue, run: stalled).isEmpty)
+        try await TestDatabase.expireLease(of: stalled, in: queue)
+        #expect(try await queue.reap() == 1)
+        let stall = try await outbox(queue, run: stalled)
+        #expect(stall.map(\.trigger) == ["stalled"] && stall.map(\.hook) == [ends.hook.id])
+        #expect(try CanonicalJSON.decode(HookNotification.self, from: stall[0].body).state == .queued)
+
+        // Removing a hook removes what it still had to deliver.
+        try await registry.remove(slack.hook.id)
+        #expect(try await outbox(queue, run: cancelled).map(\.hook) == [ends.hook.id])
+        await #expect(throws: DaemonError.self) { try await registry.remove(slack.hook.id) }
+        #expect(try await registry.list().map(\.url) == ["http://127.0.0.1:1/ends", "http://127.0.0.1:1/done"])
+    }
+
+    @Test func aFailedDeliveryIsRetriedAfterItsBackoffThenAbandoned() async throws {
+        var settings = TestDatabase.settings()
+        settings.hookRetry = HookRetryPolicy(firstDelaySeconds: 60, maximumDelaySeconds: 60, maximumAttempts: 2)
+        let queue = try await TestDatabase.queue(settings)
+        let registry = HookRegistry(queue: queue)
+        // Port 1: nothing listens, the connection is refused at once.
+        let hook = try await registry.add(
+            HookRequest(url: "http://127.0.0.1:1/", triggers: [.cancelled], format: .json, secret: nil))
+        let run = try await queue.submit(SubmitRequest(yaml: Self.spec, file: "t.yaml")).run.id
+        _ = try await queue.cancel(run)
+        let sender = HookSender(queue: queue, outbox: WakeSignal())
+
+        #expect(try await sender.sendDue() == 1)
+        let afterFirst = try await queue.store.execute(
+            """
+            SELECT attempts, last_error, delivered_at IS NULL AS undelivered,
+                extract(epoch FROM next_attempt_at - now())::float8 AS wait
+            FROM webhook_deliveries WHERE run_id = $1
+            """, [.text(run)])
+        #expect(try afterFirst.int(0, "attempts") == 1 && afterFirst.bool(0, "undelivered") == true)
+        #expect(try afterFirst.string(0, "last_error") != nil)
+        let wait = try #require(try afterFirst.double(0, "wait"))
+        #expect(wait > 50 && wait <= 60, "the retry waits its backoff")
+        // Not due yet: nothing is taken.
+        #expect(try await sender.sendDue() == 0)
+
+        try await queue.store.execute("UPDATE webhook_deliveries SET next_attempt_at = now()")
+        #expect(try await sender.sendDue() == 1)
+        let listed = try #require(try await registry.list().first { $0.id == hook.hook.id })
+        #expect(listed.abandoned == 1 && listed.pending == 0 && listed.delivered == 0 && listed.lastError != nil)
+        try await queue.store.execute("UPDATE webhook_deliveries SET next_attempt_at = now()")
+        #expect(try await sender.sendDue() == 0, "an abandoned delivery is not tried again")
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A webhook receiver inside the test process: an HTTP/1.1 server on 127.0.0.1 that answers 200 to every request
+/// and keeps what it received. One thread, one connection at a time — deliveries are few.
+final class HookReceiver: @unchecked Sendable {
+    struct Received: Sendable {
+        /// Lowercased names.
+        var headers: [String: String]
+        var body: Data
+    }
+
+    let port: Int
+    private let listener: Int32
+    private let lock = NSLock()
+    private var kept: [Received] = []
+
+    var received: [Received] { lock.withLock { kept } }
+
+    /// A port nothing listens on now, for a receiver that starts later.
+    static func freePort() throws -> Int {
+        let probe = try Self.listen(port: 0)
+        defer { close(probe.socket) }
+        return probe.port
+    }
+
+    init(port: Int) throws {
+        (listener, self.port) = try Self.listen(port: port)
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    /// Stops accepting; the accept loop ends.
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private static func listen(port: Int) throws -> (socket: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw E2EError("socket() failed") }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, Glibc.listen(fd, 16) == 0 else {
+            close(fd)
+            throw E2EError("cannot listen on 127.0.0.1:\(port)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    private func acceptLoop() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return }
+            if let request = Self.read(connection) { lock.withLock { kept.append(request) } }
+            let response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            _ = response.withCString { send(connection, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            close(connection)
+        }
+    }
+
+    /// Headers up to the blank line, then Content-Length bytes of body.
+    private static func read(_ connection: Int32) -> Received? {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let separator = Data("\r\n\r\n".utf8)
+        while true {
+            if let end = data.range(of: separator) {
+                let head = String(decoding: data[..<end.lowerBound], as: UTF8.self)
+                var headers: [String: String] = [:]
+                for line in head.split(separator: "\r\n").dropFirst() {
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    if parts.count == 2 {
+                        headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces)
+                    }
+                }
+                let length = Int(headers["content-length"] ?? "0") ?? 0
+                while data.count - end.upperBound < length {
+                    let count = recv(connection, &buffer, buffer.count, 0)
+                    guard count > 0 else { return nil }
+                    data.append(contentsOf: buffer[0..<count])
+                }
+                return Received(headers: headers, body: data[end.upperBound..<end.upperBound + length])
+            }
+            let count = recv(connection, &buffer, buffer.count, 0)
+            guard count > 0 else { return nil }
+            data.append(contentsOf: buffer[0..<count])
+        }
+    }
+}

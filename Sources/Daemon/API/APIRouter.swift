@@ -5,7 +5,8 @@ import Logging
 import ServiceLifecycle
 import WireTypes
 
-/// The HTTP JSON API. `/healthz` is open; everything else needs the bearer token.
+/// The HTTP JSON API, described by `openapi.yaml` beside this file. `/healthz`, `/readyz` and `/openapi.yaml` are
+/// open; everything else needs the bearer token (or, for the dashboard's pages, a session).
 struct APIRouter {
     /// A spec is at most 1 MiB; the JSON envelope around it adds a little.
     static let specBodyLimit = 1 << 20 + 64 << 10
@@ -36,6 +37,13 @@ struct APIRouter {
                 throw DaemonError(.database, "the database is not answering; the daemon keeps trying to reach it")
             }
             return try jsonResponse(["status": "ready"])
+        }
+        // Open like /healthz: the document describes the API and holds no data, and a client generator reads it
+        // before anyone has handed it a token.
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
         DashboardRoutes(access: access, queue: queue, appended: appended).add(to: router)
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))

@@ -181,9 +181,12 @@ struct DocumentSchemas {
             for key in Self.scalars(Self.value(schema, "required")) where object[key] == nil {
                 found.append("\(path).\(key): required, missing")
             }
-            let closed = Self.scalar(Self.value(schema, "additionalProperties")) == "false"
+            let additional = Self.value(schema, "additionalProperties")
+            let closed = Self.scalar(additional) == "false"
+            // A map (`additionalProperties` is a schema, e.g. an archive's blobs) has keys of its own choosing.
+            let map = additional != nil && Self.scalar(additional) == nil
             // `exact` holds a schema to what its type encodes even where requests may carry more.
-            for key in object.keys.sorted() where (closed || exact) && !documented.contains(key) {
+            for key in object.keys.sorted() where (closed || (exact && !map)) && !documented.contains(key) {
                 found.append("\(path).\(key): not in the schema")
             }
             for (key, property) in properties {
@@ -193,7 +196,7 @@ struct DocumentSchemas {
                 }
                 found += try problems(value, against: property, at: "\(path).\(key)", exact: exact)
             }
-            if let additional = Self.value(schema, "additionalProperties"), Self.scalar(additional) == nil {
+            if let additional, map {
                 for key in object.keys.sorted() where !documented.contains(key) {
                     found += try problems(object[key]!, against: additional, at: "\(path).\(key)", exact: exact)
                 }

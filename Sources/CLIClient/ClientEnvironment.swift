@@ -19,7 +19,8 @@ struct ClientEnvironment: Sendable, Equatable {
     }
 
     static let url = Variable(name: "E2H_URL", option: "--url", meaning: "e2hd's URL (default: the state directory's)")
-    static let token = Variable(name: "E2H_TOKEN", option: "--token", meaning: "the bearer token (default: the token file)")
+    static let token = Variable(
+        name: "E2H_TOKEN", option: "--token", meaning: "the bearer token (default: the token file)")
     static let stateDir = Variable(
         name: "E2H_STATE_DIR", option: "--state-dir", meaning: "e2hd's state directory (default ~/.local/state/e2h)")
     static let output = Variable(

@@ -18,7 +18,9 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Clone this run's recorded spec (id or prefix) instead of reading a file; edit it with --set.")
     var from: String?
     @Flag(help: "Follow the run until it ends.") var follow = false
-    @Option(name: .customLong("priority"), help: "Higher runs first; FIFO within a priority (default: E2H_PRIORITY, else 0).")
+    @Option(
+        name: .customLong("priority"),
+        help: "Higher runs first; FIFO within a priority (default: E2H_PRIORITY, else 0).")
     var priorityOption: Int?
     var priority: Int { priorityOption ?? ClientEnvironment.current.priority }
     @Option(help: "Idempotency key: submitting the same key again returns the first run (or group).") var key: String?

@@ -102,7 +102,8 @@ struct OpenAPISchemaTests {
             ),
             (
                 "Error",
-                ErrorEnvelope(code: "invalid_spec", message: "m", diagnostics: ["s.yaml:1:1: seed: bad"], requestId: "1")
+                ErrorEnvelope(
+                    code: "invalid_spec", message: "m", diagnostics: ["s.yaml:1:1: seed: bad"], requestId: "1")
             ),
         ]
     }
@@ -143,7 +144,8 @@ struct DocumentSchemas {
         let components = try #require(Self.value(root, "components"))
         let schemas = try #require(Self.value(components, "schemas"))
         self.schemas = Dictionary(
-            OpenAPIDocumentTests.entries(of: schemas).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            OpenAPIDocumentTests.entries(of: schemas).map { ($0.key, $0.value) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     func named(_ name: String) throws -> YAMLNode { try #require(schemas[name], "no schema \(name)") }

@@ -11,7 +11,9 @@ struct ClientEnvironmentTests {
         "E2H_URL", "E2H_TOKEN", "E2H_STATE_DIR", "E2H_OUTPUT", "E2H_COLOR", "E2H_TIMEOUT", "E2H_PRIORITY", "E2H_LIMIT",
     ]
 
-    static func e2h(_ arguments: [String], _ environment: [String: String]) async throws -> (
+    static func e2h(
+        _ arguments: [String], _ environment: [String: String]
+    ) async throws -> (
         status: Int32, output: String
     ) {
         try await ChildProcess.run(try Harness.binDirectory + "/e2h", arguments, environment: environment)
@@ -43,7 +45,8 @@ struct ClientEnvironmentTests {
             // E2H_STATE_DIR finds the daemon and its token, as --state-dir would.
             let state = ["E2H_STATE_DIR": daemon.stateDirectory]
 
-            let fromVariable = try await Self.e2h(["submit", spec], state.merging(["E2H_PRIORITY": "7", "E2H_OUTPUT": "json"]) { $1 })
+            let fromVariable = try await Self.e2h(
+                ["submit", spec], state.merging(["E2H_PRIORITY": "7", "E2H_OUTPUT": "json"]) { $1 })
             let first = try StateDirectory.jsonDecoder.decode(SubmitResponse.self, from: Data(fromVariable.output.utf8))
             #expect(first.run.priority == 7)
             let fromOption = try await Self.e2h(
@@ -52,8 +55,10 @@ struct ClientEnvironmentTests {
             #expect(second.run.priority == 3)
 
             let limited = try await Self.e2h(["runs"], state.merging(["E2H_OUTPUT": "json", "E2H_LIMIT": "1"]) { $1 })
-            #expect(try StateDirectory.jsonDecoder.decode(RunList.self, from: Data(limited.output.utf8)).runs.count == 1)
-            let csv = try await Self.e2h(["runs", "--limit", "2"], state.merging(["E2H_OUTPUT": "csv", "E2H_LIMIT": "1"]) { $1 })
+            #expect(
+                try StateDirectory.jsonDecoder.decode(RunList.self, from: Data(limited.output.utf8)).runs.count == 1)
+            let csv = try await Self.e2h(
+                ["runs", "--limit", "2"], state.merging(["E2H_OUTPUT": "csv", "E2H_LIMIT": "1"]) { $1 })
             #expect(csv.status == 0 && csv.output.hasPrefix("RUN,NAME,"), "\(csv.output)")
             #expect(csv.output.split(separator: "\n").count == 3, "the header and both runs: \(csv.output)")
             // An empty variable is unset: the table again.

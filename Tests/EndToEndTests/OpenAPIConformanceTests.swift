@@ -47,8 +47,7 @@ struct OpenAPIConformanceTests {
     }
 
     /// Stops the daemons after `body` but keeps their scratch directory, which the next daemon reuses.
-    private func withDaemonsKeepingScratch(_ daemons: [DaemonUnderTest], _ body: () async throws -> Void) async throws
-    {
+    private func withDaemonsKeepingScratch(_ daemons: [DaemonUnderTest], _ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch {

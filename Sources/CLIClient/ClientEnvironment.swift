@@ -18,22 +18,17 @@ struct ClientEnvironment: Sendable, Equatable {
         let meaning: String
     }
 
-    static let url = Variable(name: "E2H_URL", option: "--url", meaning: "e2hd's URL (default: the state directory's)")
-    static let token = Variable(
-        name: "E2H_TOKEN", option: "--token", meaning: "the bearer token (default: the token file)")
-    static let stateDir = Variable(
-        name: "E2H_STATE_DIR", option: "--state-dir", meaning: "e2hd's state directory (default ~/.local/state/e2h)")
-    static let output = Variable(
-        name: "E2H_OUTPUT", option: "--json, --csv",
-        meaning: "table, json or csv: how results print (csv where a command has it, else the table)")
+    // Meanings short enough for one line of `--help` (ArgumentParser wraps a longer one without an indent).
+    static let url = Variable(name: "E2H_URL", option: "--url", meaning: "e2hd's URL")
+    static let token = Variable(name: "E2H_TOKEN", option: "--token", meaning: "the bearer token")
+    static let stateDir = Variable(name: "E2H_STATE_DIR", option: "--state-dir", meaning: "e2hd's state directory")
+    static let output = Variable(name: "E2H_OUTPUT", option: "--json, --csv", meaning: "table, json or csv")
     static let color = Variable(
-        name: "E2H_COLOR", option: "",
-        meaning: "auto, always or never: color the progress bar (auto: on a terminal, unless NO_COLOR is set)")
-    static let timeout = Variable(
-        name: "E2H_TIMEOUT", option: "", meaning: "seconds one request to e2hd may take (default 60)")
-    static let priority = Variable(name: "E2H_PRIORITY", option: "--priority", meaning: "submit's priority (default 0)")
+        name: "E2H_COLOR", option: "", meaning: "auto, always or never: the progress bar's color")
+    static let timeout = Variable(name: "E2H_TIMEOUT", option: "", meaning: "seconds a request may take (60)")
+    static let priority = Variable(name: "E2H_PRIORITY", option: "--priority", meaning: "submit's priority (0)")
     static let limit = Variable(
-        name: "E2H_LIMIT", option: "--limit", meaning: "how many runs or groups a listing shows (default 50)")
+        name: "E2H_LIMIT", option: "--limit", meaning: "how many runs or groups are listed (50)")
 
     /// Every variable, in the order `--help` and the README list them.
     static let all = [url, token, stateDir, output, color, timeout, priority, limit]
@@ -123,15 +118,16 @@ struct ClientEnvironment: Sendable, Equatable {
         return value
     }
 
-    /// The table `e2h --help` ends with.
+    /// The table `e2h --help` shows: variable, the option it is the default of, what it sets.
     static var helpText: String {
-        let width = all.map(\.name.count).max() ?? 0
+        let nameWidth = all.map(\.name.count).max() ?? 0
+        let optionWidth = all.map(\.option.count).max() ?? 0
         let rows = all.map { variable in
-            let option = variable.option.isEmpty ? "" : " (\(variable.option))"
-            return "  " + variable.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + variable.meaning
-                + option
+            "  " + variable.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "  "
+                + (variable.option.isEmpty ? "-" : variable.option).padding(
+                    toLength: optionWidth, withPad: " ", startingAt: 0) + "  " + variable.meaning
         }
-        return (["Environment (an option on the command line wins; an empty variable counts as unset):"] + rows)
+        return (["Environment (an option on the command line wins; an empty variable is unset):"] + rows)
             .joined(separator: "\n")
     }
 }

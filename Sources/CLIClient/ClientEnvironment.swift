@@ -1,4 +1,5 @@
 import Foundation
+import WireTypes
 
 /// How results print: `--json`, `--csv`, or the table.
 enum OutputFormat: String, CaseIterable, Sendable {
@@ -63,7 +64,7 @@ struct ClientEnvironment: Sendable, Equatable {
         _ = try parsedOutput()
         _ = try parsedColor()
         _ = try parsedTimeout()
-        _ = try integer(Self.priority, in: -1_000_000...1_000_000)
+        _ = try integer(Self.priority, in: RunPriority.range)
         _ = try integer(Self.limit, in: 1...1000)
     }
 
@@ -72,7 +73,7 @@ struct ClientEnvironment: Sendable, Equatable {
 
     var output: OutputFormat { (try? parsedOutput()) ?? .table }
     var requestTimeout: Double { (try? parsedTimeout()) ?? 60 }
-    var priority: Int { (try? integer(Self.priority, in: -1_000_000...1_000_000)) ?? 0 }
+    var priority: Int { (try? integer(Self.priority, in: RunPriority.range)) ?? 0 }
     var limit: Int { (try? integer(Self.limit, in: 1...1000)) ?? 50 }
 
     /// Whether to color what goes to a terminal (`terminal`) or elsewhere.

@@ -148,7 +148,7 @@ struct APIRouter {
     /// lands, the run ends or the daemon begins to shut down (a held request must not delay the exit). Polling the stream head is cheap, and unlike a notification it cannot be missed.
     private func eventPage(_ request: Request, _ id: String) async throws -> EventPage {
         let query = QueryParameters(request)
-        let after = try query.integer("after", default: Int64(0), in: 0...Int64.max)
+        let after = try query.versionAfter()
         let limit = try query.integer("limit", default: 500, in: 1...1000)
         let wait = try query.seconds("wait", default: 0, in: 0...30)
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))

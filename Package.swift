@@ -144,6 +144,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The API's OpenAPI document, compiled into the binary (served at /openapi.yaml; no bundle to find at
+            // run time).
+            resources: [.embedInCode("API/openapi.yaml")],
             swiftSettings: strict
         ),
         /// `e2hd`: its flags, resolved into `DaemonSettings`, and nothing else.
@@ -230,6 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DaemonTests",
+            // Pipeline for its YAML reader: the OpenAPI test reads the embedded document with it.
             dependencies: [
                 "BuildStamp", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine", "Pipeline",
                 "WireTypes",

@@ -14,7 +14,8 @@ struct Tag: AsyncParsableCommand {
     @Argument(parsing: .allUnrecognized, help: "+name to add, -name to remove (a bare name adds).")
     var changes: [String] = []
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {
@@ -35,7 +36,8 @@ struct Note: AsyncParsableCommand {
     @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var target: String
     @Argument(help: "The note's text.") var text: String
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {

@@ -33,7 +33,7 @@ struct Compare: AsyncParsableCommand {
 
     func validate() throws {
         if runs.isEmpty { throw ValidationError("name at least one run") }
-        if md && (output.json || output.csv) { throw ValidationError("choose one of --md, --json and --csv") }
+        if md && output.given != nil { throw ValidationError("choose one of --md, --json and --csv") }
         if let n, n < 1 { throw ValidationError("--n must be at least 1") }
     }
 
@@ -54,9 +54,10 @@ struct Compare: AsyncParsableCommand {
                 as: CompareResponse.self)
             if let rowFilter { response.report.rows = response.report.rows.filter(rowFilter.matches) }
             for warning in response.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            // --md on the command line wins over E2H_OUTPUT, as every option wins over its variable.
+            if md { return print(ComparisonTable.render(response.report, as: .markdown)) }
             if output.json { return try printJSON(response) }
             if output.csv { return print(ComparisonTable.render(response.report, as: .csv)) }
-            if md { return print(ComparisonTable.render(response.report, as: .markdown)) }
             let names = Set(response.runs.map(\.name)).sorted().joined(separator: ", ")
             let kind =
                 response.runs.count == 1 ? "run \(response.runs[0].id.prefix(8))" : "\(response.runs.count) seeds"

@@ -10,6 +10,11 @@ struct ConnectionOptions: Sendable {
     var url: String?
     var token: String?
     var stateDir: String?
+
+    /// `--state-dir`, else `E2H_STATE_DIR`, else the default path.
+    func stateDirectory(_ environment: ClientEnvironment = .current) -> String {
+        stateDir ?? environment.text(ClientEnvironment.stateDir) ?? StateDirectory.defaultPath()
+    }
 }
 
 /// HTTP calls to e2hd with the bearer token; failures become `ClientError`s with the right exit code.
@@ -20,10 +25,9 @@ struct DaemonClient: Sendable {
 
     /// Finds the daemon: `--url`/`--token` first, then `E2H_URL`/`E2H_TOKEN`, then the state directory's
     /// endpoint and token files.
-    init(options: ConnectionOptions) throws {
-        let environment = ProcessInfo.processInfo.environment
-        let stateDirectory = options.stateDir ?? environment["E2H_STATE_DIR"] ?? StateDirectory.defaultPath()
-        var urlText = options.url ?? environment["E2H_URL"]
+    init(options: ConnectionOptions, environment: ClientEnvironment = .current) throws {
+        let stateDirectory = options.stateDirectory(environment)
+        var urlText = options.url ?? environment.text(ClientEnvironment.url)
         if urlText == nil {
             let file = (stateDirectory as NSString).appendingPathComponent(StateDirectory.endpointFile)
             if let data = FileManager.default.contents(atPath: file),
@@ -38,7 +42,7 @@ struct DaemonClient: Sendable {
                 "no running e2hd found (no \(StateDirectory.endpointFile) in \(stateDirectory)) — start it with `e2hd`, or pass --url"
             )
         }
-        var tokenText = options.token ?? environment["E2H_TOKEN"]
+        var tokenText = options.token ?? environment.text(ClientEnvironment.token)
         if tokenText == nil {
             let file = (stateDirectory as NSString).appendingPathComponent(StateDirectory.tokenFile)
             tokenText = (try? String(contentsOfFile: file, encoding: .utf8))?
@@ -52,8 +56,8 @@ struct DaemonClient: Sendable {
         token = tokenText
         let configuration = URLSessionConfiguration.default
         // Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the
-        // daemon. Only an export or import of a large run moves much data.
-        configuration.timeoutIntervalForRequest = 60
+        // daemon (so the default of 60 s leaves room). Only an export or import of a large run moves much data.
+        configuration.timeoutIntervalForRequest = environment.requestTimeout
         configuration.timeoutIntervalForResource = 15 * 60
         session = URLSession(configuration: configuration)
     }

@@ -9,7 +9,8 @@ struct E2H: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2h",
         abstract: "Submit, follow, compare and replay easy-to-hard experiments run by e2hd.",
-        discussion: "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 daemon unreachable.",
+        discussion: "Exit codes: 0 ok, 1 failure, 2 usage or validation error, 3 daemon unreachable.\n\n"
+            + ClientEnvironment.helpText,
         version: "\(BuildStamp.version) (\(BuildStamp.commit))",
         subcommands: [
             Validate.self, Submit.self, Runs.self, Groups.self, Show.self, Follow.self, Cancel.self, Resume.self,
@@ -23,6 +24,13 @@ struct E2H: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
+            // The E2H_* defaults are checked before any command runs: a bad value stops here with its name.
+            do {
+                try ClientEnvironment.current.check()
+            } catch {
+                FileHandle.standardError.write(Data(("e2h: " + error.message + "\n").utf8))
+                Foundation.exit(error.code.exitCode)
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -64,17 +72,30 @@ struct ConnectionFlags: ParsableArguments {
     }
 }
 
-/// Table (default), JSON or CSV.
+/// Table, JSON or CSV: a flag, else `E2H_OUTPUT`, else the table.
 struct OutputFlags: ParsableArguments {
-    @Flag(help: "Print JSON.")
-    var json = false
+    @Flag(name: .customLong("json"), help: "Print JSON (default: E2H_OUTPUT, else a table).")
+    var jsonFlag = false
 
-    @Flag(help: "Print CSV.")
-    var csv = false
+    @Flag(name: .customLong("csv"), help: "Print CSV (default: E2H_OUTPUT, else a table).")
+    var csvFlag = false
 
     func validate() throws {
-        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        if jsonFlag && csvFlag { throw ValidationError("choose one of --json and --csv") }
     }
+
+    /// What the command line asked for; nil when it named no format.
+    var given: OutputFormat? { jsonFlag ? .json : csvFlag ? .csv : nil }
+    var format: OutputFormat { given ?? ClientEnvironment.current.output }
+    var json: Bool { format == .json }
+    var csv: Bool { format == .csv }
+}
+
+/// `--json` of a command that prints JSON or text (no CSV): the flag, or `E2H_OUTPUT=json`.
+enum JSONOutput {
+    static let help: ArgumentHelp = "Print JSON (default: E2H_OUTPUT=json, else text)."
+
+    static func wanted(_ flag: Bool) -> Bool { flag || ClientEnvironment.current.output == .json }
 }
 
 func printJSON(_ value: some Encodable) throws {

@@ -92,7 +92,8 @@ enum GroupPrinter {
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List groups of runs, newest first.")
 
-    @Option(help: "At most this many.") var limit = 50
+    @Option(name: .customLong("limit"), help: "At most this many (default: E2H_LIMIT, else 50).") var limitOption: Int?
+    var limit: Int { limitOption ?? ClientEnvironment.current.limit }
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var output: OutputFlags
 
@@ -138,7 +139,9 @@ struct Select: AsyncParsableCommand {
     @Argument(help: "Group id (or a unique prefix).") var group: String
     @Option(help: "The validation row to maximize, e.g. validation:sft/pass@1.") var max: String
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON: every member's value.") var json = false
+    @Flag(name: .customLong("json"), help: "Print JSON: every member's value (default: E2H_OUTPUT=json).")
+    var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {

@@ -17,7 +17,8 @@ struct Verify: AsyncParsableCommand {
     @Option(help: "A receipt written by `e2h receipt`.") var receipt: String?
     @Flag(help: "Check every stream and the whole log.") var all = false
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func validate() throws {
         guard all != (run != nil) else { throw ValidationError("give a run id or --all, not both and not neither") }

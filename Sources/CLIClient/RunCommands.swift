@@ -18,11 +18,16 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Clone this run's recorded spec (id or prefix) instead of reading a file; edit it with --set.")
     var from: String?
     @Flag(help: "Follow the run until it ends.") var follow = false
-    @Option(help: "Higher runs first; FIFO within a priority.") var priority = 0
+    @Option(
+        name: .customLong("priority"),
+        help: "Higher runs first; FIFO within a priority (default: E2H_PRIORITY, else 0).")
+    var priorityOption: Int?
+    var priority: Int { priorityOption ?? ClientEnvironment.current.priority }
     @Option(help: "Idempotency key: submitting the same key again returns the first run (or group).") var key: String?
     @OptionGroup var sweep: SweepFlags
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {
@@ -68,7 +73,8 @@ struct Runs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
 
     @Option(help: "Only runs in this state (queued, running, completed, failed, cancelled).") var status: RunState?
-    @Option(help: "At most this many.") var limit = 50
+    @Option(name: .customLong("limit"), help: "At most this many (default: E2H_LIMIT, else 50).") var limitOption: Int?
+    var limit: Int { limitOption ?? ClientEnvironment.current.limit }
     @Option(
         name: .customLong("where"),
         help: """
@@ -111,7 +117,8 @@ struct Show: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {
@@ -176,7 +183,8 @@ struct Cancel: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {
@@ -211,7 +219,8 @@ struct Resume: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {
@@ -249,7 +258,8 @@ struct Replay: AsyncParsableCommand {
     @Flag(help: "Compare the replayed events with the recorded ones (the only mode there is; kept for clarity).")
     var verify = false
     @OptionGroup var connection: ConnectionFlags
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .customLong("json"), help: JSONOutput.help) var jsonFlag = false
+    var json: Bool { JSONOutput.wanted(jsonFlag) }
 
     func run() async throws {
         try await E2H.guarded {

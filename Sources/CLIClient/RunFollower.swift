@@ -16,7 +16,7 @@ struct RunFollower {
         var shown: RunProgress?
         var lineOpen = false
         let terminal = isatty(STDOUT_FILENO) == 1
-        let color = terminal && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+        let color = ClientEnvironment.current.colors(terminal: terminal)
         func closeLine() {
             if lineOpen { print("\r\u{1B}[2K", terminator: "") }
             lineOpen = false

@@ -7,6 +7,13 @@ public enum RunState: String, Codable, Sendable, CaseIterable {
     public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
 }
 
+/// The priorities a submission may carry: the queue orders by them in a 32-bit column, and nobody needs more than
+/// a million levels. e2hd refuses others with a 400 (a larger one once reached the database as a 503); `e2h` checks
+/// `E2H_PRIORITY` against the same range.
+public enum RunPriority {
+    public static let range = -1_000_000...1_000_000
+}
+
 /// `POST /v1/runs`: the spec's YAML text as the user wrote it (the daemon parses and validates it).
 public struct SubmitRequest: Codable, Sendable {
     public var yaml: String

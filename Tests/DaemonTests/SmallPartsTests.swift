@@ -77,6 +77,26 @@ struct StrictInputTests {
         }
     }
 
+    /// Reading starts at `after + 1`: the largest Int64 would overflow it (a trap that killed e2hd).
+    @Test func anAfterThatWouldOverflowTheNextVersionIsABadRequest() throws {
+        #expect(throws: DaemonError.self) { _ = try QueryParameters([("after", "9223372036854775807")]).versionAfter() }
+        #expect(try QueryParameters([("after", "9223372036854775806")]).versionAfter() == Int64.max - 1)
+        #expect(try QueryParameters([]).versionAfter() == 0)
+    }
+
+    /// The queue keeps a priority in a 32-bit column: a larger one was a database error (503), not a 400.
+    @Test(arguments: [Int(Int32.max) + 1, 1_000_001, -1_000_001, Int.max, Int.min])
+    func aPriorityOutsideItsRangeIsABadRequest(_ priority: Int) {
+        do {
+            try RunSubmission.check(priority: priority)
+            Issue.record("priority \(priority) was accepted")
+        } catch let error as DaemonError {
+            #expect(error.code == .badRequest && error.message.contains("priority"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test func goodValuesAndDefaultsPassAndTheFirstOfARepeatedNameCounts() throws {
         let query = QueryParameters([("wait", "2.5"), ("limit", "10"), ("limit", "-1")])
         #expect(try query.seconds("wait", default: 0, in: 0...30) == 2.5)

@@ -17,12 +17,12 @@ struct Doctor: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionFlags
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let state = connection.stateDir ?? environment["E2H_STATE_DIR"] ?? StateDirectory.defaultPath()
-        var findings = [Self.installation(), Self.postgres()]
+        let environment = ClientEnvironment.current
+        let state = ConnectionOptions(stateDir: connection.stateDir).stateDirectory(environment)
+        var findings = [Self.installation(), Self.postgres(), .environment(environment.listing)]
         findings.append(.stateDirectory(path: state, permissions: Self.permissions(of: state)))
         let tokenPath = (state as NSString).appendingPathComponent(StateDirectory.tokenFile)
-        if connection.token == nil && environment["E2H_TOKEN"] == nil {
+        if connection.token == nil && environment.text(ClientEnvironment.token) == nil {
             findings.append(
                 .token(
                     path: tokenPath, permissions: Self.permissions(of: tokenPath),

@@ -56,6 +56,14 @@ struct DoctorFinding: Equatable {
         return DoctorFinding(check: "disk", status: .ok, detail: detail)
     }
 
+    /// Which `E2H_*` defaults are in force (`listing`: NAME=value each, the token hidden), since a forgotten export
+    /// explains many a surprise.
+    static func environment(_ listing: [String]) -> DoctorFinding {
+        DoctorFinding(
+            check: "environment", status: .ok,
+            detail: listing.isEmpty ? "no E2H_* variable set" : listing.joined(separator: " "))
+    }
+
     /// The token is the only secret: anyone who can read it can drive the daemon.
     static func token(path: String, permissions: Int?, ownedByUser: Bool) -> DoctorFinding {
         guard let permissions else {

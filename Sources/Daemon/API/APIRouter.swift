@@ -5,7 +5,8 @@ import Logging
 import ServiceLifecycle
 import WireTypes
 
-/// The HTTP JSON API. `/healthz` is open; everything else needs the bearer token.
+/// The HTTP JSON API, described by `openapi.yaml` beside this file. `/healthz`, `/readyz` and `/openapi.yaml` are
+/// open; everything else needs the bearer token (or, for the dashboard's pages, a session).
 struct APIRouter {
     /// A spec is at most 1 MiB; the JSON envelope around it adds a little.
     static let specBodyLimit = 1 << 20 + 64 << 10
@@ -34,6 +35,13 @@ struct APIRouter {
                 throw DaemonError(.database, "the database is not answering; the daemon keeps trying to reach it")
             }
             return try jsonResponse(["status": "ready"])
+        }
+        // Open like /healthz: the document describes the API and holds no data, and a client generator reads it
+        // before anyone has handed it a token.
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
         }
         DashboardRoutes(access: access, queue: queue, appended: appended).add(to: router)
         let api = router.group().add(middleware: BearerAuthMiddleware(token: token))
@@ -172,7 +180,7 @@ struct APIRouter {
     /// lands, the run ends or the daemon begins to shut down (a held request must not delay the exit). Polling the stream head is cheap, and unlike a notification it cannot be missed.
     private func eventPage(_ request: Request, _ id: String) async throws -> EventPage {
         let query = QueryParameters(request)
-        let after = try query.integer("after", default: Int64(0), in: 0...Int64.max)
+        let after = try query.versionAfter()
         let limit = try query.integer("limit", default: 500, in: 1...1000)
         let wait = try query.seconds("wait", default: 0, in: 0...30)
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))

@@ -35,6 +35,12 @@ struct QueryParameters: Sendable {
         }
     }
 
+    /// `after=V`: the version after which a stream is read. At most `Int64.max - 1`, since the read starts at `V + 1`:
+    /// `after=9223372036854775807` overflowed that addition and killed the daemon (found by schemathesis).
+    func versionAfter() throws -> Int64 {
+        try integer("after", default: 0, in: 0...Int64.max - 1)
+    }
+
     func seconds(_ name: String, default value: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let text = values[name] else { return value }
         guard let parsed = Double(text), parsed.isFinite, range.contains(parsed) else {

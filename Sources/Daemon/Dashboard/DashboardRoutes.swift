@@ -46,7 +46,7 @@ struct DashboardRoutes {
                 throw DaemonError(.unauthorized, "sign in to follow a run: open the link `e2h open` prints")
             }
             let id = try await catalog.resolve(try context.parameters.require("id"))
-            let after = try QueryParameters(request).integer("after", default: Int64(0), in: 0...Int64.max)
+            let after = try QueryParameters(request).versionAfter()
             return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after)
         }
         router.get(RouterPath(SignInLink.path)) { request, _ in
@@ -85,7 +85,7 @@ struct DashboardRoutes {
         router.get("/runs/:id") { request, context in
             try await signedIn(request) { session in
                 let id = try await catalog.resolve(try context.parameters.require("id"))
-                let after = try QueryParameters(request).integer("after", default: Int64(0), in: 0...Int64.max)
+                let after = try QueryParameters(request).versionAfter()
                 return try await RunPageLoading(queue: queue).page(
                     run: id, after: after, pageSize: Self.eventPageSize, csrfToken: session.csrfToken)
             }

@@ -52,6 +52,7 @@ struct GroupSubmission {
         _ group: SpecGroup, yaml: String, seeds: String?, overrides: [String], from: String?, priority: Int,
         idempotencyKey: String?
     ) async throws -> GroupSubmitResponse {
+        try RunSubmission.check(priority: priority)
         let admission = SpecAdmission(settings: queue.settings)
         for (index, member) in group.members.enumerated() {
             try admission.check(member.spec, member: "member \(index + 1) of \(group.members.count)")

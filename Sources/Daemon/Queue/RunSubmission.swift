@@ -12,6 +12,7 @@ public struct RunSubmission: Sendable {
     public init(queue: Queue) { self.queue = queue }
 
     public func submit(_ request: SubmitRequest) async throws -> SubmitResponse {
+        try Self.check(priority: request.priority)
         let spec: ExperimentSpec
         do {
             spec = try ExperimentSpec.parse(yaml: request.yaml, file: request.file)
@@ -25,6 +26,15 @@ public struct RunSubmission: Sendable {
             name: spec.name, specJson: String(decoding: spec.canonicalJSON(), as: UTF8.self),
             specHash: spec.canonicalHash, specYaml: request.yaml, priority: request.priority)
         return try await enqueue(submitted, idempotencyKey: request.idempotencyKey)
+    }
+
+    /// A priority in `RunPriority.range`, else a 400 that says which.
+    static func check(priority: Int) throws {
+        guard RunPriority.range.contains(priority) else {
+            throw DaemonError(
+                .badRequest,
+                "priority \(priority) is outside \(RunPriority.range.lowerBound)...\(RunPriority.range.upperBound)")
+        }
     }
 
     /// Queues a replay of `run`: a job with the run's recorded spec that a worker re-executes and compares with

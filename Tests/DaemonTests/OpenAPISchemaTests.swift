@@ -27,6 +27,10 @@ struct OpenAPISchemaTests {
         summary: GroupSummary(id: "g", name: "sweep", submittedAt: date, members: GroupStateCounts(states: [.queued])),
         members: [GroupMemberDetails(settings: [GroupSetting(path: "seed", value: "2")], run: run)])
 
+    static let hook = Hook(
+        id: "h", url: "http://127.0.0.1:9/hook", triggers: [.completed, .stalled], format: .slack, createdAt: date,
+        delivered: 1, pending: 2, abandoned: 0, lastError: "refused")
+
     /// Each value e2hd answers with, and the schema that describes it.
     static var samples: [(schema: String, value: any Encodable)] {
         [
@@ -60,7 +64,42 @@ struct OpenAPISchemaTests {
                     series: [MetricSeries(stage: "sft", model: "policy", metric: "loss", steps: [1], values: [0.5])])
             ),
             ("SignInLinkResponse", SignInLinkResponse(path: "/sign-in?n=1", expiresAt: date)),
-            ("VerifyReport", VerifyReport(run: "r", intact: false, events: 0, brokenAtVersion: 3, reason: "edited")),
+            (
+                "VerifyReport",
+                VerifyReport(
+                    run: "r", intact: false, events: 0, brokenAtVersion: 3, reason: "edited",
+                    blobs: BlobVerification(named: 3, stored: 1, pruned: ["ab"], missing: ["cd"]))
+            ),
+            (
+                "ImportReport",
+                ImportReport(
+                    run: run, receipt: .signedByAnotherKey, receiptDetail: "d", blobs: 2, metricPoints: 3,
+                    annotationEvents: 1, scoresOnly: true)
+            ),
+            (
+                "CollectReport",
+                CollectReport(
+                    dryRun: true, retention: .standard,
+                    runs: [
+                        .init(
+                            run: "r", name: "n", releasedBlobs: 2, freedBlobs: 1, freedBytes: 10, blobBytes: 20,
+                            eventBytes: 30)
+                    ])
+            ),
+            (
+                "ProvenanceList",
+                ProvenanceList(
+                    run: "r",
+                    attempts: [
+                        AttemptProvenance(
+                            attempt: 1, worker: "host:1",
+                            provenance: Provenance(
+                                version: "0.1.0", commit: "abc", swift: "Swift 6.3", os: "Debian", kernel: "6.1",
+                                cpu: "x", cpuFeatures: ["fma"], threads: 2, postgres: "17.2"))
+                    ])
+            ),
+            ("HookCreated", HookCreated(hook: hook, secret: "s")),
+            ("HookList", HookList(hooks: [hook])),
             (
                 "SignedReceipt",
                 SignedReceipt(
@@ -97,6 +136,14 @@ struct OpenAPISchemaTests {
                             ComparisonRow(
                                 policy: "sft", method: "majority", evaluator: "-", aggregation: "-", n: 4,
                                 levels: .hard, accuracy: interval, difference: interval, verdict: .notShown)
+                        ],
+                        claims: [
+                            ClaimResult(
+                                name: "c",
+                                row: ComparisonRow(
+                                    policy: "sft", method: "weighted", evaluator: "orm", aggregation: "final", n: 4,
+                                    levels: .hard, accuracy: interval, difference: interval, verdict: .holds),
+                                versus: "majority@4")
                         ]),
                     specDifferences: [SpecDifference(path: "seed", values: ["1", "2"])], warnings: ["w"])
             ),

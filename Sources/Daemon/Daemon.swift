@@ -57,6 +57,8 @@ public struct Daemon: Sendable {
             throw DaemonError(.database, "migrating the database failed", cause: error)
         }
 
+        // Read the machine's description (/proc/cpuinfo, uname) now, not inside the first claim's transaction.
+        _ = HostProvenance.machine
         let metrics = DaemonMetrics()
         let queue = Queue(store: store, settings: settings, metrics: metrics, logger: logger)
         let workers = WorkerPool(queue: queue)

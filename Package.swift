@@ -216,6 +216,12 @@ let package = Package(
             dependencies: ["Canonical", "Daemon", "DaemonCommand", "EventStore", "WireTypes"],
             swiftSettings: strict
         ),
+        /// The CLI's pure parts: the progress line, its rate estimate, the event-stream reader.
+        .testTarget(
+            name: "CLIClientTests",
+            dependencies: ["CLIClient", "WireTypes"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ChartsTests",
             dependencies: ["Charts"],
@@ -230,7 +236,8 @@ let package = Package(
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["WireTypes"],
+            // Hummingbird for a proxy that plays an older e2hd (`follow`'s fallback to polling).
+            dependencies: ["WireTypes", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict
         ),
     ]

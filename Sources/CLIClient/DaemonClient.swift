@@ -85,11 +85,7 @@ struct DaemonClient: Sendable {
     }
 
     private func send(_ method: String, _ path: String, query: [String: String], body: Data?) async throws -> Data {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        if !query.isEmpty {
-            components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        }
-        var request = URLRequest(url: components.url!)
+        var request = URLRequest(url: url(path, query: query))
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         if let body {
@@ -106,15 +102,26 @@ struct DaemonClient: Sendable {
                 cause: error)
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let envelope = try? StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: data)
-            var message = envelope?.error.message ?? "e2hd answered HTTP \(status)"
-            if let diagnostics = envelope?.error.diagnostics, !diagnostics.isEmpty {
-                message += "\n" + diagnostics.joined(separator: "\n")
-            }
-            let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
-            throw ClientError(code, message)
-        }
+        guard (200..<300).contains(status) else { throw Self.refusal(status: status, body: data) }
         return data
+    }
+
+    func url(_ path: String, query: [String: String]) -> URL {
+        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        if !query.isEmpty {
+            components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        }
+        return components.url!
+    }
+
+    /// The error for a refused request: the daemon's own message (from its error envelope) when it sent one.
+    static func refusal(status: Int, body: Data) -> ClientError {
+        let envelope = try? StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: body)
+        var message = envelope?.error.message ?? "e2hd answered HTTP \(status)"
+        if let diagnostics = envelope?.error.diagnostics, !diagnostics.isEmpty {
+            message += "\n" + diagnostics.joined(separator: "\n")
+        }
+        let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
+        return ClientError(code, message)
     }
 }

@@ -15,7 +15,7 @@ struct DashboardRoutes {
 
     let access: DashboardAccess
     let queue: Queue
-    /// Woken on every commit to the event log: what the live pages wait on.
+    /// Woken on every commit to the event log and every stored progress report: what the live pages wait on.
     let appended: WakeSignal
 
     var catalog: RunCatalog { RunCatalog(queue: queue) }
@@ -47,7 +47,7 @@ struct DashboardRoutes {
             }
             let id = try await catalog.resolve(try context.parameters.require("id"))
             let after = try QueryParameters(request).integer("after", default: Int64(0), in: 0...Int64.max)
-            return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after)
+            return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after, framing: .page)
         }
         router.get(RouterPath(SignInLink.path)) { request, _ in
             guard let link = SignInLink(query: Self.query(request)) else {

@@ -168,6 +168,8 @@ let package = Package(
                 "Canonical",
                 // `overhead` runs a pipeline through the daemon's fenced recorder; `resume` drives the e2hd binary.
                 "Daemon",
+                // `page` renders a run's page as e2hd serves it.
+                "Dashboard",
                 "EventStore",
                 "NeuralEngine",
                 // `ScoreRecorded`: the compare benchmark records and reads scores as the daemon does.

@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "e2h benchmarks: each figure against a reference measured in the same run.",
         subcommands: [
             EventsBenchmark.self, GEMMBenchmark.self, TrainingBenchmark.self, SamplingBenchmark.self,
-            CompareBenchmark.self, OverheadBenchmark.self, ResumeBenchmark.self,
+            CompareBenchmark.self, OverheadBenchmark.self, ResumeBenchmark.self, PageBenchmark.self,
         ]
     )
 }

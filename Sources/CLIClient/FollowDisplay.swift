@@ -67,7 +67,7 @@ struct FollowDisplay {
     }
 
     /// Lines go out as they come even into a pipe or a file (tee, CI logs).
-    private func flush() { fflush(stdout) }
+    private func flush() { fflush(nil) }
 
     /// The terminal's width; 80 when it does not say.
     private static func columns() -> Int {

@@ -47,7 +47,7 @@ final class OlderDaemonProxy: Sendable {
         forwarded.httpMethod = request.method.rawValue
         forwarded.setValue(request.headers[.authorization], forHTTPHeaderField: "Authorization")
         if request.method == .post {
-            forwarded.httpBody = Data(buffer: try await request.body.collect(upTo: 1 << 20))
+            forwarded.httpBody = Data(try await request.body.collect(upTo: 1 << 20).readableBytesView)
             forwarded.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: forwarded)

@@ -6,7 +6,8 @@ import WireTypes
 // from an import back to a `NewEvent` with its id and bytes unchanged (so its hash is too).
 
 extension WireEvent {
-    init(_ event: RecordedEvent) {
+    /// The served shape of a stored event: its payload and metadata decoded. Public for `e2h-bench page`.
+    public init(_ event: RecordedEvent) {
         self.init(
             position: event.position, version: event.version, id: event.id, type: event.type,
             schemaVersion: event.schemaVersion, payload: JSONValue(jsonBytes: event.payload),

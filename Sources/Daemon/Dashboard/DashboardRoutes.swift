@@ -77,7 +77,8 @@ struct DashboardRoutes {
                     return state
                 }
                 let filter = RunsPage.Filter(
-                    state: state, group: query["group"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
+                    state: state, group: query["group"].flatMap { $0.isEmpty ? nil : $0 },
+                    tag: query["tag"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
                 let runs = try await catalog.list(state: state, limit: 500)
                 return RunsPage(runs: runs, filter: filter, now: Date()).page()
             }

@@ -50,7 +50,8 @@ extension DaemonClient {
             throw error
         } catch {
             throw ClientError(
-                .unreachable, "lost the connection to e2hd at \(baseURL.absoluteString) — is it running?", cause: error)
+                .unreachable, "lost the connection to e2hd at \(baseURL.absoluteString) — is it running?",
+                cause: error)
         }
         if let status, !(200..<300).contains(status) { throw Self.refusal(status: status, body: refusal) }
         return true

@@ -30,7 +30,8 @@ extension Duration {
 
 /// What the queue announces through NOTIFY, so that nobody waits for a poll: a run became claimable (idle workers
 /// of every daemon claim at once), a cancel was requested (the holder's daemon stops the run at once, not at its next
-/// heartbeat), a run's progress moved (live streams push it at once). Polling stays the fallback: a notification can be lost.
+/// heartbeat), a run's progress moved (live streams push it at once). Polling stays the fallback: a notification can
+/// be lost.
 enum QueueChannel: String, CaseIterable {
     /// Payload: the run's id.
     case runnable = "e2h_run_runnable"

@@ -69,10 +69,10 @@ struct FollowDisplay {
     /// Lines go out as they come even into a pipe or a file (tee, CI logs).
     private func flush() { fflush(nil) }
 
-    /// The terminal's width; 80 when it does not say.
+    /// The terminal's width: as the terminal says, else $COLUMNS, else 80.
     private static func columns() -> Int {
         var size = winsize()
         if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
-        return 80
+        return ProcessInfo.processInfo.environment["COLUMNS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 80
     }
 }

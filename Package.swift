@@ -188,6 +188,8 @@ let package = Package(
                 "Canonical",
                 // `overhead` runs a pipeline through the daemon's fenced recorder; `resume` drives the e2hd binary.
                 "Daemon",
+                // `page` renders a run's page as e2hd serves it.
+                "Dashboard",
                 "EventStore",
                 "NeuralEngine",
                 // `ScoreRecorded`: the compare benchmark records and reads scores as the daemon does.
@@ -240,6 +242,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// The CLI's pure parts: the progress line, its rate estimate, the event-stream reader.
+        .testTarget(
+            name: "CLIClientTests",
+            dependencies: ["CLIClient", "WireTypes"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ChartsTests",
             dependencies: ["Charts"],
@@ -254,8 +262,12 @@ let package = Package(
         /// Drives the built e2hd and e2h binaries ($E2H_BIN_DIR) against a real PostgreSQL.
         .testTarget(
             name: "EndToEndTests",
-            // Crypto: the webhook test checks the deliveries' HMAC signatures.
-            dependencies: ["WireTypes", .product(name: "Crypto", package: "swift-crypto")],
+            // Crypto: the webhook test checks the deliveries' HMAC signatures. Hummingbird: a proxy that plays an
+            // older e2hd (`follow`'s fallback to polling).
+            dependencies: [
+                "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
     ]

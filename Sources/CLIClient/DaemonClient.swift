@@ -124,17 +124,13 @@ struct DaemonClient: Sendable {
     }
 
     private func makeRequest(_ method: String, _ path: String, query: [String: String]) -> URLRequest {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        if !query.isEmpty {
-            components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        }
-        var request = URLRequest(url: components.url!)
+        var request = URLRequest(url: url(path, query: query))
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         return request
     }
 
-    private func unreachable(_ error: any Error) -> ClientError {
+    func unreachable(_ error: any Error) -> ClientError {
         ClientError(
             .unreachable, "cannot reach e2hd at \(baseURL.absoluteString) — is it running? (start it with `e2hd`)",
             cause: error)
@@ -143,15 +139,7 @@ struct DaemonClient: Sendable {
     /// A non-2xx answer becomes the daemon's error message; `body` is read only then.
     private func check(_ response: URLResponse, body: () throws -> Data) throws {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else {
-            let envelope = try? StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: try body())
-            var message = envelope?.error.message ?? "e2hd answered HTTP \(status)"
-            if let diagnostics = envelope?.error.diagnostics, !diagnostics.isEmpty {
-                message += "\n" + diagnostics.joined(separator: "\n")
-            }
-            let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
-            throw ClientError(code, message)
-        }
+        guard (200..<300).contains(status) else { throw Self.refusal(status: status, body: (try? body()) ?? Data()) }
     }
 
     private func send(_ method: String, _ path: String, query: [String: String], body: Data?) async throws -> Data {
@@ -169,5 +157,24 @@ struct DaemonClient: Sendable {
         }
         try check(response, body: { data })
         return data
+    }
+
+    func url(_ path: String, query: [String: String]) -> URL {
+        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        if !query.isEmpty {
+            components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        }
+        return components.url!
+    }
+
+    /// The error for a refused request: the daemon's own message (from its error envelope) when it sent one.
+    static func refusal(status: Int, body: Data) -> ClientError {
+        let envelope = try? StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: body)
+        var message = envelope?.error.message ?? "e2hd answered HTTP \(status)"
+        if let diagnostics = envelope?.error.diagnostics, !diagnostics.isEmpty {
+            message += "\n" + diagnostics.joined(separator: "\n")
+        }
+        let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
+        return ClientError(code, message)
     }
 }

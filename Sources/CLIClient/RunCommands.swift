@@ -168,11 +168,19 @@ struct Follow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Follow a run's progress until it ends.")
 
     @Argument(help: "Run id (or a unique prefix).") var run: String
+    @Flag(
+        help: """
+            Exit with the run's outcome: 0 completed, 4 failed, 5 cancelled (without it, any end but completed \
+            exits 1, like every other failure).
+            """)
+    var exitStatus = false
     @OptionGroup var connection: ConnectionFlags
 
     func run() async throws {
         try await E2H.guarded {
-            try await RunFollower(client: try connection.client(), run: run, quiet: false).follow()
+            try await RunFollower(
+                client: try connection.client(), run: run, quiet: false, outcomeCodes: exitStatus
+            ).follow()
         }
     }
 }

@@ -3,61 +3,67 @@ import Foundation
 import Pipeline
 import WireTypes
 
-/// Long-polls a run's events and prints them as they land: a line per stage and result, and the run's progress
-/// (one line redrawn in place on a terminal; a plain line per change otherwise, for logs and pipes).
+/// Follows a run until it ends and prints it as it goes: a line per stage and result, and the run's progress (one
+/// line redrawn in place on a terminal; a plain line per change otherwise, for logs and pipes). Reads the daemon's
+/// event stream (`GET /v1/runs/:id/stream`), pushed as events commit; against an e2hd older than the stream (404)
+/// it long-polls the run's events instead.
 struct RunFollower {
     let client: DaemonClient
     let run: String
     /// With --json the follower prints nothing but still waits for the end and sets the exit code.
     let quiet: Bool
+    /// `--exit-status`: a failed or cancelled run exits with its own code (`ClientError.Code.runFailed`,
+    /// `.runCancelled`) rather than the general failure's.
+    var outcomeCodes = false
 
     func follow() async throws {
+        var display = FollowDisplay(quiet: quiet)
         var after: Int64 = 0
-        var shown: RunProgress?
-        var lineOpen = false
-        let terminal = isatty(STDOUT_FILENO) == 1
-        let color = ClientEnvironment.current.colors(terminal: terminal)
-        func closeLine() {
-            if lineOpen { print("\r\u{1B}[2K", terminator: "") }
-            lineOpen = false
-        }
+        var streaming = true
         while true {
-            // A short wait: the daemon answers at once when events land, and otherwise every 2 s with the
-            // run's progress, which moves between events (training steps).
-            let page = try await client.get(
-                "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "2", "limit": "500"], as: EventPage.self)
-            if !quiet {
-                for event in page.events {
-                    closeLine()
-                    if let line = Self.describe(event) { print(line) }
-                }
-                if let progress = page.run.progress, page.run.state == .running, progress != shown {
-                    let text = ProgressLine(progress: progress, color: color).text
-                    if terminal {
-                        closeLine()
-                        print(text, terminator: "")
-                        lineOpen = true
-                    } else {
-                        print(text)
+            let ended: RunDetails?
+            if streaming {
+                var latest: RunDetails?
+                streaming = try await client.readEventStream(
+                    "v1/runs/\(run)/stream", query: ["after": "\(after)"]
+                ) { message in
+                    switch try RunStreamMessage(message) {
+                    case .event(let event):
+                        display.show(event)
+                        after = event.version
+                    case .run(let details):
+                        display.show(details)
+                        latest = details
+                    case nil:
+                        break
                     }
-                    shown = progress
                 }
+                // The stream ends once a final run's last events were sent; any other end (the daemon shutting
+                // down, a lost connection) is followed by a reconnection from the last event seen.
+                ended = latest.flatMap { $0.state.isFinal ? $0 : nil }
+                if streaming && ended == nil { try await Task.sleep(for: .seconds(1)) }
+            } else {
+                // A short wait: the daemon answers at once when events land, and otherwise every 2 s with the
+                // run's progress, which moves between events (training steps).
+                let page = try await client.get(
+                    "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "2", "limit": "500"],
+                    as: EventPage.self)
+                page.events.forEach { display.show($0) }
+                display.show(page.run)
+                after = page.lastVersion
+                ended = page.run.state.isFinal && page.events.isEmpty ? page.run : nil
             }
-            // Lines go out as they come even into a pipe or a file (tee, CI logs).
-            fflush(nil)
-            after = page.lastVersion
-            if page.run.state.isFinal && page.events.isEmpty {
-                if lineOpen { print("") }
-                if !quiet { print("\(page.run.id) \(page.run.state.rawValue)") }
-                switch page.run.state {
-                case .completed:
-                    if !quiet { print("next: e2h compare \(page.run.id)") }
-                    return
-                default:
-                    for error in page.run.errors where !quiet { print("  \(error)") }
-                    throw ClientError(.failure, "run \(page.run.id) ended \(page.run.state.rawValue)")
-                }
-            }
+            if let ended { return try finish(ended, display: &display) }
+        }
+    }
+
+    private func finish(_ run: RunDetails, display: inout FollowDisplay) throws {
+        display.end(run)
+        switch run.state {
+        case .completed: return
+        case .failed where outcomeCodes: throw ClientError(.runFailed, "run \(run.id) failed")
+        case .cancelled where outcomeCodes: throw ClientError(.runCancelled, "run \(run.id) was cancelled")
+        default: throw ClientError(.failure, "run \(run.id) ended \(run.state.rawValue)")
         }
     }
 

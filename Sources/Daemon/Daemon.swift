@@ -77,6 +77,8 @@ public struct Daemon: Sendable {
             // wakes the live pages too, which re-read.
             try store.onNotification("e2h_events") { _ in appended.wake() }
             try store.onNotification(HookOutbox.channel) { _ in outbox.wake() }
+            // A heartbeat's progress report moves the live streams' progress line as a commit does.
+            try store.onNotification(QueueChannel.progressed.rawValue) { _ in appended.wake() }
         } catch {
             await store.shutdown()
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)

@@ -9,6 +9,8 @@ public final class DaemonMetrics: Sendable {
         var trainingSteps = 0
         var runsClaimed = 0
         var runsReaped = 0
+        /// Live streams opened, by reader: the run page's and `e2h follow`'s.
+        var liveStreams = (page: 0, api: 0)
         /// (time, steps) of recent metric points, for steps/s over the last minute.
         var stepTimes: [(Date, Int)] = []
     }
@@ -20,6 +22,9 @@ public final class DaemonMetrics: Sendable {
     func eventsAppended(_ count: Int) { counters.withLock { $0.eventsAppended += count } }
     func runClaimed() { counters.withLock { $0.runsClaimed += 1 } }
     func runsReaped(_ count: Int) { counters.withLock { $0.runsReaped += count } }
+    func liveStreamOpened(forPage: Bool) {
+        counters.withLock { forPage ? ($0.liveStreams.page += 1) : ($0.liveStreams.api += 1) }
+    }
 
     func trainingSteps(_ count: Int, at time: Date = Date()) {
         counters.withLock {
@@ -69,6 +74,13 @@ public final class DaemonMetrics: Sendable {
                 ("{table=\"blobs\"}", "\(storage.blobTableBytes)"),
                 ("{table=\"events\"}", "\(storage.eventTableBytes)"),
                 ("{table=\"metrics\"}", "\(storage.metricTableBytes)"),
+            ])
+        metric(
+            "e2h_live_streams_opened_total", "counter",
+            "Live run streams this daemon opened, for run pages and for `e2h follow` (api).",
+            [
+                ("{reader=\"page\"}", "\(snapshot.liveStreams.page)"),
+                ("{reader=\"api\"}", "\(snapshot.liveStreams.api)"),
             ])
         return lines.joined(separator: "\n") + "\n"
     }

@@ -111,6 +111,19 @@ private func runPage(
     #expect(runs.filter(text.admits).map(\.name) == [Fixtures.hostile])
 }
 
+@Test func theRunsPageFiltersByTagAndShowsEachRunsTags() throws {
+    var tagged = Fixtures.run(name: "tagged")
+    tagged.tags = ["baseline", "<b>"]
+    let runs = [tagged, Fixtures.run(name: "untagged")]
+    let page = try XHTMLDocument(
+        RunsPage(runs: runs, filter: .init(tag: "<b>"), now: Fixtures.start).page().render())
+    #expect(page.all("td").filter { $0.attributes["class"] == "name" }.map(\.text) == ["tagged"])
+    #expect(page.all("td").filter { $0.attributes["class"] == "tags" }.map(\.text) == ["baseline, <b>"])
+    #expect(page.all("input").first { $0.attributes["name"] == "tag" }?.attributes["value"] == "<b>")
+    #expect(runs.filter(RunsPage.Filter(tag: "base").admits).isEmpty, "a tag matches whole")
+    #expect(runs.filter(RunsPage.Filter(group: "g").admits).isEmpty)
+}
+
 @Test func theSignInPageShowsNoData() throws {
     let document = try XHTMLDocument(NoticePage.signInRequired().render())
     #expect(document.all("table").isEmpty)

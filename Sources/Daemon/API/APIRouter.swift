@@ -17,7 +17,7 @@ struct APIRouter {
     let readiness: DatabaseReadiness
     let witness: LogWitness
     let access: DashboardAccess
-    /// Woken on every commit to the event log (the store's NOTIFY), for the dashboard's live pages.
+    /// Woken on every commit to the event log and every stored progress report (NOTIFY), for the live streams.
     let appended: WakeSignal
     let logger: Logger
 
@@ -90,6 +90,12 @@ struct APIRouter {
         }
         api.get("/v1/runs/:id/events") { request, context in
             try jsonResponse(try await eventPage(request, try await runID(context)))
+        }
+        // What `e2h follow` reads: the run page's live stream, with the wire shapes (`RunStreamMessage`).
+        api.get("/v1/runs/:id/stream") { request, context in
+            let id = try await runID(context)
+            let after = try QueryParameters(request).versionAfter()
+            return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after, framing: .api)
         }
         api.post("/v1/runs/:id/cancel") { _, context in
             // The run's holder, on this daemon or another, hears of it through NOTIFY (or its next heartbeat).

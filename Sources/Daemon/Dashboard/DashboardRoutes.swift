@@ -15,7 +15,7 @@ struct DashboardRoutes {
 
     let access: DashboardAccess
     let queue: Queue
-    /// Woken on every commit to the event log: what the live pages wait on.
+    /// Woken on every commit to the event log and every stored progress report: what the live pages wait on.
     let appended: WakeSignal
 
     var catalog: RunCatalog { RunCatalog(queue: queue) }
@@ -47,7 +47,7 @@ struct DashboardRoutes {
             }
             let id = try await catalog.resolve(try context.parameters.require("id"))
             let after = try QueryParameters(request).versionAfter()
-            return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after)
+            return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after, framing: .page)
         }
         router.get(RouterPath(SignInLink.path)) { request, _ in
             guard let link = SignInLink(query: Self.query(request)) else {
@@ -77,7 +77,8 @@ struct DashboardRoutes {
                     return state
                 }
                 let filter = RunsPage.Filter(
-                    state: state, group: query["group"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
+                    state: state, group: query["group"].flatMap { $0.isEmpty ? nil : $0 },
+                    tag: query["tag"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
                 let runs = try await catalog.list(state: state, limit: 500)
                 return RunsPage(runs: runs, filter: filter, now: Date()).page()
             }

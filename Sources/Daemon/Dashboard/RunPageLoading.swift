@@ -6,11 +6,14 @@ import Pipeline
 import WireTypes
 
 /// Reads what a run's page shows from the store: the queue row, the whole stream (for the stage timeline and
-/// the event log's page), the curves, the comparison with its full grid, and the hash chain's verdict.
-struct RunPageLoading {
+/// the event log's page), the curves, the comparison with its full grid, and the hash chain's verdict. Public for
+/// `e2h-bench page`, which times it.
+public struct RunPageLoading: Sendable {
     let queue: Queue
 
-    func page(run id: String, after: Int64, pageSize: Int, csrfToken: String) async throws -> Page {
+    public init(queue: Queue) { self.queue = queue }
+
+    public func page(run id: String, after: Int64, pageSize: Int, csrfToken: String) async throws -> Page {
         let catalog = RunCatalog(queue: queue)
         let run = try await catalog.details(id)
         let stream = DaemonEvent.stream(id)

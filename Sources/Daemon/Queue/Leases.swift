@@ -86,6 +86,7 @@ public struct Leases: Sendable {
                 WHERE id = $1
                 """,
                 [.text(lease.run), .double(until.timeIntervalSince1970), progressJSON.map { .json($0) } ?? .null])
+            if progressJSON != nil { try QueueChannel.progressed.notify(tx, run: lease.run) }
             return .renewed(cancelRequested: cancelRequested)
         }
     }

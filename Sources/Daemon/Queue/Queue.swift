@@ -30,12 +30,16 @@ extension Duration {
 
 /// What the queue announces through NOTIFY, so that nobody waits for a poll: a run became claimable (idle workers
 /// of every daemon claim at once), a cancel was requested (the holder's daemon stops the run at once, not at its next
-/// heartbeat). Polling stays the fallback: a notification can be lost.
+/// heartbeat), a run's progress moved (live streams push it at once). Polling stays the fallback: a notification can
+/// be lost.
 enum QueueChannel: String, CaseIterable {
     /// Payload: the run's id.
     case runnable = "e2h_run_runnable"
     /// Payload: the run's id.
     case cancelRequested = "e2h_run_cancel_requested"
+    /// A heartbeat stored a running run's progress (a commit to the event log announces itself on the store's
+    /// own channel). Payload: the run's id.
+    case progressed = "e2h_run_progressed"
 
     func notify(_ tx: Transaction, run: String) throws { try tx.notify(rawValue, payload: run) }
 }

@@ -2,8 +2,8 @@ import EventStore
 import Foundation
 
 extension EventStore {
-    /// Every event of a stream, in order.
-    func readWhole(stream: String) async throws -> [RecordedEvent] {
+    /// Every event of a stream, in order. Public for `e2h-bench page`, whose reference it is.
+    public func readWhole(stream: String) async throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         var from: Int64 = 1
         while true {

@@ -42,19 +42,20 @@ public enum LiveUpdate: Sendable, Equatable {
         }
     }
 
-    /// The bytes of one server-sent event. JSON from `JSONEncoder` has no line breaks, so each `data` is one line.
+    /// The bytes of one server-sent event (framed as the API's streams are: `ServerSentEvent`).
     public var frame: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        func json(_ value: some Encodable) -> String {
+            (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
         switch self {
         case .event(let event):
-            let data = (try? encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return "id: \(event.version)\nevent: run-event\ndata: \(data)\n\n"
+            return ServerSentEvent(event: "run-event", id: "\(event.version)", data: json(event)).frame
         case .status(let status):
-            let data = (try? encoder.encode(status)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return "event: status\ndata: \(data)\n\n"
+            return ServerSentEvent(event: "status", data: json(status)).frame
         case .keepAlive:
-            return ": keep-alive\n\n"
+            return ServerSentEvent.keepAliveFrame
         }
     }
 }

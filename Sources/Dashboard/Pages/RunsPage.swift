@@ -1,16 +1,19 @@
 import Foundation
 import WireTypes
 
-/// `/`: the runs, newest first, with filters by state, group and text (matched against id and name).
+/// `/`: the runs, newest first, with filters by state, group, tag and text (matched against id and name).
 public struct RunsPage: Sendable {
     public struct Filter: Sendable, Equatable {
         public var state: RunState?
         public var group: String?
+        /// One of the run's tags (`e2h tag`), exactly.
+        public var tag: String?
         public var text: String?
 
-        public init(state: RunState? = nil, group: String? = nil, text: String? = nil) {
+        public init(state: RunState? = nil, group: String? = nil, tag: String? = nil, text: String? = nil) {
             self.state = state
             self.group = group
+            self.tag = tag
             self.text = text
         }
 
@@ -19,6 +22,7 @@ public struct RunsPage: Sendable {
         public func admits(_ run: RunDetails) -> Bool {
             if let state, run.state != state { return false }
             if let group, run.group != group { return false }
+            if let tag, !(run.tags ?? []).contains(tag) { return false }
             if let text, !text.isEmpty {
                 let needle = text.lowercased()
                 return run.id.contains(needle) || run.name.lowercased().contains(needle)
@@ -48,6 +52,7 @@ public struct RunsPage: Sendable {
                 <td class="name">\(run.name)</td>
                 <td><span class="state \(run.state.rawValue)">\(run.state.rawValue)</span></td>
                 <td>\(group)</td>
+                <td class="tags">\((run.tags ?? []).joined(separator: ", "))</td>
                 <td>\(DisplayText.time(run.submittedAt))</td>
                 <td class="number">\(DisplayText.runDuration(run, now: now))</td>
                 <td class="number">\(run.eventCount)</td>
@@ -68,7 +73,7 @@ public struct RunsPage: Sendable {
             ? "<p class=\"muted\">No runs match. Submit one with <code>e2h submit SPEC.yaml</code>.</p>\n"
             : """
             <table class="runs">
-            <thead><tr><th>id</th><th>name</th><th>state</th><th>group</th><th>submitted</th>\
+            <thead><tr><th>id</th><th>name</th><th>state</th><th>group</th><th>tags</th><th>submitted</th>\
             <th class="number">duration</th><th class="number">events</th><th>progress</th></tr></thead>
             <tbody>
             \(rows)</tbody>
@@ -79,6 +84,7 @@ public struct RunsPage: Sendable {
             <form class="filters" method="get" action="/">
             <label>state <select name="state">\(states)</select></label>
             <label>group <input type="text" name="group" value="\(filter.group ?? "")"/></label>
+            <label>tag <input type="text" name="tag" value="\(filter.tag ?? "")"/></label>
             <label>text <input type="search" name="q" value="\(filter.text ?? "")"/></label>
             <button type="submit">Filter</button>
             </form>

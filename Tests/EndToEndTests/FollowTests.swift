@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import WireTypes
+
+/// `e2h follow` against a real e2hd: over the event stream, and by long-polling against a daemon without it;
+/// `--exit-status` exits with the run's outcome.
+@Suite("e2h follow", .serialized)
+struct FollowTests {
+    /// How many live streams the daemon opened for `e2h follow`, from its /metrics.
+    static func apiStreams(_ daemon: DaemonUnderTest) async throws -> Int {
+        let metrics = String(
+            decoding: try await daemon.request("GET", "/metrics", token: try daemon.token).body, as: UTF8.self)
+        let line = metrics.split(separator: "\n").first {
+            $0.hasPrefix("e2h_live_streams_opened_total{reader=\"api\"}")
+        }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? -1
+    }
+
+    @Test func followStreamsARunFallsBackToPollingAndExitsWithTheOutcome() async throws {
+        let daemon = try await SmokeRunTests.daemon()
+        try await daemon.start()
+        let proxy = OlderDaemonProxy(upstream: daemon.url)
+        let older = try await proxy.start()
+        defer { proxy.stop() }
+        try await withDaemons([daemon]) {
+            let streamsBefore = try await Self.apiStreams(daemon)
+            #expect(streamsBefore == 0)
+            let run = try await daemon.e2hJSON(
+                SubmitResponse.self, "submit", try SmokeRunTests.writeLongSFTSpec(for: daemon)
+            ).run.id
+            // Followed over the stream from the start; cancelled once it trained past a checkpoint.
+            async let streamed = daemon.e2h("follow", run, "--exit-status")
+            try await daemon.waitFor(run, "a checkpoint") { _, events in
+                events.contains { $0.type == "CheckpointSaved" }
+            }
+            #expect(try await daemon.e2h("cancel", run).status == 0)
+            let followed = try await streamed
+            #expect(followed.status == 5, "\(followed.output)\n\(daemon.log.suffix(3000))")
+            #expect(followed.output.contains("▶ sft"), "\(followed.output)")
+            #expect(followed.output.contains("  checkpoint "), "\(followed.output)")
+            #expect(followed.output.contains("\(run) cancelled"), "\(followed.output)")
+            // Not a terminal: the progress as plain lines, with the bar, the loss and the rate.
+            let progress = followed.output.split(separator: "\n").filter { $0.hasPrefix("sft policy [") }
+            #expect(!progress.isEmpty, "\(followed.output)")
+            #expect(progress.contains { $0.contains(" steps · loss ") }, "\(progress)")
+            #expect(!followed.output.contains("\u{1B}"), "no colour or redraw outside a terminal")
+            #expect(try await Self.apiStreams(daemon) == streamsBefore + 1)
+
+            // A daemon without the stream: the same run, read by long-polling, with the same outcome.
+            let polled = try await daemon.e2h("follow", run, "--exit-status", "--url", older)
+            #expect(polled.status == 5, "\(polled.output)")
+            #expect(polled.output.contains("▶ sft") && polled.output.contains("· RunCancelled"), "\(polled.output)")
+            #expect(proxy.paths.contains("/v1/runs/\(run)/stream"))
+            #expect(proxy.paths.contains("/v1/runs/\(run)/events"))
+            #expect(try await Self.apiStreams(daemon) == streamsBefore + 1)
+
+            // Resumed, and followed live by polling to its completion: exit 0.
+            #expect(try await daemon.e2h("resume", run).status == 0)
+            let completed = try await daemon.e2h("follow", run, "--exit-status", "--url", older)
+            #expect(completed.status == 0, "\(completed.output)\n\(daemon.log.suffix(3000))")
+            #expect(completed.output.contains("· RunResumed") && completed.output.contains("\(run) completed"))
+            // A finished run over the stream: everything, then the end, at once.
+            let replayed = try await daemon.e2h("follow", run, "--exit-status")
+            #expect(replayed.status == 0 && replayed.output.contains("next: e2h compare \(run)"), "\(replayed.output)")
+            #expect(replayed.output.components(separatedBy: "· RunResumed").count == 2, "\(replayed.output)")
+        }
+    }
+}

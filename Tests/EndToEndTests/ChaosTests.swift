@@ -48,7 +48,10 @@ struct ChaosTests {
             // Then the fault the issue found, done as a superuser who also rewinds both heads (the log's hash
             // refolded): the run's own chain says intact, the receipt and the witness do not.
             try await Self.cutTail(daemon.databaseURL!, run: run, events: 2)
-            #expect(try await daemon.e2h("verify", run).status == 0)
+            // The run's own chain cannot see its tail cut off. (When the cut takes retention's tombstone, the blobs
+            // it released show as missing, which fails the verify: a second, weaker sign.)
+            let own = try await daemon.e2h("verify", run)
+            #expect(own.output.contains("hash chain intact"), "\(own.output)")
             let cut = try await daemon.e2h("verify", run, "--receipt", receiptPath)
             #expect(cut.status == 1 && cut.output.contains("were removed"), "\(cut.output)")
             let witnessed = try await daemon.e2h("verify", "--all")

@@ -193,7 +193,9 @@ import Testing
         #expect(spec.report?.rows.map(\.description) == ["weighted/verifier/prod", "ppo/greedy", "verifier/majority"])
         #expect(spec.report?.request.baseline == RowReference(method: "majority"))
         let json = String(decoding: spec.canonicalJSON(), as: UTF8.self)
-        #expect(json.contains(#""report":{"baseline":"majority","n":64,"rows":["weighted/verifier/prod""#), "\(json)")
+        #expect(
+            json.contains(#""report":{"baseline":"majority","claims":[],"n":64,"rows":["weighted/verifier/prod""#),
+            "\(json)")
         #expect(try ExperimentSpec(canonicalJSON: spec.canonicalJSON()) == spec)
         // Without a report block the canonical JSON has no report key: existing hashes stay.
         #expect(

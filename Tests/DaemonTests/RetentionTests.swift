@@ -11,6 +11,12 @@ import WireTypes
 /// names survives until that run releases it too, and an attempt can never record a blob that was deleted under it.
 @Suite("Retention: tombstones and shared blobs", .serialized)
 struct RetentionTests {
+    /// Leases are held here without heartbeats; a long one keeps a loaded machine (the whole suite at once) from
+    /// expiring them between the claim and the completion, which would fence the completion.
+    static func queue() async throws -> Queue {
+        try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(600)))
+    }
+
     static func checkpoint(step: Int, blob: String) -> PipelineEvent {
         PipelineEvent(
             type: "CheckpointSaved",
@@ -50,7 +56,7 @@ struct RetentionTests {
     }
 
     @Test func aBlobAnotherRunStillNamesSurvivesUntilThatRunReleasesItToo() async throws {
-        let queue = try await TestDatabase.queue()
+        let queue = try await Self.queue()
         let sharedBytes = Data("a checkpoint both runs saved".utf8)
         let shared = try await queue.store.putBlob(sharedBytes)
         let first = try await Self.recordSFT(queue, key: "first", shared: shared)
@@ -82,7 +88,7 @@ struct RetentionTests {
     }
 
     @Test func anAttemptCannotRecordABlobDeletedAfterItStoredIt() async throws {
-        let queue = try await TestDatabase.queue()
+        let queue = try await Self.queue()
         let shared = try await queue.store.putBlob(Data("stored by both".utf8))
         let first = try await Self.recordSFT(queue, key: "first", shared: shared)
         // The second run has stored the same bytes (a no-op: they are there) but not yet recorded the event.
@@ -104,7 +110,7 @@ struct RetentionTests {
     }
 
     @Test func aDryCollectionReportsWhatAKeepAllRunWouldFreeAndChangesNothing() async throws {
-        let queue = try await TestDatabase.queue()
+        let queue = try await Self.queue()
         let sharedBytes = Data("an intermediate checkpoint".utf8)
         let shared = try await queue.store.putBlob(sharedBytes)
         let run = try await Self.recordSFT(queue, key: "kept", shared: shared)

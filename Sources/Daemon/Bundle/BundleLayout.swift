@@ -87,21 +87,10 @@ struct BundleEventLine: Codable, Sendable, Equatable {
     var metadata: String
     var hash: String
     var previousHash: String
+}
 
-    init(
-        version: Int64, id: UUID, type: String, schemaVersion: Int, payload: String, metadata: String, hash: String,
-        previousHash: String
-    ) {
-        self.version = version
-        self.id = id
-        self.type = type
-        self.schemaVersion = schemaVersion
-        self.payload = payload
-        self.metadata = metadata
-        self.hash = hash
-        self.previousHash = previousHash
-    }
-
+// In an extension, so that the memberwise initializer stays synthesized.
+extension BundleEventLine {
     init(_ event: RecordedEvent) throws {
         guard let payload = String(data: event.payload, encoding: .utf8),
             let metadata = String(data: event.metadata, encoding: .utf8)

@@ -27,7 +27,7 @@ public struct RowKey: Sendable, Hashable, Codable, CustomStringConvertible {
 /// Encoded as that text, so a spec and a CLI argument read the same way.
 public struct RowReference: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The methods of score rows; the first segment is a policy unless it is one of these.
-    public static let methods = ["pass", "majority", "weighted", "best_of_n", "greedy"]
+    public static let methods = ["pass", "majority", "likelihood", "weighted", "best_of_n", "greedy"]
 
     public var policy: String
     public var method: String

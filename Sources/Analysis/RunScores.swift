@@ -56,11 +56,14 @@ public struct ComparisonRequest: Sendable {
         self.resamples = resamples
     }
 
-    /// The headline of a run without a `report:` block: majority voting, weighted voting and best-of-N with
-    /// each evaluator (product aggregation when recorded, else the first), and every policy's greedy
-    /// accuracy, against `sft/majority`.
+    /// The headline of a run without a `report:` block: majority voting, likelihood voting when recorded, weighted
+    /// voting and best-of-N with each evaluator (product aggregation when recorded, else the first), and every
+    /// policy's greedy accuracy, against `sft/majority`.
     public static func defaultHeadline(for keys: [RowKey]) -> ComparisonRequest {
         var rows: [RowReference] = [RowReference(method: "majority")]
+        if keys.contains(where: { $0.policy == "sft" && $0.method == "likelihood" }) {
+            rows.append(RowReference(method: "likelihood"))
+        }
         var evaluators: [String] = []
         for key in keys where key.policy == "sft" && key.evaluator != "none" && !evaluators.contains(key.evaluator) {
             evaluators.append(key.evaluator)

@@ -10,7 +10,8 @@ struct Compare: AsyncParsableCommand {
             One run: intervals by a seeded bootstrap over problems, differences paired on the same problems. \
             Several runs: read as seeds of one experiment — mean, sd, n and a Student t interval across seeds, \
             differences paired by seed. By default the rows the spec's report: block named before the run \
-            (or majority, weighted voting and best-of-N with each evaluator, and the greedy policies); --all \
+            (or majority voting, likelihood voting when recorded, weighted voting and best-of-N with each \
+            evaluator, and the greedy policies); --all \
             prints every recorded row.
             """)
 

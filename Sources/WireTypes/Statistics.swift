@@ -91,7 +91,7 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
 public struct ComparisonRow: Codable, Sendable, Equatable {
     /// Whose samples: "sft", "verifier", "ppo", ...
     public var policy: String
-    /// "majority", "weighted", "best_of_n", "greedy", "pass".
+    /// "majority", "likelihood", "weighted", "best_of_n", "greedy", "pass".
     public var method: String
     public var evaluator: String
     public var aggregation: String

@@ -78,4 +78,12 @@ import WireTypes
         #expect(atN?.message.contains("it has N = 4") == true, "\(atN?.message ?? "")")
         #expect(throws: AnalysisError.self) { try Comparison.compare(runs: [], request: headline) }
     }
+
+    /// Likelihood voting joins the default headline, after majority voting, only in a run that records it.
+    @Test func theDefaultHeadlineNamesLikelihoodVotingWhenRecorded() throws {
+        let likelihood = RowKey(policy: "sft", method: "likelihood", evaluator: "none", aggregation: "none", n: 4)
+        let headline = ComparisonRequest.defaultHeadline(for: [Self.majority, Self.weighted, likelihood, Self.greedy])
+        #expect(headline.rows?.map(\.description) == ["majority", "likelihood", "weighted/orm/prod", "ppo/greedy"])
+        #expect(try RowReference(parsing: "likelihood@4").matches(likelihood))
+    }
 }

@@ -32,6 +32,18 @@ struct ResourceEstimateTests {
         #expect(estimate.refusal(maximumMemoryBytes: 4 * 1_073_741_824, maximumSeconds: 48 * 3600) == nil)
     }
 
+    /// Likelihood voting costs one more forward pass over the test pools: 2 operations per parameter per token.
+    @Test func likelihoodVotingCountsOneScoringPassOfTheTestPools() throws {
+        var spec = try Self.spec("smoke.yaml")
+        let without = ResourceEstimate(spec)
+        spec.rerank.methods.append(.likelihood)
+        let with = ResourceEstimate(spec)
+        let sequences = Double(spec.task.levels.count * spec.task.testPerLevel * spec.sampling.poolSize)
+        let tokens = Double(spec.task.family.family.sequenceLength)
+        #expect(with.operations - without.operations == sequences * 2 * without.parameters * tokens)
+        #expect(with.memoryBytes == without.memoryBytes)
+    }
+
     @Test func aModelLargerThanTheMachineIsRefusedWithTheEstimate() throws {
         let spec = try ExperimentSpec.parse(
             yaml: "name: huge\npolicy:\n  model: {layers: 32, width: 4096, heads: 32}\n", file: "huge.yaml")

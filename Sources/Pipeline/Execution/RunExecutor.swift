@@ -52,7 +52,8 @@ public struct RunExecutor: Sendable {
                 try await EvaluatorStage.run(context, dataset: dataset, policy: policy, samples: samples)
             }
             _ = try await stage(.rerank, context) {
-                try await RerankStage.run(context, dataset: dataset, samples: samples, evaluators: evaluators)
+                try await RerankStage.run(
+                    context, dataset: dataset, policy: policy, samples: samples, evaluators: evaluators)
             }
             _ = try await stage(.rl, context) {
                 try await RLStage.run(context, dataset: dataset, policy: policy, evaluators: evaluators)

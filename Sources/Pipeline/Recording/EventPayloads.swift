@@ -141,7 +141,7 @@ public struct ScoreRecorded: EventPayload, Hashable {
     public var stage: StageName
     /// The policy whose samples are scored: "sft", "verifier", "ppo", "rest_em".
     public var policy: String
-    /// "majority", "weighted", "best_of_n", "greedy", "pass".
+    /// "majority", "likelihood", "weighted", "best_of_n", "greedy", "pass".
     public var method: String
     /// The evaluator that weights or picks, or "none".
     public var evaluator: String

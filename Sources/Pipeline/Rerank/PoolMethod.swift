@@ -4,7 +4,7 @@ enum PoolMethod: Equatable {
     case pass
     case rerank(RerankMethod)
 
-    /// The row's `method` as recorded ("pass", "majority", "weighted", "best_of_n").
+    /// The row's `method` as recorded ("pass", "majority", "likelihood", "weighted", "best_of_n").
     var recordedName: String {
         switch self {
         case .pass: "pass"

@@ -5,7 +5,8 @@ import NeuralEngine
 struct Candidate: Sendable, Equatable {
     var answer: String
     var correct: Bool
-    /// The solution's score under some evaluator and aggregation (unused by majority voting).
+    /// The solution's score under some evaluator and aggregation; for likelihood voting, the natural log of the
+    /// solution's probability under the policy that wrote it (`PolicyLikelihood`). Unused by majority voting.
     var score: Double
 }
 
@@ -18,6 +19,13 @@ enum Reranking {
         switch method {
         case .majority: return vote(candidates) { _ in 1 }
         case .weighted: return vote(candidates) { $0.score }
+        case .likelihood:
+            // An answer weighs the summed probability of the samples that give it, Σ e^logp: a log-sum-exp per
+            // answer, every term shifted by the largest log-probability among these candidates. One shift for all
+            // answers keeps their order, and the likeliest sample weighs 1, so the winner's weight never
+            // underflows however negative the log-probabilities are (a sample e^-87 below the likeliest adds 0).
+            let shift = candidates.map(\.score).max()!
+            return vote(candidates) { Double(DeterministicMath.exp(Float($0.score - shift))) }
         case .bestOfN:
             var best = 0
             for index in candidates.indices.dropFirst() where candidates[index].score > candidates[best].score {

@@ -221,7 +221,7 @@ extension ExperimentSpec {
 
     private static func readRerank(_ map: MappingReader) -> RerankSpec {
         let rerank = RerankSpec(
-            methods: map.choiceList("methods", default: RerankMethod.allCases),
+            methods: map.choiceList("methods", default: RerankMethod.defaults),
             aggregations: map.choiceList("aggregations", default: StepAggregation.allCases),
             resamples: map.int("resamples", default: 8, in: 1...10_000))
         map.finish()

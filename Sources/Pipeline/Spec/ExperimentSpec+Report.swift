@@ -117,13 +117,19 @@ extension ExperimentSpec {
                 return
                     "'\(row.evaluator)' (\(kind.rawValue)) has no final-token reading; only orm and oprm evaluators do"
             }
-        case "greedy", "majority", "pass":
+        case "greedy", "majority", "likelihood", "pass":
             guard row.evaluator == "none" && row.aggregation == "none" else {
                 return
                     "\(row.method) uses no evaluator: write \(row.policy == "sft" ? "" : row.policy + "/")\(row.method)"
             }
             guard row.method != "pass" || row.policy == "sft" else {
                 return "pass@N is recorded for the SFT policy only"
+            }
+            if row.method == RerankMethod.likelihood.rawValue {
+                guard row.policy == "sft" else { return "likelihood voting is recorded for the SFT policy only" }
+                guard spec.rerank.methods.contains(.likelihood) else {
+                    return "rerank.methods does not include likelihood"
+                }
             }
             guard row.method != "majority" || voters.contains(row.policy) else {
                 return "majority voting is recorded for \(voters.joined(separator: ", ")) only"

@@ -284,6 +284,16 @@ public enum RerankMethod: String, Codable, Sendable, CaseIterable {
     case majority
     case weighted
     case bestOfN = "best_of_n"
+    /// Weighted voting by the generator's own likelihood, no evaluator (`Reranking.pick`): the control that
+    /// separates "an evaluator helps" from "any confidence weighting helps".
+    case likelihood
+
+    /// `rerank.methods` when the spec names none: the methods specs had before `likelihood` existed, so that a
+    /// spec without the key keeps its canonical form and its record.
+    public static let defaults: [RerankMethod] = [.majority, .weighted, .bestOfN]
+
+    /// Whether the method reads an evaluator's scores: one row per evaluator and aggregation.
+    public var usesEvaluator: Bool { self == .weighted || self == .bestOfN }
 }
 
 /// How a solution's score is made from an evaluator's readings of it.

@@ -71,6 +71,10 @@ public struct ResourceEstimate: Sendable, Equatable {
         var operations =
             trained(spec.policy.sft) + selection + spec.evaluators.map { trained($0.optimization) }.reduce(0, +)
         operations += samples * sampled * (1 + evaluators)
+        if spec.rerank.methods.contains(.likelihood) {
+            // Likelihood voting scores the test pools once more, with the policy.
+            operations += levels * Double(spec.task.testPerLevel) * Double(spec.sampling.poolSize) * sampled
+        }
         let ppo = spec.rl.ppo
         if ppo.enabled {
             let rollout = Double(ppo.problemsPerIteration) * Double(ppo.samplesPerProblem)

@@ -1,15 +1,18 @@
 import Foundation
+import NeuralEngine
 import WireTypes
 
-/// Stage 5: majority voting, weighted voting and best-of-N over the SFT policy's test pools, for
-/// every N, evaluator and step-score aggregation, per level → `ScoreRecorded` rows with per-problem outcomes.
+/// Stage 5: majority voting, likelihood voting (by the policy's own probabilities), weighted voting and best-of-N
+/// over the SFT policy's test pools, for every N, evaluator and step-score aggregation, per level → `ScoreRecorded`
+/// rows with per-problem outcomes.
 enum RerankStage {
     struct Output: Codable, Sendable {
         var rows: Int
     }
 
     static func run(
-        _ context: RunContext, dataset: Dataset, samples: SampleStage.Output, evaluators: EvaluatorStage.Output
+        _ context: RunContext, dataset: Dataset, policy: Transformer, samples: SampleStage.Output,
+        evaluators: EvaluatorStage.Output
     ) async throws -> Output {
         let spec = context.spec
         let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
@@ -26,12 +29,25 @@ enum RerankStage {
                 stage: .rerank, candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test,
                 context: context)
         }
+        if spec.rerank.methods.contains(.likelihood) {
+            // The pool was written by `policy`: its own probabilities weigh the votes, and no evaluator is read.
+            let likelihood = PolicyLikelihood(model: policy, family: context.family, compute: context.compute)
+            let logProbabilities = try await likelihood.logProbabilities(
+                test.sequences, context: context,
+                reporting: ProgressTask(
+                    stage: .rerank, task: "sft likelihood", unit: "sequences", total: test.sequences.count))
+            rows += self.rows(
+                method: .rerank(.likelihood), evaluator: "none", aggregation: "none", policy: "sft", stage: .rerank,
+                candidates: { verdict, logProbability in
+                    Candidate(answer: verdict.answer, correct: verdict.final, score: logProbability?.first ?? 0)
+                }, verdicts: verdicts, scores: logProbabilities.map { [$0] }, problems: dataset.test, context: context)
+        }
         for evaluator in evaluators.evaluators {
             let steps = context.family.steps.count
             let scores = try EvaluatorScoring.decode(
                 try await context.log.blob(evaluator.testScores),
                 readingsPerSequence: EvaluatorScoring.readingsPerSequence(evaluator.kind, family: context.family))
-            for method in spec.rerank.methods where method != .majority {
+            for method in spec.rerank.methods where method.usesEvaluator {
                 // An aggregation the evaluator has no reading for (`final` of a PRM) gives no row.
                 for aggregation in spec.rerank.aggregations
                 where aggregation.applies(to: evaluator.kind) {

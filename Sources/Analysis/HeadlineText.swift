@@ -10,6 +10,7 @@ extension ComparisonTable {
     /// Its claims' tally, "claims 3/14 hold" (", 1 reversed" when any is); nil when the spec names no claims.
     public static func headlineClaims(_ headline: RunHeadline) -> String? {
         guard let claims = headline.claims else { return nil }
-        return "claims \(claims.holds)/\(claims.total) hold" + (claims.reversed > 0 ? ", \(claims.reversed) reversed" : "")
+        return "claims \(claims.holds)/\(claims.total) hold"
+            + (claims.reversed > 0 ? ", \(claims.reversed) reversed" : "")
     }
 }

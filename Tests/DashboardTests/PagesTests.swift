@@ -173,7 +173,10 @@ private func runPage(
             "17.0 % [12.7, 21.3] sft/majority@64claims 3/14 hold", "50.0 % [25.0, 75.0] majority@4", "",
         ])
     #expect(cells[0].attributes["title"] == "sft/majority@64 on hard levels")
-    #expect(document.all("small").filter { $0.attributes["class"] == "row" }.map(\.text) == ["sft/majority@64", "majority@4"])
+    #expect(
+        document.all("small").filter { $0.attributes["class"] == "row" }.map(\.text) == [
+            "sft/majority@64", "majority@4",
+        ])
 }
 
 @Test func theRunsPageFollowsItsTableWithItsFilter() throws {

@@ -121,7 +121,8 @@ public struct RunsPage: Sendable {
     /// the claims' tally; empty for a run without one.
     static func headlineCell(_ headline: RunHeadline?) -> HTML {
         guard let headline else { return "<td class=\"headline\"></td>" }
-        let claims: HTML = ComparisonTable.headlineClaims(headline).map { "<br/><small class=\"claims\">\($0)</small>" }
+        let claims: HTML =
+            ComparisonTable.headlineClaims(headline).map { "<br/><small class=\"claims\">\($0)</small>" }
             ?? ""
         return """
             <td class="headline" title="\(headline.row) on hard levels">\

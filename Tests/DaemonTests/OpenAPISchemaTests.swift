@@ -21,9 +21,8 @@ struct OpenAPISchemaTests {
         updatedAt: date, errors: ["killed"], progress: progress, eventCount: 9, replayOf: "r", group: "g",
         tags: ["baseline"],
         headline: RunHeadline(
-            row: "sft/majority@4",
-            accuracy: IntervalEstimate(
-                mean: 0.17, lower: 0.12, upper: 0.21, method: .problemBootstrap, seeds: 1, sd: nil, problems: 200),
+            // `interval`: every optional field set, `sd` included.
+            row: "sft/majority@4", accuracy: interval,
             claims: ClaimTally(holds: 3, notShown: 10, reversed: 1)))
     static let head = ChainHead(length: 9, hash: "cd")
     static let interval = IntervalEstimate(

@@ -70,9 +70,9 @@ final class DevToolsPage: @unchecked Sendable {
         return value
     }
 
-    /// The page's document as it is now.
+    /// The page's document as it is now; "" while the page is still being navigated to (it has none yet).
     func document() async throws -> String {
-        try await evaluate("document.documentElement.outerHTML")
+        try await evaluate("document.documentElement ? document.documentElement.outerHTML : \"\"")
     }
 
     /// Reads the document every quarter second until `condition` holds on it; nil if it did not within `timeout`.

@@ -156,6 +156,10 @@ struct Show: AsyncParsableCommand {
                 "submitted:  \(formatter.string(from: summary.submittedAt))",
                 "updated:    \(formatter.string(from: summary.updatedAt))",
             ]
+            if let headline = summary.headline {
+                let claims = ComparisonTable.headlineClaims(headline).map { ", \($0)" } ?? ""
+                lines.append("hard:       \(ComparisonTable.headlineAccuracy(headline)) (\(headline.row)\(claims))")
+            }
             if let original = summary.replayOf { lines.append("replay of:  \(original)") }
             if let group = summary.group { lines.append("group:      \(group)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }

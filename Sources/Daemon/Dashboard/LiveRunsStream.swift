@@ -37,7 +37,8 @@ struct LiveRunsStream {
                     try await writer.write(ByteBuffer(string: ServerSentEvent.keepAliveFrame))
                 }
                 await appended.wait(after: seen, timeout: Self.idle)
-                try await Task.sleep(for: Self.spacing)
+                // A reader gone away cancels the sleep; the loop's check then ends the stream quietly.
+                try? await Task.sleep(for: Self.spacing)
             }
             try await writer.finish(nil)
         }

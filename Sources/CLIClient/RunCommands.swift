@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Canonical
 import Foundation
@@ -93,7 +94,9 @@ struct Runs: AsyncParsableCommand {
             let list = try await connection.client().get("v1/runs", query: query, as: RunList.self)
             if output.json { return try printJSON(list) }
             let table = TextTable(
-                header: ["RUN", "NAME", "GROUP", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "TAGS", "SUBMITTED"],
+                header: [
+                    "RUN", "NAME", "GROUP", "STATE", "PRI", "ATTEMPT", "STAGE", "EVENTS", "HARD", "TAGS", "SUBMITTED",
+                ],
                 rows: list.runs.map { run in
                     [
                         // A group's id prefix: enough to tell the groups of a listing apart, and `e2h show` accepts it.
@@ -101,6 +104,8 @@ struct Runs: AsyncParsableCommand {
                         run.state.rawValue + (run.cancelRequested && !run.state.isFinal ? "*" : ""),
                         "\(run.priority)", "\(run.attempt)",
                         run.progress.map { ProgressLine(progress: $0).short } ?? "-", "\(run.eventCount)",
+                        // The headline's row is the spec's baseline; `e2h show` and `compare` name it.
+                        run.headline.map(ComparisonTable.headlineAccuracy) ?? "-",
                         (run.tags ?? []).isEmpty ? "-" : (run.tags ?? []).joined(separator: ","),
                         ISO8601DateFormatter().string(from: run.submittedAt),
                     ]
@@ -151,6 +156,10 @@ struct Show: AsyncParsableCommand {
                 "submitted:  \(formatter.string(from: summary.submittedAt))",
                 "updated:    \(formatter.string(from: summary.updatedAt))",
             ]
+            if let headline = summary.headline {
+                let claims = ComparisonTable.headlineClaims(headline).map { ", \($0)" } ?? ""
+                lines.append("hard:       \(ComparisonTable.headlineAccuracy(headline)) (\(headline.row)\(claims))")
+            }
             if let original = summary.replayOf { lines.append("replay of:  \(original)") }
             if let group = summary.group { lines.append("group:      \(group)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }

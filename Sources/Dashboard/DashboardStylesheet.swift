@@ -26,6 +26,8 @@ public enum DashboardStylesheet {
         th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
         th{color:var(--muted);font-weight:600}
         td.number,th.number{text-align:right}
+        td.headline .accuracy{white-space:nowrap}
+        td.headline small{color:var(--muted)}
         pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
         pre{background:var(--panel);border:1px solid var(--line);padding:.75rem;overflow:auto}
         figure.chart{margin:1rem 0;overflow-x:auto}

@@ -117,8 +117,14 @@ public struct RunCompleted: DaemonEventPayload {
     public static let type = DaemonEventType.completed
     /// The results table, as `e2h show` prints it.
     public var summary: String
+    /// What the runs list shows of the run, computed once here; nil for a replay job, for a run whose headline
+    /// could not be computed, and in records of an e2h that did not compute it.
+    public var headline: RunHeadline?
 
-    public init(summary: String) { self.summary = summary }
+    public init(summary: String, headline: RunHeadline? = nil) {
+        self.summary = summary
+        self.headline = headline
+    }
 }
 
 /// A replay job's verdict: the replayed run's pipeline events identical, or where they first differ.

@@ -65,12 +65,15 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var group: String?
     /// The run's tags (`e2h tag`), sorted; nil in archives exported before runs had tags.
     public var tags: [String]?
+    /// A completed run's headline (`RunHeadline`), computed when it completed; nil for other runs, replay jobs, and
+    /// runs completed by an e2h that did not compute it.
+    public var headline: RunHeadline?
 
     public init(
         id: String, name: String, state: RunState, priority: Int, attempt: Int, failures: Int, maxAttempts: Int,
         specHash: String, leaseOwner: String?, cancelRequested: Bool, submittedAt: Date, updatedAt: Date,
         errors: [String], progress: RunProgress?, eventCount: Int,
-        replayOf: String? = nil, group: String? = nil, tags: [String]? = nil
+        replayOf: String? = nil, group: String? = nil, tags: [String]? = nil, headline: RunHeadline? = nil
     ) {
         self.id = id
         self.name = name
@@ -90,6 +93,7 @@ public struct RunDetails: Codable, Sendable, Equatable {
         self.replayOf = replayOf
         self.group = group
         self.tags = tags
+        self.headline = headline
     }
 }
 

@@ -24,6 +24,14 @@ struct ImportTests {
         func file(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     }
 
+    /// What the exported run's completion recorded as its headline.
+    static let headline = RunHeadline(
+        row: "sft/majority@4",
+        accuracy: IntervalEstimate(
+            mean: 0.17, lower: 0.127, upper: 0.2130000000000001, method: .problemBootstrap, seeds: 1, sd: nil,
+            problems: 200),
+        claims: ClaimTally(holds: 3, notShown: 10, reversed: 1))
+
     /// A completed run with a blob-naming event, a tag, a note and training curves, exported from its own database
     /// into `<daemon>/run.tar`.
     static func exportedRun(by daemon: Daemon, scoresOnly: Bool = false) async throws -> (run: String, bundle: String) {
@@ -37,7 +45,9 @@ struct ImportTests {
         try await source.appendFenced(lease, events, progress: nil)
         try await source.store.recordMetrics(
             (0..<5).map { MetricPoint(run: run, attempt: 1, name: "sft/loss", step: Int64($0), value: 1 / Double($0)) })
-        try await source.finish(lease, .completed(summary: "done"))
+        try await source.finish(lease, .completed(summary: "done", headline: headline))
+        // The runs row holds the completion's headline, so a listing reads no event.
+        #expect(try await RunCatalog(queue: source).details(run).headline == headline)
         _ = try await RunAnnotations(queue: source).annotate(.run(run), AnnotateRequest(add: ["baseline"], note: "n"))
         let prepared = try await RunBundleExport(queue: source, witness: daemon.witness).prepare(
             run, scoresOnly: scoresOnly)
@@ -149,6 +159,22 @@ struct ImportTests {
             #expect(error.code == .conflict)
         }
         #expect(try await Self.footprint(target) == before)
+        await target.store.shutdown()
+    }
+
+    @Test func anImportedCompletedRunShowsTheHeadlineItsRecordHolds() async throws {
+        let daemon = try Daemon()
+        defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
+        let (run, bundle) = try await Self.exportedRun(by: daemon)
+        // The manifest's copy is not what the row is rebuilt from: the recorded RunCompleted event is.
+        var edited = try BundleEntries(bundle)
+        try edited.editManifest { $0.run.headline = nil }
+        try await edited.write(bundle)
+        let target = try await TestDatabase.queue()
+        let report = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
+        #expect(report.run.headline == Self.headline)
+        let listed = try await RunCatalog(queue: target).list(state: .completed, limit: 10)
+        #expect(listed.first { $0.id == run }?.headline == Self.headline)
         await target.store.shutdown()
     }
 

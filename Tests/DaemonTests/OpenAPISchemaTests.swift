@@ -19,7 +19,11 @@ struct OpenAPISchemaTests {
         id: "8c3b2a9e-0000-4000-8000-000000000001", name: "smoke", state: .running, priority: 1, attempt: 2,
         failures: 1, maxAttempts: 3, specHash: "ab", leaseOwner: "host:1", cancelRequested: false, submittedAt: date,
         updatedAt: date, errors: ["killed"], progress: progress, eventCount: 9, replayOf: "r", group: "g",
-        tags: ["baseline"])
+        tags: ["baseline"],
+        headline: RunHeadline(
+            // `interval`: every optional field set, `sd` included.
+            row: "sft/majority@4", accuracy: interval,
+            claims: ClaimTally(holds: 3, notShown: 10, reversed: 1)))
     static let head = ChainHead(length: 9, hash: "cd")
     static let interval = IntervalEstimate(
         mean: 0.5, lower: 0.4, upper: 0.6, method: .seedT, seeds: 3, sd: 0.1, problems: 30)

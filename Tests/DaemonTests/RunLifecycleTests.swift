@@ -217,6 +217,22 @@ struct RunLifecycleTests {
         #expect((error == nil) == exported.isFinal)
     }
 
+    @Test func aCompletionRecordsItsHeadlineInRunCompleted() {
+        let headline = RunHeadline(
+            row: "majority@4",
+            accuracy: IntervalEstimate(
+                mean: 0.25, lower: 0.1, upper: 0.4, method: .problemBootstrap, seeds: 1, sd: nil, problems: 12),
+            claims: ClaimTally(holds: 1, notShown: 0, reversed: 0))
+        var lifecycle = Self.run(.running(Self.holder()))
+        let action = lifecycle.event(
+            .attemptEnded(token: Self.token, .completed(summary: "table", headline: headline), now: Self.now))
+        guard case .persist(let change) = action else {
+            Issue.record("the completion was not persisted: \(action)")
+            return
+        }
+        #expect(change.event == .completed(RunCompleted(summary: "table", headline: headline)))
+    }
+
     @Test func theHolderRenewsAndWritesWhileItsLeaseLasts() {
         var lifecycle = Self.run(.running(Self.holder(expiresIn: 1, cancelRequested: true)))
         #expect(lifecycle.event(.write(token: Self.token, now: Self.now)) == .allowWrite)

@@ -30,3 +30,15 @@ import WireTypes
     #expect(status.progress == "sft policy 10/40 steps · loss 0.5000")
     #expect(LiveUpdate.keepAlive.frame == ": keep-alive\n\n")
 }
+
+@Test func theRunsTableIsOneServerSentEventWhoseLinesAReaderJoinsBackToTheMarkup() throws {
+    var run = Fixtures.run()
+    run.name = "two\nlines"
+    let table = RunsPage(runs: [run], filter: .init(), now: Fixtures.start).table()
+    let frame = LiveUpdate.runsTable(table).frame
+    #expect(frame.hasPrefix("event: runs\ndata: <table"))
+    var reader = ServerSentEventReader()
+    let messages = reader.read(Array(frame.utf8))
+    #expect(messages == [ServerSentEvent(event: "runs", data: table.markup)])
+    #expect(table.markup.contains("two\nlines"), "the name's line break is the table's, carried whole")
+}

@@ -149,3 +149,43 @@ private func runPage(
     #expect(document.all("td").map(\.text).contains("seed"))
     #expect(document.all("a").filter { $0.attributes["href"]?.hasPrefix("/runs/") == true }.count == 2)
 }
+
+@Test func theRunsPageShowsACompletedRunsHeadlineAndNothingForOthers() throws {
+    var completed = Fixtures.run(name: "done")
+    completed.headline = RunHeadline(
+        row: "sft/majority@64",
+        accuracy: IntervalEstimate(
+            mean: 0.17, lower: 0.1274, upper: 0.2126, method: .problemBootstrap, seeds: 1, sd: nil, problems: 200),
+        claims: ClaimTally(holds: 3, notShown: 11, reversed: 0))
+    var withoutClaims = Fixtures.run(name: "plain")
+    withoutClaims.headline = RunHeadline(
+        row: "majority@4",
+        accuracy: IntervalEstimate(
+            mean: 0.5, lower: 0.25, upper: 0.75, method: .problemBootstrap, seeds: 1, sd: nil, problems: 12),
+        claims: nil)
+    let running = Fixtures.run(state: .running, name: "live")
+    let document = try XHTMLDocument(
+        RunsPage(runs: [completed, withoutClaims, running], filter: .init(), now: Fixtures.start).page().render())
+    #expect(document.all("th").map(\.text).contains("hard @N"))
+    let cells = document.all("td").filter { $0.attributes["class"] == "headline" }
+    #expect(
+        cells.map(\.text) == [
+            "17.0 % [12.7, 21.3] sft/majority@64claims 3/14 hold", "50.0 % [25.0, 75.0] majority@4", "",
+        ])
+    #expect(cells[0].attributes["title"] == "sft/majority@64 on hard levels")
+    #expect(
+        document.all("small").filter { $0.attributes["class"] == "row" }.map(\.text) == [
+            "sft/majority@64", "majority@4",
+        ])
+}
+
+@Test func theRunsPageFollowsItsTableWithItsFilter() throws {
+    let filter = RunsPage.Filter(state: .running, group: "a b", tag: "<b>", text: "x&y")
+    let document = try XHTMLDocument(RunsPage(runs: [], filter: filter, now: Fixtures.start).page().render())
+    let live = try #require(document.all("div").first { $0.attributes["id"] == "runs-live" })
+    #expect(live.attributes["data-source"] == "/live?state=running&group=a%20b&tag=%3Cb%3E&q=x%26y")
+    #expect(document.all("script").map { $0.attributes["src"] } == [LiveScript.path])
+    #expect(live.text.contains("No runs match"))
+    #expect(RunsPage.Filter().query == "")
+    #expect(RunsPage.Filter(text: "").query == "", "an empty field filters nothing and is left out")
+}

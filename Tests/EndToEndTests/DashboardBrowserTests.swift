@@ -90,9 +90,27 @@ struct DashboardBrowserTests {
                 #expect(received - recorded <= 2000, "an event committed at \(recorded) arrived at \(received)")
             }
 
+            // The runs list, kept open: the completed run shows its headline, and runs submitted meanwhile appear
+            // within a few seconds, without a reload.
+            let headline = try #require(try await daemon.details(run).headline, "the completed run has no headline")
+            #expect(headline.row == "majority@4" && headline.accuracy.problems == 12, "\(headline)")
+            let runsList = try await DevToolsPage(browser, url: daemon.url + "/")
+            let listed = try await runsList.document(within: .seconds(30)) { $0.contains("data-opened=") }
+            let completedRow = listed.flatMap { Self.row(of: run, in: $0) } ?? ""
+            #expect(
+                completedRow.contains("class=\"headline\"") && completedRow.contains(" % [")
+                    && completedRow.contains(">\(headline.row)<"), "\(completedRow)")
             let group = try await daemon.e2hJSON(
                 GroupSubmitResponse.self, "submit", SmokeRunTests.smokeSpec, "--seeds", "3..4"
             ).group
+            let submitted = ContinuousClock.now
+            let appeared = try await runsList.document(within: .seconds(15)) { document in
+                group.members.allSatisfy { document.contains("data-run=\"\($0.run.id)\"") }
+            }
+            let delay = ContinuousClock.now - submitted
+            await runsList.quit()
+            #expect(appeared != nil, "the runs submitted after the page opened never appeared in it")
+            #expect(delay <= .seconds(5), "the runs submitted after the page opened took \(delay) to appear")
             for id in group.members.map(\.run.id) {
                 try await daemon.waitFor(id, timeout: .seconds(900), "completion") { details, _ in
                     details.state.isFinal
@@ -161,6 +179,14 @@ struct DashboardBrowserTests {
             }
 
         }
+    }
+
+    /// The `<tr>` of `run` in a runs list's document, from its start tag to its end tag.
+    static func row(of run: String, in document: String) -> String? {
+        guard let start = document.range(of: "<tr data-run=\"\(run)\""),
+            let end = document.range(of: "</tr>", range: start.upperBound..<document.endIndex)
+        else { return nil }
+        return String(document[start.lowerBound..<end.upperBound])
     }
 
     /// `count` charts, each with panels that have both axes, one line per series (no label twice in a panel),

@@ -123,6 +123,11 @@ struct SmokeRunTests {
             let hardRows = report.report.rows.filter { $0.levels == .hard }
             // The smoke spec: 6 test problems at each of the two hard levels.
             #expect(!hardRows.isEmpty && hardRows.allSatisfy { $0.accuracy.problems == 12 }, "\(hardRows)")
+            // The runs list's headline, computed at completion: the baseline row's hard figure as compare gives it.
+            let headline = try #require(try await daemon.details(run).headline, "the completed run has no headline")
+            let baselineHard = hardRows.first { "\($0.method)@\($0.n)" == report.report.baseline }
+            #expect(
+                headline.row == report.report.baseline && headline.accuracy == baselineHard?.accuracy, "\(headline)")
             let all = try await daemon.e2hJSON(CompareResponse.self, "compare", run, "--all")
             #expect(all.report.rows.count > report.report.rows.count)
             let csv = try await daemon.e2h("compare", run, "--csv")
@@ -163,6 +168,7 @@ struct SmokeRunTests {
             // The intervals come from the record alone, so the importing database prints the same ones.
             let importedReport = try await importer.e2hJSON(CompareResponse.self, "compare", run)
             #expect(importedReport.report == report.report)
+            #expect(try await importer.details(run).headline == headline, "the import rebuilt another headline")
 
             // Edit one recorded score behind the store's back: verify finds the broken link, replay the field.
             let database = try #require(importer.databaseURL)
@@ -217,6 +223,8 @@ struct SmokeRunTests {
             #expect(follow.status == 1 && follow.output.contains("cancelled"))
             #expect(try await daemon.e2h("resume", run).status == 0)
             try await daemon.waitFor(run, "completion after resume") { details, _ in details.state == .completed }
+            // A run completed by a later attempt has its headline too.
+            #expect(try await daemon.details(run).headline?.accuracy.problems == 12)
             #expect(try await daemon.e2h("cancel", run).status == 1)
             let replay = try await daemon.e2h("replay", run, "--verify")
             #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")

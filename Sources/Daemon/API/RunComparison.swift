@@ -44,8 +44,7 @@ struct RunComparison {
         var comparison =
             request.all
             ? ComparisonRequest(rows: nil, baseline: specs[0].report?.baseline ?? RowReference(method: "majority"))
-            : specs[0].report?.request
-                ?? ComparisonRequest.defaultHeadline(for: scores[0].scores.map(\.row))
+            : specs[0].headlineRequest(recorded: scores[0].scores.map(\.row))
         if let baseline = request.baseline {
             do {
                 comparison.baseline = try RowReference(parsing: baseline)

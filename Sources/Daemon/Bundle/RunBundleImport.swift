@@ -63,6 +63,14 @@ struct RunBundleImport: Sendable {
             }
             try Self.append(
                 file, BundleLayout.events, stream: DaemonEvent.stream(run.id), head: checked.runHead.hash, tx)
+            // The headline comes from the verified record, as the worker's completion wrote it, not from the manifest.
+            _ = try tx.query(
+                """
+                UPDATE runs SET headline = (
+                    SELECT payload::jsonb -> 'headline' FROM events
+                    WHERE stream = $2 AND type = '\(DaemonEventType.completed.rawValue)' ORDER BY version DESC LIMIT 1)
+                WHERE id = $1 AND state = '\(RunState.completed.rawValue)'
+                """, [.text(run.id), .text(DaemonEvent.stream(run.id))])
             if checked.annotationEvents > 0 {
                 try Self.append(
                     file, BundleLayout.annotations, stream: AnnotationTarget.run(run.id).stream, head: nil, tx)

@@ -22,8 +22,8 @@ struct DashboardRoutes {
 
     /// Whether a path is a dashboard page (its errors are shown as a page, not as JSON).
     static func isPage(_ path: String) -> Bool {
-        path == "/" || path.hasPrefix("/runs/") || path == "/compare" || path.hasPrefix("/groups/")
-            || path == SignInLink.path
+        path == "/" || path == RunsPage.livePath || path.hasPrefix("/runs/") || path == "/compare"
+            || path.hasPrefix("/groups/") || path == SignInLink.path
     }
 
     func add(to router: Router<BasicRequestContext>) {
@@ -67,21 +67,16 @@ struct DashboardRoutes {
         }
         router.get("/") { request, _ in
             try await signedIn(request) { _ in
-                let query = Self.query(request)
-                let state = try query["state"].flatMap { text -> RunState? in
-                    if text.isEmpty { return nil }
-                    guard let state = RunState(rawValue: text) else {
-                        throw DaemonError(
-                            .badRequest, "unknown state \(text): one of \(RunState.allCases.map(\.rawValue))")
-                    }
-                    return state
-                }
-                let filter = RunsPage.Filter(
-                    state: state, group: query["group"].flatMap { $0.isEmpty ? nil : $0 },
-                    tag: query["tag"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
-                let runs = try await catalog.list(state: state, limit: 500)
+                let filter = try Self.runsFilter(request)
+                let runs = try await catalog.list(state: filter.state, limit: RunsPage.limit)
                 return RunsPage(runs: runs, filter: filter, now: Date()).page()
             }
+        }
+        router.get(RouterPath(RunsPage.livePath)) { request, _ in
+            guard access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value) != nil else {
+                throw DaemonError(.unauthorized, "sign in to follow the runs: open the link `e2h open` prints")
+            }
+            return LiveRunsStream(queue: queue, appended: appended).response(filter: try Self.runsFilter(request))
         }
         router.get("/runs/:id") { request, context in
             try await signedIn(request) { session in
@@ -171,6 +166,21 @@ struct DashboardRoutes {
     /// 303 See Other: after a form's POST, the browser GETs the page again.
     private static func redirect(to path: String) -> Response {
         Response(status: .seeOther, headers: [.location: path, .cacheControl: "no-store"])
+    }
+
+    /// The runs page's filter from its query (`RunsPage.Filter.query`); an empty field filters nothing.
+    private static func runsFilter(_ request: Request) throws -> RunsPage.Filter {
+        let query = Self.query(request)
+        let state = try query["state"].flatMap { text -> RunState? in
+            if text.isEmpty { return nil }
+            guard let state = RunState(rawValue: text) else {
+                throw DaemonError(.badRequest, "unknown state \(text): one of \(RunState.allCases.map(\.rawValue))")
+            }
+            return state
+        }
+        return RunsPage.Filter(
+            state: state, group: query["group"].flatMap { $0.isEmpty ? nil : $0 },
+            tag: query["tag"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
     }
 
     private static func query(_ request: Request) -> [String: String] {

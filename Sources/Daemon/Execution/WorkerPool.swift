@@ -100,7 +100,10 @@ final class WorkerPool: Service, Sendable {
             } else {
                 switch try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger).run()
                 {
-                case .completed(let summary): outcome = .completed(summary: summary.table())
+                case .completed(let summary):
+                    outcome = .completed(
+                        summary: summary.table(),
+                        headline: await self.headline(lease.run, spec: spec, summary: summary, runLogger))
                 case .stopped(let reason): outcome = .stopped(reason)
                 }
             }
@@ -115,9 +118,9 @@ final class WorkerPool: Service, Sendable {
             return
         }
         switch result {
-        case .success(.completed(let summary)):
+        case .success(.completed(let summary, let headline)):
             await record(
-                lease, .completed(summary: summary),
+                lease, .completed(summary: summary, headline: headline),
                 release: await retentionRelease(lease, spec.retention ?? settings.retention, logger),
                 logger)
         case .success(.stopped(.shutdown)):
@@ -155,7 +158,22 @@ final class WorkerPool: Service, Sendable {
             return .completed(
                 summary: report.identical
                     ? "identical (\(report.comparedEvents) events)"
-                    : "diverged at event \(report.divergence?.index ?? 0)")
+                    : "diverged at event \(report.divergence?.index ?? 0)",
+                headline: nil)
+        }
+    }
+
+    /// The completed run's headline; nil, with the reason logged, when it cannot be computed (a `report:` row the
+    /// run did not record): the run still completes, and `compare` says what is wrong.
+    private func headline(
+        _ run: String, spec: ExperimentSpec, summary: RunSummary, _ logger: Logger
+    ) async -> RunHeadline? {
+        do {
+            return try await CompletionHeadline(store: leases.queue.store).headline(
+                run: run, spec: spec, summary: summary)
+        } catch {
+            logger.warning("the completed run has no headline", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 
@@ -215,6 +233,7 @@ final class WorkerPool: Service, Sendable {
 
 /// How a job's execution ended, a run's or a replay's.
 enum JobOutcome: Sendable {
-    case completed(summary: String)
+    /// `headline`: nil for a replay job, and for a run whose headline could not be computed.
+    case completed(summary: String, headline: RunHeadline?)
     case stopped(StopReason)
 }

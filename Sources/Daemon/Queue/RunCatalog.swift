@@ -10,6 +10,7 @@ struct RunCatalog {
     static let detailColumns = """
         id, name, state, priority, attempt, failures, max_attempts, spec_hash, lease_owner, cancel_requested,
         submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
+        headline::text AS headline,
         (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id,
         (SELECT payload::jsonb -> 'tags' FROM events WHERE stream = '\(AnnotationTarget.runStreamPrefix)' || runs.id
             AND type = '\(AnnotationEvent.TagsChanged.eventType)' ORDER BY version DESC LIMIT 1)::text AS tags
@@ -89,8 +90,10 @@ struct RunCatalog {
             updatedAt: try required(rows.date(row, "updated_at"), "updated_at"), errors: errors, progress: progress,
             eventCount: eventCount, replayOf: try rows.string(row, "replay_of"),
             group: try rows.string(row, "group_id"),
-            tags: try rows.string(row, "tags").map { try CanonicalJSON.decode([String].self, from: Data($0.utf8)) }
-        )
+            tags: try rows.string(row, "tags").map { try CanonicalJSON.decode([String].self, from: Data($0.utf8)) },
+            headline: try rows.string(row, "headline").map {
+                try CanonicalJSON.decode(RunHeadline.self, from: Data($0.utf8))
+            })
     }
 
     /// (state, count) for every state, and the number of queued runs.

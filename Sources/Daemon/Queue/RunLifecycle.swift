@@ -38,7 +38,8 @@ struct RunLifecycle: Sendable, Equatable {
 
     /// How an attempt ended, as its worker reports it.
     enum AttemptEnding: Sendable, Equatable {
-        case completed(summary: String)
+        /// `headline`: what the runs list shows of the run (`RunHeadline`), when it could be computed.
+        case completed(summary: String, headline: RunHeadline? = nil)
         /// Stopped for a daemon shutdown: back to the queue at once, not counted as a failure.
         case interrupted(reason: String)
         case cancelled
@@ -211,9 +212,12 @@ struct RunLifecycle: Sendable, Equatable {
     private mutating func end(_ holder: Holder, _ ending: AttemptEnding, now: Date) -> Action {
         let worker = holder.owner
         switch ending {
-        case .completed(let summary):
+        case .completed(let summary, let headline):
             state = .completed
-            return .persist(Change(event: .completed(RunCompleted(summary: summary)), error: nil, notice: .completed))
+            return .persist(
+                Change(
+                    event: .completed(RunCompleted(summary: summary, headline: headline)), error: nil,
+                    notice: .completed))
         case .interrupted(let reason):
             state = .requeued(notBefore: now)
             return .persist(

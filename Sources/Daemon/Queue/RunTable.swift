@@ -1,3 +1,4 @@
+import Canonical
 import EventStore
 import Foundation
 import WireTypes
@@ -71,6 +72,11 @@ enum RunTable {
             default: nil
             }
         let holder = lifecycle.holder
+        // The projection's copy of the completion's headline, so listing runs reads no event.
+        var headline: Data?
+        if case .completed(let completed) = change.event, let value = completed.headline {
+            headline = try CanonicalJSON.encode(value)
+        }
         _ = try tx.query(
             """
             UPDATE runs SET state = $2, attempt = $3, failures = $4,
@@ -79,6 +85,7 @@ enum RunTable {
                 errors = CASE WHEN $10::text IS NULL THEN errors ELSE errors || jsonb_build_array($10::text) END,
                 finished_at = CASE WHEN $11 THEN coalesce(finished_at, now()) END,
                 progress = CASE WHEN $2 = 'running' THEN progress END,
+                headline = coalesce($12::jsonb, headline),
                 updated_at = now()
             WHERE id = $1
             """,
@@ -88,7 +95,7 @@ enum RunTable {
                 holder.map { .text($0.owner) } ?? .null, holder.map { .int($0.token) } ?? .null,
                 holder.map { .double($0.expiresAt.timeIntervalSince1970) } ?? .null,
                 .bool(holder?.cancelRequested ?? false), change.error.map { .text($0) } ?? .null,
-                .bool(state.runState.isFinal),
+                .bool(state.runState.isFinal), headline.map { .json($0) } ?? .null,
             ])
         if let from = lifecycle.claimableFrom, from <= now { try QueueChannel.runnable.notify(tx, run: id) }
         if let holder, holder.cancelRequested { try QueueChannel.cancelRequested.notify(tx, run: id) }

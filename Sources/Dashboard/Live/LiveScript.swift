@@ -1,6 +1,8 @@
-/// The run page's one script, compiled into the binary and served at `path`: it follows the page's event stream
-/// and adds each new event to the log's top, and updates the state, event count and progress line. It writes
-/// text only (`textContent`), never markup, so nothing the stream carries can become a tag.
+/// The dashboard's one script, compiled into the binary and served at `path`. On the run page it follows the run's
+/// event stream, adds each new event to the log's top, and updates the state, event count and progress line, writing
+/// text only (`textContent`), never markup, so nothing the stream carries can become a tag. On the runs page it
+/// swaps in the table the server sends whenever the runs change: markup the server rendered with `HTML`, which
+/// escapes everything a user wrote, exactly as it renders the page itself (and the CSP runs no inline script).
 public enum LiveScript {
     public static let path = "/assets/live.js"
 
@@ -39,6 +41,16 @@ public enum LiveScript {
             text("event-count", String(status.events));
             text("live-progress", status.progress);
             if (status.state !== "queued" && status.state !== "running") { source.close(); }
+          });
+        })();
+        (function () {
+          var table = document.getElementById("runs-live");
+          if (!table || !window.EventSource) { return; }
+          table.setAttribute("data-opened", String(Date.now()));
+          var source = new EventSource(table.getAttribute("data-source"));
+          source.addEventListener("runs", function (message) {
+            table.innerHTML = message.data;
+            table.setAttribute("data-updated", String(Date.now()));
           });
         })();
 

@@ -1,11 +1,14 @@
 import Foundation
 import WireTypes
 
-/// What the run page's event stream (`text/event-stream`) sends: each newly committed event of the run, and the
-/// run's state and progress whenever they change. Framed here, without I/O, so the framing is tested.
+/// What the dashboard's event streams (`text/event-stream`) send: to the run page, each newly committed event of the
+/// run, and the run's state and progress whenever they change; to the runs page, its table whenever it changes.
+/// Framed here, without I/O, so the framing is tested.
 public enum LiveUpdate: Sendable, Equatable {
     case event(LiveEvent)
     case status(LiveStatus)
+    /// The runs page's table (`RunsPage.table()`), rendered and escaped on the server like the page itself.
+    case runsTable(HTML)
     /// A comment line: keeps idle connections (and proxies) from timing out, shows nothing.
     case keepAlive
 
@@ -54,6 +57,8 @@ public enum LiveUpdate: Sendable, Equatable {
             return ServerSentEvent(event: "run-event", id: "\(event.version)", data: json(event)).frame
         case .status(let status):
             return ServerSentEvent(event: "status", data: json(status)).frame
+        case .runsTable(let table):
+            return ServerSentEvent(event: "runs", data: table.markup).frame
         case .keepAlive:
             return ServerSentEvent.keepAliveFrame
         }

@@ -1,6 +1,12 @@
-import Analysis
+public import Analysis
 
 extension ExperimentSpec {
+    /// What `compare` shows of a run of this spec by default, and the baseline its headline (`RunHeadline`) is
+    /// about: the `report:` block's rows, else the default headline over the run's recorded rows `keys`.
+    public func headlineRequest(recorded keys: [RowKey]) -> ComparisonRequest {
+        report?.request ?? ComparisonRequest.defaultHeadline(for: keys)
+    }
+
     /// `report:` — `rows` (row references), `baseline` (one), optionally `n`, and optionally `claims` (each
     /// `{name, row, versus}`). Every row must be one the spec records: a known policy, method, evaluator and
     /// aggregation, and an N it samples.

@@ -1,0 +1,16 @@
+public import WireTypes
+
+extension ComparisonTable {
+    /// A run's headline accuracy as the runs list and `e2h runs` print it: "17.0 % [12.7, 21.3]".
+    public static func headlineAccuracy(_ headline: RunHeadline) -> String {
+        let accuracy = headline.accuracy
+        return "\(percent(accuracy.mean)) % [\(percent(accuracy.lower)), \(percent(accuracy.upper))]"
+    }
+
+    /// Its claims' tally, "claims 3/14 hold" (", 1 reversed" when any is); nil when the spec names no claims.
+    public static func headlineClaims(_ headline: RunHeadline) -> String? {
+        guard let claims = headline.claims else { return nil }
+        return "claims \(claims.holds)/\(claims.total) hold"
+            + (claims.reversed > 0 ? ", \(claims.reversed) reversed" : "")
+    }
+}

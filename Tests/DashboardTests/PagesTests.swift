@@ -189,3 +189,32 @@ private func runPage(
     #expect(RunsPage.Filter().query == "")
     #expect(RunsPage.Filter(text: "").query == "", "an empty field filters nothing and is left out")
 }
+
+@Test func theComparePageListsTheClaimsNamedBeforeTheRunWithTheirVerdicts() throws {
+    var claimed = Fixtures.row(method: "weighted", evaluator: "orm", n: 64, levels: .hard, accuracy: 0.3)
+    claimed.difference = IntervalEstimate(
+        mean: -0.05, lower: -0.09, upper: -0.01, method: .seedT, seeds: 3, sd: 0.02, problems: 300)
+    claimed.verdict = .reversed
+    var report = Fixtures.headline
+    report.claims = [ClaimResult(name: Fixtures.hostile, row: claimed, versus: "sft_best/greedy@1")]
+    let page = ComparePage(
+        title: "Group",
+        comparison: CompareResponse(runs: [Fixtures.run()], report: report, specDifferences: [], warnings: []),
+        grid: Fixtures.grid,
+        metrics: [Fixtures.metrics])
+    let document = try XHTMLDocument(page.page().render())
+    #expect(document.all("h3").contains { $0.text == "Claims named before the run" })
+    let cells = document.all("td").map(\.text)
+    #expect(cells.contains(Fixtures.hostile))
+    #expect(cells.contains("sft_best/greedy@1") && cells.contains("reversed") && cells.contains("-5.0 [-9.0, -1.0]"))
+
+    // Without claims, no claims table.
+    let plain = try XHTMLDocument(
+        ComparePage(
+            title: "Group",
+            comparison: CompareResponse(
+                runs: [Fixtures.run()], report: Fixtures.headline, specDifferences: [], warnings: []),
+            grid: Fixtures.grid, metrics: [Fixtures.metrics]
+        ).page().render())
+    #expect(!plain.all("h3").contains { $0.text == "Claims named before the run" })
+}

@@ -55,16 +55,18 @@ struct RunComparison {
         if let n = request.n { comparison.n = n }
         if request.eachLevel { comparison.levels = [.eachLevel] }
         do {
+            // The grid (every row) is the larger part: computed meanwhile, on another core.
+            async let computing = Result { () throws(AnalysisError) -> ComparisonReport? in
+                guard withGrid else { return nil }
+                return try Comparison.compare(
+                    runs: scores, request: ComparisonRequest(rows: nil, baseline: nil, levels: [.easy, .hard]))
+            }
             var report = try Comparison.compare(runs: scores, request: comparison)
             // The claims the first spec named before its run, with the headline (not with --all, which is the grid).
             if !request.all, let claims = specs[0].report?.claims, !claims.isEmpty {
                 report.claims = try Comparison.claims(claims, runs: scores, n: comparison.n)
             }
-            let grid =
-                withGrid
-                ? try Comparison.compare(
-                    runs: scores, request: ComparisonRequest(rows: nil, baseline: nil, levels: [.easy, .hard]))
-                : nil
+            let grid = try await computing.get()
             return (
                 CompareResponse(runs: runs, report: report, specDifferences: differences, warnings: warnings), grid
             )

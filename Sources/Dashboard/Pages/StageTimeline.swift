@@ -15,14 +15,19 @@ public struct StageTimeline: Sendable, Equatable {
 
     public var spans: [Span]
 
+    /// Whether the timeline reads events of `type`: a caller may hand it only those.
+    public static func reads(_ type: String) -> Bool { type == started || type == completed }
+    private static let started = "StageStarted"
+    private static let completed = "StageCompleted"
+
     public init(events: [WireEvent]) {
         var spans: [Span] = []
         for event in events {
             guard let stage = event.payload["stage"]?.stringValue else { continue }
             switch event.type {
-            case "StageStarted" where !spans.contains { $0.stage == stage }:
+            case Self.started where !spans.contains { $0.stage == stage }:
                 spans.append(Span(stage: stage, started: event.recordedAt, completed: nil))
-            case "StageCompleted":
+            case Self.completed:
                 if let index = spans.firstIndex(where: { $0.stage == stage }) {
                     spans[index].completed = event.recordedAt
                 }

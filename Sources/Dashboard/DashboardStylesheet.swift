@@ -27,6 +27,7 @@ public enum DashboardStylesheet {
         th{color:var(--muted);font-weight:600}
         td.number,th.number{text-align:right}
         td.headline .accuracy{white-space:nowrap}
+        table.claims td.number,table.claims td:nth-child(2),table.claims td:nth-child(3){white-space:nowrap}
         td.headline small{color:var(--muted)}
         pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
         pre{background:var(--panel);border:1px solid var(--line);padding:.75rem;overflow:auto}

@@ -19,7 +19,7 @@ let optimized: [SwiftSetting] =
 /// vectors the CPU has (AVX-512 on the reference machine). Results do not depend on this choice:
 /// every kernel fixes its arithmetic (explicit fma, fixed reduction order), so any x86-64 CPU with
 /// FMA gives the same bits; without it, fma falls back to the (exact, slow) software routine.
-/// `E2H_TARGET_CPU=x86-64-v3` (AVX2 and FMA) builds binaries for other machines than this one.
+/// `E2H_TARGET_CPU=haswell` (AVX2 and FMA, any x86-64 CPU since 2013) builds binaries for other machines.
 #if arch(x86_64)
 let engineCPU: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", Context.environment["E2H_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "native"])

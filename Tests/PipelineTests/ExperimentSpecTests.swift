@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import NeuralEngine
 import Testing
@@ -28,8 +29,9 @@ import Testing
         #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
     }
 
-    /// The claims spec is a group of three seeds of the default recipe whose report names the paper's claims.
-    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsName() throws {
+    /// The claims spec is a group of three seeds of the default recipe, plus likelihood voting (the control its
+    /// claims name), whose report names the paper's claims.
+    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsNameAndTheLikelihoodControl() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../experiments")
         let yaml = try String(contentsOf: directory.appendingPathComponent("paper-claims.yaml"), encoding: .utf8)
@@ -42,6 +44,8 @@ import Testing
             file: "easy-to-hard.yaml")
         recipe.name = "paper-claims"
         recipe.report?.claims = claims
+        recipe.rerank.methods = [.majority, .likelihood, .weighted, .bestOfN]
+        recipe.report?.rows.insert(try RowReference(parsing: "sft/likelihood"), at: 1)
         #expect(group.members[0].spec == recipe)
     }
 

@@ -67,11 +67,6 @@ struct LiveRunStream {
             }
             try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
-                .init("X-Content-Type-Options")!: "nosniff",
-            ], body: body)
+        return .eventStream(body)
     }
 }

@@ -52,6 +52,21 @@ final class RunContext {
     /// Rows per engine call in the long loops, with a poll for a stop between two calls.
     var rowsPerSlice: Int { max(1, pacing.rowsPerThread * compute.threads) }
 
+    /// `score` over a whole pool, in slices of `rowsPerSlice` sequences with a poll for a stop before each and a
+    /// progress report after it. `score` must treat rows independently, so that slicing changes no value.
+    func scoreInSlices<Value>(
+        _ sequences: [[Int32]], reporting task: ProgressTask, _ score: ([[Int32]]) -> [Value]
+    ) async throws -> [Value] {
+        var values: [Value] = []
+        values.reserveCapacity(sequences.count)
+        for first in stride(from: 0, to: sequences.count, by: rowsPerSlice) {
+            try await pollStop()
+            values += score(Array(sequences[first..<min(first + rowsPerSlice, sequences.count)]))
+            await report(task, done: values.count)
+        }
+        return values
+    }
+
     func isEasy(_ level: Int) -> Bool { spec.task.easyLevels.contains(level) }
 
     /// The verdict on a written sequence: the one way a stage reads a label. Under the `hardVerdictsTrue`

@@ -44,21 +44,13 @@ struct EvaluatorScoring {
         readings(sequences).map { Array($0.prefix(family.steps.count)) }
     }
 
-    /// Readings of a whole pool, in slices of `context.rowsPerSlice` sequences with a poll for a stop before
-    /// each and a progress report after it. Rows are scored independently, so slicing changes no value.
+    /// Readings of a whole pool, sliced with stop polls and progress (`RunContext.scoreInSlices`).
     func readings(
         _ sequences: [[Int32]], context: RunContext, reporting task: ProgressTask
     ) async throws
         -> [[Double]]
     {
-        var scores: [[Double]] = []
-        scores.reserveCapacity(sequences.count)
-        for first in stride(from: 0, to: sequences.count, by: context.rowsPerSlice) {
-            try await context.pollStop()
-            scores += readings(Array(sequences[first..<min(first + context.rowsPerSlice, sequences.count)]))
-            await context.report(task, done: scores.count)
-        }
-        return scores
+        try await context.scoreInSlices(sequences, reporting: task) { readings($0) }
     }
 
     /// Float32 scores, row-major: the blob a reranker reads back.

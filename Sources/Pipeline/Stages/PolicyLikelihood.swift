@@ -24,18 +24,10 @@ struct PolicyLikelihood {
         }
     }
 
-    /// Log-probabilities of a whole pool, in slices of `context.rowsPerSlice` sequences with a poll for a stop
-    /// before each and a progress report after it. Rows are scored independently, so slicing changes no value.
+    /// Log-probabilities of a whole pool, sliced with stop polls and progress (`RunContext.scoreInSlices`).
     func logProbabilities(
         _ sequences: [[Int32]], context: RunContext, reporting task: ProgressTask
     ) async throws -> [Double] {
-        var values: [Double] = []
-        values.reserveCapacity(sequences.count)
-        for first in stride(from: 0, to: sequences.count, by: context.rowsPerSlice) {
-            try await context.pollStop()
-            values += logProbabilities(Array(sequences[first..<min(first + context.rowsPerSlice, sequences.count)]))
-            await context.report(task, done: values.count)
-        }
-        return values
+        try await context.scoreInSlices(sequences, reporting: task) { logProbabilities($0) }
     }
 }

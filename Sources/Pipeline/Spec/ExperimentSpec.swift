@@ -379,6 +379,15 @@ public struct RestEMSpec: Codable, Sendable, Equatable {
     public var iterations: Int
     public var samplesPerProblem: Int
     public var optimization: OptimizationSpec
+
+    /// The policy each iteration yields, in order: the intermediate ones named as their training curves
+    /// (`rest_em_0` after the first iteration, …) and the last `rest_em`, so a report or claim naming
+    /// `rest_em` means the finished policy whatever the iteration count, and the paper's "ReST-EM after k
+    /// iterations" rows come from the same run.
+    public var policyNames: [String] {
+        guard enabled && iterations > 0 else { return [] }
+        return (0..<(iterations - 1)).map { "rest_em_\($0)" } + ["rest_em"]
+    }
 }
 
 public struct RLSpec: Codable, Sendable, Equatable {

@@ -12,7 +12,8 @@ import NeuralEngine
 ///   No value network: a token's advantage is its step's return-to-go minus the mean return-to-go
 ///   of the same step over the question's other samples (group-relative, per step).
 /// - ReST-EM on easy questions: sample, keep the correct solutions, fine-tune the SFT policy on
-///   them; repeat.
+///   them; repeat. Each iteration's policy is scored on test (`RestEMSpec.policyNames`), so the
+///   paper's rows after 1 and 2 iterations come from one run.
 enum RLStage {
     struct Output: Codable, Sendable {
         var ppo: String?
@@ -30,11 +31,9 @@ enum RLStage {
                 try await context.greedyScores(
                     model, policy: context.spec.rl.ppo.policyName, stage: .rl, problems: dataset.test))
         }
-        if context.spec.rl.restEm.enabled && context.spec.rl.restEm.iterations > 0 {
+        if !context.spec.rl.restEm.policyNames.isEmpty {
             let model = try await restEM(context, dataset: dataset, policy: policy)
             output.restEm = try await context.log.putBlob(model.weightsData())
-            try await context.record(
-                try await context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test))
         }
         return output
     }
@@ -221,6 +220,9 @@ enum RLStage {
                         return rows.languageModelBatch(
                             (0..<spec.optimization.batchSize).map { _ in kept[random.uniform(below: kept.count)] })
                     })
+            try await context.record(
+                try await context.greedyScores(
+                    current, policy: spec.policyNames[iteration], stage: .rl, problems: dataset.test))
         }
         return current
     }

@@ -84,7 +84,7 @@ public struct Daemon: Sendable {
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
         }
         let witness = LogWitness(stateDirectory: settings.stateDirectory, key: receiptKey)
-        let access = DashboardAccess(token: token)
+        let access = DashboardAccess(token: token, sessions: SessionStore(store: store))
         let router = APIRouter(
             token: token, metrics: metrics, queue: queue, readiness: readiness, witness: witness, access: access,
             appended: appended, logger: logger

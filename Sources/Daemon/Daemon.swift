@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Hummingbird
 import Logging
+import RunBundle
 import ServiceLifecycle
 import WireTypes
 

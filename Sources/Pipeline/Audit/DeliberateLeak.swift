@@ -6,4 +6,6 @@ enum DeliberateLeak: Sendable, Equatable {
     case selectionOnTest
     /// DPO ranked by final answers pairs hard questions too (their answers are hard labels).
     case hardAnswersInDPO
+    /// Evaluators' checkpoints are chosen on samples of easy test problems instead of easy validation problems.
+    case evaluatorSelectionOnTest
 }

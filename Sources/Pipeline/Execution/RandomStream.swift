@@ -43,6 +43,8 @@ struct RandomStream: Hashable, Sendable {
         case dpoSamples
         /// item: iteration; index: step (shared by every DPO ranking).
         case dpoBatches
+        /// index: row (samples of easy validation problems that evaluators' checkpoints are chosen on).
+        case evaluatorValidationSamples
     }
 
     static let itemBits = 24

@@ -94,6 +94,9 @@ public struct CheckpointSaved: EventPayload {
     /// For policy checkpoints: pass@1 on easy validation problems, the only figure checkpoint
     /// selection may use.
     public var easyValidationAccuracy: Double?
+    /// For the checkpoints of an evaluator chosen on validation (`checkpoint: best_validation`): the ROC-AUC of its
+    /// outcome scores on samples of easy validation problems, the figure it is chosen by.
+    public var easyValidationAuc: Double?
 }
 
 public struct SamplesGenerated: EventPayload {
@@ -129,6 +132,8 @@ public struct EvaluatorTrained: EventPayload {
     public var steps: Int
     public var rocAuc: AreaUnderCurve
     public var weights: String
+    /// The training step of the checkpoint that scores, when it was chosen on validation rather than the last.
+    public var chosenStep: Int?
 
     /// The volatile fact naming the blob of the evaluator's test scores (not in the payload: records made before
     /// it was noted keep their bytes).

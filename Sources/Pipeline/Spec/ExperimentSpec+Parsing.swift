@@ -196,7 +196,8 @@ extension ExperimentSpec {
                 stepLabels: map.choice("step_labels", default: StepLabels.runningTotal),
                 oprmData: map.choice("oprm_data", default: OPRMData.union),
                 outcomeLabels: map.choice("outcome_labels", default: OutcomeLabels.everyStep),
-                optimization: readOptimization(map.mapping("optimization"), defaults: evaluatorDefaults))
+                optimization: readOptimization(map.mapping("optimization"), defaults: evaluatorDefaults),
+                checkpoint: map.choice("checkpoint", default: EvaluatorCheckpoint.last))
             // A setting the evaluator would ignore is a mistake in the spec, not a no-op.
             if kind != .prm && kind != .oprm, let node = map.value("step_labels") {
                 map.report(

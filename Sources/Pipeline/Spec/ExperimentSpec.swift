@@ -222,6 +222,15 @@ public enum OPRMData: String, Codable, Sendable, CaseIterable {
     case parity
 }
 
+/// Which of an evaluator's training checkpoints scores the test pools.
+public enum EvaluatorCheckpoint: String, Codable, Sendable, CaseIterable {
+    /// The last one (what the recipe was measured with).
+    case last
+    /// The one whose outcome scores best tell right from wrong solutions of easy validation problems (ROC-AUC),
+    /// among the checkpoints every `checkpoint_interval` steps: chosen on validation data, never on test.
+    case bestValidation = "best_validation"
+}
+
 /// Where an outcome evaluator (ORM, and an OPRM's outcome examples) carries the final answer's label.
 public enum OutcomeLabels: String, Codable, Sendable, CaseIterable {
     /// At every step end and at the final token: the head learns to predict the outcome from any prefix, and
@@ -244,11 +253,12 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
     /// Where an ORM's (or an OPRM's outcome examples') label sits.
     public var outcomeLabels: OutcomeLabels
     public var optimization: OptimizationSpec
+    public var checkpoint: EvaluatorCheckpoint
 
     public init(
         name: String, kind: EvaluatorKind, labels: LabelScope, filter: SampleFilter,
         stepLabels: StepLabels = .runningTotal, oprmData: OPRMData = .union, outcomeLabels: OutcomeLabels = .everyStep,
-        optimization: OptimizationSpec
+        optimization: OptimizationSpec, checkpoint: EvaluatorCheckpoint = .last
     ) {
         self.name = name
         self.kind = kind
@@ -258,10 +268,11 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
         self.oprmData = oprmData
         self.outcomeLabels = outcomeLabels
         self.optimization = optimization
+        self.checkpoint = checkpoint
     }
 
-    /// Specs recorded before `step_labels`, `oprm_data` and `outcome_labels` existed read back with what their
-    /// runs did: running-total labels, the parity split, outcome labels at every step.
+    /// Specs recorded before `step_labels`, `oprm_data`, `outcome_labels` and `checkpoint` existed read back with what
+    /// their runs did: running-total labels, the parity split, outcome labels at every step, the last checkpoint.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
@@ -272,6 +283,7 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
         oprmData = try container.decodeIfPresent(OPRMData.self, forKey: .oprmData) ?? .parity
         outcomeLabels = try container.decodeIfPresent(OutcomeLabels.self, forKey: .outcomeLabels) ?? .everyStep
         optimization = try container.decode(OptimizationSpec.self, forKey: .optimization)
+        checkpoint = try container.decodeIfPresent(EvaluatorCheckpoint.self, forKey: .checkpoint) ?? .last
     }
 }
 

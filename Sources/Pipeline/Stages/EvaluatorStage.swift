@@ -27,14 +27,60 @@ enum EvaluatorStage {
             samples.evaluatorTraining, samplesPerProblem: spec.sampling.trainingSamplesPerProblem, context: context)
         let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
         let testVerdicts = verdicts(test, problems: dataset.test, context: context)
+        // Drawn only when an evaluator's checkpoint is chosen on validation, so other records keep their bytes.
+        let validation =
+            spec.evaluators.contains { $0.checkpoint == .bestValidation }
+            ? try await validationSamples(context, dataset: dataset, policy: policy) : nil
         var trained: [Trained] = []
         for (index, evaluator) in spec.evaluators.enumerated() {
             trained.append(
                 try await train(
                     evaluator, index: index, context: context, policy: policy, training: training,
-                    trainingProblems: trainingProblems, test: test, testVerdicts: testVerdicts, dataset: dataset))
+                    trainingProblems: trainingProblems, test: test, testVerdicts: testVerdicts, dataset: dataset,
+                    validation: evaluator.checkpoint == .bestValidation ? validation : nil))
         }
         return Output(evaluators: trained)
+    }
+
+    /// Samples of easy validation problems by the selected policy (as many per problem as the evaluators' training
+    /// data has), with their verdicts: what an evaluator's checkpoints are judged on. Easy labels only, and never
+    /// a test problem.
+    struct ValidationSamples {
+        var sequences: [[Int32]]
+        var correct: [Bool]
+
+        /// The ROC-AUC of `model`'s outcome scores (its step readings multiplied, as the test ROC-AUC is) against
+        /// the verdicts; nil when every sample is right or every one wrong.
+        func area(of scoring: EvaluatorScoring) -> Double? {
+            let scores = scoring.stepScores(sequences).map { StepAggregation.prod.apply($0) }
+            return ROCAUC.area(scores: scores, labels: correct)
+        }
+    }
+
+    private static func validationSamples(
+        _ context: RunContext, dataset: Dataset, policy: Transformer
+    ) async throws -> ValidationSamples {
+        let split = context.leak == .evaluatorSelectionOnTest ? dataset.test : dataset.validation
+        let problems = split.filter { context.isEasy($0.level) }
+        let perProblem = context.spec.sampling.trainingSamplesPerProblem
+        let chunks = try await SampleStage.sampleSet(
+            "evaluator_validation", problems: problems, samplesPerProblem: perProblem,
+            stream: RandomStream(.evaluatorValidationSamples), policy: policy, policyName: "sft", stage: .evaluators,
+            context: context)
+        let set = try await SampleStage.load(chunks, samplesPerProblem: perProblem, context: context)
+        return ValidationSamples(
+            sequences: set.sequences, correct: verdicts(set, problems: problems, context: context).map(\.final))
+    }
+
+    /// The checkpoint with the best figure, the earliest of equals (fewer steps, the simpler model); the last when
+    /// no checkpoint has a figure.
+    static func chooseCheckpoint(_ checkpoints: [(step: Int, area: Double?)]) -> Int? {
+        var best: (step: Int, area: Double)?
+        for checkpoint in checkpoints.sorted(by: { $0.step < $1.step }) {
+            guard let area = checkpoint.area else { continue }
+            if best == nil || area > best!.area { best = (checkpoint.step, area) }
+        }
+        return best?.step ?? checkpoints.map(\.step).max()
     }
 
     static func verdicts(_ set: SampleSet, problems: [Problem], context: RunContext) -> [Verdict] {
@@ -45,7 +91,8 @@ enum EvaluatorStage {
 
     private static func train(
         _ evaluator: EvaluatorSpec, index: Int, context: RunContext, policy: Transformer, training: SampleSet,
-        trainingProblems: [Problem], test: SampleSet, testVerdicts: [Verdict], dataset: Dataset
+        trainingProblems: [Problem], test: SampleSet, testVerdicts: [Verdict], dataset: Dataset,
+        validation: ValidationSamples?
     ) async throws -> Trained {
         // Training examples: samples of problems whose labels this evaluator may see.
         var sequences: [[Int32]] = []
@@ -78,8 +125,12 @@ enum EvaluatorStage {
         }
         let rows = TrainingRows(family: context.family)
         let optimization = evaluator.optimization
-        let loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
-        let model = try await loop.run(
+        var loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
+        loop.figure = .easyValidationAuc  // recorded only where `afterCheckpoint` gives one
+        let scoring = { (model: Transformer) in
+            EvaluatorScoring(kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
+        }
+        let trainedModel = try await loop.run(
             context,
             initial: {
                 evaluator.kind == .generative
@@ -97,11 +148,11 @@ enum EvaluatorStage {
                 let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: examples.count) }
                 return rows.scalarBatch(
                     picks.map { sequences[examples.sample(of: $0)] }, labels: picks.map { examples.labels(of: $0) })
-            })
+            }, afterCheckpoint: validation.map { validation in { validation.area(of: scoring($0)) } })
         context.logger.info("evaluator \(evaluator.name): trained on \(examples?.count ?? sequences.count) examples")
-        let scoring = EvaluatorScoring(
-            kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
-        let testScores = try await scoring.readings(
+        let (model, chosenStep) = try await chosen(
+            evaluator, trained: trainedModel, onValidation: validation != nil, context: context)
+        let testScores = try await scoring(model).readings(
             test.sequences, context: context,
             reporting: ProgressTask(
                 stage: .evaluators, task: "\(evaluator.name) scores", unit: "sequences", total: test.sequences.count))
@@ -109,8 +160,34 @@ enum EvaluatorStage {
         let scoresBlob = try await context.log.putBlob(EvaluatorScoring.encode(testScores))
         return try await finish(
             evaluator, model: model, weights: weights, testScores: testScores, scoresBlob: scoresBlob,
-            trainingExamples: examples?.count ?? sequences.count, context: context, test: test,
+            chosenStep: chosenStep, trainingExamples: examples?.count ?? sequences.count, context: context, test: test,
             testVerdicts: testVerdicts, dataset: dataset)
+    }
+
+    /// The model that scores: the trained one, or — chosen on validation — the recorded checkpoint with the best
+    /// figure, loaded back (with its step, recorded in `EvaluatorTrained` when it is not the last).
+    private static func chosen(
+        _ evaluator: EvaluatorSpec, trained: Transformer, onValidation: Bool, context: RunContext
+    ) async throws -> (Transformer, Int?) {
+        guard onValidation else { return (trained, nil) }
+        let checkpoints = try context.log.eventsSoFar().filter { $0.type == CheckpointSaved.eventType }
+            .map { try CheckpointSaved(decoding: $0) }
+            .filter { $0.stage == .evaluators && $0.model == evaluator.name && $0.reason == .interval }
+        guard let step = chooseCheckpoint(checkpoints.map { ($0.step, $0.easyValidationAuc) }),
+            step != evaluator.optimization.steps,
+            let checkpoint = checkpoints.first(where: { $0.step == step })
+        else { return (trained, nil) }
+        do {
+            let model = try TrainingCheckpoint(decoding: try await context.log.blob(checkpoint.blob)).makeModel()
+            context.logger.info("evaluator \(evaluator.name): the checkpoint at step \(step) is best on validation")
+            return (model, step)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(
+                code: .corruptHistory,
+                message: "the checkpoint of evaluator \(evaluator.name) at step \(step) does not load", cause: error)
+        }
     }
 
     /// A resume's shortcut for an evaluator the record shows trained: its weights and test scores come back from
@@ -138,15 +215,16 @@ enum EvaluatorStage {
         context.log.skip(through: recorded.index - 1)
         return try await finish(
             evaluator, model: model, weights: recorded.event.weights, testScores: testScores,
-            scoresBlob: recorded.testScores, trainingExamples: trainingExamples, context: context, test: test,
-            testVerdicts: testVerdicts, dataset: dataset)
+            scoresBlob: recorded.testScores, chosenStep: recorded.event.chosenStep, trainingExamples: trainingExamples,
+            context: context, test: test, testVerdicts: testVerdicts, dataset: dataset)
     }
 
     /// Records a trained evaluator — noting its scores' blob for a resume — and, for the generative verifier, its
     /// accuracy as a policy.
     private static func finish(
         _ evaluator: EvaluatorSpec, model: Transformer, weights: String, testScores: [[Double]], scoresBlob: String,
-        trainingExamples: Int, context: RunContext, test: SampleSet, testVerdicts: [Verdict], dataset: Dataset
+        chosenStep: Int?, trainingExamples: Int, context: RunContext, test: SampleSet, testVerdicts: [Verdict],
+        dataset: Dataset
     ) async throws -> Trained {
         let levels = test.sequences.indices.map { dataset.test[test.firstProblem + $0 / test.samplesPerProblem].level }
         try await context.log.emit(
@@ -157,7 +235,7 @@ enum EvaluatorStage {
                 rocAuc: areas(
                     scores: testScores.map { Array($0.prefix(context.family.steps.count)) }, verdicts: testVerdicts,
                     levels: levels, context: context),
-                weights: weights),
+                weights: weights, chosenStep: chosenStep),
             volatile: [EvaluatorTrained.testScoresFact: .text(scoresBlob)])
         if evaluator.kind == .generative {
             context.logger.info("evaluator \(evaluator.name): scoring its own samples as a policy")

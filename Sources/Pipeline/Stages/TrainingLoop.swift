@@ -17,6 +17,15 @@ struct TrainingLoop {
     var optimization: OptimizationSpec
     /// Optimizer steps per round; `optimization.steps` must be a multiple of it.
     var stepsPerRound = 1
+    /// What `afterCheckpoint`'s figure is, and so where a checkpoint records it.
+    var figure = CheckpointFigure.easyValidationAccuracy
+
+    enum CheckpointFigure {
+        /// A policy's pass@1 on easy validation problems.
+        case easyValidationAccuracy
+        /// An evaluator's outcome ROC-AUC on samples of easy validation problems.
+        case easyValidationAuc
+    }
 
     /// Trains from `initial` (or the latest recorded checkpoint) for `optimization.steps` steps, one per batch.
     /// `afterCheckpoint` may attach a figure (e.g. validation accuracy) to each interval checkpoint.
@@ -126,7 +135,9 @@ struct TrainingLoop {
         ])
         let blob = try await context.log.putBlob(checkpoint.encoded())
         let event = CheckpointSaved(
-            stage: stage, model: model, step: trainer.step, blob: blob, reason: reason, easyValidationAccuracy: figure)
+            stage: stage, model: model, step: trainer.step, blob: blob, reason: reason,
+            easyValidationAccuracy: self.figure == .easyValidationAccuracy ? figure : nil,
+            easyValidationAuc: self.figure == .easyValidationAuc ? figure : nil)
         if reason == .interrupt {
             try await context.log.appendInterruptCheckpoint(event)
         } else {

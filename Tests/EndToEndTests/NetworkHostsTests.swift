@@ -169,10 +169,15 @@ struct NetworkHostsTests {
                 + " ORDER BY version DESC LIMIT 1")
         #expect(takeover > leaseExpiry, "claimed at \(takeover), the lease ran to \(leaseExpiry)")
         #expect(events.filter { $0.type == DaemonEventType.completed.rawValue }.count == 1)
-        // Fenced: after the second claim, nothing of the first attempt.
+        // Fenced: after the second claim, nothing of the first attempt, neither events nor curve points.
         let afterTakeover = events.drop { SmokeRunTests.attempt(of: $0) != 2 }
         #expect(!afterTakeover.isEmpty && afterTakeover.allSatisfy { SmokeRunTests.attempt(of: $0) ?? 2 == 2 })
         #expect(!afterTakeover.contains { $0.metadata["worker"]?.stringValue == owner })
+        let latePoints = try await Harness.sql(
+            database.superuserURL,
+            "SELECT count(*) FROM metrics WHERE run = '\(run.id)' AND attempt = 1"
+                + " AND extract(epoch FROM recorded_at) >= \(takeover)")
+        #expect(latePoints == "0", "curve points of the lost attempt recorded after the takeover")
 
         let verified = try await other.e2h("verify", run.id)
         #expect(verified.status == 0 && verified.output.contains("hash chain intact"), "\(verified.output)")

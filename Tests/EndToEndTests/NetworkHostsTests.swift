@@ -50,7 +50,8 @@ struct NetworkHostsTests {
     }
 
     /// The database host's only door: TLS that the client verified, and the right password. Plain TCP, a wrong
-    /// password, and a server certificate checked against another CA are all refused.
+    /// password, and a server certificate checked against another CA (as a man in the middle's would be) are all
+    /// refused.
     static func checkTheDatabaseAdmitsOnlyVerifiedTLSAndPasswords(_ db: TLSDatabaseHost) async throws {
         #expect(try await Harness.sql(db.url, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == "t")
         let attempts: [(url: String, refusal: String)] = [
@@ -59,7 +60,7 @@ struct NetworkHostsTests {
             (
                 db.url(
                     user: "e2h", password: db.password, database: "e2h",
-                    tls: "sslmode=verify-full&sslrootcert=/etc/ssl/certs/ca-certificates.crt"),
+                    tls: "sslmode=verify-full&sslrootcert=\(db.unrelatedAuthority)"),
                 "certificate verify failed"
             ),
         ]

@@ -10,6 +10,8 @@ final class TLSDatabaseHost: Sendable {
     let port = 5432
     /// The CA's certificate: what a client's `sslrootcert` names.
     let authority: String
+    /// Another CA's certificate, which signed nothing here: a client that trusts only it must refuse the server.
+    let unrelatedAuthority: String
     /// The password of `e2h`, the role the daemons connect as (the database's owner, not a superuser).
     let password: String
     /// The superuser's, for setting up and for reading the server's view of its sessions.
@@ -19,6 +21,7 @@ final class TLSDatabaseHost: Sendable {
         self.directory = directory
         self.address = address
         self.authority = directory + "/tls/ca.pem"
+        self.unrelatedAuthority = directory + "/tls/unrelated-ca.pem"
         self.password = password
         self.superuserPassword = superuserPassword
     }
@@ -75,13 +78,8 @@ final class TLSDatabaseHost: Sendable {
         let tls = directory + "/tls"
         try FileManager.default.createDirectory(
             atPath: tls, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try await HostNetwork.run(
-            "openssl",
-            [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", tls + "/ca.key", "-out", authority, "-days", "2", "-subj", "/CN=e2h network test CA",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-            ])
+        try await Self.makeAuthority(key: tls + "/ca.key", certificate: authority)
+        try await Self.makeAuthority(key: tls + "/unrelated-ca.key", certificate: unrelatedAuthority)
         try await HostNetwork.run(
             "openssl",
             [
@@ -99,6 +97,17 @@ final class TLSDatabaseHost: Sendable {
         // PostgreSQL refuses a key file others can read, and runs as postgres.
         try FileManager.default.setAttributes(
             [.ownerAccountName: "postgres", .posixPermissions: 0o600], ofItemAtPath: tls + "/server.key")
+    }
+
+    /// A self-signed CA certificate and its key.
+    private static func makeAuthority(key: String, certificate: String) async throws {
+        try await HostNetwork.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=e2h network test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ])
     }
 
     /// initdb with a superuser password (no trust anywhere), then the server's network, TLS and authentication.

@@ -9,6 +9,7 @@ public final class DaemonMetrics: Sendable {
         var trainingSteps = 0
         var runsClaimed = 0
         var runsReaped = 0
+        var fencedWrites = 0
         /// Live streams opened, by reader: the run page's and `e2h follow`'s.
         var liveStreams = (page: 0, api: 0)
         /// (time, steps) of recent metric points, for steps/s over the last minute.
@@ -22,6 +23,7 @@ public final class DaemonMetrics: Sendable {
     func eventsAppended(_ count: Int) { counters.withLock { $0.eventsAppended += count } }
     func runClaimed() { counters.withLock { $0.runsClaimed += 1 } }
     func runsReaped(_ count: Int) { counters.withLock { $0.runsReaped += count } }
+    func writeFenced() { counters.withLock { $0.fencedWrites += 1 } }
     func liveStreamOpened(forPage: Bool) {
         counters.withLock { forPage ? ($0.liveStreams.page += 1) : ($0.liveStreams.api += 1) }
     }
@@ -64,6 +66,12 @@ public final class DaemonMetrics: Sendable {
         metric(
             "e2h_runs_reaped_total", "counter", "Runs whose lease expired, requeued by this daemon's reaper.",
             [("", "\(snapshot.runsReaped)")])
+        // A daemon that was partitioned or paused past its lease finds out here: each is a write it did not make.
+        metric(
+            "e2h_fenced_writes_total", "counter",
+            "Writes of this daemon's attempts refused because the attempt had lost its lease (a heartbeat, events, "
+                + "metric points, the attempt's end).",
+            [("", "\(snapshot.fencedWrites)")])
         metric("e2h_blobs_stored", "gauge", "Blobs stored (all daemons).", [("", "\(storage.blobs)")])
         metric(
             "e2h_blob_content_bytes", "gauge", "Bytes of the stored blobs' content.",

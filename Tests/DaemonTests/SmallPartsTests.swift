@@ -42,6 +42,8 @@ struct SmallPartsTests {
         let metrics = DaemonMetrics()
         metrics.eventsAppended(3)
         metrics.trainingSteps(30)
+        metrics.writeFenced()
+        metrics.writeFenced()
         let storage = StorageFigures(
             blobs: 7, blobContentBytes: 7000, blobTableBytes: 8192, eventTableBytes: 4096, metricTableBytes: 1024)
         let text = metrics.exposition(runsByState: [("queued", 2), ("running", 1)], queueDepth: 2, storage: storage)
@@ -52,6 +54,7 @@ struct SmallPartsTests {
         #expect(text.contains(#"e2h_stored_bytes{table="events"} 4096"#))
         #expect(text.contains(#"e2h_runs{state="running"} 1"#))
         #expect(text.contains("e2h_events_appended_total 3"))
+        #expect(text.contains("e2h_fenced_writes_total 2\n"))
         #expect(text.contains("e2h_training_steps_per_second 0.500"))
     }
 }

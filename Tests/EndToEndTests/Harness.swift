@@ -61,6 +61,9 @@ final class DaemonUnderTest: @unchecked Sendable {
     let stateDirectory: String
     let databaseURL: String?
     let extraArguments: [String]
+    /// What e2hd is started under, e.g. `ip netns exec HOST` to run it on another (namespaced) host; it must exec
+    /// e2hd, so that the spawned pid is e2hd's.
+    let launcher: [String]
     private(set) var process: ChildProcess?
     private(set) var endpoint: DaemonEndpoint?
 
@@ -70,10 +73,11 @@ final class DaemonUnderTest: @unchecked Sendable {
         "--backoff-seconds", "0.5",
     ]
 
-    init(stateDirectory: String, databaseURL: String?, arguments: [String] = fastLeases) {
+    init(stateDirectory: String, databaseURL: String?, arguments: [String] = fastLeases, launcher: [String] = []) {
         self.stateDirectory = stateDirectory
         self.databaseURL = databaseURL
         self.extraArguments = arguments
+        self.launcher = launcher
     }
 
     var logPath: String { stateDirectory + ".log" }
@@ -94,7 +98,8 @@ final class DaemonUnderTest: @unchecked Sendable {
         if let databaseURL { arguments += ["--database-url", databaseURL] }
         if let name { arguments += ["--name", name] }
         try? FileManager.default.removeItem(atPath: stateDirectory + "/" + StateDirectory.endpointFile)
-        let process = try ChildProcess(try Harness.binDirectory + "/e2hd", arguments, outputPath: logPath)
+        let command = launcher + [try Harness.binDirectory + "/e2hd"] + arguments
+        let process = try ChildProcess(command[0], Array(command.dropFirst()), outputPath: logPath)
         self.process = process
         let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {

@@ -113,6 +113,7 @@ public final class LeasedRecorder: RunRecorder {
         do {
             try await write()
         } catch let error as EventStoreError where error.code == .fenced {
+            leases.queue.metrics.writeFenced()
             leaseLost()
             throw error
         }

@@ -199,6 +199,7 @@ final class WorkerPool: Service, Sendable {
             try await leases.finish(lease, ending, release: release)
             if let release { logger.info("retention: released \(release.hashes.count) blob(s) of the completed run") }
         } catch let error as EventStoreError where error.code == .fenced {
+            leases.queue.metrics.writeFenced()
             logger.warning("lease lost before the attempt's end could be recorded; another attempt owns the run")
         } catch {
             // The lease then expires and the reaper requeues the run: it resumes from its last checkpoint.
@@ -217,6 +218,7 @@ final class WorkerPool: Service, Sendable {
             do {
                 switch try await leases.heartbeat(lease, progress: recorder.reportedProgress) {
                 case .lost:
+                    leases.queue.metrics.writeFenced()
                     logger.warning("lease lost (expired or taken over): stopping the attempt")
                     recorder.leaseLost()
                     return

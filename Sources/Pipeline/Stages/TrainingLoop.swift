@@ -18,6 +18,12 @@ struct TrainingLoop {
     /// Optimizer steps per round; `optimization.steps` must be a multiple of it.
     var stepsPerRound = 1
 
+    /// A second model trained in the same rounds, with its own optimizer (PPO's value model).
+    struct Companion {
+        var initial: () -> Transformer
+        var optimization: OptimizationSpec
+    }
+
     /// Trains from `initial` (or the latest recorded checkpoint) for `optimization.steps` steps, one per batch.
     /// `afterCheckpoint` may attach a figure (e.g. validation accuracy) to each interval checkpoint.
     func run(
@@ -40,8 +46,24 @@ struct TrainingLoop {
         round: (_ index: Int, _ model: Transformer, _ train: (TrainingBatch) -> Void) throws -> [String: Double],
         afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
     ) async throws -> Transformer {
+        try await run(
+            context, initial: initial, companion: nil,
+            round: { index, model, _, train in
+                // Only forwarded: `train` is called within this call, never kept.
+                try withoutActuallyEscaping(train) { try round(index, model, $0) }
+            }, afterCheckpoint: afterCheckpoint)
+    }
+
+    /// Trains round by round with a `companion` model trained in the same rounds (PPO's value model): `round` gets
+    /// the companion's trainer, which it steps as it likes; the companion is saved and restored with each checkpoint.
+    func run(
+        _ context: RunContext, initial: () -> Transformer, companion: Companion?,
+        round: (_ index: Int, _ model: Transformer, _ companion: Trainer?, _ train: (TrainingBatch) -> Void) throws
+            -> [String: Double],
+        afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
+    ) async throws -> Transformer {
         precondition(optimization.steps % stepsPerRound == 0, "steps must be whole rounds")
-        let trainer = try await restoreOrStart(context, initial: initial)
+        let (trainer, companionTrainer) = try await restoreOrStart(context, initial: initial, companion: companion)
         let interval = context.spec.checkpointInterval
         let prefix = "\(stage.rawValue).\(model)"
         var metrics: [TrainingMetric] = []
@@ -52,11 +74,13 @@ struct TrainingLoop {
         while trainer.step < optimization.steps {
             try await context.pollStop {
                 if trainer.step > lastSaved {
-                    try await save(trainer, context: context, reason: .interrupt, metrics: &metrics, figure: nil)
+                    try await save(
+                        trainer, companion: companionTrainer, context: context, reason: .interrupt, metrics: &metrics,
+                        figure: nil)
                 }
             }
             let index = trainer.step / stepsPerRound
-            let figures = try round(index, trainer.model) { batch in
+            let figures = try round(index, trainer.model, companionTrainer) { batch in
                 let report = trainer.train(batch)
                 loss = Double(report.loss)
                 metrics.append(TrainingMetric(name: "\(prefix).loss", step: report.step, value: Double(report.loss)))
@@ -73,7 +97,7 @@ struct TrainingLoop {
             }
             if (index + 1) % interval == 0 || trainer.step == optimization.steps {
                 try await save(
-                    trainer, context: context, reason: .interval, metrics: &metrics,
+                    trainer, companion: companionTrainer, context: context, reason: .interval, metrics: &metrics,
                     figure: afterCheckpoint?(trainer.model))
                 lastSaved = trainer.step
             }
@@ -83,26 +107,48 @@ struct TrainingLoop {
         return trainer.model
     }
 
-    private func restoreOrStart(_ context: RunContext, initial: () -> Transformer) async throws -> Trainer {
+    /// The main trainer, from the latest recorded checkpoint of this stage and model or from `initial`, and the
+    /// companion's, from the blob that checkpoint names or from the companion's `initial`.
+    private func restoreOrStart(
+        _ context: RunContext, initial: () -> Transformer, companion: Companion?
+    ) async throws -> (Trainer, Trainer?) {
         if let (index, saved) = try context.log.latestCheckpoint(stage: stage, model: model) {
             let data = try await context.log.blob(saved.blob)
             do {
-                let trainer = try Trainer(restoring: TrainingCheckpoint(decoding: data), pool: context.compute)
+                let checkpoint = try TrainingCheckpoint(decoding: data)
+                let trainer = try Trainer(restoring: checkpoint, pool: context.compute)
                 guard trainer.step % stepsPerRound == 0 else {
                     throw PipelineError(code: .corruptHistory, message: "it is not between two rounds")
                 }
+                var companionTrainer: Trainer?
+                if companion != nil {
+                    guard let blob = checkpoint.metadata[Self.companionKey] else {
+                        throw PipelineError(code: .corruptHistory, message: "it names no \(Self.companionKey)")
+                    }
+                    companionTrainer = try Trainer(
+                        restoring: TrainingCheckpoint(decoding: try await context.log.blob(blob)),
+                        pool: context.compute)
+                }
                 context.log.skip(through: index)
                 context.logger.info("\(stage.rawValue)/\(model): resuming from the checkpoint at step \(saved.step)")
-                return trainer
+                return (trainer, companionTrainer)
             } catch {
                 throw PipelineError(
                     code: .corruptHistory, message: "the checkpoint of \(model) at step \(saved.step) does not load",
                     cause: error)
             }
         }
-        let spec = optimization
-        return Trainer(
-            model: initial(),
+        return (
+            Self.trainer(initial(), optimization: optimization, context: context),
+            companion.map { Self.trainer($0.initial(), optimization: $0.optimization, context: context) }
+        )
+    }
+
+    private static func trainer(
+        _ model: Transformer, optimization spec: OptimizationSpec, context: RunContext
+    ) -> Trainer {
+        Trainer(
+            model: model,
             optimizer: AdamWConfig(
                 learningRate: Float(spec.learningRate), beta1: 0.9, beta2: 0.95, epsilon: 1e-8,
                 weightDecay: Float(spec.weightDecay)),
@@ -112,18 +158,27 @@ struct TrainingLoop {
             gradientClip: Float(spec.gradientClip), pool: context.compute)
     }
 
+    /// The metadata key under which a checkpoint names its companion's checkpoint blob. The companion is saved
+    /// inside the main checkpoint, not as an event of its own, so one `CheckpointSaved` stays one resume point.
+    static let companionKey = "companion_checkpoint"
+
     private func save(
-        _ trainer: Trainer, context: RunContext, reason: CheckpointSaved.Reason, metrics: inout [TrainingMetric],
-        figure: Double?
+        _ trainer: Trainer, companion: Trainer?, context: RunContext, reason: CheckpointSaved.Reason,
+        metrics: inout [TrainingMetric], figure: Double?
     ) async throws {
         // The step is the data cursor and names the random streams of the next batch.
-        let checkpoint = trainer.checkpoint(metadata: [
+        var metadata = [
             "stage": stage.rawValue, "model": model, "data_cursor": String(trainer.step),
             "random_streams": stepsPerRound == 1
                 ? "seed \(context.spec.seed), one stream per step from step \(trainer.step)"
                 : "seed \(context.spec.seed), streams per round of \(stepsPerRound) steps from round "
                     + "\(trainer.step / stepsPerRound)",
-        ])
+        ]
+        if let companion {
+            let saved = companion.checkpoint(metadata: ["stage": stage.rawValue, "model": model, "role": "companion"])
+            metadata[Self.companionKey] = try await context.log.putBlob(saved.encoded())
+        }
+        let checkpoint = trainer.checkpoint(metadata: metadata)
         let blob = try await context.log.putBlob(checkpoint.encoded())
         let event = CheckpointSaved(
             stage: stage, model: model, step: trainer.step, blob: blob, reason: reason, easyValidationAccuracy: figure)

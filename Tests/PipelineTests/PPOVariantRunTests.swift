@@ -80,11 +80,29 @@ import WireTypes
         // measured on rollouts from a policy that moved.
         let kl = await recorder.metrics.filter { $0.name == "rl.ppo_gae.kl" }.map(\.value)
         #expect(kl.count == 6 && kl.allSatisfy(\.isFinite) && kl.last != 0)
-        // The GAE variant's checkpoints name its value model's.
+        // The GAE variant's checkpoints name its value model's; the others name none.
         let checkpoints = try await recorder.events.filter { $0.type == CheckpointSaved.eventType }.map {
             try CheckpointSaved(decoding: $0)
-        }.filter { $0.model == "ppo_gae" }
-        #expect(checkpoints.map(\.step) == [20, 24])
+        }
+        let gae = checkpoints.filter { $0.model == "ppo_gae" }
+        #expect(gae.map(\.step) == [20, 24] && gae.allSatisfy { $0.companion != nil })
+        #expect(checkpoints.filter { $0.model == "ppo_easy" }.allSatisfy { $0.companion == nil })
+    }
+
+    /// A value model's checkpoint goes with its policy's: named by the same event, kept for the last checkpoint,
+    /// pruned with an intermediate one once the stage has completed.
+    @Test func retentionKeepsAndPrunesTheValueModelWithItsPolicy() async throws {
+        let (recorder, _) = try await Reference.shared.value()
+        let events = await recorder.events
+        let blobs = await recorder.blobs
+        let gae = try events.filter { $0.type == CheckpointSaved.eventType }.map { try CheckpointSaved(decoding: $0) }
+            .filter { $0.model == "ppo_gae" }
+        let (intermediate, last) = (try #require(gae.first?.companion), try #require(gae.last?.companion))
+        let intermediatePolicy = try #require(gae.first?.blob)
+        #expect(blobs[intermediate] != nil && blobs[last] != nil && intermediate != last)
+        let plan = try RetentionPolicy(mode: .standard).plan(events: events, stageOutputs: blobs)
+        #expect(plan.named.contains(intermediate) && plan.kept.contains(last))
+        #expect(plan.prunable.contains(intermediate) && plan.prunable.contains(intermediatePolicy))
     }
 
     @Test func theRecordIsTheSameTwiceAndOnOneThread() async throws {

@@ -94,6 +94,9 @@ public struct CheckpointSaved: EventPayload {
     /// For policy checkpoints: pass@1 on easy validation problems, the only figure checkpoint
     /// selection may use.
     public var easyValidationAccuracy: Double?
+    /// The checkpoint of a model trained in the same rounds (PPO's value model), restored with this one; absent
+    /// (and not in the payload) for a model trained alone.
+    public var companion: String? = nil
 }
 
 public struct SamplesGenerated: EventPayload {

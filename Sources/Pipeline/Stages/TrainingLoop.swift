@@ -115,15 +115,14 @@ struct TrainingLoop {
         if let (index, saved) = try context.log.latestCheckpoint(stage: stage, model: model) {
             let data = try await context.log.blob(saved.blob)
             do {
-                let checkpoint = try TrainingCheckpoint(decoding: data)
-                let trainer = try Trainer(restoring: checkpoint, pool: context.compute)
+                let trainer = try Trainer(restoring: TrainingCheckpoint(decoding: data), pool: context.compute)
                 guard trainer.step % stepsPerRound == 0 else {
                     throw PipelineError(code: .corruptHistory, message: "it is not between two rounds")
                 }
                 var companionTrainer: Trainer?
                 if companion != nil {
-                    guard let blob = checkpoint.metadata[Self.companionKey] else {
-                        throw PipelineError(code: .corruptHistory, message: "it names no \(Self.companionKey)")
+                    guard let blob = saved.companion else {
+                        throw PipelineError(code: .corruptHistory, message: "it names no companion checkpoint")
                     }
                     companionTrainer = try Trainer(
                         restoring: TrainingCheckpoint(decoding: try await context.log.blob(blob)),
@@ -158,30 +157,31 @@ struct TrainingLoop {
             gradientClip: Float(spec.gradientClip), pool: context.compute)
     }
 
-    /// The metadata key under which a checkpoint names its companion's checkpoint blob. The companion is saved
-    /// inside the main checkpoint, not as an event of its own, so one `CheckpointSaved` stays one resume point.
-    static let companionKey = "companion_checkpoint"
-
     private func save(
         _ trainer: Trainer, companion: Trainer?, context: RunContext, reason: CheckpointSaved.Reason,
         metrics: inout [TrainingMetric], figure: Double?
     ) async throws {
         // The step is the data cursor and names the random streams of the next batch.
-        var metadata = [
+        let checkpoint = trainer.checkpoint(metadata: [
             "stage": stage.rawValue, "model": model, "data_cursor": String(trainer.step),
             "random_streams": stepsPerRound == 1
                 ? "seed \(context.spec.seed), one stream per step from step \(trainer.step)"
                 : "seed \(context.spec.seed), streams per round of \(stepsPerRound) steps from round "
                     + "\(trainer.step / stepsPerRound)",
-        ]
+        ])
+        // The companion is named by the same event, not one of its own: one `CheckpointSaved` stays one resume
+        // point, and retention keeps (or prunes) the two together.
+        var companionBlob: String?
         if let companion {
-            let saved = companion.checkpoint(metadata: ["stage": stage.rawValue, "model": model, "role": "companion"])
-            metadata[Self.companionKey] = try await context.log.putBlob(saved.encoded())
+            let saved = companion.checkpoint(metadata: [
+                "stage": stage.rawValue, "model": model, "role": "companion", "data_cursor": String(trainer.step),
+            ])
+            companionBlob = try await context.log.putBlob(saved.encoded())
         }
-        let checkpoint = trainer.checkpoint(metadata: metadata)
         let blob = try await context.log.putBlob(checkpoint.encoded())
         let event = CheckpointSaved(
-            stage: stage, model: model, step: trainer.step, blob: blob, reason: reason, easyValidationAccuracy: figure)
+            stage: stage, model: model, step: trainer.step, blob: blob, reason: reason, easyValidationAccuracy: figure,
+            companion: companionBlob)
         if reason == .interrupt {
             try await context.log.appendInterruptCheckpoint(event)
         } else {

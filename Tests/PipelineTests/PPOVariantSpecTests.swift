@@ -64,6 +64,25 @@ import Testing
                     + #""process_reward_evaluator":"prm","process_reward_weight":1,"samples_per_problem":2},"#))
     }
 
+    /// Each variant costs its own rollouts and updates; a value model adds its passes, and a second model's
+    /// weights, gradients and optimizer moments (6 floats a parameter) to the memory estimate.
+    @Test func theResourceEstimateCountsEveryVariantAndTheValueModel() throws {
+        var spec = RunExecutorTests.smoke
+        let one = ResourceEstimate(spec)
+        spec.rl.ppo.append(spec.rl.ppo[0])
+        let two = ResourceEstimate(spec)
+        let tokens = Double(spec.task.family.family.sequenceLength)
+        let rollout = Double(spec.rl.ppo[0].problemsPerIteration * spec.rl.ppo[0].samplesPerProblem)
+        let sampled = 2 * one.parameters * tokens
+        let perVariant = Double(spec.rl.ppo[0].iterations) * rollout * (3 + 3 * Double(spec.rl.ppo[0].epochs)) * sampled
+        #expect(two.operations - one.operations == perVariant)
+        spec.rl.ppo[1].advantages = .gae
+        let gae = ResourceEstimate(spec)
+        #expect(
+            gae.operations - two.operations == perVariant - 2 * Double(spec.rl.ppo[0].iterations) * rollout * sampled)
+        #expect(gae.memoryBytes - two.memoryBytes == 4 * 6 * one.parameters)
+    }
+
     /// Each refusal names the file, line, column and key path of what is wrong.
     /// Lines count the `name: bad` line every case starts with.
     @Test(arguments: [

@@ -126,6 +126,20 @@ let package = Package(
             dependencies: ["Analysis", "Charts", "WireTypes"],
             swiftSettings: strict
         ),
+        /// The run bundle, as bytes on disk: its layout, the tar reader and writer's headers, the checks an import
+        /// makes before it writes, the receipt key that signs and checks a bundle's receipt. Apart from the
+        /// daemon (no HTTP, no queue), so that the libFuzzer target reads bundles with the import's own code.
+        .target(
+            name: "RunBundle",
+            dependencies: [
+                "Canonical",
+                "EventStore",
+                "WireTypes",
+                // Ed25519 for receipts; SHA-256 of blob entries read in pieces.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         /// The daemon: host, queue, execution and API. A library under the thin `e2hd` command, so that
         /// `e2h-bench` measures the daemon's own fenced recorder rather than an imitation of it.
         .target(
@@ -139,6 +153,7 @@ let package = Package(
                 // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart.
                 "NeuralEngine",
                 "Pipeline",
+                "RunBundle",
                 "WireTypes",
                 // Ed25519 for receipts (signed with a key that lives in the state directory); HMAC for the
                 // dashboard's sign-in links, keyed by the API token.
@@ -207,7 +222,10 @@ let package = Package(
         /// and AddressSanitizer; a plain build replays a corpus or a crash through the same code.
         .executableTarget(
             name: "Fuzz",
-            dependencies: ["Canonical", "EventStore", "Pipeline", "WireTypes"],
+            dependencies: [
+                "Canonical", "EventStore", "Pipeline", "RunBundle", "WireTypes",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -241,7 +259,7 @@ let package = Package(
             // Pipeline for its YAML reader: the OpenAPI test reads the embedded document with it.
             dependencies: [
                 "BuildStamp", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine", "Pipeline",
-                "WireTypes",
+                "RunBundle", "WireTypes",
             ],
             swiftSettings: strict
         ),

@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Hummingbird
 import Logging
+import RunBundle
 import ServiceLifecycle
 import WireTypes
 
@@ -84,7 +85,7 @@ public struct Daemon: Sendable {
             throw DaemonError(.database, "cannot listen for the queue's notifications", cause: error)
         }
         let witness = LogWitness(stateDirectory: settings.stateDirectory, key: receiptKey)
-        let access = DashboardAccess(token: token)
+        let access = DashboardAccess(token: token, sessions: SessionStore(store: store))
         let router = APIRouter(
             token: token, metrics: metrics, queue: queue, readiness: readiness, witness: witness, access: access,
             appended: appended, logger: logger

@@ -1,4 +1,5 @@
 import Foundation
+import RunBundle
 
 /// The one error type of e2hd. `code` maps to an HTTP status and is what clients switch on.
 public struct DaemonError: Error, CustomStringConvertible, Sendable {
@@ -32,6 +33,12 @@ public struct DaemonError: Error, CustomStringConvertible, Sendable {
         self.message = message
         self.diagnostics = diagnostics
         self.cause = cause
+    }
+
+    /// A bundle's problem as e2hd answers it: a malformed bundle is the client's (400), one that cannot be written
+    /// is the daemon's (500).
+    init(_ error: BundleError) {
+        self.init(error.code == .malformed ? .badRequest : .internalError, error.message, cause: error.cause)
     }
 
     public var description: String {

@@ -1,7 +1,9 @@
 import Canonical
+import Crypto
 import EventStore
 import Foundation
 import Pipeline
+import RunBundle
 import WireTypes
 
 /// The readers that take bytes from outside the process, as a fuzzer feeds them. Errors are the expected answer to
@@ -9,9 +11,10 @@ import WireTypes
 enum FuzzTarget: String, CaseIterable, Sendable {
     /// A YAML experiment spec: libyaml, the tree reader, every key's validation, and a sweep's expansion.
     case spec
-    /// A JSON archive of an older e2h (still imported): its JSON, then the chain with the store's own `ChainCheck`
-    /// and every blob against its key, as e2hd's import checks them once it has converted the archive into a bundle
-    /// (the tar reader itself is exercised by `FuzzSmokeTests` in the suite).
+    /// What `e2h import` reads: a run bundle (tar) through the import's own reader and checks (`BundleFile`,
+    /// `BundleCheck`: the tar headers, every entry, each chain, every blob's hash, the receipt), or — for an input that
+    /// starts with `{` — a JSON archive of an older e2h: its JSON, then the chain with the store's own `ChainCheck`
+    /// and every blob against its key, as the import checks them once it has converted the archive into a bundle.
     case archive
 
     func run(_ data: Data) {
@@ -23,9 +26,15 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             if let seeds = try? SeedRange(parsing: "0..2") {
                 _ = try? SpecGroup.expand(yaml: yaml, file: "fuzz.yaml", seeds: seeds, maximumRuns: 8)
             }
+        case .archive where data.first != UInt8(ascii: "{"):
+            // The reader works on a file (an import is spooled to one): one per process, rewritten per input.
+            guard FileManager.default.createFile(atPath: Self.bundlePath, contents: data) else {
+                Fuzz.fail("cannot write \(Self.bundlePath)")
+            }
+            _ = try? BundleCheck(key: Self.receiptKey).check(BundleFile(path: Self.bundlePath))
         case .archive:
             guard let archive = try? StateDirectory.jsonDecoder.decode(RunArchive.self, from: data) else { return }
-            var chain = ChainCheck(stream: "run-" + archive.run.id)
+            var chain = ChainCheck(stream: RunStreams.run(archive.run.id))
             for event in archive.events.sorted(by: { $0.version < $1.version }) {
                 let broken = chain.accept(
                     version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
@@ -39,4 +48,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
             }
         }
     }
+
+    static let bundlePath = NSTemporaryDirectory() + "e2h-fuzz-\(getpid()).tar"
+
+    /// A fixed key, so that a receipt "signed by this daemon" is checked in full when the fuzzer makes one.
+    static let receiptKey = ReceiptKey(
+        try! Curve25519.Signing.PrivateKey(rawRepresentation: Data(repeating: 7, count: 32)))
 }

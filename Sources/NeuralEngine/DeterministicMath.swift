@@ -4,4 +4,10 @@
 public enum DeterministicMath {
     /// e^x to a few ulp; 0 at or below -87.3, +infinity above 88.
     public static func exp(_ x: Float) -> Float { Elementary.exp(x) }
+
+    /// 1 / (1 + e^−z), without overflow.
+    public static func sigmoid(_ z: Float) -> Float { Elementary.sigmoid(z) }
+
+    /// log(1 + e^z), without overflow.
+    public static func softplus(_ z: Float) -> Float { Elementary.softplus(z) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Daemon
+@testable import RunBundle
 
 /// The tar a bundle is: what e2h writes opens with the system's tar, and what tar writes (ustar, GNU, pax; with
 /// `./` names and directory entries) reads back, so a bundle unpacked and packed again by hand still imports.
@@ -74,11 +75,11 @@ struct BundleTarTests {
         #expect(try Tar.parse(Data(count: Tar.blockSize)) == nil)
         var damaged = header
         damaged[3] ^= 1
-        #expect(throws: DaemonError.self) { try Tar.parse(damaged) }
-        #expect(throws: DaemonError.self) { try Tar.parse(header.prefix(100)) }
-        #expect(throws: DaemonError.self) {
+        #expect { try Tar.parse(damaged) } throws: { ($0 as? BundleError)?.code == .malformed }
+        #expect { try Tar.parse(header.prefix(100)) } throws: { ($0 as? BundleError)?.code == .malformed }
+        #expect {
             try Tar.header(name: String(repeating: "n", count: 101), size: 1, modified: 0)
-        }
+        } throws: { ($0 as? BundleError)?.code == .unwritable }
         #expect(Tar.padding(after: 512).isEmpty && Tar.padding(after: 513).count == 511)
     }
 

@@ -10,8 +10,8 @@ struct DashboardAccessTests {
     static let token = String(repeating: "5a", count: 32)
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    static func link(token: String = token, daemon: Int32 = 42, nonce: UInt8 = 1, now: Date = now) -> SignInLink {
-        SignInLink.mint(token: token, daemon: daemon, now: now, nonce: [UInt8](repeating: nonce, count: 16))
+    static func link(token: String = token, nonce: UInt8 = 1, now: Date = now) -> SignInLink {
+        SignInLink.mint(token: token, now: now, nonce: [UInt8](repeating: nonce, count: 16))
     }
 
     static func query(_ link: SignInLink) -> [String: String] {
@@ -23,46 +23,76 @@ struct DashboardAccessTests {
         return fields
     }
 
-    @Test func aLinkIsSignedByTheTokenAndTheDaemonProcess() throws {
+    @Test func aLinkIsSignedByTheToken() throws {
         let link = Self.link()
         let parsed = try #require(SignInLink(query: Self.query(link)))
         #expect(parsed == link)
-        #expect(parsed.isSigned(token: Self.token, daemon: 42))
-        #expect(!parsed.isSigned(token: String(repeating: "5b", count: 32), daemon: 42))
-        #expect(!parsed.isSigned(token: Self.token, daemon: 43))
+        #expect(parsed.isSigned(token: Self.token))
+        #expect(!parsed.isSigned(token: String(repeating: "5b", count: 32)))
         var forged = Self.query(link)
         forged["e"] = String(link.expires + 3600)
-        #expect(try #require(SignInLink(query: forged)).isSigned(token: Self.token, daemon: 42) == false)
+        #expect(try #require(SignInLink(query: forged)).isSigned(token: Self.token) == false)
         #expect(SignInLink(query: ["n": "zz", "e": "1", "s": link.signature]) == nil)
     }
 
-    @Test func aLinkSignsInOnceBeforeItExpires() {
-        var book = SessionBook()
+    @Test func theRulesRefuseAnUnsignedOrExpiredLinkAndEndASessionOnTime() {
         let link = Self.link()
-        guard
-            case .signedIn(let session) = book.signIn(
-                with: link, signed: true, now: Self.now, sessionID: "s1", csrfToken: "c1")
-        else {
-            Issue.record("a fresh signed link was refused")
+        #expect(SessionBook.refusal(of: link, signed: true, now: Self.now) == nil)
+        #expect(SessionBook.refusal(of: link, signed: false, now: Self.now)?.contains("API token") == true)
+        #expect(
+            SessionBook.refusal(of: link, signed: true, now: Self.now + SignInLink.lifetime)
+                == "this sign-in link has expired")
+        let session = SessionBook.open(id: "s", csrfToken: "c", now: Self.now)
+        #expect(SessionBook.live(session, now: Self.now + SessionBook.sessionLifetime - 1) == session)
+        #expect(SessionBook.live(session, now: Self.now + SessionBook.sessionLifetime) == nil)
+        #expect(SessionBook.live(nil, now: Self.now) == nil)
+        // Stored by its hash: the table alone names no cookie.
+        #expect(SessionBook.storageKey("s") != "s" && SessionBook.storageKey("s").count == 64)
+    }
+
+    /// Sessions live in the database: a link signs in once across two daemons on it (two `DashboardAccess` values
+    /// over their own connections), a session made by one is honoured by the other and by a restarted one, expired
+    /// sessions and links are refused and pruned.
+    @Test func sessionsAreSharedByEveryDaemonOnTheDatabaseAndOutliveARestart() async throws {
+        let url = try await TestDatabase.create()
+        let first = try await TestDatabase.queue(url: url)
+        let second = try await TestDatabase.queue(url: url)
+        let token = AccessToken(value: Self.token, origin: .existing)
+        let one = DashboardAccess(token: token, sessions: SessionStore(store: first.store))
+        let other = DashboardAccess(token: token, sessions: SessionStore(store: second.store))
+        let now = Date()
+        let link = one.mintLink(now: now)
+        // Both daemons race for the same link: exactly one signs in.
+        async let a = one.signIn(with: link, now: now)
+        async let b = other.signIn(with: link, now: now)
+        let outcomes = try await [a, b]
+        let sessions = outcomes.compactMap { if case .signedIn(let session) = $0 { session } else { nil } }
+        #expect(sessions.count == 1)
+        #expect(outcomes.contains(.refused(reason: SessionBook.usedAlready)))
+        let session = try #require(sessions.first)
+        #expect(try await other.session(cookie: session.id, now: now) == session)
+        #expect(try await one.session(cookie: session.id, now: now) == session)
+        #expect(try await one.session(cookie: String(repeating: "0", count: 64), now: now) == nil)
+        #expect(try await one.session(cookie: nil, now: now) == nil)
+        #expect(try await one.session(cookie: session.id, now: now + SessionBook.sessionLifetime + 1) == nil)
+        // A restarted daemon: a new store on the same database.
+        await first.store.shutdown()
+        let restarted = try await TestDatabase.queue(url: url)
+        let again = DashboardAccess(token: token, sessions: SessionStore(store: restarted.store))
+        #expect(try await again.session(cookie: session.id, now: now)?.csrfToken == session.csrfToken)
+        #expect(try await again.signIn(with: link, now: now) == .refused(reason: SessionBook.usedAlready))
+        // A sign-in after both expired prunes them.
+        let later = now + SessionBook.sessionLifetime + SignInLink.lifetime + 1
+        guard case .signedIn = try await again.signIn(with: again.mintLink(now: later), now: later) else {
+            Issue.record("a fresh link was refused")
             return
         }
-        #expect(book.session("s1", now: Self.now + 60) == session)
-        #expect(book.session("s2", now: Self.now) == nil)
-        #expect(book.session("s1", now: Self.now + SessionBook.sessionLifetime + 1) == nil)
-        #expect(
-            book.signIn(with: link, signed: true, now: Self.now + 1, sessionID: "s2", csrfToken: "c2")
-                == .refused(reason: "this sign-in link was used already; each works once"))
-        let late = Self.link(nonce: 2)
-        #expect(
-            book.signIn(with: late, signed: true, now: Self.now + SignInLink.lifetime, sessionID: "s3", csrfToken: "c3")
-                == .refused(reason: "this sign-in link has expired"))
-        let unsigned = Self.link(nonce: 3)
-        guard case .refused = book.signIn(with: unsigned, signed: false, now: Self.now, sessionID: "s4", csrfToken: "c")
-        else {
-            Issue.record("an unsigned link signed in")
-            return
-        }
-        #expect(book.session("s4", now: Self.now) == nil)
+        let left = try await restarted.store.execute(
+            "SELECT (SELECT count(*) FROM dashboard_sessions) AS sessions, "
+                + "(SELECT count(*) FROM dashboard_sign_in_links) AS links")
+        #expect(try left.int(0, "sessions") == 1 && left.int(0, "links") == 1)
+        await second.store.shutdown()
+        await restarted.store.shutdown()
     }
 
     @Test func aFormMustCarryItsSessionsToken() {

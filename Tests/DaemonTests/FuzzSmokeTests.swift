@@ -1,12 +1,14 @@
 import EventStore
 import Foundation
+import RunBundle
 import Testing
 import WireTypes
 
 @testable import Daemon
 
 /// The in-suite short version of `scripts/fuzz`'s archive and query targets: seeded mutations through the real
-/// checks. Every input ends accepted or refused with a 400 — a crash fails the test process, any other error here.
+/// checks. Every input ends accepted or refused as malformed (a 400) — a crash fails the test process, any other
+/// error here.
 @Suite("Archive and query readers under mutation")
 struct FuzzSmokeTests {
     static var validArchivePath: String {
@@ -40,6 +42,25 @@ struct FuzzSmokeTests {
         let path = directory + "/valid.json"
         try Self.validArchive.write(to: URL(fileURLWithPath: path))
         try await Self.check(path, key: key)
+    }
+
+    /// The fuzzer's bundle seed (`fuzz/corpus/archive/valid.tar`) is the JSON seed as an import converts it, and passes
+    /// every check: the libFuzzer target starts from a bundle the reader accepts. A missing seed is written (commit it).
+    @Test func theCommittedBundleSeedIsTheJSONSeedConverted() async throws {
+        let (directory, key) = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.validArchive.write(to: URL(fileURLWithPath: directory + "/valid.json"))
+        try await LegacyArchive.convert(directory + "/valid.json", to: directory + "/valid.tar")
+        let converted = try Data(contentsOf: URL(fileURLWithPath: directory + "/valid.tar"))
+        let seed = URL(fileURLWithPath: Self.validArchivePath).deletingLastPathComponent().appendingPathComponent(
+            "valid.tar")
+        guard let committed = try? Data(contentsOf: seed) else {
+            try converted.write(to: seed)
+            Issue.record("fuzz/corpus/archive/valid.tar was missing; written now — commit it")
+            return
+        }
+        #expect(committed == converted, "the bundle seed is not the JSON seed converted; delete it to rewrite it")
+        _ = try BundleCheck(key: key).check(try BundleFile(path: seed.path))
     }
 
     /// Seeded mutations of the seed archive, and of the bundle it converts into: each refused as a 400 or accepted.
@@ -77,6 +98,8 @@ struct FuzzSmokeTests {
             if readable { decoded += 1 } else if form == "json" { continue }
             do {
                 try await Self.check(path, key: key)
+            } catch let error as BundleError {
+                #expect(error.code == .malformed, "\(error)")
             } catch let error as DaemonError {
                 #expect(error.code == .badRequest, "\(error)")
             }

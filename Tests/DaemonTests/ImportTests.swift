@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import RunBundle
 import Testing
 import WireTypes
 

@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Logging
+import RunBundle
 import Testing
 
 @testable import Daemon
@@ -43,7 +44,8 @@ struct OpenAPIDocumentTests {
         let router = APIRouter(
             token: token, metrics: DaemonMetrics(), queue: queue, readiness: DatabaseReadiness(),
             witness: LogWitness(stateDirectory: "/nonexistent", key: ReceiptKey(.init())),
-            access: DashboardAccess(token: token), appended: WakeSignal(), logger: Logger(label: "test")
+            access: DashboardAccess(token: token, sessions: SessionStore(store: queue.store)), appended: WakeSignal(),
+            logger: Logger(label: "test")
         ).build()
         let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }.sorted()
         await queue.store.shutdown()

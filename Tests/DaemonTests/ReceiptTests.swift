@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import RunBundle
 import Testing
 import WireTypes
 

@@ -194,6 +194,11 @@ struct SmokeRunTests {
                         && refused.output.contains("e2h verify \(run)"), "\(command): \(refused.output)")
             }
             #expect(!FileManager.default.fileExists(atPath: archive + ".altered"))
+            // The run page reads the stream once: it shows the break, and no figure from the altered record.
+            let page = try await DashboardHTTP.get(
+                importer, "/runs/\(run)", cookie: try await DashboardHTTP.signIn(importer))
+            #expect(page.status == 200 && page.body.contains("Hash chain broken at event \(version)"), "\(page.body)")
+            #expect(page.body.contains("does not verify at version \(version)"), "\(page.body)")
             // The importer executes nothing (--workers 0), replays included: a daemon with a worker on its
             // database does.
             let replayer = try await Self.daemon(database: database)

@@ -59,7 +59,7 @@ import Testing
         let json = String(decoding: RunExecutorTests.smoke.canonicalJSON(), as: UTF8.self)
         #expect(
             json.contains(
-                #""rl":{"ppo":{"clip_range":0.2,"enabled":true,"epochs":2,"iterations":8,"learning_rate":0.0003,"#
+                #""ppo":{"clip_range":0.2,"enabled":true,"epochs":2,"iterations":8,"learning_rate":0.0003,"#
                     + #""minibatches":2,"outcome_rewards":"easy","problems_per_iteration":4,"#
                     + #""process_reward_evaluator":"prm","process_reward_weight":1,"samples_per_problem":2},"#))
     }
@@ -93,6 +93,7 @@ import Testing
         ("rl:\n  ppo:\n    - {name: Ppo-A}\n", "rl.ppo[0].name", 4, "lowercase"),
         ("rl:\n  ppo:\n    - {name: a}\n    - {name: a}\n", "rl.ppo[1].name", 5, "duplicate"),
         ("rl:\n  ppo:\n    - {name: rest_em}\n", "rl.ppo[0].name", 4, "another policy"),
+        ("rl:\n  ppo:\n    - {name: dpo_prm_1}\n", "rl.ppo[0].name", 4, "another policy"),
         ("rl:\n  ppo:\n    - {name: greedy}\n", "rl.ppo[0].name", 4, "row method"),
         ("rl:\n  ppo:\n    - {iterations: 2}\n", "rl.ppo[0].name", 4, "name"),
         ("rl:\n  ppo: []\n", "rl.ppo", 3, "at least one"),

@@ -44,6 +44,20 @@ struct ResourceEstimateTests {
         #expect(with.memoryBytes == without.memoryBytes)
     }
 
+    /// Iterative DPO costs by iteration and ranking; an evaluator's ranking adds the pass that scores its samples.
+    @Test func iterativeDPOCountsEachIterationAndRanking() throws {
+        var spec = try Self.spec("smoke.yaml")
+        let without = ResourceEstimate(spec).operations
+        spec.rl.dpo.iterations = 1
+        let one = ResourceEstimate(spec).operations - without
+        spec.rl.dpo.iterations = 2
+        #expect(ResourceEstimate(spec).operations - without == 2 * one)
+        spec.rl.dpo.iterations = 1
+        spec.rl.dpo.rankings = [.easyAnswers, .evaluator("prm")]
+        #expect(ResourceEstimate(spec).operations - without > 2 * one)
+        #expect(one > 0)
+    }
+
     @Test func aModelLargerThanTheMachineIsRefusedWithTheEstimate() throws {
         let spec = try ExperimentSpec.parse(
             yaml: "name: huge\npolicy:\n  model: {layers: 32, width: 4096, heads: 32}\n", file: "huge.yaml")

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import RunBundle
 import WireTypes
 
 /// Gives every request an id (the `x-request-id` response header) and turns every failure into
@@ -54,6 +55,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 error.code.httpStatus, error.code.rawValue, error.message,
                 error.diagnostics.isEmpty ? nil : error.diagnostics
             )
+        case let error as BundleError:
+            return failure(DaemonError(error), requestID: requestID)
         case let error as EventStoreError:
             let code = DaemonError.Code.database
             let message =

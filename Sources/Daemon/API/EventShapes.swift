@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import RunBundle
 import WireTypes
 
 // The one place a stored event changes shape for the API: a `WireEvent` (a bundle's lines are `BundleEventLine`).

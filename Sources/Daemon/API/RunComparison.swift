@@ -29,6 +29,21 @@ struct RunComparison {
         }
         if let n = request.n, n < 1 { throw DaemonError(.badRequest, "n must be at least 1") }
         let loaded = try await loadInOrder(request.runs) { try await load($0) }
+        return try await compare(request, loaded: loaded, withGrid: withGrid)
+    }
+
+    /// One run's comparison (its headline, claims and grid) from a stream its caller has read already: the run
+    /// page shows the same events and the same chain verdict, and reads them once.
+    func compare(
+        run: RunDetails, stream: VerifiedStream, withGrid: Bool
+    ) async throws -> (response: CompareResponse, grid: ComparisonReport?) {
+        try await compare(
+            CompareRequest(runs: [run.id]), loaded: [try await recorded(run, stream: stream)], withGrid: withGrid)
+    }
+
+    private func compare(
+        _ request: CompareRequest, loaded: [RecordedRun], withGrid: Bool
+    ) async throws -> (response: CompareResponse, grid: ComparisonReport?) {
         let runs = loaded.map(\.run)
         let specs = loaded.map(\.spec)
         let scores = loaded.map(\.scores)
@@ -86,7 +101,10 @@ struct RunComparison {
         let catalog = RunCatalog(queue: queue)
         let run = try await catalog.details(try await catalog.resolve(id))
         // One read gives the events and the chain's verdict; one query gives every outcome blob the scores name.
-        let stream = try await queue.store.readVerified(stream: DaemonEvent.stream(run.id))
+        return try await recorded(run, stream: try await queue.store.readVerified(stream: DaemonEvent.stream(run.id)))
+    }
+
+    private func recorded(_ run: RunDetails, stream: VerifiedStream) async throws -> RecordedRun {
         // Refused, not warned about: figures computed from an altered record must not reach a table or a paper.
         if case .broken(let version, _, let reason) = stream.verification {
             throw DaemonError(

@@ -1,4 +1,5 @@
 import Foundation
+import RunBundle
 import WireTypes
 
 /// Export and import through the daemon's own code, to and from files, for `e2h-bench bundle`: the figures are

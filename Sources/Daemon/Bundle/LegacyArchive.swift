@@ -1,5 +1,6 @@
 import Canonical
 import Foundation
+import RunBundle
 import WireTypes
 
 /// The JSON archive (`e2h-run-archive/1`) that `e2h export` wrote before bundles: still imported, by converting it

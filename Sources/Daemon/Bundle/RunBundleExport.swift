@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import RunBundle
 import WireTypes
 
 /// `e2h export`: a run as a tar bundle (`BundleLayout`), streamed. Everything that can refuse the export — a chain

@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import RunBundle
 import WireTypes
 
 /// `e2h import`: a bundle spooled to a file is checked whole (`BundleCheck`), then its run row, blobs, events,
@@ -15,13 +16,17 @@ struct RunBundleImport: Sendable {
     var store: EventStore { queue.store }
 
     func importBundle(at path: String) async throws -> ImportReport {
-        if try LegacyArchive.isLegacy(path) {
-            let converted = path + ".bundle"
-            defer { try? FileManager.default.removeItem(atPath: converted) }
-            try await LegacyArchive.convert(path, to: converted)
-            return try await importChecked(at: converted)
+        do {
+            if try LegacyArchive.isLegacy(path) {
+                let converted = path + ".bundle"
+                defer { try? FileManager.default.removeItem(atPath: converted) }
+                try await LegacyArchive.convert(path, to: converted)
+                return try await importChecked(at: converted)
+            }
+            return try await importChecked(at: path)
+        } catch let error as BundleError {
+            throw DaemonError(error)
         }
-        return try await importChecked(at: path)
     }
 
     private func importChecked(at path: String) async throws -> ImportReport {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RunBundle
 
 /// Where a bundle's bytes go: an HTTP response, a file.
 protocol BundleSink {

@@ -1,35 +1,33 @@
 import Canonical
 import Foundation
-import Synchronization
 
 /// Who may see the dashboard: mints sign-in links from the API token, exchanges them for sessions, and looks
-/// sessions up by cookie. The rules are `SignInLink`'s and `SessionBook`'s; this holds the one book.
-final class DashboardAccess: Sendable {
+/// sessions up by cookie. The rules are `SignInLink`'s and `SessionBook`'s; the sessions live in `SessionStore`.
+struct DashboardAccess: Sendable {
     static let cookieName = "e2h_session"
 
-    private let token: AccessToken
-    private let daemon: Int32
-    private let book = Mutex(SessionBook())
-
-    init(token: AccessToken, daemon: Int32 = getpid()) {
-        self.token = token
-        self.daemon = daemon
-    }
+    let token: AccessToken
+    let sessions: SessionStore
 
     func mintLink(now: Date = Date()) -> SignInLink {
-        SignInLink.mint(token: token.value, daemon: daemon, now: now)
+        SignInLink.mint(token: token.value, now: now)
     }
 
-    func signIn(with link: SignInLink, now: Date = Date()) -> SessionBook.SignIn {
-        let signed = link.isSigned(token: token.value, daemon: daemon)
-        let (sessionID, csrfToken) = (Self.randomHex(), Self.randomHex())
-        return book.withLock {
-            $0.signIn(with: link, signed: signed, now: now, sessionID: sessionID, csrfToken: csrfToken)
+    func signIn(with link: SignInLink, now: Date = Date()) async throws -> SessionBook.SignIn {
+        if let reason = SessionBook.refusal(of: link, signed: link.isSigned(token: token.value), now: now) {
+            return .refused(reason: reason)
         }
+        try await sessions.prune(now: now)
+        guard try await sessions.claim(link) else { return .refused(reason: SessionBook.usedAlready) }
+        let session = SessionBook.open(id: Self.randomHex(), csrfToken: Self.randomHex(), now: now)
+        try await sessions.insert(session)
+        return .signedIn(session)
     }
 
-    func session(cookie: String?, now: Date = Date()) -> SessionBook.Session? {
-        book.withLock { $0.session(cookie, now: now) }
+    /// The live session a cookie names; nil without a cookie, for an unknown one and for an expired one.
+    func session(cookie: String?, now: Date = Date()) async throws -> SessionBook.Session? {
+        guard let cookie, !cookie.isEmpty, cookie.utf8.count <= 128 else { return nil }
+        return SessionBook.live(try await sessions.session(cookie), now: now)
     }
 
     /// 32 random bytes as hex: a session id or a CSRF token.

@@ -42,7 +42,7 @@ struct DashboardRoutes {
                 body: .init(byteBuffer: ByteBuffer(string: LiveScript.source)))
         }
         router.get("/runs/:id/live") { request, context in
-            guard access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value) != nil else {
+            guard try await session(of: request) != nil else {
                 throw DaemonError(.unauthorized, "sign in to follow a run: open the link `e2h open` prints")
             }
             let id = try await catalog.resolve(try context.parameters.require("id"))
@@ -53,7 +53,7 @@ struct DashboardRoutes {
             guard let link = SignInLink(query: Self.query(request)) else {
                 return Self.page(NoticePage.signInRequired(), status: .badRequest)
             }
-            switch access.signIn(with: link) {
+            switch try await access.signIn(with: link) {
             case .refused(let reason):
                 throw DaemonError(.unauthorized, "\(reason) — run `e2h open` for a new one")
             case .signedIn(let session):
@@ -73,7 +73,7 @@ struct DashboardRoutes {
             }
         }
         router.get(RouterPath(RunsPage.livePath)) { request, _ in
-            guard access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value) != nil else {
+            guard try await session(of: request) != nil else {
                 throw DaemonError(.unauthorized, "sign in to follow the runs: open the link `e2h open` prints")
             }
             return LiveRunsStream(queue: queue, appended: appended).response(filter: try Self.runsFilter(request))
@@ -111,7 +111,7 @@ struct DashboardRoutes {
         }
         for action in ActionForm.actions {
             router.post(RouterPath("/runs/:id/\(action)")) { request, context in
-                guard let session = access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value) else {
+                guard let session = try await session(of: request) else {
                     return Self.page(NoticePage.signInRequired(), status: .unauthorized)
                 }
                 let form = try await Self.form(request)
@@ -147,11 +147,16 @@ struct DashboardRoutes {
         ).page()
     }
 
+    /// The live session of the request's cookie, if any.
+    private func session(of request: Request) async throws -> SessionBook.Session? {
+        try await access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value)
+    }
+
     /// Renders `body`'s page for a browser with a session, and the sign-in request (no data) for any other.
     private func signedIn(
         _ request: Request, _ body: (SessionBook.Session) async throws -> Page
     ) async throws -> Response {
-        guard let session = access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value) else {
+        guard let session = try await session(of: request) else {
             return Self.page(NoticePage.signInRequired(), status: .unauthorized)
         }
         return Self.page(try await body(session))

@@ -5,9 +5,9 @@ import Foundation
 import Pipeline
 import WireTypes
 
-/// Reads what a run's page shows from the store: the queue row, the whole stream (for the stage timeline and
-/// the event log's page), the curves, the comparison with its full grid, and the hash chain's verdict. Public for
-/// `e2h-bench page`, which times it.
+/// Reads what a run's page shows from the store: the queue row, the whole stream with its hash chain's verdict
+/// (one read, for the stage timeline, the event log's page and the comparison with its full grid), the curves.
+/// Public for `e2h-bench page`, which times it.
 public struct RunPageLoading: Sendable {
     let queue: Queue
 
@@ -16,11 +16,13 @@ public struct RunPageLoading: Sendable {
     public func page(run id: String, after: Int64, pageSize: Int, csrfToken: String) async throws -> Page {
         let catalog = RunCatalog(queue: queue)
         let run = try await catalog.details(id)
-        let stream = DaemonEvent.stream(id)
+        // One read gives the events the page shows, the chain's verdict and what the comparison reads.
+        let stream = try await queue.store.readVerified(stream: DaemonEvent.stream(id))
+        let recorded = stream.events
         // The statistics are most of the page's time and need none of what follows: computed meanwhile, on
-        // another core.
-        async let compared = results(of: id)
-        let recorded = try await queue.store.readWhole(stream: stream)
+        // another core, when there is anything to compare.
+        let scored = recorded.contains { $0.type == ScoreRecorded.eventType }
+        async let compared = scored ? results(of: run, stream: stream) : nil
         // Payloads decoded only where the page shows them (the timeline's events and one page of the log):
         // decoding all of a default run's 1,500 took a fifth of the page's time.
         let stages = recorded.filter { StageTimeline.reads($0.type) }.map(WireEvent.init)
@@ -35,22 +37,18 @@ public struct RunPageLoading: Sendable {
                 outcomeEasy: trained.rocAuc.outcomeEasy, outcomeHard: trained.rocAuc.outcomeHard)
         }
         let chain: VerifyReport
-        switch try await queue.store.verify(stream: stream) {
+        switch stream.verification {
         case .intact(let count):
             chain = VerifyReport(run: id, intact: true, events: Int(count), brokenAtVersion: nil, reason: nil)
         case .broken(let version, _, let reason):
             chain = VerifyReport(run: id, intact: false, events: 0, brokenAtVersion: version, reason: reason)
         }
-        let results: RunPage.Results
-        if recorded.contains(where: { $0.type == ScoreRecorded.eventType }) {
-            results = try await compared
-        } else {
-            // Not awaited, the comparison is cancelled when the page returns.
-            results = .unavailable(
+        let results =
+            try await compared
+            ?? .unavailable(
                 reason: run.state.isFinal
                     ? "The run recorded no scores."
                     : "Scores are recorded in the run's last stages; this run is \(run.state.rawValue).")
-        }
         return RunPage(
             run: run, timeline: StageTimeline(events: stages), metrics: metrics, evaluators: evaluators,
             results: results,
@@ -60,11 +58,11 @@ public struct RunPageLoading: Sendable {
         ).page()
     }
 
-    /// The headline and the full grid, or why the record cannot be compared.
-    private func results(of run: String) async throws -> RunPage.Results {
+    /// The headline and the full grid, or why the record cannot be compared (a broken chain, among others).
+    private func results(of run: RunDetails, stream: VerifiedStream) async throws -> RunPage.Results? {
         do {
             let (response, grid) = try await RunComparison(queue: queue).compare(
-                CompareRequest(runs: [run]), withGrid: true)
+                run: run, stream: stream, withGrid: true)
             return .compared(grid: grid ?? response.report, headline: response.report)
         } catch let error as DaemonError {
             return .unavailable(reason: error.message)

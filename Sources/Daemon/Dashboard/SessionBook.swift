@@ -1,9 +1,10 @@
+import Canonical
 import Foundation
 
-/// The dashboard's signed-in browsers, and the sign-in links already used. A value: the rules (a link signs in
-/// once, before it expires; a session lasts `sessionLifetime`; a form's CSRF token must be its session's) are
-/// decided here without I/O, and `DashboardAccess` keeps the one instance behind a lock.
-struct SessionBook: Sendable {
+/// The rules of dashboard sign-in, decided without I/O: a link signs in once, before it expires; a session lasts
+/// `sessionLifetime`; a form's CSRF token must be its session's. `SessionStore` keeps what they decide in the
+/// database (so sessions outlive a daemon and are shared by every daemon on it), and `DashboardAccess` joins the two.
+enum SessionBook {
     static let sessionLifetime: TimeInterval = 12 * 3600
 
     struct Session: Sendable, Equatable {
@@ -19,35 +20,29 @@ struct SessionBook: Sendable {
         case refused(reason: String)
     }
 
-    private var sessions: [String: Session] = [:]
-    /// Nonce → the link's expiry: kept until then, after which the link is refused as expired anyway.
-    private var usedLinks: [String: Int64] = [:]
+    static let usedAlready = "this sign-in link was used already; each works once"
 
-    /// Signs a browser in with a link whose signature the caller checked: once per link, before it expires.
-    mutating func signIn(
-        with link: SignInLink, signed: Bool, now: Date, sessionID: String, csrfToken: String
-    ) -> SignIn {
-        prune(now: now)
-        guard signed else {
-            return .refused(reason: "this sign-in link was not made by this daemon (or it restarted since)")
-        }
-        guard !link.isExpired(now: now) else {
-            return .refused(reason: "this sign-in link has expired")
-        }
-        guard usedLinks[link.nonce] == nil else {
-            return .refused(reason: "this sign-in link was used already; each works once")
-        }
-        usedLinks[link.nonce] = link.expires
-        let session = Session(id: sessionID, csrfToken: csrfToken, expires: now + Self.sessionLifetime)
-        sessions[sessionID] = session
-        return .signedIn(session)
+    /// Why a link may not sign in whatever the store holds (its signature, its expiry), or nil when it may, once:
+    /// the store then claims its nonce (`usedAlready` when another request claimed it first).
+    static func refusal(of link: SignInLink, signed: Bool, now: Date) -> String? {
+        guard signed else { return "this sign-in link was not made with this daemon's API token" }
+        guard !link.isExpired(now: now) else { return "this sign-in link has expired" }
+        return nil
     }
 
-    /// The session a cookie names, while it lasts.
-    func session(_ id: String?, now: Date) -> Session? {
-        guard let id, let session = sessions[id], session.expires > now else { return nil }
+    /// The session a link opens once its nonce is claimed.
+    static func open(id: String, csrfToken: String, now: Date) -> Session {
+        Session(id: id, csrfToken: csrfToken, expires: now + sessionLifetime)
+    }
+
+    /// A stored session, while it lasts.
+    static func live(_ session: Session?, now: Date) -> Session? {
+        guard let session, session.expires > now else { return nil }
         return session
     }
+
+    /// What a session is stored under: the SHA-256 of its cookie, so the table alone signs nobody in.
+    static func storageKey(_ id: String) -> String { ContentHash.sha256Hex(Data(id.utf8)) }
 
     /// Whether a form's token is its session's, compared in constant time.
     static func csrfMatches(_ session: Session, _ given: String?) -> Bool {
@@ -57,11 +52,5 @@ struct SessionBook: Sendable {
         var difference: UInt8 = 0
         for (left, right) in zip(expected, candidate) { difference |= left ^ right }
         return difference == 0
-    }
-
-    private mutating func prune(now: Date) {
-        let seconds = Int64(now.timeIntervalSince1970)
-        sessions = sessions.filter { $0.value.expires > now }
-        usedLinks = usedLinks.filter { $0.value > seconds }
     }
 }

@@ -3,10 +3,9 @@ import Crypto
 import Foundation
 
 /// A one-time sign-in link for the dashboard, derived from the API token so the token stays the only secret:
-/// a random nonce, an expiry and the daemon's process id, signed with HMAC-SHA256 keyed by the token. Only
-/// someone who can read the token can make one; the daemon signs in each nonce once (`SessionBook`), and a
-/// link made for one daemon process is worthless to the next (a restarted daemon has forgotten which nonces
-/// were used, so it must not accept them).
+/// a random nonce and an expiry, signed with HMAC-SHA256 keyed by the token. Only someone who can read the token
+/// can make one; each nonce signs in once, on whichever daemon of the database sees it first (`SessionStore`
+/// keeps the used ones until they expire, across restarts).
 struct SignInLink: Sendable, Equatable {
     /// Long enough to copy a link from a terminal into a browser; short enough that an old log line is useless.
     static let lifetime: TimeInterval = 3600
@@ -16,21 +15,21 @@ struct SignInLink: Sendable, Equatable {
     let nonce: String
     /// Seconds since 1970.
     let expires: Int64
-    /// HMAC-SHA256 over the other fields and the daemon's pid, hex.
+    /// HMAC-SHA256 over the other fields, hex.
     let signature: String
 
-    static func mint(token: String, daemon: Int32, now: Date, nonce: [UInt8]) -> SignInLink {
+    static func mint(token: String, now: Date, nonce: [UInt8]) -> SignInLink {
         let nonceText = Hex.encode(nonce)
         let expires = Int64(now.timeIntervalSince1970 + lifetime)
         return SignInLink(
             nonce: nonceText, expires: expires,
-            signature: signature(token: token, daemon: daemon, nonce: nonceText, expires: expires))
+            signature: signature(token: token, nonce: nonceText, expires: expires))
     }
 
     /// A new link with a nonce from the system's random generator.
-    static func mint(token: String, daemon: Int32, now: Date) -> SignInLink {
+    static func mint(token: String, now: Date) -> SignInLink {
         var generator = SystemRandomNumberGenerator()
-        return mint(token: token, daemon: daemon, now: now, nonce: (0..<16).map { _ in generator.next() })
+        return mint(token: token, now: now, nonce: (0..<16).map { _ in generator.next() })
     }
 
     /// The link's fields from its query (`n`, `e`, `s`); nil when one is missing or malformed.
@@ -51,9 +50,9 @@ struct SignInLink: Sendable, Equatable {
     /// "/sign-in?n=…&e=…&s=…": every part is hex or digits, so nothing needs encoding.
     var pathAndQuery: String { "\(Self.path)?n=\(nonce)&e=\(expires)&s=\(signature)" }
 
-    /// Whether this daemon (its token and pid) signed the link, compared in constant time.
-    func isSigned(token: String, daemon: Int32) -> Bool {
-        let expected = Array(Self.signature(token: token, daemon: daemon, nonce: nonce, expires: expires).utf8)
+    /// Whether the token signed the link, compared in constant time.
+    func isSigned(token: String) -> Bool {
+        let expected = Array(Self.signature(token: token, nonce: nonce, expires: expires).utf8)
         let given = Array(signature.utf8)
         guard expected.count == given.count else { return false }
         var difference: UInt8 = 0
@@ -63,8 +62,8 @@ struct SignInLink: Sendable, Equatable {
 
     func isExpired(now: Date) -> Bool { now.timeIntervalSince1970 >= Double(expires) }
 
-    private static func signature(token: String, daemon: Int32, nonce: String, expires: Int64) -> String {
-        let message = "e2h dashboard sign-in\n\(daemon)\n\(nonce)\n\(expires)"
+    private static func signature(token: String, nonce: String, expires: Int64) -> String {
+        let message = "e2h dashboard sign-in\n\(nonce)\n\(expires)"
         let code = HMAC<SHA256>.authenticationCode(
             for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))
         return Hex.encode(Array(code))

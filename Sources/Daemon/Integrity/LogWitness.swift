@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Logging
+import RunBundle
 import ServiceLifecycle
 import WireTypes
 

@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import RunBundle
 import WireTypes
 
 /// A daemon event with its typed payload: how the queue's audit trail is written and read back.
@@ -56,7 +57,7 @@ enum DaemonEvent: Sendable, Equatable {
     }
 
     /// A run's stream in the event store.
-    static func stream(_ run: String) -> String { "run-\(run)" }
+    static func stream(_ run: String) -> String { RunStreams.run(run) }
 
     /// The run's `RunSubmitted`, read from its first event: the one record of the spec.
     static func submission(of run: String, in store: EventStore) async throws -> RunSubmitted {

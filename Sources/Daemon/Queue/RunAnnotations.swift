@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import RunBundle
 import WireTypes
 
 /// What an annotation is about: a run or a group, each with an annotation stream of its own.
@@ -10,13 +11,10 @@ enum AnnotationTarget {
 
     var stream: String {
         switch self {
-        case .run(let id): Self.runStreamPrefix + id
+        case .run(let id): RunStreams.annotations(id)
         case .group(let id): "annotations-group-\(id)"
         }
     }
-
-    /// A run's annotation stream is this prefix and the run's id: what SQL joins on (`RunQuery`).
-    static let runStreamPrefix = "annotations-run-"
 }
 
 /// Tags and notes: appended to the target's annotation stream, the tag set recomputed from the last `TagsChanged`

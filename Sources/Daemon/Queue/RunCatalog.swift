@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import RunBundle
 import WireTypes
 
 /// Reading the queue: a run by id or prefix, listings, and the census `/metrics` shows.
@@ -12,7 +13,7 @@ struct RunCatalog {
         submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
         headline::text AS headline,
         (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id,
-        (SELECT payload::jsonb -> 'tags' FROM events WHERE stream = '\(AnnotationTarget.runStreamPrefix)' || runs.id
+        (SELECT payload::jsonb -> 'tags' FROM events WHERE stream = '\(RunStreams.annotationPrefix)' || runs.id
             AND type = '\(AnnotationEvent.TagsChanged.eventType)' ORDER BY version DESC LIMIT 1)::text AS tags
         """
 

@@ -1,6 +1,7 @@
 import Analysis
 import EventStore
 import Pipeline
+import RunBundle
 import WireTypes
 
 /// `e2h runs --where 'tag:baseline and status in (completed, failed) and spec.policy.sft.steps >= 400'`: parsed once
@@ -64,7 +65,7 @@ struct RunQuery {
                 case (.tag, .text(let text)):
                     let tags = """
                         COALESCE((SELECT payload::jsonb -> 'tags' FROM events
-                        WHERE stream = \(parameter(.text(AnnotationTarget.runStreamPrefix)))::text || runs.id
+                        WHERE stream = \(parameter(.text(RunStreams.annotationPrefix)))::text || runs.id
                         AND type = \(parameter(.text(AnnotationEvent.TagsChanged.eventType)))::text
                         ORDER BY version DESC LIMIT 1), '[]'::jsonb)
                         """

@@ -4,4 +4,6 @@ enum DeliberateLeak: Sendable, Equatable {
     case testQuestionsInPPO
     /// SFT checkpoints are judged on easy test problems instead of easy validation problems.
     case selectionOnTest
+    /// DPO ranked by final answers pairs hard questions too (their answers are hard labels).
+    case hardAnswersInDPO
 }

@@ -39,6 +39,10 @@ struct RandomStream: Hashable, Sendable {
         case greedy
         /// index: step (the all-levels SFT ceiling's batches).
         case ceilingBatches
+        /// item: iteration; index: row (shared by every DPO ranking).
+        case dpoSamples
+        /// item: iteration; index: step (shared by every DPO ranking).
+        case dpoBatches
         /// item: PPO variant (the value model's new scalar head).
         case ppoValueInitialization
     }

@@ -25,9 +25,12 @@ extension ExperimentSpec {
     /// Policy names a PPO variant may not take: the run's other generators, and the row methods (a row's first
     /// segment is read as a method before a policy).
     static func reservedPolicyNames(evaluators: [EvaluatorSpec]) -> [String] {
-        ["sft", SFTStage.bestControl, SFTStage.ceilingPolicy, "rest_em"] + evaluators.map(\.name)
-            + RowReference.methods
+        ["sft", SFTStage.bestControl, SFTStage.ceilingPolicy] + evaluators.map(\.name) + RowReference.methods
     }
+
+    /// The bases of the iterated policies' names (`rest_em`, `rest_em_0`, `dpo_prm_1`, …): a PPO variant takes none
+    /// of their names, whatever the run's iterations.
+    static let iteratedPolicyBases = ["rest_em", "dpo"]
 
     /// The paper's best RL setting uses the easy-trained PRM; without one, the closest easy evaluator.
     private static func defaultProcessRewardEvaluator(_ evaluators: [EvaluatorSpec]) -> String {
@@ -115,7 +118,9 @@ extension ExperimentSpec {
                 key: "name")
             return
         }
-        if reservedPolicyNames(evaluators: evaluators).contains(name) {
+        if reservedPolicyNames(evaluators: evaluators).contains(name)
+            || iteratedPolicyBases.contains(where: { name == $0 || name.hasPrefix($0 + "_") })
+        {
             map.report("'\(name)' already names another policy or a row method", at: node, key: "name")
         }
         let marked = name.hasSuffix("_oracle")

@@ -241,7 +241,77 @@ extension ExperimentSpec {
                     steps: 100, batchSize: 32, learningRate: 3e-4, warmupSteps: 10, scheduleSteps: 100,
                     minimumLearningRateRatio: 0.1, weightDecay: 0.01, gradientClip: 1)))
         restMap.finish()
+        let dpo = readDPO(map.mapping("dpo"), evaluators: evaluators)
         map.finish()
-        return RLSpec(ppo: ppo, restEm: rest)
+        return RLSpec(ppo: ppo, restEm: rest, dpo: dpo)
+    }
+
+    private static func readDPO(_ map: MappingReader, evaluators: [EvaluatorSpec]) -> DPOSpec {
+        let off = DPOSpec.off
+        let aggregation = map.choice("aggregation", default: off.aggregation)
+        var rankings = off.rankings
+        if let items = map.list("rankings") {
+            rankings = items.enumerated().compactMap { index, node in
+                readRanking(node, aggregation: aggregation, evaluators: evaluators, map: map, index: index)
+            }
+            if rankings.count != items.count { rankings = off.rankings }
+        }
+        let dpo = DPOSpec(
+            iterations: map.int("iterations", default: off.iterations, in: 0...100),
+            rankings: rankings,
+            samplesPerProblem: map.int("samples_per_problem", default: off.samplesPerProblem, in: 2...4096),
+            beta: map.double("beta", default: off.beta, in: 1e-6...1000),
+            aggregation: aggregation,
+            optimization: readOptimization(map.mapping("optimization"), defaults: off.optimization))
+        if Set(rankings.map(\.name)).count != rankings.count {
+            map.report("a ranking is listed twice", at: map.value("rankings"), key: "rankings")
+        }
+        map.finish()
+        return dpo
+    }
+
+    /// `easy_answers`, or the name of an easy-trained evaluator whose readings `aggregation` can combine.
+    private static func readRanking(
+        _ node: YAMLNode, aggregation: StepAggregation, evaluators: [EvaluatorSpec], map: MappingReader, index: Int
+    ) -> DPOSpec.Ranking? {
+        let path = "\(map.childPath("rankings"))[\(index)]"
+        guard case .scalar(let name, _) = node.value else {
+            map.diagnostics.report(
+                "expected \(DPOSpec.Ranking.easyAnswersName) or an evaluator's name, found \(node.kindName)", at: node,
+                path: path)
+            return nil
+        }
+        if name == DPOSpec.Ranking.easyAnswersName {
+            if evaluators.contains(where: { $0.name == name }) {
+                map.diagnostics.report(
+                    "'\(name)' names both the easy-answer ranking and an evaluator; rename the evaluator", at: node,
+                    path: path)
+                return nil
+            }
+            return .easyAnswers
+        }
+        guard let evaluator = evaluators.first(where: { $0.name == name }) else {
+            var message = "no evaluator named '\(name)'"
+            let names = [DPOSpec.Ranking.easyAnswersName] + evaluators.map(\.name)
+            if let close = Suggestion.closest(to: name, among: names) {
+                message += " — did you mean '\(close)'?"
+            } else {
+                message += " — expected one of: \(names.joined(separator: ", "))"
+            }
+            map.diagnostics.report(message, at: node, path: path)
+            return nil
+        }
+        guard evaluator.labels == .easy else {
+            map.diagnostics.report(
+                "DPO pairs must be ranked by an easy-trained evaluator; '\(name)' uses all labels", at: node, path: path)
+            return nil
+        }
+        guard aggregation.applies(to: evaluator.kind) else {
+            map.diagnostics.report(
+                "'\(name)' (\(evaluator.kind.rawValue)) has no final-token reading for aggregation \(aggregation.rawValue); "
+                    + "only orm and oprm evaluators do", at: node, path: path)
+            return nil
+        }
+        return .evaluator(name)
     }
 }

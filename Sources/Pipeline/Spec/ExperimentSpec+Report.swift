@@ -98,7 +98,7 @@ extension ExperimentSpec {
         if spec.policy.selection.scoresBestControl { policies.append(SFTStage.bestControl) }
         if spec.policy.ceiling { policies.append(SFTStage.ceilingPolicy) }
         policies += spec.rl.trainedPPO.map(\.policyName)
-        if spec.rl.restEm.enabled && spec.rl.restEm.iterations > 0 { policies.append("rest_em") }
+        policies += spec.rl.restEm.policyNames + spec.rl.dpo.policyNames
         guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: policies) }
         if let n = row.n, !spec.sampling.n.contains(n), row.method != "greedy" {
             return "N = \(n) is not sampled; sampling.n is \(spec.sampling.n.map(String.init).joined(separator: ", "))"

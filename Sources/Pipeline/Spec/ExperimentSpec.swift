@@ -315,6 +315,82 @@ public struct RestEMSpec: Codable, Sendable, Equatable {
     public var iterations: Int
     public var samplesPerProblem: Int
     public var optimization: OptimizationSpec
+
+    /// The policy each iteration yields (`iterationPolicyNames`).
+    public var policyNames: [String] { enabled ? iterationPolicyNames("rest_em", iterations: iterations) : [] }
+}
+
+/// The policy each iteration of an iterated method yields, in order: the intermediate ones named as their training
+/// curves (`rest_em_0` after the first iteration, …) and the last by the method's own name, so a report or claim
+/// naming `rest_em` means the finished policy whatever the iteration count, and the paper's "after k iterations"
+/// rows come from the same run.
+func iterationPolicyNames(_ base: String, iterations: Int) -> [String] {
+    guard iterations > 0 else { return [] }
+    return (0..<(iterations - 1)).map { "\(base)_\($0)" } + [base]
+}
+
+/// Iterative DPO (the paper's Table 2): each iteration samples solutions of training questions from the current
+/// policy, pairs a preferred with a dispreferred solution of each question by a ranking, and trains the current
+/// policy on the pairs with the DPO loss, the policy at the iteration's start as the reference.
+public struct DPOSpec: Codable, Sendable, Equatable {
+    /// What prefers one solution of a question to another.
+    public enum Ranking: Codable, Sendable, Equatable {
+        /// The final answer's correctness, on easy questions only (a correct solution over a wrong one).
+        case easyAnswers
+        /// An easy-trained evaluator's score (by `aggregation`) on questions of every level, labels unread: its
+        /// highest-scored solution over its lowest.
+        case evaluator(String)
+
+        static let easyAnswersName = "easy_answers"
+
+        /// Recorded as one string: `easy_answers` or the evaluator's name (the parser refuses an evaluator of
+        /// that name here).
+        public init(from decoder: any Decoder) throws {
+            let name = try decoder.singleValueContainer().decode(String.self)
+            self = name == Self.easyAnswersName ? .easyAnswers : .evaluator(name)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(name)
+        }
+
+        var name: String {
+            switch self {
+            case .easyAnswers: Self.easyAnswersName
+            case .evaluator(let evaluator): evaluator
+            }
+        }
+
+        /// The policy this ranking trains: `dpo` by easy answers, `dpo_<evaluator>` by an evaluator.
+        public var policyBase: String {
+            switch self {
+            case .easyAnswers: "dpo"
+            case .evaluator(let evaluator): "dpo_\(evaluator)"
+            }
+        }
+    }
+
+    /// 0: no DPO.
+    public var iterations: Int
+    /// Each ranking trains its own chain of policies from the SFT policy, on the same sampling streams.
+    public var rankings: [Ranking]
+    public var samplesPerProblem: Int
+    /// β of the DPO loss −log σ(β[(log π(y⁺) − log π_ref(y⁺)) − (log π(y⁻) − log π_ref(y⁻))]).
+    public var beta: Double
+    /// How an evaluator's readings of a solution become the one score that ranks it.
+    public var aggregation: StepAggregation
+    /// Per iteration; `batchSize` counts pairs.
+    public var optimization: OptimizationSpec
+
+    public static let off = DPOSpec(
+        iterations: 0, rankings: [.easyAnswers], samplesPerProblem: 4, beta: 0.1, aggregation: .prod,
+        optimization: OptimizationSpec(
+            steps: 50, batchSize: 16, learningRate: 5e-5, warmupSteps: 5, scheduleSteps: 50,
+            minimumLearningRateRatio: 1, weightDecay: 0, gradientClip: 1))
+
+    /// Every ranking's policies, ranking by ranking, each in iteration order.
+    public var policyNames: [String] { rankings.flatMap { iterationPolicyNames($0.policyBase, iterations: iterations) } }
 }
 
 public struct RLSpec: Codable, Sendable, Equatable {
@@ -322,17 +398,20 @@ public struct RLSpec: Codable, Sendable, Equatable {
     /// (`rl.ppo: {...}`) is one unnamed variant and reads and writes as a mapping, as before variants existed.
     public var ppo: [PPOSpec]
     public var restEm: RestEMSpec
+    public var dpo: DPOSpec
 
-    public init(ppo: [PPOSpec], restEm: RestEMSpec) {
+    public init(ppo: [PPOSpec], restEm: RestEMSpec, dpo: DPOSpec) {
         self.ppo = ppo
         self.restEm = restEm
+        self.dpo = dpo
     }
 
     /// The PPO variants that train: enabled, with at least one iteration.
     public var trainedPPO: [PPOSpec] { ppo.filter { $0.enabled && $0.iterations > 0 } }
 
-    private enum CodingKeys: String, CodingKey { case ppo, restEm }
+    private enum CodingKeys: String, CodingKey { case ppo, restEm, dpo }
 
+    /// Specs recorded before DPO existed read back without it; before PPO variants, with one unnamed variant.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if let variants = try? container.decode([PPOSpec].self, forKey: .ppo) {
@@ -341,6 +420,7 @@ public struct RLSpec: Codable, Sendable, Equatable {
             ppo = [try container.decode(PPOSpec.self, forKey: .ppo)]
         }
         restEm = try container.decode(RestEMSpec.self, forKey: .restEm)
+        dpo = try container.decodeIfPresent(DPOSpec.self, forKey: .dpo) ?? .off
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -351,5 +431,6 @@ public struct RLSpec: Codable, Sendable, Equatable {
             try container.encode(ppo, forKey: .ppo)
         }
         try container.encode(restEm, forKey: .restEm)
+        try container.encode(dpo, forKey: .dpo)
     }
 }

@@ -52,7 +52,7 @@ public struct ResourceEstimate: Sendable, Equatable {
             layers * ((10 + 2 * Double(model.mlpMultiplier)) * width + 2 * Double(model.heads) * tokens)
             + 2 * vocabulary
         let largestBatch = Double(
-            ([spec.policy.sft.batchSize, spec.rl.restEm.optimization.batchSize]
+            ([spec.policy.sft.batchSize, spec.rl.restEm.optimization.batchSize, 2 * spec.rl.dpo.optimization.batchSize]
                 + spec.evaluators.map(\.optimization.batchSize))
                 .max() ?? 1)
         // A PPO value model trains beside its policy: a second set of weights, gradients and AdamW moments.
@@ -89,6 +89,15 @@ public struct ResourceEstimate: Sendable, Equatable {
         if restEm.enabled {
             let drawn = easyLevels * Double(spec.task.trainPerLevel) * Double(restEm.samplesPerProblem) * sampled
             operations += Double(restEm.iterations) * (drawn + trained(restEm.optimization))
+        }
+        let dpo = spec.rl.dpo
+        for ranking in dpo.rankings where dpo.iterations > 0 {
+            let questions = (ranking == .easyAnswers ? easyLevels : levels) * Double(spec.task.trainPerLevel)
+            let drawn = questions * Double(dpo.samplesPerProblem) * sampled
+            let ranked = ranking == .easyAnswers ? 0 : drawn
+            // A step trains on 2 × batch rows and scores them under the policy and the reference first.
+            let steps = Double(dpo.optimization.steps) * 2 * Double(dpo.optimization.batchSize) * 2 * sampled
+            operations += Double(dpo.iterations) * (drawn + ranked + 2 * trained(dpo.optimization) + steps)
         }
         self.parameters = parameters
         self.memoryBytes = memoryBytes

@@ -6,12 +6,16 @@ import NeuralEngine
 /// - PPO (`PPOTraining`): one policy per variant of `rl.ppo`, each scored greedily on the test split under its
 ///   own policy name.
 /// - ReST-EM on easy questions: sample, keep the correct solutions, fine-tune the SFT policy on
-///   them; repeat.
+///   them; repeat. Each iteration's policy is scored on test (`RestEMSpec.policyNames`), so the
+///   paper's rows after 1 and 2 iterations come from one run.
+/// - Iterative DPO, one chain per ranking (`IterativeDPO`).
 enum RLStage {
     struct Output: Codable, Sendable {
         /// The single-mapping form's policy weights.
         var ppo: String?
         var restEm: String?
+        /// The last iterate of each DPO ranking, in `DPOSpec.rankings` order.
+        var dpo: [String]?
         /// The list form's policy weights, in `rl.ppo` order.
         var ppoVariants: [TrainedPolicy]?
     }
@@ -38,13 +42,42 @@ enum RLStage {
             try await context.record(
                 try await context.greedyScores(model, policy: variant.policyName, stage: .rl, problems: dataset.test))
         }
-        if context.spec.rl.restEm.enabled && context.spec.rl.restEm.iterations > 0 {
+        if !context.spec.rl.restEm.policyNames.isEmpty {
             let model = try await restEM(context, dataset: dataset, policy: policy)
             output.restEm = try await context.log.putBlob(model.weightsData())
-            try await context.record(
-                try await context.greedyScores(model, policy: "rest_em", stage: .rl, problems: dataset.test))
+        }
+        let dpo = context.spec.rl.dpo
+        if dpo.iterations > 0 {
+            var last: [String] = []
+            for ranking in dpo.rankings {
+                var scoring: EvaluatorScoring?
+                if case .evaluator(let name) = ranking {
+                    scoring = try await evaluatorScoring(named: name, context, evaluators: evaluators)
+                }
+                let model = try await IterativeDPO(context: context, spec: dpo, ranking: ranking, evaluator: scoring)
+                    .run(dataset: dataset, policy: policy)
+                last.append(try await context.log.putBlob(model.weightsData()))
+            }
+            output.dpo = last
         }
         return output
+    }
+
+    /// The trained evaluator `name`, ready to score (a reward or a ranking).
+    static func evaluatorScoring(
+        named name: String, _ context: RunContext, evaluators: EvaluatorStage.Output
+    ) async throws -> EvaluatorScoring {
+        guard let evaluator = evaluators.evaluators.first(where: { $0.name == name }) else {
+            throw PipelineError(code: .invalidSpec, message: "no evaluator named '\(name)'")
+        }
+        do {
+            let model = try Transformer(weights: try await context.log.blob(evaluator.weights))
+            return EvaluatorScoring(kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(code: .corruptHistory, message: "the evaluator '\(name)' does not load", cause: error)
+        }
     }
 
     private static func restEM(_ context: RunContext, dataset: Dataset, policy: Transformer) async throws -> Transformer
@@ -81,6 +114,9 @@ enum RLStage {
                         return rows.languageModelBatch(
                             (0..<spec.optimization.batchSize).map { _ in kept[random.uniform(below: kept.count)] })
                     })
+            try await context.record(
+                try await context.greedyScores(
+                    current, policy: spec.policyNames[iteration], stage: .rl, problems: dataset.test))
         }
         return current
     }

@@ -19,7 +19,9 @@ struct PPOTraining {
     func train(
         _ context: RunContext, dataset: Dataset, policy: Transformer, evaluators: EvaluatorStage.Output
     ) async throws -> Transformer {
-        let processReward = try await spec.usesProcessReward ? rewardScoring(context, evaluators: evaluators) : nil
+        let processReward =
+            try await spec.usesProcessReward
+            ? RLStage.evaluatorScoring(named: spec.processRewardEvaluator, context, evaluators: evaluators) : nil
         let family = context.family
         let rows = TrainingRows(family: family)
         let k = spec.samplesPerProblem
@@ -136,25 +138,6 @@ struct PPOTraining {
                 if value != nil { figures["value_loss"] = valueLoss / Double(stepsPerRound) }
                 return figures
             })
-    }
-
-    /// The scoring of the evaluator named as the process reward.
-    private func rewardScoring(
-        _ context: RunContext, evaluators: EvaluatorStage.Output
-    ) async throws -> EvaluatorScoring {
-        guard let evaluator = evaluators.evaluators.first(where: { $0.name == spec.processRewardEvaluator }) else {
-            throw PipelineError(code: .invalidSpec, message: "no evaluator named '\(spec.processRewardEvaluator)'")
-        }
-        let rewardModel: Transformer
-        do {
-            rewardModel = try Transformer(weights: try await context.log.blob(evaluator.weights))
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(code: .corruptHistory, message: "the process reward model does not load", cause: error)
-        }
-        return EvaluatorScoring(
-            kind: evaluator.kind, model: rewardModel, family: context.family, compute: context.compute)
     }
 
     /// Log-probabilities of each row's written tokens (in `writtenPositions` order) under `model`.

@@ -5,24 +5,24 @@ import Foundation
 /// entry read whole (the small ones, one blob), as lines, or hashed in pieces. Nothing reads the whole file into
 /// memory. The entries may come in any order and with `./` before their names (as `tar -C dir -cf b.tar .` makes
 /// them), so a bundle unpacked and packed again by hand still imports.
-final class BundleFile {
-    struct Entry: Sendable, Equatable {
-        var offset: UInt64
-        var size: Int64
+public final class BundleFile {
+    public struct Entry: Sendable, Equatable {
+        public var offset: UInt64
+        public var size: Int64
     }
 
-    let path: String
+    public let path: String
     private let handle: FileHandle
     /// Entry names in the order found; looked up through `entries`.
-    private(set) var names: [String] = []
+    public private(set) var names: [String] = []
     private var entries: [String: Entry] = [:]
 
-    static let pieceSize = 1 << 20
+    public static let pieceSize = 1 << 20
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DaemonError(.internalError, "cannot open the spooled bundle \(path)")
+            throw BundleError(.unwritable, "cannot open the spooled bundle \(path)")
         }
         self.handle = handle
         try index()
@@ -44,37 +44,37 @@ final class BundleFile {
             var name = header.name
             while name.hasPrefix("./") { name.removeFirst(2) }
             guard entries[name] == nil else {
-                throw DaemonError(.badRequest, "the bundle holds \(name.debugDescription) twice: it was altered")
+                throw BundleError(.malformed, "the bundle holds \(name.debugDescription) twice: it was altered")
             }
             guard start + UInt64(header.size) <= length else {
-                throw DaemonError(.badRequest, "the bundle ends inside \(name.debugDescription): it was cut short")
+                throw BundleError(.malformed, "the bundle ends inside \(name.debugDescription): it was cut short")
             }
             entries[name] = Entry(offset: start, size: header.size)
             names.append(name)
         }
     }
 
-    func contains(_ name: String) -> Bool { entries[name] != nil }
+    public func contains(_ name: String) -> Bool { entries[name] != nil }
 
-    func size(of name: String) -> Int64? { entries[name]?.size }
+    public func size(of name: String) -> Int64? { entries[name]?.size }
 
     /// A whole entry, refused above `limit` bytes (a manifest, a receipt, one blob).
-    func data(_ name: String, limit: Int64) throws -> Data {
+    public func data(_ name: String, limit: Int64) throws -> Data {
         let entry = try require(name)
         guard entry.size <= limit else {
-            throw DaemonError(.badRequest, "\(name) in the bundle is \(entry.size) bytes, more than \(limit)")
+            throw BundleError(.malformed, "\(name) in the bundle is \(entry.size) bytes, more than \(limit)")
         }
         try handle.seek(toOffset: entry.offset)
         let data = try handle.read(upToCount: Int(entry.size)) ?? Data()
         guard data.count == entry.size else {
-            throw DaemonError(.badRequest, "the bundle ends inside \(name.debugDescription): it was cut short")
+            throw BundleError(.malformed, "the bundle ends inside \(name.debugDescription): it was cut short")
         }
         return data
     }
 
     /// Hands `body` each line of an entry (without its newline), reading a piece at a time; a line longer than
     /// `maximumLine` is refused.
-    func lines(_ name: String, maximumLine: Int = 256 << 20, _ body: (Data) throws -> Void) throws {
+    public func lines(_ name: String, maximumLine: Int = 256 << 20, _ body: (Data) throws -> Void) throws {
         var pending = Data()
         try pieces(name) { piece in
             pending.append(piece)
@@ -85,14 +85,14 @@ final class BundleFile {
             }
             pending = Data(pending[start...])
             guard pending.count <= maximumLine else {
-                throw DaemonError(.badRequest, "\(name) in the bundle has a line longer than \(maximumLine) bytes")
+                throw BundleError(.malformed, "\(name) in the bundle has a line longer than \(maximumLine) bytes")
             }
         }
         if !pending.isEmpty { try body(pending) }
     }
 
     /// The lowercase hex SHA-256 of an entry, read a piece at a time.
-    func sha256(_ name: String) throws -> String {
+    public func sha256(_ name: String) throws -> String {
         var hasher = SHA256()
         try pieces(name) { hasher.update(data: $0) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
@@ -105,7 +105,7 @@ final class BundleFile {
         while left > 0 {
             let piece = try handle.read(upToCount: Int(min(Int64(Self.pieceSize), left))) ?? Data()
             guard !piece.isEmpty else {
-                throw DaemonError(.badRequest, "the bundle ends inside \(name.debugDescription): it was cut short")
+                throw BundleError(.malformed, "the bundle ends inside \(name.debugDescription): it was cut short")
             }
             left -= Int64(piece.count)
             try body(piece)
@@ -114,7 +114,7 @@ final class BundleFile {
 
     private func require(_ name: String) throws -> Entry {
         guard let entry = entries[name] else {
-            throw DaemonError(.badRequest, "the bundle has no \(name): it was not made by e2h export, or was altered")
+            throw BundleError(.malformed, "the bundle has no \(name): it was not made by e2h export, or was altered")
         }
         return entry
     }

@@ -8,21 +8,23 @@ import WireTypes
 /// recomputed link by link, every metric line, every blob's bytes against the hash its name carries, and the
 /// receipt against the events. A bundle that fails any of these is refused whole, so a rejected import leaves the
 /// database as it was.
-struct BundleCheck {
-    struct Checked: Sendable {
-        var manifest: BundleManifest
-        var runHead: ChainHead
-        var annotationEvents: Int64
-        var metricPoints: Int
-        var blobEntries: [String]
-        var receipt: ImportReport.ReceiptStatus
-        var receiptDetail: String
+public struct BundleCheck: Sendable {
+    public struct Checked: Sendable {
+        public var manifest: BundleManifest
+        public var runHead: ChainHead
+        public var annotationEvents: Int64
+        public var metricPoints: Int
+        public var blobEntries: [String]
+        public var receipt: ImportReport.ReceiptStatus
+        public var receiptDetail: String
     }
 
     /// The key of the importing daemon: a receipt it signed is checked in full.
-    let key: ReceiptKey
+    public let key: ReceiptKey
 
-    func check(_ file: BundleFile) throws -> Checked {
+    public init(key: ReceiptKey) { self.key = key }
+
+    public func check(_ file: BundleFile) throws -> Checked {
         var blobEntries: [String] = []
         let known: Set<String> = [
             BundleLayout.manifest, BundleLayout.specYAML, BundleLayout.canonicalSpec, BundleLayout.receipt,
@@ -30,8 +32,8 @@ struct BundleCheck {
         ]
         for name in file.names where !known.contains(name) {
             guard BundleLayout.blobHash(inEntry: name) != nil else {
-                throw DaemonError(
-                    .badRequest,
+                throw BundleError(
+                    .malformed,
                     "the bundle holds \(String(name.prefix(120)).debugDescription), which e2h export never writes; "
                         + "nothing was imported")
             }
@@ -40,25 +42,25 @@ struct BundleCheck {
         let manifest = try Self.decode(
             BundleManifest.self, file.data(BundleLayout.manifest, limit: 16 << 20), "manifest")
         guard manifest.format == BundleLayout.format else {
-            throw DaemonError(
-                .badRequest, "unknown bundle format \(manifest.format.prefix(80)); expected \(BundleLayout.format)")
+            throw BundleError(
+                .malformed, "unknown bundle format \(manifest.format.prefix(80)); expected \(BundleLayout.format)")
         }
         let id = manifest.run.id
         guard RunID.isWellFormed(id) else {
-            throw DaemonError(
-                .badRequest,
+            throw BundleError(
+                .malformed,
                 "the bundle's run id \(String(id.prefix(80)).debugDescription) is not a run id (a lowercase UUID); "
                     + "the bundle was not made by e2h export or was altered")
         }
         var ids = Set<UUID>()
-        let runHead = try Self.chain(file, BundleLayout.events, stream: DaemonEvent.stream(id), ids: &ids)
+        let runHead = try Self.chain(file, BundleLayout.events, stream: RunStreams.run(id), ids: &ids)
         guard runHead.length > 0 else {
-            throw DaemonError(.badRequest, "the bundle holds no events; export the run again")
+            throw BundleError(.malformed, "the bundle holds no events; export the run again")
         }
         var annotationEvents: Int64 = 0
         if file.contains(BundleLayout.annotations) {
             annotationEvents =
-                try Self.chain(file, BundleLayout.annotations, stream: AnnotationTarget.run(id).stream, ids: &ids)
+                try Self.chain(file, BundleLayout.annotations, stream: RunStreams.annotations(id), ids: &ids)
                 .length
         }
         var metricPoints = 0
@@ -71,8 +73,8 @@ struct BundleCheck {
         for name in blobEntries {
             let digest = try file.sha256(name)
             guard digest == BundleLayout.blobHash(inEntry: name) else {
-                throw DaemonError(
-                    .badRequest,
+                throw BundleError(
+                    .malformed,
                     "the bundle's \(name) does not match its name (its bytes hash to \(digest)); nothing was imported")
             }
         }
@@ -101,8 +103,8 @@ struct BundleCheck {
         let ours = receipt.keyId == key.keyID
         if ours, let problem = key.signatureProblem(receipt) { problems.append(problem) }
         guard problems.isEmpty else {
-            throw DaemonError(
-                .badRequest,
+            throw BundleError(
+                .malformed,
                 "the bundle's receipt does not match it: " + problems.joined(separator: "; ")
                     + ". The bundle or its receipt was altered; nothing was imported")
         }
@@ -129,15 +131,15 @@ struct BundleCheck {
         try file.lines(name) { line in
             let event = try decode(BundleEventLine.self, line, "\(name) line \(chain.lastVersion + 1)")
             guard seen.insert(event.id).inserted else {
-                throw DaemonError(.badRequest, "the bundle holds event \(event.id) twice: it was altered")
+                throw BundleError(.malformed, "the bundle holds event \(event.id) twice: it was altered")
             }
             if case .broken(let version, _, let reason) = chain.accept(
                 version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
                 payload: Data(event.payload.utf8), metadata: Data(event.metadata.utf8), hash: event.hash,
                 previousHash: event.previousHash)
             {
-                throw DaemonError(
-                    .badRequest,
+                throw BundleError(
+                    .malformed,
                     "the bundle's \(name) does not verify at version \(version): \(reason); nothing was imported")
             }
         }
@@ -149,15 +151,15 @@ struct BundleCheck {
         do {
             return try BundleLayout.lineDecoder.decode(T.self, from: data)
         } catch {
-            throw DaemonError(
-                .badRequest, "the bundle's \(what) is not what e2h export writes: \(error); nothing was imported")
+            throw BundleError(
+                .malformed, "the bundle's \(what) is not what e2h export writes: \(error); nothing was imported")
         }
     }
 }
 
 /// Run ids are lowercase UUIDs, made by the daemon at submission.
-enum RunID {
-    static func isWellFormed(_ text: String) -> Bool {
+public enum RunID {
+    public static func isWellFormed(_ text: String) -> Bool {
         guard text.utf8.count == 36, let uuid = UUID(uuidString: text) else { return false }
         return uuid.uuidString.lowercased() == text
     }

@@ -5,34 +5,34 @@ import Foundation
 /// because it is this small, and pure so that every header it writes or refuses is tested without I/O. Any `tar`
 /// lists and extracts what it writes; it reads back its own output and what GNU or BSD tar write in ustar or pax
 /// form for such files (directory entries and pax extended headers are skipped, everything else is refused).
-enum Tar {
-    static let blockSize = 512
+public enum Tar {
+    public static let blockSize = 512
     /// Two zero blocks end an archive.
-    static let end = Data(count: 2 * blockSize)
+    public static let end = Data(count: 2 * blockSize)
     /// 11 octal digits: the size field's limit.
-    static let maximumSize: Int64 = 0o777_7777_7777
+    public static let maximumSize: Int64 = 0o777_7777_7777
 
-    enum Kind: Equatable {
+    public enum Kind: Equatable, Sendable {
         case file
         case directory
         /// A pax extended header (`x`, `g`): metadata for the next entry, which a bundle does not need.
         case extendedHeader
     }
 
-    struct Header: Equatable {
-        var name: String
-        var size: Int64
-        var kind: Kind
+    public struct Header: Equatable, Sendable {
+        public var name: String
+        public var size: Int64
+        public var kind: Kind
     }
 
     /// The 512-byte header of a regular file, mode 0644, owned by uid and gid 0; `modified` is seconds since 1970.
-    static func header(name: String, size: Int64, modified: Int64) throws -> Data {
+    public static func header(name: String, size: Int64, modified: Int64) throws -> Data {
         let nameBytes = Array(name.utf8)
         guard !nameBytes.isEmpty, nameBytes.count <= 100 else {
-            throw DaemonError(.internalError, "tar entry name \(name.debugDescription) does not fit ustar's 100 bytes")
+            throw BundleError(.unwritable, "tar entry name \(name.debugDescription) does not fit ustar's 100 bytes")
         }
         guard (0...maximumSize).contains(size) else {
-            throw DaemonError(.internalError, "tar entry \(name) has \(size) bytes, more than ustar can describe")
+            throw BundleError(.unwritable, "tar entry \(name) has \(size) bytes, more than ustar can describe")
         }
         var block = [UInt8](repeating: 0, count: blockSize)
         func put(_ bytes: [UInt8], at offset: Int) {
@@ -60,31 +60,31 @@ enum Tar {
     }
 
     /// The zero bytes that fill an entry of `size` bytes up to the next block.
-    static func padding(after size: Int64) -> Data {
+    public static func padding(after size: Int64) -> Data {
         let remainder = Int(size % Int64(blockSize))
         return Data(count: remainder == 0 ? 0 : blockSize - remainder)
     }
 
     /// The header in `block`, or nil for a zero block (the end of the archive). Refuses what a bundle never holds.
-    static func parse(_ block: Data) throws -> Header? {
+    public static func parse(_ block: Data) throws -> Header? {
         let bytes = [UInt8](block)
         guard bytes.count == blockSize else {
-            throw DaemonError(.badRequest, "the bundle ends inside a tar header: it was cut short")
+            throw BundleError(.malformed, "the bundle ends inside a tar header: it was cut short")
         }
         if bytes.allSatisfy({ $0 == 0 }) { return nil }
         guard bytes[257..<262].elementsEqual("ustar".utf8) else {
-            throw DaemonError(.badRequest, "the bundle is not a ustar archive (no ustar magic in a header)")
+            throw BundleError(.malformed, "the bundle is not a ustar archive (no ustar magic in a header)")
         }
         var summed = bytes
         for index in 148..<156 { summed[index] = UInt8(ascii: " ") }
         guard let stored = octal(bytes[148..<156]), stored == summed.reduce(0, { $0 + Int64($1) }) else {
-            throw DaemonError(.badRequest, "a tar header's checksum does not match: the bundle was damaged")
+            throw BundleError(.malformed, "a tar header's checksum does not match: the bundle was damaged")
         }
         let name = text(bytes[0..<100])
         let prefix = text(bytes[345..<500])
         let full = prefix.isEmpty ? name : prefix + "/" + name
         guard let size = octal(bytes[124..<136]) else {
-            throw DaemonError(.badRequest, "tar entry \(full.debugDescription) has an unreadable size")
+            throw BundleError(.malformed, "tar entry \(full.debugDescription) has an unreadable size")
         }
         let kind: Kind
         switch bytes[156] {
@@ -92,8 +92,8 @@ enum Tar {
         case UInt8(ascii: "5"): kind = .directory
         case UInt8(ascii: "x"), UInt8(ascii: "g"): kind = .extendedHeader
         default:
-            throw DaemonError(
-                .badRequest,
+            throw BundleError(
+                .malformed,
                 "tar entry \(full.debugDescription) is neither a file nor a directory (type "
                     + "\(Character(Unicode.Scalar(bytes[156])).debugDescription)); a bundle holds only files")
         }

@@ -12,25 +12,25 @@ import WireTypes
 /// - `annotations.jsonl`: the run's tags and notes, their own hash-chained stream, in the same shape;
 /// - `metrics.jsonl`: the training curves, one `BundleMetricLine` a line;
 /// - `blobs/<sha256>.safetensors` (tensor files) or `.bin` (anything else): every blob the events name.
-enum BundleLayout {
-    static let format = "e2h-run-bundle/1"
-    static let manifest = "manifest.json"
-    static let specYAML = "spec.yaml"
-    static let canonicalSpec = "spec.json"
-    static let receipt = "receipt.json"
-    static let events = "events.jsonl"
-    static let annotations = "annotations.jsonl"
-    static let metrics = "metrics.jsonl"
-    static let blobDirectory = "blobs/"
+public enum BundleLayout {
+    public static let format = "e2h-run-bundle/1"
+    public static let manifest = "manifest.json"
+    public static let specYAML = "spec.yaml"
+    public static let canonicalSpec = "spec.json"
+    public static let receipt = "receipt.json"
+    public static let events = "events.jsonl"
+    public static let annotations = "annotations.jsonl"
+    public static let metrics = "metrics.jsonl"
+    public static let blobDirectory = "blobs/"
 
     /// `blobs/<hash>.safetensors` when the bytes are a safetensors file (an 8-byte little-endian header length,
     /// then that much JSON), `blobs/<hash>.bin` otherwise.
-    static func blobEntry(_ hash: String, _ bytes: Data) -> String {
+    public static func blobEntry(_ hash: String, _ bytes: Data) -> String {
         blobDirectory + hash + (isSafetensors(bytes) ? ".safetensors" : ".bin")
     }
 
     /// The blob hash an entry name carries, or nil when the name is not a blob's.
-    static func blobHash(inEntry name: String) -> String? {
+    public static func blobHash(inEntry name: String) -> String? {
         guard name.hasPrefix(blobDirectory) else { return nil }
         let file = name.dropFirst(blobDirectory.count)
         let hash = String(file.prefix { $0 != "." })
@@ -39,14 +39,14 @@ enum BundleLayout {
         return hash
     }
 
-    static func isSafetensors(_ bytes: Data) -> Bool {
+    public static func isSafetensors(_ bytes: Data) -> Bool {
         guard bytes.count > 9 else { return false }
         let length = bytes.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return length <= UInt64(bytes.count - 8) && bytes[bytes.startIndex + 8] == UInt8(ascii: "{")
     }
 
     /// Metric values may be NaN or infinite (a diverged loss); JSON has no such numbers, so they travel as strings.
-    static var lineEncoder: JSONEncoder {
+    public static var lineEncoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -55,7 +55,7 @@ enum BundleLayout {
         return encoder
     }
 
-    static var lineDecoder: JSONDecoder {
+    public static var lineDecoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
@@ -65,38 +65,58 @@ enum BundleLayout {
 }
 
 /// `manifest.json`.
-struct BundleManifest: Codable, Sendable {
-    var format: String
-    var run: RunDetails
+public struct BundleManifest: Codable, Sendable {
+    public var format: String
+    public var run: RunDetails
     /// The blobs were left out except the per-problem outcomes that scores need (`e2h export --scores-only`).
-    var scoresOnly: Bool
+    public var scoresOnly: Bool
     /// Hashes the events name that no stored blob has: digests that never named a blob (a split's), and blobs pruned
     /// before the export. Listed so that a reader knows they were not forgotten.
-    var absentBlobs: [String]
+    public var absentBlobs: [String]
+
+    public init(format: String, run: RunDetails, scoresOnly: Bool, absentBlobs: [String]) {
+        self.format = format
+        self.run = run
+        self.scoresOnly = scoresOnly
+        self.absentBlobs = absentBlobs
+    }
 }
 
 /// One event of `events.jsonl` or `annotations.jsonl`. `payload` and `metadata` are the stored JSON text as
 /// strings, byte for byte (the hash chain covers those bytes, which re-encoding a parsed value could change);
 /// `jq '.payload | fromjson'` reads them.
-struct BundleEventLine: Codable, Sendable, Equatable {
-    var version: Int64
-    var id: UUID
-    var type: String
-    var schemaVersion: Int
-    var payload: String
-    var metadata: String
-    var hash: String
-    var previousHash: String
+public struct BundleEventLine: Codable, Sendable, Equatable {
+    public var version: Int64
+    public var id: UUID
+    public var type: String
+    public var schemaVersion: Int
+    public var payload: String
+    public var metadata: String
+    public var hash: String
+    public var previousHash: String
+
+    public init(
+        version: Int64, id: UUID, type: String, schemaVersion: Int, payload: String, metadata: String, hash: String,
+        previousHash: String
+    ) {
+        self.version = version
+        self.id = id
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.payload = payload
+        self.metadata = metadata
+        self.hash = hash
+        self.previousHash = previousHash
+    }
 }
 
-// In an extension, so that the memberwise initializer stays synthesized.
 extension BundleEventLine {
-    init(_ event: RecordedEvent) throws {
+    public init(_ event: RecordedEvent) throws {
         guard let payload = String(data: event.payload, encoding: .utf8),
             let metadata = String(data: event.metadata, encoding: .utf8)
         else {
-            throw DaemonError(
-                .internalError,
+            throw BundleError(
+                .unwritable,
                 "event \(event.version) of \(event.stream) is not UTF-8 JSON text; it cannot be exported")
         }
         self.init(
@@ -105,7 +125,7 @@ extension BundleEventLine {
     }
 
     /// The event to append on import: same id and bytes, so the importing database computes the same chain.
-    var newEvent: NewEvent {
+    public var newEvent: NewEvent {
         NewEvent(
             id: id, type: type, schemaVersion: schemaVersion, payload: Data(payload.utf8),
             metadata: Data(metadata.utf8))
@@ -113,9 +133,16 @@ extension BundleEventLine {
 }
 
 /// One point of `metrics.jsonl`; the run is the bundle's.
-struct BundleMetricLine: Codable, Sendable, Equatable {
-    var attempt: Int
-    var name: String
-    var step: Int64
-    var value: Double
+public struct BundleMetricLine: Codable, Sendable, Equatable {
+    public var attempt: Int
+    public var name: String
+    public var step: Int64
+    public var value: Double
+
+    public init(attempt: Int, name: String, step: Int64, value: Double) {
+        self.attempt = attempt
+        self.name = name
+        self.step = step
+        self.value = value
+    }
 }

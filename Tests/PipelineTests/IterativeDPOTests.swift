@@ -1,0 +1,184 @@
+import Foundation
+import NeuralEngine
+import Testing
+import WireTypes
+
+@testable import Pipeline
+
+/// Iterative DPO: its pairing and loss as values, its spec as the parser reads it, and two chains of two iterations
+/// (by easy answers and by the easy-trained PRM) in the smoke run — rows for each iteration, the rest of the record
+/// untouched, hard labels reaching nothing but scores, and a deliberate leak that the leakage check catches.
+@Suite struct IterativeDPOTests {
+    typealias Run = RunExecutorTests
+
+    static let spec: ExperimentSpec = {
+        var spec = Run.smoke
+        spec.rl.dpo.iterations = 2
+        spec.rl.dpo.rankings = [.easyAnswers, .evaluator("prm")]
+        spec.rl.dpo.optimization.steps = 4
+        spec.rl.dpo.optimization.batchSize = 4
+        return spec
+    }()
+
+    // MARK: values
+
+    @Test func aPairIsTheHighestAgainstTheLowestScoredSampleFirstOnTies() throws {
+        #expect(IterativeDPO.pair(scores: [0, 1, 1, 0]).map { [$0.preferred, $0.dispreferred] } == [1, 0])
+        #expect(IterativeDPO.pair(scores: [0.2, 0.9, 0.1, 0.5]).map { [$0.preferred, $0.dispreferred] } == [1, 2])
+        #expect(IterativeDPO.pair(scores: [1, 1, 1]) == nil)
+        #expect(IterativeDPO.pair(scores: []) == nil)
+    }
+
+    @Test func theMarginIsBetaTimesTheDifferenceOfLogRatios() {
+        // Two pairs: preferred rows first, then dispreferred.
+        let margins = IterativeDPO.margins(policy: [-1, -2, -3, -1], reference: [-2, -2, -2, -2], beta: 0.5)
+        // Pair 0: 0.5 × ((−1 + 2) − (−3 + 2)) = 1; pair 1: 0.5 × ((−2 + 2) − (−1 + 2)) = −0.5.
+        let expected: [Float] = [1, -0.5]
+        #expect(margins == expected)
+        let figures = IterativeDPO.figures([0, 2])
+        #expect(figures["preference_accuracy"] == 0.5)
+        // −log σ(0) = log 2; −log σ(2) = log(1 + e^−2).
+        let loss = (log(2.0) + log(1 + exp(-2.0))) / 2
+        #expect(abs(figures["dpo_loss"]! - loss) < 1e-6)
+    }
+
+    /// One step on one pair raises the preferred solution's likelihood against the dispreferred one's, relative
+    /// to the reference: the weights have the DPO gradient's sign, and its size follows σ(−z).
+    @Test func oneStepMovesTheMarginTowardThePreferredSolution() throws {
+        let family = LikelihoodVotingTests.TwoWrittenTokens()
+        let compute = ComputePool(threads: 1)
+        let config = ModelConfig(
+            vocabularySize: Vocabulary.size, contextLength: family.sequenceLength, layers: 1, width: 16, heads: 2,
+            mlpMultiplier: 2, head: .languageModel)
+        let model = Transformer(config: config, seed: 5)
+        let pair: [[Int32]] = [[Vocabulary.start, 1, Vocabulary.plus, 2], [Vocabulary.start, 3, Vocabulary.plus, 4]]
+        let likelihood = { (model: Transformer) in
+            PolicyLikelihood(model: model, family: family, compute: compute).logProbabilities(pair)
+        }
+        let reference = likelihood(model)
+        let trainer = Trainer(
+            model: model.copy(),
+            optimizer: AdamWConfig(learningRate: 1e-2, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0),
+            schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1, minimumRatio: 1), gradientClip: 0,
+            pool: compute)
+        let written = family.writtenPositions.count
+        // At the reference z = 0, so σ(−z) = ½.
+        let weight = Float(0.1 * 2 * Double(written)) * DeterministicMath.sigmoid(0)
+        _ = trainer.train(
+            TrainingRows(family: family).policyGradientBatch(
+                pair, weights: [[Float](repeating: weight, count: written), [Float](repeating: -weight, count: written)]))
+        let after = IterativeDPO.margins(policy: likelihood(trainer.model), reference: reference, beta: 0.1)
+        #expect(after[0] > 0.001)
+    }
+
+    // MARK: the spec
+
+    @Test func theSpecReadsRankingsAndRefusesWhatWouldLeakOrCannotRank() throws {
+        let evaluators = """
+            evaluators:
+              - {name: orm, kind: orm}
+              - {name: prm, kind: prm}
+              - {name: all, kind: orm, labels: all}
+
+            """
+        let parse = { (dpo: String) in
+            try ExperimentSpec.parse(yaml: "name: d\n" + evaluators + "rl:\n  dpo: " + dpo + "\n", file: "d.yaml")
+        }
+        let spec = try parse("{iterations: 2, rankings: [easy_answers, prm], beta: 0.2}")
+        #expect(spec.rl.dpo.rankings == [.easyAnswers, .evaluator("prm")])
+        #expect(spec.rl.dpo.policyNames == ["dpo_0", "dpo", "dpo_prm_0", "dpo_prm"])
+        let json = String(decoding: spec.canonicalJSON(), as: UTF8.self)
+        #expect(json.contains("\"rankings\":[\"easy_answers\",\"prm\"]"))
+        #expect(try ExperimentSpec(canonicalJSON: spec.canonicalJSON()) == spec)
+        let refusals = [
+            ("{rankings: [pmr]}", "d.yaml:7:20: rl.dpo.rankings[0]: no evaluator named 'pmr' — did you mean 'prm'?"),
+            ("{rankings: [all]}", "uses all labels"),
+            ("{rankings: [prm], aggregation: final}", "has no final-token reading"),
+            ("{rankings: [prm, prm]}", "listed twice"),
+            ("{samples_per_problem: 1}", "out of range"),
+        ]
+        for (dpo, message) in refusals {
+            #expect {
+                try parse(dpo)
+            } throws: { error in
+                "\(error)".contains(message)
+            }
+        }
+        #expect(try ExperimentSpec.parse(yaml: "name: d\n", file: "d.yaml").rl.dpo == .off)
+    }
+
+    @Test func aSpecRecordedBeforeDPOReadsBackWithoutIt() throws {
+        let spec = Run.smoke
+        var object = try #require(JSONSerialization.jsonObject(with: spec.canonicalJSON()) as? [String: Any])
+        var rl = try #require(object["rl"] as? [String: Any])
+        rl.removeValue(forKey: "dpo")
+        object["rl"] = rl
+        let old = try JSONSerialization.data(withJSONObject: object)
+        #expect(try ExperimentSpec(canonicalJSON: old).rl.dpo == .off)
+    }
+
+    // MARK: the run
+
+    actor DPORun {
+        static let shared = DPORun()
+        private var run: Task<[PipelineEvent], any Error>?
+
+        func value() async throws -> [PipelineEvent] {
+            if run == nil {
+                run = Task {
+                    let recorder = InMemoryRecorder()
+                    _ = try await Run.execute(IterativeDPOTests.spec, recorder: recorder, threads: 2)
+                    return await recorder.events
+                }
+            }
+            return try await run!.value
+        }
+    }
+
+    @Test func everyIterationOfEveryRankingIsARowAndNothingBeforeRLChanges() async throws {
+        let events = Run.deterministicPart(try await DPORun.shared.value())
+        let scores = try events.filter { $0.type == ScoreRecorded.eventType }.map { try ScoreRecorded(decoding: $0) }
+        let levels = Run.smoke.task.levels
+        for policy in ["dpo_0", "dpo", "dpo_prm_0", "dpo_prm"] {
+            let rows = scores.filter { $0.policy == policy }
+            #expect(rows.map(\.level) == levels, "\(policy)")
+            #expect(rows.allSatisfy { $0.stage == .rl && $0.method == "greedy" })
+        }
+        let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }.map {
+            try CheckpointSaved(decoding: $0).model
+        }
+        #expect(Set(checkpoints).isSuperset(of: ["dpo_0", "dpo_1", "dpo_prm_0", "dpo_prm_1"]))
+        // Everything up to the RL stage is the smoke run's, byte for byte.
+        let reference = Run.deterministicPart(try await Run.ReferenceRun.shared.value().events)
+        let rlStart = try #require(
+            reference.firstIndex {
+                $0.type == StageStarted.eventType && (try? StageStarted(decoding: $0))?.stage == .rl
+            })
+        #expect(Array(events.prefix(rlStart + 1)) == Array(reference.prefix(rlStart + 1)))
+    }
+
+    @Test func theSameOnOneThreadAsOnTwo() async throws {
+        let recorder = InMemoryRecorder()
+        _ = try await Run.execute(Self.spec, recorder: recorder, threads: 1)
+        #expect(Run.deterministicPart(await recorder.events) == Run.deterministicPart(try await DPORun.shared.value()))
+    }
+
+    /// Every hard verdict true changes DPO's hard scores only: neither chain reads a hard label — and the check
+    /// can fail, catching DPO by answers that pairs hard questions too.
+    @Test(arguments: [false, true])
+    func hardAnswersReachDPOOnlyThroughADeliberateLeak(leaking: Bool) async throws {
+        let leak: DeliberateLeak? = leaking ? .hardAnswersInDPO : nil
+        let clean = InMemoryRecorder()
+        _ = try await Run.execute(Self.spec, recorder: clean, leak: leak)
+        let altered = InMemoryRecorder()
+        _ = try await Run.execute(Self.spec, recorder: altered, counterfactual: .hardVerdictsTrue, leak: leak)
+        let leaks = LeakageCheck(.hardVerdictsTrue, task: Self.spec.task).leaks(
+            clean: Run.deterministicPart(await clean.events), altered: Run.deterministicPart(await altered.events))
+        if leaking {
+            #expect(leaks.contains { $0.contains("rl/dpo_0 checkpoint") }, "caught: \(leaks)")
+            #expect(!leaks.contains { $0.contains("dpo_prm") }, "\(leaks)")
+        } else {
+            #expect(leaks == [])
+        }
+    }
+}

@@ -76,6 +76,7 @@ import WireTypes
         }
         // Only the GAE variant has a value model.
         #expect(metrics.contains("rl.ppo_gae.value_loss") && !metrics.contains("rl.ppo_easy.value_loss"))
+        #expect(metrics.contains("rl.ppo_gae.value_error") && !metrics.contains("rl.ppo_easy.value_error"))
         // The penalty made the GAE variant's returns differ from what its rewards alone would give: its KL is
         // measured on rollouts from a policy that moved.
         let kl = await recorder.metrics.filter { $0.name == "rl.ppo_gae.kl" }.map(\.value)

@@ -96,6 +96,12 @@ struct PPOTraining {
                 let advantages: [[Double]]
                 if let value {
                     let values = valueModel.values(value.model, sequences, compute: context.compute)
+                    // How far the value model (before this rollout's updates) is from the returns it estimates: its
+                    // cross-entropy loss cannot say, since soft targets keep that loss above their own entropy.
+                    figures["value_error"] =
+                        zip(values, returns).reduce(0) { total, row in
+                            total + zip(row.0, row.1).reduce(0) { $0 + abs($1.0 - $1.1) }
+                        } / Double(sequences.count * family.steps.count)
                     advantages = PolicyGradient.whitened(
                         rewards.indices.map { row in
                             PolicyGradient.generalizedAdvantages(

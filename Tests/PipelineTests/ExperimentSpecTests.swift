@@ -30,8 +30,9 @@ import Testing
     }
 
     /// The claims spec is a group of three seeds of the default recipe, plus likelihood voting (the control its
-    /// claims name), whose report names the paper's claims.
-    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsNameAndTheLikelihoodControl() throws {
+    /// claims name) and PPO's ablations as variants (the recipe's PPO first, under its own name), whose report
+    /// names the paper's claims.
+    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsNameAndItsControls() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../experiments")
         let yaml = try String(contentsOf: directory.appendingPathComponent("paper-claims.yaml"), encoding: .utf8)
@@ -46,6 +47,29 @@ import Testing
         recipe.report?.claims = claims
         recipe.rerank.methods = [.majority, .likelihood, .weighted, .bestOfN]
         recipe.report?.rows.insert(try RowReference(parsing: "sft/likelihood"), at: 1)
+        let ppo = recipe.rl.ppo[0]
+        func variant(_ name: String, _ change: (inout PPOSpec) -> Void = { _ in }) -> PPOSpec {
+            var variant = ppo
+            variant.name = name
+            change(&variant)
+            return variant
+        }
+        recipe.rl.ppo = [
+            variant("ppo"),
+            variant("ppo_easy") {
+                $0.questions = .easy
+                $0.processRewardWeight = 0
+            },
+            variant("ppo_verifier") { $0.processRewardEvaluator = "verifier" },
+            variant("ppo_oracle") { $0.outcomeRewards = .all },
+            variant("ppo_kl_gae") {
+                $0.klCoefficient = 0.05
+                $0.advantages = .gae
+            },
+        ]
+        let rows = ["ppo_easy/greedy", "ppo_verifier/greedy", "ppo_kl_gae/greedy", "ppo_oracle/greedy"]
+        let afterPPO = try #require(recipe.report?.rows.firstIndex(of: try RowReference(parsing: "ppo/greedy"))) + 1
+        recipe.report?.rows.insert(contentsOf: try rows.map { try RowReference(parsing: $0) }, at: afterPPO)
         #expect(group.members[0].spec == recipe)
     }
 

@@ -104,7 +104,7 @@ import Testing
         #expect(spec.evaluators.map(\.stepLabels) == [.firstError, .firstError, .runningTotal])
         #expect(spec.evaluators.map(\.oprmData) == [.union, .parity, .union])
         #expect(spec.evaluators.map(\.outcomeLabels) == [.everyStep, .everyStep, .finalToken])
-        #expect(spec.rl.ppo.outcomeRewards == .all && spec.rl.ppo.policyName == "ppo_oracle")
+        #expect(spec.rl.ppo[0].outcomeRewards == .all && spec.rl.ppo[0].policyName == "ppo_oracle")
         #expect(spec.sampling.temperature == 0.7 && spec.sampling.topK == 20)
         let json = String(decoding: spec.canonicalJSON(), as: UTF8.self)
         for key in [
@@ -122,7 +122,7 @@ import Testing
         let spec = try ExperimentSpec.parse(yaml: "name: d\n", file: "d.yaml")
         #expect(spec.evaluators.allSatisfy { $0.stepLabels == .runningTotal && $0.oprmData == .union })
         #expect(spec.evaluators.allSatisfy { $0.outcomeLabels == .everyStep })
-        #expect(spec.rl.ppo.outcomeRewards == .easy && spec.rl.ppo.policyName == "ppo")
+        #expect(spec.rl.ppo[0].outcomeRewards == .easy && spec.rl.ppo[0].policyName == "ppo")
         #expect(spec.rerank.aggregations.contains(.final))
     }
 
@@ -146,7 +146,7 @@ import Testing
         let old = try ExperimentSpec(canonicalJSON: try JSONSerialization.data(withJSONObject: object))
         #expect(old.evaluators.allSatisfy { $0.stepLabels == .runningTotal && $0.oprmData == .parity })
         #expect(old.evaluators.allSatisfy { $0.outcomeLabels == .everyStep })
-        #expect(old.rl.ppo.outcomeRewards == .easy)
+        #expect(old.rl.ppo[0].outcomeRewards == .easy)
     }
 
     @Test func settingsAnEvaluatorWouldIgnoreAreRefused() {

@@ -8,15 +8,16 @@ import Testing
     @Test func rewardsArePerStepAndTheOutcomeComesAtTheEnd() {
         // Process weight 2 over 4 steps: step s gets 2 · score_s / 4.
         #expect(
-            RLStage.stepRewards(processScores: [1, 0.5, 0, 1], weight: 2, outcome: 1) == [0.5, 0.25, 0, 1.5])
+            PolicyGradient.stepRewards(processScores: [1, 0.5, 0, 1], weight: 2, outcome: 1) == [0.5, 0.25, 0, 1.5])
         // A hard question: no outcome reward.
-        #expect(RLStage.stepRewards(processScores: [1, 0.5, 0, 1], weight: 2, outcome: nil) == [0.5, 0.25, 0, 0.5])
-        #expect(RLStage.returnsToGo([0.5, 0.25, 0, 1.5]) == [2.25, 1.75, 1.5, 1.5])
+        #expect(
+            PolicyGradient.stepRewards(processScores: [1, 0.5, 0, 1], weight: 2, outcome: nil) == [0.5, 0.25, 0, 0.5])
+        #expect(PolicyGradient.returnsToGo([0.5, 0.25, 0, 1.5]) == [2.25, 1.75, 1.5, 1.5])
     }
 
     @Test func advantagesSubtractTheSameStepsMeanOverTheQuestionsSamples() {
         // Two questions, two samples each, two steps.
-        let advantages = RLStage.groupAdvantages(returns: [[3, 1], [1, 1], [2, 0], [2, 2]], group: 2)
+        let advantages = PolicyGradient.groupAdvantages(returns: [[3, 1], [1, 1], [2, 0], [2, 2]], group: 2)
         #expect(advantages == [[1, 0], [-1, 0], [0, -1], [0, 1]])
     }
 
@@ -31,7 +32,7 @@ import Testing
         }
         let h = 1e-6
         let numeric = (objective(log(ratio) + h) - objective(log(ratio) - h)) / (2 * h)
-        let weight = RLStage.surrogateWeight(advantage: advantage, ratio: ratio, clipRange: epsilon)
+        let weight = PolicyGradient.surrogateWeight(advantage: advantage, ratio: ratio, clipRange: epsilon)
         #expect(abs((weight ?? 0) - numeric) < 1e-6)
         #expect((weight == nil) == (abs(numeric) < 1e-9))
     }
@@ -39,9 +40,9 @@ import Testing
     @Test func permutationIsAPermutationFixedByTheSeed() {
         var a = RandomGenerator(seed: 5, stream: 1)
         var b = RandomGenerator(seed: 5, stream: 1)
-        let order = RLStage.permutation(16, using: &a)
+        let order = PolicyGradient.permutation(16, using: &a)
         #expect(order.sorted() == Array(0..<16))
         #expect(order != Array(0..<16))
-        #expect(RLStage.permutation(16, using: &b) == order)
+        #expect(PolicyGradient.permutation(16, using: &b) == order)
     }
 }

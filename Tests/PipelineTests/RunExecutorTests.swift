@@ -293,7 +293,7 @@ import WireTypes
         func spec(from smoke: ExperimentSpec) -> ExperimentSpec {
             var spec = smoke
             switch self {
-            case .ppoWithHardAnswers: spec.rl.ppo.outcomeRewards = .all
+            case .ppoWithHardAnswers: spec.rl.ppo[0].outcomeRewards = .all
             case .evaluatorWithHardLabels: spec.evaluators[0].labels = .all
             case .ppoWithTestQuestions, .selectionOnTest: break
             }

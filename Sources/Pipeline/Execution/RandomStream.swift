@@ -25,11 +25,11 @@ struct RandomStream: Hashable, Sendable {
         case verifierPolicySamples
         /// item: problem; index: draw.
         case rerankSubsets
-        /// index: iteration.
+        /// item: PPO variant; index: iteration.
         case ppoProblems
-        /// index: row, over all iterations.
+        /// item: PPO variant; index: row, over all iterations.
         case ppoRollouts
-        /// index: iteration × epochs + epoch.
+        /// item: PPO variant; index: iteration × epochs + epoch.
         case ppoShuffles
         /// item: iteration; index: row.
         case restEMSamples
@@ -45,6 +45,8 @@ struct RandomStream: Hashable, Sendable {
         case dpoBatches
         /// index: row (samples of easy validation problems that evaluators' checkpoints are chosen on).
         case evaluatorValidationSamples
+        /// item: PPO variant (the value model's new scalar head).
+        case ppoValueInitialization
     }
 
     static let itemBits = 24

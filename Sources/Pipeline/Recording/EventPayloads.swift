@@ -97,6 +97,9 @@ public struct CheckpointSaved: EventPayload {
     /// For the checkpoints of an evaluator chosen on validation (`checkpoint: best_validation`): the ROC-AUC of its
     /// outcome scores on samples of easy validation problems, the figure it is chosen by.
     public var easyValidationAuc: Double?
+    /// The checkpoint of a model trained in the same rounds (PPO's value model), restored with this one; absent
+    /// (and not in the payload) for a model trained alone.
+    public var companion: String? = nil
 }
 
 public struct SamplesGenerated: EventPayload {

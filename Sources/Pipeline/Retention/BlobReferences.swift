@@ -12,7 +12,8 @@ extension PipelineEvent {
             let split = try DatasetSplitCreated(decoding: self)
             return [split.sha256, split.labelsSha256]
         case CheckpointSaved.eventType:
-            return [try CheckpointSaved(decoding: self).blob]
+            let checkpoint = try CheckpointSaved(decoding: self)
+            return [checkpoint.blob] + (checkpoint.companion.map { [$0] } ?? [])
         case SamplesGenerated.eventType:
             return [try SamplesGenerated(decoding: self).blob]
         case EvaluatorTrained.eventType:

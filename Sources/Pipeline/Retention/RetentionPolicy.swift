@@ -34,7 +34,7 @@ public struct RetentionPolicy: Sendable, Equatable {
         var completed: Set<StageName> = []
         var unreadOutputs: Set<StageName> = []
         var checkpoints: [CheckpointSaved] = []
-        var lastOfModel: [String: String] = [:]
+        var lastOfModel: [String: [String]] = [:]
         for event in events {
             let references = try event.blobReferences()
             references.forEach(note)
@@ -42,7 +42,7 @@ public struct RetentionPolicy: Sendable, Equatable {
             case CheckpointSaved.eventType:
                 let checkpoint = try CheckpointSaved(decoding: event)
                 checkpoints.append(checkpoint)
-                lastOfModel["\(checkpoint.stage.rawValue)/\(checkpoint.model)"] = checkpoint.blob
+                lastOfModel["\(checkpoint.stage.rawValue)/\(checkpoint.model)"] = Self.blobs(of: checkpoint)
             case StageCompleted.eventType:
                 let stage = try StageCompleted(decoding: event)
                 completed.insert(stage.stage)
@@ -58,13 +58,18 @@ public struct RetentionPolicy: Sendable, Equatable {
                 kept.formUnion(references)
             }
         }
-        kept.formUnion(lastOfModel.values)
+        kept.formUnion(lastOfModel.values.joined())
         for checkpoint in checkpoints
         where !completed.contains(checkpoint.stage) || unreadOutputs.contains(checkpoint.stage) {
-            kept.insert(checkpoint.blob)
+            kept.formUnion(Self.blobs(of: checkpoint))
         }
         guard mode == .standard else { return RetentionPlan(named: named, prunable: []) }
         return RetentionPlan(named: named, prunable: named.filter { !kept.contains($0) })
+    }
+
+    /// A checkpoint's blobs: its own, and its companion's, which a resume restores with it.
+    private static func blobs(of checkpoint: CheckpointSaved) -> [String] {
+        [checkpoint.blob] + (checkpoint.companion.map { [$0] } ?? [])
     }
 }
 

@@ -229,52 +229,8 @@ extension ExperimentSpec {
         return rerank
     }
 
-    /// The paper's best RL setting uses the easy-trained PRM; without one, the closest easy evaluator.
-    private static func defaultProcessRewardEvaluator(_ evaluators: [EvaluatorSpec]) -> String {
-        let easy = evaluators.filter { $0.labels == .easy }
-        for kind in [EvaluatorKind.prm, .oprm, .generative, .orm] {
-            if let evaluator = easy.first(where: { $0.kind == kind }) { return evaluator.name }
-        }
-        return "prm"
-    }
-
     private static func readRL(_ map: MappingReader, evaluators: [EvaluatorSpec]) -> RLSpec {
-        let ppoMap = map.mapping("ppo")
-        let ppo = PPOSpec(
-            enabled: ppoMap.bool("enabled", default: true),
-            iterations: ppoMap.int("iterations", default: 40, in: 0...1_000_000),
-            problemsPerIteration: ppoMap.int("problems_per_iteration", default: 8, in: 1...4096),
-            samplesPerProblem: ppoMap.int("samples_per_problem", default: 4, in: 2...4096),
-            epochs: ppoMap.int("epochs", default: 2, in: 1...100),
-            minibatches: ppoMap.int("minibatches", default: 2, in: 1...4096),
-            clipRange: ppoMap.double("clip_range", default: 0.2, in: 0...10),
-            learningRate: ppoMap.double("learning_rate", default: 1e-4, in: 0...1),
-            processRewardEvaluator: ppoMap.string(
-                "process_reward_evaluator", default: defaultProcessRewardEvaluator(evaluators)),
-            processRewardWeight: ppoMap.double("process_reward_weight", default: 1, in: 0...100),
-            outcomeRewards: ppoMap.choice("outcome_rewards", default: LabelScope.easy))
-        if (ppo.problemsPerIteration * ppo.samplesPerProblem) % ppo.minibatches != 0 {
-            ppoMap.report(
-                "expected a divisor of problems_per_iteration × samples_per_problem "
-                    + "(\(ppo.problemsPerIteration * ppo.samplesPerProblem) rows per rollout)",
-                at: ppoMap.value("minibatches"), key: "minibatches")
-        }
-        if ppo.enabled {
-            if let evaluator = evaluators.first(where: { $0.name == ppo.processRewardEvaluator }) {
-                if evaluator.labels != .easy {
-                    ppoMap.report(
-                        "the process reward must come from an easy-trained evaluator; '\(evaluator.name)' uses all labels",
-                        at: ppoMap.value("process_reward_evaluator"), key: "process_reward_evaluator")
-                }
-            } else {
-                var message = "no evaluator named '\(ppo.processRewardEvaluator)'"
-                if let close = Suggestion.closest(to: ppo.processRewardEvaluator, among: evaluators.map(\.name)) {
-                    message += " — did you mean '\(close)'?"
-                }
-                ppoMap.report(message, at: ppoMap.value("process_reward_evaluator"), key: "process_reward_evaluator")
-            }
-        }
-        ppoMap.finish()
+        let ppo = readPPO(map, evaluators: evaluators)
         let restMap = map.mapping("rest_em")
         let rest = RestEMSpec(
             enabled: restMap.bool("enabled", default: true),

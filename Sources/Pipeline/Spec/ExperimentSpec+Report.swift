@@ -97,7 +97,7 @@ extension ExperimentSpec {
         var policies = voters
         if spec.policy.selection.scoresBestControl { policies.append(SFTStage.bestControl) }
         if spec.policy.ceiling { policies.append(SFTStage.ceilingPolicy) }
-        if spec.rl.ppo.enabled && spec.rl.ppo.iterations > 0 { policies.append(spec.rl.ppo.policyName) }
+        policies += spec.rl.trainedPPO.map(\.policyName)
         policies += spec.rl.restEm.policyNames + spec.rl.dpo.policyNames
         guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: policies) }
         if let n = row.n, !spec.sampling.n.contains(n), row.method != "greedy" {

@@ -322,70 +322,6 @@ public struct RerankSpec: Codable, Sendable, Equatable {
     public var resamples: Int
 }
 
-public struct PPOSpec: Codable, Sendable, Equatable {
-    public var enabled: Bool
-    /// Rollout rounds. Each samples `problemsPerIteration × samplesPerProblem` solutions from the
-    /// current policy, then takes `epochs × minibatches` optimizer steps on them.
-    public var iterations: Int
-    /// Questions per rollout (drawn from all levels); each is sampled `samplesPerProblem` times.
-    public var problemsPerIteration: Int
-    public var samplesPerProblem: Int
-    /// Passes over each rollout; from the second update on, the policy differs from the one that
-    /// sampled, and the importance ratio and its clipping matter.
-    public var epochs: Int
-    /// Minibatches per epoch; must divide the rollout's row count.
-    public var minibatches: Int
-    /// ε of the clipped surrogate: the ratio's gradient stops outside [1 − ε, 1 + ε] in the
-    /// advantage's direction.
-    public var clipRange: Double
-    public var learningRate: Double
-    /// The evaluator (by name) that gives the process reward; trained on easy labels.
-    public var processRewardEvaluator: String
-    /// The process reward's total over a solution's steps is this weight times their mean score.
-    public var processRewardWeight: Double
-    /// Which questions get a final-answer reward: easy ones (the easy-to-hard setting), or every level — the
-    /// paper's PPO†, an oracle that trains on hard labels, recorded under its own policy name.
-    public var outcomeRewards: LabelScope
-
-    public init(
-        enabled: Bool, iterations: Int, problemsPerIteration: Int, samplesPerProblem: Int, epochs: Int,
-        minibatches: Int, clipRange: Double, learningRate: Double, processRewardEvaluator: String,
-        processRewardWeight: Double, outcomeRewards: LabelScope
-    ) {
-        self.enabled = enabled
-        self.iterations = iterations
-        self.problemsPerIteration = problemsPerIteration
-        self.samplesPerProblem = samplesPerProblem
-        self.epochs = epochs
-        self.minibatches = minibatches
-        self.clipRange = clipRange
-        self.learningRate = learningRate
-        self.processRewardEvaluator = processRewardEvaluator
-        self.processRewardWeight = processRewardWeight
-        self.outcomeRewards = outcomeRewards
-    }
-
-    /// Specs recorded before `outcome_rewards` existed read back with what their runs did: easy rewards only.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        enabled = try container.decode(Bool.self, forKey: .enabled)
-        iterations = try container.decode(Int.self, forKey: .iterations)
-        problemsPerIteration = try container.decode(Int.self, forKey: .problemsPerIteration)
-        samplesPerProblem = try container.decode(Int.self, forKey: .samplesPerProblem)
-        epochs = try container.decode(Int.self, forKey: .epochs)
-        minibatches = try container.decode(Int.self, forKey: .minibatches)
-        clipRange = try container.decode(Double.self, forKey: .clipRange)
-        learningRate = try container.decode(Double.self, forKey: .learningRate)
-        processRewardEvaluator = try container.decode(String.self, forKey: .processRewardEvaluator)
-        processRewardWeight = try container.decode(Double.self, forKey: .processRewardWeight)
-        outcomeRewards = try container.decodeIfPresent(LabelScope.self, forKey: .outcomeRewards) ?? .easy
-    }
-
-    /// The PPO policy's name in the record: `ppo_oracle` when hard labels reward it, so the oracle is marked
-    /// wherever its rows appear.
-    public var policyName: String { outcomeRewards == .all ? "ppo_oracle" : "ppo" }
-}
-
 public struct RestEMSpec: Codable, Sendable, Equatable {
     public var enabled: Bool
     public var iterations: Int
@@ -470,21 +406,43 @@ public struct DPOSpec: Codable, Sendable, Equatable {
 }
 
 public struct RLSpec: Codable, Sendable, Equatable {
-    public var ppo: PPOSpec
+    /// PPO's variants, each its own policy trained from the SFT policy (`PPOSpec.name`). The single-mapping form
+    /// (`rl.ppo: {...}`) is one unnamed variant and reads and writes as a mapping, as before variants existed.
+    public var ppo: [PPOSpec]
     public var restEm: RestEMSpec
     public var dpo: DPOSpec
 
-    public init(ppo: PPOSpec, restEm: RestEMSpec, dpo: DPOSpec) {
+    public init(ppo: [PPOSpec], restEm: RestEMSpec, dpo: DPOSpec) {
         self.ppo = ppo
         self.restEm = restEm
         self.dpo = dpo
     }
 
-    /// Specs recorded before DPO existed read back without it.
+    /// The PPO variants that train: enabled, with at least one iteration.
+    public var trainedPPO: [PPOSpec] { ppo.filter { $0.enabled && $0.iterations > 0 } }
+
+    private enum CodingKeys: String, CodingKey { case ppo, restEm, dpo }
+
+    /// Specs recorded before DPO existed read back without it; before PPO variants, with one unnamed variant.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        ppo = try container.decode(PPOSpec.self, forKey: .ppo)
+        if let variants = try? container.decode([PPOSpec].self, forKey: .ppo) {
+            ppo = variants
+        } else {
+            ppo = [try container.decode(PPOSpec.self, forKey: .ppo)]
+        }
         restEm = try container.decode(RestEMSpec.self, forKey: .restEm)
         dpo = try container.decodeIfPresent(DPOSpec.self, forKey: .dpo) ?? .off
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if ppo.count == 1, ppo[0].name == nil {
+            try container.encode(ppo[0], forKey: .ppo)
+        } else {
+            try container.encode(ppo, forKey: .ppo)
+        }
+        try container.encode(restEm, forKey: .restEm)
+        try container.encode(dpo, forKey: .dpo)
     }
 }

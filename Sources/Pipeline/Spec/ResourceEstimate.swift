@@ -55,7 +55,9 @@ public struct ResourceEstimate: Sendable, Equatable {
             ([spec.policy.sft.batchSize, spec.rl.restEm.optimization.batchSize, 2 * spec.rl.dpo.optimization.batchSize]
                 + spec.evaluators.map(\.optimization.batchSize))
                 .max() ?? 1)
-        let floats = 6 * parameters + largestBatch * tokens * activationsPerToken
+        // A PPO value model trains beside its policy: a second set of weights, gradients and AdamW moments.
+        let trainedAtOnce: Double = spec.rl.ppo.contains { $0.enabled && $0.advantages == .gae } ? 2 : 1
+        let floats = 6 * parameters * trainedAtOnce + largestBatch * tokens * activationsPerToken
         // Sample pools: tokens as Int32, and one Float score per token and evaluator.
         let poolBytes = samples * tokens * 4 * (1 + evaluators)
         let memoryBytes = 4 * floats + poolBytes
@@ -75,10 +77,13 @@ public struct ResourceEstimate: Sendable, Equatable {
             // Likelihood voting scores the test pools once more, with the policy.
             operations += levels * Double(spec.task.testPerLevel) * Double(spec.sampling.poolSize) * sampled
         }
-        let ppo = spec.rl.ppo
-        if ppo.enabled {
+        for ppo in spec.rl.ppo where ppo.enabled {
             let rollout = Double(ppo.problemsPerIteration) * Double(ppo.samplesPerProblem)
-            operations += Double(ppo.iterations) * rollout * (2 * sampled + Double(ppo.epochs) * 3 * sampled)
+            // Sampling, the old and the reference log-probabilities, then epochs of forward and backward passes; the
+            // value model's pass and updates where they are asked for.
+            var passes = 3 * sampled + Double(ppo.epochs) * 3 * sampled
+            if ppo.advantages == .gae { passes += sampled + Double(ppo.epochs) * 3 * sampled }
+            operations += Double(ppo.iterations) * rollout * passes
         }
         let restEm = spec.rl.restEm
         if restEm.enabled {

@@ -27,6 +27,12 @@ struct TrainingLoop {
         case easyValidationAuc
     }
 
+    /// A second model trained in the same rounds, with its own optimizer (PPO's value model).
+    struct Companion {
+        var initial: () -> Transformer
+        var optimization: OptimizationSpec
+    }
+
     /// Trains from `initial` (or the latest recorded checkpoint) for `optimization.steps` steps, one per batch.
     /// `afterCheckpoint` may attach a figure (e.g. validation accuracy) to each interval checkpoint.
     func run(
@@ -49,8 +55,24 @@ struct TrainingLoop {
         round: (_ index: Int, _ model: Transformer, _ train: (TrainingBatch) -> Void) throws -> [String: Double],
         afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
     ) async throws -> Transformer {
+        try await run(
+            context, initial: initial, companion: nil,
+            round: { index, model, _, train in
+                // Only forwarded: `train` is called within this call, never kept.
+                try withoutActuallyEscaping(train) { try round(index, model, $0) }
+            }, afterCheckpoint: afterCheckpoint)
+    }
+
+    /// Trains round by round with a `companion` model trained in the same rounds (PPO's value model): `round` gets
+    /// the companion's trainer, which it steps as it likes; the companion is saved and restored with each checkpoint.
+    func run(
+        _ context: RunContext, initial: () -> Transformer, companion: Companion?,
+        round: (_ index: Int, _ model: Transformer, _ companion: Trainer?, _ train: (TrainingBatch) -> Void) throws
+            -> [String: Double],
+        afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
+    ) async throws -> Transformer {
         precondition(optimization.steps % stepsPerRound == 0, "steps must be whole rounds")
-        let trainer = try await restoreOrStart(context, initial: initial)
+        let (trainer, companionTrainer) = try await restoreOrStart(context, initial: initial, companion: companion)
         let interval = context.spec.checkpointInterval
         let prefix = "\(stage.rawValue).\(model)"
         var metrics: [TrainingMetric] = []
@@ -61,11 +83,13 @@ struct TrainingLoop {
         while trainer.step < optimization.steps {
             try await context.pollStop {
                 if trainer.step > lastSaved {
-                    try await save(trainer, context: context, reason: .interrupt, metrics: &metrics, figure: nil)
+                    try await save(
+                        trainer, companion: companionTrainer, context: context, reason: .interrupt, metrics: &metrics,
+                        figure: nil)
                 }
             }
             let index = trainer.step / stepsPerRound
-            let figures = try round(index, trainer.model) { batch in
+            let figures = try round(index, trainer.model, companionTrainer) { batch in
                 let report = trainer.train(batch)
                 loss = Double(report.loss)
                 metrics.append(TrainingMetric(name: "\(prefix).loss", step: report.step, value: Double(report.loss)))
@@ -82,7 +106,7 @@ struct TrainingLoop {
             }
             if (index + 1) % interval == 0 || trainer.step == optimization.steps {
                 try await save(
-                    trainer, context: context, reason: .interval, metrics: &metrics,
+                    trainer, companion: companionTrainer, context: context, reason: .interval, metrics: &metrics,
                     figure: afterCheckpoint?(trainer.model))
                 lastSaved = trainer.step
             }
@@ -92,7 +116,11 @@ struct TrainingLoop {
         return trainer.model
     }
 
-    private func restoreOrStart(_ context: RunContext, initial: () -> Transformer) async throws -> Trainer {
+    /// The main trainer, from the latest recorded checkpoint of this stage and model or from `initial`, and the
+    /// companion's, from the blob that checkpoint names or from the companion's `initial`.
+    private func restoreOrStart(
+        _ context: RunContext, initial: () -> Transformer, companion: Companion?
+    ) async throws -> (Trainer, Trainer?) {
         if let (index, saved) = try context.log.latestCheckpoint(stage: stage, model: model) {
             let data = try await context.log.blob(saved.blob)
             do {
@@ -100,18 +128,35 @@ struct TrainingLoop {
                 guard trainer.step % stepsPerRound == 0 else {
                     throw PipelineError(code: .corruptHistory, message: "it is not between two rounds")
                 }
+                var companionTrainer: Trainer?
+                if companion != nil {
+                    guard let blob = saved.companion else {
+                        throw PipelineError(code: .corruptHistory, message: "it names no companion checkpoint")
+                    }
+                    companionTrainer = try Trainer(
+                        restoring: TrainingCheckpoint(decoding: try await context.log.blob(blob)),
+                        pool: context.compute)
+                }
                 context.log.skip(through: index)
                 context.logger.info("\(stage.rawValue)/\(model): resuming from the checkpoint at step \(saved.step)")
-                return trainer
+                return (trainer, companionTrainer)
             } catch {
                 throw PipelineError(
                     code: .corruptHistory, message: "the checkpoint of \(model) at step \(saved.step) does not load",
                     cause: error)
             }
         }
-        let spec = optimization
-        return Trainer(
-            model: initial(),
+        return (
+            Self.trainer(initial(), optimization: optimization, context: context),
+            companion.map { Self.trainer($0.initial(), optimization: $0.optimization, context: context) }
+        )
+    }
+
+    private static func trainer(
+        _ model: Transformer, optimization spec: OptimizationSpec, context: RunContext
+    ) -> Trainer {
+        Trainer(
+            model: model,
             optimizer: AdamWConfig(
                 learningRate: Float(spec.learningRate), beta1: 0.9, beta2: 0.95, epsilon: 1e-8,
                 weightDecay: Float(spec.weightDecay)),
@@ -122,8 +167,8 @@ struct TrainingLoop {
     }
 
     private func save(
-        _ trainer: Trainer, context: RunContext, reason: CheckpointSaved.Reason, metrics: inout [TrainingMetric],
-        figure: Double?
+        _ trainer: Trainer, companion: Trainer?, context: RunContext, reason: CheckpointSaved.Reason,
+        metrics: inout [TrainingMetric], figure: Double?
     ) async throws {
         // The step is the data cursor and names the random streams of the next batch.
         let checkpoint = trainer.checkpoint(metadata: [
@@ -133,11 +178,20 @@ struct TrainingLoop {
                 : "seed \(context.spec.seed), streams per round of \(stepsPerRound) steps from round "
                     + "\(trainer.step / stepsPerRound)",
         ])
+        // The companion is named by the same event, not one of its own: one `CheckpointSaved` stays one resume
+        // point, and retention keeps (or prunes) the two together.
+        var companionBlob: String?
+        if let companion {
+            let saved = companion.checkpoint(metadata: [
+                "stage": stage.rawValue, "model": model, "role": "companion", "data_cursor": String(trainer.step),
+            ])
+            companionBlob = try await context.log.putBlob(saved.encoded())
+        }
         let blob = try await context.log.putBlob(checkpoint.encoded())
         let event = CheckpointSaved(
             stage: stage, model: model, step: trainer.step, blob: blob, reason: reason,
             easyValidationAccuracy: self.figure == .easyValidationAccuracy ? figure : nil,
-            easyValidationAuc: self.figure == .easyValidationAuc ? figure : nil)
+            easyValidationAuc: self.figure == .easyValidationAuc ? figure : nil, companion: companionBlob)
         if reason == .interrupt {
             try await context.log.appendInterruptCheckpoint(event)
         } else {

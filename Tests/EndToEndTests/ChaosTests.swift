@@ -2,8 +2,9 @@ import Foundation
 import Testing
 import WireTypes
 
-/// The in-suite short version of `scripts/chaos`: one run of the smoke experiment hurt three times at seeded
-/// moments (kill -9, SIGTERM, kill -9), each time restarted, ends once with the scores of an undisturbed run —
+/// The in-suite short version of `scripts/chaos`: one run of the smoke experiment hurt at random moments — kill -9,
+/// `pg_terminate_backend` of the daemon's sessions, SIGTERM, a freeze (SIGSTOP) past its lease, kill -9, as many as
+/// come before it ends — each killed daemon restarted, ends once with the scores of an undisturbed run —
 /// every ScoreRecorded payload and their count, so nothing was scored twice — and with the log's chains, a receipt
 /// and the whole-log check intact.
 @Suite("Chaos, short", .serialized)
@@ -12,26 +13,49 @@ struct ChaosTests {
         let daemon = try await SmokeRunTests.daemon()
         try await daemon.start(name: "chaos-0")
         try await withDaemons([daemon]) {
-            let reference = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
+            let spec = try Self.slowerSmokeSpec()
+            let reference = try await daemon.e2hJSON(SubmitResponse.self, "submit", spec).run.id
             try await daemon.waitFor(reference, "the undisturbed run") { details, _ in details.state.isFinal }
             let expected = try await daemon.events(reference).filter { $0.type == "ScoreRecorded" }.map(\.payload)
             #expect(!expected.isEmpty)
 
-            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", spec).run.id
             var random = SystemRandomNumberGenerator()
-            let signals = [SIGKILL, SIGTERM, SIGKILL]
-            for (index, signal) in signals.enumerated() {
+            var hurts = 0
+            for (index, hurt) in Hurt.sequence.enumerated() {
                 try await daemon.waitFor(run, "work to hurt") { details, events in
                     details.state.isFinal
                         || events.contains { $0.type == "CheckpointSaved" || $0.type == "StageStarted" }
                 }
                 if try await daemon.details(run).state.isFinal { break }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500, using: &random)))
-                daemon.signal(signal)
-                let status = await daemon.waitForExit(timeout: .seconds(40))
-                if signal == SIGTERM { #expect(status == 0, "SIGTERM did not exit 0:\n\(daemon.log.suffix(2000))") }
-                try await daemon.start(name: "chaos-\(index + 1)")
+                hurts += 1
+                switch hurt {
+                case .signal(let signal):
+                    daemon.signal(signal)
+                    let status = await daemon.waitForExit(timeout: .seconds(40))
+                    if signal == SIGTERM {
+                        #expect(status == 0, "SIGTERM did not exit 0:\n\(daemon.log.suffix(2000))")
+                    }
+                    try await daemon.start(name: "chaos-\(index + 1)")
+                case .freezePastTheLease:
+                    // Frozen longer than its 4 s lease: when it thaws, the attempt it held is over, and what it
+                    // still writes for it is fenced.
+                    daemon.signal(SIGSTOP)
+                    try await Task.sleep(for: .seconds(6))
+                    daemon.signal(SIGCONT)
+                case .terminateSessions:
+                    _ = try await Harness.sql(
+                        daemon.databaseURL!,
+                        """
+                        SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid()
+                        """)
+                }
             }
+            // The run is long enough that every hurt lands before it ends (on a loaded machine more so).
+            #expect(
+                hurts == Hurt.sequence.count, "only \(hurts) of \(Hurt.sequence.count) hurts landed before the run ended")
             try await daemon.waitFor(run, "completion after the kills") { details, _ in details.state.isFinal }
             #expect(try await daemon.details(run).state == .completed, "\(daemon.log.suffix(3000))")
             let events = try await daemon.events(run)
@@ -57,6 +81,31 @@ struct ChaosTests {
             let witnessed = try await daemon.e2h("verify", "--all")
             #expect(witnessed.status == 1 && witnessed.output.contains("BROKEN"), "\(witnessed.output)")
         }
+    }
+
+    /// The smoke experiment with SFT ten times as long: the smoke run itself can end before five hurts have landed.
+    static func slowerSmokeSpec() throws -> String {
+        let smoke = try String(contentsOfFile: SmokeRunTests.smokeSpec, encoding: .utf8)
+        let sft = "sft: {steps: 20, batch_size: 8, learning_rate: 0.003, warmup_steps: 2, schedule_steps: 20}"
+        guard smoke.contains(sft) else {
+            throw E2EError("experiments/smoke.yaml's sft line changed; update ChaosTests")
+        }
+        let path = try Harness.scratchDirectory() + "/chaos.yaml"
+        let longer = "sft: {steps: 200, batch_size: 8, learning_rate: 0.003, warmup_steps: 2, schedule_steps: 200}"
+        try smoke.replacingOccurrences(of: sft, with: longer).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// What is done to the daemon, in order (while the run is not over yet).
+    enum Hurt {
+        case signal(Int32)
+        case freezePastTheLease
+        case terminateSessions
+
+        /// The quick ones first: the smoke run often ends during the freeze, leaving the rest undone.
+        static let sequence: [Hurt] = [
+            .signal(SIGKILL), .terminateSessions, .signal(SIGTERM), .freezePastTheLease, .signal(SIGKILL),
+        ]
     }
 
     /// Deletes the run's last `events` events (the last of the log) and rewinds the stream's and the log's heads.

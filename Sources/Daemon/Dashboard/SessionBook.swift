@@ -30,9 +30,12 @@ enum SessionBook {
         return nil
     }
 
-    /// The session a link opens once its nonce is claimed.
+    /// The session a link opens once its nonce is claimed. It expires on a whole second, which the database's
+    /// timestamps hold exactly (they keep microseconds; a `Date` has finer fractions that would not read back).
     static func open(id: String, csrfToken: String, now: Date) -> Session {
-        Session(id: id, csrfToken: csrfToken, expires: now + sessionLifetime)
+        Session(
+            id: id, csrfToken: csrfToken,
+            expires: Date(timeIntervalSince1970: (now.timeIntervalSince1970 + sessionLifetime).rounded(.down)))
     }
 
     /// A stored session, while it lasts.

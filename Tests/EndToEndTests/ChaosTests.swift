@@ -54,8 +54,7 @@ struct ChaosTests {
                 }
             }
             // The run is long enough that every hurt lands before it ends (on a loaded machine more so).
-            #expect(
-                hurts == Hurt.sequence.count, "only \(hurts) of \(Hurt.sequence.count) hurts landed before the run ended")
+            #expect(hurts == Hurt.sequence.count, "only \(hurts) hurts landed before the run ended")
             try await daemon.waitFor(run, "completion after the kills") { details, _ in details.state.isFinal }
             #expect(try await daemon.details(run).state == .completed, "\(daemon.log.suffix(3000))")
             let events = try await daemon.events(run)

@@ -37,7 +37,9 @@ import WireTypes
             yaml: "name: e\nevaluators:\n  - {name: orm, kind: orm, checkpoint: best_validation}\n", file: "e.yaml")
         #expect(spec.evaluators[0].checkpoint == .bestValidation)
         #expect(String(decoding: spec.canonicalJSON(), as: UTF8.self).contains("\"checkpoint\":\"best_validation\""))
-        #expect(try ExperimentSpec.parse(yaml: "name: e\n", file: "e.yaml").evaluators.allSatisfy { $0.checkpoint == .last })
+        #expect(
+            try ExperimentSpec.parse(yaml: "name: e\n", file: "e.yaml").evaluators.allSatisfy { $0.checkpoint == .last }
+        )
         #expect {
             try ExperimentSpec.parse(
                 yaml: "name: e\nevaluators:\n  - {name: orm, kind: orm, checkpoint: best_valdation}\n", file: "e.yaml")

@@ -66,7 +66,8 @@ import WireTypes
         let weight = Float(0.1 * 2 * Double(written)) * DeterministicMath.sigmoid(0)
         _ = trainer.train(
             TrainingRows(family: family).policyGradientBatch(
-                pair, weights: [[Float](repeating: weight, count: written), [Float](repeating: -weight, count: written)]))
+                pair,
+                weights: [[Float](repeating: weight, count: written), [Float](repeating: -weight, count: written)]))
         let after = IterativeDPO.margins(policy: likelihood(trainer.model), reference: reference, beta: 0.1)
         #expect(after[0] > 0.001)
     }

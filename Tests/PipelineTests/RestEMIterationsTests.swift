@@ -33,9 +33,10 @@ import WireTypes
         let scores = try await recorder.events.filter { $0.type == ScoreRecorded.eventType }.map {
             try ScoreRecorded(decoding: $0)
         }
-        let reference = try await Run.ReferenceRun.shared.value().events.filter { $0.type == ScoreRecorded.eventType }.map {
-            try ScoreRecorded(decoding: $0)
-        }
+        let reference = try await Run.ReferenceRun.shared.value().events.filter { $0.type == ScoreRecorded.eventType }
+            .map {
+                try ScoreRecorded(decoding: $0)
+            }
         let levels = Run.smoke.task.levels
         let first = scores.filter { $0.policy == "rest_em_0" }
         let last = scores.filter { $0.policy == "rest_em" }
@@ -57,6 +58,8 @@ import WireTypes
         let beyond = "report: {rows: [rest_em_1/greedy], baseline: sft/greedy}\n"
         #expect(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: twoIterations + beyond, file: "r.yaml") }
         let intermediate = "report: {rows: [rest_em_0/greedy], baseline: sft/greedy}\n"
-        #expect(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: "name: r\n" + intermediate, file: "r.yaml") }
+        #expect(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: "name: r\n" + intermediate, file: "r.yaml")
+        }
     }
 }

@@ -304,7 +304,8 @@ extension ExperimentSpec {
         }
         guard evaluator.labels == .easy else {
             map.diagnostics.report(
-                "DPO pairs must be ranked by an easy-trained evaluator; '\(name)' uses all labels", at: node, path: path)
+                "DPO pairs must be ranked by an easy-trained evaluator; '\(name)' uses all labels", at: node, path: path
+            )
             return nil
         }
         guard aggregation.applies(to: evaluator.kind) else {

@@ -402,7 +402,9 @@ public struct DPOSpec: Codable, Sendable, Equatable {
             minimumLearningRateRatio: 1, weightDecay: 0, gradientClip: 1))
 
     /// Every ranking's policies, ranking by ranking, each in iteration order.
-    public var policyNames: [String] { rankings.flatMap { iterationPolicyNames($0.policyBase, iterations: iterations) } }
+    public var policyNames: [String] {
+        rankings.flatMap { iterationPolicyNames($0.policyBase, iterations: iterations) }
+    }
 }
 
 public struct RLSpec: Codable, Sendable, Equatable {

@@ -26,7 +26,8 @@ struct IterativeDPO {
         let questions: [Problem]
         switch ranking {
         case .easyAnswers:
-            questions = context.leak == .hardAnswersInDPO ? dataset.train : dataset.train.filter { context.isEasy($0.level) }
+            questions =
+                context.leak == .hardAnswersInDPO ? dataset.train : dataset.train.filter { context.isEasy($0.level) }
         case .evaluator: questions = dataset.train
         }
         let names = iterationPolicyNames(ranking.policyBase, iterations: spec.iterations)

@@ -72,7 +72,8 @@ enum RLStage {
         }
         do {
             let model = try Transformer(weights: try await context.log.blob(evaluator.weights))
-            return EvaluatorScoring(kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
+            return EvaluatorScoring(
+                kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
         } catch let error as PipelineError {
             throw error
         } catch {

@@ -37,7 +37,7 @@ struct ConnectionTests {
     @Test func sessionsCarryTheConfiguredTimeouts() async throws {
         var configuration = EventStoreConfiguration()
         configuration.lockTimeout = .milliseconds(300)
-        configuration.statementTimeout = .milliseconds(1500)
+        configuration.statementTimeout = .milliseconds(3000)
         // Long enough that the held transaction below outlives any scheduling delay on a loaded machine.
         configuration.idleInTransactionTimeout = .seconds(90)
         try await withStore(connections: 2, configuration: configuration) { store, _ in
@@ -50,12 +50,12 @@ struct ConnectionTests {
                     """)
             }
             #expect(try settings.string(0, "lock") == "300ms")
-            #expect(try settings.string(0, "statement") == "1500ms")
+            #expect(try settings.string(0, "statement") == "3s")
             #expect(try settings.string(0, "idle") == "90s")
             #expect(try settings.string(0, "plans") == "force_custom_plan")
 
             do {
-                try await store.transaction { tx in _ = try tx.query("SELECT pg_sleep(5)") }
+                try await store.transaction { tx in _ = try tx.query("SELECT pg_sleep(10)") }
                 Issue.record("statement_timeout did not fire")
             } catch let error as EventStoreError {
                 #expect(error.code == .timeout)

@@ -67,13 +67,17 @@ struct TestDatabase {
 
 /// Runs `body` with a migrated store on a fresh database, then shuts down and drops it. Two
 /// sessions by default: the project's suites share one cluster (max_connections 300) and run
-/// in parallel.
+/// in parallel. The migrations run on a session with the default settings, so that a test's
+/// short timeouts apply to what it tests, not to schema set-up on a loaded machine (CI once
+/// saw a migration exceed a 1.5 s statement_timeout).
 func withStore(
     connections: Int = 2, configuration: EventStoreConfiguration = .init(),
     _ body: (EventStore, TestDatabase) async throws -> Void
 ) async throws {
     let database = try await TestDatabase.create()
-    let store = try await database.store(connections: connections, configuration: configuration)
+    let setup = try await database.store(connections: 1)
+    await setup.shutdown()
+    let store = try await database.store(connections: connections, configuration: configuration, migrate: false)
     do {
         try await body(store, database)
     } catch {

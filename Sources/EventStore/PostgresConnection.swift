@@ -157,19 +157,65 @@ final class PostgresConnection {
     func executePrepared(_ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {
         let handle = try openHandle()
         let encoded = try parameters.map(EncodedParameter.init)
-        let name: String
-        if let known = prepared[sql] {
-            name = known
-        } else {
-            name = "e2h_\(prepared.count + 1)"
-            let types = encoded.map(\.type)
-            _ = try rows(from: PQprepare(handle, name, sql, Int32(types.count), types))
-            prepared[sql] = name
-        }
+        let name = try statementName(sql, encoded, handle)
         let result = Self.withWireParameters(encoded) { _, values, lengths, formats in
             PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
         }
         return try rows(from: result)
+    }
+
+    /// Runs a prepared statement and then COMMIT, sent together in one libpq pipeline: the server commits
+    /// without waiting for the client, so the locks the statement takes are never held across a round trip —
+    /// not while the client reads the statement's result, nor while a stopped or partitioned client could not
+    /// send its COMMIT. When the statement fails, the COMMIT is skipped and the transaction is left aborted
+    /// for the caller's ROLLBACK; when the COMMIT fails, the server has rolled back.
+    func executePreparedThenCommit(_ sql: String, _ parameters: [PostgresValue]) throws -> PostgresRows {
+        let handle = try openHandle()
+        let encoded = try parameters.map(EncodedParameter.init)
+        let name = try statementName(sql, encoded, handle)
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError(handle) }
+        let sent = Self.withWireParameters(encoded) { _, values, lengths, formats in
+            PQsendQueryPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1) == 1
+                && PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 1) == 1 && PQpipelineSync(handle) == 1
+        }
+        let statement = sent ? Self.queryResult(handle) : nil
+        let commit = statement == nil ? nil : Self.queryResult(handle)
+        let sync = commit == nil ? nil : PQgetResult(handle)
+        let synced = sync.map { PQresultStatus($0) == PGRES_PIPELINE_SYNC } ?? false
+        if let sync { PQclear(sync) }
+        guard let statement, let commit, synced, PQexitPipelineMode(handle) == 1 else {
+            var error = connectionError(handle)
+            error.message =
+                "the connection broke during COMMIT, so the transaction may or may not have committed: "
+                + error.message
+            [statement, commit].forEach { $0.map(PQclear) }
+            close()
+            throw error
+        }
+        defer { PQclear(commit) }
+        let rows = try rows(from: statement)
+        let status = PQresultStatus(commit)
+        guard status == PGRES_COMMAND_OK else { throw error(from: commit) }
+        return rows
+    }
+
+    /// The name of `sql` prepared on this session, preparing it on first use with the parameter types of
+    /// `encoded`.
+    private func statementName(_ sql: String, _ encoded: [EncodedParameter], _ handle: OpaquePointer) throws -> String {
+        if let known = prepared[sql] { return known }
+        let name = "e2h_\(prepared.count + 1)"
+        let types = encoded.map(\.type)
+        _ = try rows(from: PQprepare(handle, name, sql, Int32(types.count), types))
+        prepared[sql] = name
+        return name
+    }
+
+    /// The first result of the next query in a pipeline, after reading the rest up to its end marker (nil); nil
+    /// when the connection broke.
+    private static func queryResult(_ handle: OpaquePointer) -> OpaquePointer? {
+        guard let first = PQgetResult(handle) else { return nil }
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        return first
     }
 
     /// Runs SQL text through the simple-query protocol, which allows several statements and no

@@ -12,6 +12,8 @@ struct StreamAppend {
     let stream: String
     let expectedVersion: ExpectedVersion
     let events: [NewEvent]
+    /// Whether the append's COMMIT goes with it, in one pipeline (`Transaction.appendThenCommit`).
+    var commits = false
 
     func run() throws -> AppendResult {
         try validate()
@@ -21,18 +23,20 @@ struct StreamAppend {
             case .noStream: 0
             case .exact(let version): version
             }
+        let sql = """
+            SELECT outcome, first_position, last_position, stream_version
+            FROM e2h_append($1::text, $2::int8, $3::uuid[], $4::text[], $5::int8[], $6::json[], $7::json[])
+            """
+        let parameters: [PostgresValue] = [
+            .text(stream), .int(expected), .uuidArray(events.map(\.id)), .textArray(events.map(\.type)),
+            .int64Array(events.map { Int64($0.schemaVersion) }), .jsonArray(events.map(\.payload)),
+            .jsonArray(events.map(\.metadata)),
+        ]
         let rows: PostgresRows
         do {
-            rows = try connection.executePrepared(
-                """
-                SELECT outcome, first_position, last_position, stream_version
-                FROM e2h_append($1::text, $2::int8, $3::uuid[], $4::text[], $5::int8[], $6::json[], $7::json[])
-                """,
-                [
-                    .text(stream), .int(expected), .uuidArray(events.map(\.id)), .textArray(events.map(\.type)),
-                    .int64Array(events.map { Int64($0.schemaVersion) }), .jsonArray(events.map(\.payload)),
-                    .jsonArray(events.map(\.metadata)),
-                ])
+            rows =
+                try commits
+                ? connection.executePreparedThenCommit(sql, parameters) : connection.executePrepared(sql, parameters)
         } catch var error as EventStoreError {
             switch (error.sqlState, error.constraint) {
             case ("23505", "events_id_key"):

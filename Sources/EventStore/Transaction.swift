@@ -4,10 +4,25 @@ import Foundation
 /// A database transaction, valid only inside the body of `EventStore.transaction`, on the
 /// connection's own thread: don't keep it or hand it to another thread.
 public final class Transaction {
-    let connection: PostgresConnection
+    private let session: PostgresConnection
+    /// Set by `appendThenCommit`: the body's work is committed, and nothing more may run in it.
+    private(set) var isCommitted = false
 
     init(connection: PostgresConnection) {
-        self.connection = connection
+        self.session = connection
+    }
+
+    /// The session, for the statements of this transaction; refused once `appendThenCommit` has committed it.
+    var connection: PostgresConnection {
+        get throws {
+            guard !isCommitted else {
+                throw EventStoreError(
+                    code: .invalidArgument,
+                    message:
+                        "the transaction was already committed by appendThenCommit, which must be the body's last call")
+            }
+            return session
+        }
     }
 
     /// Runs one statement; values travel only as parameters (`$1`, `$2`, ...).
@@ -18,12 +33,28 @@ public final class Transaction {
 
     /// Appends to `stream` inside this transaction; see `EventStore.append`. Lock order: whatever
     /// the body locked before (e.g. the run row), then the stream row, then the log head, which
-    /// stays locked until COMMIT — so append last and commit soon: every appender waits on it.
+    /// stays locked until COMMIT — so append last and commit soon: every appender waits on it
+    /// (`appendThenCommit` sends the COMMIT with the append).
     /// A `.versionConflict` leaves the transaction usable; a `.duplicateEventID` with SQLSTATE
     /// 23505 (the same ids being appended concurrently) aborts it, and a retry of the whole
     /// transaction then finds the ids stored.
     public func append(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) throws -> AppendResult {
         try StreamAppend(connection: connection, stream: stream, expectedVersion: expectedVersion, events: events).run()
+    }
+
+    /// Appends to `stream` (at any version) and commits the transaction, both sent in one round trip, so the
+    /// stream row and the log head — which every appender waits on — are locked only while the server works:
+    /// a writer stopped or cut off before it could send COMMIT holds them no longer. The body's last call:
+    /// nothing may run in the transaction after it. Events already stored (a retry after a lost COMMIT reply)
+    /// are not written again, and the body's other statements commit. No expected version: a conflict found
+    /// after the COMMIT was sent could no longer roll the body back.
+    @discardableResult
+    public func appendThenCommit(stream: String, events: [NewEvent]) throws -> AppendResult {
+        var append = try StreamAppend(connection: connection, stream: stream, expectedVersion: .any, events: events)
+        append.commits = true
+        // Whatever happens, the transaction is over or aborted: no statement may follow.
+        isCommitted = true
+        return try append.run()
     }
 
     /// The stream's version and last hash (lowercase hex), or nil when there is no such stream.
@@ -60,13 +91,15 @@ extension PostgresConnection {
             try reopen()
             try executeScript("BEGIN")
         }
+        let transaction = Transaction(connection: self)
         let value: T
         do {
-            value = try body(Transaction(connection: self))
+            value = try body(transaction)
         } catch {
             rollback()
             throw error
         }
+        if transaction.isCommitted { return value }
         if isInFailedTransaction {
             rollback()
             throw EventStoreError(

@@ -139,7 +139,8 @@ public struct Leases: Sendable {
                             + "attempt stores them again")
                 }
             }
-            _ = try tx.append(stream: DaemonEvent.stream(lease.run), expectedVersion: .any, events: events)
+            // With its COMMIT in one round trip: a worker stopped or cut off now holds no lock every appender needs.
+            try tx.appendThenCommit(stream: DaemonEvent.stream(lease.run), events: events)
         }
         queue.metrics.eventsAppended(events.count)
     }

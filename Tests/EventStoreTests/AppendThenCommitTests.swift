@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+@testable import EventStore
+
+/// `Transaction.appendThenCommit` sends an append and its COMMIT in one round trip, so a writer that stalls after
+/// it (stopped, cut off, descheduled) holds no lock that other appenders wait on.
+@Suite("Append and commit in one round trip")
+struct AppendThenCommitTests {
+    /// A transaction whose body stalls after its append, until `release`; returns once the append has returned.
+    private func stallAfterAppend(
+        _ store: EventStore, commitWithAppend: Bool, release: DispatchSemaphore
+    ) async -> Task<Void, any Error> {
+        let appended = DispatchSemaphore(value: 0)
+        let writer = Task {
+            try await store.transaction { tx in
+                if commitWithAppend {
+                    try tx.appendThenCommit(stream: "stalled", events: [event()])
+                } else {
+                    _ = try tx.append(stream: "stalled", expectedVersion: .any, events: [event()])
+                }
+                appended.signal()
+                release.wait()
+            }
+        }
+        await Task.detached { appended.wait() }.value
+        return writer
+    }
+
+    @Test func aWriterStalledAfterItsAppendBlocksNoOtherAppender() async throws {
+        var configuration = EventStoreConfiguration()
+        configuration.lockTimeout = .milliseconds(500)
+        try await withStore(connections: 2, configuration: configuration) { store, _ in
+            // The control: a stall between a plain append and its COMMIT holds the log head, and every other
+            // appender times out. This is what the test would see if appendThenCommit sent its COMMIT later.
+            let held = DispatchSemaphore(value: 0)
+            let plain = await stallAfterAppend(store, commitWithAppend: false, release: held)
+            #expect(
+                await errorCode {
+                    _ = try await store.append(stream: "other", expectedVersion: .any, events: [event()])
+                }
+                    == .timeout)
+            held.signal()
+            try await plain.value
+
+            let release = DispatchSemaphore(value: 0)
+            let writer = await stallAfterAppend(store, commitWithAppend: true, release: release)
+            // The stalled writer's event is committed and its locks are gone: another append goes through.
+            let other = try await store.append(stream: "other", expectedVersion: .any, events: [event()])
+            #expect(try await store.read(stream: "stalled").count == 2)
+            release.signal()
+            try await writer.value
+            #expect(other.streamVersion == 1)
+            #expect(try await store.verify(stream: "stalled") == .intact(events: 2))
+            #expect(try await store.verify(stream: "other") == .intact(events: 1))
+        }
+    }
+
+    @Test func nothingRunsAfterItAndARetryIsNotStoredTwice() async throws {
+        try await withStore(connections: 1) { store, _ in
+            let events = [event("A"), event("B")]
+            let first = try await store.transaction { tx in try tx.appendThenCommit(stream: "s", events: events) }
+            // A retry after a lost COMMIT reply finds its events where they are.
+            let again = try await store.transaction { tx in try tx.appendThenCommit(stream: "s", events: events) }
+            #expect(again == first)
+            let refused = await errorCode {
+                try await store.transaction { tx in
+                    try tx.appendThenCommit(stream: "s", events: [event("C")])
+                    _ = try tx.query("SELECT 1")
+                }
+            }
+            #expect(refused == .invalidArgument)
+            // What it committed stays committed.
+            #expect(try await store.read(stream: "s").map(\.type) == ["A", "B", "C"])
+        }
+    }
+
+    @Test func aFailedAppendRollsBackTheWholeBody() async throws {
+        try await withStore(connections: 1) { store, _ in
+            let code = await errorCode {
+                try await store.transaction { tx in
+                    _ = try tx.append(stream: "first", expectedVersion: .noStream, events: [event()])
+                    try tx.appendThenCommit(stream: "second", events: [event("Bad", "{not json")])
+                }
+            }
+            #expect(code == .invalidArgument)
+            #expect(try await store.read(stream: "first").isEmpty)
+            // The session is usable afterwards.
+            _ = try await store.transaction { tx in try tx.appendThenCommit(stream: "first", events: [event()]) }
+            #expect(try await store.read(stream: "first").count == 1)
+        }
+    }
+}

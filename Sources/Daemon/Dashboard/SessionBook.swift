@@ -49,11 +49,7 @@ enum SessionBook {
 
     /// Whether a form's token is its session's, compared in constant time.
     static func csrfMatches(_ session: Session, _ given: String?) -> Bool {
-        let expected = Array(session.csrfToken.utf8)
-        let candidate = Array((given ?? "").utf8)
-        guard expected.count == candidate.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(expected, candidate) { difference |= left ^ right }
-        return difference == 0
+        guard let given else { return false }
+        return ContentHash.secretsMatch(session.csrfToken, given)
     }
 }

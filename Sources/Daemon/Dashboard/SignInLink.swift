@@ -52,12 +52,7 @@ struct SignInLink: Sendable, Equatable {
 
     /// Whether the token signed the link, compared in constant time.
     func isSigned(token: String) -> Bool {
-        let expected = Array(Self.signature(token: token, nonce: nonce, expires: expires).utf8)
-        let given = Array(signature.utf8)
-        guard expected.count == given.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(expected, given) { difference |= left ^ right }
-        return difference == 0
+        ContentHash.secretsMatch(Self.signature(token: token, nonce: nonce, expires: expires), signature)
     }
 
     func isExpired(now: Date) -> Bool { now.timeIntervalSince1970 >= Double(expires) }

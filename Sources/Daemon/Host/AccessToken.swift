@@ -48,12 +48,6 @@ struct AccessToken: Sendable {
         return value
     }
 
-    /// Compares in time independent of where the strings differ: both sides are hashed to equal length first.
-    func matches(_ candidate: String) -> Bool {
-        let expected = ContentHash.sha256(Data(value.utf8))
-        let given = ContentHash.sha256(Data(candidate.utf8))
-        var difference: UInt8 = 0
-        for (left, right) in zip(expected, given) { difference |= left ^ right }
-        return difference == 0
-    }
+    /// Compares in time independent of where the strings differ (`ContentHash.secretsMatch`).
+    func matches(_ candidate: String) -> Bool { ContentHash.secretsMatch(value, candidate) }
 }

@@ -125,8 +125,7 @@ enum EvaluatorStage {
         }
         let rows = TrainingRows(family: context.family)
         let optimization = evaluator.optimization
-        var loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
-        loop.figure = .easyValidationAuc  // recorded only where `afterCheckpoint` gives one
+        let loop = TrainingLoop(stage: .evaluators, model: evaluator.name, optimization: optimization)
         let scoring = { (model: Transformer) in
             EvaluatorScoring(kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
         }
@@ -148,7 +147,10 @@ enum EvaluatorStage {
                 let picks = (0..<optimization.batchSize).map { _ in random.uniform(below: examples.count) }
                 return rows.scalarBatch(
                     picks.map { sequences[examples.sample(of: $0)] }, labels: picks.map { examples.labels(of: $0) })
-            }, afterCheckpoint: validation.map { validation in { validation.area(of: scoring($0)) } })
+            },
+            afterCheckpoint: validation.map { validation in
+                { validation.area(of: scoring($0)).map(TrainingLoop.CheckpointFigure.easyValidationAuc) }
+            })
         context.logger.info("evaluator \(evaluator.name): trained on \(examples?.count ?? sequences.count) examples")
         let (model, chosenStep) = try await chosen(
             evaluator, trained: trainedModel, onValidation: validation != nil, context: context)

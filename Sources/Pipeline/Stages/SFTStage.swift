@@ -48,7 +48,7 @@ enum SFTStage {
                     picks.map { context.family.trainingVariant(of: $0, using: &random).solution })
             },
             afterCheckpoint: { model in
-                easyPassAtOne(model, problems: easyValidation, context: context)
+                .easyValidationAccuracy(easyPassAtOne(model, problems: easyValidation, context: context))
             })
         var output = try select(context)
         if spec.policy.ceiling {

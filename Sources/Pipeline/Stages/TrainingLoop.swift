@@ -17,14 +17,13 @@ struct TrainingLoop {
     var optimization: OptimizationSpec
     /// Optimizer steps per round; `optimization.steps` must be a multiple of it.
     var stepsPerRound = 1
-    /// What `afterCheckpoint`'s figure is, and so where a checkpoint records it.
-    var figure = CheckpointFigure.easyValidationAccuracy
 
+    /// What `afterCheckpoint` measures on an interval checkpoint, and so where the checkpoint records it.
     enum CheckpointFigure {
         /// A policy's pass@1 on easy validation problems.
-        case easyValidationAccuracy
+        case easyValidationAccuracy(Double)
         /// An evaluator's outcome ROC-AUC on samples of easy validation problems.
-        case easyValidationAuc
+        case easyValidationAuc(Double)
     }
 
     /// A second model trained in the same rounds, with its own optimizer (PPO's value model).
@@ -38,7 +37,7 @@ struct TrainingLoop {
     func run(
         _ context: RunContext, initial: () -> Transformer,
         batch: (_ step: Int, _ model: Transformer) throws -> TrainingBatch,
-        afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
+        afterCheckpoint: ((_ model: Transformer) -> CheckpointFigure?)? = nil
     ) async throws -> Transformer {
         try await run(
             context, initial: initial,
@@ -53,7 +52,7 @@ struct TrainingLoop {
     func run(
         _ context: RunContext, initial: () -> Transformer,
         round: (_ index: Int, _ model: Transformer, _ train: (TrainingBatch) -> Void) throws -> [String: Double],
-        afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
+        afterCheckpoint: ((_ model: Transformer) -> CheckpointFigure?)? = nil
     ) async throws -> Transformer {
         try await run(
             context, initial: initial, companion: nil,
@@ -69,7 +68,7 @@ struct TrainingLoop {
         _ context: RunContext, initial: () -> Transformer, companion: Companion?,
         round: (_ index: Int, _ model: Transformer, _ companion: Trainer?, _ train: (TrainingBatch) -> Void) throws
             -> [String: Double],
-        afterCheckpoint: ((_ model: Transformer) -> Double?)? = nil
+        afterCheckpoint: ((_ model: Transformer) -> CheckpointFigure?)? = nil
     ) async throws -> Transformer {
         precondition(optimization.steps % stepsPerRound == 0, "steps must be whole rounds")
         let (trainer, companionTrainer) = try await restoreOrStart(context, initial: initial, companion: companion)
@@ -114,6 +113,18 @@ struct TrainingLoop {
         }
         try await context.log.recordMetrics(metrics)
         return trainer.model
+    }
+
+    /// The trained model when the record already holds this loop's final checkpoint (a resume past its end), else
+    /// nil: a caller skips preparing what only the loop's rounds would read — the samples and pairs of a finished
+    /// ReST-EM or DPO iteration — instead of drawing them again to no effect.
+    func recordedResult(_ context: RunContext) async throws -> Transformer? {
+        guard let (_, saved) = try context.log.latestCheckpoint(stage: stage, model: model),
+            saved.step == optimization.steps
+        else { return nil }
+        return try await run(
+            context, initial: { preconditionFailure("a finished loop restores its model") }, companion: nil,
+            round: { _, _, _, _ in preconditionFailure("a finished loop runs no round") })
     }
 
     /// The main trainer, from the latest recorded checkpoint of this stage and model or from `initial`, and the
@@ -168,7 +179,7 @@ struct TrainingLoop {
 
     private func save(
         _ trainer: Trainer, companion: Trainer?, context: RunContext, reason: CheckpointSaved.Reason,
-        metrics: inout [TrainingMetric], figure: Double?
+        metrics: inout [TrainingMetric], figure: CheckpointFigure?
     ) async throws {
         // The step is the data cursor and names the random streams of the next batch.
         let checkpoint = trainer.checkpoint(metadata: [
@@ -190,8 +201,11 @@ struct TrainingLoop {
         let blob = try await context.log.putBlob(checkpoint.encoded())
         let event = CheckpointSaved(
             stage: stage, model: model, step: trainer.step, blob: blob, reason: reason,
-            easyValidationAccuracy: self.figure == .easyValidationAccuracy ? figure : nil,
-            easyValidationAuc: self.figure == .easyValidationAuc ? figure : nil, companion: companionBlob)
+            easyValidationAccuracy: figure.flatMap {
+                if case .easyValidationAccuracy(let value) = $0 { value } else { nil }
+            },
+            easyValidationAuc: figure.flatMap { if case .easyValidationAuc(let value) = $0 { value } else { nil } },
+            companion: companionBlob)
         if reason == .interrupt {
             try await context.log.appendInterruptCheckpoint(event)
         } else {

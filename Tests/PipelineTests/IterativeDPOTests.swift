@@ -158,6 +158,24 @@ import WireTypes
         #expect(Array(events.prefix(rlStart + 1)) == Array(reference.prefix(rlStart + 1)))
     }
 
+    /// A resume past a finished iteration takes its trained policy from the record: it neither samples nor ranks
+    /// that iteration again, and the record is the uninterrupted run's.
+    @Test func aResumeDoesNotSampleAFinishedIterationAgain() async throws {
+        let first = InMemoryRecorder(stopWhen: { events, _, _ in
+            events.contains {
+                $0.type == ScoreRecorded.eventType && (try? ScoreRecorded(decoding: $0))?.policy == "dpo_0"
+            } ? .shutdown : nil
+        })
+        #expect(try await Run.execute(Self.spec, recorder: first, threads: 2) == .stopped(.shutdown))
+
+        let resumed = await InMemoryRecorder(resuming: first)
+        _ = try await Run.execute(Self.spec, recorder: resumed, threads: 2)
+        let tasks = Set(await resumed.progressReports.map(\.task))
+        #expect(!tasks.contains("dpo_0 samples"), "the finished iteration was sampled again")
+        #expect(tasks.isSuperset(of: ["dpo_1 samples", "dpo_prm_0 samples", "dpo_prm_1 samples"]))
+        #expect(Run.deterministicPart(await resumed.events) == Run.deterministicPart(try await DPORun.shared.value()))
+    }
+
     @Test func theSameOnOneThreadAsOnTwo() async throws {
         let recorder = InMemoryRecorder()
         _ = try await Run.execute(Self.spec, recorder: recorder, threads: 1)

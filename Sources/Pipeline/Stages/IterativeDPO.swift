@@ -31,55 +31,68 @@ struct IterativeDPO {
         case .evaluator: questions = dataset.train
         }
         let names = iterationPolicyNames(ranking.policyBase, iterations: spec.iterations)
-        let likelihood = { (model: Transformer) in
-            PolicyLikelihood(model: model, family: context.family, compute: context.compute)
-        }
         var current = policy
         for iteration in 0..<spec.iterations {
-            let model = "\(ranking.policyBase)_\(iteration)"
-            let sequences = try await context.sample(
-                current, problems: questions, samplesPerProblem: spec.samplesPerProblem,
-                stream: RandomStream(.dpoSamples, item: iteration), temperature: context.spec.sampling.temperature,
-                reporting: ProgressTask(stage: .rl, task: "\(model) samples", unit: "problems", total: questions.count))
-            let pairs = try await self.pairs(sequences, questions: questions, iteration: iteration)
-            guard !pairs.isEmpty else {
-                throw PipelineError(
-                    code: .invalidSpec,
-                    message: """
-                        DPO (\(ranking.name)) iteration \(iteration) found no question whose \
-                        \(spec.samplesPerProblem) samples it could rank apart, so it has nothing to train on — train \
-                        the SFT policy longer or raise rl.dpo.samples_per_problem
-                        """)
+            let loop = TrainingLoop(
+                stage: .rl, model: "\(ranking.policyBase)_\(iteration)", optimization: spec.optimization)
+            if let trained = try await loop.recordedResult(context) {
+                current = trained
+            } else {
+                current = try await train(loop, iteration: iteration, from: current, questions: questions)
             }
-            let reference = likelihood(current)
-            let written = Float(context.family.writtenPositions.count)
-            let rows = TrainingRows(family: context.family)
-            let batchSize = spec.optimization.batchSize
-            current = try await TrainingLoop(stage: .rl, model: model, optimization: spec.optimization).run(
-                context, initial: { current.copy() },
-                round: { step, model, train in
-                    var random = context.random(.dpoBatches, item: iteration, index: step)
-                    let batch = (0..<batchSize).map { _ in pairs[random.uniform(below: pairs.count)] }
-                    let sequences = batch.map(\.preferred) + batch.map(\.dispreferred)
-                    let margins = Self.margins(
-                        policy: likelihood(model).logProbabilities(sequences),
-                        reference: reference.logProbabilities(sequences), beta: spec.beta)
-                    // The loss the engine minimises is −Σ w·log p over 2B rows × T written tokens; the DPO
-                    // gradient of the batch mean is −(1/B) Σ β σ(−z) (∇log π(y⁺) − ∇log π(y⁻)), so each token of
-                    // y⁺ weighs 2T·β σ(−z) and each token of y⁻ the opposite.
-                    let weights = margins.map { Float(spec.beta) * 2 * written * DeterministicMath.sigmoid(-$0) }
-                    let tokens = context.family.writtenPositions.count
-                    train(
-                        rows.policyGradientBatch(
-                            sequences,
-                            weights: weights.map { [Float](repeating: $0, count: tokens) }
-                                + weights.map { [Float](repeating: -$0, count: tokens) }))
-                    return Self.figures(margins)
-                })
             try await context.record(
                 try await context.greedyScores(current, policy: names[iteration], stage: .rl, problems: dataset.test))
         }
         return current
+    }
+
+    /// One iteration: samples of `questions` from `policy`, their pairs, and DPO on them against `policy`.
+    private func train(
+        _ loop: TrainingLoop, iteration: Int, from policy: Transformer, questions: [Problem]
+    ) async throws -> Transformer {
+        let sequences = try await context.sample(
+            policy, problems: questions, samplesPerProblem: spec.samplesPerProblem,
+            stream: RandomStream(.dpoSamples, item: iteration), temperature: context.spec.sampling.temperature,
+            reporting: ProgressTask(stage: .rl, task: "\(loop.model) samples", unit: "problems", total: questions.count)
+        )
+        let pairs = try await self.pairs(sequences, questions: questions, iteration: iteration)
+        guard !pairs.isEmpty else {
+            throw PipelineError(
+                code: .invalidSpec,
+                message: """
+                    DPO (\(ranking.name)) iteration \(iteration) found no question whose \
+                    \(spec.samplesPerProblem) samples it could rank apart, so it has nothing to train on — train \
+                    the SFT policy longer or raise rl.dpo.samples_per_problem
+                    """)
+        }
+        let likelihood = { (model: Transformer) in
+            PolicyLikelihood(model: model, family: context.family, compute: context.compute)
+        }
+        let reference = likelihood(policy)
+        let written = Float(context.family.writtenPositions.count)
+        let rows = TrainingRows(family: context.family)
+        let batchSize = spec.optimization.batchSize
+        return try await loop.run(
+            context, initial: { policy.copy() },
+            round: { step, model, train in
+                var random = context.random(.dpoBatches, item: iteration, index: step)
+                let batch = (0..<batchSize).map { _ in pairs[random.uniform(below: pairs.count)] }
+                let sequences = batch.map(\.preferred) + batch.map(\.dispreferred)
+                let margins = Self.margins(
+                    policy: likelihood(model).logProbabilities(sequences),
+                    reference: reference.logProbabilities(sequences), beta: spec.beta)
+                // The loss the engine minimises is −Σ w·log p over 2B rows × T written tokens; the DPO
+                // gradient of the batch mean is −(1/B) Σ β σ(−z) (∇log π(y⁺) − ∇log π(y⁻)), so each token of
+                // y⁺ weighs 2T·β σ(−z) and each token of y⁻ the opposite.
+                let weights = margins.map { Float(spec.beta) * 2 * written * DeterministicMath.sigmoid(-$0) }
+                let tokens = context.family.writtenPositions.count
+                train(
+                    rows.policyGradientBatch(
+                        sequences,
+                        weights: weights.map { [Float](repeating: $0, count: tokens) }
+                            + weights.map { [Float](repeating: -$0, count: tokens) }))
+                return Self.figures(margins)
+            })
     }
 
     /// One pair per question whose samples the ranking tells apart, in question order.

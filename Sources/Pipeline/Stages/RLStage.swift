@@ -85,40 +85,52 @@ enum RLStage {
     {
         let spec = context.spec.rl.restEm
         let easy = dataset.train.filter { context.isEasy($0.level) }
-        let rows = TrainingRows(family: context.family)
         var current = policy
         for iteration in 0..<spec.iterations {
-            // E-step: the current policy's correct solutions of easy questions.
-            let sequences = try await context.sample(
-                current, problems: easy, samplesPerProblem: spec.samplesPerProblem,
-                stream: RandomStream(.restEMSamples, item: iteration), temperature: context.spec.sampling.temperature,
-                reporting: ProgressTask(
-                    stage: .rl, task: "rest_em_\(iteration) samples", unit: "problems", total: easy.count))
-            let kept = sequences.enumerated().filter { row, sequence in
-                context.judge(sequence, against: easy[row / spec.samplesPerProblem]).final
-            }.map(\.element)
-            guard !kept.isEmpty else {
-                throw PipelineError(
-                    code: .invalidSpec,
-                    message: """
-                        ReST-EM iteration \(iteration) found no correct easy solution in \(spec.samplesPerProblem) \
-                        sample(s) of each of \(easy.count) problems, so it has nothing to train on — train the SFT \
-                        policy longer or raise rl.rest_em.samples_per_problem
-                        """)
+            let loop = TrainingLoop(stage: .rl, model: "rest_em_\(iteration)", optimization: spec.optimization)
+            if let trained = try await loop.recordedResult(context) {
+                current = trained
+            } else {
+                current = try await restEMIteration(
+                    context, loop: loop, iteration: iteration, sampling: current, fineTuning: policy, easy: easy)
             }
-            // M-step: fine-tune the SFT policy (not the previous iterate) on them, as ReST-EM does.
-            current = try await TrainingLoop(stage: .rl, model: "rest_em_\(iteration)", optimization: spec.optimization)
-                .run(
-                    context, initial: { policy.copy() },
-                    batch: { step, _ in
-                        var random = context.random(.restEMBatches, item: iteration, index: step)
-                        return rows.languageModelBatch(
-                            (0..<spec.optimization.batchSize).map { _ in kept[random.uniform(below: kept.count)] })
-                    })
             try await context.record(
                 try await context.greedyScores(
                     current, policy: spec.policyNames[iteration], stage: .rl, problems: dataset.test))
         }
         return current
+    }
+
+    /// One ReST-EM iteration: the E-step samples easy questions from `sampling` and keeps the correct solutions;
+    /// the M-step fine-tunes `fineTuning` (the SFT policy, not the previous iterate, as ReST-EM does) on them.
+    private static func restEMIteration(
+        _ context: RunContext, loop: TrainingLoop, iteration: Int, sampling: Transformer, fineTuning: Transformer,
+        easy: [Problem]
+    ) async throws -> Transformer {
+        let spec = context.spec.rl.restEm
+        let sequences = try await context.sample(
+            sampling, problems: easy, samplesPerProblem: spec.samplesPerProblem,
+            stream: RandomStream(.restEMSamples, item: iteration), temperature: context.spec.sampling.temperature,
+            reporting: ProgressTask(stage: .rl, task: "\(loop.model) samples", unit: "problems", total: easy.count))
+        let kept = sequences.enumerated().filter { row, sequence in
+            context.judge(sequence, against: easy[row / spec.samplesPerProblem]).final
+        }.map(\.element)
+        guard !kept.isEmpty else {
+            throw PipelineError(
+                code: .invalidSpec,
+                message: """
+                    ReST-EM iteration \(iteration) found no correct easy solution in \(spec.samplesPerProblem) \
+                    sample(s) of each of \(easy.count) problems, so it has nothing to train on — train the SFT \
+                    policy longer or raise rl.rest_em.samples_per_problem
+                    """)
+        }
+        let rows = TrainingRows(family: context.family)
+        return try await loop.run(
+            context, initial: { fineTuning.copy() },
+            batch: { step, _ in
+                var random = context.random(.restEMBatches, item: iteration, index: step)
+                return rows.languageModelBatch(
+                    (0..<spec.optimization.batchSize).map { _ in kept[random.uniform(below: kept.count)] })
+            })
     }
 }

@@ -125,7 +125,7 @@ import Testing
         }
         let messages = error?.diagnostics.map(\.message) ?? []
         #expect(messages.contains { $0.contains("rerank.methods does not include likelihood") })
-        #expect(messages.contains { $0.contains("likelihood voting is recorded for the SFT policy only") })
+        #expect(messages.contains { $0.contains("likelihood voting is recorded for sft only") })
         #expect(messages.contains { $0.contains("likelihood uses no evaluator") })
     }
 }

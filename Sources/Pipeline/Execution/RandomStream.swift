@@ -47,6 +47,8 @@ struct RandomStream: Hashable, Sendable {
         case evaluatorValidationSamples
         /// item: PPO variant (the value model's new scalar head).
         case ppoValueInitialization
+        /// item: the generator's place in `rerank.generators`; index: row (its test pool).
+        case generatorPoolSamples
     }
 
     static let itemBits = 24

@@ -55,7 +55,7 @@ public struct RunExecutor: Sendable {
                 try await RerankStage.run(
                     context, dataset: dataset, policy: policy, samples: samples, evaluators: evaluators)
             }
-            _ = try await stage(.rl, context) {
+            let rl = try await stage(.rl, context) {
                 try await RLStage.run(context, dataset: dataset, policy: policy, evaluators: evaluators)
             }
             _ = try await stage(.evaluate, context) {
@@ -68,9 +68,14 @@ public struct RunExecutor: Sendable {
                         ))
                 }
                 if let ceiling = sft.ceiling {
-                    controls.append((SFTStage.ceilingPolicy, try await loadWeights(ceiling, context: context)))
+                    controls.append(
+                        (SFTStage.ceilingPolicy, try await loadWeights(ceiling, "the SFT ceiling", context: context)))
                 }
-                return try await EvaluateStage.run(context, dataset: dataset, policy: policy, controls: controls)
+                return try await EvaluateStage.run(
+                    context, dataset: dataset, policy: policy, controls: controls,
+                    generators: try await rerankedGenerators(
+                        sft: sft, evaluators: evaluators, rl: rl, context: context),
+                    evaluators: evaluators)
             }
         } catch let stop as StopSignal {
             return .stopped(stop.reason)
@@ -111,14 +116,41 @@ public struct RunExecutor: Sendable {
         return output
     }
 
-    private func loadWeights(_ blob: String, context: RunContext) async throws -> Transformer {
+    private func loadWeights(_ blob: String, _ what: String, context: RunContext) async throws -> Transformer {
         do {
             return try Transformer(weights: try await context.log.blob(blob))
         } catch let error as PipelineError {
             throw error
         } catch {
-            throw PipelineError(code: .corruptHistory, message: "the SFT ceiling's weights do not load", cause: error)
+            throw PipelineError(code: .corruptHistory, message: "\(what)'s weights do not load", cause: error)
         }
+    }
+
+    /// The models of `rerank.generators`, in its order, from the stages that trained them.
+    private func rerankedGenerators(
+        sft: SFTStage.Output, evaluators: EvaluatorStage.Output, rl: RLStage.Output, context: RunContext
+    ) async throws -> [(policy: String, model: Transformer)] {
+        var weights: [String: String] = [:]
+        for evaluator in evaluators.evaluators where evaluator.kind == .generative {
+            weights[evaluator.name] = evaluator.weights
+        }
+        if let single = rl.ppo, let variant = spec.rl.trainedPPO.first { weights[variant.policyName] = single }
+        for variant in rl.ppoVariants ?? [] { weights[variant.name] = variant.weights }
+        if let restEM = rl.restEm, let name = spec.rl.restEm.policyNames.last { weights[name] = restEM }
+        for (ranking, blob) in zip(spec.rl.dpo.rankings, rl.dpo ?? []) { weights[ranking.policyBase] = blob }
+        var models: [(policy: String, model: Transformer)] = []
+        for name in spec.rerank.generators {
+            if name == SFTStage.bestControl, let best = sft.best {
+                models.append(
+                    (name, try await loadPolicy(best.checkpoint, "the best SFT checkpoint", context: context)))
+            } else if let blob = weights[name] {
+                models.append((name, try await loadWeights(blob, "the generator '\(name)'", context: context)))
+            } else {
+                // The parser admits only generators the run trains (`rerankableGenerators`).
+                throw PipelineError(code: .invalidSpec, message: "the run trained no generator named '\(name)'")
+            }
+        }
+        return models
     }
 
     private func loadPolicy(_ blob: String, _ what: String, context: RunContext) async throws -> Transformer {

@@ -53,7 +53,7 @@ extension ExperimentSpec {
         let policy = readPolicy(root.mapping("policy"))
         let sampling = readSampling(root.mapping("sampling"))
         let evaluators = readEvaluators(root)
-        let rerank = readRerank(root.mapping("rerank"))
+        let (rerank, generators) = readRerank(root.mapping("rerank"))
         let rl = readRL(root.mapping("rl"), evaluators: evaluators)
         if let sweep = root.value("sweep") {
             root.report(
@@ -63,6 +63,7 @@ extension ExperimentSpec {
         var spec = ExperimentSpec(
             name: name, seed: seed, threads: threads, checkpointInterval: checkpointInterval, task: task,
             policy: policy, sampling: sampling, evaluators: evaluators, rerank: rerank, rl: rl, report: nil)
+        checkGenerators(spec, nodes: generators, diagnostics: root.diagnostics)
         if root.value("report") != nil { spec.report = readReport(root.mapping("report"), spec: spec) }
         if root.value("retention") != nil { spec.retention = root.choice("retention", default: RetentionMode.standard) }
         root.finish()
@@ -220,13 +221,58 @@ extension ExperimentSpec {
         return evaluators
     }
 
-    private static func readRerank(_ map: MappingReader) -> RerankSpec {
-        let rerank = RerankSpec(
+    /// The rerank section, and the nodes of `generators`' entries: which generators a run has is known only once
+    /// its policy, evaluators and RL are read (`checkGenerators`).
+    private static func readRerank(_ map: MappingReader) -> (RerankSpec, generators: [YAMLNode]) {
+        var rerank = RerankSpec(
             methods: map.choiceList("methods", default: RerankMethod.defaults),
             aggregations: map.choiceList("aggregations", default: StepAggregation.allCases),
             resamples: map.int("resamples", default: 8, in: 1...10_000))
+        var nodes: [YAMLNode] = []
+        for (index, node) in (map.list("generators") ?? []).enumerated() {
+            guard case .scalar(let name, _) = node.value else {
+                map.diagnostics.report(
+                    "expected a generator's name, found \(node.kindName)", at: node,
+                    path: "\(map.childPath("generators"))[\(index)]")
+                continue
+            }
+            rerank.generators.append(name)
+            nodes.append(node)
+        }
         map.finish()
-        return rerank
+        return (rerank, nodes)
+    }
+
+    /// Each of `rerank.generators` must be an easy-only generator the run trains, listed once.
+    private static func checkGenerators(_ spec: ExperimentSpec, nodes: [YAMLNode], diagnostics: SpecDiagnostics) {
+        let known = spec.rerankableGenerators
+        for (index, (name, node)) in zip(spec.rerank.generators, nodes).enumerated() {
+            let path = "rerank.generators[\(index)]"
+            let problem: String?
+            if name == "sft" {
+                problem = "the SFT policy's pools are always reranked (the rerank stage); list other generators"
+            } else if name.hasSuffix("_oracle")
+                || spec.evaluators.contains(where: { $0.name == name && $0.labels == .all })
+            {
+                problem = "'\(name)' is an oracle, trained with hard labels: only easy-only generators are reranked"
+            } else if spec.rerank.generators[..<index].contains(name) {
+                problem = "'\(name)' is listed twice"
+            } else if !known.contains(name) {
+                var message = "this spec trains no easy-only generator named '\(name)'"
+                if let close = Suggestion.closest(to: name, among: known) {
+                    message += " — did you mean '\(close)'?"
+                } else {
+                    message +=
+                        known.isEmpty
+                        ? " — it trains none besides the SFT policy"
+                        : " — expected one of: \(known.joined(separator: ", "))"
+                }
+                problem = message
+            } else {
+                problem = nil
+            }
+            if let problem { diagnostics.report(problem, at: node, path: path) }
+        }
     }
 
     private static func readRL(_ map: MappingReader, evaluators: [EvaluatorSpec]) -> RLSpec {

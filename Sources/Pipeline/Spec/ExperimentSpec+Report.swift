@@ -91,9 +91,11 @@ extension ExperimentSpec {
             message += " — expected one of: \(names.joined(separator: ", "))"
             return message
         }
-        // Greedy rows exist for every generator (the SFT policy, generative verifiers, RL policies), majority
-        // rows for the SFT policy and the generative verifiers.
-        let voters = ["sft"] + spec.evaluators.filter { $0.kind == .generative }.map(\.name)
+        // Greedy rows exist for every generator (the SFT policy, generative verifiers, RL policies); majority rows
+        // for the SFT policy, the generative verifiers and the reranked generators; every pool row for the SFT
+        // policy and the reranked generators (`rerank.generators`), whose pools easy-trained evaluators rerank.
+        let reranked = ["sft"] + spec.rerank.generators
+        let voters = Self.unique(reranked + spec.evaluators.filter { $0.kind == .generative }.map(\.name))
         var policies = voters
         if spec.policy.selection.scoresBestControl { policies.append(SFTStage.bestControl) }
         if spec.policy.ceiling { policies.append(SFTStage.ceilingPolicy) }
@@ -105,11 +107,14 @@ extension ExperimentSpec {
         }
         switch row.method {
         case "weighted", "best_of_n":
-            guard row.policy == "sft" else { return "only the SFT policy's pools are reranked by evaluators" }
+            guard reranked.contains(row.policy) else {
+                return "only the SFT policy's pools and those of rerank.generators are reranked by evaluators"
+            }
             guard spec.rerank.methods.map(\.rawValue).contains(row.method) else {
                 return "rerank.methods does not include \(row.method)"
             }
-            let evaluators = spec.evaluators.map(\.name)
+            // Other generators' pools are reranked by the easy-trained evaluators only.
+            let evaluators = spec.evaluators.filter { row.policy == "sft" || $0.labels == .easy }.map(\.name)
             guard evaluators.contains(row.evaluator) else {
                 return unknown("evaluator", row.evaluator, among: evaluators)
             }
@@ -128,11 +133,13 @@ extension ExperimentSpec {
                 return
                     "\(row.method) uses no evaluator: write \(row.policy == "sft" ? "" : row.policy + "/")\(row.method)"
             }
-            guard row.method != "pass" || row.policy == "sft" else {
-                return "pass@N is recorded for the SFT policy only"
+            guard row.method != "pass" || reranked.contains(row.policy) else {
+                return "pass@N is recorded for \(reranked.joined(separator: ", ")) only"
             }
             if row.method == RerankMethod.likelihood.rawValue {
-                guard row.policy == "sft" else { return "likelihood voting is recorded for the SFT policy only" }
+                guard reranked.contains(row.policy) else {
+                    return "likelihood voting is recorded for \(reranked.joined(separator: ", ")) only"
+                }
                 guard spec.rerank.methods.contains(.likelihood) else {
                     return "rerank.methods does not include likelihood"
                 }
@@ -145,5 +152,10 @@ extension ExperimentSpec {
             return "unknown method '\(row.method)'"
         }
         return nil
+    }
+
+    private static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
     }
 }

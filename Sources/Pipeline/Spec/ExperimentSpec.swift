@@ -320,6 +320,52 @@ public struct RerankSpec: Codable, Sendable, Equatable {
     public var aggregations: [StepAggregation]
     /// Random subsets of size N drawn from each pool, as the paper averages.
     public var resamples: Int
+    /// Easy-only generators besides the SFT policy (`ExperimentSpec.rerankableGenerators`) whose own test pools
+    /// the easy-trained evaluators also rerank, so "the evaluator beats its generator's majority vote" is measured
+    /// for each generator, not only the deliberately weak SFT policy.
+    public var generators: [String] = []
+
+    public init(methods: [RerankMethod], aggregations: [StepAggregation], resamples: Int, generators: [String] = []) {
+        self.methods = methods
+        self.aggregations = aggregations
+        self.resamples = resamples
+        self.generators = generators
+    }
+
+    private enum CodingKeys: String, CodingKey { case methods, aggregations, resamples, generators }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        methods = try container.decode([RerankMethod].self, forKey: .methods)
+        aggregations = try container.decode([StepAggregation].self, forKey: .aggregations)
+        resamples = try container.decode(Int.self, forKey: .resamples)
+        generators = try container.decodeIfPresent([String].self, forKey: .generators) ?? []
+    }
+
+    /// Without generators the key is left out, so specs written before it keep their canonical form and hash.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(methods, forKey: .methods)
+        try container.encode(aggregations, forKey: .aggregations)
+        try container.encode(resamples, forKey: .resamples)
+        if !generators.isEmpty { try container.encode(generators, forKey: .generators) }
+    }
+}
+
+extension ExperimentSpec {
+    /// The generators `rerank.generators` may name: every easy-only policy the run has trained by its evaluate
+    /// stage — the best SFT checkpoint, generative verifiers used as policies, PPO variants, and the last iterate
+    /// of ReST-EM and of each DPO ranking. Oracles (trained with hard labels) are not among them, and neither is
+    /// `sft`, whose pools the rerank stage always reranks.
+    public var rerankableGenerators: [String] {
+        var names: [String] = []
+        if policy.selection.scoresBestControl { names.append(SFTStage.bestControl) }
+        names += evaluators.filter { $0.kind == .generative && $0.labels == .easy }.map(\.name)
+        names += rl.trainedPPO.map(\.policyName).filter { !$0.hasSuffix("_oracle") }
+        if let restEM = rl.restEm.policyNames.last { names.append(restEM) }
+        if rl.dpo.iterations > 0 { names += rl.dpo.rankings.map(\.policyBase) }
+        return names
+    }
 }
 
 public struct RestEMSpec: Codable, Sendable, Equatable {

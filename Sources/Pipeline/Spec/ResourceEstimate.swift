@@ -77,6 +77,15 @@ public struct ResourceEstimate: Sendable, Equatable {
             // Likelihood voting scores the test pools once more, with the policy.
             operations += levels * Double(spec.task.testPerLevel) * Double(spec.sampling.poolSize) * sampled
         }
+        if !spec.rerank.generators.isEmpty {
+            // Each reranked generator's test pool: drawn, scored by every easy-trained evaluator and, for likelihood
+            // voting, by the generator itself.
+            let pool = levels * Double(spec.task.testPerLevel) * Double(spec.sampling.poolSize)
+            let readers =
+                Double(spec.evaluators.filter { $0.labels == .easy }.count)
+                + (spec.rerank.methods.contains(.likelihood) ? 1 : 0)
+            operations += Double(spec.rerank.generators.count) * pool * sampled * (1 + readers)
+        }
         for ppo in spec.rl.ppo where ppo.enabled {
             let rollout = Double(ppo.problemsPerIteration) * Double(ppo.samplesPerProblem)
             // Sampling, the old and the reference log-probabilities, then epochs of forward and backward passes; the

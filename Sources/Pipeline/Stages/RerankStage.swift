@@ -4,7 +4,8 @@ import WireTypes
 
 /// Stage 5: majority voting, likelihood voting (by the policy's own probabilities), weighted voting and best-of-N
 /// over the SFT policy's test pools, for every N, evaluator and step-score aggregation, per level → `ScoreRecorded`
-/// rows with per-problem outcomes.
+/// rows with per-problem outcomes. Other generators' pools (`rerank.generators`) are reranked the same way
+/// (`poolRows`) at the evaluate stage, once every generator is trained.
 enum RerankStage {
     struct Output: Codable, Sendable {
         var rows: Int
@@ -16,37 +17,65 @@ enum RerankStage {
     ) async throws -> Output {
         let spec = context.spec
         let test = try await SampleStage.load(samples.test, samplesPerProblem: spec.sampling.poolSize, context: context)
-        let verdicts = EvaluatorStage.verdicts(test, problems: dataset.test, context: context)
+        var scored: [ScoredPool] = []
+        for evaluator in evaluators.evaluators {
+            scored.append(
+                ScoredPool(
+                    evaluator: evaluator,
+                    scores: try EvaluatorScoring.decode(
+                        try await context.log.blob(evaluator.testScores),
+                        readingsPerSequence: EvaluatorScoring.readingsPerSequence(
+                            evaluator.kind, family: context.family))))
+        }
+        let rows = try await poolRows(
+            context, generator: "sft", model: policy, pool: test, scored: scored, problems: dataset.test, stage: .rerank
+        )
+        try await context.record(rows)
+        return Output(rows: rows.count)
+    }
+
+    /// One evaluator's readings of every sequence of a pool.
+    struct ScoredPool {
+        var evaluator: EvaluatorStage.Trained
+        var scores: [[Double]]
+    }
+
+    /// Every row of one generator's pool, in the order the record keeps: pass@N, majority voting, likelihood
+    /// voting by `model` (the generator's own probabilities, no evaluator read), then each evaluator's weighted
+    /// voting and best-of-N under every aggregation it has a reading for.
+    static func poolRows(
+        _ context: RunContext, generator: String, model: Transformer, pool: SampleSet, scored: [ScoredPool],
+        problems: [Problem], stage: StageName
+    ) async throws -> [ScoreMeasurement] {
+        let spec = context.spec
+        let verdicts = EvaluatorStage.verdicts(pool, problems: problems, context: context)
         let answerOnly: (Verdict, [Double]?) -> Candidate = { verdict, _ in
             Candidate(answer: verdict.answer, correct: verdict.final, score: 1)
         }
         var rows = rows(
-            method: .pass, evaluator: "none", aggregation: "none", policy: "sft", stage: .rerank,
-            candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test, context: context)
+            method: .pass, evaluator: "none", aggregation: "none", policy: generator, stage: stage,
+            candidates: answerOnly, verdicts: verdicts, scores: nil, problems: problems, context: context)
         if spec.rerank.methods.contains(.majority) {
             rows += self.rows(
-                method: .rerank(.majority), evaluator: "none", aggregation: "none", policy: "sft",
-                stage: .rerank, candidates: answerOnly, verdicts: verdicts, scores: nil, problems: dataset.test,
+                method: .rerank(.majority), evaluator: "none", aggregation: "none", policy: generator,
+                stage: stage, candidates: answerOnly, verdicts: verdicts, scores: nil, problems: problems,
                 context: context)
         }
         if spec.rerank.methods.contains(.likelihood) {
-            // The pool was written by `policy`: its own probabilities weigh the votes, and no evaluator is read.
-            let likelihood = PolicyLikelihood(model: policy, family: context.family, compute: context.compute)
+            // The pool was written by `model`: its own probabilities weigh the votes, and no evaluator is read.
+            let likelihood = PolicyLikelihood(model: model, family: context.family, compute: context.compute)
             let logProbabilities = try await likelihood.logProbabilities(
-                test.sequences, context: context,
+                pool.sequences, context: context,
                 reporting: ProgressTask(
-                    stage: .rerank, task: "sft likelihood", unit: "sequences", total: test.sequences.count))
+                    stage: stage, task: "\(generator) likelihood", unit: "sequences", total: pool.sequences.count))
             rows += self.rows(
-                method: .rerank(.likelihood), evaluator: "none", aggregation: "none", policy: "sft", stage: .rerank,
+                method: .rerank(.likelihood), evaluator: "none", aggregation: "none", policy: generator, stage: stage,
                 candidates: { verdict, logProbability in
                     Candidate(answer: verdict.answer, correct: verdict.final, score: logProbability?.first ?? 0)
-                }, verdicts: verdicts, scores: logProbabilities.map { [$0] }, problems: dataset.test, context: context)
+                }, verdicts: verdicts, scores: logProbabilities.map { [$0] }, problems: problems, context: context)
         }
-        for evaluator in evaluators.evaluators {
-            let steps = context.family.steps.count
-            let scores = try EvaluatorScoring.decode(
-                try await context.log.blob(evaluator.testScores),
-                readingsPerSequence: EvaluatorScoring.readingsPerSequence(evaluator.kind, family: context.family))
+        let steps = context.family.steps.count
+        for (evaluator, scores) in scored.map({ ($0.evaluator, $0.scores) }) {
             for method in spec.rerank.methods where method.usesEvaluator {
                 // An aggregation the evaluator has no reading for (`final` of a PRM) gives no row.
                 for aggregation in spec.rerank.aggregations
@@ -54,17 +83,16 @@ enum RerankStage {
                     try await context.pollStop()
                     rows += self.rows(
                         method: .rerank(method), evaluator: evaluator.name, aggregation: aggregation.rawValue,
-                        policy: "sft", stage: .rerank,
+                        policy: generator, stage: stage,
                         candidates: { verdict, readings in
                             Candidate(
                                 answer: verdict.answer, correct: verdict.final,
                                 score: aggregation.score(readings ?? [], kind: evaluator.kind, steps: steps))
-                        }, verdicts: verdicts, scores: scores, problems: dataset.test, context: context)
+                        }, verdicts: verdicts, scores: scores, problems: problems, context: context)
                 }
             }
         }
-        try await context.record(rows)
-        return Output(rows: rows.count)
+        return rows
     }
 
     /// One row per (N, level): accuracy of a decision rule over resampled subsets of each pool.

@@ -26,10 +26,10 @@ import WireTypes
     }()
 
     @Test func theBestFigureWinsTheEarliestOfEqualsAndTheLastWithoutFigures() {
-        #expect(EvaluatorStage.chooseCheckpoint([(5, 0.6), (10, 0.8), (12, 0.7)]) == 10)
-        #expect(EvaluatorStage.chooseCheckpoint([(12, 0.8), (5, 0.8), (10, nil)]) == 5)
-        #expect(EvaluatorStage.chooseCheckpoint([(5, nil), (10, nil)]) == 10)
-        #expect(EvaluatorStage.chooseCheckpoint([]) == nil)
+        #expect(TrainingLoop.chooseCheckpoint([(5, 0.6), (10, 0.8), (12, 0.7)]) == 10)
+        #expect(TrainingLoop.chooseCheckpoint([(12, 0.8), (5, 0.8), (10, nil)]) == 5)
+        #expect(TrainingLoop.chooseCheckpoint([(5, nil), (10, nil)]) == 10)
+        #expect(TrainingLoop.chooseCheckpoint([]) == nil)
     }
 
     @Test func theSpecKeyIsReadRecordedAndDefaultsToTheLast() throws {
@@ -85,7 +85,7 @@ import WireTypes
                 continue
             }
             #expect(own.contains { $0.easyValidationAuc != nil }, "\(evaluator.name): no checkpoint has a figure")
-            let best = EvaluatorStage.chooseCheckpoint(own.map { ($0.step, $0.easyValidationAuc) })
+            let best = TrainingLoop.chooseCheckpoint(own.map { ($0.step, $0.easyValidationAuc) })
             #expect(record.chosenStep == (best == evaluator.optimization.steps ? nil : best), "\(evaluator.name)")
             // The weights that score are the chosen checkpoint's.
             if let step = record.chosenStep {

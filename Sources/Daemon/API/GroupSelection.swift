@@ -30,7 +30,8 @@ struct GroupSelection {
         }
         guard let best else {
             throw DaemonError(
-                .conflict, "no member of group \(group) has recorded \(figure.rawValue) yet; select once SFT finished")
+                .conflict,
+                "no member of group \(group) has recorded \(figure.rawValue) yet; select once that training finished")
         }
         return SelectionResponse(group: group, row: figure.rawValue, best: best.run, candidates: candidates)
     }

@@ -8,4 +8,7 @@ enum DeliberateLeak: Sendable, Equatable {
     case hardAnswersInDPO
     /// Evaluators' checkpoints are chosen on samples of easy test problems instead of easy validation problems.
     case evaluatorSelectionOnTest
+    /// PPO's checkpoints (`checkpoint: best_validation`) are judged on easy test problems instead of easy
+    /// validation problems.
+    case ppoSelectionOnTest
 }

@@ -49,6 +49,10 @@ struct RandomStream: Hashable, Sendable {
         case ppoValueInitialization
         /// item: the generator's place in `rerank.generators`; index: row (its test pool).
         case generatorPoolSamples
+        /// The format-only base model's initial weights (`evaluators[].initialization: format`).
+        case formatBaseInitialization
+        /// index: step (the format-only base model's batches: questions and their random digits).
+        case formatBaseBatches
     }
 
     static let itemBits = 24

@@ -5,42 +5,59 @@ import WireTypes
 /// A figure a run recorded on validation problems: what may choose between runs (`e2h select`). The scores
 /// `compare` shows are measured on the test split; choosing a run by one of them would make that run's test figure
 /// optimistic, because the choice has seen the test set.
-public enum ValidationFigure: String, Sendable, CaseIterable {
-    /// Easy-validation pass@1 of the SFT checkpoint the run selected (the figure SFT selected it by).
-    case sftPassAtOne = "validation:sft/pass@1"
+///
+/// The rows: `validation:sft/pass@1`, the easy-validation pass@1 of the SFT checkpoint the run selected (the figure
+/// SFT selected it by), and `validation:<policy>/pass@1` for a PPO variant with `checkpoint: best_validation`, the
+/// figure of the checkpoint it kept — so a sweep of PPO settings is decided on validation, not on test.
+public struct ValidationFigure: Sendable, Equatable {
+    /// The policy whose figure it is: `sft`, or a PPO variant's policy name.
+    public let policy: String
+
+    public var rawValue: String { "validation:\(policy)/pass@1" }
+
+    static let rows =
+        "validation:sft/pass@1, or validation:<ppo variant>/pass@1 for a variant with checkpoint: best_validation"
 
     /// The row as `select --max` names it; a test-split row is refused with the reason.
     public init(parsing text: String) throws {
-        if let figure = Self(rawValue: text.lowercased()) {
-            self = figure
-            return
+        let lowered = text.lowercased()
+        guard lowered.hasPrefix("validation:") else {
+            throw PipelineError(
+                code: .invalidArgument,
+                message:
+                    "'\(text)' is a score on the test split: choosing a run by it would make the chosen run's test "
+                    + "figure optimistic (the choice has seen the test set). Select by a validation row: \(Self.rows)")
         }
-        let choices = Self.allCases.map(\.rawValue).joined(separator: ", ")
-        if text.lowercased().hasPrefix("validation:") {
-            throw PipelineError(code: .invalidArgument, message: "no validation row '\(text)': the rows are \(choices)")
+        let row = lowered.dropFirst("validation:".count)
+        guard row.hasSuffix("/pass@1"), case let policy = String(row.dropLast("/pass@1".count)), !policy.isEmpty,
+            !policy.contains("/")
+        else {
+            throw PipelineError(
+                code: .invalidArgument, message: "no validation row '\(text)': the rows are \(Self.rows)")
         }
-        throw PipelineError(
-            code: .invalidArgument,
-            message: "'\(text)' is a score on the test split: choosing a run by it would make the chosen run's test "
-                + "figure optimistic (the choice has seen the test set). Select by a validation row: \(choices)")
+        self.policy = policy
     }
 
-    /// The figure in a run's record, or nil when the run has not recorded it (it has not finished SFT).
-    /// `blob` reads a stage's outputs by hash.
+    /// The figure in a run's record, or nil when the run has not recorded it (it has not finished SFT, or that
+    /// training). `blob` reads a stage's outputs by hash.
     public func value(
         in events: [(type: String, payload: Data)], blob: (String) async throws -> Data
     ) async throws -> Double? {
-        switch self {
-        case .sftPassAtOne:
-            let completed = try events.filter { $0.type == StageCompleted.eventType }
-                .map { try CanonicalJSON.decode(StageCompleted.self, from: $0.payload) }
-            guard let sft = completed.first(where: { $0.stage == .sft }) else { return nil }
-            let selected = try CanonicalJSON.decode(SFTStage.Output.self, from: try await blob(sft.outputs))
-            let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }
-                .map { try CanonicalJSON.decode(CheckpointSaved.self, from: $0.payload) }
-            return checkpoints.first {
-                $0.stage == .sft && $0.model == SFTStage.model && $0.step == selected.step && $0.reason == .interval
-            }?.easyValidationAccuracy
+        let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }
+            .map { try CanonicalJSON.decode(CheckpointSaved.self, from: $0.payload) }
+        let completed = try events.filter { $0.type == StageCompleted.eventType }
+            .map { try CanonicalJSON.decode(StageCompleted.self, from: $0.payload) }
+        guard policy == "sft" else {
+            // A PPO variant keeps its checkpoint with the best figure (`TrainingLoop.bestOnValidation`), the
+            // earliest of equals: once its stage is over, that figure is the best one recorded.
+            guard completed.contains(where: { $0.stage == .rl }) else { return nil }
+            return checkpoints.filter { $0.stage == .rl && $0.model == policy && $0.reason == .interval }
+                .compactMap(\.easyValidationAccuracy).max()
         }
+        guard let sft = completed.first(where: { $0.stage == .sft }) else { return nil }
+        let selected = try CanonicalJSON.decode(SFTStage.Output.self, from: try await blob(sft.outputs))
+        return checkpoints.first {
+            $0.stage == .sft && $0.model == SFTStage.model && $0.step == selected.step && $0.reason == .interval
+        }?.easyValidationAccuracy
     }
 }

@@ -62,7 +62,8 @@ extension ExperimentSpec {
             advantages: map.choice("advantages", default: PPOSpec.defaultAdvantages),
             gaeLambda: map.double("gae_lambda", default: PPOSpec.defaultGAELambda, in: 0...1),
             valueLearningRate: map.double(
-                "value_learning_rate", default: PPOSpec.defaultValueLearningRate, in: 0...1))
+                "value_learning_rate", default: PPOSpec.defaultValueLearningRate, in: 0...1),
+            checkpoint: map.choice("checkpoint", default: PPOSpec.defaultCheckpoint))
         if let name { checkVariantName(name, of: ppo, map: map, evaluators: evaluators) }
         if (ppo.problemsPerIteration * ppo.samplesPerProblem) % ppo.minibatches != 0 {
             map.report(

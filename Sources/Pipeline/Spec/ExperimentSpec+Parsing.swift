@@ -198,8 +198,14 @@ extension ExperimentSpec {
                 oprmData: map.choice("oprm_data", default: OPRMData.union),
                 outcomeLabels: map.choice("outcome_labels", default: OutcomeLabels.everyStep),
                 optimization: readOptimization(map.mapping("optimization"), defaults: evaluatorDefaults),
-                checkpoint: map.choice("checkpoint", default: EvaluatorCheckpoint.last))
+                checkpoint: map.choice("checkpoint", default: CheckpointChoice.last),
+                initialization: map.choice("initialization", default: EvaluatorInitialization.sft))
             // A setting the evaluator would ignore is a mistake in the spec, not a no-op.
+            if kind == .generative, evaluator.initialization != .sft, let node = map.value("initialization") {
+                map.report(
+                    "the generative verifier is a policy fine-tuned from the SFT policy; initialization applies to "
+                        + "orm, prm and oprm evaluators", at: node, key: "initialization")
+            }
             if kind != .prm && kind != .oprm, let node = map.value("step_labels") {
                 map.report(
                     "step_labels apply to prm and oprm evaluators, not \(kind.rawValue)", at: node, key: "step_labels")
@@ -214,6 +220,10 @@ extension ExperimentSpec {
             }
             if evaluators.contains(where: { $0.name == evaluator.name }) {
                 map.report("duplicate evaluator name '\(evaluator.name)'", at: map.value("name") ?? item, key: "name")
+            } else if evaluator.name == EvaluatorStage.formatBaseModel {
+                map.report(
+                    "'\(evaluator.name)' names the format-only base model's checkpoints; choose another name",
+                    at: map.value("name") ?? item, key: "name")
             }
             map.finish()
             evaluators.append(evaluator)

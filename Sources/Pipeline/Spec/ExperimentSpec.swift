@@ -222,13 +222,25 @@ public enum OPRMData: String, Codable, Sendable, CaseIterable {
     case parity
 }
 
-/// Which of an evaluator's training checkpoints scores the test pools.
-public enum EvaluatorCheckpoint: String, Codable, Sendable, CaseIterable {
+/// Which of a model's training checkpoints is the trained model: an evaluator's (that scores the test pools) or a
+/// PPO policy's (that is scored on test and may be reranked).
+public enum CheckpointChoice: String, Codable, Sendable, CaseIterable {
     /// The last one (what the recipe was measured with).
     case last
-    /// The one whose outcome scores best tell right from wrong solutions of easy validation problems (ROC-AUC),
-    /// among the checkpoints every `checkpoint_interval` steps: chosen on validation data, never on test.
+    /// The one with the best easy-validation figure among the checkpoints every `checkpoint_interval` rounds — an
+    /// evaluator's outcome ROC-AUC on solutions of easy validation problems, a policy's easy-validation pass@1:
+    /// chosen on validation data, never on test.
     case bestValidation = "best_validation"
+}
+
+/// What a scalar evaluator's trunk starts from, beneath its new scalar head.
+public enum EvaluatorInitialization: String, Codable, Sendable, CaseIterable {
+    /// The selected SFT policy (what the recipe was measured with).
+    case sft
+    /// A base model of the same shape trained only on the task's format — easy training questions with random
+    /// digits where the policy writes, no answer read — as the paper's reward models start from a base model, not
+    /// from the policy they judge.
+    case format
 }
 
 /// Where an outcome evaluator (ORM, and an OPRM's outcome examples) carries the final answer's label.
@@ -253,12 +265,15 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
     /// Where an ORM's (or an OPRM's outcome examples') label sits.
     public var outcomeLabels: OutcomeLabels
     public var optimization: OptimizationSpec
-    public var checkpoint: EvaluatorCheckpoint
+    public var checkpoint: CheckpointChoice
+    /// What a scalar head's trunk starts from (the generative verifier always starts from the SFT policy).
+    public var initialization: EvaluatorInitialization
 
     public init(
         name: String, kind: EvaluatorKind, labels: LabelScope, filter: SampleFilter,
         stepLabels: StepLabels = .runningTotal, oprmData: OPRMData = .union, outcomeLabels: OutcomeLabels = .everyStep,
-        optimization: OptimizationSpec, checkpoint: EvaluatorCheckpoint = .last
+        optimization: OptimizationSpec, checkpoint: CheckpointChoice = .last,
+        initialization: EvaluatorInitialization = .sft
     ) {
         self.name = name
         self.kind = kind
@@ -269,6 +284,11 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
         self.outcomeLabels = outcomeLabels
         self.optimization = optimization
         self.checkpoint = checkpoint
+        self.initialization = initialization
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, kind, labels, filter, stepLabels, oprmData, outcomeLabels, optimization, checkpoint, initialization
     }
 
     /// Specs recorded before `step_labels`, `oprm_data`, `outcome_labels` and `checkpoint` existed read back with what
@@ -283,7 +303,23 @@ public struct EvaluatorSpec: Codable, Sendable, Equatable {
         oprmData = try container.decodeIfPresent(OPRMData.self, forKey: .oprmData) ?? .parity
         outcomeLabels = try container.decodeIfPresent(OutcomeLabels.self, forKey: .outcomeLabels) ?? .everyStep
         optimization = try container.decode(OptimizationSpec.self, forKey: .optimization)
-        checkpoint = try container.decodeIfPresent(EvaluatorCheckpoint.self, forKey: .checkpoint) ?? .last
+        checkpoint = try container.decodeIfPresent(CheckpointChoice.self, forKey: .checkpoint) ?? .last
+        initialization = try container.decodeIfPresent(EvaluatorInitialization.self, forKey: .initialization) ?? .sft
+    }
+
+    /// `initialization` is written only when it is not `sft`, so specs written before it keep their canonical form.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(labels, forKey: .labels)
+        try container.encode(filter, forKey: .filter)
+        try container.encode(stepLabels, forKey: .stepLabels)
+        try container.encode(oprmData, forKey: .oprmData)
+        try container.encode(outcomeLabels, forKey: .outcomeLabels)
+        try container.encode(optimization, forKey: .optimization)
+        try container.encode(checkpoint, forKey: .checkpoint)
+        if initialization != .sft { try container.encode(initialization, forKey: .initialization) }
     }
 }
 

@@ -36,6 +36,9 @@ public struct PPOSpec: Codable, Sendable, Equatable {
     public var gaeLambda: Double
     /// The value model's learning rate (`advantages: gae`): a new scalar head learns faster than a fine-tuned policy.
     public var valueLearningRate: Double
+    /// Which checkpoint is the trained policy: the last, or the one with the best easy-validation pass@1 (each
+    /// interval checkpoint then records its figure, which `e2h select` can choose a group's settings by).
+    public var checkpoint: CheckpointChoice
 
     /// Defaults of the options added with the list form: the behaviour specs had before them, so a spec that
     /// names none keeps its canonical form (and its hash, and its record).
@@ -44,13 +47,15 @@ public struct PPOSpec: Codable, Sendable, Equatable {
     public static let defaultAdvantages = AdvantageEstimator.group
     public static let defaultGAELambda = 0.95
     public static let defaultValueLearningRate = 5e-4
+    public static let defaultCheckpoint = CheckpointChoice.last
 
     public init(
         name: String? = nil, enabled: Bool, iterations: Int, problemsPerIteration: Int, samplesPerProblem: Int,
         epochs: Int, minibatches: Int, clipRange: Double, learningRate: Double, processRewardEvaluator: String,
         processRewardWeight: Double, outcomeRewards: LabelScope, questions: QuestionScope = Self.defaultQuestions,
         klCoefficient: Double = Self.defaultKLCoefficient, advantages: AdvantageEstimator = Self.defaultAdvantages,
-        gaeLambda: Double = Self.defaultGAELambda, valueLearningRate: Double = Self.defaultValueLearningRate
+        gaeLambda: Double = Self.defaultGAELambda, valueLearningRate: Double = Self.defaultValueLearningRate,
+        checkpoint: CheckpointChoice = Self.defaultCheckpoint
     ) {
         self.name = name
         self.enabled = enabled
@@ -69,12 +74,13 @@ public struct PPOSpec: Codable, Sendable, Equatable {
         self.advantages = advantages
         self.gaeLambda = gaeLambda
         self.valueLearningRate = valueLearningRate
+        self.checkpoint = checkpoint
     }
 
     private enum CodingKeys: String, CodingKey {
         case name, enabled, iterations, problemsPerIteration, samplesPerProblem, epochs, minibatches, clipRange
         case learningRate, processRewardEvaluator, processRewardWeight, outcomeRewards, questions, klCoefficient
-        case advantages, gaeLambda, valueLearningRate
+        case advantages, gaeLambda, valueLearningRate, checkpoint
     }
 
     /// Specs recorded before `outcome_rewards` existed read back with what their runs did: easy rewards only; those
@@ -100,6 +106,7 @@ public struct PPOSpec: Codable, Sendable, Equatable {
         gaeLambda = try container.decodeIfPresent(Double.self, forKey: .gaeLambda) ?? Self.defaultGAELambda
         valueLearningRate =
             try container.decodeIfPresent(Double.self, forKey: .valueLearningRate) ?? Self.defaultValueLearningRate
+        checkpoint = try container.decodeIfPresent(CheckpointChoice.self, forKey: .checkpoint) ?? Self.defaultCheckpoint
     }
 
     /// The options added with the list form are written only where they differ from their defaults: a spec that
@@ -125,6 +132,7 @@ public struct PPOSpec: Codable, Sendable, Equatable {
         if valueLearningRate != Self.defaultValueLearningRate {
             try container.encode(valueLearningRate, forKey: .valueLearningRate)
         }
+        if checkpoint != Self.defaultCheckpoint { try container.encode(checkpoint, forKey: .checkpoint) }
     }
 
     /// The policy's name in the record: the variant's name, or for the single-mapping form `ppo` — `ppo_oracle`

@@ -72,6 +72,10 @@ public struct ResourceEstimate: Sendable, Equatable {
             * Double(spec.policy.selection.samplesPerProblem) * sampled
         var operations =
             trained(spec.policy.sft) + selection + spec.evaluators.map { trained($0.optimization) }.reduce(0, +)
+        if spec.evaluators.contains(where: { $0.initialization == .format }) {
+            // The format-only base model trains with SFT's recipe.
+            operations += trained(spec.policy.sft)
+        }
         operations += samples * sampled * (1 + evaluators)
         if spec.rerank.methods.contains(.likelihood) {
             // Likelihood voting scores the test pools once more, with the policy.

@@ -31,16 +31,48 @@ enum EvaluatorStage {
         let validation =
             spec.evaluators.contains { $0.checkpoint == .bestValidation }
             ? try await validationSamples(context, dataset: dataset, policy: policy) : nil
+        // Trained only when an evaluator starts from it, so other records keep their bytes.
+        let formatBase =
+            spec.evaluators.contains { $0.initialization == .format }
+            ? try await trainFormatBase(context, dataset: dataset) : nil
         var trained: [Trained] = []
         for (index, evaluator) in spec.evaluators.enumerated() {
             trained.append(
                 try await train(
-                    evaluator, index: index, context: context, policy: policy, training: training,
+                    evaluator, index: index, context: context,
+                    trunk: evaluator.initialization == .format ? formatBase ?? policy : policy, training: training,
                     trainingProblems: trainingProblems, test: test, testVerdicts: testVerdicts, dataset: dataset,
                     validation: evaluator.checkpoint == .bestValidation ? validation : nil))
         }
         return Output(evaluators: trained)
     }
+
+    /// The format-only base model that `initialization: format` evaluators start from: a language model of the
+    /// policy's shape trained with SFT's recipe on easy training questions whose written positions hold random
+    /// digits. It learns where the task writes and what it may write there, and nothing of the answers: no
+    /// solution is read.
+    static func trainFormatBase(_ context: RunContext, dataset: Dataset) async throws -> Transformer {
+        let spec = context.spec
+        let questions = dataset.train.filter { context.isEasy($0.level) }
+        let rows = TrainingRows(family: context.family)
+        return try await TrainingLoop(stage: .evaluators, model: formatBaseModel, optimization: spec.policy.sft).run(
+            context,
+            initial: {
+                Transformer(
+                    config: context.modelConfig(head: .languageModel),
+                    seed: RandomStream(.formatBaseInitialization).seed(from: spec.seed))
+            },
+            batch: { step, _ in
+                var random = context.random(.formatBaseBatches, index: step)
+                return rows.languageModelBatch(
+                    (0..<spec.policy.sft.batchSize).map { _ in
+                        context.family.formatOnly(questions[random.uniform(below: questions.count)], using: &random)
+                    })
+            })
+    }
+
+    /// The format-only base model's name in the record (its checkpoints and training curve).
+    static let formatBaseModel = "format_base"
 
     /// Samples of easy validation problems by the selected policy (as many per problem as the evaluators' training
     /// data has), with their verdicts: what an evaluator's checkpoints are judged on. Easy labels only, and never
@@ -72,17 +104,6 @@ enum EvaluatorStage {
             sequences: set.sequences, correct: verdicts(set, problems: problems, context: context).map(\.final))
     }
 
-    /// The checkpoint with the best figure, the earliest of equals (fewer steps, the simpler model); the last when
-    /// no checkpoint has a figure.
-    static func chooseCheckpoint(_ checkpoints: [(step: Int, area: Double?)]) -> Int? {
-        var best: (step: Int, area: Double)?
-        for checkpoint in checkpoints.sorted(by: { $0.step < $1.step }) {
-            guard let area = checkpoint.area else { continue }
-            if best == nil || area > best!.area { best = (checkpoint.step, area) }
-        }
-        return best?.step ?? checkpoints.map(\.step).max()
-    }
-
     static func verdicts(_ set: SampleSet, problems: [Problem], context: RunContext) -> [Verdict] {
         set.sequences.enumerated().map { index, sequence in
             context.judge(sequence, against: problems[set.firstProblem + index / set.samplesPerProblem])
@@ -90,7 +111,7 @@ enum EvaluatorStage {
     }
 
     private static func train(
-        _ evaluator: EvaluatorSpec, index: Int, context: RunContext, policy: Transformer, training: SampleSet,
+        _ evaluator: EvaluatorSpec, index: Int, context: RunContext, trunk: Transformer, training: SampleSet,
         trainingProblems: [Problem], test: SampleSet, testVerdicts: [Verdict], dataset: Dataset,
         validation: ValidationSamples?
     ) async throws -> Trained {
@@ -133,8 +154,8 @@ enum EvaluatorStage {
             context,
             initial: {
                 evaluator.kind == .generative
-                    ? policy.copy()
-                    : policy.withHead(
+                    ? trunk.copy()
+                    : trunk.withHead(
                         .scalar,
                         seed: RandomStream(.evaluatorInitialization, item: index).seed(from: context.spec.seed))
             },
@@ -153,7 +174,7 @@ enum EvaluatorStage {
             })
         context.logger.info("evaluator \(evaluator.name): trained on \(examples?.count ?? sequences.count) examples")
         let (model, chosenStep) = try await chosen(
-            evaluator, trained: trainedModel, onValidation: validation != nil, context: context)
+            evaluator, loop: loop, trained: trainedModel, onValidation: validation != nil, context: context)
         let testScores = try await scoring(model).readings(
             test.sequences, context: context,
             reporting: ProgressTask(
@@ -169,27 +190,14 @@ enum EvaluatorStage {
     /// The model that scores: the trained one, or — chosen on validation — the recorded checkpoint with the best
     /// figure, loaded back (with its step, recorded in `EvaluatorTrained` when it is not the last).
     private static func chosen(
-        _ evaluator: EvaluatorSpec, trained: Transformer, onValidation: Bool, context: RunContext
+        _ evaluator: EvaluatorSpec, loop: TrainingLoop, trained: Transformer, onValidation: Bool, context: RunContext
     ) async throws -> (Transformer, Int?) {
         guard onValidation else { return (trained, nil) }
-        let checkpoints = try context.log.eventsSoFar().filter { $0.type == CheckpointSaved.eventType }
-            .map { try CheckpointSaved(decoding: $0) }
-            .filter { $0.stage == .evaluators && $0.model == evaluator.name && $0.reason == .interval }
-        guard let step = chooseCheckpoint(checkpoints.map { ($0.step, $0.easyValidationAuc) }),
-            step != evaluator.optimization.steps,
-            let checkpoint = checkpoints.first(where: { $0.step == step })
-        else { return (trained, nil) }
-        do {
-            let model = try TrainingCheckpoint(decoding: try await context.log.blob(checkpoint.blob)).makeModel()
+        let (model, step) = try await loop.bestOnValidation(context, trained: trained, figure: \.easyValidationAuc)
+        if let step {
             context.logger.info("evaluator \(evaluator.name): the checkpoint at step \(step) is best on validation")
-            return (model, step)
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(
-                code: .corruptHistory,
-                message: "the checkpoint of evaluator \(evaluator.name) at step \(step) does not load", cause: error)
         }
+        return (model, step)
     }
 
     /// A resume's shortcut for an evaluator the record shows trained: its weights and test scores come back from

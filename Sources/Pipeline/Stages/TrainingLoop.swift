@@ -127,6 +127,39 @@ struct TrainingLoop {
             round: { _, _, _, _ in preconditionFailure("a finished loop runs no round") })
     }
 
+    /// The checkpoint with the best figure, the earliest of equals (fewer steps, the simpler model); the last when
+    /// no checkpoint has a figure.
+    static func chooseCheckpoint(_ checkpoints: [(step: Int, figure: Double?)]) -> Int? {
+        var best: (step: Int, figure: Double)?
+        for checkpoint in checkpoints.sorted(by: { $0.step < $1.step }) {
+            guard let figure = checkpoint.figure else { continue }
+            if best == nil || figure > best!.figure { best = (checkpoint.step, figure) }
+        }
+        return best?.step ?? checkpoints.map(\.step).max()
+    }
+
+    /// After `run` with an `afterCheckpoint` figure: the model of the interval checkpoint whose figure (`figure`
+    /// reads it from the record) is best, with its step — or `trained` and nil when that is the last step.
+    func bestOnValidation(
+        _ context: RunContext, trained: Transformer, figure: KeyPath<CheckpointSaved, Double?>
+    ) async throws -> (model: Transformer, step: Int?) {
+        let checkpoints = try context.log.eventsSoFar().filter { $0.type == CheckpointSaved.eventType }
+            .map { try CheckpointSaved(decoding: $0) }
+            .filter { $0.stage == stage && $0.model == model && $0.reason == .interval }
+        guard let step = Self.chooseCheckpoint(checkpoints.map { ($0.step, $0[keyPath: figure]) }),
+            step != optimization.steps, let checkpoint = checkpoints.first(where: { $0.step == step })
+        else { return (trained, nil) }
+        do {
+            return (try TrainingCheckpoint(decoding: try await context.log.blob(checkpoint.blob)).makeModel(), step)
+        } catch let error as PipelineError {
+            throw error
+        } catch {
+            throw PipelineError(
+                code: .corruptHistory, message: "the checkpoint of \(model) at step \(step) does not load",
+                cause: error)
+        }
+    }
+
     /// The main trainer, from the latest recorded checkpoint of this stage and model or from `initial`, and the
     /// companion's, from the blob that checkpoint names or from the companion's `initial`.
     private func restoreOrStart(

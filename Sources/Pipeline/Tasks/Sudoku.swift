@@ -16,6 +16,7 @@ struct Sudoku: TaskFamily {
     private static let firstWritten = cells + 1
 
     var sequenceLength: Int { 2 * Self.cells + 1 }
+    var writtenDigits: ClosedRange<Int> { SudokuGrid.digits }
 
     var steps: [StepSpan] {
         (0..<Self.cells).map { cell in

@@ -45,6 +45,8 @@ protocol TaskFamily: Sendable {
     /// A training variant of an easy training problem with the same answer up to a symmetry of
     /// the task (for Sudoku, a random relabelling of the digits): data augmentation for SFT.
     func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem
+    /// The digit values a written position may hold (every written position of every family is a digit).
+    var writtenDigits: ClosedRange<Int> { get }
 }
 
 extension TaskFamily {
@@ -55,6 +57,17 @@ extension TaskFamily {
     /// The problem itself, drawing nothing: the arithmetic families have no cheap symmetry, and
     /// their runs stay exactly as they were.
     func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem { problem }
+    var writtenDigits: ClosedRange<Int> { 0...9 }
+
+    /// The question with a uniformly random digit at every written position: the task's format and nothing of
+    /// its answers — what a format-only base model learns from (`evaluators[].initialization: format`). Reads the
+    /// template alone, never the solution.
+    func formatOnly(_ problem: Problem, using random: inout some RandomNumberGenerator) -> [Int32] {
+        let digits = Array(writtenDigits)
+        return problem.template.map { token in
+            token == Vocabulary.written ? Vocabulary.digit(digits[random.uniform(below: digits.count)]) : token
+        }
+    }
 }
 
 extension TaskFamily {

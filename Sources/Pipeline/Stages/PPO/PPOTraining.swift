@@ -52,7 +52,13 @@ struct PPOTraining {
             : nil
         let pool = context.leak == .testQuestionsInPPO ? dataset.train + dataset.test : dataset.train
         let questions = spec.questions == .all ? pool : pool.filter { context.isEasy($0.level) }
-        return try await loop.run(
+        // Chosen on validation: each interval checkpoint's easy-validation pass@1, as SFT's checkpoints are judged.
+        let validation =
+            spec.checkpoint == .bestValidation
+            ? (context.leak == .ppoSelectionOnTest ? dataset.test : dataset.validation).filter {
+                context.isEasy($0.level)
+            } : nil
+        let trained = try await loop.run(
             context, initial: { policy.copy() }, companion: companion,
             round: { iteration, current, value, train in
                 // Rollout from the current policy, seeded per question and sample.
@@ -143,7 +149,15 @@ struct PPOTraining {
                 figures["mean_return"] = returns.reduce(0) { $0 + ($1.first ?? 0) } / Double(returns.count)
                 if value != nil { figures["value_loss"] = valueLoss / Double(stepsPerRound) }
                 return figures
+            },
+            afterCheckpoint: validation.map { problems in
+                { .easyValidationAccuracy(SFTStage.easyPassAtOne($0, problems: problems, context: context)) }
             })
+        guard validation != nil else { return trained }
+        let (chosen, step) = try await loop.bestOnValidation(
+            context, trained: trained, figure: \.easyValidationAccuracy)
+        if let step { context.logger.info("\(spec.policyName): the checkpoint at step \(step) is best on validation") }
+        return chosen
     }
 
     /// Log-probabilities of each row's written tokens (in `writtenPositions` order) under `model`.

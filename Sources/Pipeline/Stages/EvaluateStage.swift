@@ -60,8 +60,11 @@ enum EvaluateStage {
                     total: pool.sequences.count))
             scored.append(RerankStage.ScoredPool(evaluator: evaluator, scores: scores))
         }
-        return try await RerankStage.poolRows(
+        let rows = try await RerankStage.poolRows(
             context, generator: generator.policy, model: generator.model, pool: pool, scored: scored,
             problems: dataset.test, stage: .evaluate)
+        // A verifier's majority rows are in the record already, counted on this same pool in the evaluators stage:
+        // one row per key.
+        return verifier ? rows.filter { $0.method != RerankMethod.majority.rawValue } : rows
     }
 }

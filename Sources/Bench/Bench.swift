@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             EventsBenchmark.self, GEMMBenchmark.self, TrainingBenchmark.self, SamplingBenchmark.self,
             CompareBenchmark.self, OverheadBenchmark.self, ResumeBenchmark.self, BundleBenchmark.self,
-            PageBenchmark.self,
+            PageBenchmark.self, ScoringBenchmark.self,
         ]
     )
 }

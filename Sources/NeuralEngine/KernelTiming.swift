@@ -26,7 +26,8 @@ public enum KernelTiming {
         } / Double(products)
     }
 
-    static func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
+    /// The median seconds of `repetitions` timed runs of `body`, after a tenth of a second of warm-up runs.
+    public static func medianSeconds(repetitions: Int, _ body: () -> Void) -> Double {
         let clock = ContinuousClock()
         // Warm up for a tenth of a second: caches, page faults, and the pool's threads getting a core.
         let warmUpEnd = clock.now.advanced(by: .milliseconds(100))

@@ -1,0 +1,62 @@
+import ArgumentParser
+import NeuralEngine
+
+/// Scoring a pool as the evaluators stage does — the default experiment's evaluator (2 layers, width 128, 4 heads,
+/// 85-token running-sum sequences, a scalar head), 512 sequences per engine call — against the engine's own GEMM at
+/// the forward pass's matrix shapes, measured in the same run. The figure is the rate at which the whole forward
+/// pass does its matrix products (their FLOPs over its time), so attention, norms, activations and the per-call
+/// set-up are what keep it below the GEMM's own rate.
+struct ScoringBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score", abstract: "Pool scoring (evaluator forward passes) vs the engine's GEMM rate.")
+
+    @Option(
+        help:
+            "Threads for both sides (default 1: the figure is per core; scoring spreads whole chunks of rows over threads)."
+    )
+    var threads: Int = 1
+
+    @Option(help: "Timed repetitions (the median is reported).")
+    var repetitions: Int = 5
+
+    static let config = ModelConfig(
+        vocabularySize: 20, contextLength: 85, layers: 2, width: 128, heads: 4, mlpMultiplier: 4, head: .scalar)
+    static let rows = 512
+
+    func run() async throws {
+        let config = Self.config
+        let length = config.contextLength
+        let model = Transformer(config: config, seed: 5)
+        var random = RandomGenerator(seed: 9)
+        let tokens = (0..<(Self.rows * length)).map { _ in
+            min(Int32(random.nextUniform() * Float(config.vocabularySize)), Int32(config.vocabularySize - 1))
+        }
+        let pool = ComputePool(threads: threads)
+        let scoring = KernelTiming.medianSeconds(repetitions: repetitions) {
+            _ = model.score(tokens: tokens, batchSize: Self.rows, length: length, pool: pool)
+        }
+        // The forward's products, per chunk of rows the engine scores at once (`Transformer.scoringChunk`, 32 rows):
+        // per layer QKV, the attention's output projection, the MLP's two; then the scalar head's.
+        let m = 32 * length
+        let (d, hidden) = (config.width, config.width * config.mlpMultiplier)
+        let shapes = [(3 * d, d), (d, d), (hidden, d), (d, hidden)]
+        var gemmSeconds = 0.0
+        var flops = 0.0
+        for (n, k) in shapes {
+            let seconds = KernelTiming.gemmSeconds(
+                m: m, n: n, k: k, transposedA: false, threads: threads, repetitions: repetitions)
+            gemmSeconds += Double(config.layers) * seconds
+            flops += Double(config.layers) * 2 * Double(m * n * k)
+        }
+        let chunks = Double(Self.rows / 32)
+        print("machine: \(MachineDescription.current), threads: \(threads)")
+        Figure(
+            name: "score-forward", value: chunks * flops / scoring / 1e9, unit: "GFLOP/s",
+            target: "≥ 0.7x the GEMM rate", reference: flops / gemmSeconds / 1e9,
+            referenceLabel: "GFLOP/s engine GEMM at the forward's shapes"
+        ).print()
+        print(
+            "score-sequences: \(Figure.format(Double(Self.rows) / scoring)) sequences/s "
+                + "(\(Self.rows) sequences of \(length) tokens per call)")
+    }
+}

@@ -231,14 +231,14 @@ extension ExperimentSpec {
         return evaluators
     }
 
-    /// The rerank section, and the nodes of `generators`' entries: which generators a run has is known only once
-    /// its policy, evaluators and RL are read (`checkGenerators`).
-    private static func readRerank(_ map: MappingReader) -> (RerankSpec, generators: [YAMLNode]) {
+    /// The rerank section, and where each of `generators`' names stands in the list: which generators a run has
+    /// is known only once its policy, evaluators and RL are read (`checkGenerators`).
+    private static func readRerank(_ map: MappingReader) -> (RerankSpec, generators: [(index: Int, node: YAMLNode)]) {
         var rerank = RerankSpec(
             methods: map.choiceList("methods", default: RerankMethod.defaults),
             aggregations: map.choiceList("aggregations", default: StepAggregation.allCases),
             resamples: map.int("resamples", default: 8, in: 1...10_000))
-        var nodes: [YAMLNode] = []
+        var nodes: [(index: Int, node: YAMLNode)] = []
         for (index, node) in (map.list("generators") ?? []).enumerated() {
             guard case .scalar(let name, _) = node.value else {
                 map.diagnostics.report(
@@ -247,16 +247,19 @@ extension ExperimentSpec {
                 continue
             }
             rerank.generators.append(name)
-            nodes.append(node)
+            nodes.append((index, node))
         }
         map.finish()
         return (rerank, nodes)
     }
 
     /// Each of `rerank.generators` must be an easy-only generator the run trains, listed once.
-    private static func checkGenerators(_ spec: ExperimentSpec, nodes: [YAMLNode], diagnostics: SpecDiagnostics) {
+    private static func checkGenerators(
+        _ spec: ExperimentSpec, nodes: [(index: Int, node: YAMLNode)], diagnostics: SpecDiagnostics
+    ) {
         let known = spec.rerankableGenerators
-        for (index, (name, node)) in zip(spec.rerank.generators, nodes).enumerated() {
+        for (position, (name, entry)) in zip(spec.rerank.generators, nodes).enumerated() {
+            let (index, node) = entry
             let path = "rerank.generators[\(index)]"
             let problem: String?
             if name == "sft" {
@@ -265,7 +268,7 @@ extension ExperimentSpec {
                 || spec.evaluators.contains(where: { $0.name == name && $0.labels == .all })
             {
                 problem = "'\(name)' is an oracle, trained with hard labels: only easy-only generators are reranked"
-            } else if spec.rerank.generators[..<index].contains(name) {
+            } else if spec.rerank.generators[..<position].contains(name) {
                 problem = "'\(name)' is listed twice"
             } else if !known.contains(name) {
                 var message = "this spec trains no easy-only generator named '\(name)'"

@@ -101,7 +101,7 @@ extension ExperimentSpec {
         if spec.policy.ceiling { policies.append(SFTStage.ceilingPolicy) }
         policies += spec.rl.trainedPPO.map(\.policyName)
         policies += spec.rl.restEm.policyNames + spec.rl.dpo.policyNames
-        guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: policies) }
+        guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: Self.unique(policies)) }
         if let n = row.n, !spec.sampling.n.contains(n), row.method != "greedy" {
             return "N = \(n) is not sampled; sampling.n is \(spec.sampling.n.map(String.init).joined(separator: ", "))"
         }

@@ -124,4 +124,31 @@ struct AnnotationAndQueryTests {
             #expect(error.message.contains("score on the test split"), "\(error.message)")
         }
     }
+
+    /// `select --max validation:ppo/pass@1` reads a PPO variant's checkpoints chosen on validation: the best figure
+    /// its interval checkpoints recorded, once the RL stage completed (a member still training has none yet).
+    @Test func selectChoosesPPOSettingsByTheirValidationFigure() async throws {
+        let queue = try await TestDatabase.queue()
+        let group = try await GroupSubmission(queue: queue).submit(
+            GroupSubmitRequest(yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..2"))
+        let members = group.group.members.map(\.run.id)
+        for (run, (figures, completed)) in zip(members, [([0.4, 0.6], true), ([0.7, 0.5], true), ([0.9], false)]) {
+            var events = figures.enumerated().map { index, accuracy in
+                NewEvent(
+                    type: "CheckpointSaved",
+                    payload: Data(
+                        (#"{"blob":"p\#(index)","easy_validation_accuracy":\#(accuracy),"model":"ppo","#
+                            + #""reason":"interval","stage":"rl","step":\#(4 * (index + 1))}"#).utf8))
+            }
+            if completed {
+                events.append(NewEvent(type: "StageCompleted", payload: Data(#"{"outputs":"o","stage":"rl"}"#.utf8)))
+            }
+            _ = try await queue.store.append(stream: DaemonEvent.stream(run), expectedVersion: .any, events: events)
+        }
+        let selection = try await GroupSelection(queue: queue).select(
+            group.group.summary.id, maximizing: "validation:ppo/pass@1")
+        #expect(selection.best == members[1])
+        #expect(selection.row == "validation:ppo/pass@1")
+        #expect(selection.candidates.map(\.value) == [0.6, 0.7, nil])
+    }
 }

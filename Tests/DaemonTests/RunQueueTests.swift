@@ -122,9 +122,10 @@ struct RunQueueTests {
     }
 
     @Test func aHeartbeatKeepsTheLeaseAndReportsACancelRequest() async throws {
-        // A lease long enough that a loaded machine (every suite runs at once) cannot let it lapse between the
-        // claim and the first heartbeat; expiry itself is tested with explicitly expired leases.
-        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(30)))
+        // A lease long enough that a loaded machine (every suite runs at once) cannot let it lapse before the last
+        // heartbeat: CI once saw 30 s pass between the claim and the heartbeat after the cancel, when every suite
+        // starts together. Expiry itself is tested with explicitly expired leases.
+        let queue = try await TestDatabase.queue(TestDatabase.settings(lease: .seconds(600)))
         let run = try await submit(queue).run.id
         let lease = try #require(try await queue.claim(owner: "w"))
         let progress = RunProgress(stage: .sft, task: "policy", done: 3, total: 10, unit: "steps", loss: 0.5)

@@ -44,7 +44,8 @@ public struct RunExecutor: Sendable {
         do {
             let dataset = try await stage(.split, context) { try await SplitStage.run(context) }
             let sft = try await stage(.sft, context) { try await SFTStage.run(context, dataset: dataset) }
-            let policy = try await loadPolicy(sft.checkpoint, "the selected SFT checkpoint", context: context)
+            let policy = try await context.log.model(
+                sft.checkpoint, recordedAs: .checkpoint, what: "the selected SFT checkpoint")
             let samples = try await stage(.sample, context) {
                 try await SampleStage.run(context, dataset: dataset, policy: policy)
             }
@@ -64,12 +65,16 @@ public struct RunExecutor: Sendable {
                     controls.append(
                         (
                             SFTStage.bestControl,
-                            try await loadPolicy(best.checkpoint, "the best SFT checkpoint", context: context)
+                            try await context.log.model(
+                                best.checkpoint, recordedAs: .checkpoint, what: "the best SFT checkpoint")
                         ))
                 }
                 if let ceiling = sft.ceiling {
                     controls.append(
-                        (SFTStage.ceilingPolicy, try await loadWeights(ceiling, "the SFT ceiling", context: context)))
+                        (
+                            SFTStage.ceilingPolicy,
+                            try await context.log.model(ceiling, recordedAs: .weights, what: "the SFT ceiling")
+                        ))
                 }
                 return try await EvaluateStage.run(
                     context, dataset: dataset, policy: policy, controls: controls,
@@ -116,16 +121,6 @@ public struct RunExecutor: Sendable {
         return output
     }
 
-    private func loadWeights(_ blob: String, _ what: String, context: RunContext) async throws -> Transformer {
-        do {
-            return try Transformer(weights: try await context.log.blob(blob))
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(code: .corruptHistory, message: "\(what)'s weights do not load", cause: error)
-        }
-    }
-
     /// The models of `rerank.generators`, in its order, from the stages that trained them.
     private func rerankedGenerators(
         sft: SFTStage.Output, evaluators: EvaluatorStage.Output, rl: RLStage.Output, context: RunContext
@@ -142,25 +137,19 @@ public struct RunExecutor: Sendable {
         for name in spec.rerank.generators {
             if name == SFTStage.bestControl, let best = sft.best {
                 models.append(
-                    (name, try await loadPolicy(best.checkpoint, "the best SFT checkpoint", context: context)))
+                    (
+                        name,
+                        try await context.log.model(
+                            best.checkpoint, recordedAs: .checkpoint, what: "the best SFT checkpoint")
+                    ))
             } else if let blob = weights[name] {
-                models.append((name, try await loadWeights(blob, "the generator '\(name)'", context: context)))
+                models.append(
+                    (name, try await context.log.model(blob, recordedAs: .weights, what: "the generator '\(name)'")))
             } else {
                 // The parser admits only generators the run trains (`rerankableGenerators`).
                 throw PipelineError(code: .invalidSpec, message: "the run trained no generator named '\(name)'")
             }
         }
         return models
-    }
-
-    private func loadPolicy(_ blob: String, _ what: String, context: RunContext) async throws -> Transformer {
-        do {
-            return try TrainingCheckpoint(decoding: try await context.log.blob(blob)).makeModel()
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(
-                code: .corruptHistory, message: "\(what) does not load", cause: error)
-        }
     }
 }

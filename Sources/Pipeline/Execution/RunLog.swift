@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 import WireTypes
 
 /// The executor's view of a run's record: it replays history and appends what is new.
@@ -162,6 +163,25 @@ final class RunLog {
             throw PipelineError(
                 code: .corruptHistory, message: "the recorded blob \(hash) cannot be read — the run cannot resume",
                 cause: error)
+        }
+    }
+
+    /// How a model was recorded: bare weights (evaluators, trained generators) or a whole training checkpoint.
+    enum ModelRecord {
+        case weights
+        case checkpoint
+    }
+
+    /// The model recorded in blob `hash`; a blob that does not decode is `corruptHistory` naming `what`.
+    func model(_ hash: String, recordedAs record: ModelRecord, what: String) async throws -> Transformer {
+        let data = try await blob(hash)
+        do {
+            switch record {
+            case .weights: return try Transformer(weights: data)
+            case .checkpoint: return try TrainingCheckpoint(decoding: data).makeModel()
+            }
+        } catch {
+            throw PipelineError(code: .corruptHistory, message: "\(what) does not load", cause: error)
         }
     }
 

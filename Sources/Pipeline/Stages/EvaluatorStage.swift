@@ -52,22 +52,14 @@ enum EvaluatorStage {
     /// digits. It learns where the task writes and what it may write there, and nothing of the answers: no
     /// solution is read.
     static func trainFormatBase(_ context: RunContext, dataset: Dataset) async throws -> Transformer {
-        let spec = context.spec
         let questions = dataset.train.filter { context.isEasy($0.level) }
-        let rows = TrainingRows(family: context.family)
-        return try await TrainingLoop(stage: .evaluators, model: formatBaseModel, optimization: spec.policy.sft).run(
-            context,
-            initial: {
-                Transformer(
-                    config: context.modelConfig(head: .languageModel),
-                    seed: RandomStream(.formatBaseInitialization).seed(from: spec.seed))
-            },
-            batch: { step, _ in
-                var random = context.random(.formatBaseBatches, index: step)
-                return rows.languageModelBatch(
-                    (0..<spec.policy.sft.batchSize).map { _ in
-                        context.family.formatOnly(questions[random.uniform(below: questions.count)], using: &random)
-                    })
+        return try await TrainingLoop.languageModel(
+            context, stage: .evaluators, model: formatBaseModel, initialization: .formatBaseInitialization,
+            batches: .formatBaseBatches,
+            sequences: { random in
+                (0..<context.spec.policy.sft.batchSize).map { _ in
+                    context.family.formatOnly(questions[random.uniform(below: questions.count)], using: &random)
+                }
             })
     }
 
@@ -207,19 +199,12 @@ enum EvaluatorStage {
         _ recorded: (index: Int, event: EvaluatorTrained, testScores: String), evaluator: EvaluatorSpec,
         trainingExamples: Int, context: RunContext, test: SampleSet, testVerdicts: [Verdict], dataset: Dataset
     ) async throws -> Trained {
-        let model: Transformer
-        let testScores: [[Double]]
-        do {
-            model = try Transformer(weights: try await context.log.blob(recorded.event.weights))
-            testScores = try EvaluatorScoring.decode(
-                try await context.log.blob(recorded.testScores),
-                readingsPerSequence: EvaluatorScoring.readingsPerSequence(evaluator.kind, family: context.family))
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(
-                code: .corruptHistory, message: "the recorded evaluator \(evaluator.name) does not load", cause: error)
-        }
+        let model = try await context.log.model(
+            recorded.event.weights, recordedAs: .weights, what: "the recorded evaluator \(evaluator.name)")
+        // `decode` and `blob` throw `corruptHistory` themselves.
+        let testScores = try EvaluatorScoring.decode(
+            try await context.log.blob(recorded.testScores),
+            readingsPerSequence: EvaluatorScoring.readingsPerSequence(evaluator.kind, family: context.family))
         context.logger.info("evaluator \(evaluator.name): trained and scored before; reused from the record")
         // Its training checkpoints are behind it: the cursor goes to its EvaluatorTrained.
         context.log.skip(through: recorded.index - 1)

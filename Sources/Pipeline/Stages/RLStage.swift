@@ -70,15 +70,9 @@ enum RLStage {
         guard let evaluator = evaluators.evaluators.first(where: { $0.name == name }) else {
             throw PipelineError(code: .invalidSpec, message: "no evaluator named '\(name)'")
         }
-        do {
-            let model = try Transformer(weights: try await context.log.blob(evaluator.weights))
-            return EvaluatorScoring(
-                kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(code: .corruptHistory, message: "the evaluator '\(name)' does not load", cause: error)
-        }
+        let model = try await context.log.model(
+            evaluator.weights, recordedAs: .weights, what: "the evaluator '\(name)'")
+        return EvaluatorScoring(kind: evaluator.kind, model: model, family: context.family, compute: context.compute)
     }
 
     private static func restEM(_ context: RunContext, dataset: Dataset, policy: Transformer) async throws -> Transformer

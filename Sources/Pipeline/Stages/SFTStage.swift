@@ -31,21 +31,12 @@ enum SFTStage {
         let easyTrain = dataset.train.filter { context.isEasy($0.level) }
         let selectionSplit = context.leak == .selectionOnTest ? dataset.test : dataset.validation
         let easyValidation = selectionSplit.filter { context.isEasy($0.level) }
-        let rows = TrainingRows(family: context.family)
-        let loop = TrainingLoop(stage: .sft, model: model, optimization: spec.policy.sft)
-        _ = try await loop.run(
-            context,
-            initial: {
-                Transformer(
-                    config: context.modelConfig(head: .languageModel),
-                    seed: RandomStream(.policyInitialization).seed(from: spec.seed))
-            },
-            batch: { step, _ in
-                var random = context.random(.sftBatches, index: step)
+        _ = try await TrainingLoop.languageModel(
+            context, stage: .sft, model: model, initialization: .policyInitialization, batches: .sftBatches,
+            sequences: { random in
                 let picks = (0..<spec.policy.sft.batchSize).map { _ in easyTrain[random.uniform(below: easyTrain.count)]
                 }
-                return rows.languageModelBatch(
-                    picks.map { context.family.trainingVariant(of: $0, using: &random).solution })
+                return picks.map { context.family.trainingVariant(of: $0, using: &random).solution }
             },
             afterCheckpoint: { model in
                 .easyValidationAccuracy(easyPassAtOne(model, problems: easyValidation, context: context))
@@ -61,23 +52,14 @@ enum SFTStage {
     /// checkpoint is kept, with no figure attached, so nothing is selected by it — and it is selected by nothing
     /// (selection reads the `policy` model's checkpoints only).
     private static func ceiling(_ context: RunContext, dataset: Dataset) async throws -> Transformer {
-        let spec = context.spec
-        let rows = TrainingRows(family: context.family)
-        return try await TrainingLoop(stage: .sft, model: ceilingModel, optimization: spec.policy.sft).run(
-            context,
-            initial: {
-                // The policy's initial weights: the two differ only in the labels they see.
-                Transformer(
-                    config: context.modelConfig(head: .languageModel),
-                    seed: RandomStream(.policyInitialization).seed(from: spec.seed))
-            },
-            batch: { step, _ in
-                var random = context.random(.ceilingBatches, index: step)
-                let picks = (0..<spec.policy.sft.batchSize).map { _ in
+        // The policy's initial weights: the two differ only in the labels they see.
+        try await TrainingLoop.languageModel(
+            context, stage: .sft, model: ceilingModel, initialization: .policyInitialization, batches: .ceilingBatches,
+            sequences: { random in
+                let picks = (0..<context.spec.policy.sft.batchSize).map { _ in
                     dataset.train[random.uniform(below: dataset.train.count)]
                 }
-                return rows.languageModelBatch(
-                    picks.map { context.family.trainingVariant(of: $0, using: &random).solution })
+                return picks.map { context.family.trainingVariant(of: $0, using: &random).solution }
             })
     }
 

@@ -32,6 +32,28 @@ struct TrainingLoop {
         var optimization: OptimizationSpec
     }
 
+    /// Trains a language model with SFT's recipe (`policy.sft`): the SFT policy, its all-levels ceiling, the
+    /// format-only base model. Its initial weights, of the policy's shape, come from the `initialization` stream;
+    /// each step's batch is the `sequences` drawn with that step's `batches` stream.
+    static func languageModel(
+        _ context: RunContext, stage: StageName, model: String, initialization: RandomStream.Purpose,
+        batches: RandomStream.Purpose, sequences: (_ random: inout RandomGenerator) -> [[Int32]],
+        afterCheckpoint: ((_ model: Transformer) -> CheckpointFigure?)? = nil
+    ) async throws -> Transformer {
+        let rows = TrainingRows(family: context.family)
+        return try await TrainingLoop(stage: stage, model: model, optimization: context.spec.policy.sft).run(
+            context,
+            initial: {
+                Transformer(
+                    config: context.modelConfig(head: .languageModel),
+                    seed: RandomStream(initialization).seed(from: context.spec.seed))
+            },
+            batch: { step, _ in
+                var random = context.random(batches, index: step)
+                return rows.languageModelBatch(sequences(&random))
+            }, afterCheckpoint: afterCheckpoint)
+    }
+
     /// Trains from `initial` (or the latest recorded checkpoint) for `optimization.steps` steps, one per batch.
     /// `afterCheckpoint` may attach a figure (e.g. validation accuracy) to each interval checkpoint.
     func run(
@@ -149,15 +171,9 @@ struct TrainingLoop {
         guard let step = Self.chooseCheckpoint(checkpoints.map { ($0.step, $0[keyPath: figure]) }),
             step != optimization.steps, let checkpoint = checkpoints.first(where: { $0.step == step })
         else { return (trained, nil) }
-        do {
-            return (try TrainingCheckpoint(decoding: try await context.log.blob(checkpoint.blob)).makeModel(), step)
-        } catch let error as PipelineError {
-            throw error
-        } catch {
-            throw PipelineError(
-                code: .corruptHistory, message: "the checkpoint of \(model) at step \(step) does not load",
-                cause: error)
-        }
+        let chosen = try await context.log.model(
+            checkpoint.blob, recordedAs: .checkpoint, what: "the checkpoint of \(model) at step \(step)")
+        return (chosen, step)
     }
 
     /// The main trainer, from the latest recorded checkpoint of this stage and model or from `initial`, and the

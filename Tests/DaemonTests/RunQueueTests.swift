@@ -1,9 +1,10 @@
-import EventStore
 import Foundation
+import Logging
 import Testing
 import WireTypes
 
 @testable import Daemon
+@testable import EventStore
 
 @Suite("Run queue on PostgreSQL")
 struct RunQueueTests {
@@ -94,6 +95,49 @@ struct RunQueueTests {
                 == ["RunSubmitted", "RunClaimed", "StageStarted", "RunInterrupted", "RunClaimed"])
         try await queue.finish(successor, .completed(summary: "done"))
         #expect(try await queue.details(run).state == .completed)
+    }
+
+    /// A daemon stopped (SIGSTOP) or cut off after its write's fence locked the run's row holds that row in an idle
+    /// transaction, and the sweep skips locked rows. Once the lease is over the reaper ends that session instead of
+    /// waiting for PostgreSQL's idle-in-transaction timeout — here ten minutes, so only the cut lets the takeover
+    /// happen within the two minutes the test waits.
+    @Test func theReaperEndsAStalledSessionHoldingAnExpiredRunsRow() async throws {
+        let url = try await TestDatabase.create()
+        let queue = try await TestDatabase.queue(url: url)
+        let run = try await submit(queue).run.id
+        let stalled = try #require(try await queue.claim(owner: "stalled"))
+        try await TestDatabase.expireLease(of: run, in: queue)
+        var configuration = EventStoreConfiguration()
+        configuration.idleInTransactionTimeout = .seconds(600)
+        let daemon = try await EventStore(
+            url: url, connections: 1, configuration: configuration, logger: Logger(label: "test"))
+        // The stalled daemon's write: its fence's statement (which locks the row), then nothing.
+        _ = try await daemon.pool.run { connection in
+            try connection.execute("BEGIN")
+            return try connection.execute(
+                "UPDATE runs SET progress = progress, updated_at = now() WHERE id = $1", [.text(run)]
+            ).count
+        }
+        let deadline = ContinuousClock.now + .seconds(120)
+        var reaped = 0
+        while reaped == 0 && ContinuousClock.now < deadline {
+            reaped = try await queue.reap()
+            if reaped == 0 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(reaped == 1, "the run stayed locked by a stalled session")
+        #expect(try await queue.details(run).state == .queued)
+        // The stalled session is gone with its transaction: when it wakes, its statement fails.
+        await #expect(throws: EventStoreError.self) {
+            _ = try await daemon.pool.run { try $0.execute("SELECT 1").count }
+        }
+        await daemon.shutdown()
+        await #expect(throws: EventStoreError.self) {
+            try await queue.appendFenced(
+                stalled, [NewEvent(type: "StageStarted", payload: Data("{}".utf8))], progress: nil)
+        }
+        let successor = try #require(try await queue.claim(owner: "successor"))
+        #expect(successor.attempt == 2)
+        await queue.store.shutdown()
     }
 
     /// The reaper tells an attempt that recorded events after its claim (requeued, not counted) from one that died

@@ -23,6 +23,7 @@ struct LeaseReaper: Service {
 
     /// Returns how many runs it took from their expired leases.
     func reap() async throws -> Int {
+        await cutStalledHolders()
         let policy = queue.policy
         let reaped = try await queue.store.transaction { tx -> [(String, String)] in
             // `progressed`: the run's stream grew past the expired attempt's RunClaimed (its last one), which tells
@@ -58,5 +59,36 @@ struct LeaseReaper: Service {
         queue.metrics.runsReaped(reaped.count)
         queue.metrics.eventsAppended(reaped.count)
         return reaped.count
+    }
+
+    /// Ends the sessions that hold an expired run's row in a transaction they have stopped working on: a daemon
+    /// stopped (SIGSTOP, swapped out) or cut off after its write's fence locked the row. The sweep skips locked
+    /// rows, so without this the takeover would wait for PostgreSQL's idle-in-transaction timeout. The session's
+    /// lease is over, so its write could only be refused from now on; ending the session rolls it back, and a
+    /// daemon that wakes up finds its write fenced. A row's `xmax` names the transaction that locked it; a
+    /// session is cut only while it is idle inside that transaction. Needs the right to signal the holder's
+    /// backend (the same role, or `pg_signal_backend`); without it, the takeover waits for the timeout as before.
+    private func cutStalledHolders() async {
+        do {
+            let cut = try await queue.store.execute(
+                """
+                SELECT r.id, pg_terminate_backend(a.pid) AS ended
+                FROM runs r
+                JOIN pg_locks l ON l.locktype = 'transactionid' AND l.transactionid = r.xmax
+                    AND l.mode = 'ExclusiveLock' AND l.granted
+                JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE r.state = 'running' AND r.lease_expires_at < now() AND a.pid <> pg_backend_pid()
+                    AND a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+                """)
+            for row in 0..<cut.count where try cut.bool(row, "ended") == true {
+                let run = try cut.string(row, "id") ?? "?"
+                queue.logger.warning(
+                    "ended the stalled session that held an expired run's row", metadata: ["run": "\(run)"])
+            }
+        } catch {
+            queue.logger.warning(
+                "could not end a stalled session holding an expired run's row; its takeover waits for the idle timeout",
+                metadata: ["error": "\(error)"])
+        }
     }
 }

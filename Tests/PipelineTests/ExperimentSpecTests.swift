@@ -30,8 +30,9 @@ import Testing
     }
 
     /// The claims spec is a group of three seeds of the default recipe, plus likelihood voting (the control its
-    /// claims name) and PPO's ablations as variants (the recipe's PPO first, under its own name), whose report
-    /// names the paper's claims.
+    /// claims name), an ORM from the format-only base, the other easy-only generators' pools reranked, and PPO's
+    /// ablations as variants (the recipe's PPO first, under its own name) with checkpoints chosen on validation,
+    /// whose report names the paper's claims.
     @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsNameAndItsControls() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "../../experiments")
@@ -47,7 +48,26 @@ import Testing
         recipe.report?.claims = claims
         recipe.rerank.methods = [.majority, .likelihood, .weighted, .bestOfN]
         recipe.report?.rows.insert(try RowReference(parsing: "sft/likelihood"), at: 1)
-        let ppo = recipe.rl.ppo[0]
+        var ormFormat = recipe.evaluators[0]
+        ormFormat.name = "orm_format"
+        ormFormat.initialization = .format
+        recipe.evaluators.append(ormFormat)
+        recipe.rerank.generators = ["sft_best", "verifier", "rest_em"]
+        func index(after row: String) throws -> Int {
+            try #require(recipe.report?.rows.firstIndex(of: try RowReference(parsing: row))) + 1
+        }
+        // Each index read before the insertion, whose access to `recipe` is exclusive.
+        let afterVerifier = try index(after: "sft/weighted/verifier/prod")
+        recipe.report?.rows.insert(try RowReference(parsing: "sft/weighted/orm_format/final"), at: afterVerifier)
+        let generatorRows = [
+            "sft_best/majority", "sft_best/weighted/orm/final", "sft_best/weighted/verifier/prod", "rest_em/majority",
+            "rest_em/weighted/verifier/prod", "verifier/majority", "verifier/weighted/verifier/prod",
+        ]
+        let afterBestOfN = try index(after: "sft/best_of_n/verifier/prod")
+        recipe.report?.rows.insert(
+            contentsOf: try generatorRows.map { try RowReference(parsing: $0) }, at: afterBestOfN)
+        var ppo = recipe.rl.ppo[0]
+        ppo.checkpoint = .bestValidation
         func variant(_ name: String, _ change: (inout PPOSpec) -> Void = { _ in }) -> PPOSpec {
             var variant = ppo
             variant.name = name
@@ -68,7 +88,7 @@ import Testing
             },
         ]
         let rows = ["ppo_easy/greedy", "ppo_verifier/greedy", "ppo_kl_gae/greedy", "ppo_oracle/greedy"]
-        let afterPPO = try #require(recipe.report?.rows.firstIndex(of: try RowReference(parsing: "ppo/greedy"))) + 1
+        let afterPPO = try index(after: "ppo/greedy")
         recipe.report?.rows.insert(contentsOf: try rows.map { try RowReference(parsing: $0) }, at: afterPPO)
         #expect(group.members[0].spec == recipe)
     }

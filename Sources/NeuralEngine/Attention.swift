@@ -31,15 +31,28 @@ enum Attention {
                 for t in 0..<T {
                     for i in 0..<hs { keys[i * shape.keyStride + t] = sequence[t * 3 * C + C + h * hs + i] }
                 }
-                for t in 0..<T {
+                var t = 0
+                while t + 4 <= T {
+                    let rows = probabilities + (pair * T + t) * T
+                    scoresFourRows(
+                        queries: sequence + t * 3 * C + h * hs, queryStride: 3 * C, transposedKeys: keys,
+                        keyStride: shape.keyStride, first: t, headSize: hs, into: rows, rowStride: T)
+                    for r in 0..<4 {
+                        softmax(rows + r * T, count: t + r + 1)
+                        (rows + r * T + t + r + 1).update(repeating: 0, count: T - t - r - 1)
+                    }
+                    t += 4
+                }
+                while t < T {
                     let row = probabilities + (pair * T + t) * T
                     Self.probabilities(
                         query: sequence + t * 3 * C + h * hs, transposedKeys: keys, keyStride: shape.keyStride,
                         count: t + 1, headSize: hs, into: row)
                     (row + t + 1).update(repeating: 0, count: T - t - 1)
+                    t += 1
                 }
                 let values = sequence + 2 * C + h * hs
-                var t = 0
+                t = 0
                 if hs == 32 {
                     while t + 4 <= T {
                         weightedValuesFourRows(
@@ -113,6 +126,75 @@ enum Attention {
             for i in 0..<hs { score = score.addingProduct(Vector(repeating: q[i]), load(keys + i * keyStride + j)) }
             storeScores(score * scale, p, from: j, count: count)
         }
+        softmax(p, count: count)
+    }
+
+    /// The scores of `probabilities` for four consecutive queries t..t+3 (counts t+1...t+4), row r at
+    /// p + r * rowStride: the same chain per score, four rows' chains at once on each load of keys, which keeps
+    /// the FMA units busy where one row has too few keys (short prefixes) to do so.
+    @inline(__always)
+    static func scoresFourRows(
+        queries q: UnsafePointer<Float>, queryStride qs: Int, transposedKeys keys: UnsafePointer<Float>,
+        keyStride: Int, first t: Int, headSize hs: Int, into p: UnsafeMutablePointer<Float>, rowStride ps: Int
+    ) {
+        let scale = 1 / Float(hs).squareRoot()
+        let chunks = (t + 4 + 15) / 16
+        func keep(_ scores: Vector, row r: Int, from j: Int) {
+            // A row whose keys end before this chunk keeps none of it.
+            if j < t + r + 1 { storeScores(scores * scale, p + r * ps, from: j, count: t + r + 1) }
+        }
+        var chunk = 0
+        while chunk + 2 <= chunks {
+            let j = chunk * 16
+            var (a0, a1, b0, b1, c0, c1, d0, d1) = (
+                Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
+            )
+            for i in 0..<hs {
+                let k = keys + i * keyStride + j
+                let (k0, k1) = (load(k), load(k + 16))
+                let (qa, qb, qc, qd) = (
+                    Vector(repeating: q[i]), Vector(repeating: q[qs + i]), Vector(repeating: q[2 * qs + i]),
+                    Vector(repeating: q[3 * qs + i])
+                )
+                a0 = a0.addingProduct(qa, k0)
+                a1 = a1.addingProduct(qa, k1)
+                b0 = b0.addingProduct(qb, k0)
+                b1 = b1.addingProduct(qb, k1)
+                c0 = c0.addingProduct(qc, k0)
+                c1 = c1.addingProduct(qc, k1)
+                d0 = d0.addingProduct(qd, k0)
+                d1 = d1.addingProduct(qd, k1)
+            }
+            keep(a0, row: 0, from: j)
+            keep(a1, row: 0, from: j + 16)
+            keep(b0, row: 1, from: j)
+            keep(b1, row: 1, from: j + 16)
+            keep(c0, row: 2, from: j)
+            keep(c1, row: 2, from: j + 16)
+            keep(d0, row: 3, from: j)
+            keep(d1, row: 3, from: j + 16)
+            chunk += 2
+        }
+        if chunk < chunks {
+            let j = chunk * 16
+            var (a, b, c, d) = (Vector(), Vector(), Vector(), Vector())
+            for i in 0..<hs {
+                let k = load(keys + i * keyStride + j)
+                a = a.addingProduct(Vector(repeating: q[i]), k)
+                b = b.addingProduct(Vector(repeating: q[qs + i]), k)
+                c = c.addingProduct(Vector(repeating: q[2 * qs + i]), k)
+                d = d.addingProduct(Vector(repeating: q[3 * qs + i]), k)
+            }
+            keep(a, row: 0, from: j)
+            keep(b, row: 1, from: j)
+            keep(c, row: 2, from: j)
+            keep(d, row: 3, from: j)
+        }
+    }
+
+    /// p[0..<count] = softmax(p[0..<count]), in place.
+    @inline(__always)
+    static func softmax(_ p: UnsafeMutablePointer<Float>, count: Int) {
         // The maximum is exact whatever the order, so lanes first, then a tree across them.
         var lanes = Vector(repeating: -.infinity)
         var j = 0

@@ -21,29 +21,56 @@ public struct StorageFigures: Sendable, Equatable {
     }
 }
 
+/// A stored blob, described without its content.
+public struct BlobSummary: Sendable, Equatable {
+    public var size: Int64
+    /// The content's first byte (nil when it is empty): enough to tell JSON (`{`, `[`) from a checkpoint.
+    public var firstByte: UInt8?
+}
+
 extension EventStore {
     /// The sizes of the blobs stored under `hashes` (lowercase hex), without reading their content; a hash with
     /// no stored blob is absent from the answer.
     public func blobSizes(_ hashes: [String]) async throws -> [String: Int64] {
+        try await blobSummaries(hashes).mapValues(\.size)
+    }
+
+    /// What is stored under `hashes` (lowercase hex), without reading the content: size and first byte; a hash with
+    /// no stored blob is absent from the answer.
+    public func blobSummaries(_ hashes: [String]) async throws -> [String: BlobSummary] {
         guard !hashes.isEmpty else { return [:] }
-        let digests = try hashes.map { hash in
+        let digests = try Self.digests(hashes)
+        return try Self.summaries(
+            try await idempotent { connection in
+                try connection.executePrepared(Self.summaryQuery, [.bytesArray(digests)])
+            })
+    }
+
+    /// The first byte by `substring`, which reads a slice of a large value rather than all of it.
+    static let summaryQuery = """
+        SELECT sha256, size, CASE WHEN size > 0 THEN get_byte(substring(content FROM 1 FOR 1), 0) END AS first
+        FROM blobs WHERE sha256 = ANY($1)
+        """
+
+    static func summaries(_ rows: PostgresRows) throws -> [String: BlobSummary] {
+        var summaries: [String: BlobSummary] = [:]
+        for row in 0..<rows.count {
+            guard let key = try rows.bytes(row, "sha256"), let size = try rows.int64(row, "size") else {
+                throw EventStoreError(code: .query, message: "a blob row has a NULL key or size")
+            }
+            summaries[Hex.encode(key)] = BlobSummary(
+                size: size, firstByte: try rows.int(row, "first").map { UInt8(truncatingIfNeeded: $0) })
+        }
+        return summaries
+    }
+
+    static func digests(_ hashes: [String]) throws -> [Data] {
+        try hashes.map { hash in
             guard ContentHash.isSHA256Hex(hash), let digest = Hex.decode(hash) else {
                 throw EventStoreError(code: .invalidArgument, message: "'\(hash)' is not a SHA-256 in hex (64 digits)")
             }
             return digest
         }
-        let rows = try await idempotent { connection in
-            try connection.executePrepared(
-                "SELECT sha256, size FROM blobs WHERE sha256 = ANY($1)", [.bytesArray(digests)])
-        }
-        var sizes: [String: Int64] = [:]
-        for row in 0..<rows.count {
-            guard let key = try rows.bytes(row, "sha256"), let size = try rows.int64(row, "size") else {
-                throw EventStoreError(code: .query, message: "a blob row has a NULL key or size")
-            }
-            sizes[Hex.encode(key)] = size
-        }
-        return sizes
     }
 
     /// How many blobs are stored and what the store's tables occupy.

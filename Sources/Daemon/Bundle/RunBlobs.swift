@@ -32,23 +32,17 @@ struct RunBlobs: Sendable {
         while !pending.isEmpty {
             let batch = Array(pending.prefix(500))
             pending.removeFirst(batch.count)
-            let rows = try await store.execute(
-                """
-                SELECT encode(sha256, 'hex') AS hash, size,
-                    substring(content FROM 1 FOR 1) IN ('\\x7b'::bytea, '\\x5b'::bytea) AS json
-                FROM blobs WHERE sha256 = ANY($1)
-                """, [.bytesArray(batch.compactMap(Hex.decode))])
-            var found = Set<String>()
-            for row in 0..<rows.count {
-                guard let hash = try rows.string(row, "hash"), let size = try rows.int64(row, "size") else { continue }
-                found.insert(hash)
-                present.append(Blob(hash: hash, size: size))
-                if try rows.bool(row, "json") == true {
+            let summaries = try await store.blobSummaries(batch.filter(ContentHash.isSHA256Hex))
+            for hash in batch {
+                guard let summary = summaries[hash] else { continue }
+                present.append(Blob(hash: hash, size: summary.size))
+                // A JSON blob (an object or an array) may name others.
+                if summary.firstByte == UInt8(ascii: "{") || summary.firstByte == UInt8(ascii: "[") {
                     let bytes = try await store.blob(hash)
                     pending += Self.references(in: bytes).filter { seen.insert($0).inserted }
                 }
             }
-            absent += batch.filter { !found.contains($0) }
+            absent += batch.filter { summaries[$0] == nil }
         }
         return Plan(present: present.sorted { $0.hash < $1.hash }, absent: absent.sorted())
     }

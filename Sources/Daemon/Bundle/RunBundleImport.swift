@@ -71,9 +71,7 @@ struct RunBundleImport: Sendable {
             // The headline comes from the verified record, as the worker's completion wrote it, not from the manifest.
             _ = try tx.query(
                 """
-                UPDATE runs SET headline = (
-                    SELECT payload::jsonb -> 'headline' FROM events
-                    WHERE stream = $2 AND type = '\(DaemonEventType.completed.rawValue)' ORDER BY version DESC LIMIT 1)
+                UPDATE runs SET headline = e2h_latest_payload($2, '\(DaemonEventType.completed.rawValue)') -> 'headline'
                 WHERE id = $1 AND state = '\(RunState.completed.rawValue)'
                 """, [.text(run.id), .text(DaemonEvent.stream(run.id))])
             if checked.annotationEvents > 0 {

@@ -67,15 +67,8 @@ enum DaemonEvent: Sendable, Equatable {
 
     /// The same, read inside a transaction (a claim records the spec's threads in its provenance).
     static func submission(of run: String, in tx: Transaction) throws -> RunSubmitted {
-        let rows = try tx.query(
-            "SELECT type, payload FROM events WHERE stream = $1 AND version = 1", [.text(stream(run))])
-        let first: (type: String, payload: Data)? =
-            rows.count == 1
-            ? (
-                try RunTable.required(rows.string(0, "type"), "type"),
-                try RunTable.required(rows.bytes(0, "payload"), "payload")
-            ) : nil
-        return try submission(of: run, first: first)
+        let first = try tx.read(stream: stream(run), fromVersion: 1, limit: 1).first
+        return try submission(of: run, first: first.map { ($0.type, $0.payload) })
     }
 
     private static func submission(

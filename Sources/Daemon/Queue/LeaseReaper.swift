@@ -31,15 +31,12 @@ struct LeaseReaper: Service {
             let rows = try tx.query(
                 """
                 SELECT \(RunTable.lifecycleColumns),
-                    (SELECT s.version FROM streams s WHERE s.name = 'run-' || runs.id) > (
-                        SELECT max(e.version) FROM events e
-                        WHERE e.stream = 'run-' || runs.id AND e.type = '\(DaemonEventType.claimed.rawValue)'
-                    ) AS progressed
+                    e2h_stream_version($1 || runs.id) > e2h_latest_version($1 || runs.id, $2) AS progressed
                 FROM runs
                 WHERE state = 'running' AND lease_expires_at < now()
                 ORDER BY lease_expires_at LIMIT 20
                 FOR UPDATE SKIP LOCKED
-                """)
+                """, [.text(DaemonEvent.stream("")), .text(DaemonEventType.claimed.rawValue)])
             var reaped: [(String, String)] = []
             for row in 0..<rows.count {
                 var (id, lifecycle, now) = try RunTable.lifecycle(rows, row, policy: policy)

@@ -124,17 +124,15 @@ public struct Leases: Sendable {
         guard !events.isEmpty else { return }
         let policy = queue.policy
         let progressJSON = try progress.map { try CanonicalJSON.encode($0) }
-        let digests = Set(blobs).sorted().compactMap(Hex.decode)
+        let hashes = Set(blobs).sorted()
         try await queue.store.idempotentTransaction { tx in
             try Self.fence(tx, lease, policy: policy, progress: progressJSON)
-            if !digests.isEmpty {
-                let stored = try tx.query(
-                    "SELECT sha256 FROM blobs WHERE sha256 = ANY($1) ORDER BY sha256 FOR KEY SHARE",
-                    [.bytesArray(digests)])
-                guard stored.count == digests.count else {
+            if !hashes.isEmpty {
+                let stored = try tx.lockBlobs(hashes, .againstDeletion)
+                guard stored.count == hashes.count else {
                     throw DaemonError(
                         .conflict,
-                        "run \(lease.run): \(digests.count - stored.count) blob(s) its events name were pruned by another "
+                        "run \(lease.run): \(hashes.count - stored.count) blob(s) its events name were pruned by another "
                             + "run's retention after this attempt stored them; nothing was written, and the run's next "
                             + "attempt stores them again")
                 }

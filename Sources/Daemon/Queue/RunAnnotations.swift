@@ -72,11 +72,7 @@ struct RunAnnotations {
     }
 
     private static func currentTags(_ tx: Transaction, stream: String) throws -> [String] {
-        let rows = try tx.query(
-            """
-            SELECT payload::text AS payload FROM events WHERE stream = $1 AND type = $2 ORDER BY version DESC LIMIT 1
-            """, [.text(stream), .text(AnnotationEvent.TagsChanged.eventType)])
-        guard let payload = try rows.isEmpty ? nil : rows.string(0, "payload") else { return [] }
-        return try CanonicalJSON.decode(AnnotationEvent.TagsChanged.self, from: Data(payload.utf8)).tags
+        guard let latest = try tx.latest(stream: stream, type: AnnotationEvent.TagsChanged.eventType) else { return [] }
+        return try CanonicalJSON.decode(AnnotationEvent.TagsChanged.self, from: latest.payload).tags
     }
 }

@@ -13,8 +13,8 @@ struct RunCatalog {
         submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
         headline::text AS headline,
         (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id,
-        (SELECT payload::jsonb -> 'tags' FROM events WHERE stream = '\(RunStreams.annotationPrefix)' || runs.id
-            AND type = '\(AnnotationEvent.TagsChanged.eventType)' ORDER BY version DESC LIMIT 1)::text AS tags
+        (e2h_latest_payload('\(RunStreams.annotationPrefix)' || runs.id, '\(AnnotationEvent.TagsChanged.eventType)')
+            -> 'tags')::text AS tags
         """
 
     /// Accepts a full id or a unique prefix (ids are lowercase hex and dashes).

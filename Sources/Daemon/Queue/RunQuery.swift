@@ -64,17 +64,16 @@ struct RunQuery {
                 case (.name, .text(let text)): return "runs.name \(op.rawValue) \(parameter(.text(text)))::text"
                 case (.tag, .text(let text)):
                     let tags = """
-                        COALESCE((SELECT payload::jsonb -> 'tags' FROM events
-                        WHERE stream = \(parameter(.text(RunStreams.annotationPrefix)))::text || runs.id
-                        AND type = \(parameter(.text(AnnotationEvent.TagsChanged.eventType)))::text
-                        ORDER BY version DESC LIMIT 1), '[]'::jsonb)
+                        COALESCE(e2h_latest_payload(
+                            \(parameter(.text(RunStreams.annotationPrefix)))::text || runs.id,
+                            \(parameter(.text(AnnotationEvent.TagsChanged.eventType)))::text) -> 'tags', '[]'::jsonb)
                         """
                     let has = "\(tags) ? \(parameter(.text(text)))::text"
                     return op == .equal ? "(\(has))" : "NOT (\(has))"
                 case (.spec(let path), _):
                     let spec = """
-                        (SELECT (payload::jsonb ->> 'spec_json')::jsonb FROM events
-                        WHERE stream = \(parameter(.text(DaemonEvent.stream(""))))::text || runs.id AND version = 1)
+                        (e2h_payload_at(\(parameter(.text(DaemonEvent.stream(""))))::text || runs.id, 1)
+                            ->> 'spec_json')::jsonb
                         """
                     let at = "\(parameter(.textArray(path)))::text[]"
                     switch value {

@@ -92,19 +92,13 @@ struct RetentionCollector: Sendable {
         var all: [String] = []
         var seen: Set<String> = []
         for release in live { all += release.hashes.filter { seen.insert($0).inserted } }
-        let digests = all.sorted().compactMap(Hex.decode)
-        if !dryRun && !digests.isEmpty {
-            try tx.query(
-                "SELECT sha256 FROM blobs WHERE sha256 = ANY($1) ORDER BY sha256 FOR UPDATE", [.bytesArray(digests)])
-        }
+        if !dryRun { try tx.lockBlobs(all, .forDeletion) }
         let mentions = try Self.mentions(of: all, in: tx)
         let release = BlobRelease(
             releases: live.map { (DaemonEvent.stream($0.run), $0.hashes) }, mentions: mentions)
         let deletable = release.deletable.flatMap(\.hashes)
-        let sizes = try Self.sizes(deletable, in: tx)
-        if !dryRun && !deletable.isEmpty {
-            try tx.query("DELETE FROM blobs WHERE sha256 = ANY($1)", [.bytesArray(deletable.compactMap(Hex.decode))])
-        }
+        let sizes = try tx.blobSummaries(deletable).mapValues(\.size)
+        if !dryRun { try tx.deleteBlobs(deletable) }
         var freed: [String: (blobs: Int, bytes: Int64)] = [:]
         for (release, deleted) in zip(live, release.deletable) {
             let bytes = deleted.hashes.reduce(Int64(0)) { $0 + (sizes[$1] ?? 0) }
@@ -124,51 +118,20 @@ struct RetentionCollector: Sendable {
             return CollectReport.Run(
                 run: release.run, name: release.name, releasedBlobs: releasedNow.count,
                 freedBlobs: freed[release.run]?.blobs ?? 0, freedBytes: freed[release.run]?.bytes ?? 0,
-                blobBytes: try Self.sizes(held, in: tx).values.reduce(0, +),
-                eventBytes: try Self.eventBytes(release.run, in: tx))
+                blobBytes: try tx.blobSummaries(held).values.reduce(0) { $0 + $1.size },
+                eventBytes: try tx.storedBytes(stream: DaemonEvent.stream(release.run)))
         }
     }
 
-    /// Every event that names one of `hashes`, in any stream, by a 64-hex-digit match over its payload and metadata:
-    /// the log's other records are not all the pipeline's (an imported run, a future event type), so the check reads
-    /// text rather than trusting one decoder. Read after the blobs are locked: it sees every event naming them.
+    /// Every event that names one of `hashes`, in any stream (the store matches their text: the log's other records
+    /// are not all the pipeline's — an imported run, a future event type). Read after the blobs are locked: it sees
+    /// every event naming them.
     private static func mentions(of hashes: [String], in tx: Transaction) throws -> [BlobRelease.Mention] {
-        guard !hashes.isEmpty else { return [] }
-        let rows = try tx.query(
-            """
-            SELECT DISTINCT e.stream, m.found[1] AS hash, e.type = $2 AS tombstone
-            FROM events e
-            CROSS JOIN LATERAL regexp_matches(e.payload::text || ' ' || e.metadata::text, '[0-9a-f]{64}', 'g') AS m(found)
-            WHERE m.found[1] = ANY($1::text[])
-            ORDER BY 1, 2, 3
-            """, [.textArray(hashes), .text(DaemonEventType.blobsPruned.rawValue)])
-        return try (0..<rows.count).map { row in
+        let mentions = try tx.mentions(of: hashes).map {
             BlobRelease.Mention(
-                stream: try RunTable.required(rows.string(row, "stream"), "stream"),
-                hash: try RunTable.required(rows.string(row, "hash"), "hash"),
-                tombstone: try rows.bool(row, "tombstone") ?? false)
+                stream: $0.stream, hash: $0.digest, tombstone: $0.type == DaemonEventType.blobsPruned.rawValue)
         }
-    }
-
-    private static func sizes(_ hashes: [String], in tx: Transaction) throws -> [String: Int64] {
-        guard !hashes.isEmpty else { return [:] }
-        let rows = try tx.query(
-            "SELECT encode(sha256, 'hex') AS hash, size FROM blobs WHERE sha256 = ANY($1)",
-            [.bytesArray(hashes.compactMap(Hex.decode))])
-        var sizes: [String: Int64] = [:]
-        for row in 0..<rows.count {
-            sizes[try RunTable.required(rows.string(row, "hash"), "hash")] = try rows.int64(row, "size") ?? 0
-        }
-        return sizes
-    }
-
-    /// The bytes of the run's events as stored (payloads and metadata).
-    private static func eventBytes(_ run: String, in tx: Transaction) throws -> Int64 {
-        let rows = try tx.query(
-            """
-            SELECT coalesce(sum(pg_column_size(payload) + pg_column_size(metadata)), 0)::int8 AS bytes
-            FROM events WHERE stream = $1
-            """, [.text(DaemonEvent.stream(run))])
-        return try rows.int64(0, "bytes") ?? 0
+        func key(_ m: BlobRelease.Mention) -> (String, String, Int) { (m.stream, m.hash, m.tombstone ? 1 : 0) }
+        return Set(mentions).sorted { key($0) < key($1) }
     }
 }

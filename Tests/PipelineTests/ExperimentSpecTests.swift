@@ -93,6 +93,27 @@ import Testing
         #expect(group.members[0].spec == recipe)
     }
 
+    /// The PPO-settings sweep is the default recipe once per learning rate, with PPO's checkpoint chosen on
+    /// validation (the figure `select` reads) and nothing else changed.
+    @Test func thePPOSettingsSweepIsTheDefaultRecipeOncePerLearningRate() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../experiments")
+        let group = try SpecGroup.expand(
+            yaml: try String(contentsOf: directory.appendingPathComponent("ppo-settings.yaml"), encoding: .utf8),
+            file: "ppo-settings.yaml")
+        let recipe = try ExperimentSpec.parse(
+            yaml: String(contentsOf: directory.appendingPathComponent("easy-to-hard.yaml"), encoding: .utf8),
+            file: "easy-to-hard.yaml")
+        #expect(group.members.map { $0.spec.rl.ppo[0].learningRate } == [0.00001, 0.00003])
+        for member in group.members {
+            var expected = recipe
+            expected.name = "ppo-settings"
+            expected.rl.ppo[0].checkpoint = .bestValidation
+            expected.rl.ppo[0].learningRate = member.spec.rl.ppo[0].learningRate
+            #expect(member.spec == expected)
+        }
+    }
+
     @Test func keyOrderCommentsAndSpelledOutDefaultsHashTheSame() throws {
         let first = try ExperimentSpec.parse(
             yaml: """

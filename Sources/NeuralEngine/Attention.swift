@@ -192,8 +192,9 @@ enum Attention {
         }
     }
 
-    /// p[0..<count] = softmax(p[0..<count]), in place.
-    @inline(__always)
+    /// p[0..<count] = softmax(p[0..<count]), in place. A function of its own, never inlined: inlined into the
+    /// forward pass's loop, it called `exp` instead of inlining it.
+    @inline(never)
     static func softmax(_ p: UnsafeMutablePointer<Float>, count: Int) {
         // The maximum is exact whatever the order, so lanes first, then a tree across them.
         var lanes = Vector(repeating: -.infinity)

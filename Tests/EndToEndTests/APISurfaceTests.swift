@@ -30,7 +30,8 @@ struct APISurfaceTests {
             // Each set once: the store's and the daemon's (the queue), each in its own ledger.
             #expect(
                 try await Harness.sql(
-                    database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2")
+                    database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations")
+                    == "1,2,3")
             #expect(
                 try await Harness.sql(
                     database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM daemon_migrations")

@@ -41,7 +41,7 @@ struct GlobalChainTests {
             for _ in 1...3 {
                 _ = try await store.append(stream: "old", expectedVersion: .any, events: [event(), event()])
             }
-            #expect(try await store.migrate() == [2])
+            #expect(try await store.migrate() == Migration.bundled.dropFirst().map(\.version))
             let verification = try await store.verifyLog()
             #expect(verification.broken == nil)
             #expect(verification.stored.length == 6 && verification.recomputed == verification.stored)

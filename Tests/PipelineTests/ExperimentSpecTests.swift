@@ -29,45 +29,37 @@ import Testing
         #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
     }
 
-    /// The claims spec is a group of three seeds of the default recipe, plus likelihood voting (the control its
-    /// claims name), an ORM from the format-only base, the other easy-only generators' pools reranked, and PPO's
-    /// ablations as variants (the recipe's PPO first, under its own name) with checkpoints chosen on validation,
-    /// whose report names the paper's claims.
-    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsNameAndItsControls() throws {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../experiments")
-        let yaml = try String(contentsOf: directory.appendingPathComponent("paper-claims.yaml"), encoding: .utf8)
-        let group = try SpecGroup.expand(yaml: yaml, file: "paper-claims.yaml")
-        #expect(group.members.map(\.spec.seed) == [0, 1, 2])
-        let claims = try #require(group.members[0].spec.report?.claims)
-        #expect(claims.count >= 10 && claims.contains { $0.name.hasPrefix("central") })
-        var recipe = try ExperimentSpec.parse(
-            yaml: String(contentsOf: directory.appendingPathComponent("easy-to-hard.yaml"), encoding: .utf8),
+    static let experiments = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../experiments")
+
+    static func group(_ file: String) throws -> SpecGroup {
+        try SpecGroup.expand(
+            yaml: try String(contentsOf: experiments.appendingPathComponent(file), encoding: .utf8), file: file)
+    }
+
+    static func recipe() throws -> ExperimentSpec {
+        try ExperimentSpec.parse(
+            yaml: String(contentsOf: experiments.appendingPathComponent("easy-to-hard.yaml"), encoding: .utf8),
             file: "easy-to-hard.yaml")
+    }
+
+    /// `spec.report.rows` with `rows` inserted after `row`.
+    static func insert(_ rows: [String], after row: String, in spec: inout ExperimentSpec) throws {
+        let index = try #require(spec.report?.rows.firstIndex(of: try RowReference(parsing: row))) + 1
+        spec.report?.rows.insert(contentsOf: try rows.map { try RowReference(parsing: $0) }, at: index)
+    }
+
+    /// The claims spec is a group of three seeds of the default recipe, plus likelihood voting (the control its
+    /// claims name) and PPO's ablations as variants (the recipe's PPO first, under its own name), whose report
+    /// names the paper's claims.
+    static func paperClaims(claims: [Claim], ppoCheckpoint: CheckpointChoice = .last) throws -> ExperimentSpec {
+        var recipe = try recipe()
         recipe.name = "paper-claims"
         recipe.report?.claims = claims
         recipe.rerank.methods = [.majority, .likelihood, .weighted, .bestOfN]
         recipe.report?.rows.insert(try RowReference(parsing: "sft/likelihood"), at: 1)
-        var ormFormat = recipe.evaluators[0]
-        ormFormat.name = "orm_format"
-        ormFormat.initialization = .format
-        recipe.evaluators.append(ormFormat)
-        recipe.rerank.generators = ["sft_best", "verifier", "rest_em"]
-        func index(after row: String) throws -> Int {
-            try #require(recipe.report?.rows.firstIndex(of: try RowReference(parsing: row))) + 1
-        }
-        // Each index read before the insertion, whose access to `recipe` is exclusive.
-        let afterVerifier = try index(after: "sft/weighted/verifier/prod")
-        recipe.report?.rows.insert(try RowReference(parsing: "sft/weighted/orm_format/final"), at: afterVerifier)
-        let generatorRows = [
-            "sft_best/majority", "sft_best/weighted/orm/final", "sft_best/weighted/verifier/prod", "rest_em/majority",
-            "rest_em/weighted/verifier/prod", "verifier/majority", "verifier/weighted/verifier/prod",
-        ]
-        let afterBestOfN = try index(after: "sft/best_of_n/verifier/prod")
-        recipe.report?.rows.insert(
-            contentsOf: try generatorRows.map { try RowReference(parsing: $0) }, at: afterBestOfN)
         var ppo = recipe.rl.ppo[0]
-        ppo.checkpoint = .bestValidation
+        ppo.checkpoint = ppoCheckpoint
         func variant(_ name: String, _ change: (inout PPOSpec) -> Void = { _ in }) -> PPOSpec {
             var variant = ppo
             variant.name = name
@@ -87,23 +79,51 @@ import Testing
                 $0.advantages = .gae
             },
         ]
-        let rows = ["ppo_easy/greedy", "ppo_verifier/greedy", "ppo_kl_gae/greedy", "ppo_oracle/greedy"]
-        let afterPPO = try index(after: "ppo/greedy")
-        recipe.report?.rows.insert(contentsOf: try rows.map { try RowReference(parsing: $0) }, at: afterPPO)
-        #expect(group.members[0].spec == recipe)
+        try insert(
+            ["ppo_easy/greedy", "ppo_verifier/greedy", "ppo_kl_gae/greedy", "ppo_oracle/greedy"], after: "ppo/greedy",
+            in: &recipe)
+        return recipe
+    }
+
+    @Test func thePaperClaimsGroupIsValidAndDiffersFromTheDefaultOnlyByItsNameAndItsControls() throws {
+        let group = try Self.group("paper-claims.yaml")
+        #expect(group.members.map(\.spec.seed) == [0, 1, 2])
+        let claims = try #require(group.members[0].spec.report?.claims)
+        #expect(claims.count >= 10 && claims.contains { $0.name.hasPrefix("central") })
+        #expect(group.members[0].spec == (try Self.paperClaims(claims: claims)))
+    }
+
+    /// The extended claims spec is the claims spec with PPO's checkpoints chosen on validation, an ORM from the
+    /// format-only base, the other easy-only generators' pools reranked, and claims added to the claims spec's.
+    @Test func theExtendedClaimsSpecIsTheClaimsSpecWithGeneratorsAndAFormatBase() throws {
+        let group = try Self.group("paper-claims-generators.yaml")
+        #expect(group.members.map(\.spec.seed) == [0, 1, 2])
+        let claims = try #require(group.members[0].spec.report?.claims)
+        let original = try #require(try Self.group("paper-claims.yaml").members[0].spec.report?.claims)
+        #expect(Array(claims.filter { original.contains($0) }) == original)
+        #expect(claims.count == original.count + 10)
+        var expected = try Self.paperClaims(claims: claims, ppoCheckpoint: .bestValidation)
+        expected.name = "paper-claims-generators"
+        var ormFormat = expected.evaluators[0]
+        ormFormat.name = "orm_format"
+        ormFormat.initialization = .format
+        expected.evaluators.append(ormFormat)
+        expected.rerank.generators = ["sft_best", "verifier", "rest_em"]
+        try Self.insert(["sft/weighted/orm_format/final"], after: "sft/weighted/verifier/prod", in: &expected)
+        try Self.insert(
+            [
+                "sft_best/majority", "sft_best/weighted/orm/final", "sft_best/weighted/verifier/prod",
+                "rest_em/majority", "rest_em/weighted/verifier/prod", "verifier/majority",
+                "verifier/weighted/verifier/prod",
+            ], after: "sft/best_of_n/verifier/prod", in: &expected)
+        #expect(group.members[0].spec == expected)
     }
 
     /// The PPO-settings sweep is the default recipe once per learning rate, with PPO's checkpoint chosen on
     /// validation (the figure `select` reads) and nothing else changed.
     @Test func thePPOSettingsSweepIsTheDefaultRecipeOncePerLearningRate() throws {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../experiments")
-        let group = try SpecGroup.expand(
-            yaml: try String(contentsOf: directory.appendingPathComponent("ppo-settings.yaml"), encoding: .utf8),
-            file: "ppo-settings.yaml")
-        let recipe = try ExperimentSpec.parse(
-            yaml: String(contentsOf: directory.appendingPathComponent("easy-to-hard.yaml"), encoding: .utf8),
-            file: "easy-to-hard.yaml")
+        let group = try Self.group("ppo-settings.yaml")
+        let recipe = try Self.recipe()
         #expect(group.members.map { $0.spec.rl.ppo[0].learningRate } == [0.00001, 0.00003])
         for member in group.members {
             var expected = recipe

@@ -50,4 +50,17 @@ import Testing
             Issue.record(Comment(rawValue: message))
         }
     }
+
+    /// A spec's name labels the run and enters its hash, but no computation: the same spec under another name
+    /// records the same bits (so a figure measured under one name is the figure of the spec under another).
+    @Test func aSpecsNameChangesNoRecordedBit() async throws {
+        let reference = try await RunExecutorTests.ReferenceRun.shared.value()
+        var renamed = RunExecutorTests.smoke
+        renamed.name = "another-name"
+        let recorder = InMemoryRecorder()
+        _ = try await RunExecutorTests.execute(renamed, recorder: recorder)
+        let events = RunExecutorTests.deterministicPart(await recorder.events)
+        #expect(events == RunExecutorTests.deterministicPart(reference.events))
+        #expect(Set(await recorder.blobs.keys) == Set(reference.blobs.keys))
+    }
 }

@@ -62,9 +62,11 @@ struct LeaseReaper: Service {
     /// stopped (SIGSTOP, swapped out) or cut off after its write's fence locked the row. The sweep skips locked
     /// rows, so without this the takeover would wait for PostgreSQL's idle-in-transaction timeout. The session's
     /// lease is over, so its write could only be refused from now on; ending the session rolls it back, and a
-    /// daemon that wakes up finds its write fenced. A row's `xmax` names the transaction that locked it; a
-    /// session is cut only while it is idle inside that transaction. Needs the right to signal the holder's
-    /// backend (the same role, or `pg_signal_backend`); without it, the takeover waits for the timeout as before.
+    /// daemon that wakes up finds its write fenced. A row's `xmax` names the transaction that locked it — or a
+    /// multixact, whose number may equal an unrelated transaction's id — so a session is cut only while it is idle
+    /// inside that transaction, in this database, holding a lock on `runs` (a cluster serves other databases, and
+    /// CI's suites share one). Needs the right to signal the holder's backend (the same role, or
+    /// `pg_signal_backend`); without it, the takeover waits for the timeout as before.
     private func cutStalledHolders() async {
         do {
             let cut = try await queue.store.execute(
@@ -75,7 +77,13 @@ struct LeaseReaper: Service {
                     AND l.mode = 'ExclusiveLock' AND l.granted
                 JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE r.state = 'running' AND r.lease_expires_at < now() AND a.pid <> pg_backend_pid()
+                    AND a.datname = current_database()
                     AND a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+                    AND EXISTS (
+                        SELECT 1 FROM pg_locks held
+                        WHERE held.pid = a.pid AND held.locktype = 'relation' AND held.granted
+                            AND held.relation = 'runs'::regclass
+                            AND held.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
                 """)
             for row in 0..<cut.count where try cut.bool(row, "ended") == true {
                 let run = try cut.string(row, "id") ?? "?"

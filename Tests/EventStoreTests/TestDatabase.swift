@@ -43,8 +43,19 @@ struct TestDatabase {
         }
     }
 
+    /// The store's settings, but with ten minutes for each server-side timeout: a test waits as long as a loaded
+    /// machine makes it (CI saw a 2½-minute stall end an empty blob's INSERT at the default 120 s statement timeout,
+    /// and a waiting append at the 10 s lock timeout). A test of a timeout sets its own.
+    static let patient: EventStoreConfiguration = {
+        var configuration = EventStoreConfiguration()
+        configuration.lockTimeout = .seconds(600)
+        configuration.statementTimeout = .seconds(600)
+        configuration.idleInTransactionTimeout = .seconds(600)
+        return configuration
+    }()
+
     func store(
-        connections: Int = 2, configuration: EventStoreConfiguration = .init(), migrate: Bool = true
+        connections: Int = 2, configuration: EventStoreConfiguration = patient, migrate: Bool = true
     ) async throws -> EventStore {
         let store = try await EventStore(
             url: url, connections: connections, configuration: configuration, logger: Self.logger)
@@ -71,7 +82,7 @@ struct TestDatabase {
 /// short timeouts apply to what it tests, not to schema set-up on a loaded machine (CI once
 /// saw a migration exceed a 1.5 s statement_timeout).
 func withStore(
-    connections: Int = 2, configuration: EventStoreConfiguration = .init(),
+    connections: Int = 2, configuration: EventStoreConfiguration = TestDatabase.patient,
     _ body: (EventStore, TestDatabase) async throws -> Void
 ) async throws {
     let database = try await TestDatabase.create()

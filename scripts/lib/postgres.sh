@@ -21,9 +21,12 @@ as_pg_user() {
     fi
 }
 
-# pg_cluster_start DIR — initdb into DIR/data, start with the socket in DIR, print the URL.
+# pg_cluster_start DIR [SETTING...] — initdb into DIR/data, start with the socket in DIR and each SETTING (name=value)
+# passed as -c, print the URL.
 pg_cluster_start() {
-    local dir=$1 bin
+    local dir=$1 bin setting options=""
+    shift
+    for setting in "$@"; do options+=" -c $setting"; done
     bin=$(pg_bindir)
     mkdir -p "$dir"
     if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
@@ -33,7 +36,7 @@ pg_cluster_start() {
         return 1
     }
     as_pg_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=600 -c shared_buffers=128MB" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=600 -c shared_buffers=128MB$options" \
         start >/dev/null || {
         cat "$dir/server.log" >&2
         return 1

@@ -32,25 +32,31 @@ extension EventStore {
     /// The sizes of the blobs stored under `hashes` (lowercase hex), without reading their content; a hash with
     /// no stored blob is absent from the answer.
     public func blobSizes(_ hashes: [String]) async throws -> [String: Int64] {
-        try await blobSummaries(hashes).mapValues(\.size)
+        try await summaries(hashes, Self.sizeQuery).mapValues(\.size)
     }
 
     /// What is stored under `hashes` (lowercase hex), without reading the content: size and first byte; a hash with
     /// no stored blob is absent from the answer.
     public func blobSummaries(_ hashes: [String]) async throws -> [String: BlobSummary] {
+        try await summaries(hashes, Self.summaryQuery)
+    }
+
+    private func summaries(_ hashes: [String], _ query: String) async throws -> [String: BlobSummary] {
         guard !hashes.isEmpty else { return [:] }
         let digests = try Self.digests(hashes)
         return try Self.summaries(
-            try await idempotent { connection in
-                try connection.executePrepared(Self.summaryQuery, [.bytesArray(digests)])
-            })
+            try await idempotent { connection in try connection.executePrepared(query, [.bytesArray(digests)]) })
     }
 
-    /// The first byte by `substring`, which reads a slice of a large value rather than all of it.
-    static let summaryQuery = """
-        SELECT sha256, size, CASE WHEN size > 0 THEN get_byte(substring(content FROM 1 FOR 1), 0) END AS first
-        FROM blobs WHERE sha256 = ANY($1)
-        """
+    /// The first byte by `substring`, which reads a slice of a large value rather than all of it — still one
+    /// out-of-line chunk per blob, which `sizeQuery` does not touch.
+    static let summaryQuery = summaryQuery(
+        first: "CASE WHEN size > 0 THEN get_byte(substring(content FROM 1 FOR 1), 0) END")
+    static let sizeQuery = summaryQuery(first: "NULL::int")
+
+    private static func summaryQuery(first: String) -> String {
+        "SELECT sha256, size, \(first) AS first FROM blobs WHERE sha256 = ANY($1)"
+    }
 
     static func summaries(_ rows: PostgresRows) throws -> [String: BlobSummary] {
         var summaries: [String: BlobSummary] = [:]

@@ -77,10 +77,11 @@ extension Transaction {
         return Set(try (0..<rows.count).compactMap { try rows.bytes($0, "sha256").map(Hex.encode) })
     }
 
-    /// What is stored under `hashes`, as `EventStore.blobSummaries` says, seen by this transaction.
-    public func blobSummaries(_ hashes: [String]) throws -> [String: BlobSummary] {
+    /// The sizes of the blobs stored under `hashes`, as `EventStore.blobSizes` says, seen by this transaction.
+    public func blobSizes(_ hashes: [String]) throws -> [String: Int64] {
         guard !hashes.isEmpty else { return [:] }
-        return try EventStore.summaries(query(EventStore.summaryQuery, [.bytesArray(try EventStore.digests(hashes))]))
+        return try EventStore.summaries(query(EventStore.sizeQuery, [.bytesArray(try EventStore.digests(hashes))]))
+            .mapValues(\.size)
     }
 
     /// Deletes the blobs stored under `hashes`; the caller has made sure nothing still names them.

@@ -146,33 +146,19 @@ enum Attention {
         var chunk = 0
         while chunk + 2 <= chunks {
             let j = chunk * 16
-            var (a0, a1, b0, b1, c0, c1, d0, d1) = (
-                Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
-            )
+            var tile = FourRowTile()
             for i in 0..<hs {
                 let k = keys + i * keyStride + j
-                let (k0, k1) = (load(k), load(k + 16))
-                let (qa, qb, qc, qd) = (
-                    Vector(repeating: q[i]), Vector(repeating: q[qs + i]), Vector(repeating: q[2 * qs + i]),
-                    Vector(repeating: q[3 * qs + i])
-                )
-                a0 = a0.addingProduct(qa, k0)
-                a1 = a1.addingProduct(qa, k1)
-                b0 = b0.addingProduct(qb, k0)
-                b1 = b1.addingProduct(qb, k1)
-                c0 = c0.addingProduct(qc, k0)
-                c1 = c1.addingProduct(qc, k1)
-                d0 = d0.addingProduct(qd, k0)
-                d1 = d1.addingProduct(qd, k1)
+                tile.add(q[i], q[qs + i], q[2 * qs + i], q[3 * qs + i], times: load(k), load(k + 16))
             }
-            keep(a0, row: 0, from: j)
-            keep(a1, row: 0, from: j + 16)
-            keep(b0, row: 1, from: j)
-            keep(b1, row: 1, from: j + 16)
-            keep(c0, row: 2, from: j)
-            keep(c1, row: 2, from: j + 16)
-            keep(d0, row: 3, from: j)
-            keep(d1, row: 3, from: j + 16)
+            keep(tile.a0, row: 0, from: j)
+            keep(tile.a1, row: 0, from: j + 16)
+            keep(tile.b0, row: 1, from: j)
+            keep(tile.b1, row: 1, from: j + 16)
+            keep(tile.c0, row: 2, from: j)
+            keep(tile.c1, row: 2, from: j + 16)
+            keep(tile.d0, row: 3, from: j)
+            keep(tile.d1, row: 3, from: j + 16)
             chunk += 2
         }
         if chunk < chunks {
@@ -267,47 +253,33 @@ enum Attention {
         _ p: UnsafePointer<Float>, probabilityStride ps: Int, values: UnsafePointer<Float>, valueStride: Int,
         first t: Int, out: UnsafeMutablePointer<Float>, outStride: Int
     ) {
-        var (a0, a1, b0, b1, c0, c1, d0, d1) = (
-            Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector(), Vector()
-        )
+        var tile = FourRowTile()
         for j in 0...t {
             let v = values + j * valueStride
-            let (v0, v1) = (load(v), load(v + 16))
-            let (pa, pb, pc, pd) = (
-                Vector(repeating: p[j]), Vector(repeating: p[ps + j]), Vector(repeating: p[2 * ps + j]),
-                Vector(repeating: p[3 * ps + j])
-            )
-            a0 = a0.addingProduct(pa, v0)
-            a1 = a1.addingProduct(pa, v1)
-            b0 = b0.addingProduct(pb, v0)
-            b1 = b1.addingProduct(pb, v1)
-            c0 = c0.addingProduct(pc, v0)
-            c1 = c1.addingProduct(pc, v1)
-            d0 = d0.addingProduct(pd, v0)
-            d1 = d1.addingProduct(pd, v1)
+            tile.add(p[j], p[ps + j], p[2 * ps + j], p[3 * ps + j], times: load(v), load(v + 16))
         }
         for j in (t + 1)...(t + 3) {
             let v = values + j * valueStride
             let (v0, v1) = (load(v), load(v + 16))
             if j <= t + 1 {
-                b0 = b0.addingProduct(Vector(repeating: p[ps + j]), v0)
-                b1 = b1.addingProduct(Vector(repeating: p[ps + j]), v1)
+                tile.b0 = tile.b0.addingProduct(Vector(repeating: p[ps + j]), v0)
+                tile.b1 = tile.b1.addingProduct(Vector(repeating: p[ps + j]), v1)
             }
             if j <= t + 2 {
-                c0 = c0.addingProduct(Vector(repeating: p[2 * ps + j]), v0)
-                c1 = c1.addingProduct(Vector(repeating: p[2 * ps + j]), v1)
+                tile.c0 = tile.c0.addingProduct(Vector(repeating: p[2 * ps + j]), v0)
+                tile.c1 = tile.c1.addingProduct(Vector(repeating: p[2 * ps + j]), v1)
             }
-            d0 = d0.addingProduct(Vector(repeating: p[3 * ps + j]), v0)
-            d1 = d1.addingProduct(Vector(repeating: p[3 * ps + j]), v1)
+            tile.d0 = tile.d0.addingProduct(Vector(repeating: p[3 * ps + j]), v0)
+            tile.d1 = tile.d1.addingProduct(Vector(repeating: p[3 * ps + j]), v1)
         }
-        store(a0, out)
-        store(a1, out + 16)
-        store(b0, out + outStride)
-        store(b1, out + outStride + 16)
-        store(c0, out + 2 * outStride)
-        store(c1, out + 2 * outStride + 16)
-        store(d0, out + 3 * outStride)
-        store(d1, out + 3 * outStride + 16)
+        store(tile.a0, out)
+        store(tile.a1, out + 16)
+        store(tile.b0, out + outStride)
+        store(tile.b1, out + outStride + 16)
+        store(tile.c0, out + 2 * outStride)
+        store(tile.c1, out + 2 * outStride + 16)
+        store(tile.d0, out + 3 * outStride)
+        store(tile.d1, out + 3 * outStride + 16)
     }
 
     /// `weightedValues` for every head of one row at once (values rows hold all heads, `width` wide;
@@ -416,4 +388,30 @@ enum Attention {
         }
     }
 
+}
+
+extension Attention {
+    /// Eight FMA chains in registers, four rows (a–d) by two vectors (0, 1): the tile that both four-row loops
+    /// accumulate into, one rank-1 update per step (four query elements by two vectors of keys; four probabilities
+    /// by two vectors of values). A struct of vectors that inlining keeps in registers.
+    struct FourRowTile {
+        var a0 = Vector(), a1 = Vector(), b0 = Vector(), b1 = Vector()
+        var c0 = Vector(), c1 = Vector(), d0 = Vector(), d1 = Vector()
+
+        /// Row a's chains += sa × (v0, v1), and so on for b, c and d: one FMA in each chain.
+        @inline(__always)
+        mutating func add(_ sa: Float, _ sb: Float, _ sc: Float, _ sd: Float, times v0: Vector, _ v1: Vector) {
+            let (pa, pb, pc, pd) = (
+                Vector(repeating: sa), Vector(repeating: sb), Vector(repeating: sc), Vector(repeating: sd)
+            )
+            a0 = a0.addingProduct(pa, v0)
+            a1 = a1.addingProduct(pa, v1)
+            b0 = b0.addingProduct(pb, v0)
+            b1 = b1.addingProduct(pb, v1)
+            c0 = c0.addingProduct(pc, v0)
+            c1 = c1.addingProduct(pc, v1)
+            d0 = d0.addingProduct(pd, v0)
+            d1 = d1.addingProduct(pd, v1)
+        }
+    }
 }

@@ -66,6 +66,23 @@ struct BlobAndMetricTests {
         }
     }
 
+    /// Sizes and summaries describe blobs without their content: an empty blob has no first byte, and a hash with
+    /// nothing stored is absent.
+    @Test func sizesAndSummariesDescribeStoredBlobs() async throws {
+        try await withStore { store, _ in
+            let json = try await store.putBlob(Data(#"{"a": 1}"#.utf8))
+            let empty = try await store.putBlob(Data())
+            let absent = String(repeating: "0", count: 64)
+            #expect(try await store.blobSizes([json, empty, absent]) == [json: 8, empty: 0])
+            #expect(
+                try await store.blobSummaries([json, empty, absent]) == [
+                    json: BlobSummary(size: 8, firstByte: UInt8(ascii: "{")),
+                    empty: BlobSummary(size: 0, firstByte: nil),
+                ])
+            #expect(try await store.transaction { try $0.blobSizes([json, absent]) } == [json: 8])
+        }
+    }
+
     @Test func metricsAreIdempotentOnTheirKey() async throws {
         try await withStore { store, _ in
             let points = (0..<100).map {

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 import Testing
 import WireTypes
 
@@ -41,6 +42,26 @@ import WireTypes
         }
         #expect(Self.reports(reports, task: "sft greedy").last?.done == 30)
         #expect(reports.contains { $0.ratePerSecond != nil })
+    }
+
+    /// A sequence that repeats an earlier one is not scored again: every row still gets its own sequence's value in
+    /// its place, and progress counts rows. Slices of 3: rows 0–2 score two sequences, rows 3–5 two new ones, and
+    /// row 6, a repeat, none.
+    @Test func repeatsAreScoredOnceAndEveryRowKeepsItsValue() async throws {
+        let recorder = InMemoryRecorder()
+        let context = RunContext(
+            spec: Run.smoke, log: try await RunLog(recorder: recorder), compute: ComputePool(threads: 1),
+            logger: Run.logger, counterfactual: nil, leak: nil, pacing: Pacing(rowsPerThread: 3, reportInterval: .zero))
+        let pool: [[Int32]] = [[1, 2], [3], [1, 2], [4], [3], [5], [1, 2]]
+        let task = ProgressTask(stage: .evaluators, task: "scores", unit: "sequences", total: pool.count)
+        var calls: [[[Int32]]] = []
+        let values = try await context.scoreInSlices(pool, reporting: task) { rows in
+            calls.append(rows)
+            return rows.map { 10 * $0.reduce(0, +) }
+        }
+        #expect(values == [30, 30, 30, 40, 30, 50, 30])
+        #expect(calls == [[[1, 2], [3]], [[4], [5]]])
+        #expect(await recorder.progressReports.map(\.done) == [3, 6, 7])
     }
 
     @Test func aStopDuringScoringIsHonouredAtTheNextSliceAndResumesToTheSameRecord() async throws {

@@ -97,7 +97,7 @@ struct RetentionCollector: Sendable {
         let release = BlobRelease(
             releases: live.map { (DaemonEvent.stream($0.run), $0.hashes) }, mentions: mentions)
         let deletable = release.deletable.flatMap(\.hashes)
-        let sizes = try tx.blobSummaries(deletable).mapValues(\.size)
+        let sizes = try tx.blobSizes(deletable)
         if !dryRun { try tx.deleteBlobs(deletable) }
         var freed: [String: (blobs: Int, bytes: Int64)] = [:]
         for (release, deleted) in zip(live, release.deletable) {
@@ -118,7 +118,7 @@ struct RetentionCollector: Sendable {
             return CollectReport.Run(
                 run: release.run, name: release.name, releasedBlobs: releasedNow.count,
                 freedBlobs: freed[release.run]?.blobs ?? 0, freedBytes: freed[release.run]?.bytes ?? 0,
-                blobBytes: try tx.blobSummaries(held).values.reduce(0) { $0 + $1.size },
+                blobBytes: try tx.blobSizes(held).values.reduce(0, +),
                 eventBytes: try tx.storedBytes(stream: DaemonEvent.stream(release.run)))
         }
     }

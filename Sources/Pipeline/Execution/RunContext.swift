@@ -53,15 +53,28 @@ final class RunContext {
     var rowsPerSlice: Int { max(1, pacing.rowsPerThread * compute.threads) }
 
     /// `score` over a whole pool, in slices of `rowsPerSlice` sequences with a poll for a stop before each and a
-    /// progress report after it. `score` must treat rows independently, so that slicing changes no value.
+    /// progress report after it. A sequence that repeats an earlier one is not scored again but takes its value: a
+    /// policy's samples of one question often coincide (a confident policy writes the same answer again and again).
+    /// `score` must treat rows independently, so that neither slicing nor leaving repeats out changes a value.
     func scoreInSlices<Value>(
         _ sequences: [[Int32]], reporting task: ProgressTask, _ score: ([[Int32]]) -> [Value]
     ) async throws -> [Value] {
         var values: [Value] = []
         values.reserveCapacity(sequences.count)
+        var firstRow: [[Int32]: Int] = [:]  // a sequence → the first row that holds it
         for first in stride(from: 0, to: sequences.count, by: rowsPerSlice) {
             try await pollStop()
-            values += score(Array(sequences[first..<min(first + rowsPerSlice, sequences.count)]))
+            let slice = first..<min(first + rowsPerSlice, sequences.count)
+            var fresh: [Int] = []
+            for row in slice where firstRow[sequences[row]] == nil {
+                firstRow[sequences[row]] = row
+                fresh.append(row)
+            }
+            var scored = (fresh.isEmpty ? [] : score(fresh.map { sequences[$0] })).makeIterator()
+            for row in slice {
+                let original = firstRow[sequences[row]]!
+                values.append(original == row ? scored.next()! : values[original])
+            }
             await report(task, done: values.count)
         }
         return values

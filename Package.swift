@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         .systemLibrary(
@@ -196,6 +197,10 @@ let package = Package(
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `e2h follow` reads the event stream over NIO (see EventStreamReading.swift).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

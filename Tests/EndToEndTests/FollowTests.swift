@@ -65,4 +65,40 @@ struct FollowTests {
             #expect(replayed.output.components(separatedBy: "· RunResumed").count == 2, "\(replayed.output)")
         }
     }
+
+    /// Following a run that waits in the queue costs next to no CPU: the stream is read as its bytes arrive (a
+    /// keep-alive every 5 s). Over URLSession the follower kept a core busy for as long as the stream was open.
+    @Test func followingAWaitingRunCostsNoCPU() async throws {
+        let daemon = try await SmokeRunTests.daemon(arguments: DaemonUnderTest.fastLeases + ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let run = try await daemon.e2hJSON(
+                SubmitResponse.self, "submit", try SmokeRunTests.writeLongSFTSpec(for: daemon)
+            ).run.id
+            let output = try Harness.scratchDirectory() + "/follow.out"
+            let follower = try ChildProcess(
+                try Harness.binDirectory + "/e2h", ["follow", run, "--state-dir", daemon.stateDirectory],
+                outputPath: output)
+            try await Task.sleep(for: .seconds(8))
+            let seconds = try Self.cpuSeconds(of: follower.pid)
+            #expect(try await daemon.e2h("cancel", run).status == 0)
+            let status = await follower.waitForExit(timeout: .seconds(60))
+            if status == nil { follower.signal(SIGKILL) }
+            #expect(status != nil, "follow did not end with its run: \(follower.output)")
+            // Starting the client costs a fraction of this; a busy loop takes most of the 8 s even on a loaded machine.
+            #expect(seconds < 1.5, "e2h follow used \(seconds) s of CPU in 8 s of waiting: \(follower.output)")
+        }
+    }
+
+    /// User plus system CPU time of a running process, from /proc.
+    static func cpuSeconds(of pid: pid_t) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command's closing parenthesis: state is field 3, utime 14 and stime 15.
+        guard let close = stat.lastIndex(of: ")") else { throw E2EError("unreadable /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+            throw E2EError("unreadable /proc/\(pid)/stat: \(stat)")
+        }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

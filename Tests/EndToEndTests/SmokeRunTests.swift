@@ -335,7 +335,7 @@ struct SmokeRunTests {
             var owners: Set<String> = []
             for run in runs {
                 let details = try await first.details(run)
-                #expect(details.state == .completed)
+                #expect(details.state == .completed, "\(details.errors)\n\(first.log.suffix(3000))")
                 let events = try await first.events(run)
                 #expect(events.filter { $0.type == "RunCompleted" }.count == 1)
                 let claims = events.filter { $0.type == "RunClaimed" }

@@ -58,5 +58,42 @@ struct ScoringBenchmark: AsyncParsableCommand {
         print(
             "score-sequences: \(Figure.format(Double(Self.rows) / scoring)) sequences/s "
                 + "(\(Self.rows) sequences of \(length) tokens per call)")
+        poolFigure(model: model, pool: pool)
+    }
+
+    /// A pool as sampling writes one: 8 questions × 64 samples, each sample following an earlier sample of its
+    /// question for a uniformly drawn number of tokens past a 4-token prompt, then its own. Scored through its
+    /// prefix tree (what `score` chooses for it) against the batched forward pass, same pool, same run.
+    private func poolFigure(model: Transformer, pool: ComputePool) {
+        let (length, vocabulary) = (Self.config.contextLength, Self.config.vocabularySize)
+        var random = RandomGenerator(seed: 11)
+        var rows: [[Int32]] = []
+        for _ in 0..<(Self.rows / 64) {
+            let prompt = (0..<4).map { _ in Int32(random.nextInt(below: vocabulary)) }
+            let first = rows.count
+            for sample in 0..<64 {
+                var row = prompt
+                if sample > 0 {
+                    row = Array(
+                        rows[first + random.nextInt(below: sample)].prefix(4 + random.nextInt(below: length - 4)))
+                }
+                while row.count < length { row.append(Int32(random.nextInt(below: vocabulary))) }
+                rows.append(row)
+            }
+        }
+        let tokens = rows.flatMap { $0 }
+        let byTree = KernelTiming.medianSeconds(repetitions: repetitions) {
+            _ = model.score(tokens: tokens, batchSize: rows.count, length: length, pool: pool, route: .prefixTree)
+        }
+        let batched = KernelTiming.medianSeconds(repetitions: repetitions) {
+            _ = model.score(tokens: tokens, batchSize: rows.count, length: length, pool: pool, route: .batchedForward)
+        }
+        let prefixes = Set(rows.flatMap { row in (1...length).map { row.prefix($0) } }).count
+        let share = Figure.format(100 * Double(prefixes) / Double(tokens.count))
+        Figure(
+            name: "score-pool", value: Double(rows.count) / byTree, unit: "sequences/s",
+            target: "faster than the batched pass", reference: Double(rows.count) / batched,
+            referenceLabel: "sequences/s batched forward pass; the pool's prefix tree holds \(share)% of its tokens"
+        ).print()
     }
 }

@@ -186,6 +186,8 @@ final class CachedStep {
     // Per layer and row: keys transposed per head [head][headSize][keyStride], values [capacity][width].
     let keys, values: UnsafeMutablePointer<Float>
     let x, norm, mean, rstd, qkv, attention, projection, hidden, hiddenGelu, logits: UnsafeMutablePointer<Float>
+    /// The scalar head's logit per row of the last `run`, when the model has a scalar head.
+    let scalarLogits: UnsafeMutablePointer<Float>
 
     /// The buffers are the pool's cache (`ComputePool.cache`): a position is always written before it is read,
     /// so what an earlier call left there is never seen.
@@ -200,7 +202,7 @@ final class CachedStep {
         let sizes = [
             config.layers * rows * c * keyStride, config.layers * rows * capacity * c, rows * c, rows * c, rows, rows,
             rows * 3 * c, rows * c, rows * c, rows * config.hiddenWidth, rows * config.hiddenWidth,
-            rows * config.vocabularySize,
+            rows * config.vocabularySize, rows,
         ]
         var offsets: [Int] = []
         var total = 0
@@ -211,11 +213,29 @@ final class CachedStep {
         let base = pool.cache(count: total)
         let p = offsets.map { base + $0 }
         (keys, values, x, norm, mean, rstd, qkv, attention) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7])
-        (projection, hidden, hiddenGelu, logits) = (p[8], p[9], p[10], p[11])
+        (projection, hidden, hiddenGelu, logits, scalarLogits) = (p[8], p[9], p[10], p[11], p[12])
         self.rows = rows
     }
 
-    /// Feeds `tokens[m]` at `position` for cache rows `slots[m]`; returns logits, one row per slot.
+    /// Gives slot `target` the keys and values slot `source` holds at positions 0..<positions: a row that
+    /// shared `source`'s prefix until now goes on from there on its own.
+    func copyPrefix(from source: Int, to target: Int, positions: Int) {
+        let c = model.config.width
+        for l in 0..<model.config.layers {
+            let layerKeys = keys + l * rows * c * keyStride
+            let from = layerKeys + source * c * keyStride
+            let to = layerKeys + target * c * keyStride
+            // Per layer and slot, keys are c rows (head by head, dimension by dimension) of keyStride positions.
+            for i in 0..<c { (to + i * keyStride).update(from: from + i * keyStride, count: positions) }
+            let layerValues = values + l * rows * capacity * c
+            (layerValues + target * capacity * c).update(
+                from: layerValues + source * capacity * c, count: positions * c)
+        }
+    }
+
+    /// Feeds `tokens[m]` at `position` for cache rows `slots[m]`; returns the language-model head's logits, one
+    /// row per slot (when the model has that head), and leaves the scalar head's in `scalarLogits`.
+    @discardableResult
     func run(slots: [Int], tokens: [Int32], position: Int, pool: ComputePool) -> UnsafePointer<Float> {
         let config = model.config
         let (C, H) = (config.width, config.heads)
@@ -286,9 +306,15 @@ final class CachedStep {
         Layers.layerNorm(
             out: norm, mean: mean, rstd: rstd, input: x, weight: p.finalNormWeight, bias: p.finalNormBias, rows: m,
             width: C, pool: pool)
-        Layers.linear(
-            out: logits, input: norm, weight: p.languageModelHead!, bias: nil, rows: m, inputWidth: C,
-            outputWidth: config.vocabularySize, packed: packed.languageModelHead, pool: pool)
+        if let head = p.languageModelHead {
+            Layers.linear(
+                out: logits, input: norm, weight: head, bias: nil, rows: m, inputWidth: C,
+                outputWidth: config.vocabularySize, packed: packed.languageModelHead, pool: pool)
+        }
+        if let weight = p.scalarWeight, let bias = p.scalarBias {
+            Losses.scalarLogits(
+                out: scalarLogits, input: norm, weight: weight, bias: bias, rows: m, width: C, pool: pool)
+        }
         return UnsafePointer(logits)
     }
 }

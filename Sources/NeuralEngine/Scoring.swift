@@ -18,10 +18,45 @@ extension Transformer {
 
     /// Forward only: for each position t of each row, log P(tokens[t+1] | tokens[...t]) and the scalar
     /// head's probability where the model has one. The pool's thread count never changes a bit.
+    ///
+    /// Rows that share prefixes (the N samples of one question) are scored through the prefix tree of the
+    /// batch when that tree has at most `prefixTreeShare` of the batch's tokens: each distinct prefix goes
+    /// through the KV-cached step once (`PrefixTreeScoring`). That step computes every row exactly as the
+    /// batched forward pass does, so which way a batch goes changes no bit, only the time.
     public func score(tokens: [Int32], batchSize: Int, length: Int, pool: ComputePool) -> ScoreOutput {
+        score(tokens: tokens, batchSize: batchSize, length: length, pool: pool, route: nil)
+    }
+
+    /// A prefix tree with at most this share of a batch's tokens is scored node by node; the cached step runs
+    /// at about the batched forward pass's rate per token (`e2h-bench sample`), so less work is less time.
+    static let prefixTreeShare = 0.7
+
+    /// How `score` computes a batch; nil chooses by the batch's prefix tree (tests and `e2h-bench score` force
+    /// each way).
+    public enum ScoringRoute: Sendable {
+        case batchedForward
+        case prefixTree
+    }
+
+    public func score(
+        tokens: [Int32], batchSize: Int, length: Int, pool: ComputePool, route: ScoringRoute?
+    )
+        -> ScoreOutput
+    {
         precondition(tokens.count == batchSize * length, "tokens must hold batchSize x length values")
         precondition(length >= 1 && length <= config.contextLength, "length \(length) exceeds the context")
         precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize }, "token out of vocabulary")
+        let tree = PrefixTree(tokens: tokens, rows: batchSize, length: length)
+        switch route
+            ?? (Double(tree.nodes) <= Self.prefixTreeShare * Double(tokens.count) ? .prefixTree : .batchedForward)
+        {
+        case .prefixTree: return scoreByPrefixTree(tree, pool: pool)
+        case .batchedForward:
+            return scoreByBatchedForward(tokens: tokens, batchSize: batchSize, length: length, pool: pool)
+        }
+    }
+
+    private func scoreByBatchedForward(tokens: [Int32], batchSize: Int, length: Int, pool: ComputePool) -> ScoreOutput {
         let hasLanguageModel = config.head.hasLanguageModel
         let hasScalar = config.head.hasScalar
         var logProbabilities = [Float](repeating: 0, count: hasLanguageModel ? tokens.count : 0)

@@ -317,8 +317,12 @@ struct SmokeRunTests {
 
     @Test func twoDaemonsSplitTheQueueAndNoAttemptsOverlap() async throws {
         let database = try await Harness.createDatabase()
-        let first = try await Self.daemon(database: database)
-        let second = try await Self.daemon(database: database)
+        // Four-second leases, so takeovers happen while both daemons work; a loaded machine can stall a heartbeat
+        // past three of them in a row before an attempt records anything, which the default three attempts would
+        // rightly fail as a crash loop (`RunLifecycleTests` and `RunQueueTests` test that rule), so this test allows more.
+        let arguments = DaemonUnderTest.fastLeases + ["--max-attempts", "20"]
+        let first = try await Self.daemon(database: database, arguments: arguments)
+        let second = try await Self.daemon(database: database, arguments: arguments)
         try await first.start(name: "left")
         try await second.start(name: "right")
         try await withDaemons([first, second]) {

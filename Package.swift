@@ -86,7 +86,13 @@ let package = Package(
         ),
         .target(
             name: "NeuralEngine",
+            dependencies: ["Randomness"],
             swiftSettings: optimized + engineCPU
+        ),
+        /// The one random generator (xoshiro256**), shared by the engine and the statistics.
+        .target(
+            name: "Randomness",
+            swiftSettings: optimized
         ),
         .target(
             name: "Pipeline",
@@ -94,6 +100,7 @@ let package = Package(
                 "Analysis",
                 "Canonical",
                 "NeuralEngine",
+                "Randomness",
                 "WireTypes",
                 "CYAML",
                 .product(name: "Logging", package: "swift-log"),
@@ -106,7 +113,7 @@ let package = Package(
         /// vector width changes its speed, never its results.
         .target(
             name: "Analysis",
-            dependencies: ["WireTypes"],
+            dependencies: ["Randomness", "WireTypes"],
             swiftSettings: optimized + engineCPU
         ),
         /// The JSON shapes e2hd serves and e2h reads: one definition, so the two can never drift.
@@ -217,6 +224,7 @@ let package = Package(
                 "NeuralEngine",
                 // `ScoreRecorded`: the compare benchmark records and reads scores as the daemon does.
                 "Pipeline",
+                "Randomness",
                 "WireTypes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -245,18 +253,18 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuralEngineTests",
-            dependencies: ["NeuralEngine"],
+            dependencies: ["NeuralEngine", "Randomness"],
             swiftSettings: optimized
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Analysis", "Canonical", "Pipeline", "WireTypes"],
+            dependencies: ["Analysis", "Canonical", "Pipeline", "Randomness", "WireTypes"],
             exclude: ["Golden"],
             swiftSettings: optimized
         ),
         .testTarget(
             name: "AnalysisTests",
-            dependencies: ["Analysis", "WireTypes"],
+            dependencies: ["Analysis", "Randomness", "WireTypes"],
             swiftSettings: optimized + engineCPU
         ),
         .testTarget(
@@ -276,7 +284,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChartsTests",
-            dependencies: ["Charts"],
+            dependencies: ["Charts", "Randomness"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

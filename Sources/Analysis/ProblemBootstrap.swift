@@ -1,3 +1,4 @@
+import Randomness
 public import WireTypes
 
 /// The percentile bootstrap over problems, for the figures of one run.
@@ -40,11 +41,11 @@ public struct ProblemBootstrap: Sendable {
     /// The replicates of one level with `problems` problems; drawn once and reused for every row.
     private mutating func multiplicities(level: Int, problems: Int) -> [Float] {
         if let existing = levels[level], existing.problems == problems { return existing.multiplicities }
-        var random = StatisticsRandom(seed: seed ^ UInt64(truncatingIfNeeded: level) &* 0x9E37_79B9_7F4A_7C15)
+        var random = RandomGenerator(splitMixSeed: seed ^ UInt64(truncatingIfNeeded: level) &* 0x9E37_79B9_7F4A_7C15)
         var multiplicities = [Float](repeating: 0, count: resamples * problems)
         for replicate in 0..<resamples {
             let base = replicate * problems
-            for _ in 0..<problems { multiplicities[base + random.next(below: problems)] += 1 }
+            for _ in 0..<problems { multiplicities[base + random.nextInt(below: problems)] += 1 }
         }
         levels[level] = (problems, multiplicities)
         return multiplicities

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NeuralEngine
+import Randomness
 
 /// Scoring a pool as the evaluators stage does — the default experiment's evaluator (2 layers, width 128, 4 heads,
 /// 85-token running-sum sequences, a scalar head), 512 sequences per engine call — against the engine's own GEMM at

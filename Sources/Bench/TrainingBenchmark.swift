@@ -1,5 +1,6 @@
 import ArgumentParser
 import NeuralEngine
+import Randomness
 
 /// "bench-small": one training step (forward, backward, clipping, AdamW) of a 4-layer, width-128,
 /// 4-head transformer on 32 rows of 128 tokens over a 32-token vocabulary, against the engine's own

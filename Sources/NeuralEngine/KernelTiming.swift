@@ -1,3 +1,5 @@
+import Randomness
+
 /// Timings of the engine's kernels on synthetic data, for `e2h-bench` (the kernels themselves are
 /// internal). Each result is the median of `repetitions` runs after 0.1 s of warm-up runs.
 public enum KernelTiming {

@@ -1,3 +1,5 @@
+import Randomness
+
 /// How sampled tokens are chosen from the logits.
 public struct SamplingOptions: Sendable, Hashable {
     /// 0 (or less) means greedy: the most likely token, lowest id on ties; no random draw is made.

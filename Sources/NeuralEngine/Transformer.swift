@@ -1,4 +1,5 @@
 import Foundation
+import Randomness
 
 /// A decoder-only, pre-LayerNorm transformer whose parameters live in one flat arena. The class is
 /// `@unchecked Sendable` because its arena is plain memory: training mutates it in place, and callers

@@ -35,7 +35,7 @@ import WireTypes
             var a: [Bool] = []
             var b: [Bool] = []
             for _ in 0..<200 {
-                let u = simulation.random.nextUnit()
+                let u = simulation.random.nextUnitInterval()
                 a.append(u < 0.45)
                 b.append(u < 0.3 || (u >= 0.45 && u < 0.5))
             }

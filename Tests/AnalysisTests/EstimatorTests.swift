@@ -104,7 +104,7 @@ import WireTypes
     @Test func percentilesMatchASortedReference() {
         var simulation = Simulation(seed: 11)
         for count in [1, 2, 3, 10, 101, 2000] {
-            let values = (0..<count).map { _ in Double(simulation.random.next(below: 50)) / 7 }
+            let values = (0..<count).map { _ in Double(simulation.random.nextInt(below: 50)) / 7 }
             let sorted = values.sorted()
             for p in [0.0, 0.025, 0.5, 0.975, 1.0] {
                 let position = Double(count - 1) * p

@@ -1,19 +1,20 @@
 import Foundation
+import Randomness
 
 @testable import Analysis
 
 /// Simulated data for coverage tests: seeded, so every run of the suite sees the same datasets.
 struct Simulation {
-    var random: StatisticsRandom
+    var random: RandomGenerator
 
-    init(seed: UInt64) { random = StatisticsRandom(seed: seed) }
+    init(seed: UInt64) { random = RandomGenerator(splitMixSeed: seed) }
 
-    mutating func bernoulli(_ p: Double) -> Bool { random.nextUnit() < p }
+    mutating func bernoulli(_ p: Double) -> Bool { random.nextUnitInterval() < p }
 
     /// A standard normal draw (Box–Muller).
     mutating func normal() -> Double {
-        let u = 1 - random.nextUnit()
-        let v = random.nextUnit()
+        let u = 1 - random.nextUnitInterval()
+        let v = random.nextUnitInterval()
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import Randomness
 import Testing
 import WireTypes
 

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import Randomness
 import Testing
 
 @testable import Pipeline

@@ -1,4 +1,5 @@
 import NeuralEngine
+import Randomness
 import Testing
 
 @testable import Pipeline

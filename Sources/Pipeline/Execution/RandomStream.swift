@@ -1,4 +1,5 @@
 import NeuralEngine
+import Randomness
 
 /// The one derivation of a run's random streams. A stream is named by its purpose, an item of that
 /// purpose (an evaluator, an iteration, a level, a problem) and an index (a step, a sampled row, a draw);

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NeuralEngine
+import Randomness
 import WireTypes
 
 /// Thrown inside a stage when the recorder asks the run to stop; `RunExecutor` turns it into

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import Randomness
 import WireTypes
 
 /// A resumable training loop: checkpoints every `checkpoint_interval` rounds and at the end,

@@ -1,4 +1,5 @@
 import NeuralEngine
+import Randomness
 
 /// The arithmetic of PPO on one rollout, pure: rewards per step, their shaping by the KL penalty, returns,
 /// advantages (group-relative, or GAE from a value model, whitened), and the clipped surrogate's gradient weight.

@@ -1,6 +1,8 @@
 /// xoshiro256** seeded through SplitMix64: fast, small state that checkpoints can store, and the
 /// same sequence on every platform. `stream` derives independent generators from one seed (one per
-/// purpose, one per sampled row) without any of them consuming the others' draws.
+/// purpose, one per sampled row) without any of them consuming the others' draws. The one generator of
+/// e2h: the engine's draws and the statistics' bootstrap both come from here, in a module of its own so
+/// that the statistics need not link the engine.
 public struct RandomGenerator: Sendable, Equatable {
     private var s0: UInt64
     private var s1: UInt64
@@ -18,6 +20,13 @@ public struct RandomGenerator: Sendable, Equatable {
         s1 = state.next()
         s2 = state.next()
         s3 = state.next()
+    }
+
+    /// The state SplitMix64 gives `seed` directly, without streams: the bootstrap's replicates
+    /// (`ProblemBootstrap`) are keyed this way, so every interval e2h has printed stays the same.
+    public init(splitMixSeed seed: UInt64) {
+        var state = SplitMix64(state: seed)
+        (s0, s1, s2, s3) = (state.next(), state.next(), state.next(), state.next())
     }
 
     /// The four state words, for checkpoints; setting them resumes the exact sequence.
@@ -45,6 +54,9 @@ public struct RandomGenerator: Sendable, Equatable {
     public mutating func nextUniform() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
+
+    /// Uniform in [0, 1) with 53 random bits (the statistics' simulations).
+    public mutating func nextUnitInterval() -> Double { Double(next() >> 11) * 0x1p-53 }
 
     /// Uniform in 0..<bound without modulo bias (Lemire's multiply-and-reject).
     public mutating func nextInt(below bound: Int) -> Int {

@@ -93,13 +93,40 @@ extension Transformer {
             let rows = Array(first..<min(rowRange.upperBound, first + Self.samplingChunk))
             var generators = rows.map { RandomGenerator(seed: seed, stream: streams[$0]) }
             var active = rows.indices.filter { templates[rows[$0]].count > 1 }  // chunk-local indices
+            // `owner[local]`: the cache slot that holds row `local`'s tokens so far (before position 0, none do).
+            var owner = [Int](repeating: 0, count: rows.count)
+            // The step's output row that row `active[m]` reads its logits from (cached steps).
+            var outputRow: [Int] = []
             var position = 0
             while !active.isEmpty {
                 let logits: UnsafePointer<Float>
                 var uncached: Activations?
                 if let step {
+                    // Rows with the same tokens so far have the same logits (the N samples of a question share
+                    // long prefixes), so the step runs once per distinct prefix, in the slot of the first row
+                    // that has it; a row whose token differs from its group's goes on in its own slot, with a
+                    // copy of the group's keys and values. Each row still draws from its own generator.
+                    var computed: [Int] = []
+                    var group: [Int: Int] = [:]  // (owner, token) → index into `computed`
+                    outputRow.removeAll(keepingCapacity: true)
+                    for local in active {
+                        let token = Int(results[rows[local] - rowRange.lowerBound][position])
+                        let key = owner[local] * v + token
+                        if let index = group[key] {
+                            outputRow.append(index)
+                            owner[local] = computed[index]
+                        } else {
+                            if position > 0 && owner[local] != local {
+                                step.copyPrefix(from: owner[local], to: local, positions: position)
+                            }
+                            group[key] = computed.count
+                            outputRow.append(computed.count)
+                            computed.append(local)
+                            owner[local] = local
+                        }
+                    }
                     logits = step.run(
-                        slots: active, tokens: active.map { results[rows[$0] - rowRange.lowerBound][position] },
+                        slots: computed, tokens: computed.map { results[rows[$0] - rowRange.lowerBound][position] },
                         position: position, pool: pool)
                 } else {
                     let activations = Activations(
@@ -117,7 +144,7 @@ extension Transformer {
                 for (m, local) in active.enumerated() {
                     let row = rows[local]
                     let next = position + 1
-                    let rowLogits = logits + m * rowStride + rowOffset
+                    let rowLogits = logits + (cached ? outputRow[m] : m) * rowStride + rowOffset
                     observe?(row, next, UnsafeBufferPointer(start: rowLogits, count: v))
                     let forced = templates[row][next]
                     let token =

@@ -21,14 +21,15 @@ extension Transformer {
     ///
     /// Rows that share prefixes (the N samples of one question) are scored through the prefix tree of the
     /// batch when that tree has at most `prefixTreeShare` of the batch's tokens: each distinct prefix goes
-    /// through the KV-cached step once (`PrefixTreeScoring`). That step computes every row exactly as the
+    /// through the KV-cached step once (`scoreByPrefixTree`). That step computes every row exactly as the
     /// batched forward pass does, so which way a batch goes changes no bit, only the time.
     public func score(tokens: [Int32], batchSize: Int, length: Int, pool: ComputePool) -> ScoreOutput {
         score(tokens: tokens, batchSize: batchSize, length: length, pool: pool, route: nil)
     }
 
-    /// A prefix tree with at most this share of a batch's tokens is scored node by node; the cached step runs
-    /// at about the batched forward pass's rate per token (`e2h-bench sample`), so less work is less time.
+    /// A prefix tree with at most this share of a batch's tokens is scored node by node. The cached step does
+    /// a token at about 0.7x the batched pass's rate (`e2h-bench score`'s `score-pool`: half the tokens, 1.4x),
+    /// so this is where the tree stops paying.
     static let prefixTreeShare = 0.7
 
     /// How `score` computes a batch; nil chooses by the batch's prefix tree (tests and `e2h-bench score` force

@@ -43,6 +43,40 @@ import Testing
         }
     }
 
+    /// 64 samples of one prompt share long prefixes, so the cached sampler runs each
+    /// shared prefix once and copies keys and values where rows part; every logit must still be the uncached
+    /// forward pass's, and every row's tokens its own draws.
+    @Test(arguments: [1, 2])
+    func rowsSharingPrefixesSampleAsIfAlone(threads: Int) {
+        let model = Transformer(config: Self.config, seed: 4)
+        // A forced stretch, then four free positions: the rows part late, after long shared prefixes.
+        let template: [Int32] = [3, 5, 7] + (0..<14).map { Int32(2 + 2 * ($0 % 2)) } + [-1, -1, -1, -1, 2]
+        let templates = [[Int32]](repeating: template, count: 64)
+        let streams = (0..<64).map { UInt64($0) }
+        let options = SamplingOptions(temperature: 0.3, topK: 2, stopTokens: [])
+        var cachedLogits: [String: [Float]] = [:]
+        var uncachedLogits: [String: [Float]] = [:]
+        let cached = model.generate(
+            templates: templates, streams: streams, seed: 8, options: options, pool: ComputePool(threads: threads),
+            cached: true
+        ) { row, position, logits in cachedLogits["\(row):\(position)"] = Array(logits) }
+        let uncached = model.generate(
+            templates: templates, streams: streams, seed: 8, options: options, pool: ComputePool(threads: threads),
+            cached: false
+        ) { row, position, logits in uncachedLogits["\(row):\(position)"] = Array(logits) }
+        #expect(cached == uncached)
+        // The fixture must share and part: several distinct rows, most of them with a long common prefix.
+        #expect(Set(cached).count > 4 && Set(cached).count < 64, "\(Set(cached).count) distinct rows")
+        let mismatched = cachedLogits.filter { key, logits in
+            logits.map(\.bitPattern) != uncachedLogits[key]?.map(\.bitPattern)
+        }
+        #expect(cachedLogits.count == 64 * 21 && mismatched.isEmpty, "\(mismatched.count) rows' logits differ")
+        // Without `observe`, rows go to the threads in groups, and the tokens are the same.
+        let grouped = model.sample(
+            templates: templates, streams: streams, seed: 8, options: options, pool: ComputePool(threads: threads))
+        #expect(grouped == cached)
+    }
+
     @Test func templatesAreHonouredAndStopTokensEndRows() {
         let model = Transformer(config: Self.config, seed: 9)
         let templates = Self.templates()

@@ -15,7 +15,10 @@ struct Compare: AsyncParsableCommand {
             prints every recorded row.
             """)
 
-    @Argument(help: "Run ids (or unique prefixes); several runs are taken as seeds of one experiment.")
+    @Argument(
+        help:
+            "Run ids (or unique prefixes), or a group's id for its completed members; several runs are taken as seeds of one experiment."
+    )
     var runs: [String]
     @Flag(help: "Every recorded row, not only the headline.") var all = false
     @Option(help: "The row others are compared with, e.g. sft/majority or sft/weighted/verifier/prod@16.")
@@ -49,9 +52,12 @@ struct Compare: AsyncParsableCommand {
                     throw ClientError(.usage, "--where: \(error.message)")
                 }
             }
-            var response = try await connection.client().post(
+            let client = try connection.client()
+            var ids: [String] = []
+            for argument in runs { ids += try await RunOrGroup.completedRuns(argument, client: client).runs }
+            var response = try await client.post(
                 "v1/compare",
-                body: CompareRequest(runs: runs, all: all, baseline: baseline, n: n, eachLevel: levels),
+                body: CompareRequest(runs: ids, all: all, baseline: baseline, n: n, eachLevel: levels),
                 as: CompareResponse.self)
             if let rowFilter { response.report.rows = response.report.rows.filter(rowFilter.matches) }
             for warning in response.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }

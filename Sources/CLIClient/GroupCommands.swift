@@ -21,6 +21,20 @@ enum RunOrGroup {
             }
         }
     }
+
+    /// The runs an argument names: the run, or every completed member of the group (with the group's name).
+    static func completedRuns(_ text: String, client: DaemonClient) async throws -> (runs: [String], group: String?) {
+        try await dispatch(
+            text, run: { ([try await client.get("v1/runs/\($0)", as: RunDetails.self).id], nil) },
+            group: { group in
+                let details = try await client.get("v1/groups/\(group)", as: GroupDetails.self)
+                let completed = details.members.filter { $0.run.state == .completed }.map(\.run.id)
+                guard !completed.isEmpty else {
+                    throw ClientError(.failure, "no member of group \(details.summary.name) has completed yet")
+                }
+                return (completed, details.summary.name)
+            })
+    }
 }
 
 /// The sweep options of `e2h submit`: given, or a `sweep:` block in the spec, they make the submission a group.

@@ -23,16 +23,7 @@ struct Plot: AsyncParsableCommand {
     func run() async throws {
         try await E2H.guarded {
             let client = try connection.client()
-            let (runs, group) = try await RunOrGroup.dispatch(
-                run, run: { ([try await client.get("v1/runs/\($0)", as: RunDetails.self).id], String?.none) },
-                group: { group in
-                    let details = try await client.get("v1/groups/\(group)", as: GroupDetails.self)
-                    let completed = details.members.filter { $0.run.state == .completed }.map(\.run.id)
-                    guard !completed.isEmpty else {
-                        throw ClientError(.failure, "no member of group \(details.summary.name) has completed yet")
-                    }
-                    return (completed, details.summary.name)
-                })
+            let (runs, group) = try await RunOrGroup.completedRuns(run, client: client)
             let figure: Figure
             switch what {
             case .curves:

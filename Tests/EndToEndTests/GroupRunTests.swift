@@ -30,6 +30,10 @@ struct GroupRunTests {
             let text = try await daemon.e2h("show", "group:" + group)
             #expect(text.status == 0 && text.output.contains("3 (3 completed)"), "\(text.output)")
             #expect(text.output.contains("seed=5"), "\(text.output)")
+            // `compare GROUP` reads the completed members as seeds, as naming the three runs does.
+            let byGroup = try await daemon.e2hJSON(CompareResponse.self, "compare", group)
+            #expect(Set(byGroup.runs.map(\.id)) == Set(submitted.group.members.map(\.run.id)))
+            #expect(!byGroup.report.rows.isEmpty && byGroup.report.rows.allSatisfy { $0.accuracy.seeds == 3 })
 
             let listed = try await daemon.e2hJSON(GroupList.self, "groups")
             #expect(listed.groups.map(\.id) == [group])

@@ -22,9 +22,14 @@ struct DatabaseFailureTests {
 
     /// `pg_terminate_backend` of each of the daemon's sessions — idle, then again each time a long-SFT run has made
     /// progress — and the daemon reconnects, never exits, and the run completes in its first attempt, replaying
-    /// identically.
+    /// identically. Its lease is long: on a loaded machine (the whole suite on 2 cores) a starved heartbeat can
+    /// miss a 4-second lease with no session ended, and that would be a requeue this test does not ask about;
+    /// a reconnect that fails still ends the attempt with an error, which the attempt count catches.
     @Test func terminatedSessionsAreReopenedAndTheRunCompletes() async throws {
-        let daemon = try await SmokeRunTests.daemon()
+        let daemon = try await SmokeRunTests.daemon(arguments: [
+            "--lease-seconds", "120", "--heartbeat-seconds", "1", "--reaper-seconds", "1", "--poll-seconds", "0.2",
+            "--backoff-seconds", "0.5",
+        ])
         let database = try #require(daemon.databaseURL)
         try await daemon.start()
         try await withDaemons([daemon]) {

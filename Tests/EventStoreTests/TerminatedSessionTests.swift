@@ -8,11 +8,12 @@ import Testing
 struct TerminatedSessionTests {
     /// `pg_terminate_backend` of every session of a store — pooled and LISTEN — while a subscriber waits: the
     /// next append and transaction reconnect, the listener LISTENs again, and the subscriber, which polls only
-    /// once a minute here, gets every event at once through NOTIFY, in order.
-    @Test func terminatedSessionsReconnectAndTheListenerListensAgain() async throws {
+    /// once an hour here, gets every event through NOTIFY, in order. No clock is read: within the time limit
+    /// only a notification can deliver them (a bound of seconds once failed under the whole suite's load).
+    @Test(.timeLimit(.minutes(5))) func terminatedSessionsReconnectAndTheListenerListensAgain() async throws {
         var configuration = EventStoreConfiguration()
-        configuration.pollInterval = .seconds(60)
-        configuration.listenerHealthCheckInterval = .seconds(60)
+        configuration.pollInterval = .seconds(3600)
+        configuration.listenerHealthCheckInterval = .seconds(3600)
         try await withStore(connections: 2, configuration: configuration) { store, database in
             // Its own application name keeps the observer out of the sessions it terminates.
             let observer = try await EventStore(
@@ -61,7 +62,7 @@ struct TerminatedSessionTests {
             return Set(try (0..<rows.count).compactMap { try rows.int64($0, "pid") })
         }
         func waitForListener(replacing old: Set<Int64>) async throws {
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(120)
             while try await pids(listeners).subtracting(old).isEmpty {
                 try #require(ContinuousClock.now < deadline, "the listener did not LISTEN again")
                 try await Task.sleep(for: .milliseconds(50))
@@ -88,14 +89,12 @@ struct TerminatedSessionTests {
         #expect(terminated.count >= 2, "expected a pooled and the LISTEN session: \(terminated)")
         try await waitForListener(replacing: terminated)
 
-        let started = ContinuousClock.now
         _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()])
         #expect(await received.next() == 2)
         _ = try await store.transaction { tx in
             try tx.append(stream: "s", expectedVersion: .exact(2), events: [event()])
         }
         #expect(await received.next() == 3)
-        #expect(ContinuousClock.now - started < .seconds(20), "woken by the poll, not by NOTIFY")
         #expect(try await store.verify(stream: "s") == .intact(events: 3))
         #expect(try await pids(listeners).isDisjoint(with: terminated))
     }

@@ -47,14 +47,16 @@ extension Transformer {
         precondition(tokens.count == batchSize * length, "tokens must hold batchSize x length values")
         precondition(length >= 1 && length <= config.contextLength, "length \(length) exceeds the context")
         precondition(tokens.allSatisfy { $0 >= 0 && Int($0) < config.vocabularySize }, "token out of vocabulary")
-        let tree = PrefixTree(tokens: tokens, rows: batchSize, length: length)
-        switch route
-            ?? (Double(tree.nodes) <= Self.prefixTreeShare * Double(tokens.count) ? .prefixTree : .batchedForward)
-        {
-        case .prefixTree: return scoreByPrefixTree(tree, pool: pool)
-        case .batchedForward:
-            return scoreByBatchedForward(tokens: tokens, batchSize: batchSize, length: length, pool: pool)
+        func batched() -> ScoreOutput {
+            scoreByBatchedForward(tokens: tokens, batchSize: batchSize, length: length, pool: pool)
         }
+        // A forced batched pass skips the tree: building it sorts the batch's rows.
+        if route == .batchedForward { return batched() }
+        let tree = PrefixTree(tokens: tokens, rows: batchSize, length: length)
+        if route == .prefixTree || Double(tree.nodes) <= Self.prefixTreeShare * Double(tokens.count) {
+            return scoreByPrefixTree(tree, pool: pool)
+        }
+        return batched()
     }
 
     private func scoreByBatchedForward(tokens: [Int32], batchSize: Int, length: Int, pool: ComputePool) -> ScoreOutput {

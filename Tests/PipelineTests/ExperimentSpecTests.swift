@@ -119,6 +119,28 @@ import Testing
         #expect(group.members[0].spec == expected)
     }
 
+    /// The large-pool group is the default recipe's task, policy and evaluators with pools of 256, 32 resamples
+    /// and no RL; its claims compare N = 256 with N = 64 and weighted voting with best-of-N at N = 256.
+    @Test func theLargePoolGroupIsTheDefaultRecipeAtNUpTo256WithoutRL() throws {
+        let group = try Self.group("large-pools.yaml")
+        #expect(group.members.map(\.spec.seed) == [0, 1, 2])
+        let spec = group.members[0].spec
+        var expected = try Self.recipe()
+        #expect(spec.rl.trainedPPO.isEmpty && !spec.rl.restEm.enabled && spec.rl.dpo == expected.rl.dpo)
+        expected.name = "large-pools"
+        expected.sampling.n = [1, 4, 16, 64, 256]
+        expected.rerank.methods = [.majority, .likelihood, .weighted, .bestOfN]
+        expected.rerank.aggregations = [.prod, .final]
+        expected.rerank.resamples = 32
+        expected.rl = spec.rl
+        let report = try #require(spec.report)
+        let majority = try RowReference(parsing: "sft/majority")
+        #expect(report.n == 256 && report.baseline == majority)
+        #expect(report.claims.count == 9)
+        expected.report = report
+        #expect(spec == expected)
+    }
+
     /// The PPO-settings sweep is the default recipe once per learning rate, with PPO's checkpoint chosen on
     /// validation (the figure `select` reads) and nothing else changed.
     @Test func thePPOSettingsSweepIsTheDefaultRecipeOncePerLearningRate() throws {

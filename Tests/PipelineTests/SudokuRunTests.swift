@@ -1,3 +1,4 @@
+import Analysis
 import Foundation
 import Logging
 import Testing
@@ -47,5 +48,16 @@ import WireTypes
         #expect(spec.sampling.poolSize == 32)
         #expect(spec.evaluators.contains { $0.kind == .orm && $0.labels == .easy })
         #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
+    }
+
+    /// The full experiment's ORM is the paper's and the prototype's: labelled at the final token and read there, in
+    /// the headline and the claims named before its three-seed run.
+    @Test func theSudokuORMIsLabelledAndReadAtTheFinalToken() throws {
+        let spec = try Self.spec("sudoku.yaml")
+        let orm = try #require(spec.evaluators.first { $0.kind == .orm })
+        #expect(orm.outcomeLabels == .finalToken && spec.rerank.aggregations.contains(.final))
+        let report = try #require(spec.report)
+        let ormFinal = try RowReference(parsing: "sft/weighted/orm/final")
+        #expect(report.rows.contains(ormFinal) && report.claims.contains { $0.row == ormFinal })
     }
 }

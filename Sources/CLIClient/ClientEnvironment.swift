@@ -26,7 +26,8 @@ struct ClientEnvironment: Sendable, Equatable {
     static let output = Variable(name: "E2H_OUTPUT", option: "--json, --csv", meaning: "table, json or csv")
     static let color = Variable(
         name: "E2H_COLOR", option: "", meaning: "auto, always or never: the progress bar's color")
-    static let timeout = Variable(name: "E2H_TIMEOUT", option: "", meaning: "seconds a request may take (60)")
+    static let timeout = Variable(
+        name: "E2H_TIMEOUT", option: "", meaning: "seconds a request may take, and `follow` waits for a lost e2hd (60)")
     static let priority = Variable(name: "E2H_PRIORITY", option: "--priority", meaning: "submit's priority (0)")
     static let limit = Variable(
         name: "E2H_LIMIT", option: "--limit", meaning: "how many runs or groups are listed (50)")

@@ -22,6 +22,8 @@ struct DaemonClient: Sendable {
     let baseURL: URL
     let token: String
     let session: URLSession
+    /// How long a request may take (`E2H_TIMEOUT`, 60 s); also how long `follow` waits for a lost daemon to return.
+    let requestTimeout: Duration
 
     /// Finds the daemon: `--url`/`--token` first, then `E2H_URL`/`E2H_TOKEN`, then the state directory's
     /// endpoint and token files.
@@ -58,6 +60,7 @@ struct DaemonClient: Sendable {
         // Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the
         // daemon (so the default of 60 s leaves room). Only an export or import of a large run moves much data.
         configuration.timeoutIntervalForRequest = environment.requestTimeout
+        requestTimeout = .seconds(environment.requestTimeout)
         configuration.timeoutIntervalForResource = 15 * 60
         session = URLSession(configuration: configuration)
     }

@@ -61,6 +61,13 @@ struct FollowDisplay {
         flush()
     }
 
+    /// A line about the connection, not the run: to standard error, below any progress line, even with --json.
+    mutating func notice(_ text: String) {
+        closeLine()
+        flush()
+        FileHandle.standardError.write(Data("e2h: \(text)\n".utf8))
+    }
+
     private mutating func closeLine() {
         if lineOpen { print(ProgressLine.erase, terminator: "") }
         lineOpen = false

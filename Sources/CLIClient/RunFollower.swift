@@ -6,7 +6,8 @@ import WireTypes
 /// Follows a run until it ends and prints it as it goes: a line per stage and result, and the run's progress (one
 /// line redrawn in place on a terminal; a plain line per change otherwise, for logs and pipes). Reads the daemon's
 /// event stream (`GET /v1/runs/:id/stream`), pushed as events commit; against an e2hd older than the stream (404)
-/// it long-polls the run's events instead.
+/// it long-polls the run's events instead. A daemon that goes away (a restart, a dropped connection) is waited for
+/// as `Reconnection` says, and the run followed on from the last event seen.
 struct RunFollower {
     let client: DaemonClient
     let run: String
@@ -20,38 +21,64 @@ struct RunFollower {
         var display = FollowDisplay(quiet: quiet)
         var after: Int64 = 0
         var streaming = true
+        var reconnection = Reconnection(patience: client.requestTimeout)
+        // The daemon answered: an outage, if there was one, is over. A stream's first message is the run's details,
+        // so its first message of any kind says so, however long the stream then stays open.
+        func reached() {
+            if reconnection.lostSince != nil {
+                display.notice("reconnected to e2hd at \(client.baseURL.absoluteString)")
+            }
+            reconnection.succeeded()
+        }
         while true {
             let ended: RunDetails?
-            if streaming {
-                var latest: RunDetails?
-                streaming = try await client.readEventStream(
-                    "v1/runs/\(run)/stream", query: ["after": "\(after)"]
-                ) { message in
-                    switch try RunStreamMessage(message) {
-                    case .event(let event):
-                        display.show(event)
-                        after = event.version
-                    case .run(let details):
-                        display.show(details)
-                        latest = details
-                    case nil:
-                        break
+            do {
+                if streaming {
+                    var latest: RunDetails?
+                    streaming = try await client.readEventStream(
+                        "v1/runs/\(run)/stream", query: ["after": "\(after)"]
+                    ) { message in
+                        reached()
+                        switch try RunStreamMessage(message) {
+                        case .event(let event):
+                            display.show(event)
+                            after = event.version
+                        case .run(let details):
+                            display.show(details)
+                            latest = details
+                        case nil:
+                            break
+                        }
                     }
+                    // The stream ends once a final run's last events were sent; any other end (the daemon shutting
+                    // down) is followed by a reconnection from the last event seen.
+                    ended = latest.flatMap { $0.state.isFinal ? $0 : nil }
+                    if streaming && ended == nil { try await Task.sleep(for: .seconds(1)) }
+                } else {
+                    // A short wait: the daemon answers at once when events land, and otherwise every 2 s with the
+                    // run's progress, which moves between events (training steps).
+                    let page = try await client.get(
+                        "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "2", "limit": "500"],
+                        as: EventPage.self)
+                    reached()
+                    page.events.forEach { display.show($0) }
+                    display.show(page.run)
+                    after = page.lastVersion
+                    ended = page.run.state.isFinal && page.events.isEmpty ? page.run : nil
                 }
-                // The stream ends once a final run's last events were sent; any other end (the daemon shutting
-                // down, a lost connection) is followed by a reconnection from the last event seen.
-                ended = latest.flatMap { $0.state.isFinal ? $0 : nil }
-                if streaming && ended == nil { try await Task.sleep(for: .seconds(1)) }
-            } else {
-                // A short wait: the daemon answers at once when events land, and otherwise every 2 s with the
-                // run's progress, which moves between events (training steps).
-                let page = try await client.get(
-                    "v1/runs/\(run)/events", query: ["after": "\(after)", "wait": "2", "limit": "500"],
-                    as: EventPage.self)
-                page.events.forEach { display.show($0) }
-                display.show(page.run)
-                after = page.lastVersion
-                ended = page.run.state.isFinal && page.events.isEmpty ? page.run : nil
+            } catch let error as ClientError where error.code == .unreachable {
+                // A restart or a dropped connection: try again from the last event seen, for as long as a request
+                // may take, and say so once per outage.
+                let newOutage = reconnection.lostSince == nil
+                guard let pause = reconnection.failed(at: .now) else { throw error }
+                if newOutage {
+                    let seconds = reconnection.patience.components.seconds
+                    display.notice(
+                        "e2hd at \(client.baseURL.absoluteString) is not answering; trying again for up to \(seconds) s"
+                            + " (E2H_TIMEOUT)")
+                }
+                try await Task.sleep(for: pause)
+                continue
             }
             if let ended { return try finish(ended, display: &display) }
         }

@@ -43,8 +43,9 @@ struct DatabaseFailureTests {
             var roundsWhileRunning = 0
             var seen = 0
             while true {
-                // Progress after the last round: the daemon wrote again, so it reconnected.
-                try await daemon.waitFor(run, timeout: .seconds(60), "progress after terminated sessions") {
+                // Progress after the last round: the daemon wrote again, so it reconnected. The next event is a
+                // checkpoint 100 steps on, which a fully loaded machine took over a minute to reach.
+                try await daemon.waitFor(run, timeout: .seconds(300), "progress after terminated sessions") {
                     details, _ in details.eventCount > seen || details.state.isFinal
                 }
                 let details = try await daemon.details(run)
@@ -92,7 +93,7 @@ struct DatabaseFailureTests {
             }
 
             let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
-            try await daemon.waitFor(run, timeout: .seconds(60), "completion") { details, _ in details.state.isFinal }
+            try await daemon.waitFor(run, "completion") { details, _ in details.state.isFinal }
             let details = try await daemon.details(run)
             #expect(details.state == .completed, "\(details.errors)")
             #expect(details.attempt == 1)
@@ -118,7 +119,7 @@ struct DatabaseFailureTests {
         var run = ""
         try await withDaemons([original]) {
             run = try await original.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
-            try await original.waitFor(run, timeout: .seconds(60), "completion") { details, _ in
+            try await original.waitFor(run, "completion") { details, _ in
                 details.state.isFinal
             }
             #expect(try await original.details(run).state == .completed)

@@ -90,6 +90,53 @@ struct FollowTests {
         }
     }
 
+    /// A daemon that restarts under a follower is waited for and the run followed on; one that stays away past
+    /// E2H_TIMEOUT ends the follower with "unreachable" (3). The lost connections are said on standard error.
+    @Test func followRidesOutARestartAndGivesUpOnADaemonThatStaysAway() async throws {
+        let daemon = try await SmokeRunTests.daemon(arguments: DaemonUnderTest.fastLeases + ["--workers", "0"])
+        try await daemon.start()
+        try await withDaemons([daemon]) {
+            let spec = try SmokeRunTests.writeLongSFTSpec(for: daemon)
+            let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", spec).run.id
+            let scratch = try Harness.scratchDirectory()
+            let follower = try ChildProcess(
+                try Harness.binDirectory + "/e2h",
+                ["follow", run, "--exit-status", "--url", daemon.url, "--state-dir", daemon.stateDirectory],
+                outputPath: scratch + "/restart.out")
+            try await Harness.waitUntil("the follower's first line") { follower.output.contains("· RunSubmitted") }
+            let port = try #require(URL(string: daemon.url)?.port)
+            await daemon.stop()
+            try await Harness.waitUntil("the follower to notice") { follower.output.contains("is not answering") }
+            try await daemon.start(port: port)
+            try await Harness.waitUntil("the follower to reconnect", timeout: .seconds(90)) {
+                follower.output.contains("e2h: reconnected to e2hd at \(daemon.url)")
+            }
+            #expect(try await daemon.e2h("cancel", run).status == 0)
+            let status = await follower.waitForExit(timeout: .seconds(60))
+            if status == nil { follower.signal(SIGKILL) }
+            #expect(status == 5, "\(follower.output)")
+            #expect(follower.output.contains("trying again for up to 60 s (E2H_TIMEOUT)"), "\(follower.output)")
+            #expect(follower.output.contains("\(run) cancelled"), "\(follower.output)")
+
+            // Killed, and not started again: the follower gives up once E2H_TIMEOUT has passed.
+            let waiting = try await daemon.e2hJSON(SubmitResponse.self, "submit", spec).run.id
+            let abandoned = try ChildProcess(
+                try Harness.binDirectory + "/e2h",
+                ["follow", waiting, "--url", daemon.url, "--state-dir", daemon.stateDirectory],
+                outputPath: scratch + "/gone.out", environment: ["E2H_TIMEOUT": "3"])
+            try await Harness.waitUntil("the second follower's first line") {
+                abandoned.output.contains("· RunSubmitted")
+            }
+            daemon.signal(SIGKILL)
+            let given = await abandoned.waitForExit(timeout: .seconds(60))
+            if given == nil { abandoned.signal(SIGKILL) }
+            #expect(given == 3, "\(abandoned.output)")
+            #expect(abandoned.output.contains("trying again for up to 3 s"), "\(abandoned.output)")
+            #expect(abandoned.output.contains("is it running?"), "\(abandoned.output)")
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+    }
+
     /// User plus system CPU time of a running process, from /proc.
     static func cpuSeconds(of pid: pid_t) throws -> Double {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)

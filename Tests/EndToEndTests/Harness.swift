@@ -92,9 +92,9 @@ final class DaemonUnderTest: @unchecked Sendable {
 
     var url: String { endpoint?.url ?? "" }
 
-    /// Starts e2hd and waits until it serves.
-    func start(name: String? = nil) async throws {
-        var arguments = ["--state-dir", stateDirectory, "--port", "0"] + extraArguments
+    /// Starts e2hd and waits until it serves: on a free port, or on `port` (a restart where a client expects it).
+    func start(name: String? = nil, port: Int = 0) async throws {
+        var arguments = ["--state-dir", stateDirectory, "--port", "\(port)"] + extraArguments
         if let databaseURL { arguments += ["--database-url", databaseURL] }
         if let name { arguments += ["--name", name] }
         try? FileManager.default.removeItem(atPath: stateDirectory + "/" + StateDirectory.endpointFile)

@@ -143,7 +143,7 @@ let package = Package(
                 "Canonical",
                 "EventStore",
                 "WireTypes",
-                // Ed25519 for receipts; SHA-256 of blob entries read in pieces.
+                // Ed25519 for receipts.
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -8,6 +8,18 @@ public enum ContentHash {
         Hex.encode(sha256(bytes))
     }
 
+    /// `sha256Hex` of bytes that arrive in pieces (a bundle's entry read from disk a piece at a time): the same
+    /// address the whole bytes would get.
+    public struct Incremental {
+        private var hasher = SHA256()
+
+        public init() {}
+
+        public mutating func update(_ piece: some DataProtocol) { hasher.update(data: piece) }
+
+        public func hex() -> String { Hex.encode(hasher.finalize()) }
+    }
+
     /// The 32 bytes of the digest.
     public static func sha256(_ bytes: some DataProtocol) -> Data {
         Data(SHA256.hash(data: bytes))

@@ -15,12 +15,25 @@ extension EventStore {
                 "SELECT run, attempt, name, step, value FROM metrics WHERE run = $1 ORDER BY attempt, name, step",
                 [.text(run)])
         }
-        return try (0..<rows.count).map { row in
-            MetricPoint(
-                run: try rows.string(row, "run") ?? "", attempt: try rows.int(row, "attempt") ?? 0,
-                name: try rows.string(row, "name") ?? "", step: try rows.int64(row, "step") ?? 0,
-                value: try rows.double(row, "value") ?? .nan)
+        return try MetricPoint.points(rows)
+    }
+
+    /// Up to `limit` points of a run that come after `after` in (attempt, name, step) order: keyset paging, so a
+    /// reader of a long run's curves (an export) holds one page at a time.
+    public func metrics(run: String, after: MetricPoint?, limit: Int) async throws -> [MetricPoint] {
+        let rows = try await idempotent { connection in
+            try connection.execute(
+                """
+                SELECT run, attempt, name, step, value FROM metrics
+                WHERE run = $1 AND (attempt, name, step) > ($2, $3, $4)
+                ORDER BY attempt, name, step LIMIT $5
+                """,
+                [
+                    .text(run), .int(Int64(after?.attempt ?? -1)), .text(after?.name ?? ""), .int(after?.step ?? -1),
+                    .int(Int64(limit)),
+                ])
         }
+        return try MetricPoint.points(rows)
     }
 }
 
@@ -34,6 +47,15 @@ extension Transaction {
 }
 
 extension MetricPoint {
+    fileprivate static func points(_ rows: PostgresRows) throws -> [MetricPoint] {
+        try (0..<rows.count).map { row in
+            MetricPoint(
+                run: try rows.string(row, "run") ?? "", attempt: try rows.int(row, "attempt") ?? 0,
+                name: try rows.string(row, "name") ?? "", step: try rows.int64(row, "step") ?? 0,
+                value: try rows.double(row, "value") ?? .nan)
+        }
+    }
+
     fileprivate static func insert(_ points: [MetricPoint], on connection: PostgresConnection) throws {
         try connection.executePrepared(
             """

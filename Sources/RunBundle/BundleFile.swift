@@ -1,4 +1,4 @@
-import Crypto
+import Canonical
 import Foundation
 
 /// A bundle on disk (an import spooled to a file), read entry by entry: an index of names and offsets, then each
@@ -93,9 +93,9 @@ public final class BundleFile {
 
     /// The lowercase hex SHA-256 of an entry, read a piece at a time.
     public func sha256(_ name: String) throws -> String {
-        var hasher = SHA256()
-        try pieces(name) { hasher.update(data: $0) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        var hasher = ContentHash.Incremental()
+        try pieces(name) { hasher.update($0) }
+        return hasher.hex()
     }
 
     private func pieces(_ name: String, _ body: (Data) throws -> Void) throws {

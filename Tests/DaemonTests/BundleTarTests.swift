@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 import Testing
 
@@ -46,6 +47,14 @@ struct BundleTarTests {
         let file = try BundleFile(path: path)
         #expect(try file.data("events.jsonl", limit: 1 << 20) == Self.entries[1].data)
         #expect(try file.sha256("empty") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        // An entry's address, read from disk in pieces, is the one its bytes get as a blob.
+        for (name, data) in Self.entries {
+            #expect(try file.sha256(name) == ContentHash.sha256Hex(data), "\(name)")
+        }
+        let blob = Self.entries[2].data
+        var pieces = ContentHash.Incremental()
+        for start in stride(from: 0, to: blob.count, by: 7) { pieces.update(blob[start..<min(start + 7, blob.count)]) }
+        #expect(pieces.hex() == ContentHash.sha256Hex(blob))
     }
 
     @Test(arguments: ["ustar", "gnu", "pax"])

@@ -74,22 +74,16 @@ struct RunBundleExport: Sendable {
         /// The training curves in (attempt, name, step) order, a page at a time (keyset paging).
         private func metricLines(_ emit: (Data) async throws -> Void) async throws {
             let encoder = BundleLayout.lineEncoder
-            var after = (attempt: Int64(-1), name: "", step: Int64(-1))
+            var after: MetricPoint?
             while true {
-                let rows = try await store.execute(
-                    """
-                    SELECT attempt, name, step, value FROM metrics
-                    WHERE run = $1 AND (attempt, name, step) > ($2, $3, $4)
-                    ORDER BY attempt, name, step LIMIT 2000
-                    """, [.text(run), .int(after.attempt), .text(after.name), .int(after.step)])
-                for row in 0..<rows.count {
+                let points = try await store.metrics(run: run, after: after, limit: 2000)
+                for point in points {
                     let line = BundleMetricLine(
-                        attempt: try rows.int(row, "attempt") ?? 0, name: try rows.string(row, "name") ?? "",
-                        step: try rows.int64(row, "step") ?? 0, value: try rows.double(row, "value") ?? .nan)
+                        attempt: point.attempt, name: point.name, step: point.step, value: point.value)
                     try await emit(try encoder.encode(line) + Data("\n".utf8))
-                    after = (Int64(line.attempt), line.name, line.step)
                 }
-                if rows.count < 2000 { break }
+                after = points.last
+                if points.count < 2000 { break }
             }
         }
     }

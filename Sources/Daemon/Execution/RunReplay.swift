@@ -108,13 +108,6 @@ public struct RunReplay: Sendable {
     /// A pipeline event whose payload is deterministic: the daemon's own events (provenance included, in
     /// `RunClaimed`) and the checkpoints taken only because a stop was requested are left out.
     static func isComparable(type: String, payload: Data) -> Bool {
-        if DaemonEventType.isDaemonEvent(type) { return false }
-        if type == CheckpointSaved.eventType,
-            let checkpoint = try? CanonicalJSON.decode(CheckpointSaved.self, from: payload),
-            checkpoint.reason == .interrupt
-        {
-            return false
-        }
-        return true
+        !DaemonEventType.isDaemonEvent(type) && !CheckpointSaved.isInterrupt(type: type, payload: payload)
     }
 }

@@ -140,8 +140,8 @@ final class RunLog {
     }
 
     private func skipInterruptCheckpoints() {
-        while cursor < history.count, history[cursor].type == CheckpointSaved.eventType,
-            (try? CheckpointSaved(decoding: history[cursor]))?.reason == .interrupt
+        while cursor < history.count,
+            CheckpointSaved.isInterrupt(type: history[cursor].type, payload: history[cursor].payload)
         {
             cursor += 1
         }

@@ -102,6 +102,15 @@ public struct CheckpointSaved: EventPayload {
     public var companion: String? = nil
 }
 
+extension CheckpointSaved {
+    /// Whether an event is a checkpoint taken only because a stop was requested. When a stop comes depends on the
+    /// clock, not on the spec, so such checkpoints are no part of a run's deterministic record: a resume steps over
+    /// them, a replay does not compare them.
+    public static func isInterrupt(type: String, payload: Data) -> Bool {
+        type == eventType && (try? CanonicalJSON.decode(Self.self, from: payload))?.reason == .interrupt
+    }
+}
+
 public struct SamplesGenerated: EventPayload {
     public static let eventType = "SamplesGenerated"
     public var stage: StageName

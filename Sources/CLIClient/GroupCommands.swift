@@ -134,6 +134,27 @@ enum RunOrGroupDetails {
     case run(RunDetails)
     case group(GroupDetails)
 
+    /// What `post(_:to:client:)` asks of a run or a group.
+    enum Action: String {
+        case cancel, resume
+    }
+
+    /// `POST v1/runs/ID/ACTION` or `POST v1/groups/ID/ACTION` for whichever `text` names.
+    static func post(_ action: Action, to text: String, client: DaemonClient) async throws -> RunOrGroupDetails {
+        try await RunOrGroup.dispatch(
+            text,
+            run: {
+                .run(
+                    try await client.post(
+                        "v1/runs/\($0)/\(action.rawValue)", body: [String: String](), as: RunDetails.self))
+            },
+            group: {
+                .group(
+                    try await client.post(
+                        "v1/groups/\($0)/\(action.rawValue)", body: [String: String](), as: GroupDetails.self))
+            })
+    }
+
     func printAsJSON() throws {
         switch self {
         case .run(let run): try printJSON(run)

@@ -205,18 +205,7 @@ struct Cancel: AsyncParsableCommand {
 
     func run() async throws {
         try await E2H.guarded {
-            let client = try connection.client()
-            let found = try await RunOrGroup.dispatch(
-                run,
-                run: {
-                    RunOrGroupDetails.run(
-                        try await client.post("v1/runs/\($0)/cancel", body: [String: String](), as: RunDetails.self))
-                },
-                group: {
-                    RunOrGroupDetails.group(
-                        try await client.post("v1/groups/\($0)/cancel", body: [String: String](), as: GroupDetails.self)
-                    )
-                })
+            let found = try await RunOrGroupDetails.post(.cancel, to: run, client: try connection.client())
             switch found {
             case _ where json: try found.printAsJSON()
             case .run(let summary):
@@ -241,18 +230,7 @@ struct Resume: AsyncParsableCommand {
 
     func run() async throws {
         try await E2H.guarded {
-            let client = try connection.client()
-            let found = try await RunOrGroup.dispatch(
-                run,
-                run: {
-                    RunOrGroupDetails.run(
-                        try await client.post("v1/runs/\($0)/resume", body: [String: String](), as: RunDetails.self))
-                },
-                group: {
-                    RunOrGroupDetails.group(
-                        try await client.post("v1/groups/\($0)/resume", body: [String: String](), as: GroupDetails.self)
-                    )
-                })
+            let found = try await RunOrGroupDetails.post(.resume, to: run, client: try connection.client())
             switch found {
             case _ where json: try found.printAsJSON()
             case .run(let summary): print("\(summary.id) \(summary.state.rawValue)\nnext: e2h follow \(summary.id)")

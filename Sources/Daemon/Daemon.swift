@@ -76,7 +76,7 @@ public struct Daemon: Sendable {
             }
             // The event log's own channel (its migration NOTIFYs on every commit); a lost notification (nil)
             // wakes the live pages too, which re-read.
-            try store.onNotification("e2h_events") { _ in appended.wake() }
+            try store.onNotification(EventStore.appendedChannel) { _ in appended.wake() }
             try store.onNotification(HookOutbox.channel) { _ in outbox.wake() }
             // A heartbeat's progress report moves the live streams' progress line as a commit does.
             try store.onNotification(QueueChannel.progressed.rawValue) { _ in appended.wake() }

@@ -13,8 +13,6 @@ public struct EventStoreConfiguration: Sendable {
     /// How long an operation keeps trying to reconnect (e.g. across a server restart) before it
     /// throws a `.connection` error.
     public var reconnectTimeout: Duration = .seconds(30)
-    /// How often a subscription re-reads the log when no notification arrives.
-    public var pollInterval: Duration = .seconds(1)
     /// How often the LISTEN connection is checked with a query.
     public var listenerHealthCheckInterval: Duration = .seconds(2)
 

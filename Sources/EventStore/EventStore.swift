@@ -4,7 +4,7 @@ import Synchronization
 
 /// The event store on PostgreSQL. Thread-safe: every method may be called from any task. libpq
 /// work runs on the pool's dedicated threads (`connections` of them, one session each) and on
-/// one listener thread once somebody subscribes; call `shutdown` to end them. `Transaction` is
+/// one listener thread once somebody registers for a notification; call `shutdown` to end them. `Transaction` is
 /// the one type that is not thread-safe: it lives only inside a `transaction` body.
 public final class EventStore: Sendable {
     let pool: ConnectionPool
@@ -102,7 +102,7 @@ public final class EventStore: Sendable {
     /// blocked in a reconnect would otherwise outlive its shutdown deadline. Healthy sessions are unaffected.
     public func stopReconnecting() { settings.reconnects.close() }
 
-    /// Closes every connection after the queued work; subscriptions end.
+    /// Closes every connection after the queued work; notification handlers are called no more.
     public func shutdown() async {
         let listener = self.listener.withLock { current in
             defer { current = nil }
@@ -129,7 +129,7 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// The listener shared by all subscriptions, started by the first.
+    /// The listener shared by all notification handlers, started by the first.
     func sharedListener() -> NotificationListener {
         listener.withLock { current in
             if let current { return current }

@@ -2,15 +2,13 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The LISTEN connection of a store, on its own thread: it wakes the store's subscriptions on appends
-/// (`e2h_events`) and calls the handlers clients registered for their own channels. A notification is only a hint
-/// (PostgreSQL folds and drops them), so every (re)connect also wakes the subscriptions and calls every handler
-/// with nil: whatever was committed while nobody listened is caught up by whoever re-checks. The connection is
+/// The LISTEN connection of a store, on its own thread: it calls the handlers clients registered for channels (the
+/// log's own, `EventStore.appendedChannel`, or a client's). A notification is only a hint (PostgreSQL folds and
+/// drops them), so every (re)connect also calls every handler with nil: whatever was committed while nobody
+/// listened is caught up by whoever re-checks. The connection is
 /// checked with a query every `listenerHealthCheckInterval`, because a half-dead socket delivers no notifications
 /// and no error.
 final class NotificationListener: Sendable {
-    static let channel = "e2h_events"
-
     typealias Handler = @Sendable (_ payload: String?) -> Void
 
     private struct Registrations {
@@ -19,7 +17,6 @@ final class NotificationListener: Sendable {
         var pending: [String] = []
     }
 
-    let signal = WakeSignal()
     private let stopped = Atomic<Bool>(false)
     private let registrations = Mutex(Registrations())
     private let exit = Mutex<(exited: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
@@ -44,11 +41,9 @@ final class NotificationListener: Sendable {
         }
     }
 
-    /// Wakes every subscription and waits for the thread to close its connection (within one
-    /// poll interval).
+    /// Waits for the thread to close its connection (within its 250 ms poll).
     func stop() async {
         stopped.store(true, ordering: .releasing)
-        signal.wake()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let exited = exit.withLock { state in
                 if !state.exited { state.waiter = continuation }
@@ -62,14 +57,12 @@ final class NotificationListener: Sendable {
         guard !notifications.isEmpty else { return }
         let handlers = registrations.withLock { $0.handlers }
         for (channel, payload) in notifications {
-            if channel == Self.channel { signal.wake() }
             for registered in handlers where registered.channel == channel { registered.handler(payload) }
         }
     }
 
     /// After a (re)connect: anything may have been missed.
     private func deliverReconnect() {
-        signal.wake()
         for registered in registrations.withLock({ $0.handlers }) { registered.handler(nil) }
     }
 
@@ -83,7 +76,7 @@ final class NotificationListener: Sendable {
                     try connection.open()
                     let channels = registrations.withLock { state in
                         state.pending = []
-                        return [Self.channel] + state.handlers.map(\.channel)
+                        return state.handlers.map(\.channel)
                     }
                     for channel in Set(channels).sorted() { try connection.execute("LISTEN \(channel)") }
                     backoff = 0.05

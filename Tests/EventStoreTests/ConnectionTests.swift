@@ -181,16 +181,16 @@ struct ConnectionTests {
         }
     }
 
-    @Test func shutdownEndsSubscriptionsAndRefusesWork() async throws {
+    @Test func shutdownEndsTailsAndRefusesWork() async throws {
         let database = try await TestDatabase.create()
         let store = try await database.store(connections: 1)
         _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()])
         let received = Mutex(0)
         let subscriber = Task {
-            for try await _ in store.subscribe(after: 0) { received.withLock { $0 += 1 } }
+            for try await _ in try store.tail(after: 0) { received.withLock { $0 += 1 } }
             return received.withLock { $0 }
         }
-        // Shut down only once the subscription is live, however slow the machine.
+        // Shut down only once the tail is live, however slow the machine.
         while received.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         await store.shutdown()
         #expect(try await subscriber.value == 1)

@@ -26,7 +26,7 @@ struct OrderingTests {
             let b = Task { try await store.append(stream: "b", expectedVersion: .any, events: [event("B")]) }
             let seen = Task {
                 var types: [String] = []
-                for try await e in store.subscribe(after: 0) {
+                for try await e in try store.tail(after: 0) {
                     types.append(e.type)
                     if types.count == 2 { break }
                 }
@@ -82,7 +82,7 @@ struct OrderingTests {
                     var positions: [Int64] = []
                     var versions: [String: Int64] = [:]
                     positions.reserveCapacity(total)
-                    for try await e in store.subscribe(after: 0) {
+                    for try await e in try store.tail(after: 0) {
                         positions.append(e.position)
                         #expect(versions[e.stream, default: 0] + 1 == e.version)
                         versions[e.stream] = e.version

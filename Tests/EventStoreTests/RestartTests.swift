@@ -21,7 +21,6 @@ struct RestartTests {
 
     private func exercise(_ cluster: PrivateCluster) async throws {
         var configuration = EventStoreConfiguration()
-        configuration.pollInterval = .milliseconds(200)
         configuration.listenerHealthCheckInterval = .milliseconds(300)
         let store = try await EventStore(
             url: cluster.url, connections: 2, configuration: configuration, logger: TestDatabase.logger)
@@ -29,7 +28,7 @@ struct RestartTests {
         let total = 60
         let subscriber = Task {
             var positions: [Int64] = []
-            for try await e in store.subscribe(after: 0) {
+            for try await e in try store.tail(after: 0, pollInterval: .milliseconds(200)) {
                 positions.append(e.position)
                 if positions.count == total { break }
             }

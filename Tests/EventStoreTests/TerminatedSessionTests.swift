@@ -12,7 +12,6 @@ struct TerminatedSessionTests {
     /// only a notification can deliver them (a bound of seconds once failed under the whole suite's load).
     @Test(.timeLimit(.minutes(5))) func terminatedSessionsReconnectAndTheListenerListensAgain() async throws {
         var configuration = EventStoreConfiguration()
-        configuration.pollInterval = .seconds(3600)
         configuration.listenerHealthCheckInterval = .seconds(3600)
         try await withStore(connections: 2, configuration: configuration) { store, database in
             // Its own application name keeps the observer out of the sessions it terminates.
@@ -71,7 +70,9 @@ struct TerminatedSessionTests {
 
         let (positions, delivered) = AsyncStream.makeStream(of: Int64.self)
         let subscriber = Task {
-            for try await event in store.subscribe(after: 0) { delivered.yield(event.position) }
+            for try await event in try store.tail(after: 0, pollInterval: .seconds(3600)) {
+                delivered.yield(event.position)
+            }
         }
         defer { subscriber.cancel() }
         var received = positions.makeAsyncIterator()

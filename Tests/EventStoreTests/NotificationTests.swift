@@ -4,15 +4,15 @@ import Testing
 
 @testable import EventStore
 
-@Suite("Subscriptions")
-struct SubscriptionTests {
+@Suite("Notifications and tails of the log")
+struct NotificationTests {
     @Test func oneSmallNotificationPerTransaction() async throws {
         try await withStore { store, database in
             let listener = PostgresConnection(
                 settings: try ConnectionSettings(url: database.url, configuration: .init()), logger: TestDatabase.logger
             )
             try listener.open()
-            try listener.execute("LISTEN \(NotificationListener.channel)")
+            try listener.execute("LISTEN \(EventStore.appendedChannel)")
             try await store.transaction { tx in
                 _ = try tx.append(stream: "a", expectedVersion: .any, events: [event()])
                 _ = try tx.append(stream: "b", expectedVersion: .any, events: [event(), event()])
@@ -22,7 +22,7 @@ struct SubscriptionTests {
             try listener.execute("SELECT 1")
             #expect(
                 try listener.consumeNotifications().map(\.channel) == [
-                    NotificationListener.channel, NotificationListener.channel,
+                    EventStore.appendedChannel, EventStore.appendedChannel,
                 ])
             listener.close()
         }
@@ -55,15 +55,13 @@ struct SubscriptionTests {
     }
 
     @Test func aLostNotificationIsMadeUpByPolling() async throws {
-        var configuration = EventStoreConfiguration()
-        configuration.pollInterval = .milliseconds(200)
-        try await withStore(configuration: configuration) { store, _ in
+        try await withStore { store, _ in
             try await store.transaction { tx in
                 _ = try tx.query("ALTER TABLE log_head DISABLE TRIGGER log_head_advanced")
             }
             let subscriber = Task {
                 var types: [String] = []
-                for try await e in store.subscribe(after: 0) {
+                for try await e in try store.tail(after: 0, pollInterval: .milliseconds(200)) {
                     types.append(e.type)
                     if types.count == 3 { break }
                 }
@@ -79,11 +77,11 @@ struct SubscriptionTests {
         }
     }
 
-    @Test func aSubscriptionStartsAfterItsPosition() async throws {
+    @Test func aTailStartsAfterItsPosition() async throws {
         try await withStore { store, _ in
             _ = try await store.append(stream: "s", expectedVersion: .any, events: (0..<5).map { _ in event() })
             var positions: [Int64] = []
-            for try await e in store.subscribe(after: 3) {
+            for try await e in try store.tail(after: 3) {
                 positions.append(e.position)
                 if positions.count == 2 { break }
             }

@@ -54,7 +54,9 @@ struct NotificationTests {
         }
     }
 
-    @Test func aLostNotificationIsMadeUpByPolling() async throws {
+    /// With the log's trigger off no NOTIFY is sent, so only the tail's polling can deliver the events: without it the
+    /// test hangs until its time limit (no bound of seconds: one of 5 s failed under the whole suite's load).
+    @Test(.timeLimit(.minutes(2))) func aLostNotificationIsMadeUpByPolling() async throws {
         try await withStore { store, _ in
             try await store.transaction { tx in
                 _ = try tx.query("ALTER TABLE log_head DISABLE TRIGGER log_head_advanced")
@@ -71,9 +73,7 @@ struct NotificationTests {
                 try await Task.sleep(for: .milliseconds(100))
                 _ = try await store.append(stream: "s", expectedVersion: .any, events: [event(type)])
             }
-            let started = ContinuousClock.now
             #expect(try await subscriber.value == ["A", "B", "C"])
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 

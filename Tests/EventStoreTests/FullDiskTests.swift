@@ -13,7 +13,7 @@ import Glibc
 struct FullDiskTests {
     /// 32 MiB (initdb takes ~28) mostly fills on a data file's extension, 40 MiB mostly on a WAL write (a PANIC):
     /// both sizes, so that both ways usually run; the test holds either way.
-    @Test(.timeLimit(.minutes(3)), arguments: [32, 40])
+    @Test(.timeLimit(.minutes(6)), arguments: [32, 40])
     func aFullDiskFailsClearlyAndLosesNothing(diskMiB: Int) async throws {
         var cluster = try PrivateCluster.create()
         let disk = cluster.directory + "/disk"

@@ -5,9 +5,8 @@ import Synchronization
 /// The LISTEN connection of a store, on its own thread: it calls the handlers clients registered for channels (the
 /// log's own, `EventStore.appendedChannel`, or a client's). A notification is only a hint (PostgreSQL folds and
 /// drops them), so every (re)connect also calls every handler with nil: whatever was committed while nobody
-/// listened is caught up by whoever re-checks. The connection is
-/// checked with a query every `listenerHealthCheckInterval`, because a half-dead socket delivers no notifications
-/// and no error.
+/// listened is caught up by whoever re-checks. The connection is checked with a query every
+/// `listenerHealthCheckInterval`, because a half-dead socket delivers no notifications and no error.
 final class NotificationListener: Sendable {
     typealias Handler = @Sendable (_ payload: String?) -> Void
 

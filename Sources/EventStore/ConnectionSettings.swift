@@ -3,7 +3,8 @@ import Foundation
 
 /// Session limits and retry behaviour of an `EventStore`.
 public struct EventStoreConfiguration: Sendable {
-    /// `lock_timeout` of every session: how long a statement waits for a row or advisory lock.
+    /// `lock_timeout` of every session: how long a statement waits for a row or advisory lock —
+    /// and a COMMIT for the lock that serializes NOTIFY across the whole cluster, which every append takes.
     public var lockTimeout: Duration = .seconds(10)
     /// `statement_timeout` of every session; large enough for a blob of a few hundred MiB.
     public var statementTimeout: Duration = .seconds(120)

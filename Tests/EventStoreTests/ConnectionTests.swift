@@ -40,7 +40,7 @@ struct ConnectionTests {
         configuration.statementTimeout = .milliseconds(3000)
         // Long enough that the held transaction below outlives any scheduling delay on a loaded machine.
         configuration.idleInTransactionTimeout = .seconds(90)
-        try await withStore(connections: 2, configuration: configuration) { store, _ in
+        try await withStore(connections: 2, configuration: configuration) { store, database in
             let settings = try await store.transaction { tx in
                 try tx.query(
                     """
@@ -62,8 +62,12 @@ struct ConnectionTests {
                 #expect(error.sqlState == "57014")
             }
 
-            // A second session waits on a stream row that an open transaction holds.
-            _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()])
+            // A second session waits on a stream row that an open transaction holds. The stream is created
+            // through a patient store: an append's COMMIT queues its NOTIFY under a lock that the whole
+            // cluster shares, and other tests' commits can hold that lock for longer than 300 ms.
+            let patient = try await database.store(connections: 1, migrate: false)
+            _ = try await patient.append(stream: "s", expectedVersion: .any, events: [event()])
+            await patient.shutdown()
             let locked = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             let holder = Task {

@@ -56,6 +56,9 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        /// A header only: whether the engine's build targets AVX-512 (a compile-time fact the GEMM's tile shape
+        /// follows; Swift has no `#if` for target features).
+        .systemLibrary(name: "CTargetFeatures"),
         /// Canonical JSON, SHA-256 content hashes and hex: the one definition of each that every module uses, so
         /// two places that encode or address the same content always agree.
         .target(
@@ -86,7 +89,7 @@ let package = Package(
         ),
         .target(
             name: "NeuralEngine",
-            dependencies: ["Randomness"],
+            dependencies: ["CTargetFeatures", "Randomness"],
             swiftSettings: optimized + engineCPU
         ),
         /// The one random generator (xoshiro256**), shared by the engine and the statistics.

@@ -32,6 +32,10 @@ struct GEMMBenchmark: AsyncParsableCommand {
         let references = try (threads > 1 ? [1, threads] : [1]).map { try GEMMReference(threads: $0) }
         var engine = [[Double]](repeating: [], count: Self.shapes.count)
         var numpy = [[Double]](repeating: [], count: Self.shapes.count)
+        // This build's register tile against the other one at 512³, one thread: the other tile is what a build for
+        // the other vector width would run here (e.g. the 8×32 tile an AVX2 build ran before it had its own).
+        let otherTile: RegisterTile = RegisterTile.native == .wide ? .narrow : .wide
+        var tiles: (native: [Double], other: [Double]) = ([], [])
         // Shape by shape, numpy and the engine back to back, so both see the same machine load.
         for _ in 0..<max(1, rounds) {
             for (index, shape) in Self.shapes.enumerated() {
@@ -42,6 +46,11 @@ struct GEMMBenchmark: AsyncParsableCommand {
                             m: shape.m, n: shape.n, k: shape.k, transposedA: shape.transposedA, threads: $0,
                             repetitions: repetitions)
                     }.min()!)
+            }
+            for tile in [RegisterTile.native, otherTile] {
+                let seconds = KernelTiming.gemmSeconds(
+                    m: 512, n: 512, k: 512, transposedA: false, threads: 1, repetitions: repetitions, tile: tile)
+                if tile == .native { tiles.native.append(seconds) } else { tiles.other.append(seconds) }
             }
         }
         print("machine: \(MachineDescription.current), threads: best of 1 and \(threads) on both sides")
@@ -55,6 +64,13 @@ struct GEMMBenchmark: AsyncParsableCommand {
                 referenceLabel: "GFLOP/s numpy"
             ).print()
         }
+        let flops = Self.shapes[0].flops
+        Figure(
+            name: "gemm-512-\(RegisterTile.native.rawValue)-tile", value: flops / Self.median(tiles.native) / 1e9,
+            unit: "GFLOP/s (1 thread)", target: "faster than the other tile",
+            reference: flops / Self.median(tiles.other) / 1e9,
+            referenceLabel: "GFLOP/s \(otherTile.rawValue) tile, same bits"
+        ).print()
     }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }

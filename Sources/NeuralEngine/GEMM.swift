@@ -1,3 +1,5 @@
+internal import CTargetFeatures
+
 /// A read-only matrix seen through strides, so one kernel serves A·B, A·Bᵀ and Aᵀ·B without
 /// materializing transposes: element (row, column) is `base[row * rowStride + column * columnStride]`.
 struct StridedMatrix {
@@ -19,6 +21,25 @@ struct StridedMatrix {
     subscript(row: Int, column: Int) -> Float { base[row * rowStride + column * columnStride] }
 }
 
+/// The GEMM's register tile: which lanes evaluate which chains, never a chain's arithmetic, so every tile gives the
+/// same bits (`GEMMTests` runs both on every machine); `e2h-bench gemm` measures the other one beside this build's.
+public enum RegisterTile: String, CaseIterable, Sendable {
+    /// 8×32 in 16 accumulators of 16 lanes: zmm0–15 of AVX-512's 32 registers.
+    case wide
+    /// 6×32 as two 6×16 halves of 12 accumulators of 8 lanes, for AVX2's 16 registers, where 8×32 would need 32
+    /// accumulators and spill every step.
+    case narrow
+
+    /// This build's: wide only where its code may use AVX-512 (`-target-cpu`, read through a C macro), never
+    /// decided by the machine that runs it.
+    public static let native = forBuild(avx512: E2H_TARGET_AVX512F != 0)
+
+    /// A function, not a ternary on the macro: the compiler would flag the branch a build never takes.
+    static func forBuild(avx512: Bool) -> RegisterTile { avx512 ? .wide : .narrow }
+
+    var rows: Int { self == .wide ? 8 : 6 }
+}
+
 /// Matrix multiplication with a fixed arithmetic per output element:
 ///
 ///     C[i, j] = fma(A[i, K-1], B[K-1, j], ... fma(A[i, 1], B[1, j], fma(A[i, 0], B[0, j], C[i, j])))
@@ -30,7 +51,7 @@ struct StridedMatrix {
 /// 4096), and on any machine with IEEE fma.
 enum GEMM {
     typealias Vector = SIMD16<Float>
-    static let tileRows = 8
+    typealias Tile = RegisterTile
     static let tileColumns = 32
     /// Depth of one pass over a packed panel: 256 x 32 floats of B (32 KiB) stay in L1/L2.
     static let depthBlock = 256
@@ -82,7 +103,8 @@ enum GEMM {
     /// C[M x N] (row-major, leading dimension `ldc`) accumulates A[M x K] · B[K x N].
     static func multiplyAccumulate(
         m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix,
-        c: UnsafeMutablePointer<Float>, ldc: Int, start: Start = .accumulate, pool: ComputePool
+        c: UnsafeMutablePointer<Float>, ldc: Int, start: Start = .accumulate, tile kernel: Tile = .native,
+        pool: ComputePool
     ) {
         guard m > 0, n > 0 else { return }
         let packed: PackedPanels
@@ -95,15 +117,16 @@ enum GEMM {
         } else {
             packed = pack(b, k: k, n: n, into: pool.scratch(0, count: PackedPanels.storage(k: k, n: n)), pool: pool)
         }
-        multiplyAccumulate(m: m, a: a, b: packed, c: c, ldc: ldc, start: start, pool: pool)
+        multiplyAccumulate(m: m, a: a, b: packed, c: c, ldc: ldc, start: start, tile: kernel, pool: pool)
     }
 
     /// C[M x N] accumulates A[M x K] · B with B already packed (weights reused across calls).
     static func multiplyAccumulate(
         m: Int, a: StridedMatrix, b packed: PackedPanels, c: UnsafeMutablePointer<Float>, ldc: Int,
-        start: Start = .accumulate, pool: ComputePool
+        start: Start = .accumulate, tile kernel: Tile = .native, pool: ComputePool
     ) {
         let (n, k) = (packed.n, packed.k)
+        let tileRows = kernel.rows
         guard m > 0, n > 0 else { return }
         if k == 0 {
             initialize(c, rows: m, columns: n, ldc: ldc, start: start)
@@ -127,14 +150,15 @@ enum GEMM {
                     let j0 = panel * tileColumns
                     let rows = min(tileRows, m - i0)
                     let columns = min(tileColumns, n - j0)
-                    // Full row tiles read A in place (eight broadcasts per depth step, from eight rows or
-                    // one contiguous run); only a partial tile is copied out, zero-padded to 8 rows.
+                    // Full row tiles read A in place (a broadcast per row and depth step, from tileRows rows or
+                    // one contiguous run); only a partial tile is copied out, zero-padded to tileRows rows.
                     var tileA = StridedMatrix(
                         base: a.base + i0 * a.rowStride + p0 * a.columnStride, rowStride: a.rowStride,
                         columnStride: a.columnStride)
                     if rows < tileRows {
                         if rowTile != packedRowTile {
-                            packRows(a, from: i0, rows: rows, depthFrom: p0, depth: depth, into: packedA)
+                            packRows(
+                                a, from: i0, rows: rows, of: tileRows, depthFrom: p0, depth: depth, into: packedA)
                             packedRowTile = rowTile
                         }
                         tileA = StridedMatrix(base: packedA, rowStride: 1, columnStride: tileRows)
@@ -153,8 +177,8 @@ enum GEMM {
                             }
                         }
                         tile(
-                            depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: target, ldc: ldc,
-                            initial: initial)
+                            kernel, depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: target,
+                            ldc: ldc, initial: initial)
                     } else {
                         // Partial tiles run the same kernel on a padded copy; padding lanes are discarded.
                         edge.initialize(repeating: 0, count: tileRows * tileColumns)
@@ -166,7 +190,7 @@ enum GEMM {
                             }
                         }
                         tile(
-                            depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: edge,
+                            kernel, depth: depth, a: tileA, b: panelB.base, bStride: panelB.stride, c: edge,
                             ldc: tileColumns, initial: nil)
                         for r in 0..<rows {
                             (target + r * ldc).update(from: edge + r * tileColumns, count: columns)
@@ -210,9 +234,9 @@ enum GEMM {
         }
     }
 
-    /// packed[p][r] = A[i0 + r, p0 + p], zero for rows past the matrix.
+    /// packed[p][r] = A[i0 + r, p0 + p] for r < tileRows, zero for rows past the matrix.
     private static func packRows(
-        _ a: StridedMatrix, from i0: Int, rows: Int, depthFrom p0: Int, depth: Int,
+        _ a: StridedMatrix, from i0: Int, rows: Int, of tileRows: Int, depthFrom p0: Int, depth: Int,
         into out: UnsafeMutablePointer<Float>
     ) {
         if rows < tileRows { out.initialize(repeating: 0, count: tileRows * depth) }
@@ -223,10 +247,87 @@ enum GEMM {
         }
     }
 
-    /// The 8x32 register tile: 16 accumulators of 16 lanes; per depth step eight broadcasts of A and two
-    /// loads of B feed 16 FMAs. Each lane's chain is sequential in p, exactly like the scalar definition.
+    /// One tile of C (`kernel.rows`×32) continued over `depth` steps, starting from `initial` (both halves of a row's
+    /// 32 start values) or, when nil, from C.
     @inline(__always)
     private static func tile(
+        _ kernel: Tile, depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, initial: (Vector, Vector)?
+    ) {
+        if kernel == .wide {
+            wideTile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, initial: initial)
+        } else {
+            narrowTile(depth: depth, a: a, b: b, bStride: bStride, c: c, ldc: ldc, initial: initial.map { $0.0 })
+            narrowTile(
+                depth: depth, a: a, b: b + 16, bStride: bStride, c: c + 16, ldc: ldc, initial: initial.map { $0.1 })
+        }
+    }
+
+    /// The 6×16 register tile of an AVX2 build: 12 accumulators of 8 lanes; per depth step six broadcasts of A and
+    /// two loads of B feed 12 FMAs. Each lane's chain is sequential in p, as in the wide tile.
+    @inline(__always)
+    private static func narrowTile(
+        depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        initial: Vector?
+    ) {
+        typealias Half = SIMD8<Float>
+        var c00 = initial?.lowHalf ?? loadEight(c + 0 * ldc)
+        var c01 = initial?.highHalf ?? loadEight(c + 0 * ldc + 8)
+        var c10 = initial?.lowHalf ?? loadEight(c + 1 * ldc)
+        var c11 = initial?.highHalf ?? loadEight(c + 1 * ldc + 8)
+        var c20 = initial?.lowHalf ?? loadEight(c + 2 * ldc)
+        var c21 = initial?.highHalf ?? loadEight(c + 2 * ldc + 8)
+        var c30 = initial?.lowHalf ?? loadEight(c + 3 * ldc)
+        var c31 = initial?.highHalf ?? loadEight(c + 3 * ldc + 8)
+        var c40 = initial?.lowHalf ?? loadEight(c + 4 * ldc)
+        var c41 = initial?.highHalf ?? loadEight(c + 4 * ldc + 8)
+        var c50 = initial?.lowHalf ?? loadEight(c + 5 * ldc)
+        var c51 = initial?.highHalf ?? loadEight(c + 5 * ldc + 8)
+        let (rs, cs) = (a.rowStride, a.columnStride)
+        var pa = a.base
+        var pb = b
+        for _ in 0..<depth {
+            let b0 = loadEight(pb)
+            let b1 = loadEight(pb + 8)
+            let a0 = Half(repeating: pa[0 * rs])
+            c00 = c00.addingProduct(a0, b0)
+            c01 = c01.addingProduct(a0, b1)
+            let a1 = Half(repeating: pa[1 * rs])
+            c10 = c10.addingProduct(a1, b0)
+            c11 = c11.addingProduct(a1, b1)
+            let a2 = Half(repeating: pa[2 * rs])
+            c20 = c20.addingProduct(a2, b0)
+            c21 = c21.addingProduct(a2, b1)
+            let a3 = Half(repeating: pa[3 * rs])
+            c30 = c30.addingProduct(a3, b0)
+            c31 = c31.addingProduct(a3, b1)
+            let a4 = Half(repeating: pa[4 * rs])
+            c40 = c40.addingProduct(a4, b0)
+            c41 = c41.addingProduct(a4, b1)
+            let a5 = Half(repeating: pa[5 * rs])
+            c50 = c50.addingProduct(a5, b0)
+            c51 = c51.addingProduct(a5, b1)
+            pa += cs
+            pb += bStride
+        }
+        store(c00, c + 0 * ldc)
+        store(c01, c + 0 * ldc + 8)
+        store(c10, c + 1 * ldc)
+        store(c11, c + 1 * ldc + 8)
+        store(c20, c + 2 * ldc)
+        store(c21, c + 2 * ldc + 8)
+        store(c30, c + 3 * ldc)
+        store(c31, c + 3 * ldc + 8)
+        store(c40, c + 4 * ldc)
+        store(c41, c + 4 * ldc + 8)
+        store(c50, c + 5 * ldc)
+        store(c51, c + 5 * ldc + 8)
+    }
+
+    /// The 8×32 register tile of an AVX-512 build: 16 accumulators of 16 lanes; per depth step eight broadcasts of A
+    /// and two loads of B feed 16 FMAs. Each lane's chain is sequential in p, exactly like the scalar definition.
+    @inline(__always)
+    private static func wideTile(
         depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         initial: (Vector, Vector)?
     ) {

@@ -5,9 +5,11 @@ import Randomness
 public enum KernelTiming {
     /// Seconds for C[M x N] += A · B with B stored K x N, or, with `transposedA`, A stored K x M (the
     /// shape of a weight gradient, reduced over the batch). Each timed run is `productsPerRun` products
-    /// back to back, so a reference can span as long as the work it is compared with.
+    /// back to back, so a reference can span as long as the work it is compared with. `tile` is this build's
+    /// unless told (the other computes the same bits at another speed).
     public static func gemmSeconds(
-        m: Int, n: Int, k: Int, transposedA: Bool, threads: Int, repetitions: Int, productsPerRun: Int = 1
+        m: Int, n: Int, k: Int, transposedA: Bool, threads: Int, repetitions: Int, productsPerRun: Int = 1,
+        tile: RegisterTile = .native
     )
         -> Double
     {
@@ -23,7 +25,8 @@ public enum KernelTiming {
         return medianSeconds(repetitions: repetitions) {
             for _ in 0..<products {
                 GEMM.multiplyAccumulate(
-                    m: m, n: n, k: k, a: left, b: .rowMajor(b.base, columns: n), c: c.base, ldc: n, pool: pool)
+                    m: m, n: n, k: k, a: left, b: .rowMajor(b.base, columns: n), c: c.base, ldc: n, tile: tile,
+                    pool: pool)
             }
         } / Double(products)
     }

@@ -23,19 +23,22 @@ import Testing
         let b = Fixtures.randomArray(k * n, seed: 2)
         let c = Fixtures.randomArray(m * n, seed: 3)
         let expected = Self.reference(m: m, n: n, k: k, a: a, b: b, c: c)
-        for threads in [1, 2] {
-            var out = c
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    out.withUnsafeMutableBufferPointer { pc in
-                        GEMM.multiplyAccumulate(
-                            m: m, n: n, k: k, a: .rowMajor(pa.baseAddress!, columns: k),
-                            b: .rowMajor(pb.baseAddress!, columns: n), c: pc.baseAddress!, ldc: n,
-                            pool: ComputePool(threads: threads))
+        // Both register tiles on every machine: a build runs its own fast and the other one slowly, same bits.
+        for tile in GEMM.Tile.allCases {
+            for threads in [1, 2] {
+                var out = c
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        out.withUnsafeMutableBufferPointer { pc in
+                            GEMM.multiplyAccumulate(
+                                m: m, n: n, k: k, a: .rowMajor(pa.baseAddress!, columns: k),
+                                b: .rowMajor(pb.baseAddress!, columns: n), c: pc.baseAddress!, ldc: n, tile: tile,
+                                pool: ComputePool(threads: threads))
+                        }
                     }
                 }
+                #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "\(tile) tile, threads \(threads)")
             }
-            #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "threads \(threads)")
         }
     }
 
@@ -46,18 +49,20 @@ import Testing
         let a = (0..<(m * k)).map { aT[($0 % k) * m + $0 / k] }
         let b = (0..<(k * n)).map { bT[($0 % n) * k + $0 / n] }
         let expected = Self.reference(m: m, n: n, k: k, a: a, b: b, c: [Float](repeating: 0, count: m * n))
-        var out = [Float](repeating: 0, count: m * n)
-        aT.withUnsafeBufferPointer { pa in
-            bT.withUnsafeBufferPointer { pb in
-                out.withUnsafeMutableBufferPointer { pc in
-                    GEMM.multiplyAccumulate(
-                        m: m, n: n, k: k, a: .transposed(pa.baseAddress!, columns: m),
-                        b: .transposed(pb.baseAddress!, columns: k), c: pc.baseAddress!, ldc: n,
-                        pool: ComputePool(threads: 2))
+        for tile in GEMM.Tile.allCases {
+            var out = [Float](repeating: 0, count: m * n)
+            aT.withUnsafeBufferPointer { pa in
+                bT.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        GEMM.multiplyAccumulate(
+                            m: m, n: n, k: k, a: .transposed(pa.baseAddress!, columns: m),
+                            b: .transposed(pb.baseAddress!, columns: k), c: pc.baseAddress!, ldc: n, tile: tile,
+                            pool: ComputePool(threads: 2))
+                    }
                 }
             }
+            #expect(out.map(\.bitPattern) == expected.map(\.bitPattern), "\(tile) tile")
         }
-        #expect(out == expected)
     }
 
     /// Starting the chains from zero or from a row vector gives the same bits as presetting C.
@@ -69,7 +74,7 @@ import Testing
         let row = Fixtures.randomArray(n, seed: 8)
         let garbage = Fixtures.randomArray(m * n, seed: 9, scale: 1e6)
         let pool = ComputePool(threads: 2)
-        func product(start: GEMM.Start, initial: [Float]) -> [UInt32] {
+        func product(start: GEMM.Start, initial: [Float], tile: GEMM.Tile) -> [UInt32] {
             var out = initial
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
@@ -77,7 +82,7 @@ import Testing
                         GEMM.multiplyAccumulate(
                             m: m, n: n, k: k, a: .rowMajor(pa.baseAddress!, columns: k),
                             b: .rowMajor(pb.baseAddress!, columns: n), c: pc.baseAddress!, ldc: n, start: start,
-                            pool: pool)
+                            tile: tile, pool: pool)
                     }
                 }
             }
@@ -85,10 +90,18 @@ import Testing
         }
         let zeros = [Float](repeating: 0, count: m * n)
         let rows = (0..<(m * n)).map { row[$0 % n] }
-        #expect(product(start: .zero, initial: garbage) == product(start: .accumulate, initial: zeros))
-        row.withUnsafeBufferPointer { r in
+        for tile in GEMM.Tile.allCases {
             #expect(
-                product(start: .row(r.baseAddress!), initial: garbage) == product(start: .accumulate, initial: rows))
+                product(start: .zero, initial: garbage, tile: tile)
+                    == product(start: .accumulate, initial: zeros, tile: tile))
+            row.withUnsafeBufferPointer { r in
+                #expect(
+                    product(start: .row(r.baseAddress!), initial: garbage, tile: tile)
+                        == product(start: .accumulate, initial: rows, tile: tile))
+            }
+            #expect(
+                product(start: .zero, initial: garbage, tile: tile)
+                    == product(start: .zero, initial: garbage, tile: .native))
         }
     }
 }

@@ -51,7 +51,6 @@ public enum RegisterTile: String, CaseIterable, Sendable {
 /// 4096), and on any machine with IEEE fma.
 enum GEMM {
     typealias Vector = SIMD16<Float>
-    typealias Tile = RegisterTile
     static let tileColumns = 32
     /// Depth of one pass over a packed panel: 256 x 32 floats of B (32 KiB) stay in L1/L2.
     static let depthBlock = 256
@@ -104,7 +103,7 @@ enum GEMM {
     /// C[M x N] (row-major, leading dimension `ldc`) accumulates A[M x K] · B[K x N].
     static func multiplyAccumulate(
         m: Int, n: Int, k: Int, a: StridedMatrix, b: StridedMatrix,
-        c: UnsafeMutablePointer<Float>, ldc: Int, start: Start = .accumulate, tile kernel: Tile = .native,
+        c: UnsafeMutablePointer<Float>, ldc: Int, start: Start = .accumulate, tile kernel: RegisterTile = .native,
         pool: ComputePool
     ) {
         guard m > 0, n > 0 else { return }
@@ -126,7 +125,7 @@ enum GEMM {
     /// C[M x N] accumulates A[M x K] · B with B already packed (weights reused across calls).
     static func multiplyAccumulate(
         m: Int, a: StridedMatrix, b packed: PackedPanels, c: UnsafeMutablePointer<Float>, ldc: Int,
-        start: Start = .accumulate, tile kernel: Tile = .native, pool: ComputePool
+        start: Start = .accumulate, tile kernel: RegisterTile = .native, pool: ComputePool
     ) {
         let (n, k) = (packed.n, packed.k)
         let tileRows = kernel.rows
@@ -254,7 +253,7 @@ enum GEMM {
     /// 32 start values) or, when nil, from C.
     @inline(__always)
     private static func tile(
-        _ kernel: Tile, depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int,
+        _ kernel: RegisterTile, depth: Int, a: StridedMatrix, b: UnsafePointer<Float>, bStride: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, initial: (Vector, Vector)?
     ) {
         if kernel == .wide {

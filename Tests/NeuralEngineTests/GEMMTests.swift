@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NeuralEngine
@@ -24,7 +25,7 @@ import Testing
         let c = Fixtures.randomArray(m * n, seed: 3)
         let expected = Self.reference(m: m, n: n, k: k, a: a, b: b, c: c)
         // Both register tiles on every machine: a build runs its own fast and the other one slowly, same bits.
-        for tile in GEMM.Tile.allCases {
+        for tile in RegisterTile.allCases {
             for threads in [1, 2] {
                 var out = c
                 a.withUnsafeBufferPointer { pa in
@@ -42,6 +43,14 @@ import Testing
         }
     }
 
+    /// The C macro that picks the tile follows the engine's `-target-cpu`: a native build (the default) on a CPU
+    /// without AVX-512 must take the narrow tile, and on one with it the wide tile.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["E2H_TARGET_CPU", default: ""].isEmpty))
+    func aNativeBuildTakesTheTileOfItsCPU() {
+        let avx512 = CPUDescription.current.flags.contains("avx512f")
+        #expect(RegisterTile.native == (avx512 ? .wide : .narrow), "\(CPUDescription.current.model)")
+    }
+
     @Test func transposedOperandsMatchExplicitTransposes() {
         let (m, n, k) = (19, 40, 23)
         let aT = Fixtures.randomArray(k * m, seed: 4)  // stored k x m
@@ -49,7 +58,7 @@ import Testing
         let a = (0..<(m * k)).map { aT[($0 % k) * m + $0 / k] }
         let b = (0..<(k * n)).map { bT[($0 % n) * k + $0 / n] }
         let expected = Self.reference(m: m, n: n, k: k, a: a, b: b, c: [Float](repeating: 0, count: m * n))
-        for tile in GEMM.Tile.allCases {
+        for tile in RegisterTile.allCases {
             var out = [Float](repeating: 0, count: m * n)
             aT.withUnsafeBufferPointer { pa in
                 bT.withUnsafeBufferPointer { pb in
@@ -74,7 +83,7 @@ import Testing
         let row = Fixtures.randomArray(n, seed: 8)
         let garbage = Fixtures.randomArray(m * n, seed: 9, scale: 1e6)
         let pool = ComputePool(threads: 2)
-        func product(start: GEMM.Start, initial: [Float], tile: GEMM.Tile) -> [UInt32] {
+        func product(start: GEMM.Start, initial: [Float], tile: RegisterTile) -> [UInt32] {
             var out = initial
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
@@ -90,7 +99,7 @@ import Testing
         }
         let zeros = [Float](repeating: 0, count: m * n)
         let rows = (0..<(m * n)).map { row[$0 % n] }
-        for tile in GEMM.Tile.allCases {
+        for tile in RegisterTile.allCases {
             #expect(
                 product(start: .zero, initial: garbage, tile: tile)
                     == product(start: .accumulate, initial: zeros, tile: tile))

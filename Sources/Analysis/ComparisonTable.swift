@@ -1,11 +1,12 @@
 import Foundation
 public import WireTypes
 
-/// A comparison as a table: text for a terminal (fits 100 columns), Markdown for papers and CI, CSV and JSON
-/// with every field (interval bounds included, as fractions at full precision).
+/// A comparison as a table: text for a terminal (fits 100 columns), Markdown for papers and CI, CSV with every
+/// field (interval bounds included, as fractions at full precision). JSON is the API's own response, printed whole
+/// by `e2h compare --json`.
 public enum ComparisonTable {
     public enum Format: String, Sendable, CaseIterable {
-        case text, markdown, csv, json
+        case text, markdown, csv
     }
 
     public static func render(_ report: ComparisonReport, as format: Format) -> String {
@@ -13,7 +14,6 @@ public enum ComparisonTable {
         case .text: text(report)
         case .markdown: markdown(report)
         case .csv: csv(report)
-        case .json: String(decoding: (try? StateDirectory.jsonEncoder.encode(report)) ?? Data(), as: UTF8.self)
         }
     }
 

@@ -6,7 +6,7 @@ import WireTypes
 
 @Test func anEventIsOneServerSentEventWithItsVersionAsId() throws {
     let event = Fixtures.event(7, "StageStarted", stage: "sft\ninjected: x", at: 0)
-    let frame = LiveUpdate.event(LiveUpdate.LiveEvent(event)).frame
+    let frame = try LiveUpdate.event(LiveUpdate.LiveEvent(event)).frame()
     let lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
     #expect(lines.count == 5)
     #expect(lines[0] == "id: 7")
@@ -22,20 +22,19 @@ import WireTypes
 @Test func statusCarriesStateCountAndTheProgressLine() throws {
     var run = Fixtures.run(state: .running)
     run.progress = RunProgress(stage: .sft, task: "policy", done: 10, total: 40, unit: "steps", loss: 0.5)
-    let frame = LiveUpdate.status(LiveUpdate.LiveStatus(run)).frame
+    let frame = try LiveUpdate.status(LiveUpdate.LiveStatus(run)).frame()
     #expect(frame.hasPrefix("event: status\ndata: "))
     let data = Data(frame.dropFirst("event: status\ndata: ".count).dropLast(2).utf8)
     let status = try JSONDecoder().decode(LiveUpdate.LiveStatus.self, from: data)
     #expect(status == LiveUpdate.LiveStatus(run))
     #expect(status.progress == "sft policy 10/40 steps · loss 0.5000")
-    #expect(LiveUpdate.keepAlive.frame == ": keep-alive\n\n")
 }
 
 @Test func theRunsTableIsOneServerSentEventWhoseLinesAReaderJoinsBackToTheMarkup() throws {
     var run = Fixtures.run()
     run.name = "two\nlines"
     let table = RunsPage(runs: [run], filter: .init(), now: Fixtures.start).table()
-    let frame = LiveUpdate.runsTable(table).frame
+    let frame = try LiveUpdate.runsTable(table).frame()
     #expect(frame.hasPrefix("event: runs\ndata: <table"))
     var reader = ServerSentEventReader()
     let messages = reader.read(Array(frame.utf8))

@@ -27,8 +27,8 @@ struct LiveRunStream {
         /// The run page's: display shapes (`LiveUpdate`), what its script writes into the page.
         static let page = Framing(
             forPage: true,
-            event: { LiveUpdate.event(LiveUpdate.LiveEvent($0)).frame },
-            status: { LiveUpdate.status(LiveUpdate.LiveStatus($0)).frame })
+            event: { try LiveUpdate.event(LiveUpdate.LiveEvent($0)).frame() },
+            status: { try LiveUpdate.status(LiveUpdate.LiveStatus($0)).frame() })
         /// The API's: every event with its payload and the run's details with typed progress (`RunStreamMessage`).
         static let api = Framing(
             forPage: false,

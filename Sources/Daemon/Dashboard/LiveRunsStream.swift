@@ -31,7 +31,7 @@ struct LiveRunsStream {
                 let runs = try await RunCatalog(queue: queue).list(state: filter.state, limit: RunsPage.limit)
                 let table = RunsPage(runs: runs, filter: filter, now: Date()).table()
                 if table != lastTable {
-                    try await writer.write(ByteBuffer(string: LiveUpdate.runsTable(table).frame))
+                    try await writer.write(ByteBuffer(string: try LiveUpdate.runsTable(table).frame()))
                     lastTable = table
                 } else {
                     try await writer.write(ByteBuffer(string: ServerSentEvent.keepAliveFrame))

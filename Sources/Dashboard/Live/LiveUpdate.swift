@@ -9,8 +9,6 @@ public enum LiveUpdate: Sendable, Equatable {
     case status(LiveStatus)
     /// The runs page's table (`RunsPage.table()`), rendered and escaped on the server like the page itself.
     case runsTable(HTML)
-    /// A comment line: keeps idle connections (and proxies) from timing out, shows nothing.
-    case keepAlive
 
     public struct LiveEvent: Codable, Sendable, Equatable {
         public var version: Int64
@@ -45,22 +43,18 @@ public enum LiveUpdate: Sendable, Equatable {
         }
     }
 
-    /// The bytes of one server-sent event (framed as the API's streams are: `ServerSentEvent`).
-    public var frame: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json(_ value: some Encodable) -> String {
-            (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    /// The bytes of one server-sent event (framed as the API's streams are: `ServerSentEvent`, their JSON the API's).
+    public func frame() throws -> String {
+        func json(_ value: some Encodable) throws -> String {
+            String(decoding: try StateDirectory.jsonEncoder.encode(value), as: UTF8.self)
         }
         switch self {
         case .event(let event):
-            return ServerSentEvent(event: "run-event", id: "\(event.version)", data: json(event)).frame
+            return ServerSentEvent(event: "run-event", id: "\(event.version)", data: try json(event)).frame
         case .status(let status):
-            return ServerSentEvent(event: "status", data: json(status)).frame
+            return ServerSentEvent(event: "status", data: try json(status)).frame
         case .runsTable(let table):
             return ServerSentEvent(event: "runs", data: table.markup).frame
-        case .keepAlive:
-            return ServerSentEvent.keepAliveFrame
         }
     }
 }

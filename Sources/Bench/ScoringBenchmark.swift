@@ -36,9 +36,10 @@ struct ScoringBenchmark: AsyncParsableCommand {
         let scoring = KernelTiming.medianSeconds(repetitions: repetitions) {
             _ = model.score(tokens: tokens, batchSize: Self.rows, length: length, pool: pool)
         }
-        // The forward's products, per chunk of rows the engine scores at once (`Transformer.scoringChunk`, 32 rows):
-        // per layer QKV, the attention's output projection, the MLP's two; then the scalar head's.
-        let m = 32 * length
+        // The forward's products, per chunk of rows the engine scores at once (`Transformer.scoringChunk`): per
+        // layer QKV, the attention's output projection, the MLP's two (the scalar head, a dot product per row, is left out).
+        let chunkRows = Transformer.scoringChunk
+        let m = chunkRows * length
         let (d, hidden) = (config.width, config.width * config.mlpMultiplier)
         let shapes = [(3 * d, d), (d, d), (hidden, d), (d, hidden)]
         var gemmSeconds = 0.0
@@ -49,7 +50,7 @@ struct ScoringBenchmark: AsyncParsableCommand {
             gemmSeconds += Double(config.layers) * seconds
             flops += Double(config.layers) * 2 * Double(m * n * k)
         }
-        let chunks = Double(Self.rows / 32)
+        let chunks = Double(Self.rows / chunkRows)
         print("machine: \(MachineDescription.current), threads: \(threads)")
         Figure(
             name: "score-forward", value: chunks * flops / scoring / 1e9, unit: "GFLOP/s",

@@ -297,7 +297,9 @@ final class CachedStep {
                     (v + position * C).update(from: source + 2 * C, count: C)
                     for h in 0..<H {
                         let k = layerKeys + (slot * H + h) * hs * keyStride
-                        for i in 0..<hs { k[i * keyStride + position] = source[C + h * hs + i] }
+                        Attention.transposeKeys(
+                            of: source + C + h * hs, rowStride: 3 * C, length: 1, headSize: hs, into: k + position,
+                            keyStride: keyStride)
                         Attention.probabilities(
                             query: source + h * hs, transposedKeys: k, keyStride: keyStride, count: position + 1,
                             headSize: hs, into: probabilities + h * keyStride)

@@ -51,6 +51,21 @@ struct AnnotationAndQueryTests {
         #expect(try await ids(queue, "spec.name = tiny or tag:baseline").count == 4)
         // A text comparison with a number field matches nothing rather than failing the query.
         #expect(try await ids(queue, "spec.policy.sft.steps = many").isEmpty)
+        // So do paths that recorded specs have, when no run matches.
+        #expect(try await ids(queue, "spec.policy.sft.steps = 5 or spec.seed = 99").isEmpty)
+        // A path no recorded spec has is named, with the nearest key where the path leaves every spec.
+        for (condition, message) in [
+            (
+                "spec.policy.sft.stepz >= 400",
+                "no recorded spec has spec.policy.sft.stepz — did you mean 'spec.policy.sft.steps'?"
+            ),
+            ("spec.seed = 1 and spec.polcy.sft.steps = 100", "did you mean 'spec.policy'?"),
+            ("spec.policy.sft.zzzzzzzzzz = 1", "spec.policy.sft has "),
+            ("spec.evaluators[0].kindd = orm", "no recorded spec has spec.evaluators[0].kindd"),
+        ] {
+            let error = await #expect(throws: DaemonError.self, "\(condition)") { _ = try await ids(queue, condition) }
+            #expect(error?.message.contains(message) == true, "\(condition): \(error?.message ?? "accepted")")
+        }
 
         for (condition, message) in [
             ("stauts = queued", "did you mean 'status'"),

@@ -1,3 +1,4 @@
+import Analysis
 import Canonical
 import EventStore
 import Foundation
@@ -55,7 +56,50 @@ struct RunCatalog {
                 ORDER BY submission_order DESC LIMIT $2
                 """, [state.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))] + condition.parameters)
         }
+        if rows.count == 0, let query, let unknown = try await unknownSpecPath(in: query) {
+            throw DaemonError(.badRequest, unknown)
+        }
         return try await withEventCounts(rows)
+    }
+
+    /// Why an empty answer is empty when the condition names a `spec.<path>` that no recorded spec has: almost
+    /// always a typo, which would otherwise read as "no such runs". The message names the path and, at the deepest
+    /// level of it that some spec has, the nearest key (or the keys there). Nil when every path is in some spec, or
+    /// when there are no runs to tell.
+    private func unknownSpecPath(in query: RunQuery) async throws -> String? {
+        let paths = query.specPaths
+        guard !paths.isEmpty else { return nil }
+        let spec = RunQuery.recordedSpec(streamPrefix: "$1")
+        let prefix = PostgresValue.text(DaemonEvent.stream(""))
+        return try await queue.store.transaction { tx -> String? in
+            for path in paths {
+                let known = try tx.query(
+                    """
+                    SELECT NOT EXISTS (SELECT 1 FROM runs)
+                        OR EXISTS (SELECT 1 FROM runs WHERE \(spec) #> $2::text[] IS NOT NULL) AS known
+                    """, [prefix, .textArray(path)])
+                if try known.bool(0, "known") != false { continue }
+                for depth in stride(from: path.count - 1, through: 0, by: -1) {
+                    let level = Array(path.prefix(depth))
+                    let rows = try tx.query(
+                        """
+                        SELECT DISTINCT key FROM runs, jsonb_object_keys(
+                            CASE WHEN jsonb_typeof(\(spec) #> $2::text[]) = 'object' THEN \(spec) #> $2::text[]
+                            ELSE '{}'::jsonb END) AS key
+                        ORDER BY key
+                        """, [prefix, .textArray(level)])
+                    let keys = try (0..<rows.count).compactMap { try rows.string($0, "key") }
+                    guard !keys.isEmpty else { continue }
+                    let message = "--where: no recorded spec has \(RunQuery.display(path))"
+                    if let close = Suggestion.closest(to: path[depth], among: keys) {
+                        return message + " — did you mean '\(RunQuery.display(level + [close]))'?"
+                    }
+                    return message + "; \(RunQuery.display(level)) has \(keys.joined(separator: ", "))"
+                }
+                return "--where: no recorded spec has \(RunQuery.display(path))"
+            }
+            return nil
+        }
     }
 
     /// The rows as the API shows them, with each run's event count from the store.

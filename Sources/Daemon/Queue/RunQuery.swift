@@ -71,10 +71,7 @@ struct RunQuery {
                     let has = "\(tags) ? \(parameter(.text(text)))::text"
                     return op == .equal ? "(\(has))" : "NOT (\(has))"
                 case (.spec(let path), _):
-                    let spec = """
-                        (e2h_payload_at(\(parameter(.text(DaemonEvent.stream(""))))::text || runs.id, 1)
-                            ->> 'spec_json')::jsonb
-                        """
+                    let spec = Self.recordedSpec(streamPrefix: parameter(.text(DaemonEvent.stream(""))))
                     let at = "\(parameter(.textArray(path)))::text[]"
                     switch value {
                     case .number(let number):
@@ -94,6 +91,30 @@ struct RunQuery {
         }
         let text = render(condition)
         return (text, parameters)
+    }
+
+    /// The run's recorded canonical spec as jsonb (its `RunSubmitted`), `streamPrefix` the SQL parameter holding
+    /// `DaemonEvent.stream("")`.
+    static func recordedSpec(streamPrefix: String) -> String {
+        "(e2h_payload_at(\(streamPrefix)::text || runs.id, 1) ->> 'spec_json')::jsonb"
+    }
+
+    /// The `spec.<path>` fields the condition names, each once, in order.
+    var specPaths: [[String]] {
+        func paths(_ condition: FilterCondition<Field>) -> [[String]] {
+            switch condition {
+            case .all(let parts), .any(let parts): parts.flatMap(paths)
+            case .member(.spec(let path), _), .compare(.spec(let path), _, _): [path]
+            case .member, .compare: []
+            }
+        }
+        var seen = Set<[String]>()
+        return paths(condition).filter { seen.insert($0).inserted }
+    }
+
+    /// A JSON path as `--where` writes it: `spec.evaluators[0].kind`.
+    static func display(_ path: [String]) -> String {
+        path.reduce("spec") { text, step in Int(step) == nil ? "\(text).\(step)" : "\(text)[\(step)]" }
     }
 
     private static func checkStates(_ condition: FilterCondition<Field>) throws {

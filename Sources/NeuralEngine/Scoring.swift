@@ -16,7 +16,7 @@ extension Transformer {
     /// Rows scored at once: bounds the activations' memory. Rows are independent, so it changes no value. Eight
     /// rows of the default experiment's 85 tokens keep a chunk's activations near the core's own caches: with 32,
     /// each element-wise pass (GELU, norms, residuals) streamed megabytes from shared memory, and the batched pass
-    /// scored 16 % fewer sequences a second (`e2h-bench score`, AVX2; 4 and 16 rows were slower too).
+    /// scored 15 % fewer sequences a second (`e2h-bench score`, AVX2; 4 and 16 rows were slower too).
     public static let scoringChunk = 8
 
     /// Forward only: for each position t of each row, log P(tokens[t+1] | tokens[...t]) and the scalar

@@ -161,7 +161,8 @@ let package = Package(
                 "Canonical",
                 "Dashboard",
                 "EventStore",
-                // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart.
+                // For its compute pool's thread, which also runs the blocking pg_ctl of a database restart, and the
+                // cores its runs share.
                 "NeuralEngine",
                 "Pipeline",
                 "RunBundle",

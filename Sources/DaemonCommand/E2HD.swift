@@ -70,7 +70,10 @@ struct E2HD: AsyncParsableCommand {
             """)
     var retention: RetentionMode = .standard
 
-    @Option(help: "Compute threads per run (default: the spec's).")
+    @Option(
+        help:
+            "Compute threads per run (default: the spec's). Runs side by side share the cores: each computes on one thread while there are more runs than cores for their threads."
+    )
     var threads: Int?
 
     @Option(help: "Name of this daemon in leases and events (default host:pid).")

@@ -6,6 +6,35 @@ public enum ThreadCount {
     public static var available: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
 
+/// The cores that the pools of one process share. A pool given a share runs its loops on its calling thread alone
+/// while its helpers would oversubscribe the cores (more pools computing than the cores hold at their thread
+/// counts), and takes its helpers back when it computes alone: a daemon running several runs side by side keeps one
+/// thread a run, and the last one left uses every core instead of leaving them idle. Which threads run a loop never
+/// changes a bit (see `ComputePool`), so this only decides speed.
+public final class CoreShare: Sendable {
+    public let cores: Int
+    /// Pools inside `ComputePool.run`.
+    private let computing = Atomic<Int>(0)
+
+    public init(cores: Int = ThreadCount.available) {
+        self.cores = max(1, cores)
+    }
+
+    func enter() { computing.add(1, ordering: .relaxed) }
+    func leave() { computing.subtract(1, ordering: .relaxed) }
+
+    /// Whether a pool of `threads` threads may use its helpers now.
+    func allowsHelpers(threads: Int) -> Bool {
+        Self.allowsHelpers(threads: threads, computing: computing.load(ordering: .relaxed), cores: cores)
+    }
+
+    /// Helpers only while every computing pool could have all of its threads on a core of its own (each pool is
+    /// counted at this one's thread count: the daemon's runs have one).
+    static func allowsHelpers(threads: Int, computing: Int, cores: Int) -> Bool {
+        max(1, computing) * threads <= cores
+    }
+}
+
 /// The engine's one compute facility: a fixed set of worker threads that run one parallel loop at a time,
 /// the caller's thread taking part as worker 0; a thread of its own for the async code that drives them
 /// (`run`); and a cancellation flag that the calling task's cancellation sets and long loops poll.
@@ -30,12 +59,17 @@ public final class ComputePool: @unchecked Sendable {
     /// sampled rows, a chunk of scored rows): its own scratch, no synchronization. Empty in those pools.
     private let serialPools: [ComputePool]
     private let cancelled = Atomic<Bool>(false)
+    /// The cores this pool shares with other pools of the process, if it shares them.
+    private let share: CoreShare?
 
-    public convenience init(threads: Int) {
-        self.init(threads: threads, nested: false)
+    /// - Parameter share: the cores this pool shares with others (a daemon's runs side by side); without one it
+    ///   always uses its threads.
+    public convenience init(threads: Int, share: CoreShare? = nil) {
+        self.init(threads: threads, nested: false, share: share)
     }
 
-    private init(threads: Int, nested: Bool) {
+    private init(threads: Int, nested: Bool, share: CoreShare? = nil) {
+        self.share = share
         self.threads = max(1, threads)
         shared = SharedState()
         scratchSlots = (0...self.threads).map { _ in ScratchSlot() }
@@ -58,6 +92,8 @@ public final class ComputePool: @unchecked Sendable {
     public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         let thread = JobThread()
         defer { thread.stop() }
+        share?.enter()
+        defer { share?.leave() }
         return try await withTaskCancellationHandler {
             try await withTaskExecutorPreference(thread) { try await body() }
         } onCancel: {
@@ -73,6 +109,13 @@ public final class ComputePool: @unchecked Sendable {
     /// Throws `CancellationError` once the pool is cancelled: for long loops, between two engine calls.
     public func checkCancellation() throws {
         if isCancelled { throw CancellationError() }
+    }
+
+    /// The threads a loop starting now runs on: `threads`, or 1 while the pool's share of the cores is taken. Work
+    /// cut into a piece per thread (chunks of scored rows, groups of sampled rows) is cut for this many, so that a
+    /// run computing alone on its calling thread does the work of a one-thread run, not a two-thread one's pieces.
+    public var activeThreads: Int {
+        threads > 1 && share?.allowsHelpers(threads: threads) == false ? 1 : threads
     }
 
     /// The single-threaded pool for worker `worker`'s piece of a loop on this pool.
@@ -91,7 +134,7 @@ public final class ComputePool: @unchecked Sendable {
     func parallelForWorkers(_ count: Int, _ body: (_ range: Range<Int>, _ worker: Int) -> Void) {
         guard count > 0 else { return }
         let pieces = min(count, threads * 4)
-        if threads == 1 || pieces == 1 {
+        if pieces == 1 || activeThreads == 1 {
             body(0..<count, 0)
             return
         }

@@ -62,9 +62,9 @@ extension Transformer {
         let packed = PackedWeights(model: self, pool: pool)
         // Enough rows give each thread whole trees of its own (no synchronization inside a step); a piece
         // boundary only costs the prefix its two sides would have shared.
-        let byPiece = pool.threads > 1 && tree.rows >= 32 * pool.threads
-        let pieceCount = max(
-            (tree.rows + Self.prefixTreeSlots - 1) / Self.prefixTreeSlots, byPiece ? pool.threads : 1)
+        let threads = pool.activeThreads
+        let byPiece = threads > 1 && tree.rows >= 32 * threads
+        let pieceCount = max((tree.rows + Self.prefixTreeSlots - 1) / Self.prefixTreeSlots, byPiece ? threads : 1)
         let pieces = tree.pieces(pieceCount)
         logProbabilities.withUnsafeMutableBufferPointer { logProbabilities in
             scalar.withUnsafeMutableBufferPointer { scalar in

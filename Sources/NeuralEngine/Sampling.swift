@@ -53,8 +53,9 @@ extension Transformer {
         // whole positions, with no synchronization inside a step; a few rows share every step instead.
         // Large batches get several groups per thread, so a thread slowed down by another process
         // leaves its unclaimed groups to the others.
-        let perThread = templates.count >= 256 * pool.threads ? 4 : 1
-        let groups = observe == nil ? max(1, min(templates.count / 16, pool.threads * perThread)) : 1
+        let threads = pool.activeThreads
+        let perThread = templates.count >= 256 * threads ? 4 : 1
+        let groups = observe == nil ? max(1, min(templates.count / 16, threads * perThread)) : 1
         let packed = PackedWeights(model: self, pool: pool)
         if groups == 1 {
             return generateRows(

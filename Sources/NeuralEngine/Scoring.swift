@@ -75,7 +75,8 @@ extension Transformer {
         let chunks = (batchSize + chunk - 1) / chunk
         // With a few chunks per thread, each thread scores whole chunks on its own (no synchronization
         // inside a forward pass); otherwise the chunks go one by one, each spread over the threads.
-        let byChunk = pool.threads > 1 && chunks >= 2 * pool.threads
+        let threads = pool.activeThreads
+        let byChunk = threads > 1 && chunks >= 2 * threads
         var buffers = [Activations?](repeating: nil, count: pool.threads)
         tokens.withUnsafeBufferPointer { tokens in
             targets.withUnsafeBufferPointer { targets in

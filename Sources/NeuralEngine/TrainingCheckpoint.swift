@@ -66,9 +66,9 @@ public struct TrainingCheckpoint: Sendable {
                     return SafeTensors.encode(
                         entries,
                         metadata: [
-                            ("format", Self.format), ("e2h.config", canonicalJSON(config)),
-                            ("e2h.state", canonicalJSON(state)),
-                            ("e2h.metadata", canonicalJSON(metadata)),
+                            ("format", Self.format), ("e2h.config", fileMetadataJSON(config)),
+                            ("e2h.state", fileMetadataJSON(state)),
+                            ("e2h.metadata", fileMetadataJSON(metadata)),
                         ])
                 }
             }
@@ -112,7 +112,7 @@ extension Transformer {
                 values: UnsafeBufferPointer(start: parameters.base + tensor.offset, count: tensor.count))
         }
         return SafeTensors.encode(
-            entries, metadata: [("format", Self.weightsFormat), ("e2h.config", canonicalJSON(config))])
+            entries, metadata: [("format", Self.weightsFormat), ("e2h.config", fileMetadataJSON(config))])
     }
 
     /// Loads `weightsData()` bytes (or a training checkpoint's weights). Truncated or corrupted
@@ -137,9 +137,15 @@ private func arena(_ file: SafeTensors.File, layout: ParameterLayout, prefix: St
     return values
 }
 
-private func canonicalJSON<T: Encodable>(_ value: T) -> String {
+/// The JSON in a safetensors header's metadata, as formats `e2h-weights-1` and `e2h-training-checkpoint-1` define
+/// it: sorted keys, the Swift names of the fields. It is part of those file formats, not a second `CanonicalJSON`:
+/// recorded events name checkpoints by the SHA-256 of these bytes, so writing `CanonicalJSON`'s snake_case keys
+/// instead would make every existing record's `replay --verify`, and the resume of a run interrupted before an
+/// upgrade, diverge at its first checkpoint. Reading needs no such care: `JSONDecoder` takes these keys as written.
+private func fileMetadataJSON<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
+    // The values are a model configuration, integers, bit patterns and strings: always encodable.
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 

@@ -29,6 +29,53 @@ import Testing
     }
 }
 
+@Suite struct CoreShareTests {
+    /// A pool uses its helpers only while every computing pool could have its threads on cores of its own.
+    @Test func helpersOnlyWhileTheCoresHoldEveryComputingPool() {
+        // Two cores: a two-thread run alone uses both; two or three side by side compute on one thread each.
+        #expect(CoreShare.allowsHelpers(threads: 2, computing: 1, cores: 2))
+        #expect(!CoreShare.allowsHelpers(threads: 2, computing: 2, cores: 2))
+        #expect(!CoreShare.allowsHelpers(threads: 2, computing: 3, cores: 2))
+        // A pool asked outside `run` counts as the one computing.
+        #expect(CoreShare.allowsHelpers(threads: 2, computing: 0, cores: 2))
+        #expect(CoreShare.allowsHelpers(threads: 4, computing: 2, cores: 8))
+        #expect(!CoreShare.allowsHelpers(threads: 4, computing: 3, cores: 8))
+        #expect(!CoreShare.allowsHelpers(threads: 3, computing: 1, cores: 2))
+    }
+
+    /// While other runs compute, a pool's loops run whole on its calling thread (worker 0) — no helper is woken
+    /// onto a taken core — and once it computes alone its helpers take part again.
+    @Test func aPoolComputesAloneWhileItsShareIsTaken() async throws {
+        let share = CoreShare(cores: 2)
+        let pool = ComputePool(threads: 2, share: share)
+        @Sendable func workersOfLoops() -> Set<Int> {
+            var seen = Set<Int>()
+            for _ in 0..<500 {
+                var workers = [Int](repeating: -1, count: 64)
+                workers.withUnsafeMutableBufferPointer { workers in
+                    pool.parallelForWorkers(64) { range, worker in for i in range { workers[i] = worker } }
+                }
+                seen.formUnion(workers)
+            }
+            return seen
+        }
+        // Another run computing: two pools of two threads do not fit on two cores.
+        share.enter()
+        let taken = try await pool.run { workersOfLoops() }
+        share.leave()
+        #expect(taken == [0])
+        // Alone: the helper joins some loop (on a loaded machine it may arrive after many have ended; the deadline
+        // only ends a pool that never lets it in).
+        let started = ContinuousClock.now
+        let alone = try await pool.run { () -> Set<Int> in
+            var seen = workersOfLoops()
+            while !seen.contains(1) && ContinuousClock.now - started < .seconds(60) { seen.formUnion(workersOfLoops()) }
+            return seen
+        }
+        #expect(alone == [0, 1])
+    }
+}
+
 @Suite struct ComputePoolRunTests {
     /// `run` drives async code whose parallel loops use the pool, and cancelling the calling task reaches
     /// the flag that long loops poll (a pool that missed it would spin here until the deadline).

@@ -4,12 +4,14 @@ import Testing
 @testable import NeuralEngine
 
 @Suite struct TrainingTests {
-    static func trainer(_ config: ModelConfig, seed: UInt64 = 1, threads: Int, learningRate: Float = 3e-3) -> Trainer {
+    static func trainer(
+        _ config: ModelConfig, seed: UInt64 = 1, threads: Int, share: CoreShare? = nil, learningRate: Float = 3e-3
+    ) -> Trainer {
         Trainer(
             model: Transformer(config: config, seed: seed),
             optimizer: AdamWConfig(learningRate: learningRate, weightDecay: 0.01),
             schedule: LearningRateSchedule(warmupSteps: 5, totalSteps: 200, minimumRatio: 0.1), gradientClip: 1,
-            pool: ComputePool(threads: threads))
+            pool: ComputePool(threads: threads, share: share))
     }
 
     @Test func tinyPolicyOverfitsAFixedSet() {
@@ -68,8 +70,10 @@ import Testing
     }
 
     /// Losses of `steps` steps and the final weights' hash.
-    static func run(_ config: ModelConfig, threads: Int, steps: Int) -> ([UInt32], String) {
-        let trainer = Self.trainer(config, seed: 4, threads: threads)
+    static func run(
+        _ config: ModelConfig, threads: Int, share: CoreShare? = nil, steps: Int
+    ) -> ([UInt32], String) {
+        let trainer = Self.trainer(config, seed: 4, threads: threads, share: share)
         var losses: [UInt32] = []
         for step in 0..<steps {
             let batch = Fixtures.batch(config: config, batchSize: 5, length: 10, seed: UInt64(step))
@@ -94,8 +98,11 @@ import Testing
         let one = Self.run(config, threads: 1, steps: 5)
         let two = Self.run(config, threads: 2, steps: 5)
         let three = Self.run(config, threads: 3, steps: 5)
+        // Two threads on a share of one core: every loop runs on the calling thread alone, in pieces cut for two.
+        let shared = Self.run(config, threads: 2, share: CoreShare(cores: 1), steps: 5)
         #expect(one.0 == two.0 && one.1 == two.1)
         #expect(one.0 == three.0 && one.1 == three.1)
+        #expect(one.0 == shared.0 && one.1 == shared.1)
     }
 
     @Test func checkpointAndResumeMatchesAnUninterruptedRun() throws {

@@ -2,6 +2,7 @@ import Canonical
 import EventStore
 import Foundation
 import Logging
+import NeuralEngine
 import Pipeline
 import WireTypes
 
@@ -16,11 +17,13 @@ public struct RunReplay: Sendable {
 
     let store: EventStore
     let threads: Int?
+    let share: CoreShare?
     let logger: Logger
 
-    public init(store: EventStore, threads: Int?, logger: Logger) {
+    public init(store: EventStore, threads: Int?, share: CoreShare? = nil, logger: Logger) {
         self.store = store
         self.threads = threads
+        self.share = share
         self.logger = logger
     }
 
@@ -37,7 +40,9 @@ public struct RunReplay: Sendable {
         let recorded = comparableEvents.map { (type: $0.type, payload: $0.payload) }
         let scratch = InMemoryRecorder(stopWhen: { _, _, _ in stop() })
         logger.info("replaying run from its recorded spec", metadata: ["replayed": "\(id)"])
-        let outcome = try await RunExecutor(spec: spec, recorder: scratch, threads: threads, logger: logger).run()
+        let outcome = try await RunExecutor(
+            spec: spec, recorder: scratch, threads: threads, share: share, logger: logger
+        ).run()
         if case .stopped(let reason) = outcome { return .stopped(reason) }
         let replayed = await scratch.events.filter { Self.isComparable(type: $0.type, payload: $0.payload) }
             .map { (type: $0.type, payload: $0.payload) }

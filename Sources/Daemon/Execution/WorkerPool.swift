@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Logging
+import NeuralEngine
 import Pipeline
 import ServiceLifecycle
 import Synchronization
@@ -15,6 +16,8 @@ final class WorkerPool: Service, Sendable {
     private let active = Mutex([String: LeasedRecorder]())
     /// Woken when a run becomes claimable (NOTIFY): idle workers claim at once instead of at their next poll.
     let runnable = WakeSignal()
+    /// The machine's cores, shared by the runs this daemon executes side by side (see `CoreShare`).
+    private let cores = CoreShare()
 
     init(queue: Queue) {
         leases = Leases(queue: queue)
@@ -98,7 +101,9 @@ final class WorkerPool: Service, Sendable {
             if let original = lease.replayOf {
                 outcome = try await self.replay(original, lease, recorder, threads: threads, runLogger)
             } else {
-                switch try await RunExecutor(spec: spec, recorder: recorder, threads: threads, logger: runLogger).run()
+                switch try await RunExecutor(
+                    spec: spec, recorder: recorder, threads: threads, share: cores, logger: runLogger
+                ).run()
                 {
                 case .completed(let summary):
                     outcome = .completed(
@@ -142,7 +147,7 @@ final class WorkerPool: Service, Sendable {
         _ original: String, _ lease: Lease, _ recorder: LeasedRecorder, threads: Int?, _ logger: Logger
     ) async throws -> JobOutcome {
         let completed = try await RunCatalog(queue: leases.queue).details(original).state == .completed
-        let replay = RunReplay(store: leases.queue.store, threads: threads, logger: logger)
+        let replay = RunReplay(store: leases.queue.store, threads: threads, share: cores, logger: logger)
         switch try await replay.replay(
             run: original, completed: completed, provenance: lease.provenance, stop: { recorder.currentStop })
         {

@@ -13,6 +13,8 @@ public struct RunExecutor: Sendable {
     public let spec: ExperimentSpec
     public let recorder: any RunRecorder
     public let threads: Int
+    /// The cores this run shares with others executing in the same process (a daemon's workers).
+    public let share: CoreShare?
     public let logger: Logger
     /// Test hook: labels altered on purpose, to show where they reach (`LeakageCheck`).
     var counterfactual: Counterfactual?
@@ -21,18 +23,21 @@ public struct RunExecutor: Sendable {
     /// How often the long loops poll for a stop and report progress; tests make it fine-grained.
     var pacing = Pacing()
 
-    /// `threads` overrides the spec's; results do not depend on it.
-    public init(spec: ExperimentSpec, recorder: any RunRecorder, threads: Int? = nil, logger: Logger) {
+    /// `threads` overrides the spec's; results do not depend on it, nor on `share`.
+    public init(
+        spec: ExperimentSpec, recorder: any RunRecorder, threads: Int? = nil, share: CoreShare? = nil, logger: Logger
+    ) {
         self.spec = spec
         self.recorder = recorder
         self.threads = threads ?? spec.threads
+        self.share = share
         self.logger = logger
     }
 
     /// Runs the experiment on compute threads of its own (see `ComputePool.run`). Cancelling the calling task
     /// makes the run throw `CancellationError` at its next poll, without a stop checkpoint.
     public func run() async throws -> RunOutcome {
-        let compute = ComputePool(threads: threads)
+        let compute = ComputePool(threads: threads, share: share)
         return try await compute.run { try await self.execute(on: compute) }
     }
 

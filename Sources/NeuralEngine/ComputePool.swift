@@ -13,7 +13,7 @@ public enum ThreadCount {
 /// changes a bit (see `ComputePool`), so this only decides speed.
 public final class CoreShare: Sendable {
     public let cores: Int
-    /// Pools inside `ComputePool.run`.
+    /// Pools inside `ComputePool.run` (a run waiting on its database counts too: it computes again soon).
     private let computing = Atomic<Int>(0)
 
     public init(cores: Int = ThreadCount.available) {
@@ -114,7 +114,7 @@ public final class ComputePool: @unchecked Sendable {
     /// The threads a loop starting now runs on: `threads`, or 1 while the pool's share of the cores is taken. Work
     /// cut into a piece per thread (chunks of scored rows, groups of sampled rows) is cut for this many, so that a
     /// run computing alone on its calling thread does the work of a one-thread run, not a two-thread one's pieces.
-    public var activeThreads: Int {
+    var activeThreads: Int {
         threads > 1 && share?.allowsHelpers(threads: threads) == false ? 1 : threads
     }
 

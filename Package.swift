@@ -280,7 +280,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        /// The CLI's pure parts: the progress line, its rate estimate, the event-stream reader.
+        /// The CLI's pure parts: the progress line, its rate estimate, the event-stream reader, the message for a file
+        /// it cannot read.
         .testTarget(
             name: "CLIClientTests",
             dependencies: ["CLIClient", "WireTypes"],

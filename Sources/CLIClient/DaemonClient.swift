@@ -102,9 +102,7 @@ struct DaemonClient: Sendable {
 
     /// POST a file as the body, streamed from disk (an import of any size, in constant memory).
     func upload<T: Decodable>(_ path: String, file: String, as type: T.Type) async throws -> T {
-        guard FileManager.default.isReadableFile(atPath: file) else {
-            throw ClientError(.usage, "cannot read \(file)")
-        }
+        try requireReadableFile(file)
         var request = makeRequest("POST", path, query: [:])
         request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
         let (data, response): (Data, URLResponse)

@@ -104,10 +104,27 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// Reads a file the user named, with a message that says which file when it cannot.
+/// Reads a file the user named, with a message that says which file when it cannot, and why.
 func readUserFile(_ path: String) throws -> Data {
+    try requireReadableFile(path)
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ClientError(.usage, "cannot read \(path)")
     }
     return data
+}
+
+/// Throws, saying why, unless `path` names a readable file: missing, a directory, or not readable by this user.
+func requireReadableFile(_ path: String) throws {
+    var isDirectory: ObjCBool = false
+    let reason =
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            "no such file"
+        } else if isDirectory.boolValue {
+            "it is a directory; name a file"
+        } else if !FileManager.default.isReadableFile(atPath: path) {
+            "permission denied"
+        } else {
+            nil as String?
+        }
+    if let reason { throw ClientError(.usage, "cannot read \(path): \(reason)") }
 }

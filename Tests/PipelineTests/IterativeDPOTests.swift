@@ -72,7 +72,68 @@ import WireTypes
         #expect(after[0] > 0.001)
     }
 
+    @Test func theNLLTermAddsTwiceItsWeightToEachPreferredToken() {
+        let plain = IterativeDPO.tokenWeights(margins: [0, 2], beta: 0.1, writtenTokens: 4, nllWeight: 0)
+        let dpo = [0.8 * DeterministicMath.sigmoid(0), 0.8 * DeterministicMath.sigmoid(-2)]
+        #expect(plain.preferred == dpo)
+        #expect(plain.dispreferred == dpo.map { -$0 })
+        let withNLL = IterativeDPO.tokenWeights(margins: [0, 2], beta: 0.1, writtenTokens: 4, nllWeight: 0.5)
+        #expect(withNLL.preferred == dpo.map { $0 + 1 })
+        #expect(withNLL.dispreferred == plain.dispreferred)
+    }
+
+    /// From the same model and pair, a step with the NLL term leaves the preferred solution more likely than a plain
+    /// DPO step does: the term pulls y⁺ up where DPO alone may lower it with y⁻.
+    @Test func theNLLTermRaisesThePreferredSolutionsLikelihood() throws {
+        let family = LikelihoodVotingTests.TwoWrittenTokens()
+        let compute = ComputePool(threads: 1)
+        let config = ModelConfig(
+            vocabularySize: Vocabulary.size, contextLength: family.sequenceLength, layers: 1, width: 16, heads: 2,
+            mlpMultiplier: 2, head: .languageModel)
+        let model = Transformer(config: config, seed: 5)
+        let pair: [[Int32]] = [[Vocabulary.start, 1, Vocabulary.plus, 2], [Vocabulary.start, 1, Vocabulary.plus, 4]]
+        let likelihood = { (model: Transformer) in
+            PolicyLikelihood(model: model, family: family, compute: compute).logProbabilities(pair)
+        }
+        let written = family.writtenPositions.count
+        func preferredAfterOneStep(nllWeight: Double) -> Double {
+            let trainer = Trainer(
+                model: model.copy(),
+                optimizer: AdamWConfig(learningRate: 1e-2, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0),
+                schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1, minimumRatio: 1), gradientClip: 0,
+                pool: compute)
+            let weights = IterativeDPO.tokenWeights(
+                margins: [0], beta: 0.1, writtenTokens: Float(written), nllWeight: nllWeight)
+            _ = trainer.train(
+                TrainingRows(family: family).policyGradientBatch(
+                    pair,
+                    weights: [
+                        [Float](repeating: weights.preferred[0], count: written),
+                        [Float](repeating: weights.dispreferred[0], count: written),
+                    ]))
+            return likelihood(trainer.model)[0]
+        }
+        let before = likelihood(model)[0]
+        #expect(preferredAfterOneStep(nllWeight: 1) > preferredAfterOneStep(nllWeight: 0))
+        #expect(preferredAfterOneStep(nllWeight: 1) > before)
+    }
+
     // MARK: the spec
+
+    @Test func theNLLWeightIsReadAndRecordedOnlyWhereSet() throws {
+        let yaml = "name: d\nevaluators:\n  - {name: prm, kind: prm}\nrl:\n  dpo: {iterations: 1"
+        let plain = try ExperimentSpec.parse(yaml: yaml + "}\n", file: "d.yaml")
+        #expect(plain.rl.dpo.nllWeight == 0)
+        // Specs recorded before the field existed keep their canonical bytes, so their hashes.
+        #expect(!String(decoding: plain.canonicalJSON(), as: UTF8.self).contains("nll_weight"))
+        let weighted = try ExperimentSpec.parse(yaml: yaml + ", nll_weight: 1}\n", file: "d.yaml")
+        #expect(weighted.rl.dpo.nllWeight == 1)
+        #expect(String(decoding: weighted.canonicalJSON(), as: UTF8.self).contains("\"nll_weight\":1"))
+        #expect(try ExperimentSpec(canonicalJSON: weighted.canonicalJSON()) == weighted)
+        #expect(throws: (any Error).self) {
+            try ExperimentSpec.parse(yaml: yaml + ", nll_weight: -1}\n", file: "d.yaml")
+        }
+    }
 
     @Test func theSpecReadsRankingsAndRefusesWhatWouldLeakOrCannotRank() throws {
         let evaluators = """

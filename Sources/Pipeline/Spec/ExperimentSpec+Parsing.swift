@@ -322,7 +322,8 @@ extension ExperimentSpec {
             samplesPerProblem: map.int("samples_per_problem", default: off.samplesPerProblem, in: 2...4096),
             beta: map.double("beta", default: off.beta, in: 1e-6...1000),
             aggregation: aggregation,
-            optimization: readOptimization(map.mapping("optimization"), defaults: off.optimization))
+            optimization: readOptimization(map.mapping("optimization"), defaults: off.optimization),
+            nllWeight: map.double("nll_weight", default: off.nllWeight, in: 0...1000))
         if Set(rankings.map(\.name)).count != rankings.count {
             map.report("a ranking is listed twice", at: map.value("rankings"), key: "rankings")
         }

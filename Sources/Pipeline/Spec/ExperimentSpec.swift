@@ -476,6 +476,51 @@ public struct DPOSpec: Codable, Sendable, Equatable {
     public var aggregation: StepAggregation
     /// Per iteration; `batchSize` counts pairs.
     public var optimization: OptimizationSpec
+    /// α of an added negative log-likelihood of the preferred solution, per written token: the loss becomes
+    /// −log σ(z) + α·(−log π(y⁺))/T, as iterative reasoning preference optimisation (Pang et al., 2024) adds it.
+    /// DPO alone lowers the preferred solution's likelihood with the dispreferred one's when the two share most of
+    /// their tokens; 0 is plain DPO.
+    public var nllWeight: Double
+
+    public init(
+        iterations: Int, rankings: [Ranking], samplesPerProblem: Int, beta: Double, aggregation: StepAggregation,
+        optimization: OptimizationSpec, nllWeight: Double = 0
+    ) {
+        self.iterations = iterations
+        self.rankings = rankings
+        self.samplesPerProblem = samplesPerProblem
+        self.beta = beta
+        self.aggregation = aggregation
+        self.optimization = optimization
+        self.nllWeight = nllWeight
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case iterations, rankings, samplesPerProblem, beta, aggregation, optimization, nllWeight
+    }
+
+    /// `nll_weight` is recorded only where it is set: specs recorded before it existed keep their bytes and hashes.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        iterations = try container.decode(Int.self, forKey: .iterations)
+        rankings = try container.decode([Ranking].self, forKey: .rankings)
+        samplesPerProblem = try container.decode(Int.self, forKey: .samplesPerProblem)
+        beta = try container.decode(Double.self, forKey: .beta)
+        aggregation = try container.decode(StepAggregation.self, forKey: .aggregation)
+        optimization = try container.decode(OptimizationSpec.self, forKey: .optimization)
+        nllWeight = try container.decodeIfPresent(Double.self, forKey: .nllWeight) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(iterations, forKey: .iterations)
+        try container.encode(rankings, forKey: .rankings)
+        try container.encode(samplesPerProblem, forKey: .samplesPerProblem)
+        try container.encode(beta, forKey: .beta)
+        try container.encode(aggregation, forKey: .aggregation)
+        try container.encode(optimization, forKey: .optimization)
+        if nllWeight != 0 { try container.encode(nllWeight, forKey: .nllWeight) }
+    }
 
     public static let off = DPOSpec(
         iterations: 0, rankings: [.easyAnswers], samplesPerProblem: 4, beta: 0.1, aggregation: .prod,

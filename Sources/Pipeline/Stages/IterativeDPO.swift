@@ -81,16 +81,14 @@ struct IterativeDPO {
                 let margins = Self.margins(
                     policy: likelihood(model).logProbabilities(sequences),
                     reference: reference.logProbabilities(sequences), beta: spec.beta)
-                // The loss the engine minimises is −Σ w·log p over 2B rows × T written tokens; the DPO
-                // gradient of the batch mean is −(1/B) Σ β σ(−z) (∇log π(y⁺) − ∇log π(y⁻)), so each token of
-                // y⁺ weighs 2T·β σ(−z) and each token of y⁻ the opposite.
-                let weights = margins.map { Float(spec.beta) * 2 * written * DeterministicMath.sigmoid(-$0) }
+                let weights = Self.tokenWeights(
+                    margins: margins, beta: spec.beta, writtenTokens: written, nllWeight: spec.nllWeight)
                 let tokens = context.family.writtenPositions.count
                 train(
                     rows.policyGradientBatch(
                         sequences,
-                        weights: weights.map { [Float](repeating: $0, count: tokens) }
-                            + weights.map { [Float](repeating: -$0, count: tokens) }))
+                        weights: weights.preferred.map { [Float](repeating: $0, count: tokens) }
+                            + weights.dispreferred.map { [Float](repeating: $0, count: tokens) }))
                 return Self.figures(margins)
             })
     }
@@ -138,6 +136,17 @@ struct IterativeDPO {
             let dispreferred = policy[pairs + pair] - reference[pairs + pair]
             return Float(beta * (preferred - dispreferred))
         }
+    }
+
+    /// The weight of each written token of a pair's preferred and dispreferred rows. The loss the engine minimises is
+    /// −Σ w·log p / (2B·T) over 2B rows × T written tokens; the DPO gradient of the batch mean is
+    /// −(1/B) Σ β σ(−z) (∇log π(y⁺) − ∇log π(y⁻)), so each token of y⁺ weighs 2T·β σ(−z) and each token of y⁻ the
+    /// opposite; α·(−log π(y⁺))/T per pair adds 2α to each token of y⁺.
+    static func tokenWeights(
+        margins: [Float], beta: Double, writtenTokens: Float, nllWeight: Double
+    ) -> (preferred: [Float], dispreferred: [Float]) {
+        let dpo = margins.map { Float(beta) * 2 * writtenTokens * DeterministicMath.sigmoid(-$0) }
+        return (dpo.map { $0 + Float(2 * nllWeight) }, dpo.map { -$0 })
     }
 
     /// The round's DPO loss (mean −log σ(z), before the step) and the share of pairs the policy already prefers.

@@ -42,33 +42,53 @@ import WireTypes
         #expect(abs(figures["dpo_loss"]! - loss) < 1e-6)
     }
 
+    /// A one-layer policy over two written tokens, and one step of it on a pair weighted as `tokenWeights` weighs it.
+    struct TinyPolicy {
+        let family = LikelihoodVotingTests.TwoWrittenTokens()
+        let compute = ComputePool(threads: 1)
+        let model: Transformer
+
+        init() {
+            let config = ModelConfig(
+                vocabularySize: Vocabulary.size, contextLength: family.sequenceLength, layers: 1, width: 16, heads: 2,
+                mlpMultiplier: 2, head: .languageModel)
+            model = Transformer(config: config, seed: 5)
+        }
+
+        func logProbabilities(_ model: Transformer, _ pair: [[Int32]]) -> [Double] {
+            PolicyLikelihood(model: model, family: family, compute: compute).logProbabilities(pair)
+        }
+
+        /// The model after one step on `pair` (preferred, dispreferred) at margin 0 (the model is its own reference).
+        func stepped(on pair: [[Int32]], nllWeight: Double) -> Transformer {
+            let trainer = Trainer(
+                model: model.copy(),
+                optimizer: AdamWConfig(learningRate: 1e-2, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0),
+                schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1, minimumRatio: 1), gradientClip: 0,
+                pool: compute)
+            let written = family.writtenPositions.count
+            let weights = IterativeDPO.tokenWeights(
+                margins: [0], beta: 0.1, writtenTokens: Float(written), nllWeight: nllWeight)
+            _ = trainer.train(
+                TrainingRows(family: family).policyGradientBatch(
+                    pair,
+                    weights: [
+                        [Float](repeating: weights.preferred[0], count: written),
+                        [Float](repeating: weights.dispreferred[0], count: written),
+                    ]))
+            return trainer.model
+        }
+    }
+
     /// One step on one pair raises the preferred solution's likelihood against the dispreferred one's, relative
     /// to the reference: the weights have the DPO gradient's sign, and its size follows σ(−z).
     @Test func oneStepMovesTheMarginTowardThePreferredSolution() throws {
-        let family = LikelihoodVotingTests.TwoWrittenTokens()
-        let compute = ComputePool(threads: 1)
-        let config = ModelConfig(
-            vocabularySize: Vocabulary.size, contextLength: family.sequenceLength, layers: 1, width: 16, heads: 2,
-            mlpMultiplier: 2, head: .languageModel)
-        let model = Transformer(config: config, seed: 5)
+        let policy = TinyPolicy()
         let pair: [[Int32]] = [[Vocabulary.start, 1, Vocabulary.plus, 2], [Vocabulary.start, 3, Vocabulary.plus, 4]]
-        let likelihood = { (model: Transformer) in
-            PolicyLikelihood(model: model, family: family, compute: compute).logProbabilities(pair)
-        }
-        let reference = likelihood(model)
-        let trainer = Trainer(
-            model: model.copy(),
-            optimizer: AdamWConfig(learningRate: 1e-2, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0),
-            schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1, minimumRatio: 1), gradientClip: 0,
-            pool: compute)
-        let written = family.writtenPositions.count
-        // At the reference z = 0, so σ(−z) = ½.
-        let weight = Float(0.1 * 2 * Double(written)) * DeterministicMath.sigmoid(0)
-        _ = trainer.train(
-            TrainingRows(family: family).policyGradientBatch(
-                pair,
-                weights: [[Float](repeating: weight, count: written), [Float](repeating: -weight, count: written)]))
-        let after = IterativeDPO.margins(policy: likelihood(trainer.model), reference: reference, beta: 0.1)
+        let reference = policy.logProbabilities(policy.model, pair)
+        let after = IterativeDPO.margins(
+            policy: policy.logProbabilities(policy.stepped(on: pair, nllWeight: 0), pair), reference: reference,
+            beta: 0.1)
         #expect(after[0] > 0.001)
     }
 
@@ -85,37 +105,14 @@ import WireTypes
     /// From the same model and pair, a step with the NLL term leaves the preferred solution more likely than a plain
     /// DPO step does: the term pulls y⁺ up where DPO alone may lower it with y⁻.
     @Test func theNLLTermRaisesThePreferredSolutionsLikelihood() throws {
-        let family = LikelihoodVotingTests.TwoWrittenTokens()
-        let compute = ComputePool(threads: 1)
-        let config = ModelConfig(
-            vocabularySize: Vocabulary.size, contextLength: family.sequenceLength, layers: 1, width: 16, heads: 2,
-            mlpMultiplier: 2, head: .languageModel)
-        let model = Transformer(config: config, seed: 5)
+        let policy = TinyPolicy()
+        // The two solutions share their first written token, as most of a running sum's solutions do.
         let pair: [[Int32]] = [[Vocabulary.start, 1, Vocabulary.plus, 2], [Vocabulary.start, 1, Vocabulary.plus, 4]]
-        let likelihood = { (model: Transformer) in
-            PolicyLikelihood(model: model, family: family, compute: compute).logProbabilities(pair)
+        let preferred = { (nllWeight: Double) in
+            policy.logProbabilities(policy.stepped(on: pair, nllWeight: nllWeight), pair)[0]
         }
-        let written = family.writtenPositions.count
-        func preferredAfterOneStep(nllWeight: Double) -> Double {
-            let trainer = Trainer(
-                model: model.copy(),
-                optimizer: AdamWConfig(learningRate: 1e-2, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0),
-                schedule: LearningRateSchedule(warmupSteps: 0, totalSteps: 1, minimumRatio: 1), gradientClip: 0,
-                pool: compute)
-            let weights = IterativeDPO.tokenWeights(
-                margins: [0], beta: 0.1, writtenTokens: Float(written), nllWeight: nllWeight)
-            _ = trainer.train(
-                TrainingRows(family: family).policyGradientBatch(
-                    pair,
-                    weights: [
-                        [Float](repeating: weights.preferred[0], count: written),
-                        [Float](repeating: weights.dispreferred[0], count: written),
-                    ]))
-            return likelihood(trainer.model)[0]
-        }
-        let before = likelihood(model)[0]
-        #expect(preferredAfterOneStep(nllWeight: 1) > preferredAfterOneStep(nllWeight: 0))
-        #expect(preferredAfterOneStep(nllWeight: 1) > before)
+        #expect(preferred(1) > preferred(0))
+        #expect(preferred(1) > policy.logProbabilities(policy.model, pair)[0])
     }
 
     // MARK: the spec

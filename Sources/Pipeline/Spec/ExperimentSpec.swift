@@ -478,7 +478,7 @@ public struct DPOSpec: Codable, Sendable, Equatable {
     public var optimization: OptimizationSpec
     /// α of an added negative log-likelihood of the preferred solution, per written token: the loss becomes
     /// −log σ(z) + α·(−log π(y⁺))/T, as iterative reasoning preference optimisation (Pang et al., 2024) adds it.
-    /// DPO alone lowers the preferred solution's likelihood with the dispreferred one's when the two share most of
+    /// DPO alone can lower the preferred solution's likelihood with the dispreferred one's when the two share most of
     /// their tokens; 0 is plain DPO.
     public var nllWeight: Double
 

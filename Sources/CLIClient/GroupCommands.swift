@@ -167,9 +167,9 @@ struct Select: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the id of the group's member with the largest validation figure, for scripts.",
         discussion: """
-            Only validation rows choose (validation:sft/pass@1, or validation:<ppo variant>/pass@1 for a variant \
-            with checkpoint: best_validation): compare's rows are test-split scores, and choosing by one would make \
-            the chosen run's test figure optimistic.
+            Only validation rows choose (validation:sft/pass@1, or validation:<policy>/pass@1 for a PPO variant or \
+            DPO policy with checkpoint: best_validation): compare's rows are test-split scores, and choosing by one \
+            would make the chosen run's test figure optimistic.
             """)
 
     @Argument(help: "Group id (or a unique prefix).") var group: String

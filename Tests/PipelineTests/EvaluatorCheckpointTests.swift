@@ -53,24 +53,10 @@ import WireTypes
         #expect(old.evaluators[0].checkpoint == .last)
     }
 
-    actor ChosenRun {
-        static let shared = ChosenRun()
-        private var run: Task<[PipelineEvent], any Error>?
-
-        func value() async throws -> [PipelineEvent] {
-            if run == nil {
-                run = Task {
-                    let recorder = InMemoryRecorder()
-                    _ = try await Run.execute(EvaluatorCheckpointTests.spec, recorder: recorder, threads: 2)
-                    return Run.deterministicPart(await recorder.events)
-                }
-            }
-            return try await run!.value
-        }
-    }
+    static let chosenRun = Run.SharedRun(spec, threads: 2)
 
     @Test func eachCheckpointCarriesItsFigureAndTheBestScores() async throws {
-        let events = try await ChosenRun.shared.value()
+        let events = try await Self.chosenRun.deterministicEvents()
         let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }.map {
             try CheckpointSaved(decoding: $0)
         }.filter { $0.stage == .evaluators }
@@ -104,7 +90,7 @@ import WireTypes
     /// scores change. Choosing on easy test problems instead is caught (other test questions change the figures).
     @Test(arguments: [Counterfactual.testLabelsWrong, .hardLabelsWrong])
     func theChoiceReadsNoTestOrHardLabel(counterfactual: Counterfactual) async throws {
-        let clean = try await ChosenRun.shared.value()
+        let clean = try await Self.chosenRun.deterministicEvents()
         let altered = InMemoryRecorder()
         _ = try await Run.execute(Self.spec, recorder: altered, threads: 2, counterfactual: counterfactual)
         let leaks = LeakageCheck(counterfactual, task: Self.spec.task).leaks(

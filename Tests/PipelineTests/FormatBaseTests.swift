@@ -61,7 +61,7 @@ import WireTypes
         let recorder = InMemoryRecorder()
         _ = try await Run.execute(Self.spec, recorder: recorder, threads: 2)
         let events = Run.deterministicPart(await recorder.events)
-        let reference = Run.deterministicPart(try await Run.ReferenceRun.shared.value().events)
+        let reference = Run.deterministicPart(try await Run.referenceRun.value().events)
         let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }.map {
             try CheckpointSaved(decoding: $0)
         }

@@ -78,7 +78,7 @@ import WireTypes
         let recorder = InMemoryRecorder()
         _ = try await Run.execute(Self.spec, recorder: recorder, threads: 2)
         let events = Run.deterministicPart(await recorder.events)
-        let reference = Run.deterministicPart(try await Run.ReferenceRun.shared.value().events)
+        let reference = Run.deterministicPart(try await Run.referenceRun.value().events)
         let scores = try events.filter { $0.type == ScoreRecorded.eventType }.map { try ScoreRecorded(decoding: $0) }
 
         // Everything up to the evaluate stage is the smoke run's, byte for byte, and so are its greedy rows.

@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func theSmokeRunsRecordMatchesTheCommittedFingerprint() async throws {
-        let reference = try await RunExecutorTests.ReferenceRun.shared.value()
+        let reference = try await RunExecutorTests.referenceRun.value()
         let actual = Self.fingerprint(
             events: RunExecutorTests.deterministicPart(reference.events), blobs: Array(reference.blobs.keys))
         let encoder = JSONEncoder()
@@ -54,7 +54,7 @@ import Testing
     /// A spec's name labels the run and enters its hash, but no computation: the same spec under another name
     /// records the same bits (so a figure measured under one name is the figure of the spec under another).
     @Test func aSpecsNameChangesNoRecordedBit() async throws {
-        let reference = try await RunExecutorTests.ReferenceRun.shared.value()
+        let reference = try await RunExecutorTests.referenceRun.value()
         var renamed = RunExecutorTests.smoke
         renamed.name = "another-name"
         let recorder = InMemoryRecorder()

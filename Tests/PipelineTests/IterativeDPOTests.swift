@@ -178,24 +178,10 @@ import WireTypes
 
     // MARK: the run
 
-    actor DPORun {
-        static let shared = DPORun()
-        private var run: Task<[PipelineEvent], any Error>?
-
-        func value() async throws -> [PipelineEvent] {
-            if run == nil {
-                run = Task {
-                    let recorder = InMemoryRecorder()
-                    _ = try await Run.execute(IterativeDPOTests.spec, recorder: recorder, threads: 2)
-                    return await recorder.events
-                }
-            }
-            return try await run!.value
-        }
-    }
+    static let dpoRun = Run.SharedRun(spec, threads: 2)
 
     @Test func everyIterationOfEveryRankingIsARowAndNothingBeforeRLChanges() async throws {
-        let events = Run.deterministicPart(try await DPORun.shared.value())
+        let events = try await Self.dpoRun.deterministicEvents()
         let scores = try events.filter { $0.type == ScoreRecorded.eventType }.map { try ScoreRecorded(decoding: $0) }
         let levels = Run.smoke.task.levels
         for policy in ["dpo_0", "dpo", "dpo_prm_0", "dpo_prm"] {
@@ -208,7 +194,7 @@ import WireTypes
         }
         #expect(Set(checkpoints).isSuperset(of: ["dpo_0", "dpo_1", "dpo_prm_0", "dpo_prm_1"]))
         // Everything up to the RL stage is the smoke run's, byte for byte.
-        let reference = Run.deterministicPart(try await Run.ReferenceRun.shared.value().events)
+        let reference = Run.deterministicPart(try await Run.referenceRun.value().events)
         let rlStart = try #require(
             reference.firstIndex {
                 $0.type == StageStarted.eventType && (try? StageStarted(decoding: $0))?.stage == .rl
@@ -231,13 +217,13 @@ import WireTypes
         let tasks = Set(await resumed.progressReports.map(\.task))
         #expect(!tasks.contains("dpo_0 samples"), "the finished iteration was sampled again")
         #expect(tasks.isSuperset(of: ["dpo_1 samples", "dpo_prm_0 samples", "dpo_prm_1 samples"]))
-        #expect(Run.deterministicPart(await resumed.events) == Run.deterministicPart(try await DPORun.shared.value()))
+        #expect(Run.deterministicPart(await resumed.events) == (try await Self.dpoRun.deterministicEvents()))
     }
 
     @Test func theSameOnOneThreadAsOnTwo() async throws {
         let recorder = InMemoryRecorder()
         _ = try await Run.execute(Self.spec, recorder: recorder, threads: 1)
-        #expect(Run.deterministicPart(await recorder.events) == Run.deterministicPart(try await DPORun.shared.value()))
+        #expect(Run.deterministicPart(await recorder.events) == (try await Self.dpoRun.deterministicEvents()))
     }
 
     /// Every hard verdict true changes DPO's hard scores only: neither chain reads a hard label — and the check

@@ -24,24 +24,10 @@ import WireTypes
     }
 
     /// One uninterrupted run on 1 thread, shared by the tests.
-    actor OneThreadRun {
-        static let shared = OneThreadRun()
-        private var run: Task<Run.Reference, any Error>?
-
-        func value() async throws -> Run.Reference {
-            if run == nil {
-                run = Task {
-                    let recorder = InMemoryRecorder()
-                    let outcome = try await Run.execute(LikelihoodRunTests.spec, recorder: recorder, threads: 1)
-                    return (await recorder.events, outcome, await recorder.blobs)
-                }
-            }
-            return try await run!.value
-        }
-    }
+    static let oneThreadRun = Run.SharedRun(spec, threads: 1)
 
     @Test func likelihoodRowsAreRecordedForEveryNAndLevel() async throws {
-        let (events, _, _) = try await OneThreadRun.shared.value()
+        let (events, _, _) = try await Self.oneThreadRun.value()
         let scores = try Self.scores(events)
         let likelihood = scores.filter { $0.method == "likelihood" }
         let smoke = Run.smoke
@@ -64,8 +50,8 @@ import WireTypes
     /// evaluators, every other score with its per-problem outcomes — is the smoke run's, byte for byte, in the same
     /// order. Only the rerank stage's outputs (its row count) differ.
     @Test func everyOtherRowIsTheSmokeRunsByteForByte() async throws {
-        let reference = Run.deterministicPart(try await Run.ReferenceRun.shared.value().events)
-        let events = Run.deterministicPart(try await OneThreadRun.shared.value().events)
+        let reference = Run.deterministicPart(try await Run.referenceRun.value().events)
+        let events = Run.deterministicPart(try await Self.oneThreadRun.value().events)
         let others = events.filter { !Self.isLikelihoodRow($0) }
         try #require(others.count == reference.count)
         var differing: [String] = []
@@ -80,7 +66,7 @@ import WireTypes
 
     /// A stop inside the likelihood scoring pass, on 2 threads, resumes to the record of the run on 1 thread.
     @Test func aStopDuringLikelihoodScoringResumesToTheOneThreadRecord() async throws {
-        let reference = try await OneThreadRun.shared.value()
+        let reference = try await Self.oneThreadRun.value()
         let task = "sft likelihood"
         let slice = StopAndProgressTests.slice
         let first = InMemoryRecorder(stopWhen: { _, _, progress in

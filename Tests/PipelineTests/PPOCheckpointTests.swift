@@ -24,20 +24,14 @@ import WireTypes
         return spec
     }
 
-    actor ChosenRun {
-        static let shared = ChosenRun()
-        private var run: Task<[PipelineEvent], any Error>?
+    static let chosenRun = Run.SharedRun(spec(), threads: 2)
 
-        func value() async throws -> [PipelineEvent] {
-            if run == nil {
-                run = Task {
-                    let recorder = InMemoryRecorder()
-                    _ = try await Run.execute(PPOCheckpointTests.spec(), recorder: recorder, threads: 2)
-                    return Run.deterministicPart(await recorder.events)
-                }
-            }
-            return try await run!.value
-        }
+    /// The RL stage's outputs: the trained policies' weights, by hash.
+    static func rlOutput(_ recorder: InMemoryRecorder) async throws -> RLStage.Output {
+        let completed = try await recorder.events.filter { $0.type == StageCompleted.eventType }
+            .map { try StageCompleted(decoding: $0) }
+        let rl = try #require(completed.first { $0.stage == .rl })
+        return try CanonicalJSON.decode(RLStage.Output.self, from: try await recorder.blob(rl.outputs))
     }
 
     static func greedy(_ events: [PipelineEvent], policy: String) throws -> [ScoreRecorded] {
@@ -55,10 +49,11 @@ import WireTypes
         #expect(!String(decoding: try CanonicalJSON.encode(last.rl.ppo[0]), as: UTF8.self).contains("checkpoint"))
     }
 
-    /// Every interval checkpoint carries its figure, and the policy scored on test is the best one's: a run whose
-    /// PPO stops at the chosen round (the learning rate is constant, the streams are per round) scores the same.
+    /// Every interval checkpoint carries its figure, and the trained policy is the best one's: a run whose PPO stops
+    /// at the chosen round (the learning rate is constant, the streams are per round) ends with the same weights and
+    /// scores the same.
     @Test func theBestCheckpointIsThePolicyScored() async throws {
-        let events = try await ChosenRun.shared.value()
+        let events = try await Self.chosenRun.deterministicEvents()
         let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }
             .map { try CheckpointSaved(decoding: $0) }.filter { $0.stage == .rl && $0.model == "ppo" }
         let interval = checkpoints.filter { $0.reason == .interval }
@@ -72,10 +67,13 @@ import WireTypes
         let expected = try Self.greedy(Run.deterministicPart(await stopped.events), policy: "ppo")
         let scored = try Self.greedy(events, policy: "ppo")
         #expect(!expected.isEmpty && expected.map(\.outcomes) == scored.map(\.outcomes))
+        let weights = try await Self.rlOutput(Self.chosenRun.recorder()).ppo
+        let stoppedWeights = try await Self.rlOutput(stopped).ppo
+        #expect(weights != nil && weights == stoppedWeights)
 
         // `select` reads the kept checkpoint's figure.
         let figure = try ValidationFigure(parsing: "validation:ppo/pass@1")
-        let value = try await figure.value(in: events.map { ($0.type, $0.payload) }) { _ in Data() }
+        let value = try await figure.value(in: events.map { ($0.type, $0.payload) }, spec: Self.spec()) { _ in Data() }
         #expect(value == interval.first { $0.step == chosen }?.easyValidationAccuracy)
     }
 
@@ -96,7 +94,7 @@ import WireTypes
     /// The choice reads easy validation labels only; choosing on easy test problems instead is caught.
     @Test(arguments: [Counterfactual.testLabelsWrong, .hardLabelsWrong])
     func theChoiceReadsNoTestOrHardLabel(counterfactual: Counterfactual) async throws {
-        let clean = try await ChosenRun.shared.value()
+        let clean = try await Self.chosenRun.deterministicEvents()
         let altered = InMemoryRecorder()
         _ = try await Run.execute(Self.spec(), recorder: altered, threads: 2, counterfactual: counterfactual)
         let leaks = LeakageCheck(counterfactual, task: Self.spec().task).leaks(

@@ -198,7 +198,8 @@ import Testing
                     """, file: "bad.yaml")
         }
         let messages = error?.diagnostics.map(\.message) ?? []
-        #expect(messages.contains { $0.contains("unknown evaluator 'verfier'") && $0.contains("did you mean 'verifier'") })
+        #expect(
+            messages.contains { $0.contains("unknown evaluator 'verfier'") && $0.contains("did you mean 'verifier'") })
         #expect(messages.contains { $0.contains("compares two different rows") })
         #expect(messages.contains { $0.contains("missing required key 'name'") })
         #expect(error?.diagnostics.contains { $0.line == 6 } == true)

@@ -33,7 +33,7 @@ import WireTypes
         let scores = try await recorder.events.filter { $0.type == ScoreRecorded.eventType }.map {
             try ScoreRecorded(decoding: $0)
         }
-        let reference = try await Run.ReferenceRun.shared.value().events.filter { $0.type == ScoreRecorded.eventType }
+        let reference = try await Run.referenceRun.value().events.filter { $0.type == ScoreRecorded.eventType }
             .map {
                 try ScoreRecorded(decoding: $0)
             }

@@ -30,22 +30,43 @@ import WireTypes
 
     typealias Reference = (events: [PipelineEvent], outcome: RunOutcome, blobs: [String: Data])
 
-    /// The reference: one uninterrupted run of the smoke experiment, shared by the tests.
-    actor ReferenceRun {
-        static let shared = ReferenceRun()
-        private var run: Task<Reference, any Error>?
+    /// One uninterrupted run of a spec, executed on first use and shared by the tests that read it.
+    actor SharedRun {
+        private let spec: ExperimentSpec
+        private let threads: Int?
+        private var run: Task<(recorder: InMemoryRecorder, outcome: RunOutcome), any Error>?
+
+        init(_ spec: ExperimentSpec, threads: Int? = nil) {
+            self.spec = spec
+            self.threads = threads
+        }
+
+        func recorder() async throws -> InMemoryRecorder { try await execution().recorder }
 
         func value() async throws -> Reference {
+            let (recorder, outcome) = try await execution()
+            return (await recorder.events, outcome, await recorder.blobs)
+        }
+
+        /// The run's events without what may vary between executions (`deterministicPart`).
+        func deterministicEvents() async throws -> [PipelineEvent] {
+            deterministicPart(await (try recorder()).events)
+        }
+
+        private func execution() async throws -> (recorder: InMemoryRecorder, outcome: RunOutcome) {
             if run == nil {
-                run = Task {
+                run = Task { [spec, threads] in
                     let recorder = InMemoryRecorder()
-                    let outcome = try await RunExecutorTests.execute(recorder: recorder)
-                    return (await recorder.events, outcome, await recorder.blobs)
+                    let outcome = try await RunExecutorTests.execute(spec, recorder: recorder, threads: threads)
+                    return (recorder, outcome)
                 }
             }
             return try await run!.value
         }
     }
+
+    /// The reference: one uninterrupted run of the smoke experiment.
+    static let referenceRun = SharedRun(smoke)
 
     /// Events without what may vary between executions: volatile fields and stop checkpoints.
     static func deterministicPart(_ events: [PipelineEvent]) -> [PipelineEvent] {
@@ -58,7 +79,7 @@ import WireTypes
     }
 
     @Test func smokeRunsEveryStageAndRecordsEveryEventType() async throws {
-        let (events, outcome, _) = try await ReferenceRun.shared.value()
+        let (events, outcome, _) = try await Self.referenceRun.value()
         let expected: Set<String> = [
             "StageStarted", "DatasetSplitCreated", "CheckpointSaved", "SamplesGenerated", "EvaluatorTrained",
             "ScoreRecorded", "StageCompleted",
@@ -90,7 +111,7 @@ import WireTypes
     /// Every score names a blob with its per-problem outcomes: problems are the denominator, the blob gives
     /// back the recorded accuracy, and `compare` computes intervals from the record alone.
     @Test func everyScoreRecordsItsPerProblemOutcomes() async throws {
-        let (events, _, blobs) = try await ReferenceRun.shared.value()
+        let (events, _, blobs) = try await Self.referenceRun.value()
         let spec = Self.smoke
         var levelScores: [RunScores.LevelScore] = []
         for event in events where event.type == ScoreRecorded.eventType {
@@ -129,7 +150,7 @@ import WireTypes
     }
 
     @Test func theSameSpecAndSeedGiveIdenticalEvents() async throws {
-        let reference = try await ReferenceRun.shared.value()
+        let reference = try await Self.referenceRun.value()
         let recorder = InMemoryRecorder()
         let outcome = try await Self.execute(recorder: recorder)
         #expect(Self.deterministicPart(await recorder.events) == Self.deterministicPart(reference.events))
@@ -137,7 +158,7 @@ import WireTypes
     }
 
     @Test func oneAndTwoThreadsGiveIdenticalEvents() async throws {
-        let reference = try await ReferenceRun.shared.value()
+        let reference = try await Self.referenceRun.value()
         let recorder = InMemoryRecorder()
         _ = try await Self.execute(recorder: recorder, threads: 1)
         #expect(Self.deterministicPart(await recorder.events) == Self.deterministicPart(reference.events))
@@ -169,7 +190,7 @@ import WireTypes
 
     @Test(arguments: InterruptPoint.allCases)
     func anInterruptedRunResumesToTheSameRecord(point: InterruptPoint) async throws {
-        let reference = try await ReferenceRun.shared.value()
+        let reference = try await Self.referenceRun.value()
         let first = InMemoryRecorder(stopWhen: point.condition)
         let stopped = try await Self.execute(recorder: first)
         #expect(stopped == .stopped(point == .betweenStages ? .cancelled : .shutdown))
@@ -187,7 +208,7 @@ import WireTypes
     }
 
     @Test func replayingACompletedRecordAppendsNothing() async throws {
-        let reference = try await ReferenceRun.shared.value()
+        let reference = try await Self.referenceRun.value()
         let recorder = InMemoryRecorder()
         _ = try await Self.execute(recorder: recorder)
         let count = await recorder.events.count
@@ -221,7 +242,7 @@ import WireTypes
     /// validation) and no training step reads a test label.
     @Test(arguments: [Counterfactual.hardLabelsWrong, .hardVerdictsTrue, .testLabelsWrong, .testQuestionsReplaced])
     func labelsReachScoresOnly(counterfactual: Counterfactual) async throws {
-        let reference = try await ReferenceRun.shared.value()
+        let reference = try await Self.referenceRun.value()
         let recorder = InMemoryRecorder()
         let outcome = try await Self.execute(recorder: recorder, counterfactual: counterfactual)
         let altered = Self.deterministicPart(await recorder.events)

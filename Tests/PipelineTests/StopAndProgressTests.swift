@@ -19,7 +19,7 @@ import WireTypes
     }
 
     @Test func pacingChangesNoEventAndEveryLoopReportsItsProgress() async throws {
-        let reference = try await Run.ReferenceRun.shared.value()
+        let reference = try await Run.referenceRun.value()
         let recorder = InMemoryRecorder()
         _ = try await Run.execute(recorder: recorder, threads: 2, pacing: Self.fine)
         #expect(Run.deterministicPart(await recorder.events) == Run.deterministicPart(reference.events))
@@ -65,7 +65,7 @@ import WireTypes
     }
 
     @Test func aStopDuringScoringIsHonouredAtTheNextSliceAndResumesToTheSameRecord() async throws {
-        let reference = try await Run.ReferenceRun.shared.value()
+        let reference = try await Run.referenceRun.value()
         let first = InMemoryRecorder(stopWhen: { _, _, progress in
             progress?.task == "prm scores" && (progress?.done ?? 0) >= 3 * Self.slice ? .shutdown : nil
         })
@@ -89,7 +89,7 @@ import WireTypes
     /// reuses the weights and scores whose blobs the record names, regenerates only their `EvaluatorTrained` for the
     /// comparison, and scores nothing twice — the resumed record holds exactly the reference's ScoreRecorded events.
     @Test func aResumeReusesEvaluatorsAlreadyTrainedAndScored() async throws {
-        let reference = try await Run.ReferenceRun.shared.value()
+        let reference = try await Run.referenceRun.value()
         let first = InMemoryRecorder(stopWhen: { events, _, _ in
             events.filter { $0.type == EvaluatorTrained.eventType }.count >= 2 ? .shutdown : nil
         })
@@ -116,7 +116,7 @@ import WireTypes
     }
 
     @Test func aStopInsideASampleChunkDropsTheChunkAndResumesToTheSameRecord() async throws {
-        let reference = try await Run.ReferenceRun.shared.value()
+        let reference = try await Run.referenceRun.value()
         let first = InMemoryRecorder(stopWhen: { _, _, progress in
             progress?.task == "sft test samples" && (progress?.done ?? 0) >= 6 ? .cancelled : nil
         })

@@ -17,7 +17,9 @@ struct GroupSelection {
         var candidates: [SelectionResponse.Candidate] = []
         for member in details.members {
             let events = try await queue.store.readWhole(stream: DaemonEvent.stream(member.run.id))
-            let value = try await figure.value(in: events.map { ($0.type, $0.payload) }) {
+            let value = try await figure.value(
+                in: events.map { ($0.type, $0.payload) }, spec: try RunReplay.recordedSpec(events)
+            ) {
                 try await queue.store.blob($0)
             }
             candidates.append(.init(run: member.run.id, settings: member.settings, value: value))

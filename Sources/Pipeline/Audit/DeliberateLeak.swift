@@ -11,4 +11,7 @@ enum DeliberateLeak: Sendable, Equatable {
     /// PPO's checkpoints (`checkpoint: best_validation`) are judged on easy test problems instead of easy
     /// validation problems.
     case ppoSelectionOnTest
+    /// DPO's checkpoints (`checkpoint: best_validation`) are judged on easy test problems instead of easy
+    /// validation problems.
+    case dpoSelectionOnTest
 }

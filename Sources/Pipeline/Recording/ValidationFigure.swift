@@ -7,8 +7,9 @@ import WireTypes
 /// optimistic, because the choice has seen the test set.
 ///
 /// The rows: `validation:sft/pass@1`, the easy-validation pass@1 of the SFT checkpoint the run selected (the figure
-/// SFT selected it by), and `validation:<policy>/pass@1` for a PPO variant with `checkpoint: best_validation`, the
-/// figure of the checkpoint it kept — so a sweep of PPO settings is decided on validation, not on test.
+/// SFT selected it by), and `validation:<policy>/pass@1` for a PPO variant or a DPO iterate trained with
+/// `checkpoint: best_validation`, the figure of the checkpoint it kept — so a sweep of PPO's or DPO's settings is
+/// decided on validation, not on test.
 public struct ValidationFigure: Sendable, Equatable {
     /// The policy whose figure it is: `sft`, or a PPO variant's policy name.
     public let policy: String
@@ -16,7 +17,8 @@ public struct ValidationFigure: Sendable, Equatable {
     public var rawValue: String { "validation:\(policy)/pass@1" }
 
     static let rows =
-        "validation:sft/pass@1, or validation:<ppo variant>/pass@1 for a variant with checkpoint: best_validation"
+        "validation:sft/pass@1, or validation:<policy>/pass@1 for a PPO variant or DPO policy with checkpoint: "
+        + "best_validation"
 
     /// The row as `select --max` names it; a test-split row is refused with the reason.
     public init(parsing text: String) throws {
@@ -38,20 +40,23 @@ public struct ValidationFigure: Sendable, Equatable {
         self.policy = policy
     }
 
-    /// The figure in a run's record, or nil when the run has not recorded it (it has not finished SFT, or that
-    /// training). `blob` reads a stage's outputs by hash.
+    /// The figure in the record of a run of `spec`, or nil when the run has not recorded it (it has not finished
+    /// SFT, or that training). `blob` reads a stage's outputs by hash.
     public func value(
-        in events: [(type: String, payload: Data)], blob: (String) async throws -> Data
+        in events: [(type: String, payload: Data)], spec: ExperimentSpec, blob: (String) async throws -> Data
     ) async throws -> Double? {
         let checkpoints = try events.filter { $0.type == CheckpointSaved.eventType }
             .map { try CanonicalJSON.decode(CheckpointSaved.self, from: $0.payload) }
         let completed = try events.filter { $0.type == StageCompleted.eventType }
             .map { try CanonicalJSON.decode(StageCompleted.self, from: $0.payload) }
         guard policy == "sft" else {
-            // A PPO variant keeps its checkpoint with the best figure (`TrainingLoop.bestOnValidation`), the
-            // earliest of equals: once its stage is over, that figure is the best one recorded.
+            // A PPO variant, or a DPO iteration, keeps its checkpoint with the best figure
+            // (`TrainingLoop.bestOnValidation`), the earliest of equals: once its stage is over, that figure is the
+            // best one its training recorded. A PPO variant trains under its policy's name, a DPO iterate under its
+            // iteration's.
             guard completed.contains(where: { $0.stage == .rl }) else { return nil }
-            return checkpoints.filter { $0.stage == .rl && $0.model == policy && $0.reason == .interval }
+            let model = spec.rl.dpo.trainingModel(ofPolicy: policy) ?? policy
+            return checkpoints.filter { $0.stage == .rl && $0.model == model && $0.reason == .interval }
                 .compactMap(\.easyValidationAccuracy).max()
         }
         guard let sft = completed.first(where: { $0.stage == .sft }) else { return nil }

@@ -323,7 +323,8 @@ extension ExperimentSpec {
             beta: map.double("beta", default: off.beta, in: 1e-6...1000),
             aggregation: aggregation,
             optimization: readOptimization(map.mapping("optimization"), defaults: off.optimization),
-            nllWeight: map.double("nll_weight", default: off.nllWeight, in: 0...1000))
+            nllWeight: map.double("nll_weight", default: off.nllWeight, in: 0...1000),
+            checkpoint: map.choice("checkpoint", default: off.checkpoint))
         if Set(rankings.map(\.name)).count != rankings.count {
             map.report("a ranking is listed twice", at: map.value("rankings"), key: "rankings")
         }

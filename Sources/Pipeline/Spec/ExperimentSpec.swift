@@ -481,10 +481,14 @@ public struct DPOSpec: Codable, Sendable, Equatable {
     /// DPO alone can lower the preferred solution's likelihood with the dispreferred one's when the two share most of
     /// their tokens; 0 is plain DPO.
     public var nllWeight: Double
+    /// Which checkpoint of each iteration's training is that iteration's policy (and the next one's start): with
+    /// `best_validation`, the one with the best easy-validation pass@1, whose figure `e2h select` then reads as
+    /// `validation:<policy>/pass@1`, so DPO's settings can be chosen on validation as PPO's are.
+    public var checkpoint: CheckpointChoice
 
     public init(
         iterations: Int, rankings: [Ranking], samplesPerProblem: Int, beta: Double, aggregation: StepAggregation,
-        optimization: OptimizationSpec, nllWeight: Double = 0
+        optimization: OptimizationSpec, nllWeight: Double = 0, checkpoint: CheckpointChoice = .last
     ) {
         self.iterations = iterations
         self.rankings = rankings
@@ -493,13 +497,15 @@ public struct DPOSpec: Codable, Sendable, Equatable {
         self.aggregation = aggregation
         self.optimization = optimization
         self.nllWeight = nllWeight
+        self.checkpoint = checkpoint
     }
 
     private enum CodingKeys: String, CodingKey {
-        case iterations, rankings, samplesPerProblem, beta, aggregation, optimization, nllWeight
+        case iterations, rankings, samplesPerProblem, beta, aggregation, optimization, nllWeight, checkpoint
     }
 
-    /// `nll_weight` is recorded only where it is set: specs recorded before it existed keep their bytes and hashes.
+    /// `nll_weight` and `checkpoint` are recorded only where they are set: specs recorded before they existed keep
+    /// their bytes and hashes.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         iterations = try container.decode(Int.self, forKey: .iterations)
@@ -509,6 +515,7 @@ public struct DPOSpec: Codable, Sendable, Equatable {
         aggregation = try container.decode(StepAggregation.self, forKey: .aggregation)
         optimization = try container.decode(OptimizationSpec.self, forKey: .optimization)
         nllWeight = try container.decodeIfPresent(Double.self, forKey: .nllWeight) ?? 0
+        checkpoint = try container.decodeIfPresent(CheckpointChoice.self, forKey: .checkpoint) ?? .last
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -520,6 +527,7 @@ public struct DPOSpec: Codable, Sendable, Equatable {
         try container.encode(aggregation, forKey: .aggregation)
         try container.encode(optimization, forKey: .optimization)
         if nllWeight != 0 { try container.encode(nllWeight, forKey: .nllWeight) }
+        if checkpoint != .last { try container.encode(checkpoint, forKey: .checkpoint) }
     }
 
     public static let off = DPOSpec(
@@ -531,6 +539,16 @@ public struct DPOSpec: Codable, Sendable, Equatable {
     /// Every ranking's policies, ranking by ranking, each in iteration order.
     public var policyNames: [String] {
         rankings.flatMap { iterationPolicyNames($0.policyBase, iterations: iterations) }
+    }
+
+    /// The training whose checkpoints yield `policy`: iteration i of a ranking trains as `<policy base>_<i>`, while
+    /// its last iterate is named by the base alone (`iterationPolicyNames`). Nil when no iteration yields it.
+    func trainingModel(ofPolicy policy: String) -> String? {
+        for ranking in rankings {
+            let names = iterationPolicyNames(ranking.policyBase, iterations: iterations)
+            if let iteration = names.firstIndex(of: policy) { return "\(ranking.policyBase)_\(iteration)" }
+        }
+        return nil
     }
 }
 

@@ -31,6 +31,12 @@ struct IterativeDPO {
         case .evaluator: questions = dataset.train
         }
         let names = iterationPolicyNames(ranking.policyBase, iterations: spec.iterations)
+        // Chosen on validation, as PPO's checkpoints are: each interval checkpoint's easy-validation pass@1.
+        let validation =
+            spec.checkpoint == .bestValidation
+            ? (context.leak == .dpoSelectionOnTest ? dataset.test : dataset.validation).filter {
+                context.isEasy($0.level)
+            } : nil
         var current = policy
         for iteration in 0..<spec.iterations {
             let loop = TrainingLoop(
@@ -38,7 +44,16 @@ struct IterativeDPO {
             if let trained = try await loop.recordedResult(context) {
                 current = trained
             } else {
-                current = try await train(loop, iteration: iteration, from: current, questions: questions)
+                current = try await train(
+                    loop, iteration: iteration, from: current, questions: questions, validation: validation)
+            }
+            if validation != nil {
+                let (chosen, step) = try await loop.bestOnValidation(
+                    context, trained: current, figure: \.easyValidationAccuracy)
+                if let step {
+                    context.logger.info("\(loop.model): the checkpoint at step \(step) is best on validation")
+                }
+                current = chosen
             }
             try await context.record(
                 try await context.greedyScores(current, policy: names[iteration], stage: .rl, problems: dataset.test))
@@ -46,9 +61,10 @@ struct IterativeDPO {
         return current
     }
 
-    /// One iteration: samples of `questions` from `policy`, their pairs, and DPO on them against `policy`.
+    /// One iteration: samples of `questions` from `policy`, their pairs, and DPO on them against `policy`; with
+    /// `validation` problems, each interval checkpoint records its pass@1 on them.
     private func train(
-        _ loop: TrainingLoop, iteration: Int, from policy: Transformer, questions: [Problem]
+        _ loop: TrainingLoop, iteration: Int, from policy: Transformer, questions: [Problem], validation: [Problem]?
     ) async throws -> Transformer {
         let sequences = try await context.sample(
             policy, problems: questions, samplesPerProblem: spec.samplesPerProblem,
@@ -90,6 +106,9 @@ struct IterativeDPO {
                         weights: weights.preferred.map { [Float](repeating: $0, count: tokens) }
                             + weights.dispreferred.map { [Float](repeating: $0, count: tokens) }))
                 return Self.figures(margins)
+            },
+            afterCheckpoint: validation.map { problems in
+                { .easyValidationAccuracy(SFTStage.easyPassAtOne($0, problems: problems, context: context)) }
             })
     }
 

@@ -11,6 +11,10 @@ public struct EventStoreConfiguration: Sendable {
     /// `idle_in_transaction_session_timeout`: a session that stalls inside a transaction loses it
     /// (and its locks) rather than blocking every appender behind the log head.
     public var idleInTransactionTimeout: Duration = .seconds(60)
+    /// How long an idempotent operation (a fenced append, a blob, a curve point) keeps trying again after a lock
+    /// wait timed out (`LockWaitRetry`) before it throws `.timeout`; zero: at the first. As long as
+    /// `idleInTransactionTimeout`, so appenders behind a stalled session outlast it.
+    public var lockWaitRetry: Duration = .seconds(60)
     /// How long an operation keeps trying to reconnect (e.g. across a server restart) before it
     /// throws a `.connection` error.
     public var reconnectTimeout: Duration = .seconds(30)

@@ -117,17 +117,32 @@ public final class EventStore: Sendable {
     @discardableResult
     func idempotent<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let logger = self.logger
-        return try await pool.run { connection in
-            try connection.ensureOpen()
+        let start = ContinuousClock.now
+        var retry = LockWaitRetry(budget: settings.configuration.lockWaitRetry)
+        while true {
             do {
-                return try body(connection)
-            } catch let error as EventStoreError where error.code == .connection {
-                logger.warning("PostgreSQL connection lost; reconnecting", metadata: ["error": "\(error.message)"])
-                try connection.reopen()
-                return try body(connection)
+                return try await pool.run { connection in
+                    try connection.ensureOpen()
+                    do {
+                        return try body(connection)
+                    } catch let error as EventStoreError where error.code == .connection {
+                        logger.warning(
+                            "PostgreSQL connection lost; reconnecting", metadata: ["error": "\(error.message)"])
+                        try connection.reopen()
+                        return try body(connection)
+                    }
+                }
+            } catch let error as EventStoreError where error.sqlState == Self.lockNotAvailable {
+                // The transaction was rolled back whole, so the body runs again from the start.
+                guard let pause = retry.pause(elapsed: .now - start) else { throw error }
+                logger.notice("a lock wait timed out; trying again", metadata: ["pause": "\(pause)"])
+                try await Task.sleep(for: pause)
             }
         }
     }
+
+    /// SQLSTATE lock_not_available: `lock_timeout` fired.
+    static let lockNotAvailable = "55P03"
 
     /// The listener shared by all notification handlers, started by the first.
     func sharedListener() -> NotificationListener {

@@ -30,6 +30,7 @@ struct AppendThenCommitTests {
     @Test func aWriterStalledAfterItsAppendBlocksNoOtherAppender() async throws {
         var configuration = EventStoreConfiguration()
         configuration.lockTimeout = .milliseconds(500)
+        configuration.lockWaitRetry = .zero
         try await withStore(connections: 2, configuration: configuration) { store, _ in
             // The control: a stall between a plain append and its COMMIT holds the log head, and every other
             // appender times out. This is what the test would see if appendThenCommit sent its COMMIT later.

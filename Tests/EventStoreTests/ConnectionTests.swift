@@ -37,6 +37,7 @@ struct ConnectionTests {
     @Test func sessionsCarryTheConfiguredTimeouts() async throws {
         var configuration = EventStoreConfiguration()
         configuration.lockTimeout = .milliseconds(300)
+        configuration.lockWaitRetry = .zero
         configuration.statementTimeout = .milliseconds(3000)
         // Long enough that the held transaction below outlives any scheduling delay on a loaded machine.
         configuration.idleInTransactionTimeout = .seconds(90)

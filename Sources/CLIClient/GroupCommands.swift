@@ -165,17 +165,22 @@ enum RunOrGroupDetails {
 
 struct Select: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the id of the group's member with the largest validation figure, for scripts.",
+        abstract: "Print the ids of the runs of the group's best setting by a validation figure, for scripts.",
         discussion: """
-            Only validation rows choose (validation:sft/pass@1, or validation:<policy>/pass@1 for a PPO variant or \
-            DPO policy with checkpoint: best_validation): compare's rows are test-split scores, and choosing by one \
-            would make the chosen run's test figure optimistic.
+            Members are taken by their setting of everything but the seed, and the setting whose members' figures \
+            have the largest mean is chosen; its runs (one per seed) are printed one per line, and the setting with \
+            its mean on standard error. Seeds are aggregated, never picked: the luckiest seed's figures would be \
+            optimistic. Only validation rows choose (validation:sft/pass@1, or validation:<policy>/pass@1 for a PPO \
+            variant or DPO policy with checkpoint: best_validation): compare's rows are test-split scores, and \
+            choosing by one would make the chosen run's test figure optimistic.
             """)
 
     @Argument(help: "Group id (or a unique prefix).") var group: String
     @Option(help: "The validation row to maximize, e.g. validation:sft/pass@1.") var max: String
     @OptionGroup var connection: ConnectionFlags
-    @Flag(name: .customLong("json"), help: "Print JSON: every member's value (default: E2H_OUTPUT=json).")
+    @Flag(
+        name: .customLong("json"),
+        help: "Print JSON: every member's value and every setting's mean (default: E2H_OUTPUT=json).")
     var jsonFlag = false
     var json: Bool { JSONOutput.wanted(jsonFlag) }
 
@@ -184,7 +189,15 @@ struct Select: AsyncParsableCommand {
             let response = try await connection.client().get(
                 "v1/groups/\(group)/select", query: ["max": max], as: SelectionResponse.self)
             if json { return try printJSON(response) }
-            print(response.best)
+            FileHandle.standardError.write(Data((Self.describe(response.chosen, row: response.row) + "\n").utf8))
+            for run in response.chosen.runs { print(run) }
         }
+    }
+
+    /// `chosen: rl.dpo.nll_weight=2 — validation:dpo/pass@1 0.497, mean of 1 of 1 seed(s)`.
+    static func describe(_ setting: SelectionResponse.Setting, row: String) -> String {
+        let label = setting.settings.isEmpty ? "the group's only setting" : setting.settings.label
+        let mean = setting.mean.map { String(format: "%.3f", $0) } ?? "-"
+        return "chosen: \(label) — \(row) \(mean), mean of \(setting.recorded) of \(setting.runs.count) seed(s)"
     }
 }

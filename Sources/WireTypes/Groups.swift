@@ -51,7 +51,7 @@ public struct CloneRequest: Codable, Sendable {
 }
 
 /// One value a member was given by the sweep: `policy.sft.learning_rate` = `1e-3`, or `seed` = `2`.
-public struct GroupSetting: Codable, Sendable, Equatable {
+public struct GroupSetting: Codable, Sendable, Hashable {
     public var path: String
     public var value: String
 
@@ -208,16 +208,37 @@ public struct SelectionResponse: Codable, Sendable, Equatable {
         }
     }
 
+    /// The members that share one setting of everything but the seed, and the mean of their figures.
+    public struct Setting: Codable, Sendable, Equatable {
+        /// The member's settings without the seed; empty for a group of seeds alone.
+        public var settings: [GroupSetting]
+        public var runs: [String]
+        /// The mean over the members that recorded the figure; nil when none has.
+        public var mean: Double?
+        /// How many members recorded the figure.
+        public var recorded: Int
+
+        public init(settings: [GroupSetting], runs: [String], mean: Double?, recorded: Int) {
+            self.settings = settings
+            self.runs = runs
+            self.mean = mean
+            self.recorded = recorded
+        }
+    }
+
     public var group: String
     public var row: String
-    /// The member with the largest value; of equal values, the first in sweep order.
-    public var best: String
+    /// The setting with the largest mean; of equal means, the first in sweep order. Its seeds are chosen together:
+    /// picking the luckiest seed would make the chosen figure optimistic.
+    public var chosen: Setting
+    public var settings: [Setting]
     public var candidates: [Candidate]
 
-    public init(group: String, row: String, best: String, candidates: [Candidate]) {
+    public init(group: String, row: String, chosen: Setting, settings: [Setting], candidates: [Candidate]) {
         self.group = group
         self.row = row
-        self.best = best
+        self.chosen = chosen
+        self.settings = settings
         self.candidates = candidates
     }
 }

@@ -103,7 +103,8 @@ struct AnnotationAndQueryTests {
     }
 
     /// `select --max validation:sft/pass@1` reads what SFT records: the selected step (its outputs) and that
-    /// checkpoint's easy-validation pass@1. Equal values go to the first member in sweep order; test rows are refused.
+    /// checkpoint's easy-validation pass@1. A group of seeds is one setting, chosen whole (its mean over the members
+    /// that recorded the figure): no seed is picked. Test rows are refused.
     @Test func selectChoosesByAValidationFigureOnly() async throws {
         let queue = try await TestDatabase.queue()
         let group = try await GroupSubmission(queue: queue).submit(
@@ -128,7 +129,8 @@ struct AnnotationAndQueryTests {
         }
         let selection = try await GroupSelection(queue: queue).select(
             group.group.summary.id, maximizing: "validation:sft/pass@1")
-        #expect(selection.best == members[1])
+        #expect(selection.chosen == .init(settings: [], runs: members, mean: 2.0 / 3, recorded: 3))
+        #expect(selection.settings == [selection.chosen])
         #expect(selection.candidates.map(\.value) == [0.5, 0.75, 0.75, nil])
 
         do {
@@ -141,13 +143,30 @@ struct AnnotationAndQueryTests {
     }
 
     /// `select --max validation:ppo/pass@1` reads a PPO variant's checkpoints chosen on validation: the best figure
-    /// its interval checkpoints recorded, once the RL stage completed (a member still training has none yet).
+    /// its interval checkpoints recorded, once the RL stage completed (a member still training has none yet). Two
+    /// learning rates over two seeds: the rate whose seeds' mean is larger wins, though the other has the best seed.
     @Test func selectChoosesPPOSettingsByTheirValidationFigure() async throws {
         let queue = try await TestDatabase.queue()
         let group = try await GroupSubmission(queue: queue).submit(
-            GroupSubmitRequest(yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..2"))
-        let members = group.group.members.map(\.run.id)
-        for (run, (figures, completed)) in zip(members, [([0.4, 0.6], true), ([0.7, 0.5], true), ([0.9], false)]) {
+            GroupSubmitRequest(
+                yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..1",
+                overrides: ["rl.ppo.learning_rate=1e-5,3e-5"]))
+        // By learning rate and seed: 1e-5 has the best seed (0.9, still training) but 3e-5 the larger mean.
+        let records: [String: ([Double], Bool)] = [
+            "1e-5 0": ([0.4, 0.6], true), "1e-5 1": ([0.9], false), "3e-5 0": ([0.7, 0.5], true),
+            "3e-5 1": ([0.55], true),
+        ]
+        // The rate as it is read (however the member's setting spells it), then the seed.
+        let rate = { (settings: [GroupSetting]) in
+            Double(settings.first { $0.path == "rl.ppo.learning_rate" }!.value)! < 2e-5 ? "1e-5" : "3e-5"
+        }
+        let key = { (member: GroupMemberDetails) in
+            "\(rate(member.settings)) \(member.settings.first { $0.path == "seed" }!.value)"
+        }
+        let byKey = Dictionary(uniqueKeysWithValues: group.group.members.map { (key($0), $0.run.id) })
+        #expect(Set(byKey.keys) == Set(records.keys))
+        for (member, (figures, completed)) in records {
+            let run = byKey[member]!
             var events = figures.enumerated().map { index, accuracy in
                 NewEvent(
                     type: "CheckpointSaved",
@@ -162,8 +181,13 @@ struct AnnotationAndQueryTests {
         }
         let selection = try await GroupSelection(queue: queue).select(
             group.group.summary.id, maximizing: "validation:ppo/pass@1")
-        #expect(selection.best == members[1])
         #expect(selection.row == "validation:ppo/pass@1")
-        #expect(selection.candidates.map(\.value) == [0.6, 0.7, nil])
+        #expect(selection.candidates.count == 4)
+        #expect(selection.settings.allSatisfy { $0.settings.count == 1 })
+        let means = Dictionary(
+            uniqueKeysWithValues: selection.settings.map { (rate($0.settings), ($0.mean, $0.recorded)) })
+        #expect(means["1e-5"]?.0 == 0.6 && means["1e-5"]?.1 == 1)
+        #expect(means["3e-5"]?.0 == 0.625 && means["3e-5"]?.1 == 2)
+        #expect(Set(selection.chosen.runs) == [byKey["3e-5 0"]!, byKey["3e-5 1"]!])
     }
 }

@@ -57,8 +57,19 @@ struct OpenAPISchemaTests {
             (
                 "SelectionResponse",
                 SelectionResponse(
-                    group: "g", row: "validation:sft/pass@1", best: "r",
-                    candidates: [.init(run: "r", settings: [GroupSetting(path: "seed", value: "1")], value: 0.5)])
+                    group: "g", row: "validation:sft/pass@1",
+                    chosen: .init(settings: [GroupSetting(path: "a", value: "1")], runs: ["r"], mean: 0.5, recorded: 1),
+                    settings: [
+                        .init(settings: [GroupSetting(path: "a", value: "1")], runs: ["r"], mean: 0.5, recorded: 1),
+                        .init(settings: [GroupSetting(path: "a", value: "2")], runs: ["q"], mean: 0.25, recorded: 1),
+                    ],
+                    candidates: [
+                        .init(
+                            run: "r",
+                            settings: [GroupSetting(path: "a", value: "1"), GroupSetting(path: "seed", value: "1")],
+                            value: 0.5),
+                        .init(run: "q", settings: [GroupSetting(path: "a", value: "2")], value: 0.25),
+                    ])
             ),
             ("Annotations", Annotations(tags: ["a"], notes: [.init(text: "n", recordedAt: date)])),
             (

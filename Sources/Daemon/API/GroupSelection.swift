@@ -1,8 +1,9 @@
 import Pipeline
 import WireTypes
 
-/// `select GROUP --max ROW`: each member's validation figure from its record, and the member with the largest.
-/// Test-split rows are refused (`ValidationFigure`): the choice must not see the test set.
+/// `select GROUP --max ROW`: each member's validation figure from its record, and the setting whose members'
+/// figures have the largest mean (`SettingChoice`). Test-split rows are refused (`ValidationFigure`): the choice must
+/// not see the test set.
 struct GroupSelection {
     let queue: Queue
 
@@ -24,17 +25,13 @@ struct GroupSelection {
             }
             candidates.append(.init(run: member.run.id, settings: member.settings, value: value))
         }
-        // The first of equal values in sweep order: the choice depends on nothing but the record.
-        let best = candidates.reduce(SelectionResponse.Candidate?.none) { best, next in
-            guard let value = next.value else { return best }
-            guard let best, let bestValue = best.value else { return next }
-            return value > bestValue ? next : best
-        }
-        guard let best else {
+        let choice = SettingChoice(candidates)
+        guard let chosen = choice.chosen else {
             throw DaemonError(
                 .conflict,
                 "no member of group \(group) has recorded \(figure.rawValue) yet; select once that training finished")
         }
-        return SelectionResponse(group: group, row: figure.rawValue, best: best.run, candidates: candidates)
+        return SelectionResponse(
+            group: group, row: figure.rawValue, chosen: chosen, settings: choice.settings, candidates: candidates)
     }
 }

@@ -31,6 +31,12 @@ struct Compare: AsyncParsableCommand {
             "Keep rows that match, e.g. 'evaluator=verifier and n>=16' or 'levels=hard and method in (weighted, majority)'."
     )
     var filter: String?
+    @Option(
+        name: .customLong("setting"),
+        help: ArgumentHelp(
+            "With a group: only its members with this setting (repeatable), e.g. rl.dpo.nll_weight=2 for that "
+                + "setting's seeds.", valueName: "path=value"))
+    var settings: [String] = []
     @Flag(help: "Print a Markdown table.") var md = false
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var output: OutputFlags
@@ -54,7 +60,9 @@ struct Compare: AsyncParsableCommand {
             }
             let client = try connection.client()
             var ids: [String] = []
-            for argument in runs { ids += try await RunOrGroup.completedRuns(argument, client: client).runs }
+            for argument in runs {
+                ids += try await RunOrGroup.completedRuns(argument, client: client, settings: settings).runs
+            }
             var response = try await client.post(
                 "v1/compare",
                 body: CompareRequest(runs: ids, all: all, baseline: baseline, n: n, eachLevel: levels),

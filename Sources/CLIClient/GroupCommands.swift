@@ -22,18 +22,39 @@ enum RunOrGroup {
         }
     }
 
-    /// The runs an argument names: the run, or every completed member of the group (with the group's name).
-    static func completedRuns(_ text: String, client: DaemonClient) async throws -> (runs: [String], group: String?) {
-        try await dispatch(
-            text, run: { ([try await client.get("v1/runs/\($0)", as: RunDetails.self).id], nil) },
+    /// The runs an argument names: the run, or every completed member of the group (with the group's name) that
+    /// has each of `settings` (`path=value`, as `e2h show GROUP` lists a member's).
+    static func completedRuns(
+        _ text: String, client: DaemonClient, settings: [String] = []
+    ) async throws -> (runs: [String], group: String?) {
+        // A run has no settings; a group's members have theirs.
+        typealias Named = (id: String, settings: [String])
+        let (runs, group): ([Named], String?) = try await dispatch(
+            text,
+            run: { ([(id: try await client.get("v1/runs/\($0)", as: RunDetails.self).id, settings: [])], nil) },
             group: { group in
                 let details = try await client.get("v1/groups/\(group)", as: GroupDetails.self)
-                let completed = details.members.filter { $0.run.state == .completed }.map(\.run.id)
+                let completed = details.members.filter { $0.run.state == .completed }
                 guard !completed.isEmpty else {
                     throw ClientError(.failure, "no member of group \(details.summary.name) has completed yet")
                 }
-                return (completed, details.summary.name)
+                let members = completed.map { member -> Named in
+                    (id: member.run.id, settings: member.settings.map { "\($0.path)=\($0.value)" })
+                }
+                return (members, details.summary.name)
             })
+        guard !settings.isEmpty else { return (runs.map(\.id), group) }
+        guard let group else {
+            throw ClientError(.usage, "--setting chooses among a group's members; \(text) is a run")
+        }
+        let chosen = runs.filter { run in settings.allSatisfy(run.settings.contains) }
+        guard !chosen.isEmpty else {
+            throw ClientError(
+                .usage,
+                "no completed member of group \(group) has " + settings.joined(separator: " and ")
+                    + "; its members' settings: " + Set(runs.flatMap(\.settings)).sorted().joined(separator: ", "))
+        }
+        return (chosen.map(\.id), group)
     }
 }
 

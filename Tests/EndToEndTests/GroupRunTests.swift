@@ -34,6 +34,11 @@ struct GroupRunTests {
             let byGroup = try await daemon.e2hJSON(CompareResponse.self, "compare", group)
             #expect(Set(byGroup.runs.map(\.id)) == Set(submitted.group.members.map(\.run.id)))
             #expect(!byGroup.report.rows.isEmpty && byGroup.report.rows.allSatisfy { $0.accuracy.seeds == 3 })
+            // `--setting` keeps the members with a setting (here a seed); one no member has is refused, listed.
+            let one = try await daemon.e2hJSON(CompareResponse.self, "compare", group, "--setting", "seed=4")
+            #expect(one.runs.map(\.id) == [submitted.group.members[1].run.id])
+            let none = try await daemon.e2h("compare", group, "--setting", "seed=9")
+            #expect(none.status == 2 && none.output.contains("seed=3, seed=4, seed=5"), "\(none.output)")
 
             let listed = try await daemon.e2hJSON(GroupList.self, "groups")
             #expect(listed.groups.map(\.id) == [group])

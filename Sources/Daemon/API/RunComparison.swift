@@ -54,7 +54,8 @@ struct RunComparison {
             warnings.append(
                 "these runs differ in more than their seed (\(beyondSeed.prefix(3).joined(separator: ", ")))"
                     + (beyondSeed.count > 3 ? " and \(beyondSeed.count - 3) more" : "")
-                    + "; the figures treat them as seeds of one experiment — compare them one by one for each")
+                    + "; the figures treat them as seeds of one experiment — compare one setting's seeds at a time "
+                    + "(for a group's sweep: e2h compare GROUP --setting PATH=VALUE)")
         }
         var comparison =
             request.all

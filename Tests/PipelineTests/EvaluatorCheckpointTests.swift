@@ -90,22 +90,13 @@ import WireTypes
     /// scores change. Choosing on easy test problems instead is caught (other test questions change the figures).
     @Test(arguments: [Counterfactual.testLabelsWrong, .hardLabelsWrong])
     func theChoiceReadsNoTestOrHardLabel(counterfactual: Counterfactual) async throws {
-        let clean = try await Self.chosenRun.deterministicEvents()
-        let altered = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: altered, threads: 2, counterfactual: counterfactual)
-        let leaks = LeakageCheck(counterfactual, task: Self.spec.task).leaks(
-            clean: clean, altered: Run.deterministicPart(await altered.events))
+        let leaks = try await Run.leaks(
+            Self.spec, under: counterfactual, clean: try await Self.chosenRun.deterministicEvents(), threads: 2)
         #expect(leaks == [])
     }
 
     @Test func choosingOnTestProblemsIsCaught() async throws {
-        let clean = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: clean, leak: .evaluatorSelectionOnTest)
-        let altered = InMemoryRecorder()
-        _ = try await Run.execute(
-            Self.spec, recorder: altered, counterfactual: .testQuestionsReplaced, leak: .evaluatorSelectionOnTest)
-        let leaks = LeakageCheck(.testQuestionsReplaced, task: Self.spec.task).leaks(
-            clean: Run.deterministicPart(await clean.events), altered: Run.deterministicPart(await altered.events))
+        let leaks = try await Run.leaks(Self.spec, under: .testQuestionsReplaced, leak: .evaluatorSelectionOnTest)
         #expect(leaks.contains { $0.contains("evaluators/orm checkpoint") }, "caught: \(leaks)")
     }
 }

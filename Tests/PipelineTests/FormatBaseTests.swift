@@ -88,12 +88,7 @@ import WireTypes
     /// With every hard label wrong, or every test label wrong, only test scores change: the base reads no answer.
     @Test(arguments: [Counterfactual.hardLabelsWrong, .testLabelsWrong])
     func theBaseReadsNoLabel(counterfactual: Counterfactual) async throws {
-        let clean = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: clean)
-        let altered = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: altered, counterfactual: counterfactual)
-        let leaks = LeakageCheck(counterfactual, task: Self.spec.task).leaks(
-            clean: Run.deterministicPart(await clean.events), altered: Run.deterministicPart(await altered.events))
+        let leaks = try await Run.leaks(Self.spec, under: counterfactual)
         #expect(leaks == [])
     }
 }

@@ -130,12 +130,7 @@ import WireTypes
 
     /// With every hard verdict right, only test scores change: no generator's pool or reranking reads a hard label.
     @Test func hardLabelsReachTheGeneratorPoolsOnlyThroughScores() async throws {
-        let clean = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: clean)
-        let altered = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: altered, counterfactual: .hardVerdictsTrue)
-        let leaks = LeakageCheck(.hardVerdictsTrue, task: Self.spec.task).leaks(
-            clean: Run.deterministicPart(await clean.events), altered: Run.deterministicPart(await altered.events))
+        let leaks = try await Run.leaks(Self.spec, under: .hardVerdictsTrue)
         #expect(leaks == [])
     }
 }

@@ -231,12 +231,7 @@ import WireTypes
     @Test(arguments: [false, true])
     func hardAnswersReachDPOOnlyThroughADeliberateLeak(leaking: Bool) async throws {
         let leak: DeliberateLeak? = leaking ? .hardAnswersInDPO : nil
-        let clean = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: clean, leak: leak)
-        let altered = InMemoryRecorder()
-        _ = try await Run.execute(Self.spec, recorder: altered, counterfactual: .hardVerdictsTrue, leak: leak)
-        let leaks = LeakageCheck(.hardVerdictsTrue, task: Self.spec.task).leaks(
-            clean: Run.deterministicPart(await clean.events), altered: Run.deterministicPart(await altered.events))
+        let leaks = try await Run.leaks(Self.spec, under: .hardVerdictsTrue, leak: leak)
         if leaking {
             #expect(leaks.contains { $0.contains("rl/dpo_0 checkpoint") }, "caught: \(leaks)")
             #expect(!leaks.contains { $0.contains("dpo_prm") }, "\(leaks)")

@@ -42,24 +42,10 @@ import WireTypes
         return spec
     }()
 
-    actor Reference {
-        static let shared = Reference()
-        private var run: Task<(InMemoryRecorder, RunOutcome), any Error>?
-
-        func value() async throws -> (InMemoryRecorder, RunOutcome) {
-            if run == nil {
-                run = Task {
-                    let recorder = InMemoryRecorder()
-                    let outcome = try await RunExecutorTests.execute(PPOVariantRunTests.spec, recorder: recorder)
-                    return (recorder, outcome)
-                }
-            }
-            return try await run!.value
-        }
-    }
+    static let reference = RunExecutorTests.SharedRun(spec)
 
     @Test func everyVariantIsAPolicyWithItsCurve() async throws {
-        let (recorder, outcome) = try await Reference.shared.value()
+        let (recorder, outcome) = try await Self.reference.execution()
         guard case .completed(let summary) = outcome else {
             Issue.record("the run did not complete: \(outcome)")
             return
@@ -93,7 +79,7 @@ import WireTypes
     /// A value model's checkpoint goes with its policy's: named by the same event, kept for the last checkpoint,
     /// pruned with an intermediate one once the stage has completed.
     @Test func retentionKeepsAndPrunesTheValueModelWithItsPolicy() async throws {
-        let (recorder, _) = try await Reference.shared.value()
+        let (recorder, _) = try await Self.reference.execution()
         let events = await recorder.events
         let blobs = await recorder.blobs
         let gae = try events.filter { $0.type == CheckpointSaved.eventType }.map { try CheckpointSaved(decoding: $0) }
@@ -107,7 +93,7 @@ import WireTypes
     }
 
     @Test func theRecordIsTheSameTwiceAndOnOneThread() async throws {
-        let (reference, _) = try await Reference.shared.value()
+        let (reference, _) = try await Self.reference.execution()
         let expected = RunExecutorTests.deterministicPart(await reference.events)
         let again = InMemoryRecorder()
         _ = try await RunExecutorTests.execute(Self.spec, recorder: again)
@@ -120,7 +106,7 @@ import WireTypes
     /// Stopped after the GAE variant's first checkpoint (round 5 of 6), the run resumes policy and value model
     /// from it and finishes with the uninterrupted record.
     @Test func aRunStoppedInsideTheValueModelsTrainingResumesToTheSameRecord() async throws {
-        let (reference, _) = try await Reference.shared.value()
+        let (reference, _) = try await Self.reference.execution()
         let first = InMemoryRecorder(stopWhen: { events, _, _ in
             events.contains {
                 $0.type == CheckpointSaved.eventType
@@ -140,12 +126,8 @@ import WireTypes
     /// change little), only the oracle variant — marked by its name — changes: its checkpoints, its own scores and
     /// the RL stage's outputs that name its weights. The other variants never read a hard label.
     @Test func onlyTheMarkedOracleReadsHardLabels() async throws {
-        let (clean, _) = try await Reference.shared.value()
-        let altered = InMemoryRecorder()
-        _ = try await RunExecutorTests.execute(Self.spec, recorder: altered, counterfactual: .hardVerdictsTrue)
-        let leaks = LeakageCheck(.hardVerdictsTrue, task: Self.spec.task).leaks(
-            clean: RunExecutorTests.deterministicPart(await clean.events),
-            altered: RunExecutorTests.deterministicPart(await altered.events))
+        let leaks = try await RunExecutorTests.leaks(
+            Self.spec, under: .hardVerdictsTrue, clean: try await Self.reference.deterministicEvents())
         #expect(leaks.contains { $0.contains("rl/ppo_hard_oracle checkpoint") }, "\(leaks)")
         #expect(
             leaks.allSatisfy {

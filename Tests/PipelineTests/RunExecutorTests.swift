@@ -53,7 +53,7 @@ import WireTypes
             deterministicPart(await (try recorder()).events)
         }
 
-        private func execution() async throws -> (recorder: InMemoryRecorder, outcome: RunOutcome) {
+        func execution() async throws -> (recorder: InMemoryRecorder, outcome: RunOutcome) {
             if run == nil {
                 run = Task { [spec, threads] in
                     let recorder = InMemoryRecorder()
@@ -67,6 +67,24 @@ import WireTypes
 
     /// The reference: one uninterrupted run of the smoke experiment.
     static let referenceRun = SharedRun(smoke)
+
+    /// What the leakage check finds in `spec`'s run under `counterfactual` against its run without one, both with
+    /// `leak`; `clean` is the latter's deterministic events when a test has them already.
+    static func leaks(
+        _ spec: ExperimentSpec, under counterfactual: Counterfactual, leak: DeliberateLeak? = nil,
+        clean: [PipelineEvent]? = nil, threads: Int? = nil
+    ) async throws -> [String] {
+        var reference = clean
+        if reference == nil {
+            let recorder = InMemoryRecorder()
+            _ = try await execute(spec, recorder: recorder, threads: threads, leak: leak)
+            reference = deterministicPart(await recorder.events)
+        }
+        let altered = InMemoryRecorder()
+        _ = try await execute(spec, recorder: altered, threads: threads, counterfactual: counterfactual, leak: leak)
+        return LeakageCheck(counterfactual, task: spec.task).leaks(
+            clean: reference!, altered: deterministicPart(await altered.events))
+    }
 
     /// Events without what may vary between executions: volatile fields and stop checkpoints.
     static func deterministicPart(_ events: [PipelineEvent]) -> [PipelineEvent] {

@@ -66,7 +66,8 @@ public final class EventStore: Sendable {
     /// already written or refuses, like a lease-fenced append of client-generated event ids. A
     /// session the server ended mid-transaction (`pg_terminate_backend`, a restart), even during
     /// COMMIT, then costs a re-run of the body on a fresh session instead of an error: a
-    /// long-running caller would otherwise fail its whole job on one connection blip.
+    /// long-running caller would otherwise fail its whole job on one connection blip. So does a lock
+    /// wait that timed out, within `EventStoreConfiguration.lockWaitRetry` (`LockWaitRetry`).
     @discardableResult
     public func idempotentTransaction<T: Sendable>(
         _ body: @escaping @Sendable (Transaction) throws -> T

@@ -65,6 +65,15 @@ final class NotificationListener: Sendable {
         for registered in registrations.withLock({ $0.handlers }) { registered.handler(nil) }
     }
 
+    /// After LISTEN on `channels` that were registered since the session connected: anything on them before may
+    /// have been missed. (A handler registered before on the same channel hears a nil too: a hint, never harmful.)
+    private func deliverListening(_ channels: Set<String>) {
+        guard !channels.isEmpty else { return }
+        for registered in registrations.withLock({ $0.handlers }) where channels.contains(registered.channel) {
+            registered.handler(nil)
+        }
+    }
+
     private func listen(connection: PostgresConnection, logger: Logger) {
         let interval = connection.configuration.listenerHealthCheckInterval.timeInterval
         var lastCheck = Date()
@@ -86,7 +95,10 @@ final class NotificationListener: Sendable {
                     defer { state.pending = [] }
                     return state.pending
                 }
-                for channel in added { try connection.execute("LISTEN \(channel)") }
+                for channel in Set(added).sorted() { try connection.execute("LISTEN \(channel)") }
+                // A handler registered after the session connected has listened only from now on: it is told so, as
+                // a reconnect tells every handler.
+                deliverListening(Set(added))
                 var descriptor = pollfd(fd: connection.socket, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&descriptor, 1, 250)
                 if ready > 0 { deliver(try connection.consumeNotifications()) }

@@ -24,8 +24,9 @@ import Testing
         #expect(retry.pause(elapsed: .zero) == nil)
     }
 
-    /// A stream row held for longer than `lock_timeout`: the append waits it out and lands once the holder is done —
-    /// and with no budget it fails as before.
+    /// A stream row held past `lock_timeout`: with a budget, the append waits it out and lands once the holder is
+    /// done; with none, it fails as before. No step depends on timing: the holder lets go only after the append's
+    /// first wait has timed out (seen in `pg_locks`), or, without a budget, after the append has returned.
     @Test(arguments: [true, false])
     func anAppendWaitsOutALockHeldPastTheTimeout(retrying: Bool) async throws {
         var configuration = TestDatabase.patient
@@ -33,30 +34,54 @@ import Testing
         configuration.lockWaitRetry = retrying ? .seconds(120) : .zero
         try await withStore(connections: 2, configuration: configuration) { store, database in
             // Created through a patient store: an append's COMMIT takes the cluster-wide NOTIFY lock.
-            let patient = try await database.store(connections: 1, migrate: false)
-            _ = try await patient.append(stream: "s", expectedVersion: .any, events: [event()])
-            await patient.shutdown()
+            let observer = try await database.store(connections: 1, migrate: false)
+            _ = try await observer.append(stream: "s", expectedVersion: .any, events: [event()])
             let locked = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
             let holder = Task {
                 try await store.transaction { tx in
                     _ = try tx.query("SELECT 1 FROM streams WHERE name = 's' FOR UPDATE")
                     locked.signal()
-                    // Five lock timeouts' worth: the append's first wait times out while the row is held.
-                    Thread.sleep(forTimeInterval: 1)
+                    release.wait()
                 }
             }
             await Task.detached { locked.wait() }.value
-            let code = await errorCode {
-                _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()])
+            let appending = Task {
+                await errorCode { _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()]) }
+            }
+            let code: EventStoreError.Code?
+            if retrying {
+                try await Self.untilAWaitTimedOut(observer)
+                release.signal()
+                code = await appending.value
+            } else {
+                code = await appending.value
+                release.signal()
             }
             try await holder.value
-            if retrying {
-                #expect(code == nil)
-                #expect(try await store.read(stream: "s").count == 2)
-            } else {
-                #expect(code == .timeout)
-                #expect(try await store.read(stream: "s").count == 1)
-            }
+            #expect(code == (retrying ? nil : .timeout))
+            #expect(try await store.read(stream: "s").count == (retrying ? 2 : 1))
+            await observer.shutdown()
         }
+    }
+
+    /// Returns once a session of this database has waited for a lock and stopped waiting while the lock is still
+    /// held — its wait timed out.
+    static func untilAWaitTimedOut(_ observer: EventStore) async throws {
+        var sawWaiting = false
+        for _ in 0..<12_000 {
+            let waiting = try await observer.transaction { tx in
+                try tx.query(
+                    """
+                    SELECT count(*)::int8 AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE NOT l.granted AND a.datname = current_database()
+                    """
+                ).int(0, "n") ?? 0
+            }
+            if waiting > 0 { sawWaiting = true }
+            if sawWaiting && waiting == 0 { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("no lock wait timed out within a minute")
     }
 }

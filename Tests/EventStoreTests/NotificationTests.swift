@@ -54,6 +54,28 @@ struct NotificationTests {
         }
     }
 
+    /// A handler registered once the listener has connected is told (nil) when its LISTEN is in place, as one
+    /// registered before the connection is: until then its channel's notifications were missed. Before this, a
+    /// registration that lost the race to a fresh listener's connect heard no nil at all.
+    @Test func aHandlerRegisteredAfterTheConnectHearsThatItMayHaveMissedSome() async throws {
+        try await withStore { store, _ in
+            let first = Mutex([String?]())
+            let second = Mutex([String?]())
+            try store.onNotification("e2h_test_early") { payload in first.withLock { $0.append(payload) } }
+            func eventually(_ condition: () -> Bool) async throws -> Bool {
+                for _ in 0..<600 where !condition() { try await Task.sleep(for: .milliseconds(100)) }
+                return condition()
+            }
+            #expect(try await eventually { first.withLock { $0 } == [nil] }, "the listener did not connect")
+            try store.onNotification("e2h_test_late") { payload in second.withLock { $0.append(payload) } }
+            #expect(try await eventually { second.withLock { $0 } == [nil] }, "the late handler heard no nil")
+            try await store.transaction { tx in try tx.notify("e2h_test_late", payload: "heard") }
+            #expect(try await eventually { second.withLock { $0 }.count == 2 })
+            #expect(second.withLock { $0 } == [nil, "heard"])
+            #expect(first.withLock { $0 } == [nil])
+        }
+    }
+
     /// With the log's trigger off no NOTIFY is sent, so only the tail's polling can deliver the events; without it the
     /// tail is cancelled at a deadline and returns less. The deadline is generous (a bound of 5 s once failed under the
     /// whole suite's load) and counts from the appends, not from the test's start (setting up a database under that

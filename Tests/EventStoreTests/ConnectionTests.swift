@@ -69,16 +69,8 @@ struct ConnectionTests {
             let patient = try await database.store(connections: 1, migrate: false)
             _ = try await patient.append(stream: "s", expectedVersion: .any, events: [event()])
             await patient.shutdown()
-            let locked = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
-            let holder = Task {
-                try await store.transaction { tx in
-                    _ = try tx.query("SELECT 1 FROM streams WHERE name = 's' FOR UPDATE")
-                    locked.signal()
-                    release.wait()
-                }
-            }
-            await Task.detached { locked.wait() }.value
+            let holder = await holdStreamRow(store, "s", until: release)
             do {
                 _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()])
                 Issue.record("lock_timeout did not fire")

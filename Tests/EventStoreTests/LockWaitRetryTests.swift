@@ -36,16 +36,8 @@ import Testing
             // Created through a patient store: an append's COMMIT takes the cluster-wide NOTIFY lock.
             let observer = try await database.store(connections: 1, migrate: false)
             _ = try await observer.append(stream: "s", expectedVersion: .any, events: [event()])
-            let locked = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
-            let holder = Task {
-                try await store.transaction { tx in
-                    _ = try tx.query("SELECT 1 FROM streams WHERE name = 's' FOR UPDATE")
-                    locked.signal()
-                    release.wait()
-                }
-            }
-            await Task.detached { locked.wait() }.value
+            let holder = await holdStreamRow(store, "s", until: release)
             let appending = Task {
                 await errorCode { _ = try await store.append(stream: "s", expectedVersion: .any, events: [event()]) }
             }

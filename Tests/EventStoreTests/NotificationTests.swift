@@ -34,10 +34,6 @@ struct NotificationTests {
             let heard = Mutex([String?]())
             try store.onNotification("e2h_test_channel2") { payload in heard.withLock { $0.append(payload) } }
             // The listening session connects (a nil: anything before may have been missed) and listens.
-            func eventually(_ condition: () -> Bool) async throws -> Bool {
-                for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(100)) }
-                return condition()
-            }
             #expect(try await eventually { heard.withLock { $0 } == [nil] }, "the listener did not connect")
             try await Task.sleep(for: .milliseconds(500))
             try await store.transaction { tx in try tx.notify("e2h_test_channel2", payload: "first") }
@@ -62,15 +58,12 @@ struct NotificationTests {
             let first = Mutex([String?]())
             let second = Mutex([String?]())
             try store.onNotification("e2h_test_early") { payload in first.withLock { $0.append(payload) } }
-            func eventually(_ condition: () -> Bool) async throws -> Bool {
-                for _ in 0..<600 where !condition() { try await Task.sleep(for: .milliseconds(100)) }
-                return condition()
-            }
-            #expect(try await eventually { first.withLock { $0 } == [nil] }, "the listener did not connect")
+            #expect(try await eventually(tries: 600) { first.withLock { $0 } == [nil] }, "the listener did not connect")
             try store.onNotification("e2h_test_late") { payload in second.withLock { $0.append(payload) } }
-            #expect(try await eventually { second.withLock { $0 } == [nil] }, "the late handler heard no nil")
+            #expect(
+                try await eventually(tries: 600) { second.withLock { $0 } == [nil] }, "the late handler heard no nil")
             try await store.transaction { tx in try tx.notify("e2h_test_late", payload: "heard") }
-            #expect(try await eventually { second.withLock { $0 }.count == 2 })
+            #expect(try await eventually(tries: 600) { second.withLock { $0 }.count == 2 })
             #expect(second.withLock { $0 } == [nil, "heard"])
             #expect(first.withLock { $0 } == [nil])
         }
@@ -117,4 +110,10 @@ struct NotificationTests {
             #expect(positions == [4, 5])
         }
     }
+}
+
+/// Whether `condition` holds within `tries` checks 0.1 s apart.
+func eventually(tries: Int = 100, _ condition: () -> Bool) async throws -> Bool {
+    for _ in 0..<tries where !condition() { try await Task.sleep(for: .milliseconds(100)) }
+    return condition()
 }

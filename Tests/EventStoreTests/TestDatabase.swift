@@ -116,3 +116,20 @@ func errorCode(_ body: () async throws -> Void) async -> EventStoreError.Code? {
         return nil
     }
 }
+
+/// A transaction of `store` that holds stream `stream`'s row (FOR UPDATE) until `release` is signalled; returns once
+/// the row is held.
+func holdStreamRow(
+    _ store: EventStore, _ stream: String, until release: DispatchSemaphore
+) async -> Task<Void, any Error> {
+    let locked = DispatchSemaphore(value: 0)
+    let holder = Task {
+        try await store.transaction { tx in
+            _ = try tx.query("SELECT 1 FROM streams WHERE name = $1 FOR UPDATE", [.text(stream)])
+            locked.signal()
+            release.wait()
+        }
+    }
+    await Task.detached { locked.wait() }.value
+    return holder
+}

@@ -35,7 +35,8 @@ struct NetworkHostsTests {
             }
             try await Self.checkEverySessionIsTLSFromTheDaemonsHosts(db, network: network)
             let reference = try await Self.runAGroupSplitBetweenTheHosts(daemons)
-            try await Self.cutOffTheHostExecutingARun(daemons, network: network, database: db, reference: reference)
+            try await Self.cutOffTheHostExecutingARun(
+                daemons, network: network, database: db, reference: reference, scratch: scratch)
         } catch {
             for host in network.hosts { try? await network.restore(host) }
             for daemon in daemons { await daemon.stop() }
@@ -135,19 +136,26 @@ struct NetworkHostsTests {
     /// blocked in) are refused by the fence, the run's record is one chain with nothing of the lost attempt after the
     /// takeover, and its scores equal the uninterrupted run's.
     static func cutOffTheHostExecutingARun(
-        _ daemons: [DaemonUnderTest], network: HostNetwork, database: TLSDatabaseHost, reference: RunDetails
+        _ daemons: [DaemonUnderTest], network: HostNetwork, database: TLSDatabaseHost, reference: RunDetails,
+        scratch: String
     ) async throws {
+        // The run is held at its first blob (the dataset split) so the cut finds it executing, however fast it runs
+        // and however slowly this test polls: a smoke run takes seconds, and under CI load it once completed between
+        // two polls.
+        let hold = try await BlobTableHold.take(database, directory: scratch)
         let run = try await daemons[0].e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run
         #expect(run.specHash == reference.specHash)
-        try await daemons[0].waitFor(run.id, "work to cut off") { details, events in
-            details.state.isFinal || events.contains { $0.type == "CheckpointSaved" }
-        }
+        let blocked = try await hold.waitForABlockedWriter()
         let executing = try await daemons[0].details(run.id)
-        let owner = try #require(executing.leaseOwner, "the run ended before it could be cut off: \(executing.state)")
+        let owner = try #require(executing.leaseOwner, "the held run is not leased: \(executing.state)")
         let cutIndex = owner == "host-a" ? 0 : 1
         let (cut, other) = (daemons[cutIndex], daemons[1 - cutIndex])
         let cutHost = try network.host(cutIndex == 0 ? "a" : "b")
+        #expect(blocked == cutHost.address, "the blocked blob write came from \(blocked), the lease is \(owner)'s")
         try await network.cut(cutHost)
+        // The cut-off host's blob write goes on inside the server once the hold ends; its reply is lost, and its
+        // transaction (no lease row in it) ends at the link's return or the server's idle-in-transaction limit.
+        try await hold.release()
         // The lease as the cut left it: nothing from the cut-off host reaches the database any more.
         let leaseExpiry = try await Self.epoch(database, "SELECT lease_expires_at FROM runs WHERE id = '\(run.id)'")
 
@@ -213,5 +221,61 @@ struct NetworkHostsTests {
     static func epoch(_ database: TLSDatabaseHost, _ query: String) async throws -> Double {
         let text = try await Harness.sql(database.superuserURL, "SELECT extract(epoch FROM (\(query)))")
         return try #require(Double(text), "\(query) gave \(text)")
+    }
+}
+
+/// A session of the test's own that holds `blobs` in SHARE mode, so every blob write waits (an INSERT needs ROW
+/// EXCLUSIVE) and nothing else does: a run held this way stays leased and heartbeating, at a known point.
+struct BlobTableHold {
+    let database: TLSDatabaseHost
+    let holder: ChildProcess
+    static let applicationName = "e2h-test-blob-hold"
+
+    /// Starts the holding session and returns once the lock is granted. The session sleeps in its transaction for
+    /// at most 120 s, so a failed test cannot leave it behind; a daemon's blob write waits up to 60 s in all.
+    static func take(_ database: TLSDatabaseHost, directory: String) async throws -> BlobTableHold {
+        let holder = try ChildProcess(
+            "/usr/bin/psql",
+            [
+                database.superuserURL + "&application_name=\(applicationName)", "-qAt", "-v", "ON_ERROR_STOP=1",
+                "-c", "BEGIN", "-c", "LOCK TABLE blobs IN SHARE MODE", "-c", "SELECT pg_sleep(120)",
+            ], outputPath: directory + "/blob-hold.out")
+        let hold = BlobTableHold(database: database, holder: holder)
+        try await Harness.waitUntil("the blob table's hold") {
+            try await Harness.sql(
+                database.superuserURL,
+                """
+                SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                WHERE l.relation = 'blobs'::regclass AND l.mode = 'ShareLock' AND l.granted
+                AND a.application_name = '\(applicationName)'
+                """) == "1"
+        }
+        return hold
+    }
+
+    /// The address of a blob write found waiting for the hold (retention's deletes would wait too, and are not it).
+    func waitForABlockedWriter() async throws -> String {
+        var address = ""
+        try await Harness.waitUntil("a blob write waiting for the hold", timeout: .seconds(50)) {
+            address = try await Harness.sql(
+                database.superuserURL,
+                """
+                SELECT host(a.client_addr) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                WHERE l.relation = 'blobs'::regclass AND NOT l.granted AND a.query LIKE 'INSERT INTO blobs%' LIMIT 1
+                """)
+            return !address.isEmpty
+        }
+        return address
+    }
+
+    /// Ends the holding session (its transaction rolls back) and waits for its psql to exit.
+    func release() async throws {
+        _ = try await Harness.sql(
+            database.superuserURL,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(Self.applicationName)'")
+        guard await holder.waitForExit(timeout: .seconds(30)) != nil else {
+            holder.signal(SIGKILL)
+            throw E2EError("the blob table's holding session did not end: \(holder.output)")
+        }
     }
 }

@@ -82,6 +82,30 @@ struct LeasedRecorderTests {
         #expect(try await queue.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 4))
     }
 
+    /// An append stores again a blob it names that another run's retention deleted only if the attempt still holds
+    /// its bytes: those stored since its previous append (`RetentionTests` has the case where it does). One stored
+    /// before that refuses the append, nothing is written, and the lease is not taken for lost: the retried attempt
+    /// stores the blob again.
+    @Test func aBlobStoredBeforeThePreviousAppendAndPrunedSinceRefusesTheAppend() async throws {
+        let queue = try await TestDatabase.queue()
+        let run = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml")).run.id
+        let recorder = LeasedRecorder(
+            lease: try #require(try await queue.claim(owner: "w")), leases: Leases(queue: queue))
+        let hash = try await recorder.putBlob(Data("a sample set".utf8))
+        try await recorder.append([PipelineEvent(type: "StageStarted", payload: Data(#"{"stage":"sample"}"#.utf8))])
+        try await queue.store.transaction { tx in try tx.deleteBlobs([hash]) }
+        let payload =
+            #"{"blob":"\#(hash)","chunk":0,"first_problem":0,"policy":"sft","problems":1,"samples_per_problem":1,"#
+            + #""set":"test","stage":"sample"}"#
+        await #expect(throws: DaemonError.self) {
+            try await recorder.append([PipelineEvent(type: "SamplesGenerated", payload: Data(payload.utf8))])
+        }
+        #expect(!recorder.isLeaseLost)
+        #expect(
+            try await queue.store.readWhole(stream: DaemonEvent.stream(run)).map(\.type)
+                == ["RunSubmitted", "RunClaimed", "StageStarted"])
+    }
+
     @Test func aCancelIsNotOverriddenByALaterShutdown() async throws {
         let queue = try await TestDatabase.queue()
         _ = try await queue.submit(SubmitRequest(yaml: RunQueueTests.spec, file: "tiny.yaml"))

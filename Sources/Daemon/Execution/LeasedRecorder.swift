@@ -13,6 +13,10 @@ public final class LeasedRecorder: RunRecorder {
         var leaseLost = false
         /// The pipeline's latest report, stored with the run's row at the next write or heartbeat.
         var reported: RunProgress?
+        /// The bytes of the blobs stored since the last append, by hash: what the next append names (a checkpoint,
+        /// then its `CheckpointSaved`), kept so that it can store them again if another run's retention deleted
+        /// identical content meanwhile. Dropped at every append, so an attempt holds a few blobs at most.
+        var storedSinceAppend: [String: Data] = [:]
     }
 
     /// Who wrote a pipeline event, and the executor's volatile facts (timings), outside the payload.
@@ -68,13 +72,18 @@ public final class LeasedRecorder: RunRecorder {
                         volatile: try JSONDecoder().decode([String: VolatileFact].self, from: event.volatile))))
         }
         let blobs = try events.flatMap { try $0.blobReferences() }
+        let restorable = state.withLock { $0.storedSinceAppend }
         try await fenced {
-            try await self.leases.appendFenced(self.lease, newEvents, blobs: blobs, progress: self.reportedProgress)
+            try await self.leases.appendFenced(
+                self.lease, newEvents, blobs: blobs, restorable: restorable, progress: self.reportedProgress)
         }
+        state.withLock { state in for hash in restorable.keys { state.storedSinceAppend[hash] = nil } }
     }
 
     public func putBlob(_ bytes: Data) async throws -> String {
-        try await store.putBlob(bytes)
+        let hash = try await store.putBlob(bytes)
+        state.withLock { $0.storedSinceAppend[hash] = bytes }
+        return hash
     }
 
     public func blob(_ sha256: String) async throws -> Data {

@@ -118,9 +118,14 @@ public struct Leases: Sendable {
     ///
     /// `blobs` (lowercase hex) are the blobs the events name. They are locked and must be stored: the attempt stored
     /// each before naming it, but another run's retention may delete identical content (same spec, same bytes)
-    /// between the store and this append. Locked, they cannot go until this commits, and from then on this record
-    /// holds them; gone, the append is refused and the retried attempt stores them again.
-    func appendFenced(_ lease: Lease, _ events: [NewEvent], blobs: [String] = [], progress: RunProgress?) async throws {
+    /// between the store and this append — members of a sweep that share a seed share their SFT checkpoints. Locked,
+    /// they cannot go until this commits, and from then on this record holds them. Gone, each is stored again in
+    /// this transaction from `restorable` (the bytes the attempt still holds, by hash); one that is not there
+    /// refuses the append, and the retried attempt stores it again.
+    func appendFenced(
+        _ lease: Lease, _ events: [NewEvent], blobs: [String] = [], restorable: [String: Data] = [:],
+        progress: RunProgress?
+    ) async throws {
         guard !events.isEmpty else { return }
         let policy = queue.policy
         let progressJSON = try progress.map { try CanonicalJSON.encode($0) }
@@ -129,13 +134,16 @@ public struct Leases: Sendable {
             try Self.fence(tx, lease, policy: policy, progress: progressJSON)
             if !hashes.isEmpty {
                 let stored = try tx.lockBlobs(hashes, .againstDeletion)
-                guard stored.count == hashes.count else {
+                let gone = hashes.filter { !stored.contains($0) }
+                let lost = gone.filter { restorable[$0] == nil }
+                guard lost.isEmpty else {
                     throw DaemonError(
                         .conflict,
-                        "run \(lease.run): \(hashes.count - stored.count) blob(s) its events name were pruned by another "
-                            + "run's retention after this attempt stored them; nothing was written, and the run's next "
+                        "run \(lease.run): \(lost.count) blob(s) its events name were pruned by another run's "
+                            + "retention after this attempt stored them; nothing was written, and the run's next "
                             + "attempt stores them again")
                 }
+                for bytes in gone.compactMap({ restorable[$0] }) { try tx.putBlob(bytes) }
             }
             // With its COMMIT in one round trip: a worker stopped or cut off now holds no lock every appender needs.
             try tx.appendThenCommit(stream: DaemonEvent.stream(lease.run), events: events)

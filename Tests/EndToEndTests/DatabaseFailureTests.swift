@@ -77,16 +77,10 @@ struct DatabaseFailureTests {
         let database = try #require(daemon.databaseURL)
         try await daemon.start()
         try await withDaemons([daemon]) {
-            let release = (daemon.stateDirectory as NSString).deletingLastPathComponent + "/release-holder"
-            // psql runs the -c commands in order in one session; `\!` keeps it idle in transaction until released.
-            let holder = try ChildProcess(
-                "/usr/bin/psql",
-                [
-                    database, "-v", "ON_ERROR_STOP=1", "-c", "BEGIN ISOLATION LEVEL REPEATABLE READ",
-                    "-c", "SELECT count(*) FROM events", "-c", "\\! while [ ! -e \(release) ]; do sleep 0.05; done",
-                    "-c", "COMMIT",
-                ], outputPath: daemon.stateDirectory + ".holder.log", environment: ["PGAPPNAME": "e2h-holder"])
-            defer { try? "".write(toFile: release, atomically: true, encoding: .utf8) }
+            let holder = try HeldTransaction(
+                database, name: "e2h-holder", begin: "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                ["SELECT count(*) FROM events"], scratch: daemon.stateDirectory)
+            defer { holder.letGo() }
             let holderState = "SELECT state FROM pg_stat_activity WHERE application_name = 'e2h-holder'"
             try await Harness.waitUntil("the holder's open transaction") {
                 try await Harness.sql(database, holderState) == "idle in transaction"
@@ -103,9 +97,8 @@ struct DatabaseFailureTests {
             try await daemon.start()
             #expect(try await Harness.sql(database, holderState) == "idle in transaction")
 
-            try "".write(toFile: release, atomically: true, encoding: .utf8)
-            let status = await holder.waitForExit(timeout: .seconds(10))
-            #expect(status == 0, "the holder's transaction did not commit: \(holder.output)")
+            let status = await holder.release()
+            #expect(status == 0, "the holder's transaction did not commit: \(holder.holder.output)")
         }
     }
 

@@ -143,6 +143,7 @@ struct NetworkHostsTests {
         // and however slowly this test polls: a smoke run takes seconds, and under CI load it once completed between
         // two polls.
         let hold = try await BlobTableHold.take(database, directory: scratch)
+        defer { hold.session.letGo() }
         let run = try await daemons[0].e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run
         #expect(run.specHash == reference.specHash)
         let blocked = try await hold.waitForABlockedWriter()
@@ -224,23 +225,19 @@ struct NetworkHostsTests {
     }
 }
 
-/// A session of the test's own that holds `blobs` in SHARE mode, so every blob write waits (an INSERT needs ROW
-/// EXCLUSIVE) and nothing else does: a run held this way stays leased and heartbeating, at a known point.
+/// The test's own session holding `blobs` in SHARE mode, so every blob write waits (an INSERT needs ROW EXCLUSIVE)
+/// and nothing else does: a run held this way stays leased and heartbeating, at a known point.
 struct BlobTableHold {
     let database: TLSDatabaseHost
-    let holder: ChildProcess
+    let session: HeldTransaction
     static let applicationName = "e2h-test-blob-hold"
 
-    /// Starts the holding session and returns once the lock is granted. The session sleeps in its transaction for
-    /// at most 120 s, so a failed test cannot leave it behind; a daemon's blob write waits up to 60 s in all.
+    /// Starts the holding session and returns once the lock is granted.
     static func take(_ database: TLSDatabaseHost, directory: String) async throws -> BlobTableHold {
-        let holder = try ChildProcess(
-            "/usr/bin/psql",
-            [
-                database.superuserURL + "&application_name=\(applicationName)", "-qAt", "-v", "ON_ERROR_STOP=1",
-                "-c", "BEGIN", "-c", "LOCK TABLE blobs IN SHARE MODE", "-c", "SELECT pg_sleep(120)",
-            ], outputPath: directory + "/blob-hold.out")
-        let hold = BlobTableHold(database: database, holder: holder)
+        let session = try HeldTransaction(
+            database.superuserURL, name: applicationName, ["LOCK TABLE blobs IN SHARE MODE"],
+            scratch: directory + "/blob-hold")
+        let hold = BlobTableHold(database: database, session: session)
         try await Harness.waitUntil("the blob table's hold") {
             try await Harness.sql(
                 database.superuserURL,
@@ -268,14 +265,11 @@ struct BlobTableHold {
         return address
     }
 
-    /// Ends the holding session (its transaction rolls back) and waits for its psql to exit.
+    /// Ends the holding session (it commits, and the lock goes) and waits for its psql to exit.
     func release() async throws {
-        _ = try await Harness.sql(
-            database.superuserURL,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(Self.applicationName)'")
-        guard await holder.waitForExit(timeout: .seconds(30)) != nil else {
-            holder.signal(SIGKILL)
-            throw E2EError("the blob table's holding session did not end: \(holder.output)")
+        guard await session.release(timeout: .seconds(30)) == 0 else {
+            session.holder.signal(SIGKILL)
+            throw E2EError("the blob table's holding session did not end cleanly: \(session.holder.output)")
         }
     }
 }

@@ -2,11 +2,18 @@ import ArgumentParser
 import NeuralEngine
 import Randomness
 
-/// Scoring a pool as the evaluators stage does — the default experiment's evaluator (2 layers, width 128, 4 heads,
-/// 85-token running-sum sequences, a scalar head), 512 sequences per engine call — against the engine's own GEMM at
-/// the forward pass's matrix shapes, measured in the same run. The figure is the rate at which the whole forward
-/// pass does its matrix products (their FLOPs over its time), so attention, norms, activations and the per-call
-/// set-up are what keep it below the GEMM's own rate.
+/// Scoring as the evaluators stage does — the default experiment's evaluator (2 layers, width 128, 4 heads, 85-token
+/// running-sum sequences, a scalar head), 512 sequences per engine call — against the engine's own GEMM at the
+/// forward pass's matrix shapes, measured in the same run. Three figures:
+/// - `score-forward`: random rows, which share nothing, through the batched forward pass: the rate at which the
+///   whole pass does its matrix products (their FLOPs over its time). Attention, norms, activations and the
+///   per-call set-up are what keep it below the GEMM's own rate; the strict reading of issue 9's target.
+/// - `score-pool`: a pool that branches like a sampled one, scored as `score` chooses (its prefix tree), against
+///   the batched forward pass on the same pool.
+/// - `score-pool-vs-gemm`: the issue's figure as worded — that pool's sequences scored per second against the
+///   sequences per second of the batched forward pass if it ran at the GEMM's rate (the GEMM's time for one
+///   chunk's products, per row). A pool's samples share their prompt and more, and scoring computes a shared
+///   prefix's keys and values once, which is what the issue asked to count.
 struct ScoringBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score", abstract: "Pool scoring (evaluator forward passes) vs the engine's GEMM rate.")
@@ -54,19 +61,20 @@ struct ScoringBenchmark: AsyncParsableCommand {
         print("machine: \(MachineDescription.current), threads: \(threads)")
         Figure(
             name: "score-forward", value: chunks * flops / scoring / 1e9, unit: "GFLOP/s",
-            target: "≥ 0.7x the GEMM rate", reference: flops / gemmSeconds / 1e9,
+            target: "≥ 0.7x the GEMM rate, strict: rows that share nothing", reference: flops / gemmSeconds / 1e9,
             referenceLabel: "GFLOP/s engine GEMM at the forward's shapes"
         ).print()
         print(
             "score-sequences: \(Figure.format(Double(Self.rows) / scoring)) sequences/s "
                 + "(\(Self.rows) sequences of \(length) tokens per call)")
-        poolFigure(model: model, pool: pool)
+        poolFigures(model: model, pool: pool, sequencesPerSecondAtGEMMRate: Double(chunkRows) / gemmSeconds)
     }
 
     /// A pool as sampling writes one: 8 questions × 64 samples, each sample following an earlier sample of its
     /// question for a uniformly drawn number of tokens past a 4-token prompt, then its own. Scored through its
-    /// prefix tree (what `score` chooses for it) against the batched forward pass, same pool, same run.
-    private func poolFigure(model: Transformer, pool: ComputePool) {
+    /// prefix tree (what `score` chooses for it) against the batched forward pass, same pool, same run, and against
+    /// the batched pass at the GEMM's rate.
+    private func poolFigures(model: Transformer, pool: ComputePool, sequencesPerSecondAtGEMMRate: Double) {
         let (length, vocabulary) = (Self.config.contextLength, Self.config.vocabularySize)
         var random = RandomGenerator(seed: 11)
         var rows: [[Int32]] = []
@@ -96,6 +104,11 @@ struct ScoringBenchmark: AsyncParsableCommand {
             name: "score-pool", value: Double(rows.count) / byTree, unit: "sequences/s",
             target: "faster than the batched pass", reference: Double(rows.count) / batched,
             referenceLabel: "sequences/s batched forward pass; the pool's prefix tree holds \(share)% of its tokens"
+        ).print()
+        Figure(
+            name: "score-pool-vs-gemm", value: Double(rows.count) / byTree, unit: "sequences/s",
+            target: "≥ 0.7x the batched pass at the GEMM rate", reference: sequencesPerSecondAtGEMMRate,
+            referenceLabel: "sequences/s batched forward pass at the GEMM rate"
         ).print()
     }
 }

@@ -126,9 +126,30 @@ struct GroupRunTests {
         }
     }
 
+    /// `e2h validate` with submit's sweep options checks the group offline (no daemon) and lists its members.
+    @Test func validateChecksAGroupWithoutADaemon() async throws {
+        let e2h = try Harness.binDirectory + "/e2h"
+        let valid = try await ChildProcess.run(
+            e2h,
+            ["validate", SmokeRunTests.smokeSpec, "--seeds", "4..5", "--set", "policy.sft.learning_rate=1e-3,3e-3"])
+        #expect(valid.status == 0, "\(valid.output)")
+        #expect(valid.output.contains("valid group of 4 runs"), "\(valid.output)")
+        #expect(valid.output.contains("policy.sft.learning_rate=3e-3 seed=5: spec hash"), "\(valid.output)")
+        for (arguments, message) in [
+            (["--set", "policy.sft.learning_rat=1e-3"], "did you mean 'learning_rate'"),
+            (["--seeds", "0..18446744073709551615"], "more than 1000 runs"),
+            (["--seeds", "0..1", "--max-runs", "0"], "--max-runs 0 is out of range"),
+        ] {
+            let refused = try await ChildProcess.run(e2h, ["validate", SmokeRunTests.smokeSpec] + arguments)
+            #expect(refused.status == 2 && refused.output.contains(message), "\(arguments): \(refused.output)")
+        }
+    }
+
     @Test(arguments: [
         (["--set", "policy.sft.learning_rat=1e-3"], "did you mean 'learning_rate'"),
         (["--seeds", "3..1"], "the seed range 3..1 is empty"),
+        // 2^64 seeds: refused from their count; listed first, they took the daemon's memory.
+        (["--seeds", "0..18446744073709551615"], "more than 1000 runs"),
         (["--seeds", "0..9", "--set", "policy.sft.learning_rate=1e-3,3e-3", "--max-runs", "5"], "--max-runs"),
     ])
     func aBadSweepExitsTwoAndQueuesNothing(arguments: [String], message: String) async throws {

@@ -174,6 +174,29 @@ import Testing
         #expect(raised.members.count == 1100)
     }
 
+    /// A seed range is a few characters on the command line; it is counted, not written out, before the limit
+    /// refuses it (0..300000000 took 36 s and 4.7 GB to refuse when its seeds were listed first).
+    @Test func aHugeSeedRangeIsRefusedBeforeItsSeedsAreListed() throws {
+        let whole = try SeedRange(parsing: "0..18446744073709551615")
+        #expect(whole.count == Int.max && whole.countText == "18446744073709551616")
+        #expect(try SeedRange(parsing: "5..9").countText == "5")
+        for maximum in [nil, SpecGroup.maximumRunsLimit] {
+            let problems = Self.diagnostics {
+                try SpecGroup.expand(
+                    yaml: Self.base, file: "s.yaml", seeds: whole,
+                    overrides: [SpecOverride(path: "policy.sft.steps", values: ["1", "2"])], maximumRuns: maximum)
+            }
+            #expect(
+                problems.first?.contains("(2 × policy.sft.steps, 18446744073709551616 × seed)") == true, "\(problems)")
+        }
+        for maximum in [0, SpecGroup.maximumRunsLimit + 1] {
+            let problems = Self.diagnostics {
+                try SpecGroup.expand(yaml: Self.base, file: "s.yaml", seeds: SeedRange(0...1), maximumRuns: maximum)
+            }
+            #expect(problems.first?.contains("--max-runs \(maximum) is out of range") == true, "\(problems)")
+        }
+    }
+
     @Test func aSpecWithASweepIsNotOneRun() {
         let problems = Self.diagnostics {
             try ExperimentSpec.parse(yaml: Self.base + "\nsweep: {seeds: 0..1}\n", file: "s.yaml")

@@ -15,7 +15,7 @@ struct GroupSubmission {
             try SpecGroup.expand(
                 yaml: request.yaml, file: request.file, seeds: try request.seeds.map(SeedRange.init(parsing:)),
                 overrides: try request.overrides.map(SpecOverride.init(parsing:)),
-                maximumRuns: try Self.maximum(request.maxRuns))
+                maximumRuns: request.maxRuns)
         }
         return try await queueGroup(
             group, yaml: request.yaml, seeds: request.seeds, overrides: request.overrides, from: nil,
@@ -41,7 +41,7 @@ struct GroupSubmission {
                 settings: settings, edits: try request.overrides.map(SpecOverride.init(parsing:)), seeds: seeds)
             return try SpecGroup.clone(
                 yaml: source.specYaml, file: "run \(run)'s spec", overrides: overrides, seeds: seeds,
-                maximumRuns: try Self.maximum(request.maxRuns))
+                maximumRuns: request.maxRuns)
         }
         return try await queueGroup(
             group, yaml: source.specYaml, seeds: request.seeds, overrides: overrides.map(\.argument), from: run,
@@ -126,11 +126,6 @@ struct GroupSubmission {
             throw DaemonError(
                 .invalidSpec, "\(error.message); nothing was queued", diagnostics: error.diagnostics.map(\.description))
         }
-    }
-
-    private static func maximum(_ maxRuns: Int?) throws -> Int? {
-        if let maxRuns, maxRuns < 1 { throw DaemonError(.badRequest, "--max-runs must be at least 1") }
-        return maxRuns
     }
 }
 

@@ -15,6 +15,8 @@ public struct SpecGroup: Sendable {
 
     /// Without `--max-runs`, larger groups are refused: they are more likely a typo than an experiment.
     public static let defaultMaximumRuns = 1000
+    /// The most runs `--max-runs` (or a sweep's `max_runs`) may allow: a group is queued in one transaction.
+    public static let maximumRunsLimit = 1_000_000
 
     public var members: [Member]
 
@@ -67,21 +69,31 @@ public struct SpecGroup: Sendable {
         let root = YAMLNode(
             value: .mapping(pairs), line: document.line, column: document.column, weight: document.weight)
         var axes = sweepOverrides.filter { own in !overrides.contains { $0.path == own.path } } + overrides
-        if let range = seeds ?? sweepSeeds {
-            axes.append(SpecOverride(path: "seed", values: range.seeds.map(String.init)))
-        }
+        let seedRange = seeds ?? sweepSeeds
         let maximum = maximumRuns ?? sweepMaximum ?? defaultMaximumRuns
+        guard (1...maximumRunsLimit).contains(maximum) else {
+            throw PipelineError(
+                code: .invalidSpec,
+                message: "--max-runs \(maximum) is out of range: a group has 1 to \(maximumRunsLimit) runs")
+        }
+        // Counted before the seed axis is written out: a range such as 0..4000000000 is a few characters, and
+        // its seeds would be gigabytes of text before the limit refused them.
+        let sizes =
+            axes.map { (path: $0.path, count: $0.values.count, text: String($0.values.count)) }
+            + (seedRange.map { [(path: "seed", count: $0.count, text: $0.countText)] } ?? [])
         var count = 1
-        for axis in axes {
-            count = count.multipliedReportingOverflow(by: axis.values.count).partialValue
-            guard count <= maximum else {
+        for size in sizes.map(\.count) {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= maximum else {
                 throw PipelineError(
                     code: .invalidSpec,
                     message: "the group has more than \(maximum) runs ("
-                        + axes.map { "\($0.values.count) × \($0.path)" }.joined(separator: ", ")
+                        + sizes.map { "\($0.text) × \($0.path)" }.joined(separator: ", ")
                         + "); raise the limit with --max-runs if you mean it")
             }
+            count = product
         }
+        if let seedRange { axes.append(SpecOverride(path: "seed", values: seedRange.seeds.map(String.init))) }
         let values = try axes.map { axis in
             try axis.values.map { text in try overrideNode(text, path: axis.path) }
         }
@@ -176,7 +188,8 @@ public struct SpecGroup: Sendable {
             }
         }
         let maximum: Int? =
-            map.value("max_runs") == nil ? nil : map.int("max_runs", default: defaultMaximumRuns, in: 1...1_000_000)
+            map.value("max_runs") == nil
+            ? nil : map.int("max_runs", default: defaultMaximumRuns, in: 1...maximumRunsLimit)
         map.finish()
         if !diagnostics.items.isEmpty { throw ExperimentSpec.invalid(diagnostics) }
         return (seeds, overrides, maximum)

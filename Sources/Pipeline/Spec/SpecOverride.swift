@@ -102,7 +102,17 @@ public struct SeedRange: Sendable, Equatable {
         }
     }
 
-    public var count: Int { Int(seeds.upperBound - seeds.lowerBound) + 1 }
+    /// The number of seeds, saturating at `Int.max` (0..18446744073709551615 holds 2^64).
+    public var count: Int {
+        let span = seeds.upperBound - seeds.lowerBound
+        return span >= UInt64(Int.max) ? Int.max : Int(span) + 1
+    }
+
+    /// The number of seeds in decimal, exact for every range.
+    public var countText: String {
+        let span = seeds.upperBound - seeds.lowerBound
+        return span == .max ? "18446744073709551616" : String(span + 1)
+    }
 }
 
 extension String {

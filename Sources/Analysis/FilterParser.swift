@@ -44,6 +44,10 @@ public struct FilterParser<Field: FilterField> {
     private var tokens: [Token] = []
     private var position = 0
     private var lexError: AnalysisError?
+    /// Parentheses open at the current token. Parsing recurses once a level, and the daemon parses `runs --where`
+    /// on a task's stack: 10,000 of them overflowed it and ended e2hd.
+    private var depth = 0
+    static var maximumDepth: Int { 64 }
 
     /// Parses `text` whole.
     public static func parse(_ text: String) throws(AnalysisError) -> FilterCondition<Field> {
@@ -126,6 +130,11 @@ public struct FilterParser<Field: FilterField> {
     private mutating func factor() throws(AnalysisError) -> FilterCondition<Field> {
         let first = try next("a field or '('")
         if first.text == "(" && !first.quoted {
+            guard depth < Self.maximumDepth else {
+                throw error("more than \(Self.maximumDepth) parentheses nested; write the condition flatter", at: first)
+            }
+            depth += 1
+            defer { depth -= 1 }
             let inner = try condition()
             let close = try next("')'")
             guard close.text == ")" else { throw error("expected ')', found '\(close.text)'", at: close) }

@@ -85,9 +85,10 @@ struct DaemonClient: Sendable {
     /// GET into a temporary file as the bytes arrive (an export of any size, in constant memory); the caller moves
     /// or removes the file.
     func download(_ path: String, query: [String: String] = [:]) async throws -> URL {
+        let request = try makeRequest("GET", path, query: query)
         let (file, response): (URL, URLResponse)
         do {
-            (file, response) = try await session.download(for: makeRequest("GET", path, query: query))
+            (file, response) = try await session.download(for: request)
         } catch {
             throw unreachable(error)
         }
@@ -103,7 +104,7 @@ struct DaemonClient: Sendable {
     /// POST a file as the body, streamed from disk (an import of any size, in constant memory).
     func upload<T: Decodable>(_ path: String, file: String, as type: T.Type) async throws -> T {
         try requireReadableFile(file)
-        var request = makeRequest("POST", path, query: [:])
+        var request = try makeRequest("POST", path, query: [:])
         request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
         let (data, response): (Data, URLResponse)
         do {
@@ -124,8 +125,8 @@ struct DaemonClient: Sendable {
         }
     }
 
-    private func makeRequest(_ method: String, _ path: String, query: [String: String]) -> URLRequest {
-        var request = URLRequest(url: url(path, query: query))
+    private func makeRequest(_ method: String, _ path: String, query: [String: String]) throws -> URLRequest {
+        var request = URLRequest(url: try url(path, query: query))
         request.httpMethod = method
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         return request
@@ -144,7 +145,7 @@ struct DaemonClient: Sendable {
     }
 
     private func send(_ method: String, _ path: String, query: [String: String], body: Data?) async throws -> Data {
-        var request = makeRequest(method, path, query: query)
+        var request = try makeRequest(method, path, query: query)
         if let body {
             request.httpBody = body
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -160,12 +161,25 @@ struct DaemonClient: Sendable {
         return data
     }
 
-    func url(_ path: String, query: [String: String]) -> URL {
+    /// The most bytes a request's URL may have. e2hd's HTTP parser refuses a request head over 80 KiB with a bare
+    /// 400 before any of e2hd's code sees it, so a longer URL is refused here, with its reason.
+    static let maximumURLBytes = 64 * 1024
+
+    func url(_ path: String, query: [String: String]) throws(ClientError) -> URL {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty {
             components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         }
-        return components.url!
+        let url = components.url!
+        let bytes = url.absoluteString.utf8.count
+        if bytes > Self.maximumURLBytes, let longest = query.max(by: { $0.value.utf8.count < $1.value.utf8.count }) {
+            throw ClientError(
+                .usage,
+                "the request is too long for e2hd: its URL would be \(bytes / 1024) KiB, over the \(Self.maximumURLBytes / 1024) "
+                    + "KiB e2hd reads, most of it the \(longest.key) argument (\(longest.value.utf8.count) characters); "
+                    + "shorten it")
+        }
+        return url
     }
 
     /// The error for a refused request: the daemon's own message (from its error envelope) when it sent one.

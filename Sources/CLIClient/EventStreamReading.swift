@@ -16,7 +16,7 @@ extension DaemonClient {
     func readEventStream(
         _ path: String, query: [String: String], receive: (ServerSentEvent) throws -> Void
     ) async throws -> Bool {
-        let target = url(path, query: query)
+        let target = try url(path, query: query)
         guard target.scheme == "http", let host = target.host,
             let components = URLComponents(url: target, resolvingAgainstBaseURL: false)
         else { return false }

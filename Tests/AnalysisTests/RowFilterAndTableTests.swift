@@ -44,6 +44,8 @@ import WireTypes
         #expect(try selected("verdict != holds") == [0, 3])
         #expect(try selected("difference < 0") == [3])
         #expect(try selected("evaluator='verifier' AND n<=16") == [1])
+        let deepest = String(repeating: "(", count: 64) + "n<64" + String(repeating: ")", count: 64)
+        #expect(try selected(deepest) == [1])
     }
 
     @Test(arguments: [
@@ -61,6 +63,13 @@ import WireTypes
         let error = #expect(throws: AnalysisError.self) { try RowFilter(parsing: filter) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message == "--where \(message)", "\(error?.message ?? "")")
+    }
+
+    /// Parsing recurses a level a parenthesis, so nesting is bounded: 10,000 levels ended e2hd's `runs --where`.
+    @Test func deepNestingIsRefusedAtTheFirstParenthesisTooMany() {
+        let filter = String(repeating: "(", count: 10_000) + "n=4" + String(repeating: ")", count: 10_000)
+        let error = #expect(throws: AnalysisError.self) { try RowFilter(parsing: filter) }
+        #expect(error?.message == "--where column 65: more than 64 parentheses nested; write the condition flatter")
     }
 
     static let report = ComparisonReport(

@@ -119,6 +119,16 @@ struct GroupRunTests {
             #expect(found.runs.first?.tags == ["baseline"])
             let malformed = try await daemon.e2h("runs", "--where", "tag:baseline and")
             #expect(malformed.status == 2 && malformed.output.contains("column 17"), "\(malformed.output)")
+            // Hostile conditions get a reason, and e2hd lives on: 10,000 nested parentheses once overflowed its
+            // stack; an 8,000-term condition is over what its HTTP parser reads (it answered a bare 400).
+            let deep = String(repeating: "(", count: 10_000) + "tag:x" + String(repeating: ")", count: 10_000)
+            let nested = try await daemon.e2h("runs", "--where", deep)
+            #expect(nested.status == 2 && nested.output.contains("more than 64 parentheses"), "\(nested.output)")
+            let long = try await daemon.e2h(
+                "runs", "--where", Array(repeating: "tag:x", count: 8000).joined(separator: " or "))
+            #expect(long.status == 2 && long.output.contains("too long for e2hd"), "\(long.output)")
+            #expect(
+                try await daemon.e2hJSON(RunList.self, "runs", "--where", "tag:baseline").runs.map(\.id) == [tagged])
 
             let refused = try await daemon.e2h(
                 "select", group.group.summary.id, "--max", "hard:weighted/verifier/prod@4")

@@ -197,6 +197,35 @@ import Testing
         }
     }
 
+    @Test func aPathIsSetOnceAndAGroupVariesAtMostAHundred() throws {
+        let twice = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml",
+                overrides: [
+                    try SpecOverride(parsing: "policy.sft.steps=1"), try SpecOverride(parsing: "policy.sft.steps=2"),
+                ])
+        }
+        #expect(twice.first?.contains("--set policy.sft.steps is given twice") == true, "\(twice)")
+        let seedTwice = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml", seeds: SeedRange(0...1),
+                overrides: [try SpecOverride(parsing: "seed=4")])
+        }
+        #expect(seedTwice.first?.contains("--seeds and by --set seed") == true, "\(seedTwice)")
+        // The sweep block's seeds count too; its `set` paths yield to the command line's, so they are not twice.
+        let inBlock = Self.base + "\nsweep: {seeds: 0..1, set: {policy.sft.steps: [1, 2]}}\n"
+        #expect(
+            Self.diagnostics {
+                try SpecGroup.expand(yaml: inBlock, file: "s.yaml", overrides: [try SpecOverride(parsing: "seed=4")])
+            }.first?.contains("--seeds and by --set seed") == true)
+        let replaced = try SpecGroup.expand(
+            yaml: inBlock, file: "s.yaml", overrides: [try SpecOverride(parsing: "policy.sft.steps=3")])
+        #expect(replaced.members.map(\.label) == ["policy.sft.steps=3 seed=0", "policy.sft.steps=3 seed=1"])
+        let many = (0...SpecGroup.maximumSettings).map { SpecOverride(path: "a\($0)", values: ["1"]) }
+        let tooMany = Self.diagnostics { try SpecGroup.expand(yaml: Self.base, file: "s.yaml", overrides: many) }
+        #expect(tooMany.first?.contains("sets 101 spec paths; at most 100") == true, "\(tooMany)")
+    }
+
     @Test func aSpecWithASweepIsNotOneRun() {
         let problems = Self.diagnostics {
             try ExperimentSpec.parse(yaml: Self.base + "\nsweep: {seeds: 0..1}\n", file: "s.yaml")

@@ -160,6 +160,7 @@ struct GroupRunTests {
         (["--seeds", "3..1"], "the seed range 3..1 is empty"),
         // 2^64 seeds: refused from their count; listed first, they took the daemon's memory.
         (["--seeds", "0..18446744073709551615"], "more than 1000 runs"),
+        (["--set", "policy.sft.steps=1", "--set", "policy.sft.steps=2"], "is given twice"),
         (["--seeds", "0..9", "--set", "policy.sft.learning_rate=1e-3,3e-3", "--max-runs", "5"], "--max-runs"),
     ])
     func aBadSweepExitsTwoAndQueuesNothing(arguments: [String], message: String) async throws {

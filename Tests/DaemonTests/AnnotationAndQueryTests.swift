@@ -72,6 +72,7 @@ struct AnnotationAndQueryTests {
             ("status = done", "unknown status 'done'"),
             ("spec.policy.sft.steps >=", "expected a value"),
             ("tag:Bad", "is not a tag"),
+            ("spec.policy.sft.steps >=", "(fields: status, name, tag, spec.<path>)"),
         ] {
             do {
                 _ = try RunQuery(parsing: condition)
@@ -80,6 +81,11 @@ struct AnnotationAndQueryTests {
                 #expect(error.message.contains(message), "\(condition): \(error.message)")
             }
         }
+        // An unknown name far from every field: the parser lists the fields, once.
+        let unknown = #expect(throws: DaemonError.self) { try RunQuery(parsing: "zzzzzzzz = 1") }
+        #expect(
+            unknown?.message == "--where column 1: unknown field 'zzzzzzzz' — fields: status, name, tag, spec.<path>",
+            "\(unknown?.message ?? "accepted")")
     }
 
     /// `submit --from`: the source's recorded YAML with its own sweep values, the edits on top, recorded with it.

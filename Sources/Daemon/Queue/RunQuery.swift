@@ -41,7 +41,10 @@ struct RunQuery {
         do {
             condition = try FilterParser<Field>.parse(text)
         } catch {
-            throw DaemonError(.badRequest, error.message + " (fields: status, name, tag, spec.<path>)")
+            // The parser lists the fields itself for an unknown name it has nothing close to.
+            let fields = "fields: " + Field.filterNames.joined(separator: ", ")
+            throw DaemonError(
+                .badRequest, error.message.contains(fields) ? error.message : "\(error.message) (\(fields))")
         }
         try Self.checkStates(condition)
     }

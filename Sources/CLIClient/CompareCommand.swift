@@ -55,7 +55,7 @@ struct Compare: AsyncParsableCommand {
                 do {
                     rowFilter = try RowFilter(parsing: filter)
                 } catch let error as AnalysisError {
-                    throw ClientError(.usage, "--where: \(error.message)")
+                    throw ClientError(.usage, error.message)
                 }
             }
             let client = try connection.client()

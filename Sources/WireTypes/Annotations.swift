@@ -59,12 +59,22 @@ public struct AnnotateRequest: Codable, Sendable, Equatable {
         self.init(add: add, remove: remove)
     }
 
-    /// Checks the request as the daemon receives it: valid tag names, a note of 1...10,000 characters, something to do.
+    /// Checks the request as the daemon receives it: valid tag names, a note of 1...10,000 characters with no
+    /// control characters but line breaks and tabs, something to do.
     public func validated() throws(AnnotationError) -> AnnotateRequest {
         for tag in add + remove { _ = try Self.tag(tag) }
         if let note {
             guard !note.allSatisfy(\.isWhitespace), note.count <= 10_000 else {
                 throw AnnotationError("a note has 1 to 10,000 characters, not only spaces")
+            }
+            // `e2h show` prints notes to other people's terminals: an escape sequence in one would be obeyed there.
+            if let control = note.unicodeScalars.first(where: {
+                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
+            }) {
+                let code = String(control.value, radix: 16, uppercase: true)
+                throw AnnotationError(
+                    "a note is plain text: it holds the control character U+\(String(repeating: "0", count: 4 - code.count))\(code); "
+                        + "line breaks and tabs are its only ones")
             }
         }
         guard !add.isEmpty || !remove.isEmpty || note != nil else {

@@ -33,6 +33,17 @@ struct AnnotationAndQueryTests {
         await #expect(throws: DaemonError.self) { _ = try await annotations.annotate(.run(run), AnnotateRequest()) }
     }
 
+    /// Notes reach other people's terminals through `e2h show`, so an escape sequence in one is refused.
+    @Test func aNoteIsPlainText() throws {
+        #expect(try AnnotateRequest(note: "lr too high?\n\tsee run 2").validated().note == "lr too high?\n\tsee run 2")
+        for (note, code) in [
+            ("\u{1B}[2Jcleared", "U+001B"), ("bell\u{07}", "U+0007"), ("\u{9B}31m", "U+009B"), ("a\r\nb", "U+000D"),
+        ] {
+            let error = #expect(throws: AnnotationError.self) { try AnnotateRequest(note: note).validated() }
+            #expect(error?.message.contains("the control character \(code)") == true, "\(error?.message ?? "accepted")")
+        }
+    }
+
     @Test func whereIsEvaluatedOnTheRecordedSpecTagsAndState() async throws {
         let queue = try await TestDatabase.queue()
         let group = try await GroupSubmission(queue: queue).submit(

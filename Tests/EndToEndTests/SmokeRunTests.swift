@@ -137,7 +137,10 @@ struct SmokeRunTests {
             let filtered = try await daemon.e2hJSON(CompareResponse.self, "compare", run, "--where", "levels = hard")
             #expect(filtered.report.rows == hardRows)
             let badFilter = try await daemon.e2h("compare", run, "--where", "levels = = hard")
-            #expect(badFilter.status == 2, "\(badFilter.output)")
+            #expect(
+                badFilter.status == 2
+                    && badFilter.output.contains("e2h: --where column 10: expected a value, found '='"),
+                "\(badFilter.output)")
 
             let replay = try await daemon.e2h("replay", run, "--verify")
             #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")

@@ -21,6 +21,19 @@ struct SmallPartsTests {
         #expect(!first.matches(""))
     }
 
+    @Test func aStateDirectoryIsLockedOnceAndAFileInItsPlaceIsNamed() throws {
+        let directory = NSTemporaryDirectory() + "e2hd-lock-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lock = try StateDirectoryLock(stateDirectory: directory)
+        let second = #expect(throws: DaemonError.self) { try StateDirectoryLock(stateDirectory: directory) }
+        #expect(second?.message.contains("another e2hd is running") == true)
+        _ = lock
+        let file = directory + "/a-file"
+        try Data().write(to: URL(fileURLWithPath: file))
+        let error = #expect(throws: DaemonError.self) { try StateDirectoryLock(stateDirectory: file) }
+        #expect(error?.message.contains("\(file) is a file, not a directory") == true, "\(error?.message ?? "")")
+    }
+
     @Test(arguments: [
         (#"{"a":1,"b":[1,2]}"#, #"{"a":1,"b":[1,2]}"#, nil),
         (#"{"a":1,"b":[1,2]}"#, #"{"a":1,"b":[1,3]}"#, "$.b[1]"),

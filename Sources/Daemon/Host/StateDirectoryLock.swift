@@ -8,6 +8,13 @@ final class StateDirectoryLock: Sendable {
     private let descriptor: Int32
 
     init(stateDirectory: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: stateDirectory, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw DaemonError(
+                .configuration,
+                "the state directory \(stateDirectory) is a file, not a directory — move the file, or pass another --state-dir"
+            )
+        }
         do {
             try FileManager.default.createDirectory(
                 atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])

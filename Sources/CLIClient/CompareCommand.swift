@@ -68,7 +68,10 @@ struct Compare: AsyncParsableCommand {
                 body: CompareRequest(runs: ids, all: all, baseline: baseline, n: n, eachLevel: levels),
                 as: CompareResponse.self)
             if let rowFilter { response.report.rows = response.report.rows.filter(rowFilter.matches) }
-            for warning in response.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            // JSON carries the warnings in its `warnings`; every other form says them on standard error.
+            if md || !output.json {
+                for warning in response.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            }
             // --md on the command line wins over E2H_OUTPUT, as every option wins over its variable.
             if md { return print(ComparisonTable.render(response.report, as: .markdown)) }
             if output.json { return try printJSON(response) }

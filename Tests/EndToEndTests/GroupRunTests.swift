@@ -51,6 +51,26 @@ struct GroupRunTests {
                 GroupSubmitResponse.self, "submit", SmokeRunTests.smokeSpec, "--seeds", "3..5", "--key", "smoke-3")
             #expect(!again.created && again.group.summary.id == group)
             #expect(try await daemon.e2hJSON(RunList.self, "runs").runs.count == 3)
+
+            // Each run is one seed: a run named twice is refused, and a run of a spec already compared (a clone
+            // without edits: the same spec and seed, so the same bits) is counted once, with a warning.
+            let member = submitted.group.members[1].run.id
+            let twice = try await daemon.e2h("compare", member, String(member.prefix(8)))
+            #expect(twice.status == 2 && twice.output.contains("is named twice"), "\(twice.output)")
+            let clone = try await daemon.e2hJSON(GroupSubmitResponse.self, "submit", "--from", member).group.members[0]
+            #expect(clone.run.specHash == submitted.group.members[1].run.specHash)
+            try await daemon.waitFor(clone.run.id, timeout: .seconds(900), "completion") { details, _ in
+                details.state.isFinal
+            }
+            let counted = try await daemon.e2hJSON(
+                CompareResponse.self, "compare", submitted.group.members[0].run.id, member, clone.run.id)
+            #expect(counted.runs.map(\.id) == [submitted.group.members[0].run.id, member])
+            #expect(counted.report.rows.allSatisfy { $0.accuracy.seeds == 2 })
+            #expect(
+                counted.warnings.contains {
+                    $0.contains("counted once: \(clone.run.id.prefix(8)) has \(member.prefix(8))")
+                },
+                "\(counted.warnings)")
         }
     }
 

@@ -28,7 +28,21 @@ struct RunComparison {
             throw DaemonError(.badRequest, "compare at most 1,000 runs at once")
         }
         if let n = request.n, n < 1 { throw DaemonError(.badRequest, "n must be at least 1") }
-        let loaded = try await loadInOrder(request.runs) { try await load($0) }
+        // Each run is one seed of the figures, so a run named twice (by two prefixes, say) is refused before its
+        // record is read twice.
+        let catalog = RunCatalog(queue: queue)
+        var ids: [String] = []
+        var named: [String: String] = [:]
+        for name in request.runs {
+            let id = try await catalog.resolve(name)
+            if let first = named.updateValue(name, forKey: id) {
+                throw DaemonError(
+                    .badRequest,
+                    "run \(id) is named twice (as \(first) and \(name)); each run is one seed: name it once")
+            }
+            ids.append(id)
+        }
+        let loaded = try await loadInOrder(ids) { try await load($0) }
         return try await compare(request, loaded: loaded, withGrid: withGrid)
     }
 
@@ -42,14 +56,22 @@ struct RunComparison {
     }
 
     private func compare(
-        _ request: CompareRequest, loaded: [RecordedRun], withGrid: Bool
+        _ request: CompareRequest, loaded recorded: [RecordedRun], withGrid: Bool
     ) async throws -> (response: CompareResponse, grid: ComparisonReport?) {
+        let (loaded, repeats) = Self.oneRunPerSpec(recorded)
         let runs = loaded.map(\.run)
         let specs = loaded.map(\.spec)
         let scores = loaded.map(\.scores)
         let differences = Self.specDifferences(specs)
         let beyondSeed = differences.map(\.path).filter { $0 != "seed" && $0 != "name" }
         var warnings: [String] = []
+        if !repeats.isEmpty {
+            warnings.append(
+                "counted once: "
+                    + repeats.map { "\($0.repeated.prefix(8)) has \($0.first.prefix(8))'s spec and seed" }
+                    .joined(separator: ", ")
+                    + " — the same spec and seed give the same results, so they are one seed, not several")
+        }
         if runs.count > 1, !beyondSeed.isEmpty {
             warnings.append(
                 "these runs differ in more than their seed (\(beyondSeed.prefix(3).joined(separator: ", ")))"
@@ -89,6 +111,25 @@ struct RunComparison {
         } catch {
             throw DaemonError(.badRequest, error.message)
         }
+    }
+
+    /// The first run of each canonical spec, and which later runs repeated one (a replay job, a spec submitted
+    /// again, sweep values that canonicalise alike): runs of one spec and seed record the same bits.
+    private static func oneRunPerSpec(
+        _ loaded: [RecordedRun]
+    ) -> (kept: [RecordedRun], repeats: [(repeated: String, first: String)]) {
+        var first: [String: String] = [:]
+        var kept: [RecordedRun] = []
+        var repeats: [(repeated: String, first: String)] = []
+        for recorded in loaded {
+            if let earlier = first[recorded.run.specHash] {
+                repeats.append((recorded.run.id, earlier))
+            } else {
+                first[recorded.run.specHash] = recorded.run.id
+                kept.append(recorded)
+            }
+        }
+        return (kept, repeats)
     }
 
     /// What compare needs of one run: its row, its recorded spec, its scores with their outcomes.

@@ -161,7 +161,7 @@ import Testing
 
     @Test func moreThanAThousandRunsNeedsARaisedLimit() throws {
         let overrides = [
-            SpecOverride(path: "policy.sft.learning_rate", values: (1...11).map { "0.00\($0)" }),
+            SpecOverride(path: "policy.sft.learning_rate", values: (1...11).map { "\($0)e-4" }),
             SpecOverride(path: "policy.sft.steps", values: (1...10).map(String.init)),
         ]
         let problems = Self.diagnostics {
@@ -224,6 +224,19 @@ import Testing
         let many = (0...SpecGroup.maximumSettings).map { SpecOverride(path: "a\($0)", values: ["1"]) }
         let tooMany = Self.diagnostics { try SpecGroup.expand(yaml: Self.base, file: "s.yaml", overrides: many) }
         #expect(tooMany.first?.contains("sets 101 spec paths; at most 100") == true, "\(tooMany)")
+    }
+
+    @Test func valuesThatReadAlikeAreOneValue() {
+        let problems = Self.diagnostics {
+            try SpecGroup.expand(
+                yaml: Self.base, file: "s.yaml",
+                overrides: [try SpecOverride(parsing: "policy.sft.learning_rate=1e-3,0.001")])
+        }
+        #expect(
+            problems.first?.contains(
+                "members 'policy.sft.learning_rate=1e-3' and 'policy.sft.learning_rate=0.001' are the same run")
+                == true,
+            "\(problems)")
     }
 
     @Test func aSpecWithASweepIsNotOneRun() {

@@ -134,6 +134,16 @@ public struct SpecGroup: Sendable {
                 message: "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s") in the group's specs",
                 diagnostics: problems)
         }
+        // Two members of one canonical spec would be one run twice, and `compare` and `select` would count it as
+        // two seeds: values that read alike (1e-3 and 0.001, a default written out) are one value.
+        var firstOfSpec: [String: Member] = [:]
+        for member in members {
+            if let first = firstOfSpec.updateValue(member, forKey: member.spec.canonicalHash) {
+                throw SpecOverride.invalid(
+                    "members '\(first.label)' and '\(member.label)' are the same run (their specs are equal once "
+                        + "canonical): give each value once")
+            }
+        }
         return SpecGroup(members: members)
     }
 

@@ -213,9 +213,9 @@ public struct SelectionResponse: Codable, Sendable, Equatable {
         /// The member's settings without the seed; empty for a group of seeds alone.
         public var settings: [GroupSetting]
         public var runs: [String]
-        /// The mean over the members that recorded the figure; nil when none has.
+        /// The mean over the seeds that every scored setting has recorded; nil when none counts.
         public var mean: Double?
-        /// How many members recorded the figure.
+        /// How many members' figures the mean counts.
         public var recorded: Int
 
         public init(settings: [GroupSetting], runs: [String], mean: Double?, recorded: Int) {

@@ -29,7 +29,11 @@ struct GroupSelection {
         guard let chosen = choice.chosen else {
             throw DaemonError(
                 .conflict,
-                "no member of group \(group) has recorded \(figure.rawValue) yet; select once that training finished")
+                candidates.contains { $0.value != nil }
+                    ? "the settings of group \(group) have recorded \(figure.rawValue) on no seed in common yet, so "
+                        + "no two can be compared on the same draws; select once more members finished"
+                    : "no member of group \(group) has recorded \(figure.rawValue) yet; select once that training finished"
+            )
         }
         return SelectionResponse(
             group: group, row: figure.rawValue, chosen: chosen, settings: choice.settings, candidates: candidates)

@@ -54,20 +54,22 @@ public enum Comparison {
                 var difference: IntervalEstimate?
                 if tables.count == 1 {
                     let row = try combined(key, levels)
-                    accuracy = bootstrap.interval(row)
+                    accuracy = bootstrap.interval(row, confidence: request.confidence)
                     if let baseline, baseline != key {
-                        difference = try bootstrap.difference(row, minus: try combined(baseline, levels))
+                        difference = try bootstrap.difference(
+                            row, minus: try combined(baseline, levels), confidence: request.confidence)
                     }
                 } else {
                     let values = try tables.map { table throws(AnalysisError) in try table.accuracy(key, levels: levels)
                     }
                     let problems = try tables[0].problems(key, levels: levels)
-                    accuracy = try SeedStatistics.summary(values, problems: problems)
+                    accuracy = try SeedStatistics.summary(values, problems: problems, confidence: request.confidence)
                     if let baseline, baseline != key {
                         let base = try tables.map { table throws(AnalysisError) in
                             try table.accuracy(baseline, levels: levels)
                         }
-                        difference = try SeedStatistics.pairedDifference(values, minus: base, problems: problems)
+                        difference = try SeedStatistics.pairedDifference(
+                            values, minus: base, problems: problems, confidence: request.confidence)
                     }
                 }
                 rows.append(

@@ -41,9 +41,13 @@ public enum ComparisonTable {
     }
 
     /// The claims table: each claim named before the run, its row minus the row it is compared with on hard
-    /// levels, the interval and the verdict. Empty when the report has no claims.
+    /// levels, the interval, the verdict, and the verdict family-wise over the table's k claims (Bonferroni; its
+    /// interval is in `--json`). Empty when the report has no claims.
     public static func claimCells(_ report: ComparisonReport) -> (header: [String], rows: [[String]]) {
-        let header = ["claim (hard levels)", "row", "versus", "Δ % [95% CI]", "verdict"]
+        let header = [
+            "claim (hard levels)", "row", "versus", "Δ % [95% CI]", "verdict",
+            "Bonferroni",
+        ]
         let rows = report.claims.map { claim in
             [
                 claim.name,
@@ -54,9 +58,18 @@ public enum ComparisonTable {
                 claim.versus,
                 claim.row.difference.map { interval($0, signed: true) } ?? "",
                 verdict(claim.row.verdict),
+                verdict(claim.family?.verdict),
             ]
         }
         return (header, rows)
+    }
+
+    /// What the claims table's last column means, with the table's k.
+    static func claimsFootnote(_ report: ComparisonReport) -> String {
+        let k = report.claims.count
+        return
+            "Bonferroni: each claim's difference at 1 − 0.05/\(k) for the \(k) claim\(k == 1 ? "" : "s") named, so the "
+            + "chance of any false verdict in this column is at most 5 % (the 95 % verdicts: about 5 % each)."
     }
 
     static func text(_ report: ComparisonReport) -> String {
@@ -64,6 +77,7 @@ public enum ComparisonTable {
         lines += wrapped(footnote(report), width: 100)
         if !report.claims.isEmpty {
             lines += ["", "Claims named before the run:", aligned(claimCells(report), textColumns: 3)]
+            lines += wrapped(claimsFootnote(report), width: 100)
         }
         return lines.joined(separator: "\n")
     }
@@ -111,6 +125,7 @@ public enum ComparisonTable {
         lines.append(footnote(report))
         if !report.claims.isEmpty {
             lines += ["", "Claims named before the run:", ""] + markdownTable(claimCells(report), textColumns: 3)
+            lines += ["", claimsFootnote(report)]
         }
         return lines.joined(separator: "\n")
     }

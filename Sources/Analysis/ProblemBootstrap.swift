@@ -156,20 +156,24 @@ public struct ProblemBootstrap: Sendable {
         return try combine(parts)
     }
 
-    /// A row's accuracy with its 95 % percentile interval.
-    public func interval(_ row: Replicates) -> IntervalEstimate {
-        let (lower, upper) = Percentile.interval(row.values)
+    /// A row's accuracy with its percentile interval (95 % unless `confidence` says otherwise).
+    public func interval(_ row: Replicates, confidence: Double = 0.95) -> IntervalEstimate {
+        let (lower, upper) = Percentile.interval(row.values, confidence: confidence)
         return IntervalEstimate(
             mean: row.estimate, lower: lower, upper: upper, method: .problemBootstrap, seeds: 1, sd: nil,
             problems: row.problems)
     }
 
-    /// `row − baseline` with its paired 95 % percentile interval; both must cover the same problems.
-    public func difference(_ row: Replicates, minus baseline: Replicates) throws(AnalysisError) -> IntervalEstimate {
+    /// `row − baseline` with its paired percentile interval (95 % unless `confidence` says otherwise); both must
+    /// cover the same problems.
+    public func difference(
+        _ row: Replicates, minus baseline: Replicates, confidence: Double = 0.95
+    ) throws(AnalysisError) -> IntervalEstimate {
         guard row.problemIndices == baseline.problemIndices, row.values.count == baseline.values.count else {
             throw AnalysisError(.notPaired, "the two rows were not measured on the same problems")
         }
-        let (lower, upper) = Percentile.interval(zip(row.values, baseline.values).map { $0 - $1 })
+        let (lower, upper) = Percentile.interval(
+            zip(row.values, baseline.values).map { $0 - $1 }, confidence: confidence)
         return IntervalEstimate(
             mean: row.estimate - baseline.estimate, lower: lower, upper: upper, method: .problemBootstrap, seeds: 1,
             sd: nil, problems: row.problems)

@@ -38,6 +38,9 @@ public struct ComparisonRequest: Sendable {
     public var n: Int?
     public var levels: [LevelScopeRequest]
     public var resamples: Int
+    /// The intervals' confidence: 0.95 for every figure a table prints; a claims table's family-wise verdicts
+    /// ask for 1 − 0.05/k (`Comparison.claims`).
+    public var confidence: Double
 
     public enum LevelScopeRequest: Sendable, Equatable {
         case easy, hard, all
@@ -47,13 +50,15 @@ public struct ComparisonRequest: Sendable {
 
     public init(
         rows: [RowReference]?, baseline: RowReference?, n: Int? = nil,
-        levels: [LevelScopeRequest] = [.easy, .hard, .all], resamples: Int = ProblemBootstrap.defaultResamples
+        levels: [LevelScopeRequest] = [.easy, .hard, .all], resamples: Int = ProblemBootstrap.defaultResamples,
+        confidence: Double = 0.95
     ) {
         self.rows = rows
         self.baseline = baseline
         self.n = n
         self.levels = levels
         self.resamples = resamples
+        self.confidence = confidence
     }
 
     /// The headline of a run without a `report:` block: majority voting, likelihood voting when recorded, weighted

@@ -166,10 +166,29 @@ public struct ClaimResult: Codable, Sendable, Equatable {
     public var row: ComparisonRow
     /// The row it is compared with, as written (e.g. "sft/majority@64").
     public var versus: String
+    /// The claim tested family-wise over its table; nil from a daemon that predates it.
+    public var family: FamilyTest?
 
-    public init(name: String, row: ComparisonRow, versus: String) {
+    /// A claim's difference at 1 − 0.05/k for a table of k claims (Bonferroni): "holds" there keeps the chance of
+    /// any false verdict in the whole table at 5 % or less.
+    public struct FamilyTest: Codable, Sendable, Equatable {
+        /// k: the claims the spec named, this one included.
+        public var claims: Int
+        /// The difference with its interval at 1 − 0.05/k.
+        public var difference: IntervalEstimate
+        public var verdict: Verdict
+
+        public init(claims: Int, difference: IntervalEstimate, verdict: Verdict) {
+            self.claims = claims
+            self.difference = difference
+            self.verdict = verdict
+        }
+    }
+
+    public init(name: String, row: ComparisonRow, versus: String, family: FamilyTest? = nil) {
         self.name = name
         self.row = row
         self.versus = versus
+        self.family = family
     }
 }

@@ -8,12 +8,13 @@ import WireTypes
     static let weighted = RowKey(policy: "sft", method: "weighted", evaluator: "orm", aggregation: "prod", n: 4)
     static let greedy = RowKey(policy: "ppo", method: "greedy", evaluator: "none", aggregation: "none", n: 1)
 
-    /// A run with levels 1 (easy) and 2 (hard), 40 problems each; `skill` shifts which problems are right.
-    static func run(_ id: String, skill: Int) -> RunScores {
+    /// A run with levels 1 (easy) and 2 (hard), 40 problems each; `skill` shifts which problems are right, and
+    /// `weightedBonus` is how many more problems a level the weighted row gets right than majority voting.
+    static func run(_ id: String, skill: Int, weightedBonus: Int = 10) -> RunScores {
         var scores: [RunScores.LevelScore] = []
         for key in [majority, weighted, greedy] {
             for level in [1, 2] {
-                let bonus = key == weighted ? 10 : (key == greedy ? -5 : 0)
+                let bonus = key == weighted ? weightedBonus : (key == greedy ? -5 : 0)
                 let outcomes = Simulation.outcomes(problems: 40, first: (level - 1) * 40) { problem in
                     (problem * 7 + skill) % 40 < 20 + bonus - 8 * level
                 }

@@ -72,4 +72,27 @@ import WireTypes
         #expect(Self.accepted.contains(covered), "covered \(covered) of \(Self.datasets)")
         #expect(Self.accepted.contains(pairedCovered), "covered \(pairedCovered) of \(Self.datasets)")
     }
+
+    /// Nine claims of no effect on three seeds, as a claims table has them: at 95 % each, about 1 − 0.95⁹ ≈ 37 % of
+    /// tables show at least one false verdict; family-wise (1 − 0.05/9 each, Bonferroni) at most 5 %.
+    @Test func familyWiseVerdictsKeepATableOfNullClaimsFalseAtMostOneTimeInTwenty() throws {
+        var simulation = Simulation(seed: 4)
+        var (anyFalse, anyFalseFamilyWise) = (0, 0)
+        for _ in 0..<Self.datasets {
+            var (falseHere, falseFamilyWise) = (false, false)
+            for _ in 0..<9 {
+                let differences = (0..<3).map { _ in 0.03 * simulation.normal() }
+                let zeros = [Double](repeating: 0, count: 3)
+                let alone = try SeedStatistics.pairedDifference(differences, minus: zeros, problems: 300)
+                let family = try SeedStatistics.pairedDifference(
+                    differences, minus: zeros, problems: 300, confidence: 1 - 0.05 / 9)
+                falseHere = falseHere || Verdict(alone) != .notShown
+                falseFamilyWise = falseFamilyWise || Verdict(family) != .notShown
+            }
+            if falseHere { anyFalse += 1 }
+            if falseFamilyWise { anyFalseFamilyWise += 1 }
+        }
+        #expect((320...420).contains(anyFalse), "\(anyFalse) of \(Self.datasets) tables")
+        #expect((20...65).contains(anyFalseFamilyWise), "\(anyFalseFamilyWise) of \(Self.datasets) tables")
+    }
 }

@@ -101,6 +101,24 @@ import WireTypes
         #expect(abs(StudentT.quantile975(degreesOfFreedom: df) - expected) < 1e-5)
     }
 
+    /// Other levels come from the exact distribution function, inverted; references from scipy's `t.ppf`.
+    @Test(arguments: [
+        (0.995, 10, 3.16927267261695), (0.9975, 2, 14.089047275555446), (0.999, 5, 5.893429531356009),
+        (0.99722222, 2, 13.36043594943278), (0.9999, 1, 3183.098757118502), (0.99, 200, 2.345137082259468),
+    ])
+    func tQuantilesAtOtherLevelsMatchScipy(probability: Double, df: Int, expected: Double) {
+        let t = StudentT.quantile(probability, degreesOfFreedom: df)
+        #expect(abs(t - expected) < 1e-9 * expected, "\(t)")
+    }
+
+    /// Just below 0.975 the exact inversion agrees with the table the 95 % intervals use, at every tabled df.
+    @Test func theExactInversionAgreesWithTheTable() {
+        for df in 1...30 {
+            let exact = StudentT.quantile(0.975 - 1e-15, degreesOfFreedom: df)
+            #expect(abs(exact - StudentT.quantile975(degreesOfFreedom: df)) < 1e-8, "df \(df)")
+        }
+    }
+
     @Test func percentilesMatchASortedReference() {
         var simulation = Simulation(seed: 11)
         for count in [1, 2, 3, 10, 101, 2000] {

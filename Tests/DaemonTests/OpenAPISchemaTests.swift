@@ -158,7 +158,8 @@ struct OpenAPISchemaTests {
                                 row: ComparisonRow(
                                     policy: "sft", method: "weighted", evaluator: "orm", aggregation: "final", n: 4,
                                     levels: .hard, accuracy: interval, difference: interval, verdict: .holds),
-                                versus: "majority@4")
+                                versus: "majority@4",
+                                family: .init(claims: 3, difference: interval, verdict: .notShown))
                         ]),
                     specDifferences: [SpecDifference(path: "seed", values: ["1", "2"])], warnings: ["w"])
             ),

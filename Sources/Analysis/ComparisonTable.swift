@@ -44,10 +44,7 @@ public enum ComparisonTable {
     /// levels, the interval, the verdict, and the verdict family-wise over the table's k claims (Bonferroni; its
     /// interval is in `--json`). Empty when the report has no claims.
     public static func claimCells(_ report: ComparisonReport) -> (header: [String], rows: [[String]]) {
-        let header = [
-            "claim (hard levels)", "row", "versus", "Δ % [95% CI]", "verdict",
-            "Bonferroni",
-        ]
+        let header = ["claim (hard levels)", "row", "versus", "Δ % [95% CI]", "verdict", "Bonferroni"]
         let rows = report.claims.map { claim in
             [
                 claim.name,

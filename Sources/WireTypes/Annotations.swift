@@ -71,9 +71,8 @@ public struct AnnotateRequest: Codable, Sendable, Equatable {
             if let control = note.unicodeScalars.first(where: {
                 $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
             }) {
-                let code = String(control.value, radix: 16, uppercase: true)
                 throw AnnotationError(
-                    "a note is plain text: it holds the control character U+\(String(repeating: "0", count: 4 - code.count))\(code); "
+                    "a note is plain text: it holds the control character \(String(format: "U+%04X", control.value)); "
                         + "line breaks and tabs are its only ones")
             }
         }

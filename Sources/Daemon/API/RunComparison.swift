@@ -42,7 +42,7 @@ struct RunComparison {
             }
             ids.append(id)
         }
-        let loaded = try await loadInOrder(ids) { try await load($0) }
+        let loaded = try await loadInOrder(ids) { try await load(resolved: $0) }
         return try await compare(request, loaded: loaded, withGrid: withGrid)
     }
 
@@ -139,9 +139,9 @@ struct RunComparison {
         var scores: RunScores
     }
 
-    private func load(_ id: String) async throws -> RecordedRun {
-        let catalog = RunCatalog(queue: queue)
-        let run = try await catalog.details(try await catalog.resolve(id))
+    /// `id` is a run's whole id, resolved by the caller.
+    private func load(resolved id: String) async throws -> RecordedRun {
+        let run = try await RunCatalog(queue: queue).details(id)
         // One read gives the events and the chain's verdict; one query gives every outcome blob the scores name.
         return try await recorded(run, stream: try await queue.store.readVerified(stream: DaemonEvent.stream(run.id)))
     }

@@ -2,7 +2,7 @@ public import WireTypes
 
 extension Comparison {
     /// A completed run's headline (`RunHeadline`): the hard-level accuracy of the `request`'s baseline row with the
-    /// interval `compare` gives it for one run, and the tally of `claims`' verdicts as `compare` gives them. The row
+    /// interval `compare` gives it for one run, and the tally of `claims`' verdicts as `compare` gives them, at 95 % and family-wise. The row
     /// comes from the request (the spec's `report:` block, or the default headline), never from the results.
     public static func headline(
         of run: RunScores, request: ComparisonRequest, claims: [Claim],
@@ -25,8 +25,8 @@ extension Comparison {
             ? nil
             : ClaimTally(
                 try Comparison.claims(claims, runs: [run], n: request.n, resamples: resamples).map {
-                    // `claims` refuses a claim without a difference, so every result has a verdict.
-                    $0.row.verdict ?? .notShown
+                    // `claims` refuses a claim without a difference, so every result has both verdicts.
+                    (verdict: $0.row.verdict ?? .notShown, family: $0.family?.verdict ?? .notShown)
                 })
         return RunHeadline(row: key.description, accuracy: row.accuracy, claims: tally)
     }

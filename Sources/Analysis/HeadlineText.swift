@@ -7,10 +7,13 @@ extension ComparisonTable {
         return "\(percent(accuracy.mean)) % [\(percent(accuracy.lower)), \(percent(accuracy.upper))]"
     }
 
-    /// Its claims' tally, "claims 3/14 hold" (", 1 reversed" when any is); nil when the spec names no claims.
+    /// Its claims' tally, "claims 3/14 hold (1 family-wise)" (", 1 reversed" when any is); nil when the spec names no
+    /// claims. The family-wise count is left out for a single claim, where it is the same test, and for records
+    /// that lack it.
     public static func headlineClaims(_ headline: RunHeadline) -> String? {
         guard let claims = headline.claims else { return nil }
-        return "claims \(claims.holds)/\(claims.total) hold"
+        let family = claims.familyHolds.map { claims.total > 1 ? " (\($0) family-wise)" : "" } ?? ""
+        return "claims \(claims.holds)/\(claims.total) hold\(family)"
             + (claims.reversed > 0 ? ", \(claims.reversed) reversed" : "")
     }
 }

@@ -49,8 +49,28 @@ import WireTypes
         ]
         let headline = try Comparison.headline(
             of: run, request: ComparisonRequest(rows: nil, baseline: Self.majority), claims: claims)
-        #expect(headline.claims == ClaimTally(holds: 2, notShown: 0, reversed: 1))
+        #expect(headline.claims == ClaimTally(holds: 2, notShown: 0, reversed: 1, familyHolds: 2))
         #expect(headline.claims?.total == 3)
+    }
+
+    /// A small effect can hold at 95 % and not over the spec's claims taken together; the tally counts both, as the
+    /// claims table shows both.
+    @Test func theTallyCountsTheClaimsThatHoldFamilyWise() throws {
+        // Hard level: weighted is right on 4 more of 40 problems than majority and never wrong where it is right.
+        // A resample without any of the four has probability (36/40)^40 ≈ 1.5 %: inside the 2.5 % tail at 95 %,
+        // outside the 0.83 % tail at 1 − 0.05/3.
+        let run = ComparisonTests.run("a", skill: 0, weightedBonus: 4)
+        let claims = [
+            Claim(name: "weighted beats majority", row: Self.weighted, versus: Self.majority),
+            Claim(name: "weighted beats majority again", row: Self.weighted, versus: Self.majority),
+            Claim(name: "majority beats weighted", row: Self.majority, versus: Self.weighted),
+        ]
+        let headline = try Comparison.headline(
+            of: run, request: ComparisonRequest(rows: nil, baseline: Self.majority), claims: claims)
+        #expect(headline.claims == ClaimTally(holds: 2, notShown: 0, reversed: 1, familyHolds: 0))
+        let table = try Comparison.claims(claims, runs: [run], n: nil)
+        #expect(table.map(\.row.verdict) == [.holds, .holds, .reversed])
+        #expect(table.map(\.family?.verdict) == [.notShown, .notShown, .notShown])
     }
 
     @Test func aBaselineTheRunDidNotRecordIsAnError() {
@@ -72,10 +92,14 @@ import WireTypes
             mean: 0.17, lower: 0.1274, upper: 0.2126, method: .problemBootstrap, seeds: 1, sd: nil, problems: 200),
         claims: ClaimTally(holds: 3, notShown: 11, reversed: 0))
     #expect(ComparisonTable.headlineAccuracy(headline) == "17.0 % [12.7, 21.3]")
+    // A record made before the family-wise count was kept.
     #expect(ComparisonTable.headlineClaims(headline) == "claims 3/14 hold")
     var reversed = headline
-    reversed.claims = ClaimTally(holds: 1, notShown: 0, reversed: 2)
-    #expect(ComparisonTable.headlineClaims(reversed) == "claims 1/3 hold, 2 reversed")
+    reversed.claims = ClaimTally(holds: 1, notShown: 0, reversed: 2, familyHolds: 0)
+    #expect(ComparisonTable.headlineClaims(reversed) == "claims 1/3 hold (0 family-wise), 2 reversed")
+    // One claim is its own family.
+    reversed.claims = ClaimTally(holds: 1, notShown: 0, reversed: 0, familyHolds: 1)
+    #expect(ComparisonTable.headlineClaims(reversed) == "claims 1/1 hold")
     reversed.claims = nil
     #expect(ComparisonTable.headlineClaims(reversed) == nil)
 }

@@ -31,7 +31,7 @@ struct ImportTests {
         accuracy: IntervalEstimate(
             mean: 0.17, lower: 0.127, upper: 0.2130000000000001, method: .problemBootstrap, seeds: 1, sd: nil,
             problems: 200),
-        claims: ClaimTally(holds: 3, notShown: 10, reversed: 1))
+        claims: ClaimTally(holds: 3, notShown: 10, reversed: 1, familyHolds: 2))
 
     /// A completed run with a blob-naming event, a tag, a note and training curves, exported from its own database
     /// into `<daemon>/run.tar`.

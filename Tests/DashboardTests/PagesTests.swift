@@ -156,7 +156,7 @@ private func runPage(
         row: "sft/majority@64",
         accuracy: IntervalEstimate(
             mean: 0.17, lower: 0.1274, upper: 0.2126, method: .problemBootstrap, seeds: 1, sd: nil, problems: 200),
-        claims: ClaimTally(holds: 3, notShown: 11, reversed: 0))
+        claims: ClaimTally(holds: 3, notShown: 11, reversed: 0, familyHolds: 1))
     var withoutClaims = Fixtures.run(name: "plain")
     withoutClaims.headline = RunHeadline(
         row: "majority@4",
@@ -170,7 +170,7 @@ private func runPage(
     let cells = document.all("td").filter { $0.attributes["class"] == "headline" }
     #expect(
         cells.map(\.text) == [
-            "17.0 % [12.7, 21.3] sft/majority@64claims 3/14 hold", "50.0 % [25.0, 75.0] majority@4", "",
+            "17.0 % [12.7, 21.3] sft/majority@64claims 3/14 hold (1 family-wise)", "50.0 % [25.0, 75.0] majority@4", "",
         ])
     #expect(cells[0].attributes["title"] == "sft/majority@64 on hard levels")
     #expect(

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 
-/// `compare` on records of the default experiment's size (238 rows × 5 levels × 150 problems, 8 resampled
+/// `compare` on records of the running-sum experiment's size (238 rows × 5 levels × 150 problems, 8 resampled
 /// subsets each): a group of 20 runs (t intervals across seeds, paired differences, every row), and one run
 /// with bootstrap intervals over problems (every row × easy/hard/all, paired differences). The reference is
 /// decoding the same runs' outcome blobs, which any compare must do first, measured in the same run. The server

@@ -14,7 +14,7 @@ public struct ScoreOutput: Sendable {
 
 extension Transformer {
     /// Rows scored at once: bounds the activations' memory. Rows are independent, so it changes no value. Eight
-    /// rows of the default experiment's 85 tokens keep a chunk's activations near the core's own caches: with 32,
+    /// rows of the running-sum experiment's 85 tokens keep a chunk's activations near the core's own caches: with 32,
     /// each element-wise pass (GELU, norms, residuals) streamed megabytes from shared memory, and the batched pass
     /// scored 15 % fewer sequences a second (`e2h-bench score`, AVX2; 4 and 16 rows were slower too).
     public static let scoringChunk = 8

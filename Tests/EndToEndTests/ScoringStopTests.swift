@@ -2,11 +2,11 @@ import Foundation
 import Testing
 import WireTypes
 
-/// SIGTERM while an evaluator scores a pool of the default experiment's size: the scoring loop polls for the stop
+/// SIGTERM while an evaluator scores a pool of the running-sum experiment's size: the scoring loop polls for the stop
 /// between slices, so e2hd releases the run and exits within seconds, not at the end of the pool.
 @Suite("Stopping mid-scoring", .serialized)
 struct ScoringStopTests {
-    /// The smoke experiment with the default experiment's test pool (150 problems per level × 5 levels, 64 samples
+    /// The smoke experiment with the running-sum experiment's test pool (150 problems per level × 5 levels, 64 samples
     /// each) and policy model: everything before the scoring stays short, the scoring is full size.
     static func spec() throws -> String {
         var yaml = try String(contentsOfFile: SmokeRunTests.smokeSpec, encoding: .utf8)

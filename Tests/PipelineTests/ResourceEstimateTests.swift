@@ -25,7 +25,7 @@ struct ResourceEstimateTests {
         #expect(ResourceEstimate(spec).parameters == Double(Transformer(config: config, seed: 0).parameterCount))
     }
 
-    @Test(arguments: ["easy-to-hard.yaml", "smoke.yaml", "sudoku.yaml"])
+    @Test(arguments: ["easy-to-hard.yaml", "smoke.yaml", "sudoku.yaml", "sudoku-default.yaml"])
     func theShippedExperimentsFitASmallMachine(file: String) throws {
         let estimate = ResourceEstimate(try Self.spec(file))
         #expect(estimate.memoryBytes < 2 * 1_073_741_824)

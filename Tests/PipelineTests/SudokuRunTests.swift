@@ -37,7 +37,7 @@ import WireTypes
         #expect(summary.accuracy(policy: "verifier", method: "majority", n: 4, levels: [4, 5]) != nil)
     }
 
-    @Test(arguments: ["sudoku.yaml", "sudoku-reduced.yaml"])
+    @Test(arguments: ["sudoku-default.yaml", "sudoku.yaml", "sudoku-reduced.yaml"])
     func theSudokuExperimentsAreValidAndInTheRegimeOfTheNotes(file: String) throws {
         let spec = try Self.spec(file)
         #expect(spec.task.family == .sudoku && spec.task.nonTrivialSteps == [8, 12, 16, 20, 24])
@@ -50,14 +50,32 @@ import WireTypes
         #expect(spec.evaluators.contains { $0.kind == .generative && $0.labels == .easy })
     }
 
-    /// The full experiment's ORM is the paper's and the prototype's: labelled at the final token and read there, in
-    /// the headline and the claims named before its three-seed run.
-    @Test func theSudokuORMIsLabelledAndReadAtTheFinalToken() throws {
-        let spec = try Self.spec("sudoku.yaml")
+    /// The full experiment's and the default's ORM is the paper's and the prototype's: labelled at the final token and
+    /// read there, in the headline and the claims named before their runs.
+    @Test(arguments: ["sudoku-default.yaml", "sudoku.yaml"])
+    func theSudokuORMIsLabelledAndReadAtTheFinalToken(file: String) throws {
+        let spec = try Self.spec(file)
         let orm = try #require(spec.evaluators.first { $0.kind == .orm })
         #expect(orm.outcomeLabels == .finalToken && spec.rerank.aggregations.contains(.final))
         let report = try #require(spec.report)
         let ormFinal = try RowReference(parsing: "sft/weighted/orm/final")
         #expect(report.rows.contains(ormFinal) && report.claims.contains { $0.row == ormFinal })
+    }
+
+    /// `scripts/quickstart` runs the Sudoku default: its claims name the central claim against the best easy-only
+    /// generator, and the control that weighs votes by the policy's own likelihood.
+    @Test func theQuickstartsDefaultIsTheSudokuExperimentWithItsControl() throws {
+        let script = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../scripts/quickstart"), encoding: .utf8)
+        let line = try #require(script.split(separator: "\n").first { $0.hasPrefix("spec=experiments/") })
+        let file = String(line.dropFirst("spec=experiments/".count))
+        #expect(file == "sudoku-default.yaml")
+        let spec = try Self.spec(file)
+        #expect(spec.task.family == .sudoku && spec.rerank.methods.contains(.likelihood))
+        let claims = try #require(spec.report?.claims)
+        let greedy = try RowReference(parsing: "sft/greedy")
+        let likelihood = try RowReference(parsing: "sft/likelihood")
+        #expect(claims.contains { $0.versus == greedy } && claims.contains { $0.versus == likelihood })
     }
 }

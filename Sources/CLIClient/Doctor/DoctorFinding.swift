@@ -39,7 +39,8 @@ struct DoctorFinding: Equatable {
         return DoctorFinding(check: "cpu", status: .ok, detail: detail)
     }
 
-    /// The default experiment's record takes about 0.8 GB and an export about half of that.
+    /// A default-size run's record takes 0.5–0.8 GB (the Sudoku default about 0.5, the running-sum experiment 0.8) and
+    /// an export about half of that.
     static func disk(path: String, freeBytes: UInt64) -> DoctorFinding {
         let gib = Double(freeBytes) / Double(1 << 30)
         let detail = String(format: "%.1f GiB free under %@", gib, path)

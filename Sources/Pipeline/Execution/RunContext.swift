@@ -14,7 +14,7 @@ struct StopSignal: Error {
 /// sampled and scored independently of the batch they are in.
 struct Pacing: Sendable {
     /// Rows (samples or sequences) per engine call between two polls, per compute thread: about a quarter of a
-    /// second of compute for the default experiment on the reference machine, so that is how long a stop waits.
+    /// second of compute for the running-sum experiment on the reference machine, so that is how long a stop waits.
     var rowsPerThread = 256
     var reportInterval: Duration = .milliseconds(250)
 }

@@ -2,8 +2,9 @@ public import WireTypes
 
 extension Comparison {
     /// A completed run's headline (`RunHeadline`): the hard-level accuracy of the `request`'s baseline row with the
-    /// interval `compare` gives it for one run, and the tally of `claims`' verdicts as `compare` gives them, at 95 % and family-wise. The row
-    /// comes from the request (the spec's `report:` block, or the default headline), never from the results.
+    /// interval `compare` gives it for one run, and the tally of `claims`' verdicts as `compare` gives them, at 95 %
+    /// and family-wise. The row comes from the request (the spec's `report:` block, or the default headline), never
+    /// from the results.
     public static func headline(
         of run: RunScores, request: ComparisonRequest, claims: [Claim],
         resamples: Int = ProblemBootstrap.defaultResamples

@@ -2,8 +2,8 @@ import ArgumentParser
 import NeuralEngine
 import Randomness
 
-/// Scoring as the evaluators stage does — the running-sum experiment's evaluator (2 layers, width 128, 4 heads, 85-token
-/// running-sum sequences, a scalar head), 512 sequences per engine call — against the engine's own GEMM at the
+/// Scoring as the evaluators stage does — the running-sum experiment's evaluator (2 layers, width 128, 4 heads,
+/// 85-token running-sum sequences, a scalar head), 512 sequences per engine call — against the engine's own GEMM at the
 /// forward pass's matrix shapes, measured in the same run. Three figures:
 /// - `score-forward`: random rows, which share nothing, through the batched forward pass: the rate at which the
 ///   whole pass does its matrix products (their FLOPs over its time). Attention, norms, activations and the

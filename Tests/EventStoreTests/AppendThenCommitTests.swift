@@ -27,22 +27,30 @@ struct AppendThenCommitTests {
         return writer
     }
 
+    /// Every COMMIT of an append also waits for the cluster-wide NOTIFY lock, which other tests' commits can hold for
+    /// longer than half a second on a loaded machine (CI saw this test fail so). So only the control's append, which
+    /// must time out, runs under a short lock timeout; everything else waits up to 30 s, which still fails the test,
+    /// rather than hanging it, if a stalled writer held the log head.
     @Test func aWriterStalledAfterItsAppendBlocksNoOtherAppender() async throws {
-        var configuration = EventStoreConfiguration()
-        configuration.lockTimeout = .milliseconds(500)
+        var configuration = TestDatabase.patient
+        configuration.lockTimeout = .seconds(30)
         configuration.lockWaitRetry = .zero
-        try await withStore(connections: 2, configuration: configuration) { store, _ in
+        try await withStore(connections: 2, configuration: configuration) { store, database in
+            var short = configuration
+            short.lockTimeout = .milliseconds(500)
+            let impatient = try await database.store(connections: 1, configuration: short, migrate: false)
             // The control: a stall between a plain append and its COMMIT holds the log head, and every other
             // appender times out. This is what the test would see if appendThenCommit sent its COMMIT later.
             let held = DispatchSemaphore(value: 0)
             let plain = await stallAfterAppend(store, commitWithAppend: false, release: held)
             #expect(
                 await errorCode {
-                    _ = try await store.append(stream: "other", expectedVersion: .any, events: [event()])
+                    _ = try await impatient.append(stream: "blocked", expectedVersion: .any, events: [event()])
                 }
                     == .timeout)
             held.signal()
             try await plain.value
+            await impatient.shutdown()
 
             let release = DispatchSemaphore(value: 0)
             let writer = await stallAfterAppend(store, commitWithAppend: true, release: release)
@@ -52,6 +60,7 @@ struct AppendThenCommitTests {
             release.signal()
             try await writer.value
             #expect(other.streamVersion == 1)
+            #expect(try await store.read(stream: "blocked").isEmpty)
             #expect(try await store.verify(stream: "stalled") == .intact(events: 2))
             #expect(try await store.verify(stream: "other") == .intact(events: 1))
         }

@@ -62,6 +62,7 @@ import Testing
             ]
         }
         var answerPositions: [Int] { [3] }
+        func distinctProblems(nonTrivialSteps: Int) -> Int { 1 }
         func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem {
             Problem(
                 level: level, template: [Vocabulary.start, -1, Vocabulary.plus, -1],

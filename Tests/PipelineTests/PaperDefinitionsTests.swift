@@ -203,5 +203,19 @@ import Testing
         #expect(messages.contains { $0.contains("compares two different rows") })
         #expect(messages.contains { $0.contains("missing required key 'name'") })
         #expect(error?.diagnostics.contains { $0.line == 6 } == true)
+        // With no evaluator at all there is nothing to list: the message says so instead of ending in a colon.
+        let none = #expect(throws: PipelineError.self) {
+            try ExperimentSpec.parse(
+                yaml: """
+                    name: bare
+                    evaluators: []
+                    report: {baseline: sft/majority, rows: [sft/weighted/orm/final]}
+                    """, file: "bare.yaml")
+        }
+        #expect(
+            none?.diagnostics.map(\.message).contains(
+                "row 'sft/weighted/orm/final': unknown evaluator 'orm' — this spec declares no evaluator that fits here"
+            )
+                == true)
     }
 }

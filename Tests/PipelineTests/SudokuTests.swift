@@ -168,6 +168,27 @@ import Testing
         #expect(try Dataset.generate(task: spec.task, seed: 6) != dataset)
     }
 
+    /// 39,168 grids up to relabelling: the grids whose first row is 1–6 in order, one per class. Every level draws
+    /// from them, so the parser refuses five levels whose splits add up to more.
+    @Test func theLevelsShareTheGridsThereAre() throws {
+        var firstRow = SudokuGrid(cells: [Int](repeating: 0, count: 36))
+        for column in 0..<6 { firstRow.cells[column] = column + 1 }
+        #expect(firstRow.solutionCount(limit: .max) == Sudoku().distinctProblems(nonTrivialSteps: 20))
+        #expect(Sudoku().levelsShareIdentities)
+        #expect(
+            try Self.spec(", train_per_level: 7533, validation_per_level: 200, test_per_level: 100").task.trainPerLevel
+                == 7533)
+        let error = #expect(throws: PipelineError.self) {
+            try Self.spec(", train_per_level: 12000, validation_per_level: 200, test_per_level: 300")
+        }
+        #expect(
+            error?.diagnostics.map(\.message) == [
+                "sudoku has 39168 distinct problems and no two of a run may share one, but its 5 levels need 5 × "
+                    + "(train_per_level + validation_per_level + test_per_level = 12500) = 62500 — lower the split "
+                    + "sizes to at most 7833 per level in all"
+            ])
+    }
+
     @Test func theParserRefusesBlankCountsThatAreNotDistinctOrOutOfRange() throws {
         #expect(throws: PipelineError.self) { try Self.spec(", non_trivial_steps: [8, 12, 16, 16, 24]") }
         #expect(throws: PipelineError.self) { try Self.spec(", non_trivial_steps: [8, 12, 16, 20, 30]") }

@@ -103,11 +103,35 @@ import Testing
         for level in 1...5 { #expect(dataset.test.filter { $0.level == level }.count == 10) }
     }
 
-    @Test func tooFewDistinctProblemsIsAnError() throws {
-        let spec = try ExperimentSpec.parse(
-            yaml:
-                "name: d\ntask: {family: sparse_addition, non_trivial_steps: [1, 2, 3, 4, 5], train_per_level: 2000}\n",
-            file: "d.yaml")
-        #expect(throws: PipelineError.self) { try Dataset.generate(task: spec.task, seed: 1) }
+    /// Sparse addition's level with one non-trivial column has 10 · 99 = 990 problems: the parser takes splits of
+    /// 990 (and a dataset draws every one of them, so the count is not an overestimate) and refuses 991.
+    @Test func theParserRefusesSplitsLargerThanTheProblemsThereAre() throws {
+        func yaml(train: Int) -> String {
+            """
+            name: d
+            task: {family: sparse_addition, non_trivial_steps: [1, 2, 3, 4, 5], train_per_level: \(train), \
+            validation_per_level: 50, test_per_level: 100}
+
+            """
+        }
+        #expect(SparseAddition().distinctProblems(nonTrivialSteps: 1) == 990)
+        #expect(RunningSum().distinctProblems(nonTrivialSteps: 2) == 100 * 45 * 81)
+        #expect(SparseAddition().distinctProblems(nonTrivialSteps: 10) == .max)
+        let full = try ExperimentSpec.parse(yaml: yaml(train: 840), file: "d.yaml")
+        let dataset = try Dataset.generate(task: full.task, seed: 1)
+        #expect(Set(dataset.train.filter { $0.level == 1 }.map(\.template)).count == 840)
+        let error = #expect(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: yaml(train: 841), file: "d.yaml")
+        }
+        #expect(
+            error?.diagnostics.map(\.description) == [
+                "d.yaml:2:86: task.train_per_level: level 1 (1 non-trivial steps) has 990 distinct problems, fewer "
+                    + "than its splits need (train_per_level + validation_per_level + test_per_level = 991) — lower "
+                    + "the split sizes, or give the level more non-trivial steps"
+            ])
+        // Past the parser (a spec built in code), the dataset still refuses rather than loop.
+        var task = full.task
+        task.trainPerLevel = 841
+        #expect(throws: PipelineError.self) { try Dataset.generate(task: task, seed: 1) }
     }
 }

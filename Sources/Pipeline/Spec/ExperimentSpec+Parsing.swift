@@ -99,8 +99,38 @@ extension ExperimentSpec {
             trainPerLevel: map.int("train_per_level", default: 400, in: 1...100_000),
             validationPerLevel: map.int("validation_per_level", default: 50, in: 1...100_000),
             testPerLevel: map.int("test_per_level", default: 100, in: 1...100_000))
+        if steps.count == 5 { checkProblemCounts(of: task, map) }
         map.finish()
         return task
+    }
+
+    /// Refuses split sizes the family cannot fill with distinct problems, so that `e2h validate` says so rather
+    /// than a run that draws in vain.
+    private static func checkProblemCounts(of task: TaskSpec, _ map: MappingReader) {
+        let family = task.family.family
+        let perLevel = task.trainPerLevel + task.validationPerLevel + task.testPerLevel
+        let sizes = "train_per_level + validation_per_level + test_per_level = \(perLevel)"
+        let node = map.value("train_per_level") ?? map.value("test_per_level") ?? map.value("validation_per_level")
+        let counts = task.levels.map { family.distinctProblems(nonTrivialSteps: task.nonTrivialSteps[$0 - 1]) }
+        if family.levelsShareIdentities, let shared = counts.max() {
+            let levels = task.levels.count
+            guard perLevel * levels > shared else { return }
+            map.report(
+                """
+                \(task.family.rawValue) has \(shared) distinct problems and no two of a run may share one, but its \
+                \(levels) levels need \(levels) × (\(sizes)) = \(perLevel * levels) — lower the split sizes to at most \
+                \(shared / levels) per level in all
+                """, at: node, key: "train_per_level")
+        } else {
+            for (level, count) in zip(task.levels, counts) where perLevel > count {
+                map.report(
+                    """
+                    level \(level) (\(task.nonTrivialSteps[level - 1]) non-trivial steps) has \(count) distinct \
+                    problems, fewer than its splits need (\(sizes)) — lower the split sizes, or give the level more \
+                    non-trivial steps
+                    """, at: node, key: "train_per_level")
+            }
+        }
     }
 
     private static func readModel(_ map: MappingReader) -> ModelSpec {

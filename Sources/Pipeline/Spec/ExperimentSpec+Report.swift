@@ -84,12 +84,13 @@ extension ExperimentSpec {
     /// Why `row` is not one this spec records, or nil.
     private static func problem(with row: RowReference, in spec: ExperimentSpec) -> String? {
         func unknown(_ what: String, _ value: String, among names: [String]) -> String {
-            var message = "unknown \(what) '\(value)'"
+            let message = "unknown \(what) '\(value)'"
             if let close = Suggestion.closest(to: value, among: names) {
                 return message + " — did you mean '\(close)'?"
             }
-            message += " — expected one of: \(names.joined(separator: ", "))"
-            return message
+            // An empty list would read as a truncated message; say that there is nothing to name instead.
+            guard !names.isEmpty else { return message + " — this spec declares no \(what) that fits here" }
+            return message + " — expected one of: \(names.joined(separator: ", "))"
         }
         // Greedy rows exist for every generator (the SFT policy, generative verifiers, RL policies); majority rows
         // for the SFT policy, the generative verifiers and the reranked generators; every pool row for the SFT

@@ -32,12 +32,15 @@ struct Dataset: Codable, Sendable, Equatable {
             var attempts = 0
             while problems.count < needed {
                 attempts += 1
+                // The spec reader has checked that the problems exist (`distinctProblems`); this bounds the draws
+                // where the splits ask for nearly all of them.
                 guard attempts <= 50 * needed else {
                     throw PipelineError(
                         code: .invalidSpec,
                         message: """
-                            level \(level) has too few distinct problems for \(needed) — lower the split sizes, \
-                            or change task.non_trivial_steps (Sudoku has 39,168 grids up to relabelling)
+                            \(attempts - 1) draws found only \(problems.count) of the \(needed) distinct problems \
+                            level \(level) needs: the splits ask for nearly every problem there is — lower the \
+                            split sizes, or change task.non_trivial_steps
                             """)
                 }
                 let problem = family.generate(

@@ -22,6 +22,11 @@ struct RunningSum: TaskFamily {
         return [last + 5, last + 6]
     }
 
+    /// A start of 0–99 and a term of 1–9 in each non-trivial slot.
+    func distinctProblems(nonTrivialSteps: Int) -> Int {
+        Self.placements(of: nonTrivialSteps, values: 9).saturatingProduct(100)
+    }
+
     func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem {
         let start = random.uniform(below: 100)
         var terms = [Int](repeating: 0, count: TaskLayout.slots)

@@ -22,6 +22,9 @@ struct SparseAddition: TaskFamily {
         steps.map { $0.checked[0] } + [steps[TaskLayout.slots - 1].checked[1]]
     }
 
+    /// A digit pair other than (0, 0), 99 of them, in each non-trivial column.
+    func distinctProblems(nonTrivialSteps: Int) -> Int { Self.placements(of: nonTrivialSteps, values: 99) }
+
     func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem {
         var digits = [(Int, Int)](repeating: (0, 0), count: TaskLayout.slots)
         for column in random.distinct(nonTrivialSteps, below: TaskLayout.slots) {

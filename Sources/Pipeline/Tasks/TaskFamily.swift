@@ -42,6 +42,14 @@ protocol TaskFamily: Sendable {
     /// What no two problems of a run may share, so that the splits are disjoint: the template for
     /// the arithmetic families, the solution grid up to relabelling for Sudoku.
     func identity(of problem: Problem) -> [Int32]
+    /// How many problems with distinct identities a level with this many non-trivial steps can have (saturating at
+    /// `Int.max`): the most its three splits can hold together, which `e2h validate` checks the split sizes against
+    /// rather than letting a run find out by drawing in vain.
+    func distinctProblems(nonTrivialSteps: Int) -> Int
+    /// Whether one identity can occur at every level (Sudoku's grids): then the levels draw from one shared count,
+    /// and all their splits together must fit in it. An arithmetic template fixes its count of non-trivial steps,
+    /// so distinct levels never compete.
+    var levelsShareIdentities: Bool { get }
     /// A training variant of an easy training problem with the same answer up to a symmetry of
     /// the task (for Sudoku, a random relabelling of the digits): data augmentation for SFT.
     func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem
@@ -54,6 +62,19 @@ extension TaskFamily {
     var nonTrivialStepRange: ClosedRange<Int> { 1...TaskLayout.slots }
     var defaultNonTrivialSteps: [Int] { [2, 3, 4, 6, 8] }
     func identity(of problem: Problem) -> [Int32] { problem.template }
+    var levelsShareIdentities: Bool { false }
+
+    /// C(slots, k) · values^k, saturating: the ways to place k non-zero operands, each one of `values`, in the
+    /// arithmetic families' slots.
+    static func placements(of k: Int, values: Int) -> Int {
+        var count = 1
+        for i in 0..<k {
+            // C(n, i + 1) = C(n, i) · (n − i) / (i + 1), exact at every step.
+            count = count * (TaskLayout.slots - i) / (i + 1)
+        }
+        for _ in 0..<k { count = count.saturatingProduct(values) }
+        return count
+    }
     /// The problem itself, drawing nothing: the arithmetic families have no cheap symmetry, and
     /// their runs stay exactly as they were.
     func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem { problem }
@@ -93,5 +114,13 @@ extension TaskFamilyName {
         case .sparseAddition: SparseAddition()
         case .sudoku: Sudoku()
         }
+    }
+}
+
+extension Int {
+    /// The product, or `Int.max` where it would overflow: problem counts only need to be compared with split sizes.
+    func saturatingProduct(_ other: Int) -> Int {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? .max : product
     }
 }

@@ -24,7 +24,7 @@ struct RunningSum: TaskFamily {
 
     /// A start of 0–99 and a term of 1–9 in each non-trivial slot.
     func distinctProblems(nonTrivialSteps: Int) -> Int {
-        Self.placements(of: nonTrivialSteps, values: 9).saturatingProduct(100)
+        TaskLayout.placements(of: nonTrivialSteps, values: 9).saturatingProduct(100)
     }
 
     func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem {

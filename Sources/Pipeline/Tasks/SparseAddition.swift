@@ -23,7 +23,7 @@ struct SparseAddition: TaskFamily {
     }
 
     /// A digit pair other than (0, 0), 99 of them, in each non-trivial column.
-    func distinctProblems(nonTrivialSteps: Int) -> Int { Self.placements(of: nonTrivialSteps, values: 99) }
+    func distinctProblems(nonTrivialSteps: Int) -> Int { TaskLayout.placements(of: nonTrivialSteps, values: 99) }
 
     func generate(nonTrivialSteps: Int, level: Int, using random: inout some RandomNumberGenerator) -> Problem {
         var digits = [(Int, Int)](repeating: (0, 0), count: TaskLayout.slots)

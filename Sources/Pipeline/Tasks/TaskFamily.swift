@@ -63,18 +63,6 @@ extension TaskFamily {
     var defaultNonTrivialSteps: [Int] { [2, 3, 4, 6, 8] }
     func identity(of problem: Problem) -> [Int32] { problem.template }
     var levelsShareIdentities: Bool { false }
-
-    /// C(slots, k) · values^k, saturating: the ways to place k non-zero operands, each one of `values`, in the
-    /// arithmetic families' slots.
-    static func placements(of k: Int, values: Int) -> Int {
-        var count = 1
-        for i in 0..<k {
-            // C(n, i + 1) = C(n, i) · (n − i) / (i + 1), exact at every step.
-            count = count * (TaskLayout.slots - i) / (i + 1)
-        }
-        for _ in 0..<k { count = count.saturatingProduct(values) }
-        return count
-    }
     /// The problem itself, drawing nothing: the arithmetic families have no cheap symmetry, and
     /// their runs stay exactly as they were.
     func trainingVariant(of problem: Problem, using random: inout some RandomNumberGenerator) -> Problem { problem }
@@ -114,13 +102,5 @@ extension TaskFamilyName {
         case .sparseAddition: SparseAddition()
         case .sudoku: Sudoku()
         }
-    }
-}
-
-extension Int {
-    /// The product, or `Int.max` where it would overflow: problem counts only need to be compared with split sizes.
-    func saturatingProduct(_ other: Int) -> Int {
-        let (product, overflow) = multipliedReportingOverflow(by: other)
-        return overflow ? .max : product
     }
 }

@@ -251,6 +251,18 @@ import Testing
         #expect(error.diagnostics.first?.message.contains("6 rows per rollout") == true)
     }
 
+    /// A run of it would fail only after its dataset was dealt, with nothing to resume from.
+    @Test func sftOfNoStepsIsRefusedAtItsKey() throws {
+        let error = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: "name: s\npolicy:\n  sft: {steps: 0}\n", file: "s.yaml")
+        }
+        #expect(
+            error.diagnostics.map(\.description) == [
+                "s.yaml:3:16: policy.sft.steps: SFT of 0 steps saves no checkpoint, and every later stage starts from one — set steps to 1 or more"
+            ])
+        #expect(throws: Never.self) { try ExperimentSpec.parse(yaml: "name: s\npolicy:\n  sft: {steps: 1}\n", file: "s.yaml") }
+    }
+
     @Test func syntaxErrorsAreLocated() throws {
         let error = try #require(throws: PipelineError.self) {
             try ExperimentSpec.parse(yaml: "name: x\ntask: [1, 2\n", file: "s.yaml")

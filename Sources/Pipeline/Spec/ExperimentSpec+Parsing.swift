@@ -174,7 +174,14 @@ extension ExperimentSpec {
 
     private static func readPolicy(_ map: MappingReader) -> PolicySpec {
         let model = readModel(map.mapping("model"))
-        let sft = readOptimization(map.mapping("sft"), defaults: sftDefaults)
+        let sftMap = map.mapping("sft")
+        let sft = readOptimization(sftMap, defaults: sftDefaults)
+        if sft.steps == 0 {
+            // Every later stage starts from an SFT checkpoint, and a loop of no steps saves none.
+            sftMap.report(
+                "SFT of 0 steps saves no checkpoint, and every later stage starts from one — set steps to 1 or more",
+                at: sftMap.value("steps"), key: "steps")
+        }
         let selectionMap = map.mapping("selection")
         let selection = SelectionSpec(
             rule: selectionMap.choice("rule", default: CheckpointSelection.target),

@@ -80,7 +80,7 @@ struct OverheadBenchmark: AsyncParsableCommand {
             // What a replay job's worker does: read the record, re-execute into a scratch recorder, compare.
             let start = ContinuousClock.now
             let outcome = try await RunReplay(store: store, threads: threads, logger: logger).replay(
-                run: lease.run, completed: true, provenance: nil, stop: { nil })
+                run: lease.run, recordedState: .completed, provenance: nil, stop: { nil })
             let replayed = SamplingBenchmark.seconds(ContinuousClock.now - start)
             guard case .verdict(let report) = outcome, report.identical else {
                 throw ValidationError("the replay of the recorded run did not verify: \(outcome)")

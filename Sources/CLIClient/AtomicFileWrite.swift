@@ -37,7 +37,41 @@ func writeUserFileAtomically(copying source: String, to path: String) throws {
     }
 }
 
+/// What is at the name the user gave decides how it is written. A symbolic link is written through (its target is
+/// replaced, as editors do); a device, FIFO or socket (`-o /dev/stdout`, `-o /dev/null`) is written to in place —
+/// renaming over it would replace the node itself, as `-o /dev/full` once did; a regular file or a new name is
+/// replaced atomically.
 private func writeUserFileAtomically(to path: String, content: (Int32) -> Int32?) throws {
+    var target = path
+    var link = stat()
+    let isLink = lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
+    if isLink, let resolved = realpath(path, nil) {
+        target = String(cString: resolved)
+        free(resolved)
+    }
+    var status = stat()
+    if stat(target, &status) == 0 {
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ClientError(.failure, "cannot write \(path): it is a directory; name a file with -o FILE")
+        default: return try writeInPlace(path, content: content)
+        }
+    } else if isLink {
+        throw ClientError(
+            .failure, "cannot write \(path): it is a symbolic link to a file that does not exist; nothing was written")
+    }
+    try replaceAtomically(target, named: path, content: content)
+}
+
+private func writeInPlace(_ path: String, content: (Int32) -> Int32?) throws {
+    let descriptor = open(path, O_WRONLY)
+    guard descriptor >= 0 else { throw writeFailure(path, directory: path, errno: errno) }
+    var failure = content(descriptor)
+    if close(descriptor) != 0 && failure == nil { failure = errno }
+    if let failure { throw writeFailure(path, directory: path, errno: failure) }
+}
+
+private func replaceAtomically(_ path: String, named name: String, content: (Int32) -> Int32?) throws {
     let stopping = [SIGTERM, SIGINT, SIGHUP]
     let previous = stopping.map { signal($0, { deferredSignal = $0 }) }
     defer {
@@ -48,7 +82,7 @@ private func writeUserFileAtomically(to path: String, content: (Int32) -> Int32?
     let directory = url.deletingLastPathComponent().path
     var template = "\(directory)/.\(url.lastPathComponent).XXXXXX".utf8CString
     let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    guard descriptor >= 0 else { throw writeFailure(path, directory: directory, errno: errno) }
+    guard descriptor >= 0 else { throw writeFailure(name, directory: directory, errno: errno) }
     let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 
     var failure = content(descriptor)
@@ -62,7 +96,7 @@ private func writeUserFileAtomically(to path: String, content: (Int32) -> Int32?
     if failure == nil && rename(temporary, path) != 0 { failure = errno }
     if let failure {
         unlink(temporary)
-        throw writeFailure(path, directory: directory, errno: failure)
+        throw writeFailure(name, directory: directory, errno: failure)
     }
 }
 

@@ -30,7 +30,17 @@ struct DaemonClient: Sendable {
     init(options: ConnectionOptions, environment: ClientEnvironment = .current) throws {
         let stateDirectory = options.stateDirectory(environment)
         var urlText = options.url ?? environment.text(ClientEnvironment.url)
-        if urlText == nil {
+        if let given = urlText {
+            // A URL the user gave that is not one is their mistake to fix, not a daemon that cannot be reached.
+            guard let url = URL(string: given), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host?.isEmpty == false
+            else {
+                throw ClientError(
+                    .usage,
+                    "'\(given.prefix(200))' (--url or E2H_URL) is not an http(s) URL with a host — give one such as "
+                        + "http://127.0.0.1:8080")
+            }
+        } else {
             let file = (stateDirectory as NSString).appendingPathComponent(StateDirectory.endpointFile)
             if let data = FileManager.default.contents(atPath: file),
                 let endpoint = try? StateDirectory.jsonDecoder.decode(DaemonEndpoint.self, from: data)
@@ -166,9 +176,23 @@ struct DaemonClient: Sendable {
     static let maximumURLBytes = 64 * 1024
 
     func url(_ path: String, query: [String: String]) throws(ClientError) -> URL {
+        // A run's or group's id comes from the command line, into the path: one that is empty or more than hex digits
+        // and '-' addressed another route (`e2h show ../../healthz`) or none, and the answer made no sense.
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 3, parts[0] == "v1", parts[1] == "runs" || parts[1] == "groups" {
+            let id = parts[2]
+            guard !id.isEmpty, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                throw ClientError(
+                    .usage,
+                    "'\(id.prefix(80))' is not a \(parts[1] == "runs" ? "run" : "group") id: give its id or a prefix of "
+                        + "it (`e2h \(parts[1])` lists them)")
+            }
+        }
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         if !query.isEmpty {
             components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+            // URLComponents leaves '+' as it is, and e2hd reads a query as a form does, '+' as a space.
+            components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         }
         let url = components.url!
         let bytes = url.absoluteString.utf8.count

@@ -36,6 +36,14 @@ struct E2H: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            // Output that could not be written (a full disk, a closed file) is a failure, not a success that printed
+            // nothing: `e2h runs --json > /dev/full` exited 0. (`fflush(nil)` flushes standard output among all C
+            // streams; Swift 6 refuses to name the C global `stdout`.)
+            if fflush(nil) != 0 {
+                FileHandle.standardError.write(
+                    Data("e2h: cannot write standard output: \(String(cString: strerror(errno)))\n".utf8))
+                Foundation.exit(ClientError.Code.failure.exitCode)
+            }
         } catch {
             guard exitCode(for: error) != .validationFailure else {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

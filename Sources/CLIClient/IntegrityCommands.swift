@@ -117,7 +117,7 @@ struct Receipt: AsyncParsableCommand {
                 try writeUserFileAtomically(data, to: output)
                 print("wrote \(output)\nnext: e2h verify \(receipt.claim.run ?? run) --receipt \(output)")
             } else {
-                FileHandle.standardOutput.write(data)
+                print(String(decoding: data, as: UTF8.self), terminator: "")
             }
         }
     }

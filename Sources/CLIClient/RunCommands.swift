@@ -266,7 +266,7 @@ struct Replay: AsyncParsableCommand {
             if json {
                 try printJSON(report)
             } else if report.identical {
-                print("identical (\(report.comparedEvents) events)")
+                print(report.summary)
             } else if let divergence = report.divergence {
                 print(ProvenancePrinter.divergence(divergence).joined(separator: "\n"))
             }

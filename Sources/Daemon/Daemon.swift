@@ -95,6 +95,10 @@ public struct Daemon: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
+            // A connection that sends nothing for a minute is closed, a stalled upload too (a response being written,
+            // such as a stream, is not idle): without it an idle socket was held for ever, and enough of them would
+            // take the daemon's file descriptors.
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "e2hd"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

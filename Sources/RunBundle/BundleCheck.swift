@@ -5,8 +5,8 @@ import WireTypes
 
 /// Everything an import checks before it writes a byte: only the entries e2h writes, the manifest's format and a
 /// well-formed run id, every event line's schema, unique event ids, each chain (the run's, its annotations')
-/// recomputed link by link, every metric line, every blob's bytes against the hash its name carries, and the
-/// receipt against the events. A bundle that fails any of these is refused whole, so a rejected import leaves the
+/// recomputed link by link, what the record means and the manifest's agreement with it (`RecordCheck`), every
+/// metric line, every blob's bytes against the hash its name carries, and the receipt against the events. A bundle that fails any of these is refused whole, so a rejected import leaves the
 /// database as it was.
 public struct BundleCheck: Sendable {
     public struct Checked: Sendable {
@@ -53,24 +53,38 @@ public struct BundleCheck: Sendable {
                     + "the bundle was not made by e2h export or was altered")
         }
         var ids = Set<UUID>()
-        let runHead = try Self.chain(file, BundleLayout.events, stream: RunStreams.run(id), ids: &ids)
+        var record = RecordCheck()
+        let runHead = try Self.chain(file, BundleLayout.events, stream: RunStreams.run(id), ids: &ids) {
+            try record.accept($0, entry: BundleLayout.events)
+        }
         guard runHead.length > 0 else {
             throw BundleError(.malformed, "the bundle holds no events; export the run again")
         }
+        try record.check(manifest.run)
         var annotationEvents: Int64 = 0
         if file.contains(BundleLayout.annotations) {
             annotationEvents =
-                try Self.chain(file, BundleLayout.annotations, stream: RunStreams.annotations(id), ids: &ids)
+                try Self.chain(
+                    file, BundleLayout.annotations, stream: RunStreams.annotations(id), ids: &ids,
+                    inspect: RecordCheck.annotation
+                )
                 .length
         }
         var metricPoints = 0
         if file.contains(BundleLayout.metrics) {
             try file.lines(BundleLayout.metrics) { line in
-                _ = try Self.decode(BundleMetricLine.self, line, "metric line \(metricPoints + 1)")
+                let point = try Self.decode(BundleMetricLine.self, line, "metric line \(metricPoints + 1)")
                 metricPoints += 1
+                try RecordCheck.metric(point, number: metricPoints)
             }
         }
         for name in blobEntries {
+            if let size = file.size(of: name), size > BundleLayout.maximumBlobSize {
+                throw BundleError(
+                    .malformed,
+                    "the bundle's \(name) holds \(size) bytes, more than a stored blob can (\(BundleLayout.maximumBlobSize), "
+                        + "PostgreSQL's limit on one value); e2h never records such a blob, so nothing was imported")
+            }
             let digest = try file.sha256(name)
             guard digest == BundleLayout.blobHash(inEntry: name) else {
                 throw BundleError(
@@ -122,9 +136,11 @@ public struct BundleCheck: Sendable {
         )
     }
 
-    /// Recomputes a stream's chain over an entry's lines; returns its head. Event ids must be unique across both.
+    /// Recomputes a stream's chain over an entry's lines, handing each event to `inspect`; returns its head. Event ids
+    /// must be unique across both.
     private static func chain(
-        _ file: BundleFile, _ name: String, stream: String, ids: inout Set<UUID>
+        _ file: BundleFile, _ name: String, stream: String, ids: inout Set<UUID>,
+        inspect: (BundleEventLine) throws -> Void
     ) throws -> ChainHead {
         var chain = ChainCheck(stream: stream)
         var seen = ids
@@ -142,6 +158,7 @@ public struct BundleCheck: Sendable {
                     .malformed,
                     "the bundle's \(name) does not verify at version \(version): \(reason); nothing was imported")
             }
+            try inspect(event)
         }
         ids = seen
         return ChainHead(length: chain.lastVersion, hash: chain.lastHash)

@@ -22,6 +22,8 @@ public enum BundleLayout {
     public static let annotations = "annotations.jsonl"
     public static let metrics = "metrics.jsonl"
     public static let blobDirectory = "blobs/"
+    /// The most bytes one blob can hold: the store keeps it as one `bytea`, whose values PostgreSQL limits to 1 GiB.
+    public static let maximumBlobSize: Int64 = 1 << 30 - 1
 
     /// `blobs/<hash>.safetensors` when the bytes are a safetensors file (an 8-byte little-endian header length,
     /// then that much JSON), `blobs/<hash>.bin` otherwise.

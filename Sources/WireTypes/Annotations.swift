@@ -53,38 +53,44 @@ public struct AnnotateRequest: Codable, Sendable, Equatable {
         guard !add.isEmpty || !remove.isEmpty else {
             throw AnnotationError("name a tag to add (+name) or remove (-name)")
         }
+        self = try AnnotateRequest(add: add, remove: remove).validated()
+    }
+
+    /// Checks the request as the daemon receives it: valid tag names, none both added and removed, a note that is
+    /// plain text (`note(_:)`), something to do.
+    public func validated() throws(AnnotationError) -> AnnotateRequest {
+        for tag in add + remove { _ = try Self.tag(tag) }
         if let both = add.first(where: remove.contains) {
             throw AnnotationError("tag '\(both)' is both added and removed")
         }
-        self.init(add: add, remove: remove)
-    }
-
-    /// Checks the request as the daemon receives it: valid tag names, a note of 1...10,000 characters with no
-    /// control characters but line breaks and tabs, something to do.
-    public func validated() throws(AnnotationError) -> AnnotateRequest {
-        for tag in add + remove { _ = try Self.tag(tag) }
-        if let note {
-            guard !note.allSatisfy(\.isWhitespace), note.count <= 10_000 else {
-                throw AnnotationError("a note has 1 to 10,000 characters, not only spaces")
-            }
-            // `e2h show` prints notes to other people's terminals: an escape sequence in one would be obeyed there.
-            if let control = note.unicodeScalars.first(where: {
-                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
-            }) {
-                throw AnnotationError(
-                    "a note is plain text: it holds the control character \(String(format: "U+%04X", control.value)); "
-                        + "line breaks and tabs are its only ones")
-            }
-        }
+        if let note { _ = try Self.note(note) }
         guard !add.isEmpty || !remove.isEmpty || note != nil else {
             throw AnnotationError("nothing to annotate: add or remove a tag, or write a note")
         }
         return self
     }
 
+    /// A note is 1 to 10,000 characters of plain text: no control characters but line breaks and tabs, and no
+    /// bidirectional overrides or isolates. `e2h show` prints notes to other people's terminals, where an escape
+    /// sequence would be obeyed and an override would show the text reversed.
+    public static func note(_ text: String) throws(AnnotationError) -> String {
+        guard !text.allSatisfy(\.isWhitespace), text.count <= 10_000 else {
+            throw AnnotationError("a note has 1 to 10,000 characters, not only spaces")
+        }
+        if let control = text.unicodeScalars.first(where: {
+            ($0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t")
+                || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value)
+        }) {
+            throw AnnotationError(
+                "a note is plain text: it holds the control character \(String(format: "U+%04X", control.value)); "
+                    + "line breaks and tabs are its only ones")
+        }
+        return text
+    }
+
     /// Tag names are what `runs --where tag:NAME` can spell: 1 to 64 of a-z, 0-9, `_`, `-`, `.`, starting with a
     /// letter or digit.
-    static func tag(_ text: String) throws(AnnotationError) -> String {
+    public static func tag(_ text: String) throws(AnnotationError) -> String {
         let allowed = text.unicodeScalars.allSatisfy { scalar in
             ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || "_-.".unicodeScalars.contains(scalar)
         }

@@ -83,12 +83,29 @@ public struct ReplayReport: Codable, Sendable, Equatable {
     public var identical: Bool
     public var comparedEvents: Int
     public var divergence: Divergence?
+    /// The replayed run's state when the verdict was made: a run that had not completed is compared only as far as
+    /// its record went. Nil in verdicts of an e2h that did not record it.
+    public var recordedState: RunState?
 
-    public init(run: String, identical: Bool, comparedEvents: Int, divergence: Divergence?) {
+    public init(
+        run: String, identical: Bool, comparedEvents: Int, divergence: Divergence?, recordedState: RunState? = nil
+    ) {
         self.run = run
         self.identical = identical
         self.comparedEvents = comparedEvents
         self.divergence = divergence
+        self.recordedState = recordedState
+    }
+
+    /// The verdict in a line, as the replay job's completion and `e2h replay` print it.
+    public var summary: String {
+        guard identical else { return "diverged at event \(divergence?.index ?? 0)" }
+        if let recordedState, recordedState != .completed {
+            return
+                "identical over the \(comparedEvents) events the run had recorded; it was \(recordedState.rawValue), "
+                + "not completed, so the rest of it was not compared"
+        }
+        return "identical (\(comparedEvents) events)"
     }
 }
 

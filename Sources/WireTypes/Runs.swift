@@ -14,6 +14,15 @@ public enum RunPriority {
     public static let range = -1_000_000...1_000_000
 }
 
+/// A run's name, which its spec gives: the rule the spec reader applies and an import checks a bundle's record by.
+public enum RunName {
+    public static let rule = "a name is 1–100 letters, digits, '-', '_' or '.'"
+
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 100 && name.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+    }
+}
+
 /// `POST /v1/runs`: the spec's YAML text as the user wrote it (the daemon parses and validates it).
 public struct SubmitRequest: Codable, Sendable {
     public var yaml: String

@@ -1,10 +1,11 @@
-import EventStore
+import Canonical
 import Foundation
 import RunBundle
 import Testing
 import WireTypes
 
 @testable import Daemon
+@testable import EventStore
 
 /// Import is all or nothing: every kind of bad bundle is refused before anything is written, and the database's
 /// rows and bytes are exactly what they were.
@@ -134,6 +135,102 @@ struct ImportTests {
             #expect(error.code == .badRequest, "\(damage): \(error)")
         }
         #expect(try await Self.footprint(target) == before, "\(damage)")
+        await target.store.shutdown()
+    }
+
+    /// A chain needs no key: these bundles are altered and their chains recomputed, as anyone can, so only what the
+    /// record means can refuse them (`RecordCheck`). `.none` is recomputed too and imports, so the forging itself
+    /// refuses nothing.
+    enum Forgery: String, CaseIterable, Sendable {
+        case none, nameNotTheRecords, specHashNotTheRecords, specNotJSON, nulInPayload, emptyType
+        case firstEventNotSubmitted, nameBreaksTheRule, completedWithoutItsCompletion, priorityOutOfRange
+        case escapeInNote, tagNotATag, controlInMetricName
+
+        /// A phrase of the refusal.
+        var reason: String {
+            switch self {
+            case .none: ""
+            case .nameNotTheRecords, .specHashNotTheRecords: "but its RunSubmitted event says"
+            case .specNotJSON: "spec is not a JSON object"
+            case .nulInPayload: "holds a NUL character"
+            case .emptyType: "not an event type's name"
+            case .firstEventNotSubmitted: "not a RunSubmitted that decodes"
+            case .nameBreaksTheRule: RunName.rule
+            case .completedWithoutItsCompletion: "the manifest says the run is completed, but its events do not"
+            case .priorityOutOfRange: "queue numbers are out of range"
+            case .escapeInNote: "control character U+001B"
+            case .tagNotATag: "is not a tag"
+            case .controlInMetricName: "not a metric's plain name"
+            }
+        }
+
+        func apply(to path: String, run: String) async throws {
+            var bundle = try BundleEntries(path)
+            func editSubmission(_ change: (inout RunSubmitted) -> Void) throws {
+                try bundle.editEvents { lines in
+                    var submitted = try! CanonicalJSON.decode(RunSubmitted.self, from: Data(lines[0].payload.utf8))
+                    change(&submitted)
+                    lines[0].payload = String(decoding: try! CanonicalJSON.encode(submitted), as: UTF8.self)
+                }
+            }
+            switch self {
+            case .none: break
+            case .nameNotTheRecords: try bundle.editManifest { $0.run.name = "other" }
+            case .specHashNotTheRecords: try bundle.editManifest { $0.run.specHash = String(repeating: "0", count: 64) }
+            case .specNotJSON:
+                let spec = "{oops"
+                try editSubmission {
+                    $0.specJson = spec
+                    $0.specHash = ContentHash.sha256Hex(Data(spec.utf8))
+                }
+                try bundle.editManifest { $0.run.specHash = ContentHash.sha256Hex(Data(spec.utf8)) }
+            case .nulInPayload: try bundle.editEvents { $0[1].payload = #"{"blob":"x\u0000","step":0}"# }
+            case .emptyType: try bundle.editEvents { $0[2].type = "" }
+            case .firstEventNotSubmitted: try bundle.editEvents { $0[0].type = "Bogus" }
+            case .nameBreaksTheRule:
+                try editSubmission { $0.name = "<script>" }
+                try bundle.editManifest { $0.run.name = "<script>" }
+            case .completedWithoutItsCompletion: try bundle.editEvents { $0.removeLast() }
+            case .priorityOutOfRange: try bundle.editManifest { $0.run.priority = 999_999_999 }
+            case .escapeInNote:
+                try bundle.edit(BundleLayout.annotations) { lines in
+                    let index = lines.firstIndex { $0.type == AnnotationEvent.NoteAdded.eventType }!
+                    lines[index].payload = #"{"text":"\u001b[2Jgone"}"#
+                }
+            case .tagNotATag:
+                try bundle.edit(BundleLayout.annotations) { lines in
+                    let index = lines.firstIndex { $0.type == AnnotationEvent.TagsChanged.eventType }!
+                    lines[index].payload = #"{"added":["BAD TAG"],"removed":[],"tags":["BAD TAG"]}"#
+                }
+            case .controlInMetricName:
+                let index = try #require(bundle.entries.firstIndex { $0.name == BundleLayout.metrics })
+                bundle.entries[index].data += Data(#"{"attempt":1,"name":"x\u0007","step":9,"value":1}"#.utf8 + [10])
+            }
+            try bundle.rechain(BundleLayout.events, stream: RunStreams.run(run))
+            try bundle.rechain(BundleLayout.annotations, stream: RunStreams.annotations(run))
+            bundle.entries.removeAll { $0.name == BundleLayout.receipt }
+            try await bundle.write(path)
+        }
+    }
+
+    @Test(arguments: Forgery.allCases)
+    func aForgedRecordIsRefusedAndLeavesNoTrace(_ forgery: Forgery) async throws {
+        let daemon = try Daemon()
+        defer { try? FileManager.default.removeItem(atPath: daemon.directory) }
+        let (run, bundle) = try await Self.exportedRun(by: daemon)
+        try await forgery.apply(to: bundle, run: run)
+        let target = try await TestDatabase.queue()
+        let before = try await Self.footprint(target)
+        do {
+            let report = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
+            #expect(forgery == .none, "\(forgery): the forged bundle was imported")
+            #expect(report.receipt == .absent && report.run.state == .completed)
+        } catch let error as DaemonError {
+            #expect(forgery != .none, "the recomputed chain alone was refused: \(error)")
+            #expect(error.code == .badRequest, "\(forgery): \(error)")
+            #expect(error.message.contains(forgery.reason), "\(forgery): \(error.message)")
+            #expect(try await Self.footprint(target) == before, "\(forgery)")
+        }
         await target.store.shutdown()
     }
 
@@ -302,6 +399,22 @@ struct BundleEntries {
         change(&lines)
         entries[index].data = try lines.reduce(into: Data()) {
             $0 += try BundleLayout.lineEncoder.encode($1) + Data("\n".utf8)
+        }
+    }
+
+    /// Recomputes an entry's chain over its (edited) lines, as a forger can: versions from 1, each hash from the last.
+    mutating func rechain(_ name: String, stream: String) throws {
+        try edit(name) { lines in
+            var previous = HashChain.genesis
+            for index in lines.indices {
+                lines[index].version = Int64(index + 1)
+                lines[index].previousHash = Hex.encode(previous)
+                previous = HashChain.hash(
+                    previous: previous, stream: stream, version: lines[index].version, id: lines[index].id,
+                    type: lines[index].type, schemaVersion: lines[index].schemaVersion,
+                    payload: Data(lines[index].payload.utf8), metadata: Data(lines[index].metadata.utf8))
+                lines[index].hash = Hex.encode(previous)
+            }
         }
     }
 

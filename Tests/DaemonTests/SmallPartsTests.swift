@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Testing
+import WireTypes
 
 @testable import Daemon
 @testable import DaemonCommand
@@ -111,6 +112,62 @@ struct StrictInputTests {
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    /// Browsers' GET forms and most HTTP libraries write a space as `+`: `where=name+=+smoke` was "unknown field
+    /// 'name+'".
+    @Test func aQueryIsReadAsAFormEncodesIt() throws {
+        let query = QueryParameters(query: "where=name+=+smoke&q=a%2Bb+c&flag&empty=&where=second")
+        #expect(query.values == ["where": "name = smoke", "q": "a+b c", "flag": "", "empty": ""])
+        #expect(QueryParameters(query: nil).values.isEmpty && QueryParameters(query: "").values.isEmpty)
+    }
+
+    /// A reconnecting `EventSource` sends the last id it saw; the stream goes on after it, never before `after`.
+    @Test func aStreamGoesOnAfterTheLastEventTheClientSaw() {
+        #expect(LiveRunStream.start(after: 0, lastEventID: "650") == 650)
+        #expect(LiveRunStream.start(after: 700, lastEventID: "650") == 700)
+        #expect(LiveRunStream.start(after: 3, lastEventID: nil) == 3)
+        for foreign in ["", "x", "-1", "9223372036854775807", "1e3"] {
+            #expect(LiveRunStream.start(after: 3, lastEventID: foreign) == 3, "\(foreign)")
+        }
+    }
+
+    /// What a request got wrong is a 4xx that says so; only the database's own trouble is a 503 "retry".
+    @Test func aValueTheDatabaseRefusesIsTheRequestsFaultNotARetry() {
+        func status(_ error: EventStoreError) -> Int { APIFailure.of(error, requestID: "r").status }
+        #expect(status(EventStoreError(code: .invalidArgument, message: "a text parameter contains a NUL byte")) == 400)
+        #expect(status(EventStoreError(code: .query, message: "invalid input syntax", sqlState: "22P02")) == 400)
+        #expect(status(EventStoreError(code: .duplicateEventID, message: "event ids must be fresh")) == 409)
+        #expect(status(EventStoreError(code: .connection, message: "gone")) == 503)
+        #expect(status(EventStoreError(code: .query, message: "deadlock", sqlState: "40P01")) == 503)
+        let nul = APIFailure.of(
+            EventStoreError(code: .invalidArgument, message: "a text parameter contains a NUL byte"), requestID: "r")
+        #expect(nul.message.contains("remove NUL bytes") && !nul.message.contains("parameter"))
+    }
+
+    /// `compare` of a run that failed printed its partial headline as if it were whole.
+    @Test func aComparisonOfARunThatHasNotCompletedSaysSo() {
+        func run(_ id: String, _ state: RunState) -> RunDetails {
+            RunDetails(
+                id: id, name: "r", state: state, priority: 0, attempt: 1, failures: 0, maxAttempts: 3, specHash: "h",
+                leaseOwner: nil, cancelRequested: false, submittedAt: .now, updatedAt: .now, errors: [], progress: nil,
+                eventCount: 1)
+        }
+        #expect(RunComparison.unfinished([run("aaaaaaaa-1", .completed)]) == nil)
+        let warning = RunComparison.unfinished([run("aaaaaaaa-1", .completed), run("bbbbbbbb-2", .failed)])
+        #expect(warning?.hasPrefix("bbbbbbbb is failed: its figures are the scores recorded so far") == true)
+    }
+
+    /// A replay compares a run that had not completed only as far as its record went, and says so.
+    @Test func aReplayVerdictSaysWhenItsRunHadNotCompleted() {
+        func verdict(_ state: RunState?) -> String {
+            ReplayReport(run: "r", identical: true, comparedEvents: 7, divergence: nil, recordedState: state).summary
+        }
+        #expect(verdict(.completed) == "identical (7 events)" && verdict(nil) == "identical (7 events)")
+        #expect(
+            verdict(.cancelled)
+                == "identical over the 7 events the run had recorded; it was cancelled, not completed, so the rest of "
+                + "it was not compared")
     }
 
     @Test func goodValuesAndDefaultsPassAndTheFirstOfARepeatedNameCounts() throws {

@@ -260,7 +260,59 @@ import Testing
             error.diagnostics.map(\.description) == [
                 "s.yaml:3:16: policy.sft.steps: SFT of 0 steps saves no checkpoint, and every later stage starts from one — set steps to 1 or more"
             ])
-        #expect(throws: Never.self) { try ExperimentSpec.parse(yaml: "name: s\npolicy:\n  sft: {steps: 1}\n", file: "s.yaml") }
+        #expect(throws: Never.self) {
+            try ExperimentSpec.parse(yaml: "name: s\npolicy:\n  sft: {steps: 1}\n", file: "s.yaml")
+        }
+    }
+
+    /// An evaluator's name is a part of its rows: `name: sft` recorded the verifier's votes as the SFT policy's rows,
+    /// and `a/b` made rows nobody could name.
+    @Test(arguments: [
+        "sft", "ppo", "sft_best", "sft_oracle", "rest_em", "rest_em_1", "dpo_orm", "none", "majority",
+        "a/b", "\"\"", "Orm", "2x",
+    ])
+    func anEvaluatorNameThatIsNotAnIdentifierOfItsOwnIsRefused(_ name: String) throws {
+        let yaml = "name: e\nevaluators:\n  - {name: \(name), kind: generative}\n"
+        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "e.yaml") }
+        #expect(error.diagnostics.map(\.keyPath) == ["evaluators[0].name"], "\(name): \(error.diagnostics)")
+        _ = try ExperimentSpec.parse(
+            yaml: "name: e\nevaluators:\n  - {name: verifier_2, kind: generative}\n", file: "e.yaml")
+    }
+
+    /// Majority voting is every comparison's baseline; weighted voting and best-of-N need an aggregation to record.
+    @Test func theRerankMethodsIncludeMajorityAndWhatTheyNeed() throws {
+        for (rerank, key) in [
+            ("{methods: [weighted]}", "rerank.methods"),
+            ("{methods: [majority, best_of_n], aggregations: []}", "rerank.aggregations"),
+        ] {
+            let error = try #require(throws: PipelineError.self) {
+                try ExperimentSpec.parse(yaml: "name: r\nrerank: \(rerank)\n", file: "r.yaml")
+            }
+            #expect(error.diagnostics.map(\.keyPath) == [key], "\(rerank): \(error.diagnostics)")
+        }
+        _ = try ExperimentSpec.parse(yaml: "name: r\nrerank: {methods: [majority], aggregations: []}\n", file: "r.yaml")
+    }
+
+    /// References are compared as `compare` resolves them (N from `report.n`, else the largest; greedy's is 1): a claim
+    /// of `majority@2` against `majority` at n 2 compared a row with itself, and every compare of its run failed.
+    @Test func aReportNamesEachRowAndEachClaimOnce() throws {
+        let yaml = """
+            name: r
+            sampling: {n: [1, 2, 4]}
+            report:
+              rows: [majority, sft/majority@2, greedy, sft/greedy@1]
+              baseline: majority
+              n: 2
+              claims:
+                - {name: c, row: majority@2, versus: majority}
+                - {name: d, row: weighted/prm/prod, versus: majority}
+                - {name: d, row: weighted/orm/prod, versus: majority}
+            """
+        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "r.yaml") }
+        #expect(
+            error.diagnostics.map(\.keyPath) == [
+                "report.rows[1]", "report.rows[3]", "report.claims[0].versus", "report.claims[2].name",
+            ], "\(error.diagnostics)")
     }
 
     @Test func syntaxErrorsAreLocated() throws {

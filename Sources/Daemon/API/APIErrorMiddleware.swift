@@ -23,8 +23,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let failure = Self.failure(error, requestID: id)
-            if failure.status >= 500 {
+            let failure = APIFailure.of(error, requestID: id)
+            // The database's text is only logged, a refused value's too (`APIFailure`).
+            if failure.status >= 500 || error is EventStoreError {
                 logger.error(
                     "request failed",
                     metadata: ["request": "\(id)", "path": "\(request.uri.path)", "error": "\(error)"])
@@ -41,49 +42,6 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         response.headers[.init("x-request-id")!] = id
         return response
-    }
-
-    /// What a client is told about `error`.
-    static func failure(
-        _ error: any Error, requestID: String
-    ) -> (
-        status: Int, code: String, message: String, diagnostics: [String]?
-    ) {
-        switch error {
-        case let error as DaemonError:
-            return (
-                error.code.httpStatus, error.code.rawValue, error.message,
-                error.diagnostics.isEmpty ? nil : error.diagnostics
-            )
-        case let error as BundleError:
-            return failure(DaemonError(error), requestID: requestID)
-        case let error as EventStoreError:
-            let code = DaemonError.Code.database
-            let message =
-                switch error.code {
-                case .diskFull:
-                    "the database's disk is full: free space where its data lives, then retry"
-                case .connection, .closed, .timeout:
-                    "the database did not answer; retry shortly (the daemon reconnects by itself)"
-                default:
-                    "the database refused the operation; retry, and if it persists look up request \(requestID) "
-                        + "in the daemon's log"
-                }
-            return (code.httpStatus, code.rawValue, message, nil)
-        case is NIOTooManyBytesError:
-            return (
-                DaemonError.Code.bodyTooLarge.httpStatus, DaemonError.Code.bodyTooLarge.rawValue,
-                "the request body is larger than the limit (a spec may be at most 1 MiB)", nil
-            )
-        case let error as HTTPError:
-            let code = error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
-            return (error.status.code, code, error.body ?? error.status.reasonPhrase, nil)
-        default:
-            return (
-                500, DaemonError.Code.internalError.rawValue,
-                "the daemon failed unexpectedly; look up request \(requestID) in its log", nil
-            )
-        }
     }
 
     static func response(
@@ -151,5 +109,70 @@ func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, limit: Int)
         return try StateDirectory.jsonDecoder.decode(T.self, from: Data(collected.readableBytesView))
     } catch {
         throw DaemonError(.badRequest, "the request body is not the expected JSON: \(error)")
+    }
+}
+
+/// What a client is told about a failure: the status and code its kind says, and a message that says what to do.
+enum APIFailure {
+    /// What a client is told about `error`.
+    static func of(
+        _ error: any Error, requestID: String
+    ) -> (
+        status: Int, code: String, message: String, diagnostics: [String]?
+    ) {
+        switch error {
+        case let error as DaemonError:
+            return (
+                error.code.httpStatus, error.code.rawValue, error.message,
+                error.diagnostics.isEmpty ? nil : error.diagnostics
+            )
+        case let error as BundleError:
+            return of(DaemonError(error), requestID: requestID)
+        case let error as EventStoreError:
+            // What the request itself got wrong is not the database's failure: retrying it cannot succeed.
+            if error.code == .invalidArgument || error.sqlState?.hasPrefix("22") == true {
+                return of(
+                    DaemonError(
+                        .badRequest,
+                        "the database cannot store a value of this request (request \(requestID) in the daemon's log "
+                            + "says which): remove NUL bytes and other control characters from its text and keep its "
+                            + "numbers in range"),
+                    requestID: requestID)
+            }
+            if error.code == .duplicateEventID {
+                return of(
+                    DaemonError(
+                        .conflict,
+                        "events of this request are already stored under their ids; an import of a run this "
+                            + "database holds (under this id or another) changes nothing"),
+                    requestID: requestID)
+            }
+            let code = DaemonError.Code.database
+            let message =
+                switch error.code {
+                case .diskFull:
+                    "the database's disk is full: free space where its data lives, then retry"
+                case .connection, .closed, .timeout:
+                    "the database did not answer; retry shortly (the daemon reconnects by itself)"
+                default:
+                    "the database refused the operation; retry, and if it persists look up request \(requestID) "
+                        + "in the daemon's log"
+                }
+            return (code.httpStatus, code.rawValue, message, nil)
+        case is NIOTooManyBytesError:
+            return (
+                DaemonError.Code.bodyTooLarge.httpStatus, DaemonError.Code.bodyTooLarge.rawValue,
+                "the request body is larger than this route takes (a spec may be at most 1 MiB, a dashboard form "
+                    + "16 KiB)", nil
+            )
+        case let error as HTTPError:
+            let code = error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
+            return (error.status.code, code, error.body ?? error.status.reasonPhrase, nil)
+        default:
+            return (
+                500, DaemonError.Code.internalError.rawValue,
+                "the daemon failed unexpectedly; look up request \(requestID) in its log", nil
+            )
+        }
     }
 }

@@ -94,7 +94,7 @@ struct APIRouter {
         // What `e2h follow` reads: the run page's live stream, with the wire shapes (`RunStreamMessage`).
         api.get("/v1/runs/:id/stream") { request, context in
             let id = try await runID(context)
-            let after = try QueryParameters(request).versionAfter()
+            let after = try LiveRunStream.start(request)
             return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after, framing: .api)
         }
         api.post("/v1/runs/:id/cancel") { _, context in
@@ -206,7 +206,5 @@ struct APIRouter {
 }
 
 extension QueryParameters {
-    init(_ request: Request) {
-        self.init(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
-    }
+    init(_ request: Request) { self.init(query: request.uri.query) }
 }

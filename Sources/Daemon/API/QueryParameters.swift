@@ -4,13 +4,28 @@ import Foundation
 /// `1e999`), or outside the route's range is a 400 that names the parameter and what it accepts — never a
 /// trap further down (`Int(wait * 1000)` on a NaN once killed the daemon) and never a database error.
 struct QueryParameters: Sendable {
-    private let values: [String: String]
+    /// Each name's first value.
+    let values: [String: String]
 
     init(_ pairs: some Sequence<(String, String)>) {
         // The first occurrence counts, as most servers do; a repeated name cannot smuggle a second value past.
         var values: [String: String] = [:]
         for (name, value) in pairs where values[name] == nil { values[name] = value }
         self.values = values
+    }
+
+    /// A URL's raw query, read as an HTML form encodes one (`application/x-www-form-urlencoded`): `+` is a space, as
+    /// browsers' GET forms and most HTTP libraries write one, then percent escapes are decoded.
+    init(query: String?) {
+        func decoded(_ part: Substring) -> String {
+            let spaced = part.replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
+        self.init(
+            (query ?? "").split(separator: "&").map { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                return (decoded(parts[0]), parts.count > 1 ? decoded(parts[1]) : "")
+            })
     }
 
     func string(_ name: String) -> String? { values[name] }

@@ -72,6 +72,7 @@ struct RunComparison {
                     .joined(separator: ", ")
                     + " — the same spec and seed give the same results, so they are one seed, not several")
         }
+        if let unfinished = Self.unfinished(runs) { warnings.append(unfinished) }
         if runs.count > 1, !beyondSeed.isEmpty {
             warnings.append(
                 "these runs differ in more than their seed (\(beyondSeed.prefix(3).joined(separator: ", ")))"
@@ -175,6 +176,16 @@ struct RunComparison {
             run: run, spec: spec,
             scores: RunScores(
                 run: run.id, easyLevels: spec.task.easyLevels, hardLevels: spec.task.hardLevels, scores: levelScores))
+    }
+
+    /// A run that has not completed has only the scores its stages reached: rows of later stages are missing, not
+    /// zero, and a partial table must not pass for a finished one.
+    static func unfinished(_ runs: [RunDetails]) -> String? {
+        let unfinished = runs.filter { $0.state != .completed }
+        guard !unfinished.isEmpty else { return nil }
+        return unfinished.map { "\($0.id.prefix(8)) is \($0.state.rawValue)" }.joined(separator: ", ")
+            + ": its figures are the scores recorded so far, and rows of the stages it did not reach are missing — "
+            + "`e2h resume` a failed or cancelled run, or compare once it completed"
     }
 
     /// The canonical-spec fields whose values differ between the runs.

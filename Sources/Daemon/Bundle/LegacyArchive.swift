@@ -17,7 +17,19 @@ enum LegacyArchive {
         return start.first { ![0x20, 0x09, 0x0a, 0x0d].contains($0) } == UInt8(ascii: "{")
     }
 
+    /// A JSON archive is decoded whole, at about 20× its size in memory, so a larger one is refused before it is
+    /// read: no archive of an older e2h came near this, and a body that starts with `{` can be any size.
+    static let maximumSize: Int64 = 256 << 20
+
     static func convert(_ path: String, to bundle: String) async throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+        if let size, size > maximumSize {
+            throw DaemonError(
+                .bodyTooLarge,
+                "the body starts with '{', so it is read as a JSON archive of an older e2h, which is decoded whole; "
+                    + "at \(size >> 20) MiB it is over the \(maximumSize >> 20) MiB such an archive may be. A bundle "
+                    + "(what `e2h export` writes now) has no such limit")
+        }
         let archive: RunArchive
         do {
             archive = try StateDirectory.jsonDecoder.decode(

@@ -60,7 +60,7 @@ struct RunBundleImport: Sendable {
             }
             for name in checked.blobEntries {
                 // The spooled file is read again, so its bytes are checked again too.
-                let stored = try tx.putBlob(try file.data(name, limit: Tar.maximumSize))
+                let stored = try tx.putBlob(try file.data(name, limit: BundleLayout.maximumBlobSize))
                 guard stored == BundleLayout.blobHash(inEntry: name) else {
                     throw DaemonError(
                         .badRequest, "the bundle's \(name) changed during the import; nothing was imported")

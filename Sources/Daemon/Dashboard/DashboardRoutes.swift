@@ -46,7 +46,7 @@ struct DashboardRoutes {
                 throw DaemonError(.unauthorized, "sign in to follow a run: open the link `e2h open` prints")
             }
             let id = try await catalog.resolve(try context.parameters.require("id"))
-            let after = try QueryParameters(request).versionAfter()
+            let after = try LiveRunStream.start(request)
             return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after, framing: .page)
         }
         router.get(RouterPath(SignInLink.path)) { request, _ in
@@ -188,11 +188,7 @@ struct DashboardRoutes {
             tag: query["tag"].flatMap { $0.isEmpty ? nil : $0 }, text: query["q"])
     }
 
-    private static func query(_ request: Request) -> [String: String] {
-        var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
-        return query
-    }
+    private static func query(_ request: Request) -> [String: String] { QueryParameters(request).values }
 
     /// An `application/x-www-form-urlencoded` body as fields.
     private static func form(_ request: Request) async throws -> [String: String] {

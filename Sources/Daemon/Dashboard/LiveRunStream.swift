@@ -40,6 +40,19 @@ struct LiveRunStream {
     /// Woken on every commit to the event log and every stored progress report.
     let appended: WakeSignal
 
+    /// Where a stream starts: after the query's `after`, or after the last event a reconnecting client saw, which
+    /// `EventSource` sends back as `Last-Event-ID` (each event frame's id is its version) — so a page that lost its
+    /// stream gets only what it missed, not every event again.
+    static func start(_ request: Request) throws -> Int64 {
+        start(after: try QueryParameters(request).versionAfter(), lastEventID: request.headers[.init("Last-Event-ID")!])
+    }
+
+    /// An id the stream did not send (not a version) is ignored, as `EventSource` would never send one back.
+    static func start(after: Int64, lastEventID: String?) -> Int64 {
+        guard let seen = lastEventID.flatMap({ Int64($0) }), (0..<Int64.max).contains(seen) else { return after }
+        return max(after, seen)
+    }
+
     func response(run id: String, after: Int64, framing: Framing) -> Response {
         let queue = self.queue
         let appended = self.appended

@@ -28,11 +28,11 @@ public struct RunReplay: Sendable {
     }
 
     /// - Parameters:
-    ///   - completed: whether the run completed; a run still in progress is compared as far as it got.
+    ///   - recordedState: the run's state now; one that has not completed is compared as far as it got.
     ///   - stop: polled by the executor, like a run's recorder.
     ///   - provenance: the replay's own attempt's, reported beside the recorded side's at a divergence.
     public func replay(
-        run id: String, completed: Bool, provenance: Provenance?, stop: @escaping @Sendable () -> StopReason?
+        run id: String, recordedState: RunState, provenance: Provenance?, stop: @escaping @Sendable () -> StopReason?
     ) async throws -> Outcome {
         let recordedEvents = try await store.readWhole(stream: DaemonEvent.stream(id))
         let spec = try Self.recordedSpec(recordedEvents)
@@ -46,7 +46,9 @@ public struct RunReplay: Sendable {
         if case .stopped(let reason) = outcome { return .stopped(reason) }
         let replayed = await scratch.events.filter { Self.isComparable(type: $0.type, payload: $0.payload) }
             .map { (type: $0.type, payload: $0.payload) }
-        var report = Self.compare(run: id, recorded: recorded, replayed: replayed, completed: completed)
+        var report = Self.compare(
+            run: id, recorded: recorded, replayed: replayed, completed: recordedState == .completed)
+        report.recordedState = recordedState
         if var divergence = report.divergence {
             // The attempt that recorded the differing event; past the record's end, the one that recorded its last.
             let attempts = try RecordedProvenance.attempts(recordedEvents)

@@ -146,10 +146,10 @@ final class WorkerPool: Service, Sendable {
     private func replay(
         _ original: String, _ lease: Lease, _ recorder: LeasedRecorder, threads: Int?, _ logger: Logger
     ) async throws -> JobOutcome {
-        let completed = try await RunCatalog(queue: leases.queue).details(original).state == .completed
+        let state = try await RunCatalog(queue: leases.queue).details(original).state
         let replay = RunReplay(store: leases.queue.store, threads: threads, share: cores, logger: logger)
         switch try await replay.replay(
-            run: original, completed: completed, provenance: lease.provenance, stop: { recorder.currentStop })
+            run: original, recordedState: state, provenance: lease.provenance, stop: { recorder.currentStop })
         {
         case .stopped(let reason):
             return .stopped(reason)
@@ -160,11 +160,7 @@ final class WorkerPool: Service, Sendable {
                     try DaemonEvent.replayed(RunReplayed(report: report)).recorded(
                         by: .init(worker: lease.owner, attempt: lease.attempt))
                 ], progress: nil)
-            return .completed(
-                summary: report.identical
-                    ? "identical (\(report.comparedEvents) events)"
-                    : "diverged at event \(report.divergence?.index ?? 0)",
-                headline: nil)
+            return .completed(summary: report.summary, headline: nil)
         }
     }
 

@@ -23,6 +23,11 @@ public struct ValidationFigure: Sendable, Equatable {
     /// The row as `select --max` names it; a test-split row is refused with the reason.
     public init(parsing text: String) throws {
         let lowered = text.lowercased()
+        // Only something shaped like a row (`sft/pass@1`) is read as a test-split score; anything else is no row.
+        guard lowered.hasPrefix("validation:") || lowered.contains("/") || lowered.contains("@") else {
+            throw PipelineError(
+                code: .invalidArgument, message: "'\(text.prefix(80))' is not a row: select by one of \(Self.rows)")
+        }
         guard lowered.hasPrefix("validation:") else {
             throw PipelineError(
                 code: .invalidArgument,

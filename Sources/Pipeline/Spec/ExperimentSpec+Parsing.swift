@@ -43,9 +43,7 @@ extension ExperimentSpec {
 
     private static func read(_ root: MappingReader) -> ExperimentSpec {
         let name = root.requiredString("name")
-        if name.isEmpty || name.count > 100 || !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
-            root.report("a name is 1–100 letters, digits, '-', '_' or '.'", at: root.value("name"), key: "name")
-        }
+        if !RunName.isValid(name) { root.report(RunName.rule, at: root.value("name"), key: "name") }
         let seed = root.uint64("seed", default: 0)
         let threads = root.int("threads", default: 2, in: 1...256)
         let checkpointInterval = root.int("checkpoint_interval", default: 25, in: 1...1_000_000)
@@ -57,7 +55,7 @@ extension ExperimentSpec {
         let rl = readRL(root.mapping("rl"), evaluators: evaluators)
         if let sweep = root.value("sweep") {
             root.report(
-                "a sweep describes a group of runs, not one run: expand it with SpecGroup.expand (as `e2h submit` does)",
+                "a sweep describes a group of runs, not one run: submit it as a group (`e2h submit`, POST /v1/groups)",
                 at: sweep, key: "sweep")
         }
         var spec = ExperimentSpec(
@@ -255,7 +253,9 @@ extension ExperimentSpec {
             if kind != .oprm, let node = map.value("oprm_data") {
                 map.report("oprm_data applies to oprm evaluators, not \(kind.rawValue)", at: node, key: "oprm_data")
             }
-            if evaluators.contains(where: { $0.name == evaluator.name }) {
+            if let problem = evaluatorNameProblem(evaluator.name) {
+                map.report(problem, at: map.value("name") ?? item, key: "name")
+            } else if evaluators.contains(where: { $0.name == evaluator.name }) {
                 map.report("duplicate evaluator name '\(evaluator.name)'", at: map.value("name") ?? item, key: "name")
             } else if evaluator.name == EvaluatorStage.formatBaseModel {
                 map.report(
@@ -268,6 +268,20 @@ extension ExperimentSpec {
         return evaluators
     }
 
+    /// An evaluator's name is a part of its rows (`weighted/orm/prod@32`) and, for the generative verifier, the policy
+    /// of its own (`verifier/greedy@1`): so it is an identifier, and not a policy's name, a row method or the `none`
+    /// that rows without an evaluator carry — `name: sft` once recorded the verifier's votes as the SFT policy's rows.
+    static func evaluatorNameProblem(_ name: String) -> String? {
+        guard let first = name.first, first.isASCII && first.isLowercase, name.count <= 60,
+            name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+        else { return "an evaluator's name is a lowercase letter, then up to 59 lowercase letters, digits or '_'" }
+        let reserved = ["sft", SFTStage.bestControl, SFTStage.ceilingPolicy, "ppo", "none"] + RowReference.methods
+        if reserved.contains(name) || iteratedPolicyBases.contains(where: { name == $0 || name.hasPrefix($0 + "_") }) {
+            return "'\(name)' already names a policy, a row method or the absence of an evaluator; choose another name"
+        }
+        return nil
+    }
+
     /// The rerank section, and where each of `generators`' names stands in the list: which generators a run has
     /// is known only once its policy, evaluators and RL are read (`checkGenerators`).
     private static func readRerank(_ map: MappingReader) -> (RerankSpec, generators: [(index: Int, node: YAMLNode)]) {
@@ -275,6 +289,18 @@ extension ExperimentSpec {
             methods: map.choiceList("methods", default: RerankMethod.defaults),
             aggregations: map.choiceList("aggregations", default: StepAggregation.allCases),
             resamples: map.int("resamples", default: 8, in: 1...10_000))
+        if !rerank.methods.contains(.majority) {
+            map.report(
+                "rerank.methods must include majority: majority voting is the baseline every comparison of a run "
+                    + "is made against", at: map.value("methods"), key: "methods")
+        }
+        if rerank.aggregations.isEmpty, let method = rerank.methods.first(where: { $0 == .weighted || $0 == .bestOfN })
+        {
+            map.report(
+                "rerank.aggregations is empty, so \(method.rawValue) would record nothing: name at least one "
+                    + "(\(StepAggregation.allCases.map(\.rawValue).joined(separator: ", ")))",
+                at: map.value("aggregations"), key: "aggregations")
+        }
         var nodes: [(index: Int, node: YAMLNode)] = []
         for (index, node) in (map.list("generators") ?? []).enumerated() {
             guard case .scalar(let name, _) = node.value else {

@@ -17,13 +17,23 @@ extension ExperimentSpec {
                 "N = \(n) is not sampled; sampling.n is \(spec.sampling.n.map(String.init).joined(separator: ", "))",
                 at: map.value("n"), key: "n")
         }
+        // The row a reference names once `compare` fills in its N: greedy decoding's is 1, others take `n`, else the
+        // largest N sampled. Two references to one row are one row, however they are spelled.
+        func resolved(_ row: RowReference) -> RowReference {
+            var row = row
+            row.n = row.method == "greedy" ? 1 : row.n ?? n ?? spec.sampling.poolSize
+            return row
+        }
         var rows: [RowReference] = []
         if let items = map.list("rows") {
             if items.isEmpty { map.report("name at least one headline row", at: map.value("rows"), key: "rows") }
             for (index, item) in items.enumerated() {
-                if let row = readRow(item, path: "\(map.childPath("rows"))[\(index)]", spec: spec, map: map) {
-                    rows.append(row)
+                let path = "\(map.childPath("rows"))[\(index)]"
+                guard let row = readRow(item, path: path, spec: spec, map: map) else { continue }
+                if rows.contains(where: { resolved($0) == resolved(row) }) {
+                    map.diagnostics.report("the row \(resolved(row)) is already a headline row", at: item, path: path)
                 }
+                rows.append(row)
             }
         } else {
             map.report(
@@ -47,8 +57,13 @@ extension ExperimentSpec {
             }
             if claim.value("row") == nil { claim.report("missing required key 'row'", at: item, key: "row") }
             if claim.value("versus") == nil { claim.report("missing required key 'versus'", at: item, key: "versus") }
-            if let row, let versus, row == versus {
-                claim.report("a claim compares two different rows", at: claim.value("versus"), key: "versus")
+            if let row, let versus, resolved(row) == resolved(versus) {
+                claim.report(
+                    "a claim compares two different rows; both name \(resolved(row))", at: claim.value("versus"),
+                    key: "versus")
+            }
+            if claims.contains(where: { $0.name == name }) {
+                claim.report("another claim is named '\(name)'", at: claim.value("name"), key: "name")
             }
             claim.finish()
             if let row, let versus, !name.isEmpty { claims.append(Claim(name: name, row: row, versus: versus)) }

@@ -165,6 +165,9 @@ struct ReceiptTests {
         #expect(problems(5, "bb").count == 1 && problems(5, "bb")[0].contains("rewritten"))
         #expect(problems(9, nil, "version 2: changed").count == 1)
         #expect(problems(9, nil).count == 1 && problems(9, nil)[0].contains("cannot be recomputed"))
+        let negative = ReceiptCheck(
+            subject: "x", signed: ChainHead(length: -5, hash: "aa"), observed: .init(length: 9, hashAtSigned: nil))
+        #expect(negative.problems == ["the receipt signs x at -5 events, which no chain has: it was altered"])
     }
 
     /// As a superuser who knows the rules: see EventStoreTests' `cutTail`.

@@ -315,6 +315,41 @@ import Testing
             ], "\(error.diagnostics)")
     }
 
+    @Test func aRowOfAPPOVariantThatTrainsNothingSaysSo() throws {
+        let yaml = """
+            name: p
+            rl:
+              ppo:
+                - {name: a}
+                - {name: b, enabled: false}
+            report: {rows: [b/greedy], baseline: majority}
+            """
+        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "p.yaml") }
+        #expect(
+            error.diagnostics.map(\.message) == [
+                "row 'b/greedy': the PPO variant 'b' trains nothing (enabled: false or iterations: 0), so it records no rows"
+            ])
+    }
+
+    /// libyaml's words for both said nothing of what to do.
+    @Test func aTabOrAMergeKeySaysWhatToWriteInstead() throws {
+        let tab = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(yaml: "name: t\npolicy:\n\tmodel: {layers: 2}\n", file: "t.yaml")
+        }
+        #expect(
+            tab.diagnostics.map(\.description) == [
+                "t.yaml:3:1: (document): a tab cannot indent YAML or start a value: use spaces"
+            ])
+        let merge = try #require(throws: PipelineError.self) {
+            try ExperimentSpec.parse(
+                yaml:
+                    "name: m\npolicy:\n  sft: &s {steps: 5}\nrl:\n  rest_em:\n    optimization: {<<: *s, batch_size: 4}\n",
+                file: "m.yaml")
+        }
+        #expect(merge.diagnostics.map(\.keyPath) == ["rl.rest_em.optimization.<<"], "\(merge.diagnostics)")
+        #expect(merge.diagnostics.first?.message.hasPrefix("merge keys ('<<') are not read") == true)
+    }
+
     @Test func syntaxErrorsAreLocated() throws {
         let error = try #require(throws: PipelineError.self) {
             try ExperimentSpec.parse(yaml: "name: x\ntask: [1, 2\n", file: "s.yaml")

@@ -89,6 +89,25 @@ import WireTypes
         } catch let error as PipelineError {
             #expect(error.message.contains("score on the test split"))
         }
+        // Neither a row nor a test row: no row at all, said as such.
+        for text in ["", "foo"] {
+            do {
+                _ = try ValidationFigure(parsing: text)
+                Issue.record("'\(text)' was accepted")
+            } catch let error as PipelineError {
+                #expect(error.message.contains("is not a row"), "\(error.message)")
+            }
+        }
+    }
+
+    /// A figure the spec never records is the request's mistake (`select` answered "wait for training" before).
+    @Test func aValidationRowIsOneTheSpecRecords() throws {
+        #expect(try ValidationFigure(parsing: "validation:sft/pass@1").problem(in: Self.spec()) == nil)
+        #expect(try ValidationFigure(parsing: "validation:ppo/pass@1").problem(in: Self.spec()) == nil)
+        #expect(
+            try ValidationFigure(parsing: "validation:ppo/pass@1").problem(in: Self.spec(checkpoint: .last))?
+                .contains("checkpoint: best_validation") == true)
+        #expect(try ValidationFigure(parsing: "validation:foo/pass@1").problem(in: Self.spec()) != nil)
     }
 
     /// The choice reads easy validation labels only; choosing on easy test problems instead is caught.

@@ -18,9 +18,9 @@ struct GroupSelection {
         var candidates: [SelectionResponse.Candidate] = []
         for member in details.members {
             let events = try await queue.store.readWhole(stream: DaemonEvent.stream(member.run.id))
-            let value = try await figure.value(
-                in: events.map { ($0.type, $0.payload) }, spec: try RunReplay.recordedSpec(events)
-            ) {
+            let spec = try RunReplay.recordedSpec(events)
+            if let problem = figure.problem(in: spec) { throw DaemonError(.badRequest, problem) }
+            let value = try await figure.value(in: events.map { ($0.type, $0.payload) }, spec: spec) {
                 try await queue.store.blob($0)
             }
             candidates.append(.init(run: member.run.id, settings: member.settings, value: value))

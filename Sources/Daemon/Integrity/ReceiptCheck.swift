@@ -20,6 +20,10 @@ struct ReceiptCheck: Sendable, Equatable {
     var observed: Observed
 
     var problems: [String] {
+        // No chain has fewer than no events: such a head was written by hand, and its "hash" says nothing.
+        guard signed.length >= 0 else {
+            return ["the receipt signs \(subject) at \(signed.length) events, which no chain has: it was altered"]
+        }
         var found: [String] = []
         if let broken = observed.broken { found.append("\(subject) does not verify: \(broken)") }
         if observed.length < signed.length {

@@ -47,6 +47,22 @@ public struct ValidationFigure: Sendable, Equatable {
 
     /// The figure in the record of a run of `spec`, or nil when the run has not recorded it (it has not finished
     /// SFT, or that training). `blob` reads a stage's outputs by hash.
+    /// Why a run of `spec` never records this figure, or nil when it does (or will, once its training finished):
+    /// a policy the spec does not train, or trains without validation checkpoints, is the request's mistake, not
+    /// something to wait for.
+    public func problem(in spec: ExperimentSpec) -> String? {
+        guard policy != "sft" else { return nil }
+        let validated =
+            spec.rl.trainedPPO.filter { $0.checkpoint == .bestValidation }.map(\.policyName)
+            + (spec.rl.dpo.checkpoint == .bestValidation && spec.rl.dpo.iterations > 0 ? spec.rl.dpo.policyNames : [])
+        guard validated.contains(policy) else {
+            return "the runs of this spec record no \(rawValue): the validation rows are validation:sft/pass@1"
+                + validated.map { ", validation:\($0)/pass@1" }.joined()
+                + " (a PPO variant's or DPO policy's needs its checkpoint: best_validation)"
+        }
+        return nil
+    }
+
     public func value(
         in events: [(type: String, payload: Data)], spec: ExperimentSpec, blob: (String) async throws -> Data
     ) async throws -> Double? {

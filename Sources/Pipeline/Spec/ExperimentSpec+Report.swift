@@ -117,6 +117,10 @@ extension ExperimentSpec {
         if spec.policy.ceiling { policies.append(SFTStage.ceilingPolicy) }
         policies += spec.rl.trainedPPO.map(\.policyName)
         policies += spec.rl.restEm.policyNames + spec.rl.dpo.policyNames
+        if !policies.contains(row.policy), spec.rl.ppo.contains(where: { $0.policyName == row.policy }) {
+            return "the PPO variant '\(row.policy)' trains nothing (enabled: false or iterations: 0), so it records no "
+                + "rows"
+        }
         guard policies.contains(row.policy) else { return unknown("policy", row.policy, among: Self.unique(policies)) }
         if let n = row.n, !spec.sampling.n.contains(n), row.method != "greedy" {
             return "N = \(n) is not sampled; sampling.n is \(spec.sampling.n.map(String.init).joined(separator: ", "))"

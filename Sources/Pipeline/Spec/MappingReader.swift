@@ -161,6 +161,12 @@ final class MappingReader {
             }
             seen.append(key)
             guard !knownKeys.contains(key) else { continue }
+            guard key != "<<" else {
+                diagnostics.report(
+                    "merge keys ('<<') are not read: a spec is plain YAML; write the keys out (an alias may stand for a "
+                        + "whole value)", at: pair.key, path: childPath(key))
+                continue
+            }
             var message = "unknown key '\(key)'"
             if let suggestion = Suggestion.closest(to: key, among: knownKeys) {
                 message += " — did you mean '\(suggestion)'?"

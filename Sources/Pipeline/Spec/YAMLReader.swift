@@ -53,8 +53,13 @@ private final class EventParser {
         var event = yaml_event_t()
         guard yaml_parser_parse(&parser, &event) == 1 else {
             let mark = parser.problem_mark
-            let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
-            let context = parser.context.map { String(cString: $0) + ", " } ?? ""
+            var problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+            var context = parser.context.map { String(cString: $0) + ", " } ?? ""
+            // libyaml's words for a tab where a token should start say nothing of tabs, the usual cause.
+            if mark.index < count, input[Int(mark.index)] == UInt8(ascii: "\t") {
+                context = ""
+                problem = "a tab cannot indent YAML or start a value: use spaces"
+            }
             throw YAMLReader.Failure(
                 line: Int(mark.line) + 1, column: Int(mark.column) + 1, message: "\(context)\(problem)")
         }

@@ -79,7 +79,14 @@ struct Compare: AsyncParsableCommand {
             let names = Set(response.runs.map(\.name)).sorted().joined(separator: ", ")
             let kind =
                 response.runs.count == 1 ? "run \(response.runs[0].id.prefix(8))" : "\(response.runs.count) seeds"
-            print("\(names) — \(kind); \(response.report.headline ? "headline rows named in advance" : "every row")")
+            // Only a `report:` block is named before the run; the default headline is chosen from what it recorded.
+            let shown =
+                !response.report.headline
+                ? "every row"
+                : response.namedInAdvance == false
+                    ? "the default headline (the spec names no report rows)"
+                    : "headline rows named in advance"
+            print("\(names) — \(kind); \(shown)")
             print(ComparisonTable.render(response.report, as: .text))
             if response.runs.count > 1 {
                 if response.specDifferences.isEmpty {

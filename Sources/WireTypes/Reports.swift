@@ -151,12 +151,19 @@ public struct CompareResponse: Codable, Sendable {
     public var specDifferences: [SpecDifference]
     /// A record that does not verify, runs that differ in more than their seed, ...
     public var warnings: [String]
+    /// Whether the headline's rows are the spec's `report:` block, named before the run (false: the default headline
+    /// of a spec that names none, or every row); nil from a daemon that predates it.
+    public var namedInAdvance: Bool?
 
-    public init(runs: [RunDetails], report: ComparisonReport, specDifferences: [SpecDifference], warnings: [String]) {
+    public init(
+        runs: [RunDetails], report: ComparisonReport, specDifferences: [SpecDifference], warnings: [String],
+        namedInAdvance: Bool? = nil
+    ) {
         self.runs = runs
         self.report = report
         self.specDifferences = specDifferences
         self.warnings = warnings
+        self.namedInAdvance = namedInAdvance
     }
 }
 

@@ -161,7 +161,8 @@ struct OpenAPISchemaTests {
                                 versus: "majority@4",
                                 family: .init(claims: 3, difference: interval, verdict: .notShown))
                         ]),
-                    specDifferences: [SpecDifference(path: "seed", values: ["1", "2"])], warnings: ["w"])
+                    specDifferences: [SpecDifference(path: "seed", values: ["1", "2"])], warnings: ["w"],
+                    namedInAdvance: true)
             ),
             (
                 "Error",

@@ -107,7 +107,9 @@ struct RunComparison {
             }
             let grid = try await computing.get()
             return (
-                CompareResponse(runs: runs, report: report, specDifferences: differences, warnings: warnings), grid
+                CompareResponse(
+                    runs: runs, report: report, specDifferences: differences, warnings: warnings,
+                    namedInAdvance: !request.all && specs[0].report != nil), grid
             )
         } catch {
             throw DaemonError(.badRequest, error.message)

@@ -13,22 +13,14 @@ import WireTypes
 /// A value type fed one event at a time, so a bundle of any size is checked in one pass and without I/O.
 struct RecordCheck {
     private(set) var submitted: RunSubmitted?
-    /// The last event that changes a run's queue state: a run is completed (failed) exactly when it is `RunCompleted`
-    /// (`RunFailed`).
-    private var lastTransition: DaemonEventType?
-
-    private static let transitions: Set<DaemonEventType> = [
-        .claimed, .interrupted, .resumed, .cancelled, .failed, .completed,
-    ]
+    private var ending = RecordEnding()
 
     mutating func accept(_ event: BundleEventLine, entry: String) throws {
         try Self.plain(event, entry: entry)
         if event.version == 1 {
             submitted = try Self.submission(event)
         }
-        if let type = DaemonEventType(rawValue: event.type), Self.transitions.contains(type) {
-            lastTransition = type
-        }
+        ending.read(type: event.type)
     }
 
     /// The manifest's row against the record read so far (the whole of `events.jsonl`).
@@ -42,12 +34,7 @@ struct RecordCheck {
                     + "RunSubmitted event says \(Self.quoted(submitted.name)) with spec \(submitted.specHash.prefix(12))"
             )
         }
-        let recorded: RunState? =
-            switch lastTransition {
-            case .completed?: .completed
-            case .failed?: .failed
-            default: nil
-            }
+        let recorded = ending.finalState
         let claimed: RunState? = run.state == .completed || run.state == .failed ? run.state : nil
         if claimed != recorded {
             throw Self.refusal(
@@ -159,5 +146,37 @@ struct RecordCheck {
 
     private static func refusal(_ reason: String) -> BundleError {
         BundleError(.malformed, "the bundle's record is not one e2h writes: \(reason); nothing was imported")
+    }
+}
+
+/// How a run's record ends, read event by event: it is completed (failed) exactly when its last change of queue state
+/// is `RunCompleted` (`RunFailed`). An export writes its manifest's state by this, and an import checks it.
+public struct RecordEnding: Sendable {
+    private var lastTransition: DaemonEventType?
+
+    private static let transitions: Set<DaemonEventType> = [
+        .claimed, .interrupted, .resumed, .cancelled, .failed, .completed,
+    ]
+
+    public init() {}
+
+    public mutating func read(type: String) {
+        if let type = DaemonEventType(rawValue: type), Self.transitions.contains(type) { lastTransition = type }
+    }
+
+    /// `.completed` or `.failed` when the record ends so, else nil (the run was live or stopped at this point).
+    public var finalState: RunState? {
+        switch lastTransition {
+        case .completed?: .completed
+        case .failed?: .failed
+        default: nil
+        }
+    }
+
+    /// The queue state of a run that is now in `state`, as of the record read so far: a run that completed or failed
+    /// after it is shown as running there (and an import keeps such a run stopped, as it does any live one).
+    public func state(now state: RunState) -> RunState {
+        if let finalState { return finalState }
+        return state == .completed || state == .failed ? .running : state
     }
 }

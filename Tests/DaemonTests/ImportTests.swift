@@ -234,6 +234,24 @@ struct ImportTests {
         await target.store.shutdown()
     }
 
+    /// An export signs the run's head, then reads its row: a run that completed in between is written as the record
+    /// at the head shows it, or its import would be refused as a manifest that disagrees with the record.
+    @Test func aManifestShowsTheStateTheRecordEndsIn() {
+        func ending(_ types: [String]) -> RecordEnding {
+            var ending = RecordEnding()
+            for type in types { ending.read(type: type) }
+            return ending
+        }
+        let live = ending(["RunSubmitted", "RunClaimed", "CheckpointSaved"])
+        #expect(
+            live.finalState == nil && live.state(now: .completed) == .running && live.state(now: .running) == .running)
+        let completed = ending(["RunSubmitted", "RunClaimed", "RunCompleted", "BlobsPruned"])
+        #expect(completed.finalState == .completed && completed.state(now: .completed) == .completed)
+        let resumed = ending(["RunSubmitted", "RunClaimed", "RunFailed", "RunResumed"])
+        #expect(resumed.finalState == nil && resumed.state(now: .queued) == .queued)
+        #expect(ending(["RunSubmitted", "RunClaimed", "RunFailed"]).state(now: .queued) == .failed)
+    }
+
     @Test func anIntactBundleImportsOnceWithItsReceiptAnnotationsAndCurves() async throws {
         let daemon = try Daemon()
         defer { try? FileManager.default.removeItem(atPath: daemon.directory) }

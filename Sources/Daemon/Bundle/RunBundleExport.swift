@@ -101,13 +101,15 @@ struct RunBundleExport: Sendable {
         // Signs the head the bundle stops at; refused if the log no longer extends what this daemon witnessed.
         let receipt = try await RunIntegrity(queue: queue, witness: witness).receipt(id)
         let runHead = receipt.claim.runHead?.length ?? 0
-        let run = try await RunCatalog(queue: queue).details(id)
+        var run = try await RunCatalog(queue: queue).details(id)
         let submitted = try await DaemonEvent.submission(of: id, in: store)
         var named: [String] = []
+        var ending = RecordEnding()
         var next: Int64 = 1
         while next <= runHead {
             let page = try await store.read(stream: stream, fromVersion: next, limit: Int(min(500, runHead - next + 1)))
             guard !page.isEmpty else { break }
+            for event in page { ending.read(type: event.type) }
             if scoresOnly {
                 named += try RunBlobs.outcomeReferences(in: page)
             } else {
@@ -115,6 +117,8 @@ struct RunBundleExport: Sendable {
             }
             next = page[page.count - 1].version + 1
         }
+        // The row was read after the head was signed: a run that ended in between is shown as the record shows it.
+        run.state = ending.state(now: run.state)
         let plan = try await RunBlobs(store: store).plan(named: named)
         let manifest = BundleManifest(
             format: BundleLayout.format, run: run, scoresOnly: scoresOnly, absentBlobs: plan.absent)

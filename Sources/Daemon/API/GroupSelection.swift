@@ -16,14 +16,20 @@ struct GroupSelection {
         }
         let details = try await GroupCatalog(queue: queue).details(group)
         var candidates: [SelectionResponse.Candidate] = []
+        // A row no member's spec records is the request's mistake, not something to wait for; a sweep may vary
+        // whether a member records it (`rl.ppo.checkpoint`), so one member that does is enough.
+        var problems: [String] = []
         for member in details.members {
             let events = try await queue.store.readWhole(stream: DaemonEvent.stream(member.run.id))
             let spec = try RunReplay.recordedSpec(events)
-            if let problem = figure.problem(in: spec) { throw DaemonError(.badRequest, problem) }
+            if let problem = figure.problem(in: spec) { problems.append(problem) }
             let value = try await figure.value(in: events.map { ($0.type, $0.payload) }, spec: spec) {
                 try await queue.store.blob($0)
             }
             candidates.append(.init(run: member.run.id, settings: member.settings, value: value))
+        }
+        if let problem = problems.first, problems.count == details.members.count {
+            throw DaemonError(.badRequest, problem)
         }
         let choice = SettingChoice(candidates)
         guard let chosen = choice.chosen else {

@@ -167,7 +167,7 @@ struct AnnotationAndQueryTests {
         let queue = try await TestDatabase.queue()
         let group = try await GroupSubmission(queue: queue).submit(
             GroupSubmitRequest(
-                yaml: "name: tiny\nseed: 7\n", file: "t.yaml", seeds: "0..1",
+                yaml: "name: tiny\nseed: 7\nrl: {ppo: {checkpoint: best_validation}}\n", file: "t.yaml", seeds: "0..1",
                 overrides: ["rl.ppo.learning_rate=1e-5,3e-5"]))
         // By learning rate and seed: 1e-5 has the best seed (0.9, still training) but 3e-5 the larger mean.
         let records: [String: ([Double], Bool)] = [
@@ -208,5 +208,13 @@ struct AnnotationAndQueryTests {
         // Compared on the seed both rates have recorded (seed 0): 3e-5's seed 1 is left out of its mean.
         #expect(means["3e-5"]?.0 == 0.7 && means["3e-5"]?.1 == 1)
         #expect(Set(selection.chosen.runs) == [byKey["3e-5 0"]!, byKey["3e-5 1"]!])
+        // A policy no member trains with validation checkpoints is the request's mistake, not a wait for training.
+        do {
+            _ = try await GroupSelection(queue: queue).select(
+                group.group.summary.id, maximizing: "validation:ppo_x/pass@1")
+            Issue.record("a row no member records was waited for")
+        } catch let error as DaemonError {
+            #expect(error.code == .badRequest && error.message.contains("record no validation:ppo_x/pass@1"))
+        }
     }
 }

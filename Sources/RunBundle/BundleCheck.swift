@@ -6,8 +6,8 @@ import WireTypes
 /// Everything an import checks before it writes a byte: only the entries e2h writes, the manifest's format and a
 /// well-formed run id, every event line's schema, unique event ids, each chain (the run's, its annotations')
 /// recomputed link by link, what the record means and the manifest's agreement with it (`RecordCheck`), every
-/// metric line, every blob's bytes against the hash its name carries, and the receipt against the events. A bundle that fails any of these is refused whole, so a rejected import leaves the
-/// database as it was.
+/// metric line, every blob's bytes against the hash its name carries, and the receipt against the events. A bundle
+/// that fails any of these is refused whole, so a rejected import leaves the database as it was.
 public struct BundleCheck: Sendable {
     public struct Checked: Sendable {
         public var manifest: BundleManifest

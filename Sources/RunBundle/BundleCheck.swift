@@ -55,7 +55,7 @@ public struct BundleCheck: Sendable {
         var ids = Set<UUID>()
         var record = RecordCheck()
         let runHead = try Self.chain(file, BundleLayout.events, stream: RunStreams.run(id), ids: &ids) {
-            try record.accept($0, entry: BundleLayout.events)
+            try record.accept($0)
         }
         guard runHead.length > 0 else {
             throw BundleError(.malformed, "the bundle holds no events; export the run again")

@@ -12,11 +12,12 @@ import WireTypes
 /// - tags and notes are what `e2h tag` and `e2h note` accept, metric names plain text.
 /// A value type fed one event at a time, so a bundle of any size is checked in one pass and without I/O.
 struct RecordCheck {
-    private(set) var submitted: RunSubmitted?
+    private var submitted: RunSubmitted?
     private var ending = RecordEnding()
 
-    mutating func accept(_ event: BundleEventLine, entry: String) throws {
-        try Self.plain(event, entry: entry)
+    /// An event of `events.jsonl`, in version order.
+    mutating func accept(_ event: BundleEventLine) throws {
+        try Self.plain(event, entry: BundleLayout.events)
         if event.version == 1 {
             submitted = try Self.submission(event)
         }

@@ -6,6 +6,11 @@ import Testing
 @testable import Pipeline
 
 @Suite struct ExperimentSpecTests {
+    /// The error a spec is refused with.
+    private func refusal(_ yaml: String, file: String) throws -> PipelineError {
+        try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: file) }
+    }
+
     @Test func minimalSpecGetsEveryDefault() throws {
         let spec = try ExperimentSpec.parse(yaml: "name: tiny\n", file: "tiny.yaml")
         #expect(spec.name == "tiny")
@@ -204,7 +209,7 @@ import Testing
                 kind: prm
                 labls: easy
             """
-        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "bad.yaml") }
+        let error = try refusal(yaml, file: "bad.yaml")
         #expect(error.code == .invalidSpec)
         let lines = error.diagnostics.map(\.description)
         #expect(lines.contains { $0.hasPrefix("bad.yaml:2:7: seed: expected a non-negative integer") })
@@ -223,9 +228,7 @@ import Testing
     }
 
     @Test func duplicateKeysAndMissingNameAreReported() throws {
-        let error = try #require(throws: PipelineError.self) {
-            try ExperimentSpec.parse(yaml: "seed: 1\nseed: 2\n", file: "d.yaml")
-        }
+        let error = try refusal("seed: 1\nseed: 2\n", file: "d.yaml")
         let lines = error.diagnostics.map(\.description)
         #expect(lines.contains("d.yaml:2:1: seed: duplicate key 'seed'"))
         #expect(lines.contains { $0.contains("name: missing required key 'name'") })
@@ -246,16 +249,14 @@ import Testing
 
     @Test func ppoMinibatchesMustDivideTheRollout() throws {
         let yaml = "name: m\nrl: {ppo: {problems_per_iteration: 3, samples_per_problem: 2, minibatches: 4}}\n"
-        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "m.yaml") }
+        let error = try refusal(yaml, file: "m.yaml")
         #expect(error.diagnostics.map(\.keyPath) == ["rl.ppo.minibatches"])
         #expect(error.diagnostics.first?.message.contains("6 rows per rollout") == true)
     }
 
     /// A run of it would fail only after its dataset was dealt, with nothing to resume from.
     @Test func sftOfNoStepsIsRefusedAtItsKey() throws {
-        let error = try #require(throws: PipelineError.self) {
-            try ExperimentSpec.parse(yaml: "name: s\npolicy:\n  sft: {steps: 0}\n", file: "s.yaml")
-        }
+        let error = try refusal("name: s\npolicy:\n  sft: {steps: 0}\n", file: "s.yaml")
         #expect(
             error.diagnostics.map(\.description) == [
                 "s.yaml:3:16: policy.sft.steps: SFT of 0 steps saves no checkpoint, and every later stage starts from one — set steps to 1 or more"
@@ -273,7 +274,7 @@ import Testing
     ])
     func anEvaluatorNameThatIsNotAnIdentifierOfItsOwnIsRefused(_ name: String) throws {
         let yaml = "name: e\nevaluators:\n  - {name: \(name), kind: generative}\n"
-        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "e.yaml") }
+        let error = try refusal(yaml, file: "e.yaml")
         #expect(error.diagnostics.map(\.keyPath) == ["evaluators[0].name"], "\(name): \(error.diagnostics)")
         _ = try ExperimentSpec.parse(
             yaml: "name: e\nevaluators:\n  - {name: verifier_2, kind: generative}\n", file: "e.yaml")
@@ -285,9 +286,7 @@ import Testing
             ("{methods: [weighted]}", "rerank.methods"),
             ("{methods: [majority, best_of_n], aggregations: []}", "rerank.aggregations"),
         ] {
-            let error = try #require(throws: PipelineError.self) {
-                try ExperimentSpec.parse(yaml: "name: r\nrerank: \(rerank)\n", file: "r.yaml")
-            }
+            let error = try refusal("name: r\nrerank: \(rerank)\n", file: "r.yaml")
             #expect(error.diagnostics.map(\.keyPath) == [key], "\(rerank): \(error.diagnostics)")
         }
         _ = try ExperimentSpec.parse(yaml: "name: r\nrerank: {methods: [majority], aggregations: []}\n", file: "r.yaml")
@@ -308,7 +307,7 @@ import Testing
                 - {name: d, row: weighted/prm/prod, versus: majority}
                 - {name: d, row: weighted/orm/prod, versus: majority}
             """
-        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "r.yaml") }
+        let error = try refusal(yaml, file: "r.yaml")
         #expect(
             error.diagnostics.map(\.keyPath) == [
                 "report.rows[1]", "report.rows[3]", "report.claims[0].versus", "report.claims[2].name",
@@ -324,7 +323,7 @@ import Testing
                 - {name: b, enabled: false}
             report: {rows: [b/greedy], baseline: majority}
             """
-        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "p.yaml") }
+        let error = try refusal(yaml, file: "p.yaml")
         #expect(
             error.diagnostics.map(\.message) == [
                 "row 'b/greedy': the PPO variant 'b' trains nothing (enabled: false or iterations: 0), so it records no rows"
@@ -333,9 +332,7 @@ import Testing
 
     /// libyaml's words for both said nothing of what to do.
     @Test func aTabOrAMergeKeySaysWhatToWriteInstead() throws {
-        let tab = try #require(throws: PipelineError.self) {
-            try ExperimentSpec.parse(yaml: "name: t\npolicy:\n\tmodel: {layers: 2}\n", file: "t.yaml")
-        }
+        let tab = try refusal("name: t\npolicy:\n\tmodel: {layers: 2}\n", file: "t.yaml")
         #expect(
             tab.diagnostics.map(\.description) == [
                 "t.yaml:3:1: (document): a tab cannot indent YAML or start a value: use spaces"
@@ -351,9 +348,7 @@ import Testing
     }
 
     @Test func syntaxErrorsAreLocated() throws {
-        let error = try #require(throws: PipelineError.self) {
-            try ExperimentSpec.parse(yaml: "name: x\ntask: [1, 2\n", file: "s.yaml")
-        }
+        let error = try refusal("name: x\ntask: [1, 2\n", file: "s.yaml")
         let diagnostic = try #require(error.diagnostics.first)
         #expect(diagnostic.file == "s.yaml")
         #expect(diagnostic.line >= 2)
@@ -365,18 +360,16 @@ import Testing
             let refs = Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ")
             yaml += "a\(level): &a\(level) [\(refs)]\n"
         }
-        let error = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: yaml, file: "lol.yaml") }
+        let error = try refusal(yaml, file: "lol.yaml")
         #expect(error.diagnostics.first?.message.contains("alias expansion") == true)
     }
 
     @Test func deepNestingAndHugeInputAreRejected() throws {
         let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        let nested = try #require(throws: PipelineError.self) {
-            try ExperimentSpec.parse(yaml: deep, file: "deep.yaml")
-        }
+        let nested = try refusal(deep, file: "deep.yaml")
         #expect(nested.diagnostics.first?.message.contains("nesting") == true)
         let huge = "name: x\n# " + String(repeating: "y", count: 2 << 20) + "\n"
-        let big = try #require(throws: PipelineError.self) { try ExperimentSpec.parse(yaml: huge, file: "big.yaml") }
+        let big = try refusal(huge, file: "big.yaml")
         #expect(big.diagnostics.first?.message.contains("limit") == true)
     }
 

@@ -45,8 +45,6 @@ public struct ValidationFigure: Sendable, Equatable {
         self.policy = policy
     }
 
-    /// The figure in the record of a run of `spec`, or nil when the run has not recorded it (it has not finished
-    /// SFT, or that training). `blob` reads a stage's outputs by hash.
     /// Why a run of `spec` never records this figure, or nil when it does (or will, once its training finished):
     /// a policy the spec does not train, or trains without validation checkpoints, is the request's mistake, not
     /// something to wait for.
@@ -63,6 +61,8 @@ public struct ValidationFigure: Sendable, Equatable {
         return nil
     }
 
+    /// The figure in the record of a run of `spec`, or nil when the run has not recorded it (it has not finished
+    /// SFT, or that training). `blob` reads a stage's outputs by hash.
     public func value(
         in events: [(type: String, payload: Data)], spec: ExperimentSpec, blob: (String) async throws -> Data
     ) async throws -> Double? {

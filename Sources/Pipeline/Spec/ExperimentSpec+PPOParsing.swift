@@ -30,7 +30,18 @@ extension ExperimentSpec {
 
     /// The bases of the iterated policies' names (`rest_em`, `rest_em_0`, `dpo_prm_1`, …): a PPO variant takes none
     /// of their names, whatever the run's iterations.
-    static let iteratedPolicyBases = ["rest_em", "dpo"]
+    private static let iteratedPolicyBases = ["rest_em", "dpo"]
+
+    static func isIteratedPolicyName(_ name: String) -> Bool {
+        iteratedPolicyBases.contains { name == $0 || name.hasPrefix($0 + "_") }
+    }
+
+    /// What a name a run gives its rows (a PPO variant's, an evaluator's) may be: a lowercase letter, then up to 59
+    /// lowercase letters, digits or '_' — one part of a row such as `weighted/orm/prod@32`.
+    static func isRowNamePart(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII && first.isLowercase, name.count <= 60 else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
+    }
 
     /// The paper's best RL setting uses the easy-trained PRM; without one, the closest easy evaluator.
     private static func defaultProcessRewardEvaluator(_ evaluators: [EvaluatorSpec]) -> String {
@@ -111,17 +122,13 @@ extension ExperimentSpec {
         _ name: String, of ppo: PPOSpec, map: MappingReader, evaluators: [EvaluatorSpec]
     ) {
         let node = map.value("name")
-        guard let first = name.first, first.isASCII && first.isLowercase,
-            name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }), name.count <= 60
-        else {
+        guard isRowNamePart(name) else {
             map.report(
                 "a variant name is a lowercase letter, then up to 59 lowercase letters, digits or '_'", at: node,
                 key: "name")
             return
         }
-        if reservedPolicyNames(evaluators: evaluators).contains(name)
-            || iteratedPolicyBases.contains(where: { name == $0 || name.hasPrefix($0 + "_") })
-        {
+        if reservedPolicyNames(evaluators: evaluators).contains(name) || isIteratedPolicyName(name) {
             map.report("'\(name)' already names another policy or a row method", at: node, key: "name")
         }
         let marked = name.hasSuffix("_oracle")

@@ -272,11 +272,11 @@ extension ExperimentSpec {
     /// of its own (`verifier/greedy@1`): so it is an identifier, and not a policy's name, a row method or the `none`
     /// that rows without an evaluator carry — `name: sft` once recorded the verifier's votes as the SFT policy's rows.
     static func evaluatorNameProblem(_ name: String) -> String? {
-        guard let first = name.first, first.isASCII && first.isLowercase, name.count <= 60,
-            name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
-        else { return "an evaluator's name is a lowercase letter, then up to 59 lowercase letters, digits or '_'" }
+        guard isRowNamePart(name) else {
+            return "an evaluator's name is a lowercase letter, then up to 59 lowercase letters, digits or '_'"
+        }
         let reserved = ["sft", SFTStage.bestControl, SFTStage.ceilingPolicy, "ppo", "none"] + RowReference.methods
-        if reserved.contains(name) || iteratedPolicyBases.contains(where: { name == $0 || name.hasPrefix($0 + "_") }) {
+        if reserved.contains(name) || isIteratedPolicyName(name) {
             return "'\(name)' already names a policy, a row method or the absence of an evaluator; choose another name"
         }
         return nil

@@ -302,9 +302,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // Crypto: the webhook test checks the deliveries' HMAC signatures. Hummingbird: a proxy that plays an
-            // older e2hd (`follow`'s fallback to polling).
+            // older e2hd (`follow`'s fallback to polling). Canonical, EventStore and RunBundle: the shutdown test
+            // names its ballast blob in a bundle's record and recomputes the chain, as ImportTests forges.
             dependencies: [
-                "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
+                "Canonical", "EventStore", "RunBundle", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict

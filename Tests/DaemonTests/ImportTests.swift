@@ -76,7 +76,7 @@ struct ImportTests {
     enum Damage: String, CaseIterable, Sendable {
         case alteredPayload, brokenLink, missingEvent, duplicateEventID, duplicateVersion, alteredHash
         case blobNotMatchingItsName, malformedID, pathLikeID, unknownFormat, noEvents, cutShort, damagedHeader
-        case strangeEntry, forgedReceipt, alteredAnnotation, badMetricLine, notATar
+        case strangeEntry, forgedReceipt, alteredAnnotation, badMetricLine, notATar, blobNoEventNames
 
         func apply(to path: String) async throws {
             var bundle = try BundleEntries(path)
@@ -95,6 +95,9 @@ struct ImportTests {
             case .pathLikeID: try bundle.editManifest { $0.run.id = "../../etc/passwd" }
             case .unknownFormat: try bundle.editManifest { $0.format = "e2h-run-bundle/99" }
             case .strangeEntry: bundle.entries.append(("../outside", Data("x".utf8)))
+            case .blobNoEventNames:
+                let bytes = Data("a blob no event names".utf8)
+                bundle.entries.append((BundleLayout.blobEntry(ContentHash.sha256Hex(bytes), bytes), bytes))
             case .forgedReceipt:
                 try bundle.edit(BundleLayout.receipt, as: SignedReceipt.self) { $0.claim.runHead?.length += 1 }
             case .alteredAnnotation:

@@ -1,13 +1,19 @@
+import Canonical
 import Foundation
+import RunBundle
 import Testing
 import WireTypes
+
+@testable import EventStore
 
 /// SIGTERM while a large run moves in or out: the daemon exits 0 and the database holds the whole run or nothing
 /// of it; the client leaves the whole file or nothing, and no temporary file beside it.
 @Suite("Shutdown during import and export", .serialized)
 struct TransferShutdownTests {
     /// A completed smoke run's bundle with a large extra blob, so that moving it takes a while: unpacked, the blob
-    /// added under its hash, packed again with the system's tar (which import reads like its own).
+    /// added under its hash and named in the run's last event (an import refuses a blob its record does not name),
+    /// the chain recomputed and the receipt, which signed the old head, left out; packed again with the system's tar
+    /// (which import reads like its own).
     static func largeArchive(_ daemon: DaemonUnderTest, run: String, directory: String) async throws -> String {
         let plain = directory + "/plain.tar"
         #expect(try await daemon.e2h("export", run, "-o", plain).status == 0)
@@ -18,10 +24,37 @@ struct TransferShutdownTests {
         let ballast = Data((0..<(48 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
         let hash = try Self.sha256(of: ballast, in: directory)
         try ballast.write(to: URL(fileURLWithPath: tree + "/blobs/\(hash).bin"))
+        try Self.name(hash, inLastEventOf: tree + "/" + BundleLayout.events, stream: RunStreams.run(run))
+        try FileManager.default.removeItem(atPath: tree + "/" + BundleLayout.receipt)
         let large = directory + "/large.tar"
         #expect(try await ChildProcess.run("/usr/bin/tar", ["-cf", large, "-C", tree, "."]).status == 0)
         try FileManager.default.removeItem(atPath: tree)
         return large
+    }
+
+    /// Adds `ballast: hash` to the last event's payload and recomputes the chain's hashes.
+    static func name(_ hash: String, inLastEventOf path: String, stream: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = try text.split(separator: "\n").map {
+            try BundleLayout.lineDecoder.decode(BundleEventLine.self, from: Data($0.utf8))
+        }
+        let last = lines.count - 1
+        var payload = try #require(
+            try JSONSerialization.jsonObject(with: Data(lines[last].payload.utf8)) as? [String: Any])
+        payload["ballast"] = hash
+        lines[last].payload = String(
+            decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
+        var previous = HashChain.genesis
+        for index in lines.indices {
+            lines[index].previousHash = Hex.encode(previous)
+            previous = HashChain.hash(
+                previous: previous, stream: stream, version: lines[index].version, id: lines[index].id,
+                type: lines[index].type, schemaVersion: lines[index].schemaVersion,
+                payload: Data(lines[index].payload.utf8), metadata: Data(lines[index].metadata.utf8))
+            lines[index].hash = Hex.encode(previous)
+        }
+        let encoded = try lines.map { String(decoding: try BundleLayout.lineEncoder.encode($0), as: UTF8.self) }
+        try Data((encoded.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
     }
 
     /// sha256sum, so the test needs no crypto library of its own.

@@ -31,6 +31,7 @@ struct RunBundleImport: Sendable {
 
     private func importChecked(at path: String) async throws -> ImportReport {
         let checked = try BundleCheck(key: key).check(try BundleFile(path: path))
+        try Self.refuseUnnamedBlobs(try BundleFile(path: path), entries: checked.blobEntries)
         let run = checked.manifest.run
         let (state, error) = RunLifecycle.imported(run.state)
         let errors = run.errors + (error.map { [$0] } ?? [])
@@ -102,6 +103,33 @@ struct RunBundleImport: Sendable {
             run: try await RunCatalog(queue: queue).details(run.id), receipt: checked.receipt,
             receiptDetail: checked.receiptDetail, blobs: checked.blobEntries.count, metricPoints: checked.metricPoints,
             annotationEvents: Int(checked.annotationEvents), scoresOnly: checked.manifest.scoresOnly)
+    }
+
+    /// Every blob a bundle carries must be one its record names (`RunBlobs`: in an event, or in a JSON blob so named),
+    /// as `e2h export` writes them: another would be stored with no run to account for it or free it.
+    private static func refuseUnnamedBlobs(_ file: BundleFile, entries: [String]) throws {
+        var carried: [String: String] = [:]
+        for name in entries { if let hash = BundleLayout.blobHash(inEntry: name) { carried[hash] = name } }
+        var pending: [String] = []
+        try file.lines(BundleLayout.events) { line in
+            let event = try BundleLayout.lineDecoder.decode(BundleEventLine.self, from: line)
+            pending += RunBlobs.references(in: Data(event.payload.utf8))
+        }
+        var named = Set<String>()
+        while let hash = pending.popLast() {
+            guard named.insert(hash).inserted, let entry = carried[hash] else { continue }
+            // A JSON blob (an object or an array) may name others; only those are read.
+            let bytes = try file.data(entry, limit: BundleLayout.maximumBlobSize)
+            if bytes.first == UInt8(ascii: "{") || bytes.first == UInt8(ascii: "[") {
+                pending += RunBlobs.references(in: bytes)
+            }
+        }
+        if let stray = entries.first(where: { !named.contains(BundleLayout.blobHash(inEntry: $0) ?? "") }) {
+            throw DaemonError(
+                .badRequest,
+                "the bundle carries \(stray), which its record does not name (e2h export carries only the blobs a "
+                    + "run's events name); nothing was imported")
+        }
     }
 
     /// Appends an entry's events a page at a time; the server computes the chain itself, which must end at `head`

@@ -217,13 +217,59 @@ import Testing
         #expect(
             Self.diagnostics {
                 try SpecGroup.expand(yaml: inBlock, file: "s.yaml", overrides: [try SpecOverride(parsing: "seed=4")])
-            }.first?.contains("--seeds and by --set seed") == true)
+            }.first?.contains("by sweep.seeds (s.yaml:5:16) and by --set seed=…") == true)
         let replaced = try SpecGroup.expand(
             yaml: inBlock, file: "s.yaml", overrides: [try SpecOverride(parsing: "policy.sft.steps=3")])
         #expect(replaced.members.map(\.label) == ["policy.sft.steps=3 seed=0", "policy.sft.steps=3 seed=1"])
         let many = (0...SpecGroup.maximumSettings).map { SpecOverride(path: "a\($0)", values: ["1"]) }
         let tooMany = Self.diagnostics { try SpecGroup.expand(yaml: Self.base, file: "s.yaml", overrides: many) }
-        #expect(tooMany.first?.contains("sets 101 spec paths; at most 100") == true, "\(tooMany)")
+        #expect(
+            tooMany.first?.contains("sets 101 spec paths (--set and the sweep's set together); at most 100") == true,
+            "\(tooMany)")
+    }
+
+    /// A problem in the spec's `sweep:` block is reported at its key (file:line:column) and worded for the spec, not
+    /// as if it came from `--set` or `--seeds` (hostile testing found each of these worded for the command line).
+    @Test func aSweepBlocksProblemIsReportedWhereItIsWritten() throws {
+        func problems(_ sweep: String, seeds: SeedRange? = nil, overrides: [SpecOverride] = []) -> [String] {
+            Self.diagnostics {
+                try SpecGroup.expand(
+                    yaml: Self.base + "\nsweep:\n" + sweep, file: "s.yaml", seeds: seeds, overrides: overrides)
+            }
+        }
+        // Line 5 is `sweep:`; its keys are on line 6 and after.
+        #expect(
+            problems("  seeds: 0..1\n  set: {seed: [4]}\n").contains(
+                "s.yaml:7:9: sweep.set: the seed is also given by sweep.seeds; use one of them"))
+        #expect(
+            problems("  set:\n    evaluators[5].name: [x]\n").contains(
+                "s.yaml:7:5: sweep.set.evaluators[5].name: [index] needs a list written in the spec, which has no "
+                    + "'evaluators'; write the list to edit an item"))
+        #expect(
+            problems("  set: {sweep.seeds: [\"0..1\"]}\n").contains(
+                "s.yaml:6:9: sweep.set: the sweep cannot set itself: a group's members are single runs"))
+        #expect(
+            problems("  {}\n").contains(
+                "s.yaml:6:3: sweep: the sweep varies nothing: give it seeds (0..2) or set (path: [values]), or remove it"
+            ))
+        #expect(
+            problems("  set: {policy.sft.steps: [1]}\n  max_runs: 3\n  set: {policy.sft.steps: [2]}\n").contains {
+                $0.hasPrefix("s.yaml:8:3: sweep.set: duplicate key")
+            })
+        // A value the spec refuses is reported at its key in the sweep, with the value that failed.
+        #expect(
+            problems("  set: {policy.sft.steps: [10, fast]}\n").contains(
+                "s.yaml:6:9: policy.sft.steps: expected an integer in 0...1000000, found 'fast' (the sweep's value fast)"))
+        // Against the command line, each side is named where it was given.
+        #expect(
+            problems("  set: {seed: [1, 2]}\n", seeds: SeedRange(0...1)).first
+                == "the seed is set by --seeds and by sweep.set seed (s.yaml:6:9); use one of them")
+        #expect(
+            problems("  seeds: 0..1\n", overrides: [try SpecOverride(parsing: "seed=4")]).first
+                == "the seed is set by sweep.seeds (s.yaml:6:10) and by --set seed=…; use one of them")
+        #expect(
+            problems("  seeds: 0..1\n", overrides: [try SpecOverride(parsing: "sweep.seeds=0..3")]).first?.hasPrefix(
+                "--set sweep.seeds: a group's members are single runs") == true)
     }
 
     @Test func valuesThatReadAlikeAreOneValue() {

@@ -61,19 +61,17 @@ public struct SpecGroup: Sendable {
             return SpecGroup(members: [Member(spec: try ExperimentSpec.parse(yaml: yaml, file: file), settings: [])])
         }
         // The sweep block, read strictly, then removed: members are single runs.
-        var sweepSeeds: SeedRange?
-        var sweepOverrides: [SpecOverride] = []
-        var sweepMaximum: Int?
+        var sweep = Sweep()
         if let index = pairs.firstIndex(where: { $0.key.scalarText == "sweep" }) {
-            if usingSweep { (sweepSeeds, sweepOverrides, sweepMaximum) = try readSweep(pairs[index].value, file: file) }
+            if usingSweep { sweep = try readSweep(pairs[index].value, file: file) }
             pairs.remove(at: index)
         }
         let root = YAMLNode(
             value: .mapping(pairs), line: document.line, column: document.column, weight: document.weight)
-        var axes = sweepOverrides.filter { own in !overrides.contains { $0.path == own.path } } + overrides
-        let seedRange = seeds ?? sweepSeeds
-        try checkSettings(axes, seeds: seedRange != nil)
-        let maximum = maximumRuns ?? sweepMaximum ?? defaultMaximumRuns
+        var axes = sweep.overrides.filter { own in !overrides.contains { $0.path == own.path } } + overrides
+        let seedRange = seeds ?? sweep.seeds?.range
+        try checkSettings(axes, seeds: seeds != nil ? "--seeds" : sweep.seeds.map { "sweep.seeds (\($0.position))" })
+        let maximum = maximumRuns ?? sweep.maximum ?? defaultMaximumRuns
         guard (1...maximumRunsLimit).contains(maximum) else {
             throw PipelineError(
                 code: .invalidSpec,
@@ -106,23 +104,29 @@ public struct SpecGroup: Sendable {
             var tree = root
             var settings: [(path: String, value: String)] = []
             for (axis, choice) in zip(axes.indices, combination) {
-                try tree.set(
-                    values[axis][choice], at: try SpecOverride.segments(axes[axis].path), path: axes[axis].path)
+                try tree.set(values[axis][choice], at: try SpecOverride.segments(axes[axis].path), for: axes[axis])
                 settings.append((axes[axis].path, axes[axis].values[choice]))
             }
             do {
                 members.append(Member(spec: try ExperimentSpec.parse(document: tree, file: file), settings: settings))
             } catch let error as PipelineError where error.code == .invalidSpec {
-                // A problem at a written-in value is the command line's; say which value of the sweep caused it.
+                // A problem at a written-in value (line 0) is where that value was written: the command line's
+                // `--set`, or the sweep block's key; say which value of the sweep caused it.
                 for var diagnostic in error.diagnostics {
                     if diagnostic.line == 0,
-                        let setting = settings.first(where: {
-                            diagnostic.keyPath.hasPrefix($0.path) || $0.path.hasPrefix(diagnostic.keyPath)
+                        let (axis, choice) = zip(axes, combination).first(where: { axis, _ in
+                            diagnostic.keyPath.hasPrefix(axis.path) || axis.path.hasPrefix(diagnostic.keyPath)
                         })
                     {
-                        diagnostic.file = "--set \(setting.path)=\(setting.value)"
-                        diagnostic.line = 1
-                        diagnostic.column = 1
+                        let value = axis.values[choice]
+                        switch axis.origin {
+                        case .commandLine:
+                            diagnostic.file = "--set \(axis.path)=\(value)"
+                            (diagnostic.line, diagnostic.column) = (1, 1)
+                        case .sweep(let sweepFile, let line, let column):
+                            (diagnostic.file, diagnostic.line, diagnostic.column) = (sweepFile, line, column)
+                            diagnostic.message += " (the sweep's value \(value))"
+                        }
                     }
                     if !problems.contains(diagnostic) { problems.append(diagnostic) }
                 }
@@ -153,20 +157,29 @@ public struct SpecGroup: Sendable {
     }
 
     /// Each path once (a second `--set` of a path would overwrite the first in every member while both named it),
-    /// the seed by `--seeds` or by `--set seed=…`, not both, and at most `maximumSettings` paths: each is written
-    /// into every member, and 80,000 generated ones held e2hd's core for two minutes before it refused them.
-    private static func checkSettings(_ axes: [SpecOverride], seeds: Bool) throws {
+    /// never the sweep block itself, the seed by a seed range (`seeds`: where it was given) or by a setting, not
+    /// both, and at most `maximumSettings` paths: each is written into every member, and 80,000 generated ones held
+    /// e2hd's core for two minutes before it refused them.
+    private static func checkSettings(_ axes: [SpecOverride], seeds: String?) throws {
         guard axes.count <= maximumSettings else {
             throw SpecOverride.invalid(
-                "the group sets \(axes.count) spec paths; at most \(maximumSettings) may vary in one group")
+                "the group sets \(axes.count) spec paths (--set and the sweep's set together); at most "
+                    + "\(maximumSettings) may vary in one group")
         }
         var paths = Set<String>()
-        for axis in axes where !paths.insert(axis.path).inserted {
-            throw SpecOverride.invalid(
-                "--set \(axis.path) is given twice; give its values in one: --set \(axis.path)=v1,v2")
-        }
-        if seeds && paths.contains("seed") {
-            throw SpecOverride.invalid("the seed is set by --seeds and by --set seed=…; use one of them")
+        for axis in axes {
+            guard paths.insert(axis.path).inserted else {
+                throw SpecOverride.invalid(
+                    "--set \(axis.path) is given twice; give its values in one: --set \(axis.path)=v1,v2")
+            }
+            if try SpecOverride.segments(axis.path).first == .key("sweep") {
+                throw axis.refusal(
+                    "a group's members are single runs, so none has a sweep block to set; give seeds with --seeds "
+                        + "and values with --set")
+            }
+            if let seeds, axis.path == "seed" {
+                throw SpecOverride.invalid("the seed is set by \(seeds) and by \(axis.source); use one of them")
+            }
         }
     }
 
@@ -182,15 +195,23 @@ public struct SpecGroup: Sendable {
         return (parsed ?? YAMLNode(value: .scalar("", plain: true), line: 0, column: 0, weight: 1)).relocated()
     }
 
-    /// `sweep:` — `seeds` (a..b or one seed), `set` (path: value or list of values), `max_runs`.
-    private static func readSweep(_ node: YAMLNode, file: String) throws -> (SeedRange?, [SpecOverride], Int?) {
+    /// The spec's `sweep:` block, read.
+    private struct Sweep {
+        var seeds: (range: SeedRange, position: String)?
+        var overrides: [SpecOverride] = []
+        var maximum: Int?
+    }
+
+    /// `sweep:` — `seeds` (a..b or one seed), `set` (path: value or list of values), `max_runs`. Each problem is
+    /// reported at its key, as any other in the spec.
+    private static func readSweep(_ node: YAMLNode, file: String) throws -> Sweep {
         let diagnostics = SpecDiagnostics(file: file)
         let map = MappingReader(node, path: "sweep", diagnostics: diagnostics)
-        var seeds: SeedRange?
+        var sweep = Sweep()
         if let seedNode = map.value("seeds") {
             if case .scalar(let text, _) = seedNode.value {
                 do {
-                    seeds = try SeedRange(parsing: text)
+                    sweep.seeds = (try SeedRange(parsing: text), "\(file):\(seedNode.line):\(seedNode.column)")
                 } catch let error as PipelineError {
                     map.report(error.message, at: seedNode, key: "seeds")
                 }
@@ -198,7 +219,6 @@ public struct SpecGroup: Sendable {
                 map.report("expected a seed range such as 0..4", at: seedNode, key: "seeds")
             }
         }
-        var overrides: [SpecOverride] = []
         if let setNode = map.value("set") {
             if case .mapping(let pairs) = setNode.value {
                 for (key, value) in pairs {
@@ -208,22 +228,41 @@ public struct SpecGroup: Sendable {
                     case .sequence(let items): texts = items.map(\.flowText)
                     default: texts = [value.flowText]
                     }
-                    if (try? SpecOverride.segments(path)) == nil || texts.isEmpty {
+                    let segments = try? SpecOverride.segments(path)
+                    if segments == nil || texts.isEmpty {
                         diagnostics.report("expected a dotted path with a list of values", at: key, path: "sweep.set")
+                    } else if sweep.overrides.contains(where: { $0.path == path }) {
+                        diagnostics.report(
+                            "'\(path)' is given twice; give its values in one list", at: key, path: "sweep.set")
+                    } else if segments?.first == .key("sweep") {
+                        diagnostics.report(
+                            "the sweep cannot set itself: a group's members are single runs", at: key,
+                            path: "sweep.set")
+                    } else if path == "seed", sweep.seeds != nil {
+                        diagnostics.report(
+                            "the seed is also given by sweep.seeds; use one of them", at: key, path: "sweep.set")
                     } else {
-                        overrides.append(SpecOverride(path: path, values: texts))
+                        sweep.overrides.append(
+                            SpecOverride(
+                                path: path, values: texts, origin: .sweep(file: file, line: key.line, column: key.column)
+                            ))
                     }
                 }
             } else {
                 map.report("expected a mapping of dotted paths to lists of values", at: setNode, key: "set")
             }
         }
-        let maximum: Int? =
+        sweep.maximum =
             map.value("max_runs") == nil
             ? nil : map.int("max_runs", default: defaultMaximumRuns, in: 1...maximumRunsLimit)
         map.finish()
+        if diagnostics.items.isEmpty, sweep.seeds == nil, sweep.overrides.isEmpty {
+            diagnostics.report(
+                "the sweep varies nothing: give it seeds (0..2) or set (path: [values]), or remove it", at: node,
+                path: "sweep")
+        }
         if !diagnostics.items.isEmpty { throw ExperimentSpec.invalid(diagnostics) }
-        return (seeds, overrides, maximum)
+        return sweep
     }
 }
 
@@ -254,8 +293,8 @@ extension YAMLNode {
         return YAMLNode(value: moved, line: 0, column: 0, weight: weight)
     }
 
-    /// Writes `node` at `segments`, creating missing mappings on the way.
-    mutating func set(_ node: YAMLNode, at segments: [SpecOverride.Segment], path: String) throws {
+    /// Writes `node` at `segments` of `axis`'s path, creating missing mappings on the way.
+    mutating func set(_ node: YAMLNode, at segments: [SpecOverride.Segment], for axis: SpecOverride) throws {
         guard let first = segments.first else {
             self = node
             return
@@ -264,29 +303,32 @@ extension YAMLNode {
         switch (first, value) {
         case (.key(let key), .mapping(var pairs)):
             if let index = pairs.firstIndex(where: { $0.key.scalarText == key }) {
-                try pairs[index].value.set(node, at: rest, path: path)
+                try pairs[index].value.set(node, at: rest, for: axis)
             } else {
+                if case .index = rest.first {
+                    throw axis.refusal(
+                        "[index] needs a list written in the spec, which has no '\(key)'; write the list to edit an item")
+                }
                 var child = YAMLNode(value: .mapping([]), line: 0, column: 0, weight: 1)
-                try child.set(node, at: rest, path: path)
+                try child.set(node, at: rest, for: axis)
                 pairs.append((YAMLNode(value: .scalar(key, plain: true), line: 0, column: 0, weight: 1), child))
             }
             value = .mapping(pairs)
         case (.key(let key), .scalar(let text, true)) where MappingReader.isNull(text):
             // An empty section (`rl:` with nothing under it) takes the new key.
             value = .mapping([])
-            try set(node, at: [.key(key)] + rest, path: path)
+            try set(node, at: [.key(key)] + rest, for: axis)
         case (.index(let index), .sequence(var items)):
             guard index < items.count else {
-                throw SpecOverride.invalid("--set \(path): the list has \(items.count) items; [\(index)] is beyond it")
+                throw axis.refusal("the list has \(items.count) items; [\(index)] is beyond it")
             }
-            try items[index].set(node, at: rest, path: path)
+            try items[index].set(node, at: rest, for: axis)
             value = .sequence(items)
         case (.index, _):
-            throw SpecOverride.invalid(
-                "--set \(path): [index] needs a list written in the spec (found \(kindName)); write the list to edit an item"
-            )
+            throw axis.refusal(
+                "[index] needs a list written in the spec (found \(kindName)); write the list to edit an item")
         case (.key, _):
-            throw SpecOverride.invalid("--set \(path): a key inside \(kindName), which has no keys")
+            throw axis.refusal("a key inside \(kindName), which has no keys")
         }
     }
 }

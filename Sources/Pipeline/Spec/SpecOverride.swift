@@ -4,10 +4,20 @@
 public struct SpecOverride: Sendable, Equatable {
     public var path: String
     public var values: [String]
+    public var origin: Origin
 
-    public init(path: String, values: [String]) {
+    /// Where an override was written, so that a problem with it is reported where the user can fix it.
+    public enum Origin: Sendable, Equatable {
+        /// `--set` on the command line.
+        case commandLine
+        /// The spec's `sweep.set` block, at the position of the path's key.
+        case sweep(file: String, line: Int, column: Int)
+    }
+
+    public init(path: String, values: [String], origin: Origin = .commandLine) {
         self.path = path
         self.values = values
+        self.origin = origin
     }
 
     public init(parsing argument: String) throws {
@@ -79,6 +89,28 @@ public struct SpecOverride: Sendable, Equatable {
     }
 
     static func invalid(_ message: String) -> PipelineError { PipelineError(code: .invalidSpec, message: message) }
+
+    /// A problem with this override, where it was written: `--set path: message`, or the sweep block's
+    /// file:line:column.
+    func refusal(_ message: String) -> PipelineError {
+        switch origin {
+        case .commandLine: return Self.invalid("--set \(path): \(message)")
+        case .sweep(let file, let line, let column):
+            return PipelineError(
+                code: .invalidSpec, message: "\(file): 1 problem in the spec's sweep",
+                diagnostics: [
+                    SpecDiagnostic(file: file, line: line, column: column, keyPath: "sweep.set.\(path)", message: message)
+                ])
+        }
+    }
+
+    /// How a message names this override beside another: `--set path=…` or `sweep.set path (file:line:column)`.
+    var source: String {
+        switch origin {
+        case .commandLine: "--set \(path)=…"
+        case .sweep(let file, let line, let column): "sweep.set \(path) (\(file):\(line):\(column))"
+        }
+    }
 }
 
 /// `--seeds a..b` (inclusive) or one seed: the seeds a group repeats each setting with.

@@ -347,6 +347,20 @@ import Testing
         #expect(merge.diagnostics.first?.message.hasPrefix("merge keys ('<<') are not read") == true)
     }
 
+    /// `seed: !!str 5` was read as the integer 5: a tag is refused where it is written, on a value or a collection.
+    @Test func aTagIsRefusedNotIgnored() throws {
+        for (yaml, position) in [
+            ("name: t\nseed: !!str 5\n", "t.yaml:2:7"), ("name: t\npolicy: !!map {sft: {steps: 5}}\n", "t.yaml:2:9"),
+            ("name: t\nseed: !custom 5\n", "t.yaml:2:7"),
+        ] {
+            let error = try refusal(yaml, file: "t.yaml")
+            #expect(
+                error.diagnostics.map(\.description).first?.hasPrefix("\(position): (document): the tag '") == true,
+                "\(error.diagnostics)")
+            #expect(error.diagnostics.first?.message.hasSuffix("write the value without it (quote it for text)") == true)
+        }
+    }
+
     @Test func syntaxErrorsAreLocated() throws {
         let error = try refusal("name: x\ntask: [1, 2\n", file: "s.yaml")
         let diagnostic = try #require(error.diagnostics.first)

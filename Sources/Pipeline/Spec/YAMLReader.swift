@@ -73,6 +73,20 @@ private final class EventParser {
             }
             return String(cString: pointer)
         }
+        // A tag would change what a value is (`!!str 5` is a string) while every key reads its value by its text
+        // alone, so `seed: !!str 5` was read as the integer 5: refuse it rather than read it as something else.
+        let tag: UnsafeMutablePointer<yaml_char_t>? =
+            switch event.type {
+            case YAML_SCALAR_EVENT: event.data.scalar.tag
+            case YAML_SEQUENCE_START_EVENT: event.data.sequence_start.tag
+            case YAML_MAPPING_START_EVENT: event.data.mapping_start.tag
+            default: nil
+            }
+        if let tag {
+            throw YAMLReader.Failure(
+                line: line, column: column,
+                message: "the tag '\(String(cString: tag))' is not read: write the value without it (quote it for text)")
+        }
         let kind: ParsedEvent.Kind
         switch event.type {
         case YAML_SCALAR_EVENT:

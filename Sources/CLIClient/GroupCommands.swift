@@ -60,7 +60,10 @@ enum RunOrGroup {
 
 /// The sweep options of `e2h submit`: given, or a `sweep:` block in the spec, they make the submission a group.
 struct SweepFlags: ParsableArguments {
-    @Option(help: "Run every setting with each of these seeds: a..b (inclusive) or one seed; makes a group.")
+    // Unconditional: `--seeds -1..2` got ArgumentParser's "Missing value"; the seed range's own reader says why.
+    @Option(
+        parsing: .unconditional,
+        help: "Run every setting with each of these seeds: a..b (inclusive) or one seed; makes a group.")
     var seeds: String?
 
     @Option(

@@ -72,6 +72,14 @@ public final class BundleFile {
         return data
     }
 
+    /// An entry's first byte (nil when it is empty), read alone: what tells a JSON blob from a checkpoint.
+    public func firstByte(of name: String) throws -> UInt8? {
+        let entry = try require(name)
+        guard entry.size > 0 else { return nil }
+        try handle.seek(toOffset: entry.offset)
+        return try handle.read(upToCount: 1)?.first
+    }
+
     /// Hands `body` each line of an entry (without its newline), reading a piece at a time; a line longer than
     /// `maximumLine` is refused.
     public func lines(_ name: String, maximumLine: Int = 256 << 20, _ body: (Data) throws -> Void) throws {

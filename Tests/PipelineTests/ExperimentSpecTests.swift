@@ -357,7 +357,8 @@ import Testing
             #expect(
                 error.diagnostics.map(\.description).first?.hasPrefix("\(position): (document): the tag '") == true,
                 "\(error.diagnostics)")
-            #expect(error.diagnostics.first?.message.hasSuffix("write the value without it (quote it for text)") == true)
+            #expect(
+                error.diagnostics.first?.message.hasSuffix("write the value without it (quote it for text)") == true)
         }
     }
 

@@ -259,7 +259,8 @@ import Testing
         // A value the spec refuses is reported at its key in the sweep, with the value that failed.
         #expect(
             problems("  set: {policy.sft.steps: [10, fast]}\n").contains(
-                "s.yaml:6:9: policy.sft.steps: expected an integer in 0...1000000, found 'fast' (the sweep's value fast)"))
+                "s.yaml:6:9: policy.sft.steps: expected an integer in 0...1000000, found 'fast' (the sweep's value fast)"
+            ))
         // Against the command line, each side is named where it was given.
         #expect(
             problems("  set: {seed: [1, 2]}\n", seeds: SeedRange(0...1)).first

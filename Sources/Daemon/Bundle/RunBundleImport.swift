@@ -118,10 +118,10 @@ struct RunBundleImport: Sendable {
         var named = Set<String>()
         while let hash = pending.popLast() {
             guard named.insert(hash).inserted, let entry = carried[hash] else { continue }
-            // A JSON blob (an object or an array) may name others; only those are read.
-            let bytes = try file.data(entry, limit: BundleLayout.maximumBlobSize)
-            if bytes.first == UInt8(ascii: "{") || bytes.first == UInt8(ascii: "[") {
-                pending += RunBlobs.references(in: bytes)
+            // A JSON blob (an object or an array) may name others; only those are read, as the export reads them.
+            let first = try file.firstByte(of: entry)
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                pending += RunBlobs.references(in: try file.data(entry, limit: BundleLayout.maximumBlobSize))
             }
         }
         if let stray = entries.first(where: { !named.contains(BundleLayout.blobHash(inEntry: $0) ?? "") }) {

@@ -244,7 +244,8 @@ public struct SpecGroup: Sendable {
                     } else {
                         sweep.overrides.append(
                             SpecOverride(
-                                path: path, values: texts, origin: .sweep(file: file, line: key.line, column: key.column)
+                                path: path, values: texts,
+                                origin: .sweep(file: file, line: key.line, column: key.column)
                             ))
                     }
                 }
@@ -307,7 +308,8 @@ extension YAMLNode {
             } else {
                 if case .index = rest.first {
                     throw axis.refusal(
-                        "[index] needs a list written in the spec, which has no '\(key)'; write the list to edit an item")
+                        "[index] needs a list written in the spec, which has no '\(key)'; write the list to edit an item"
+                    )
                 }
                 var child = YAMLNode(value: .mapping([]), line: 0, column: 0, weight: 1)
                 try child.set(node, at: rest, for: axis)

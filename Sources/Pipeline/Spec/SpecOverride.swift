@@ -99,7 +99,8 @@ public struct SpecOverride: Sendable, Equatable {
             return PipelineError(
                 code: .invalidSpec, message: "\(file): 1 problem in the spec's sweep",
                 diagnostics: [
-                    SpecDiagnostic(file: file, line: line, column: column, keyPath: "sweep.set.\(path)", message: message)
+                    SpecDiagnostic(
+                        file: file, line: line, column: column, keyPath: "sweep.set.\(path)", message: message)
                 ])
         }
     }

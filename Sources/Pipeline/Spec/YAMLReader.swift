@@ -85,7 +85,8 @@ private final class EventParser {
         if let tag {
             throw YAMLReader.Failure(
                 line: line, column: column,
-                message: "the tag '\(String(cString: tag))' is not read: write the value without it (quote it for text)")
+                message: "the tag '\(String(cString: tag))' is not read: write the value without it (quote it for text)"
+            )
         }
         let kind: ParsedEvent.Kind
         switch event.type {

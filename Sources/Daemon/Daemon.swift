@@ -94,7 +94,7 @@ public struct Daemon: Sendable {
         let host = settings.host
         let logger = self.logger
         let app = Application(
-            router: router,
+            responder: MethodCheckedResponder(inner: router.buildResponder(), methods: RouteMethods(router)),
             // A connection that sends nothing for a minute is closed, a stalled upload too (a response being written,
             // such as a stream, is not idle): without it an idle socket was held for ever, and enough of them would
             // take the daemon's file descriptors.

@@ -122,6 +122,21 @@ struct StrictInputTests {
         #expect(QueryParameters(query: nil).values.isEmpty && QueryParameters(query: "").values.isEmpty)
     }
 
+    /// The methods a path takes, from the routes' templates: what a 405's `Allow` header lists.
+    @Test func aPathTakesTheMethodsItsRoutesName() {
+        let methods = RouteMethods([
+            ("/v1/runs", "GET"), ("/v1/runs", "POST"), ("/v1/runs/{id}", "GET"), ("/v1/runs/{id}/cancel", "POST"),
+            ("/assets/dashboard.css", "GET"),
+        ])
+        #expect(methods.allowed(at: "/v1/runs") == ["GET", "POST"])
+        #expect(methods.allowed(at: "/v1/runs/0123abcd") == ["GET"])
+        #expect(methods.allowed(at: "/v1/runs/0123abcd/cancel/") == ["POST"])
+        #expect(methods.allowed(at: "/assets/dashboard.css") == ["GET"])
+        for unrouted in ["/", "/v1", "/v1/runs/a/b", "/v1/groups/a", "/assets/other.css"] {
+            #expect(methods.allowed(at: unrouted).isEmpty, "\(unrouted)")
+        }
+    }
+
     /// A reconnecting `EventSource` sends the last id it saw; the stream goes on after it, never before `after`.
     @Test func aStreamGoesOnAfterTheLastEventTheClientSaw() {
         #expect(LiveRunStream.start(after: 0, lastEventID: "650") == 650)

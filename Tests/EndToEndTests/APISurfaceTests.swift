@@ -118,6 +118,15 @@ struct APISurfaceTests {
         let missing = try await daemon.request("GET", "/v1/runs/0123abcd", token: token)
         #expect(missing.status == 404)
         #expect(try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: missing.body).error.code == "not_found")
+        // A routed path under another method is a 405 that names the methods it takes (it was a 404, as if the run
+        // did not exist); a path nothing routes stays a 404.
+        let wrongMethod = try await daemon.request("DELETE", "/v1/runs/\(run)", token: token)
+        #expect(wrongMethod.status == 405)
+        let refusal = try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: wrongMethod.body).error
+        #expect(refusal.code == "method_not_allowed" && refusal.message == "/v1/runs/\(run) takes GET, not DELETE")
+        #expect(refusal.requestId?.count == 8)
+        #expect(try await daemon.request("GET", "/v1/runs/\(run)/cancel", token: token).status == 405)
+        #expect(try await daemon.request("GET", "/v1/nothing/here", token: token).status == 404)
 
         let list = try await daemon.e2hJSON(RunList.self, "runs")
         #expect(list.runs.map(\.id) == [run], "a rejected request queued a run")

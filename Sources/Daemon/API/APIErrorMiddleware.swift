@@ -30,18 +30,23 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     "request failed",
                     metadata: ["request": "\(id)", "path": "\(request.uri.path)", "error": "\(error)"])
             }
-            // A browser asked for a page: it gets one, with the same message and id.
-            response =
-                DashboardRoutes.isPage(request.uri.path)
-                ? DashboardRoutes.page(
-                    NoticePage.error(status: failure.status, message: failure.message, requestID: id),
-                    status: .init(code: failure.status))
-                : Self.response(
-                    status: failure.status, code: failure.code, message: failure.message,
-                    diagnostics: failure.diagnostics, requestID: id)
+            response = Self.failureResponse(
+                path: request.uri.path, status: failure.status, code: failure.code, message: failure.message,
+                diagnostics: failure.diagnostics, requestID: id)
         }
         response.headers[.init("x-request-id")!] = id
         return response
+    }
+
+    /// A failure's answer: a browser that asked for a page gets one, with the same message and id; any other client
+    /// the JSON error.
+    static func failureResponse(
+        path: String, status: Int, code: String, message: String, diagnostics: [String]? = nil, requestID: String
+    ) -> Response {
+        DashboardRoutes.isPage(path)
+            ? DashboardRoutes.page(
+                NoticePage.error(status: status, message: message, requestID: requestID), status: .init(code: status))
+            : response(status: status, code: code, message: message, diagnostics: diagnostics, requestID: requestID)
     }
 
     static func response(

@@ -1,3 +1,4 @@
+import Dashboard
 import EventStore
 import Foundation
 import Testing
@@ -42,6 +43,36 @@ struct AnnotationAndQueryTests {
             let error = #expect(throws: AnnotationError.self) { try AnnotateRequest(note: note).validated() }
             #expect(error?.message.contains("the control character \(code)") == true, "\(error?.message ?? "accepted")")
         }
+    }
+
+    /// The runs page's filters narrow the list before its limit: hostile testing found a tag, a group or a text
+    /// that only older runs carry answered "No runs match" once 500 newer runs existed.
+    @Test func theDashboardsFiltersAreEvaluatedBeforeTheLimit() async throws {
+        let queue = try await TestDatabase.queue()
+        let old = try await queue.submit(SubmitRequest(yaml: "name: Oldest\nseed: 1\n", file: "t.yaml")).run.id
+        _ = try await RunAnnotations(queue: queue).annotate(.run(old), AnnotateRequest(add: ["old"]))
+        let group = try await GroupSubmission(queue: queue).submit(
+            GroupSubmitRequest(yaml: "name: newer\nseed: 7\n", file: "t.yaml", seeds: "0..2"))
+        let newer = group.group.members.map(\.run.id)
+        let catalog = RunCatalog(queue: queue)
+        func listed(_ filter: RunsPage.Filter) async throws -> [String] {
+            try await catalog.list(filter).map(\.id)
+        }
+        #expect(try await catalog.list(state: nil, limit: 3).map(\.id).contains(old) == false)
+        #expect(try await catalog.list(state: nil, limit: 1, tag: "old").map(\.id) == [old])
+        #expect(try await catalog.list(state: nil, limit: 1, text: "OLDEST").map(\.id) == [old])
+        #expect(try await catalog.list(state: nil, limit: 1, text: String(old.prefix(8))).map(\.id) == [old])
+        #expect(try await listed(RunsPage.Filter(tag: "ol")).isEmpty, "a tag matches whole")
+        // A group by the start of its id, as `e2h runs` shows it, or whole.
+        let groupID = group.group.summary.id
+        #expect(try await listed(RunsPage.Filter(group: String(groupID.prefix(8)))).sorted() == newer.sorted())
+        #expect(try await listed(RunsPage.Filter(group: groupID.uppercased())).count == 3)
+        #expect(try await listed(RunsPage.Filter(group: "ffffffff")).isEmpty)
+        #expect(try await listed(RunsPage.Filter(state: .queued, tag: "old", text: "oldest")) == [old])
+        #expect(try await listed(RunsPage.Filter(text: "")).count == 4, "an empty box filters nothing")
+        // Characters LIKE would read as patterns are text.
+        #expect(try await listed(RunsPage.Filter(group: "%")).isEmpty)
+        #expect(try await listed(RunsPage.Filter(text: "_")).isEmpty)
     }
 
     @Test func whereIsEvaluatedOnTheRecordedSpecTagsAndState() async throws {

@@ -68,8 +68,7 @@ struct DashboardRoutes {
         router.get("/") { request, _ in
             try await signedIn(request) { _ in
                 let filter = try Self.runsFilter(request)
-                let runs = try await catalog.list(state: filter.state, limit: RunsPage.limit)
-                return RunsPage(runs: runs, filter: filter, now: Date()).page()
+                return RunsPage(runs: try await catalog.list(filter), filter: filter, now: Date()).page()
             }
         }
         router.get(RouterPath(RunsPage.livePath)) { request, _ in

@@ -28,7 +28,7 @@ struct LiveRunsStream {
             var lastTable: HTML?
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let seen = appended.generation
-                let runs = try await RunCatalog(queue: queue).list(state: filter.state, limit: RunsPage.limit)
+                let runs = try await RunCatalog(queue: queue).list(filter)
                 let table = RunsPage(runs: runs, filter: filter, now: Date()).table()
                 if table != lastTable {
                     try await writer.write(ByteBuffer(string: try LiveUpdate.runsTable(table).frame()))

@@ -45,16 +45,32 @@ struct RunCatalog {
         return try await withEventCounts(rows)[0]
     }
 
-    /// Newest first; `query` (`runs --where`) is evaluated by PostgreSQL.
-    func list(state: RunState?, limit: Int, query: RunQuery? = nil) async throws -> [RunDetails] {
-        let condition = query?.sql(firstParameter: 3) ?? (text: "true", parameters: [])
+    /// Newest first. Everything that narrows the list is evaluated by PostgreSQL before the limit: `query`
+    /// (`runs --where`), and the dashboard's filters — the start of a group's id (as `e2h runs` shows it), one tag
+    /// whole, and text found in the id or, ignoring case, the name. (The runs page once filtered the newest 500 runs
+    /// it had read, and never found an older one.)
+    func list(
+        state: RunState?, limit: Int, query: RunQuery? = nil, groupPrefix: String? = nil, tag: String? = nil,
+        text: String? = nil
+    ) async throws -> [RunDetails] {
+        let condition = RunQuery(all: [query?.condition, tag.map { .compare(.tag, .equal, .text($0)) }])
+            .sql(firstParameter: 5)
         let rows = try await queue.store.transaction { tx in
             try tx.query(
                 """
                 SELECT \(Self.detailColumns) FROM runs
                 WHERE ($1::text IS NULL OR state = $1::text) AND \(condition.text)
+                    AND ($3::text IS NULL OR EXISTS (
+                        SELECT 1 FROM run_group_members AS membership
+                        WHERE membership.run_id = runs.id AND starts_with(membership.group_id, lower($3::text))))
+                    AND ($4::text IS NULL OR strpos(runs.id, lower($4::text)) > 0
+                        OR strpos(lower(runs.name), lower($4::text)) > 0)
                 ORDER BY submission_order DESC LIMIT $2
-                """, [state.map { .text($0.rawValue) } ?? .null, .int(Int64(limit))] + condition.parameters)
+                """,
+                [
+                    state.map { .text($0.rawValue) } ?? .null, .int(Int64(limit)),
+                    groupPrefix.map { .text($0) } ?? .null, text.map { .text($0) } ?? .null,
+                ] + condition.parameters)
         }
         if rows.count == 0, let query, let unknown = try await unknownSpecPath(in: query) {
             throw DaemonError(.badRequest, unknown)

@@ -37,6 +37,11 @@ struct RunQuery {
 
     let condition: FilterCondition<Field>
 
+    /// Every one of `conditions` that is given (true when none is).
+    init(all conditions: [FilterCondition<Field>?]) {
+        condition = .all(conditions.compactMap { $0 })
+    }
+
     init(parsing text: String) throws {
         do {
             condition = try FilterParser<Field>.parse(text)
@@ -58,8 +63,10 @@ struct RunQuery {
         }
         func render(_ condition: FilterCondition<Field>) -> String {
             switch condition {
-            case .all(let parts): return "(" + parts.map(render).joined(separator: " AND ") + ")"
-            case .any(let parts): return "(" + parts.map(render).joined(separator: " OR ") + ")"
+            case .all(let parts):
+                return parts.isEmpty ? "true" : "(" + parts.map(render).joined(separator: " AND ") + ")"
+            case .any(let parts):
+                return parts.isEmpty ? "false" : "(" + parts.map(render).joined(separator: " OR ") + ")"
             case .member(let field, let values): return render(.any(values.map { .compare(field, .equal, $0) }))
             case .compare(let field, let op, let value):
                 switch (field, value) {

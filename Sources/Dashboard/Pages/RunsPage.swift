@@ -2,7 +2,8 @@ import Analysis
 import Foundation
 import WireTypes
 
-/// `/`: the runs, newest first, with filters by state, group, tag and text (matched against id and name).
+/// `/`: the runs, newest first, with filters by state, group (the start of its id), tag (whole) and text (in the id or
+/// the name): the daemon reads the runs that pass them, at most `limit`.
 public struct RunsPage: Sendable {
     public struct Filter: Sendable, Equatable {
         public var state: RunState?
@@ -16,19 +17,6 @@ public struct RunsPage: Sendable {
             self.group = group
             self.tag = tag
             self.text = text
-        }
-
-        /// Whether a run passes: the state the daemon already filtered by is checked again, so the page is right
-        /// whoever fetched the runs.
-        public func admits(_ run: RunDetails) -> Bool {
-            if let state, run.state != state { return false }
-            if let group, run.group != group { return false }
-            if let tag, !(run.tags ?? []).contains(tag) { return false }
-            if let text, !text.isEmpty {
-                let needle = text.lowercased()
-                return run.id.contains(needle) || run.name.lowercased().contains(needle)
-            }
-            return true
         }
 
         /// The filter as a URL query ("?state=running&q=x"; "" when it is empty), for the live table's stream.
@@ -79,14 +67,13 @@ public struct RunsPage: Sendable {
             title: "Runs", navigation: Navigation.links(current: .runs), main: main, scripts: [LiveScript.path])
     }
 
-    /// The runs that pass the filter as a table (or a line saying none does): the page's, and what its live stream
-    /// sends again whenever it changes.
+    /// The runs as a table (or a line saying none passed the filter): the page's, and what its live stream sends
+    /// again whenever it changes.
     public func table() -> HTML {
-        let shown = runs.filter(filter.admits)
-        guard !shown.isEmpty else {
+        guard !runs.isEmpty else {
             return "<p class=\"muted\">No runs match. Submit one with <code>e2h submit SPEC.yaml</code>.</p>\n"
         }
-        let rows = shown.map { run -> HTML in
+        let rows = runs.map { run -> HTML in
             let progress = run.progress.map { DisplayText.progress($0) } ?? ""
             let group: HTML = run.group.map { "<a href=\"\(URLPath.make("groups", $0))\">\($0)</a>" } ?? ""
             return """
@@ -113,9 +100,13 @@ public struct RunsPage: Sendable {
             <tbody>
             \(rows)</tbody>
             </table>
-
+            \(runs.count >= Self.limit ? Self.limitNote : "")
             """
     }
+
+    /// Under a table the limit cut short: older runs exist, and a filter finds them.
+    static let limitNote: HTML =
+        "<p class=\"muted\">The newest \(limit) runs that pass the filter; narrow it to find older ones.</p>\n"
 
     /// A completed run's headline: the hard accuracy with its interval, the row it is of (the spec's baseline), and
     /// the claims' tally; empty for a run without one.

@@ -195,6 +195,50 @@ private func runPage(
     #expect(RunsPage.Filter(text: "").query == "", "an empty field filters nothing and is left out")
 }
 
+/// A group's page lists every member with its state and says which members its figures leave out; one none of
+/// whose members has completed is a page of its members, not an error (it was a 409 saying a failed group would
+/// complete).
+@Test func aGroupsPageListsEveryMemberAndWhatItLeavesOut() throws {
+    func member(_ state: RunState, seed: Int) -> GroupMemberDetails {
+        var run = Fixtures.run(state: state, name: "g")
+        run.id = "0000000\(seed)-0000-4000-8000-000000000000"
+        return GroupMemberDetails(settings: [GroupSetting(path: "seed", value: "\(seed)")], run: run)
+    }
+    let members = [member(.completed, seed: 0), member(.failed, seed: 1), member(.running, seed: 2)]
+    let group = GroupDetails(
+        summary: GroupSummary(
+            id: "abcdef01-0000-4000-8000-000000000000", name: "g", submittedAt: Fixtures.start,
+            members: GroupStateCounts(states: members.map(\.run.state))),
+        members: members)
+    let compared = try XHTMLDocument(
+        ComparePage(
+            title: "Group g",
+            comparison: CompareResponse(
+                runs: [members[0].run], report: Fixtures.headline, specDifferences: [], warnings: []),
+            grid: Fixtures.grid, metrics: [Fixtures.metrics], group: group
+        ).page().render())
+    #expect(
+        compared.all("li").map(\.text) == [
+            "00000000 seed=0 completed", "00000001 seed=1 failed", "00000002 seed=2 running",
+        ])
+    #expect(
+        compared.all("p").contains {
+            $0.text == "The figures and tables are of the 1 completed member; the other 2 are left out until they "
+                + "complete; failed and cancelled members complete only after e2h resume abcdef01."
+        })
+    var waiting = group
+    waiting.members = [members[1]]
+    waiting.summary.members = GroupStateCounts(states: [.failed])
+    let awaiting = try XHTMLDocument(ComparePage.awaitingCompletion(waiting).render())
+    #expect(awaiting.all("li").map(\.text) == ["00000001 seed=1 failed"])
+    #expect(
+        awaiting.all("p").contains {
+            $0.text == "No member has completed, so there is nothing to compare yet; the figures appear as members "
+                + "complete; failed and cancelled members complete only after e2h resume abcdef01."
+        })
+    #expect(awaiting.all("svg").isEmpty)
+}
+
 @Test func theComparePageListsTheClaimsNamedBeforeTheRunWithTheirVerdicts() throws {
     var claimed = Fixtures.row(method: "weighted", evaluator: "orm", n: 64, levels: .hard, accuracy: 0.3)
     claimed.difference = IntervalEstimate(

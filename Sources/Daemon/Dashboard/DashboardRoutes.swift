@@ -99,13 +99,8 @@ struct DashboardRoutes {
                 let groups = GroupCatalog(queue: queue)
                 let group = try await groups.details(try await groups.resolve(try context.parameters.require("id")))
                 let completed = group.members.filter { $0.run.state == .completed }.map(\.run.id)
-                guard !completed.isEmpty else {
-                    throw DaemonError(
-                        .conflict,
-                        "no member of group \(group.summary.name) has completed yet; its page shows them then")
-                }
-                return try await comparePage(
-                    title: "Group \(group.summary.name)", runs: completed, group: group.summary.name)
+                guard !completed.isEmpty else { return ComparePage.awaitingCompletion(group) }
+                return try await comparePage(title: "Group \(group.summary.name)", runs: completed, group: group)
             }
         }
         for action in ActionForm.actions {
@@ -134,7 +129,7 @@ struct DashboardRoutes {
         }
     }
 
-    private func comparePage(title: String, runs: [String], group: String? = nil) async throws -> Page {
+    private func comparePage(title: String, runs: [String], group: GroupDetails? = nil) async throws -> Page {
         let (response, grid) = try await RunComparison(queue: queue).compare(
             CompareRequest(runs: runs), withGrid: true)
         var metrics: [RunMetrics] = []

@@ -18,6 +18,14 @@ public enum Comparison {
         }
         let tables = runs.map(OutcomeTable.init)
         let keys = tables[0].keys.filter { key in tables.dropFirst().allSatisfy { $0.has(key) } }
+        // An N no row was sampled at would quietly become each row's largest N.
+        let sampled = Set(keys.filter { $0.method != "greedy" }.map(\.n))
+        if let n = request.n, !sampled.isEmpty, !sampled.contains(n) {
+            throw AnalysisError(
+                .unknownRow,
+                "N = \(n) is not sampled in these runs; they have N = "
+                    + sampled.sorted().map(String.init).joined(separator: ", "))
+        }
         let selected =
             try request.rows.map { references throws(AnalysisError) in
                 try references.map { reference throws(AnalysisError) in

@@ -158,13 +158,16 @@ public enum ComparisonTable {
         return ([header.joined(separator: ",")] + lines).joined(separator: "\n")
     }
 
-    public static func footnote(_ report: ComparisonReport) -> String {
-        let seeds = report.rows.first?.accuracy.seeds ?? 1
+    /// The estimator under a table, and for the terminal (`allHint`) how to see every row.
+    public static func footnote(_ report: ComparisonReport, allHint: Bool = true) -> String {
+        // A filter may leave no rows; the runs compared still say which estimator the rows had.
+        let seeds = report.rows.first?.accuracy.seeds ?? report.runs.count
         let how =
             seeds > 1
             ? "mean of \(seeds) seeds; 95 % t interval across seeds, differences paired by seed"
             : "one run; 95 % bootstrap interval over problems (\(report.resamples) resamples), differences paired by problem"
-        return "Accuracy in %, \(how)." + (report.headline ? " Headline rows; --all shows every row." : "")
+        return "Accuracy in %, \(how)."
+            + (report.headline ? " Headline rows" + (allHint ? "; --all shows every row." : ".") : "")
     }
 
     static func percent(_ value: Double) -> String {

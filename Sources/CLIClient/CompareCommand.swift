@@ -23,7 +23,11 @@ struct Compare: AsyncParsableCommand {
     @Flag(help: "Every recorded row, not only the headline.") var all = false
     @Option(help: "The row others are compared with, e.g. sft/majority or sft/weighted/verifier/prod@16.")
     var baseline: String?
-    @Option(help: "The N of rows that name none (default: the spec's, else each row's largest).") var n: Int?
+    @Option(
+        parsing: .unconditional,
+        help:
+            "The N of headline rows that name none (default: the spec's, else each row's largest); claims keep theirs.")
+    var n: Int?
     @Flag(help: "Each level on its own instead of easy, hard and all.") var levels = false
     @Option(
         name: .customLong("where"),
@@ -60,13 +64,17 @@ struct Compare: AsyncParsableCommand {
             }
             let client = try connection.client()
             var ids: [String] = []
+            var leftOut: [String] = []
             for argument in runs {
-                ids += try await RunOrGroup.completedRuns(argument, client: client, settings: settings).runs
+                let named = try await RunOrGroup.completedRuns(argument, client: client, settings: settings)
+                ids += named.runs
+                if let note = named.leftOut { leftOut.append(note) }
             }
             var response = try await client.post(
                 "v1/compare",
                 body: CompareRequest(runs: ids, all: all, baseline: baseline, n: n, eachLevel: levels),
                 as: CompareResponse.self)
+            response.warnings = leftOut + response.warnings
             if let rowFilter { response.report.rows = response.report.rows.filter(rowFilter.matches) }
             // JSON carries the warnings in its `warnings`; every other form says them on standard error.
             if md || !output.json {

@@ -54,7 +54,8 @@ struct FollowDisplay {
         closeLine()
         print("\(run.id) \(run.state.rawValue)")
         if run.state == .completed {
-            print("next: e2h compare \(run.id)")
+            // A replay job's verdict was its last line; what has scores to compare is the run it replayed.
+            print("next: e2h compare \(run.replayOf ?? run.id)")
         } else {
             for error in run.errors { print("  \(error)") }
         }

@@ -23,27 +23,37 @@ enum RunOrGroup {
     }
 
     /// The runs an argument names: the run, or every completed member of the group (with the group's name) that
-    /// has each of `settings` (`path=value`, as `e2h show GROUP` lists a member's).
+    /// has each of `settings` (`path=value`, as `e2h show GROUP` lists a member's), and for a group whose other
+    /// members were left out, a line that says how many and why (a cancelled or failed seed left out without a word
+    /// reads as a group of fewer seeds, and the seeds that finished need not be a random few).
     static func completedRuns(
         _ text: String, client: DaemonClient, settings: [String] = []
-    ) async throws -> (runs: [String], group: String?) {
+    ) async throws -> (runs: [String], group: String?, leftOut: String?) {
         // A run has no settings; a group's members have theirs.
         typealias Named = (id: String, settings: [String])
-        let (runs, group): ([Named], String?) = try await dispatch(
+        let (runs, group, leftOut): ([Named], String?, String?) = try await dispatch(
             text,
-            run: { ([(id: try await client.get("v1/runs/\($0)", as: RunDetails.self).id, settings: [])], nil) },
+            run: { ([(id: try await client.get("v1/runs/\($0)", as: RunDetails.self).id, settings: [])], nil, nil) },
             group: { group in
                 let details = try await client.get("v1/groups/\(group)", as: GroupDetails.self)
                 let completed = details.members.filter { $0.run.state == .completed }
+                let others = Self.others(details)
                 guard !completed.isEmpty else {
-                    throw ClientError(.failure, "no member of group \(details.summary.name) has completed yet")
+                    throw ClientError(
+                        .failure,
+                        "no member of group \(details.summary.name) has completed (\(others.counts))\(others.advice)")
                 }
                 let members = completed.map { member -> Named in
                     (id: member.run.id, settings: member.settings.map { "\($0.path)=\($0.value)" })
                 }
-                return (members, details.summary.name)
+                let note =
+                    completed.count == details.members.count
+                    ? nil
+                    : "group \(details.summary.name): compared its \(completed.count) completed of "
+                        + "\(details.members.count) members; left out: \(others.counts)\(others.advice)"
+                return (members, details.summary.name, note)
             })
-        guard !settings.isEmpty else { return (runs.map(\.id), group) }
+        guard !settings.isEmpty else { return (runs.map(\.id), group, leftOut) }
         guard let group else {
             throw ClientError(.usage, "--setting chooses among a group's members; \(text) is a run")
         }
@@ -54,13 +64,28 @@ enum RunOrGroup {
                 "no completed member of group \(group) has " + settings.joined(separator: " and ")
                     + "; its members' settings: " + Set(runs.flatMap(\.settings)).sorted().joined(separator: ", "))
         }
-        return (chosen.map(\.id), group)
+        return (chosen.map(\.id), group, leftOut)
+    }
+
+    /// The members that have not completed, counted by state ("1 failed, 2 running"), and what brings back those
+    /// that never will by themselves.
+    private static func others(_ details: GroupDetails) -> (counts: String, advice: String) {
+        let counts = details.summary.members
+        let parts = [
+            ("queued", counts.queued), ("running", counts.running), ("failed", counts.failed),
+            ("cancelled", counts.cancelled),
+        ].filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }
+        let advice =
+            counts.failed + counts.cancelled > 0
+            ? "; failed and cancelled members complete only after `e2h resume \(details.summary.id.prefix(8))`" : ""
+        return (parts.joined(separator: ", "), advice)
     }
 }
 
 /// The sweep options of `e2h submit`: given, or a `sweep:` block in the spec, they make the submission a group.
 struct SweepFlags: ParsableArguments {
-    // Unconditional: `--seeds -1..2` got ArgumentParser's "Missing value"; the seed range's own reader says why.
+    // Unconditional, as every number option's: `--seeds -1..2` got ArgumentParser's "Missing value"; the seed
+    // range's own reader says why.
     @Option(
         parsing: .unconditional,
         help: "Run every setting with each of these seeds: a..b (inclusive) or one seed; makes a group.")
@@ -71,7 +96,7 @@ struct SweepFlags: ParsableArguments {
         help: "path=v1,v2,... (repeatable): try each value at this spec path; the group is the Cartesian product.")
     var overrides: [String] = []
 
-    @Option(help: "Refuse groups larger than this (default 1,000).") var maxRuns: Int?
+    @Option(parsing: .unconditional, help: "Refuse groups larger than this (default 1,000).") var maxRuns: Int?
 
     var isGiven: Bool { seeds != nil || !overrides.isEmpty || maxRuns != nil }
 }
@@ -130,7 +155,9 @@ enum GroupPrinter {
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List groups of runs, newest first.")
 
-    @Option(name: .customLong("limit"), help: "At most this many (default: E2H_LIMIT, else 50).") var limitOption: Int?
+    @Option(
+        name: .customLong("limit"), parsing: .unconditional, help: "At most this many (default: E2H_LIMIT, else 50).")
+    var limitOption: Int?
     var limit: Int { limitOption ?? ClientEnvironment.current.limit }
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var output: OutputFlags

@@ -17,13 +17,14 @@ struct Plot: AsyncParsableCommand {
 
     @Argument(help: ArgumentHelp(stringLiteral: RunOrGroup.help)) var run: String
     @Option(help: "curves (training curves) or accuracy-vs-n (with 95 % interval bands).") var what: What = .curves
-    @Option(name: .shortAndLong, help: "The SVG file to write.") var output: String
+    @Option(name: .shortAndLong, help: "The SVG file to write; - for standard output.") var output: String
     @OptionGroup var connection: ConnectionFlags
 
     func run() async throws {
         try await E2H.guarded {
             let client = try connection.client()
-            let (runs, group) = try await RunOrGroup.completedRuns(run, client: client)
+            let (runs, group, leftOut) = try await RunOrGroup.completedRuns(run, client: client)
+            if let leftOut { FileHandle.standardError.write(Data("note: \(leftOut)\n".utf8)) }
             let figure: Figure
             switch what {
             case .curves:
@@ -44,7 +45,10 @@ struct Plot: AsyncParsableCommand {
                     grid.report, linesOf: headline.report,
                     subtitle: runs.count == 1 ? runs[0] : "mean of \(runs.count) runs")
             }
-            try writeUserFileAtomically(Data(SVGRenderer().render(figure).utf8), to: output)
+            let svg = Data(SVGRenderer().render(figure).utf8)
+            // `-o -` is the figure alone on standard output, for a pipe (it was a file named "-").
+            guard output != "-" else { return try FileHandle.standardOutput.write(contentsOf: svg) }
+            try writeUserFileAtomically(svg, to: output)
             print("wrote \(output)")
         }
     }

@@ -19,8 +19,9 @@ struct Submit: AsyncParsableCommand {
     @Option(help: "Clone this run's recorded spec (id or prefix) instead of reading a file; edit it with --set.")
     var from: String?
     @Flag(help: "Follow the run until it ends.") var follow = false
+    // Unconditional, as every number option's: `--priority -5` got ArgumentParser's "Missing value".
     @Option(
-        name: .customLong("priority"),
+        name: .customLong("priority"), parsing: .unconditional,
         help: "Higher runs first; FIFO within a priority (default: E2H_PRIORITY, else 0).")
     var priorityOption: Int?
     var priority: Int { priorityOption ?? ClientEnvironment.current.priority }
@@ -74,7 +75,9 @@ struct Runs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
 
     @Option(help: "Only runs in this state (queued, running, completed, failed, cancelled).") var status: RunState?
-    @Option(name: .customLong("limit"), help: "At most this many (default: E2H_LIMIT, else 50).") var limitOption: Int?
+    @Option(
+        name: .customLong("limit"), parsing: .unconditional, help: "At most this many (default: E2H_LIMIT, else 50).")
+    var limitOption: Int?
     var limit: Int { limitOption ?? ClientEnvironment.current.limit }
     @Option(
         name: .customLong("where"),
@@ -160,7 +163,12 @@ struct Show: AsyncParsableCommand {
                 let claims = ComparisonTable.headlineClaims(headline).map { ", \($0)" } ?? ""
                 lines.append("hard:       \(ComparisonTable.headlineAccuracy(headline)) (\(headline.row)\(claims))")
             }
-            if let original = summary.replayOf { lines.append("replay of:  \(original)") }
+            if let original = summary.replayOf {
+                lines.append("replay of:  \(original)")
+                if summary.state == .completed {
+                    lines.append("verdict:    \(try await Replay.verdict(of: summary.id, client).summary)")
+                }
+            }
             if let group = summary.group { lines.append("group:      \(group)") }
             if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
             for error in summary.errors { lines.append("error:      \(error)") }

@@ -80,13 +80,17 @@ struct RunFollower {
                 try await Task.sleep(for: pause)
                 continue
             }
-            if let ended { return try finish(ended, display: &display) }
+            if let ended { return try await finish(ended, display: &display) }
         }
     }
 
-    private func finish(_ run: RunDetails, display: inout FollowDisplay) throws {
+    private func finish(_ run: RunDetails, display: inout FollowDisplay) async throws {
         display.end(run)
         switch run.state {
+        case .completed where run.replayOf != nil && outcomeCodes:
+            // A replay job completes whatever its verdict; --exit-status says whether the record was reproduced.
+            let report = try await Replay.verdict(of: run.id, client)
+            if !report.identical { throw ClientError(.failure, "replay \(run.id) \(report.summary)") }
         case .completed: return
         case .failed where outcomeCodes: throw ClientError(.runFailed, "run \(run.id) failed")
         case .cancelled where outcomeCodes: throw ClientError(.runCancelled, "run \(run.id) was cancelled")
@@ -112,6 +116,7 @@ struct RunFollower {
             return decoded(RunCancelled.self).map { by($0.worker, $0.reason) } ?? by(nil, nil)
         case RunFailed.type.rawValue: return decoded(RunFailed.self).map { by($0.worker, $0.reason) } ?? by(nil, nil)
         case RunCompleted.type.rawValue: return by(nil, nil)
+        case RunReplayed.type.rawValue: return decoded(RunReplayed.self).map { "= replay: \($0.report.summary)" }
         case StageStarted.eventType:
             return decoded(StageStarted.self).map { "▶ \($0.stage.rawValue)" }
         case StageCompleted.eventType:

@@ -78,6 +78,16 @@ import WireTypes
         }
         #expect(atN?.message.contains("it has N = 4") == true, "\(atN?.message ?? "")")
         #expect(throws: AnalysisError.self) { try Comparison.compare(runs: [], request: headline) }
+        // `--n 3` where nothing was sampled at 3 was quietly each row's largest N; greedy's 1 does not count.
+        for n in [1, 3] {
+            var unsampled = headline
+            unsampled.n = n
+            let error = #expect(throws: AnalysisError.self) { try Comparison.compare(runs: [run], request: unsampled) }
+            #expect(error?.message == "N = \(n) is not sampled in these runs; they have N = 4")
+        }
+        var sampled = headline
+        sampled.n = 4
+        #expect(try Comparison.compare(runs: [run], request: sampled).rows.count == 9)
     }
 
     /// Likelihood voting joins the default headline, after majority voting, only in a run that records it.

@@ -180,6 +180,19 @@ struct AnnotationAndQueryTests {
         #expect(selection.chosen == .init(settings: [], runs: members, mean: 2.0 / 3, recorded: 3))
         #expect(selection.settings == [selection.chosen])
         #expect(selection.candidates.map(\.value) == [0.5, 0.75, 0.75, nil])
+        // A member that was cancelled (or failed) does not count, whatever it recorded; when none is left, the
+        // answer says how to bring them back.
+        _ = try await queue.cancel(members[1])
+        let withoutCancelled = try await GroupSelection(queue: queue).select(
+            group.group.summary.id, maximizing: "validation:sft/pass@1")
+        #expect(withoutCancelled.candidates.map(\.value) == [0.5, nil, 0.75, nil])
+        #expect(withoutCancelled.chosen.mean == 0.625 && withoutCancelled.chosen.recorded == 2)
+        for run in [members[0], members[2], members[3]] { _ = try await queue.cancel(run) }
+        let none = await #expect(throws: DaemonError.self) {
+            _ = try await GroupSelection(queue: queue).select(
+                group.group.summary.id, maximizing: "validation:sft/pass@1")
+        }
+        #expect(none?.message.contains("every member of group") == true && none?.message.contains("e2h resume") == true)
 
         do {
             _ = try await GroupSelection(queue: queue).select(

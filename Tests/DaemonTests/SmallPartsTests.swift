@@ -122,6 +122,25 @@ struct StrictInputTests {
         #expect(QueryParameters(query: nil).values.isEmpty && QueryParameters(query: "").values.isEmpty)
     }
 
+    /// Runs of one spec and seed are one seed; the one kept is the first named that completed, where the first was
+    /// named, so a cancelled run named first does not stand for a completed one (hostile testing lost the completed
+    /// run's PPO and ReST-EM rows that way) and the names' order decides nothing.
+    @Test func ofRunsOfOneSpecTheCompletedOneIsKept() {
+        typealias Run = (id: String, spec: String, state: RunState)
+        func kept(_ runs: [Run]) -> (kept: [String], repeats: [String]) {
+            let result = RunComparison.oneRunPerSpec(
+                runs, specHash: \.spec, completed: { $0.state == .completed }, id: \.id)
+            return (result.kept.map(\.id), result.repeats.map { "\($0.repeated)→\($0.kept)" })
+        }
+        let cancelled: Run = ("a", "X", .cancelled)
+        let completed: Run = ("b", "X", .completed)
+        let other: Run = ("c", "Y", .failed)
+        #expect(kept([cancelled, other, completed]) == (["b", "c"], ["a→b"]))
+        #expect(kept([completed, other, cancelled]) == (["b", "c"], ["a→b"]))
+        #expect(kept([cancelled, ("d", "X", .failed)]) == (["a"], ["d→a"]))
+        #expect(kept([completed, ("e", "X", .completed)]) == (["b"], ["e→b"]))
+    }
+
     /// The methods a path takes, from the routes' templates: what a 405's `Allow` header lists.
     @Test func aPathTakesTheMethodsItsRoutesName() {
         let methods = RouteMethods([

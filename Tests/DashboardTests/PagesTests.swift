@@ -8,11 +8,14 @@ private let csrf = String(repeating: "7", count: 64)
 
 private func runPage(
     state: RunState = .completed, results: RunPage.Results? = nil, after: Int64 = 0, pageSize: Int = 2,
-    chain: VerifyReport? = nil, provenance: [AttemptProvenance] = []
+    chain: VerifyReport? = nil, provenance: [AttemptProvenance] = [], replayOf: String? = nil,
+    replayVerdict: String? = nil, annotations: Annotations = Annotations()
 ) -> String {
     let shown = Fixtures.events.filter { $0.version > after }.prefix(pageSize)
+    var run = Fixtures.run(state: state)
+    run.replayOf = replayOf
     return RunPage(
-        run: Fixtures.run(state: state), timeline: StageTimeline(events: Fixtures.events), metrics: Fixtures.metrics,
+        run: run, timeline: StageTimeline(events: Fixtures.events), metrics: Fixtures.metrics,
         evaluators: [
             RunPage.Evaluator(
                 name: "orm", kind: "orm", labels: "easy", stepEasy: nil, stepHard: nil, outcomeEasy: 0.8126,
@@ -22,8 +25,26 @@ private func runPage(
         specYAML: "name: \(Fixtures.hostile)\nseed: 0\n",
         eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: 4),
         chain: chain ?? VerifyReport(run: Fixtures.runID, intact: true, events: 4, brokenAtVersion: nil, reason: nil),
-        provenance: provenance, csrfToken: csrf, now: Fixtures.start + 100
+        provenance: provenance, csrfToken: csrf, now: Fixtures.start + 100, replayVerdict: replayVerdict,
+        annotations: annotations
     ).page().render()
+}
+
+/// A replay job's page gives its verdict and offers no replay of itself (the daemon refuses one); any run's page
+/// shows its tags and notes, as `e2h show` does (hostile testing found none of these on the page).
+@Test func theRunPageShowsAReplaysVerdictAndARunsTagsAndNotes() throws {
+    let original = "0123abcd-0000-4000-8000-000000000000"
+    let replay = try XHTMLDocument(
+        runPage(replayOf: original, replayVerdict: "identical (650 events)"))
+    #expect(replay.all("dd").contains { $0.attributes["class"] == "verdict" && $0.text == "identical (650 events)" })
+    #expect(!replay.all("form").contains { $0.attributes["action"]?.hasSuffix("/replay") == true })
+    let plain = try XHTMLDocument(
+        runPage(
+            annotations: Annotations(
+                tags: ["baseline", "<b>"], notes: [.init(text: "lr too high? </li>", recordedAt: Fixtures.start)])))
+    #expect(plain.all("form").contains { $0.attributes["action"]?.hasSuffix("/replay") == true })
+    #expect(plain.all("dd").contains { $0.attributes["class"] == "tags" && $0.text == "baseline, <b>" })
+    #expect(plain.all("li").contains { $0.text.hasSuffix(" lr too high? </li>") })
 }
 
 @Test func theRunPageShowsUserTextAsTextAndDrawsBothFigures() throws {
@@ -96,7 +117,15 @@ private func runPage(
             chain: VerifyReport(
                 run: Fixtures.runID, intact: false, events: 0, brokenAtVersion: 3, reason: "hash mismatch")))
     #expect(second.all("a").compactMap { $0.attributes["rel"] } == ["prev"])
+    #expect(second.all("a").first { $0.attributes["rel"] == "prev" }?.text == "← older events")
+    #expect(second.all("p").contains { $0.text == "Events 3 to 4 of 4." })
     #expect(second.all("p").contains { $0.text == "Hash chain broken at event 3: hash mismatch." })
+    // Past the end: no events, said so, and the way back leads to the last page.
+    let beyond = try XHTMLDocument(runPage(after: 99))
+    #expect(beyond.all("p").contains { $0.text == "No events after 99 (the run has 4)." })
+    #expect(
+        beyond.all("a").first { $0.attributes["rel"] == "prev" }?.attributes["href"]
+            == "/runs/\(Fixtures.runID)?after=2#events")
 }
 
 /// The daemon reads the runs that pass the filter (`AnnotationAndQueryTests`); the page lists them, keeps the filter in

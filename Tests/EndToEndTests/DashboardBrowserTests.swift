@@ -167,6 +167,10 @@ struct DashboardBrowserTests {
                 }
                 #expect(Set(legend) == Set(series.compactMap { $0.attributes["data-series"] }), "\(target)")
             }
+            // `-o -`: the figure alone on standard output, and no file named "-".
+            let piped = try await daemon.e2h("plot", run, "-o", "-")
+            #expect(piped.status == 0 && piped.output.hasPrefix("<svg") && piped.output.hasSuffix("</svg>\n"))
+            #expect(!FileManager.default.fileExists(atPath: "-"))
             let unknown = try await daemon.e2h("plot", run, "--what", "loss", "-o", scratch + "/x.svg")
             #expect(unknown.status == 2 && unknown.output.contains("accuracy-vs-n"), "\(unknown.output)")
             #expect(!FileManager.default.fileExists(atPath: scratch + "/x.svg"))

@@ -17,6 +17,10 @@ struct ReplayJobTests {
         try await daemon.start()
         try await withDaemons([daemon]) {
             let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
+            // A queued run has recorded nothing to compare with; a cancelled one has its record so far.
+            let early = try await daemon.request("POST", "/v1/runs/\(run)/replay", token: try daemon.token)
+            #expect(early.status == 409 && String(decoding: early.body, as: UTF8.self).contains("is queued"))
+            #expect(try await daemon.e2h("cancel", run).status == 0)
             let asked = ContinuousClock.now
             let replay = try await requestReplay(of: run, on: daemon)
             // Answered at once: queued, not executed by the request.

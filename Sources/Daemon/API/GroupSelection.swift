@@ -23,13 +23,27 @@ struct GroupSelection {
             let events = try await queue.store.readWhole(stream: DaemonEvent.stream(member.run.id))
             let spec = try RunReplay.recordedSpec(events)
             if let problem = figure.problem(in: spec) { problems.append(problem) }
-            let value = try await figure.value(in: events.map { ($0.type, $0.payload) }, spec: spec) {
-                try await queue.store.blob($0)
-            }
+            // A member that failed or was cancelled does not count, whatever it recorded before it stopped: the
+            // ids printed go on to `compare`, which counts only completed members (a group of four failed members
+            // had its failed runs chosen, with exit 0).
+            let stopped = member.run.state == .failed || member.run.state == .cancelled
+            let value =
+                stopped
+                ? nil
+                : try await figure.value(in: events.map { ($0.type, $0.payload) }, spec: spec) {
+                    try await queue.store.blob($0)
+                }
             candidates.append(.init(run: member.run.id, settings: member.settings, value: value))
         }
         if let problem = problems.first, problems.count == details.members.count {
             throw DaemonError(.badRequest, problem)
+        }
+        let counts = details.summary.members
+        if counts.failed + counts.cancelled == details.members.count {
+            throw DaemonError(
+                .conflict,
+                "every member of group \(group) failed or was cancelled, and such a member does not count: "
+                    + "`e2h resume \(group.prefix(8))`, and select once they complete")
         }
         let choice = SettingChoice(candidates)
         guard let chosen = choice.chosen else {

@@ -61,6 +61,12 @@ struct RunComparison {
         let (loaded, repeats) = Self.oneRunPerSpec(recorded)
         let runs = loaded.map(\.run)
         let specs = loaded.map(\.spec)
+        if let other = specs.first(where: { $0.task.family != specs[0].task.family }) {
+            throw DaemonError(
+                .badRequest,
+                "these runs are of different tasks (\(specs[0].task.family.rawValue) and \(other.task.family.rawValue)), "
+                    + "so they are not seeds of one experiment: compare each task's runs on their own")
+        }
         let scores = loaded.map(\.scores)
         let differences = Self.specDifferences(specs)
         let beyondSeed = differences.map(\.path).filter { $0 != "seed" && $0 != "name" }
@@ -68,7 +74,7 @@ struct RunComparison {
         if !repeats.isEmpty {
             warnings.append(
                 "counted once: "
-                    + repeats.map { "\($0.repeated.prefix(8)) has \($0.first.prefix(8))'s spec and seed" }
+                    + repeats.map { "\($0.repeated.prefix(8)) has \($0.kept.prefix(8))'s spec and seed" }
                     .joined(separator: ", ")
                     + " — the same spec and seed give the same results, so they are one seed, not several")
         }
@@ -91,7 +97,13 @@ struct RunComparison {
                 throw DaemonError(.badRequest, "baseline \(baseline): \(error.message)")
             }
         }
-        if let n = request.n { comparison.n = n }
+        if let n = request.n {
+            comparison.n = n
+            if let report = specs[0].report, !report.claims.isEmpty, !request.all, n != report.n {
+                warnings.append(
+                    "--n \(n) chooses the headline rows' N; the claims stay at the N named before the run")
+            }
+        }
         if request.eachLevel { comparison.levels = [.eachLevel] }
         do {
             // The grid (every row) is the larger part: computed meanwhile, on another core.
@@ -101,9 +113,10 @@ struct RunComparison {
                     runs: scores, request: ComparisonRequest(rows: nil, baseline: nil, levels: [.easy, .hard]))
             }
             var report = try Comparison.compare(runs: scores, request: comparison)
-            // The claims the first spec named before its run, with the headline (not with --all, which is the grid).
-            if !request.all, let claims = specs[0].report?.claims, !claims.isEmpty {
-                report.claims = try Comparison.claims(claims, runs: scores, n: comparison.n)
+            // The claims the first spec named before its run, with the headline (not with --all, which is the grid),
+            // at the N named with them: `--n` choosing it would let a claim be tried at each N until one holds.
+            if !request.all, let named = specs[0].report, !named.claims.isEmpty {
+                report.claims = try Comparison.claims(named.claims, runs: scores, n: named.n)
             }
             let grid = try await computing.get()
             return (
@@ -116,23 +129,35 @@ struct RunComparison {
         }
     }
 
-    /// The first run of each canonical spec, and which later runs repeated one (a replay job, a spec submitted
-    /// again, sweep values that canonicalise alike): runs of one spec and seed record the same bits.
-    private static func oneRunPerSpec(
-        _ loaded: [RecordedRun]
-    ) -> (kept: [RecordedRun], repeats: [(repeated: String, first: String)]) {
-        var first: [String: String] = [:]
-        var kept: [RecordedRun] = []
-        var repeats: [(repeated: String, first: String)] = []
-        for recorded in loaded {
-            if let earlier = first[recorded.run.specHash] {
-                repeats.append((recorded.run.id, earlier))
+    /// One run of each canonical spec, and which runs repeated it (a replay job, a spec submitted again, sweep
+    /// values that canonicalise alike): runs of one spec and seed record the same bits, so they are one seed. The
+    /// one kept is the first named of those that completed (else the first named), at the place of the first named:
+    /// a cancelled run named first must not stand for a completed one, nor the order of the names decide it.
+    static func oneRunPerSpec<Run>(
+        _ loaded: [Run], specHash: (Run) -> String, completed: (Run) -> Bool, id: (Run) -> String
+    ) -> (kept: [Run], repeats: [(repeated: String, kept: String)]) {
+        var slot: [String: Int] = [:]
+        var kept: [Run] = []
+        for run in loaded {
+            if let index = slot[specHash(run)] {
+                if completed(run) && !completed(kept[index]) { kept[index] = run }
             } else {
-                first[recorded.run.specHash] = recorded.run.id
-                kept.append(recorded)
+                slot[specHash(run)] = kept.count
+                kept.append(run)
             }
         }
+        let keptIDs = Set(kept.map(id))
+        let repeats = loaded.filter { !keptIDs.contains(id($0)) }.map { run in
+            (repeated: id(run), kept: id(kept[slot[specHash(run)]!]))
+        }
         return (kept, repeats)
+    }
+
+    private static func oneRunPerSpec(
+        _ loaded: [RecordedRun]
+    ) -> (kept: [RecordedRun], repeats: [(repeated: String, kept: String)]) {
+        oneRunPerSpec(
+            loaded, specHash: \.run.specHash, completed: { $0.run.state == .completed }, id: \.run.id)
     }
 
     /// What compare needs of one run: its row, its recorded spec, its scores with their outcomes.
@@ -171,8 +196,15 @@ struct RunComparison {
                     + "e2h — replay it to record them", cause: error)
         }
         guard !levelScores.isEmpty else {
+            if let original = run.replayOf {
+                throw DaemonError(
+                    .conflict,
+                    "run \(run.id) is a replay job: it records a verdict (`e2h show \(run.id.prefix(8))`), not scores; "
+                        + "compare the run it replays, \(original.prefix(8))")
+            }
             throw DaemonError(
-                .conflict, "run \(run.id) has no scores yet (\(run.state.rawValue)); compare it once it completed")
+                .conflict,
+                "run \(run.id) has no scores (it is \(run.state.rawValue)); scores are recorded in a run's last stages")
         }
         return RecordedRun(
             run: run, spec: spec,

@@ -46,15 +46,21 @@ public struct RunPageLoading: Sendable {
         let results =
             try await compared
             ?? .unavailable(
-                reason: run.state.isFinal
-                    ? "The run recorded no scores."
-                    : "Scores are recorded in the run's last stages; this run is \(run.state.rawValue).")
+                reason: run.replayOf != nil
+                    ? "A replay job records its verdict (above), not scores."
+                    : run.state.isFinal
+                        ? "The run recorded no scores."
+                        : "Scores are recorded in the run's last stages; this run is \(run.state.rawValue).")
         return RunPage(
             run: run, timeline: StageTimeline(events: stages), metrics: metrics, evaluators: evaluators,
             results: results,
             specYAML: submitted.specYaml,
             eventLog: RunPage.EventLog(events: Array(shown), after: after, pageSize: pageSize, total: recorded.count),
-            chain: chain, provenance: try RecordedProvenance.attempts(recorded), csrfToken: csrfToken, now: Date()
+            chain: chain, provenance: try RecordedProvenance.attempts(recorded), csrfToken: csrfToken, now: Date(),
+            replayVerdict: try recorded.last { $0.type == RunReplayed.type.rawValue }.map {
+                try CanonicalJSON.decode(RunReplayed.self, from: $0.payload).report.summary
+            },
+            annotations: try await RunAnnotations(queue: queue).annotations(of: .run(id))
         ).page()
     }
 

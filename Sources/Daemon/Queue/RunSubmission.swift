@@ -44,6 +44,12 @@ public struct RunSubmission: Sendable {
         guard original.replayOf == nil else {
             throw DaemonError(.badRequest, "run \(run) is itself a replay; replay the run it replays")
         }
+        // A queued run has recorded nothing a replay could compare with, and a replay job that ran before it would
+        // have been "identical" over nothing.
+        guard try await RunCatalog(queue: queue).details(run).state != .queued else {
+            throw DaemonError(
+                .conflict, "run \(run) is queued and has recorded nothing to replay; replay it once it has run")
+        }
         var replay = original
         replay.replayOf = run
         return try await enqueue(replay, idempotencyKey: nil)

@@ -15,7 +15,7 @@ enum ComparisonTableHTML {
             \(rendered(claims, textColumns: 3, className: "comparison claims"))
             """
         return """
-            \(headline)<p class="muted">\(ComparisonTable.footnote(report))</p>
+            \(headline)<p class="muted">\(ComparisonTable.footnote(report, allHint: false))</p>
             \(named)
             """
     }

@@ -67,11 +67,15 @@ public struct RunPage: Sendable {
     /// The session's token, sent back with every action form.
     public var csrfToken: String
     public var now: Date
+    /// A replay job's verdict (`ReplayReport.summary`), once it recorded one.
+    public var replayVerdict: String?
+    /// The run's tags and notes (`e2h tag`, `e2h note`).
+    public var annotations: Annotations
 
     public init(
         run: RunDetails, timeline: StageTimeline, metrics: RunMetrics, evaluators: [Evaluator] = [], results: Results,
         specYAML: String, eventLog: EventLog, chain: VerifyReport, provenance: [AttemptProvenance] = [],
-        csrfToken: String, now: Date
+        csrfToken: String, now: Date, replayVerdict: String? = nil, annotations: Annotations = Annotations()
     ) {
         self.run = run
         self.timeline = timeline
@@ -84,6 +88,8 @@ public struct RunPage: Sendable {
         self.provenance = provenance
         self.csrfToken = csrfToken
         self.now = now
+        self.replayVerdict = replayVerdict
+        self.annotations = annotations
     }
 
     public func page() -> Page {
@@ -126,18 +132,26 @@ public struct RunPage: Sendable {
             run.group.map { "<dt>group</dt><dd><a href=\"\(URLPath.make("groups", $0))\">\($0)</a></dd>\n" } ?? ""
         let replay: HTML =
             run.replayOf.map { "<dt>replay of</dt><dd><a href=\"\(URLPath.make("runs", $0))\">\($0)</a></dd>\n" } ?? ""
+        let verdict: HTML = replayVerdict.map { "<dt>verdict</dt><dd class=\"verdict\">\($0)</dd>\n" } ?? ""
+        let tags: HTML =
+            annotations.tags.isEmpty
+            ? "" : "<dt>tags</dt><dd class=\"tags\">\(annotations.tags.joined(separator: ", "))</dd>\n"
+        let notes = annotations.notes.map { note -> HTML in
+            "<li><span class=\"muted\">\(DisplayText.time(note.recordedAt))</span> \(note.text)</li>"
+        }
+        let noteList: HTML = notes.isEmpty ? "" : "<h2>Notes</h2>\n<ul class=\"notes\">\(notes)</ul>\n"
         let errors = run.errors.map { error -> HTML in "<li>\(error)</li>" }
         let errorList: HTML = errors.isEmpty ? "" : "<h2>Errors</h2>\n<ul class=\"errors\">\(errors)</ul>\n"
         return """
             <dl class="facts">
             <dt>id</dt><dd><code>\(run.id)</code></dd>
             <dt>state</dt><dd><span class="state \(run.state.rawValue)" id="run-state">\(run.state.rawValue)</span></dd>
-            \(group)\(replay)<dt>submitted</dt><dd>\(DisplayText.time(run.submittedAt))</dd>
+            \(group)\(replay)\(verdict)\(tags)<dt>submitted</dt><dd>\(DisplayText.time(run.submittedAt))</dd>
             <dt>duration</dt><dd>\(DisplayText.runDuration(run, now: now))</dd>
             <dt>attempt</dt><dd>\(run.attempt) of at most \(run.maxAttempts)</dd>
             <dt>events</dt><dd id="event-count">\(run.eventCount)</dd>
             </dl>
-            \(progress)\(errorList)
+            \(progress)\(errorList)\(noteList)
             """
     }
 
@@ -148,14 +162,19 @@ public struct RunPage: Sendable {
         if run.state == .failed || run.state == .cancelled {
             buttons.append(ActionForm.form(run: run.id, action: "resume", csrfToken: csrfToken))
         }
-        if run.state == .completed {
+        // A replay job is not replayed itself (the daemon refuses it): its verdict is on the page.
+        if run.state == .completed && run.replayOf == nil {
             buttons.append(ActionForm.form(run: run.id, action: "replay", csrfToken: csrfToken))
         }
         return buttons.isEmpty ? "" : "<div class=\"actions\">\(buttons)</div>\n"
     }
 
     private var stages: HTML {
-        guard !timeline.spans.isEmpty else { return "<p class=\"muted\">No stage has started yet.</p>\n" }
+        guard !timeline.spans.isEmpty else {
+            return run.state.isFinal
+                ? "<p class=\"muted\">The run recorded no stage.</p>\n"
+                : "<p class=\"muted\">No stage has started yet.</p>\n"
+        }
         let rows = timeline.spans.map { span -> HTML in
             let state = span.completed == nil ? "running" : "completed"
             return """
@@ -176,7 +195,11 @@ public struct RunPage: Sendable {
 
     private var curves: HTML {
         let drawn = metrics.series.filter { !RecordFigures.scheduleMetrics.contains($0.metric) }
-        guard !drawn.isEmpty else { return "<p class=\"muted\">No training step has been recorded yet.</p>\n" }
+        guard !drawn.isEmpty else {
+            return run.state.isFinal
+                ? "<p class=\"muted\">The run recorded no training step.</p>\n"
+                : "<p class=\"muted\">No training step has been recorded yet.</p>\n"
+        }
         return HTML.chart(RecordFigures.trainingCurves([metrics]), id: "curves")
     }
 
@@ -238,17 +261,21 @@ public struct RunPage: Sendable {
         }
         let base = URLPath.make("runs", run.id)
         var links: [HTML] = []
+        // Oldest first: the previous page holds older events. Past the end, it leads back to the last page.
         if eventLog.after > 0 {
-            let previous = max(0, Int(eventLog.after) - eventLog.pageSize)
-            links.append("<a href=\"\(base)?after=\(previous)#events\" rel=\"prev\">newer ← previous page</a> ")
+            let previous = max(0, min(Int(eventLog.after), eventLog.total) - eventLog.pageSize)
+            links.append("<a href=\"\(base)?after=\(previous)#events\" rel=\"prev\">← older events</a> ")
         }
         let last = eventLog.events.last.map { Int($0.version) } ?? Int(eventLog.after)
         if last < eventLog.total {
-            links.append("<a href=\"\(base)?after=\(last)#events\" rel=\"next\">next page →</a>")
+            links.append("<a href=\"\(base)?after=\(last)#events\" rel=\"next\">newer events →</a>")
         }
-        let first = Int(eventLog.after) + 1
+        let shown: HTML =
+            eventLog.events.isEmpty
+            ? "No events after \(Int(eventLog.after)) (the run has \(eventLog.total))."
+            : "Events \(Int(eventLog.events[0].version)) to \(last) of \(eventLog.total)."
         return """
-            <p class="muted">Events \(min(first, last)) to \(last) of \(eventLog.total).</p>
+            <p class="muted">\(shown)</p>
             <table class="events" id="events">
             <thead><tr><th class="number">#</th><th>type</th><th>stage</th><th>recorded</th><th>hash</th></tr></thead>
             <tbody>

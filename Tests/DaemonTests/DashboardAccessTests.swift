@@ -48,8 +48,9 @@ struct DashboardAccessTests {
         #expect(SessionBook.live(session, now: Self.now + SessionBook.sessionLifetime - 1) == session)
         #expect(SessionBook.live(session, now: Self.now + SessionBook.sessionLifetime) == nil)
         #expect(SessionBook.live(nil, now: Self.now) == nil)
-        // Stored by its hash: the table alone names no cookie.
-        #expect(SessionBook.storageKey("s") != "s" && SessionBook.storageKey("s").count == 64)
+        // Stored by its HMAC under the token: the table alone names no cookie, and another token finds nothing.
+        #expect(SessionBook.storageKey("s", token: "t") != "s" && SessionBook.storageKey("s", token: "t").count == 64)
+        #expect(SessionBook.storageKey("s", token: "t") != SessionBook.storageKey("s", token: "u"))
     }
 
     /// Sessions live in the database: a link signs in once across two daemons on it (two `DashboardAccess` values
@@ -83,6 +84,11 @@ struct DashboardAccessTests {
         let again = DashboardAccess(token: token, sessions: SessionStore(store: restarted.store))
         #expect(try await again.session(cookie: session.id, now: now)?.csrfToken == session.csrfToken)
         #expect(try await again.signIn(with: link, now: now) == .refused(reason: SessionBook.usedAlready))
+        // A new API token ends the sessions the old one signed in (the remedy for a leaked token or link).
+        let rotated = DashboardAccess(
+            token: AccessToken(value: String(repeating: "cd", count: 32), origin: .existing),
+            sessions: SessionStore(store: restarted.store))
+        #expect(try await rotated.session(cookie: session.id, now: now) == nil)
         // A sign-in after both expired prunes them.
         let later = now + SessionBook.sessionLifetime + SignInLink.lifetime + 1
         guard case .signedIn = try await again.signIn(with: again.mintLink(now: later), now: later) else {

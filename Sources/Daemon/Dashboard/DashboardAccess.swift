@@ -20,14 +20,16 @@ struct DashboardAccess: Sendable {
         try await sessions.prune(now: now)
         guard try await sessions.claim(link) else { return .refused(reason: SessionBook.usedAlready) }
         let session = SessionBook.open(id: Self.randomHex(), csrfToken: Self.randomHex(), now: now)
-        try await sessions.insert(session)
+        try await sessions.insert(session, key: SessionBook.storageKey(session.id, token: token.value))
         return .signedIn(session)
     }
 
-    /// The live session a cookie names; nil without a cookie, for an unknown one and for an expired one.
+    /// The live session a cookie names; nil without a cookie, for an unknown one, an expired one, and one signed in
+    /// under another API token.
     func session(cookie: String?, now: Date = Date()) async throws -> SessionBook.Session? {
         guard let cookie, !cookie.isEmpty, cookie.utf8.count <= 128 else { return nil }
-        return SessionBook.live(try await sessions.session(cookie), now: now)
+        let stored = try await sessions.session(cookie, key: SessionBook.storageKey(cookie, token: token.value))
+        return SessionBook.live(stored, now: now)
     }
 
     /// 32 random bytes as hex: a session id or a CSRF token.

@@ -1,4 +1,5 @@
 import Canonical
+import Crypto
 import Foundation
 
 /// The rules of dashboard sign-in, decided without I/O: a link signs in once, before it expires; a session lasts
@@ -44,8 +45,13 @@ enum SessionBook {
         return session
     }
 
-    /// What a session is stored under: the SHA-256 of its cookie, so the table alone signs nobody in.
-    static func storageKey(_ id: String) -> String { ContentHash.sha256Hex(Data(id.utf8)) }
+    /// What a session is stored under: the HMAC-SHA256 of its cookie under the API token. The table alone signs
+    /// nobody in, and a new token ends every session it signed in (the sessions of a leaked token or link outlived
+    /// its replacement, forms included).
+    static func storageKey(_ id: String, token: String) -> String {
+        Hex.encode(
+            HMAC<SHA256>.authenticationCode(for: Data(id.utf8), using: SymmetricKey(data: Data(token.utf8))))
+    }
 
     /// Whether a form's token is its session's, compared in constant time.
     static func csrfMatches(_ session: Session, _ given: String?) -> Bool {

@@ -16,20 +16,17 @@ struct SessionStore: Sendable {
         return rows.count == 1
     }
 
-    func insert(_ session: SessionBook.Session) async throws {
+    /// `key`: `SessionBook.storageKey` of the session's cookie (the column keeps its first name, `id_sha256`).
+    func insert(_ session: SessionBook.Session, key: String) async throws {
         try await store.execute(
             "INSERT INTO dashboard_sessions (id_sha256, csrf_token, expires_at) VALUES ($1, $2, to_timestamp($3))",
-            [
-                .text(SessionBook.storageKey(session.id)), .text(session.csrfToken),
-                .double(session.expires.timeIntervalSince1970),
-            ])
+            [.text(key), .text(session.csrfToken), .double(session.expires.timeIntervalSince1970)])
     }
 
-    /// The session stored under a cookie's value, expired or not (`SessionBook.live` decides).
-    func session(_ id: String) async throws -> SessionBook.Session? {
+    /// The session stored under `key` for the cookie `id`, expired or not (`SessionBook.live` decides).
+    func session(_ id: String, key: String) async throws -> SessionBook.Session? {
         let rows = try await store.execute(
-            "SELECT csrf_token, expires_at FROM dashboard_sessions WHERE id_sha256 = $1",
-            [.text(SessionBook.storageKey(id))])
+            "SELECT csrf_token, expires_at FROM dashboard_sessions WHERE id_sha256 = $1", [.text(key)])
         guard rows.count == 1, let csrfToken = try rows.string(0, "csrf_token"),
             let expires = try rows.date(0, "expires_at")
         else { return nil }

@@ -26,6 +26,24 @@ public struct RowFilter: Sendable {
     public init(parsing text: String) throws(AnalysisError) {
         self.condition = try FilterParser<Field>.parse(text)
         self.text = text
+        try Self.checkFractions(condition)
+    }
+
+    /// The tables show percent, the fields are fractions: `accuracy > 10`, written as read, matched nothing without
+    /// a word. A fraction field compared with a number beyond ±1 is refused with what to write.
+    private static func checkFractions(_ condition: Condition) throws(AnalysisError) {
+        switch condition {
+        case .all(let parts), .any(let parts): for part in parts { try checkFractions(part) }
+        case .member(let field, let values): for value in values { try checkFractions(.compare(field, .equal, value)) }
+        case .compare(let field, _, .number(let number)):
+            guard [.accuracy, .lower, .upper, .sd, .difference].contains(field), abs(number) > 1 else { return }
+            func plain(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : "\(value)" }
+            throw AnalysisError(
+                .invalidArgument,
+                "--where \(field.rawValue) is a fraction, not a percentage (the tables show percent): write "
+                    + "\(plain(number / 100)) for \(plain(number)) %")
+        case .compare: return
+        }
     }
 
     public func matches(_ row: ComparisonRow) -> Bool { Self.evaluate(condition, row) }

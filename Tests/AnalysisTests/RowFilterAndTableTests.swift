@@ -65,6 +65,17 @@ import WireTypes
         #expect(error?.message == "--where \(message)", "\(error?.message ?? "")")
     }
 
+    /// The tables show percent and the fields are fractions: `accuracy > 10` matched nothing without a word.
+    @Test func aFractionComparedWithAPercentageIsRefused() throws {
+        for (filter, message) in [
+            ("accuracy > 10", "write 0.1 for 10 %"), ("n = 4 and difference in (0, -12.5)", "write -0.125 for -12.5 %"),
+        ] {
+            let error = #expect(throws: AnalysisError.self) { try RowFilter(parsing: filter) }
+            #expect(error?.message.hasSuffix(message) == true, "\(error?.message ?? "accepted")")
+        }
+        #expect(try selected("accuracy > 0.4 or n > 60") == [0, 2, 3])
+    }
+
     /// Parsing recurses a level a parenthesis, so nesting is bounded: 10,000 levels ended e2hd's `runs --where`.
     @Test func deepNestingIsRefusedAtTheFirstParenthesisTooMany() {
         let filter = String(repeating: "(", count: 10_000) + "n=4" + String(repeating: ")", count: 10_000)

@@ -45,3 +45,14 @@ private func chart(_ labels: [SeriesLabel]) -> LineChart {
     #expect(plan.shared.isEmpty)
     #expect(plan.entries.map(\.text) == ["stage: sft · model: policy"])
 }
+
+/// A row without an evaluator named it "verifier · greedy · none · none"; its entry leaves the absent parts out.
+@Test func anAbsentPartIsLeftOutOfItsEntry() {
+    let plan = LegendPlan([
+        chart([
+            SeriesLabel(["policy": "verifier", "method": "greedy", "evaluator": "none", "aggregation": "none"]),
+            SeriesLabel(["policy": "sft", "method": "weighted", "evaluator": "orm", "aggregation": "prod"]),
+        ])
+    ])
+    #expect(plan.entries.map(\.text) == ["verifier · greedy", "sft · weighted · orm · prod"])
+}

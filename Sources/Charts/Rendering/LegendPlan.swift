@@ -41,8 +41,11 @@ struct LegendPlan: Equatable {
             heading = nil
             shared = []
         } else {
+            // A row without an evaluator says "none" twice ("verifier · greedy · none · none"); an absent part is
+            // left out of its entry, as `compare` names such a row ("verifier/greedy").
             entries = labels.map { label in
-                Entry(label: label, text: differing.map { label.value(of: $0) ?? "–" }.joined(separator: " · "))
+                let values = differing.map { label.value(of: $0) ?? "–" }.filter { $0 != "none" }
+                return Entry(label: label, text: values.joined(separator: " · "))
             }
             // Series known by name alone need no heading: "series" would say nothing.
             heading = differing == ["series"] ? nil : differing.joined(separator: " · ")

@@ -91,7 +91,8 @@ struct DashboardRoutes {
                 guard !runs.isEmpty else {
                     throw DaemonError(.badRequest, "name the runs to compare: /compare?runs=ID,ID")
                 }
-                return try await comparePage(title: "Compare \(runs.count) runs", runs: runs)
+                return try await comparePage(
+                    title: runs.count == 1 ? "Compare 1 run" : "Compare \(runs.count) runs", runs: runs)
             }
         }
         router.get("/groups/:id") { request, context in

@@ -49,7 +49,7 @@ public struct ComparePage: Sendable {
             } ?? ""
         let main: HTML = """
             \(members)\(leftOut)\(warningList)<h2>Accuracy vs N</h2>
-            \(HTML.chart(RecordFigures.accuracyVersusN(grid, linesOf: comparison.report, subtitle: "\(comparison.runs.count) runs"), id: "accuracy"))\
+            \(HTML.chart(RecordFigures.accuracyVersusN(grid, linesOf: comparison.report, subtitle: comparison.runs.count == 1 ? "1 run" : "\(comparison.runs.count) runs"), id: "accuracy"))\
             <h2>Headline</h2>
             \(ComparisonTableHTML.table(comparison.report))<h2>Training curves</h2>
             \(curves)<h2>Spec differences</h2>

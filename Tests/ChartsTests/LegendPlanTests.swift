@@ -56,3 +56,10 @@ private func chart(_ labels: [SeriesLabel]) -> LineChart {
     ])
     #expect(plan.entries.map(\.text) == ["verifier · greedy", "sft · weighted · orm · prod"])
 }
+
+/// The eighth series shares the first's colour (seven colours), so its marker must be unlike the first's circle: a
+/// hexagon there could not be told from it at 6 px.
+@Test func theSeriesWhoseColourRepeatsHasAMarkerUnlikeTheFirsts() {
+    #expect(Palette.light.seriesColor(7) == Palette.light.seriesColor(0))
+    #expect(MarkerShape.forSeries(0) == .circle && MarkerShape.forSeries(7) == .cross)
+}

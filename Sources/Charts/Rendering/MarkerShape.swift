@@ -1,8 +1,9 @@
 /// The mark drawn at a series' points, so lines stay distinguishable without colour (in print, for a
 /// colour-blind reader). There is one more shape than colours, so colour and shape repeat together only
-/// after 56 series.
+/// after 56 series; the eighth series, the first whose colour repeats (the first's), gets the shape least like the
+/// first's circle (a hexagon there was hard to tell from it at 6 px).
 enum MarkerShape: CaseIterable {
-    case circle, square, triangleUp, diamond, triangleDown, plus, cross, hexagon
+    case circle, square, triangleUp, diamond, triangleDown, plus, hexagon, cross
 
     static func forSeries(_ index: Int) -> MarkerShape {
         allCases[index % allCases.count]

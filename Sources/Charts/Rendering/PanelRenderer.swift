@@ -64,19 +64,24 @@ struct PanelRenderer {
         return PlotArea(left: left, top: top, right: size.width - right, bottom: size.height - bottom)
     }
 
-    /// The clip path of the plot area, a little larger so markers on its edges are drawn whole.
+    /// The clip paths of the plot area: a little larger for lines and markers, so markers on its edges are drawn
+    /// whole, and exact for interval bands (`bandClipID`), which stop at the axes' ends (0 and 100 %) rather than
+    /// spill past them.
     func writeClipPath(into svg: inout SVGWriter) {
         let c = DecimalText.coordinate
-        let bleed = Self.markerRadius + 1.5
-        svg.start("clipPath", [("id", clipID)])
-        svg.element(
-            "rect",
-            [
-                ("x", c(plot.left - bleed)), ("y", c(plot.top - bleed)), ("width", c(plot.width + 2 * bleed)),
-                ("height", c(plot.height + 2 * bleed)),
-            ])
-        svg.end()
+        for (id, bleed) in [(clipID, Self.markerRadius + 1.5), (bandClipID, 0)] {
+            svg.start("clipPath", [("id", id)])
+            svg.element(
+                "rect",
+                [
+                    ("x", c(plot.left - bleed)), ("y", c(plot.top - bleed)), ("width", c(plot.width + 2 * bleed)),
+                    ("height", c(plot.height + 2 * bleed)),
+                ])
+            svg.end()
+        }
     }
+
+    private var bandClipID: String { clipID + "-bands" }
 
     func write(index: Int, at origin: FigureLayout.Point, into svg: inout SVGWriter) {
         let c = DecimalText.coordinate
@@ -243,7 +248,12 @@ struct PanelRenderer {
                 [("class", "series-group s\(index % palette.series.count)"), ("data-series", series.label.identifier)])
             let band = bandPath(segments)
             if !band.isEmpty {
-                svg.element("path", [("class", "band"), ("d", band), ("fill", color), ("fill-opacity", "0.14")])
+                svg.element(
+                    "path",
+                    [
+                        ("class", "band"), ("d", band), ("fill", color), ("fill-opacity", "0.14"),
+                        ("clip-path", "url(#\(bandClipID))"),
+                    ])
             }
             let line = segments.filter { $0.count > 1 }.map { segment in
                 "M" + segment.map { "\(c($0.x)),\(c($0.y))" }.joined(separator: "L")

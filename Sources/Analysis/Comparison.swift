@@ -26,15 +26,28 @@ public enum Comparison {
                 "N = \(n) is not sampled in these runs; they have N = "
                     + sampled.sorted().map(String.init).joined(separator: ", "))
         }
+        // A row some runs lack is left out of `keys`; naming one says which run lacks it, not "did you mean".
+        func resolved(_ reference: RowReference) throws(AnalysisError) -> RowKey {
+            do {
+                return try resolve(reference, n: request.n, among: keys)
+            } catch {
+                let lacking = tables.filter { table in (try? resolve(reference, n: request.n, among: table.keys)) == nil
+                }
+                guard !lacking.isEmpty, lacking.count < tables.count else { throw error }
+                throw AnalysisError(
+                    .unknownRow,
+                    "row '\(reference)' is not recorded by every run compared (not by "
+                        + lacking.prefix(3).map { String($0.run.prefix(8)) }.joined(separator: ", ")
+                        + (lacking.count > 3 ? " and \(lacking.count - 3) more" : "")
+                        + "): a row is shown only when every run has it — name another, or compare the runs that have it"
+                )
+            }
+        }
         let selected =
             try request.rows.map { references throws(AnalysisError) in
-                try references.map { reference throws(AnalysisError) in
-                    try resolve(reference, n: request.n, among: keys)
-                }
+                try references.map { reference throws(AnalysisError) in try resolved(reference) }
             } ?? keys
-        let baseline = try request.baseline.map { reference throws(AnalysisError) in
-            try resolve(reference, n: request.n, among: keys)
-        }
+        let baseline = try request.baseline.map { reference throws(AnalysisError) in try resolved(reference) }
         let scopes = scopes(request.levels, easy: first.easyLevels, hard: first.hardLevels)
         var bootstrap = try ProblemBootstrap(resamples: request.resamples)
         // One run: every needed row's replicates, one batch per level, then summed over each scope's levels.

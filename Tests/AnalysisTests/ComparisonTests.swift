@@ -85,6 +85,16 @@ import WireTypes
             let error = #expect(throws: AnalysisError.self) { try Comparison.compare(runs: [run], request: unsampled) }
             #expect(error?.message == "N = \(n) is not sampled in these runs; they have N = 4")
         }
+        // A row one run of several lacks is named as such, not as a typo.
+        var partial = Self.run("b", skill: 3)
+        partial.scores.removeAll { $0.row == Self.weighted }
+        let lacking = #expect(throws: AnalysisError.self) {
+            try Comparison.compare(runs: [run, partial], request: headline)
+        }
+        #expect(
+            lacking?.message.hasPrefix("row 'weighted/orm/prod' is not recorded by every run compared (not by b)")
+                == true,
+            "\(lacking?.message ?? "")")
         var sampled = headline
         sampled.n = 4
         #expect(try Comparison.compare(runs: [run], request: sampled).rows.count == 9)

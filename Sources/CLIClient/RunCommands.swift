@@ -82,7 +82,8 @@ struct Runs: AsyncParsableCommand {
     @Option(
         name: .customLong("where"),
         help: """
-            A condition PostgreSQL evaluates: tag:NAME, status (in (...)), name, spec.<path> with =, !=, <, <=, >, >=; \
+            A condition PostgreSQL evaluates: tag:NAME, status (in (...)), name, kind (run or replay), spec.<path> \
+            with =, !=, <, <=, >, >=; \
             joined with and/or, e.g. 'tag:baseline and spec.policy.sft.steps >= 400'.
             """)
     var condition: String?

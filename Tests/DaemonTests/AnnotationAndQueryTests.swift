@@ -88,9 +88,14 @@ struct AnnotationAndQueryTests {
         #expect(try await ids(queue, "spec.policy.sft.steps >= 400").sorted() == [runs[2], runs[3]].sorted())
         #expect(try await ids(queue, "tag:baseline and spec.policy.sft.steps >= 400") == [runs[3]])
         #expect(try await ids(queue, "status in (cancelled, failed)") == [runs[0]])
+        // A replay job has its original's name and spec: `kind` tells it apart.
+        let replay = try await RunSubmission(queue: queue).submitReplay(of: runs[0]).run.id
+        #expect(try await ids(queue, "kind = replay") == [replay])
+        #expect(try await ids(queue, "kind != replay and spec.seed = 0").count == 2)
+        await #expect(throws: DaemonError.self) { _ = try await ids(queue, "kind = job") }
         #expect(try await ids(queue, "spec.seed = 1 and spec.policy.sft.steps = 100") == [runs[1]])
-        #expect(try await ids(queue, "tag != baseline").count == 3)
-        #expect(try await ids(queue, "spec.name = tiny or tag:baseline").count == 4)
+        #expect(try await ids(queue, "tag != baseline").count == 4)
+        #expect(try await ids(queue, "spec.name = tiny or tag:baseline").count == 5)
         // A text comparison with a number field matches nothing rather than failing the query.
         #expect(try await ids(queue, "spec.policy.sft.steps = many").isEmpty)
         // So do paths that recorded specs have, when no run matches.
@@ -114,7 +119,7 @@ struct AnnotationAndQueryTests {
             ("status = done", "unknown status 'done'"),
             ("spec.policy.sft.steps >=", "expected a value"),
             ("tag:Bad", "is not a tag"),
-            ("spec.policy.sft.steps >=", "(fields: status, name, tag, spec.<path>)"),
+            ("spec.policy.sft.steps >=", "(fields: status, name, tag, kind, spec.<path>)"),
         ] {
             do {
                 _ = try RunQuery(parsing: condition)
@@ -126,7 +131,8 @@ struct AnnotationAndQueryTests {
         // An unknown name far from every field: the parser lists the fields, once.
         let unknown = #expect(throws: DaemonError.self) { try RunQuery(parsing: "zzzzzzzz = 1") }
         #expect(
-            unknown?.message == "--where column 1: unknown field 'zzzzzzzz' — fields: status, name, tag, spec.<path>",
+            unknown?.message
+                == "--where column 1: unknown field 'zzzzzzzz' — fields: status, name, tag, kind, spec.<path>",
             "\(unknown?.message ?? "accepted")")
     }
 

@@ -10,7 +10,8 @@ import WireTypes
 /// `TagsChanged`), so a listing never moves runs to the client to filter them.
 struct RunQuery {
     enum Field: FilterField {
-        case status, name, tag
+        /// `kind`: `run`, or `replay` for a replay job (which has its original's name and spec, and no scores).
+        case status, name, tag, kind
         /// A path into the canonical spec's JSON.
         case spec([String])
 
@@ -19,6 +20,7 @@ struct RunQuery {
             case "status", "state": self = .status
             case "name": self = .name
             case "tag": self = .tag
+            case "kind": self = .kind
             default:
                 guard filterName.hasPrefix("spec."),
                     let path = try? SpecOverride.jsonPath(String(filterName.dropFirst("spec.".count)))
@@ -27,7 +29,7 @@ struct RunQuery {
             }
         }
 
-        static let filterNames = ["status", "name", "tag", "spec.<path>"]
+        static let filterNames = ["status", "name", "tag", "kind", "spec.<path>"]
 
         var filterKind: FilterValueKind {
             if case .spec = self { return .either }
@@ -72,6 +74,9 @@ struct RunQuery {
                 switch (field, value) {
                 case (.status, .text(let text)): return "runs.state \(op.rawValue) \(parameter(.text(text)))::text"
                 case (.name, .text(let text)): return "runs.name \(op.rawValue) \(parameter(.text(text)))::text"
+                case (.kind, .text(let text)):
+                    let replay = "(runs.replay_of IS NOT NULL)"
+                    return (text == "replay") == (op == .equal) ? replay : "(NOT \(replay))"
                 case (.tag, .text(let text)):
                     let tags = """
                         COALESCE(e2h_latest_payload(
@@ -94,7 +99,7 @@ struct RunQuery {
                     case .text(let text):
                         return "((\(spec) #>> \(at)) \(op.rawValue) \(parameter(.text(text)))::text)"
                     }
-                case (.status, .number), (.name, .number), (.tag, .number):
+                case (.status, .number), (.name, .number), (.tag, .number), (.kind, .number):
                     return "false"  // unreachable: these fields parse every value as text
                 }
             }
@@ -136,6 +141,10 @@ struct RunQuery {
                 .badRequest,
                 "--where: unknown status '\(text)': one of \(RunState.allCases.map(\.rawValue).joined(separator: ", "))"
             )
+        case .compare(.kind, let op, .text(let text)):
+            guard op == .equal || op == .notEqual, ["run", "replay"].contains(text) else {
+                throw DaemonError(.badRequest, "--where: kind is run or replay, compared with = or !=")
+            }
         case .compare(.tag, let op, .text(let text)):
             if op != .equal && op != .notEqual { throw DaemonError(.badRequest, "--where: compare tags with = or !=") }
             do {

@@ -245,6 +245,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// Test support, in no product: what a forger can do to a bundle without a key (recompute its chain), for
+        /// the import tests and the shutdown test.
+        .target(
+            name: "BundleForgery",
+            dependencies: ["Canonical", "EventStore", "RunBundle"],
+            path: "Tests/BundleForgery",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EventStoreTests",
             dependencies: [
@@ -275,8 +283,8 @@ let package = Package(
             name: "DaemonTests",
             // Pipeline for its YAML reader: the OpenAPI test reads the embedded document with it.
             dependencies: [
-                "BuildStamp", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine", "Pipeline",
-                "RunBundle", "WireTypes",
+                "BuildStamp", "BundleForgery", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine",
+                "Pipeline", "RunBundle", "WireTypes",
             ],
             swiftSettings: strict
         ),
@@ -302,10 +310,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // Crypto: the webhook test checks the deliveries' HMAC signatures. Hummingbird: a proxy that plays an
-            // older e2hd (`follow`'s fallback to polling). Canonical, EventStore and RunBundle: the shutdown test
-            // names its ballast blob in a bundle's record and recomputes the chain, as ImportTests forges.
+            // older e2hd (`follow`'s fallback to polling). BundleForgery and RunBundle: the shutdown test names its
+            // ballast blob in a bundle's record and recomputes the chain, as ImportTests forges.
             dependencies: [
-                "Canonical", "EventStore", "RunBundle", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
+                "BundleForgery", "RunBundle", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict

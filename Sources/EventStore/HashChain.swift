@@ -12,10 +12,13 @@ import Foundation
 /// the JSON exactly as stored), integers as Int64 big endian, the id as its 16 bytes. The global
 /// position and the time are left out: they are not the stream's content, and an exported
 /// stream keeps its hashes when imported at other positions.
-enum HashChain {
-    static let genesis = Data(repeating: 0, count: 32)
+///
+/// Public as the chain's definition: a reader of an exported bundle can recompute it without a database (the
+/// tests forge bundles with it, as anyone can, which is why an import checks what a record means as well).
+public enum HashChain {
+    public static let genesis = Data(repeating: 0, count: 32)
 
-    static func hash(
+    public static func hash(
         previous: Data, stream: String, version: Int64, id: UUID, type: String, schemaVersion: Int, payload: Data,
         metadata: Data
     ) -> Data {

@@ -1,3 +1,4 @@
+import BundleForgery
 import Canonical
 import Foundation
 import RunBundle
@@ -425,18 +426,7 @@ struct BundleEntries {
 
     /// Recomputes an entry's chain over its (edited) lines, as a forger can: versions from 1, each hash from the last.
     mutating func rechain(_ name: String, stream: String) throws {
-        try edit(name) { lines in
-            var previous = HashChain.genesis
-            for index in lines.indices {
-                lines[index].version = Int64(index + 1)
-                lines[index].previousHash = Hex.encode(previous)
-                previous = HashChain.hash(
-                    previous: previous, stream: stream, version: lines[index].version, id: lines[index].id,
-                    type: lines[index].type, schemaVersion: lines[index].schemaVersion,
-                    payload: Data(lines[index].payload.utf8), metadata: Data(lines[index].metadata.utf8))
-                lines[index].hash = Hex.encode(previous)
-            }
-        }
+        try edit(name) { BundleForgery.rechain(&$0, stream: stream) }
     }
 
     mutating func editEvents(_ change: (inout [BundleEventLine]) -> Void) throws {

@@ -1,10 +1,8 @@
-import Canonical
+import BundleForgery
 import Foundation
 import RunBundle
 import Testing
 import WireTypes
-
-@testable import EventStore
 
 /// SIGTERM while a large run moves in or out: the daemon exits 0 and the database holds the whole run or nothing
 /// of it; the client leaves the whole file or nothing, and no temporary file beside it.
@@ -44,15 +42,7 @@ struct TransferShutdownTests {
         payload["ballast"] = hash
         lines[last].payload = String(
             decoding: try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]), as: UTF8.self)
-        var previous = HashChain.genesis
-        for index in lines.indices {
-            lines[index].previousHash = Hex.encode(previous)
-            previous = HashChain.hash(
-                previous: previous, stream: stream, version: lines[index].version, id: lines[index].id,
-                type: lines[index].type, schemaVersion: lines[index].schemaVersion,
-                payload: Data(lines[index].payload.utf8), metadata: Data(lines[index].metadata.utf8))
-            lines[index].hash = Hex.encode(previous)
-        }
+        BundleForgery.rechain(&lines, stream: stream)
         let encoded = try lines.map { String(decoding: try BundleLayout.lineEncoder.encode($0), as: UTF8.self) }
         try Data((encoded.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
     }

@@ -246,11 +246,11 @@ let package = Package(
             swiftSettings: strict
         ),
         /// Test support, in no product: what a forger can do to a bundle without a key (recompute its chain), for
-        /// the import tests and the shutdown test.
+        /// the import tests and the shutdown test; a webhook receiver that answers as told, for the hook tests.
         .target(
-            name: "BundleForgery",
+            name: "TestSupport",
             dependencies: ["Canonical", "EventStore", "RunBundle"],
-            path: "Tests/BundleForgery",
+            path: "Tests/TestSupport",
             swiftSettings: strict
         ),
         .testTarget(
@@ -283,8 +283,8 @@ let package = Package(
             name: "DaemonTests",
             // Pipeline for its YAML reader: the OpenAPI test reads the embedded document with it.
             dependencies: [
-                "BuildStamp", "BundleForgery", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine",
-                "Pipeline", "RunBundle", "WireTypes",
+                "BuildStamp", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine",
+                "Pipeline", "RunBundle", "TestSupport", "WireTypes",
             ],
             swiftSettings: strict
         ),
@@ -310,10 +310,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // Crypto: the webhook test checks the deliveries' HMAC signatures. Hummingbird: a proxy that plays an
-            // older e2hd (`follow`'s fallback to polling). BundleForgery and RunBundle: the shutdown test names its
-            // ballast blob in a bundle's record and recomputes the chain, as ImportTests forges.
+            // older e2hd (`follow`'s fallback to polling). RunBundle and TestSupport: the shutdown test names its
+            // ballast blob in a bundle's record and recomputes the chain, as ImportTests forges; the hook receiver.
             dependencies: [
-                "BundleForgery", "RunBundle", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
+                "RunBundle", "TestSupport", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict

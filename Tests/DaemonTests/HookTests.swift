@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import TestSupport
 import Testing
 import WireTypes
 
@@ -101,6 +102,49 @@ struct HookTests {
         #expect(try await outbox(queue, run: cancelled).map(\.hook) == [ends.hook.id])
         await #expect(throws: DaemonError.self) { try await registry.remove(slack.hook.id) }
         #expect(try await registry.list().map(\.url) == ["http://127.0.0.1:1/ends", "http://127.0.0.1:1/done"])
+    }
+
+    /// A cancelled run's delivery to `receiver`, taken and tried once: its row afterwards.
+    func triedOnce(
+        answering answer: HookReceiver.Answer, trySeconds: Double = 15
+    ) async throws -> (error: String?, delivered: Bool, received: [HookReceiver.Received], took: Duration) {
+        var settings = TestDatabase.settings()
+        settings.hookRetry = HookRetryPolicy(
+            firstDelaySeconds: 60, maximumDelaySeconds: 60, maximumAttempts: 3, trySeconds: trySeconds)
+        let queue = try await TestDatabase.queue(settings)
+        let port = try HookReceiver.freePort()
+        let receiver = try HookReceiver(port: port, answer: answer)
+        defer { receiver.stop() }
+        _ = try await HookRegistry(queue: queue).add(
+            HookRequest(url: "http://127.0.0.1:\(port)/hook", triggers: [.cancelled], format: .json, secret: nil))
+        let run = try await queue.submit(SubmitRequest(yaml: Self.spec, file: "t.yaml")).run.id
+        _ = try await queue.cancel(run)
+        let started = ContinuousClock.now
+        #expect(try await HookSender(queue: queue, outbox: WakeSignal()).sendDue() == 1)
+        let took = ContinuousClock.now - started
+        let row = try await queue.store.execute(
+            "SELECT last_error, delivered_at IS NOT NULL AS delivered FROM webhook_deliveries WHERE run_id = $1",
+            [.text(run)])
+        return (try row.string(0, "last_error"), try row.bool(0, "delivered") == true, receiver.received, took)
+    }
+
+    /// A redirect is the receiver's answer, not a way to somewhere else: following it sent the signed headers
+    /// without the body to wherever the receiver pointed, and counted that as delivered.
+    @Test func aRedirectIsAFailedTryNotADelivery() async throws {
+        let elsewhere = try HookReceiver(port: 0)
+        defer { elsewhere.stop() }
+        let tried = try await triedOnce(answering: .redirect(location: "http://127.0.0.1:\(elsewhere.port)/elsewhere"))
+        #expect(tried.error == "HTTP 302" && !tried.delivered)
+        #expect(tried.received.map(\.path) == ["/hook"])
+        #expect(elsewhere.received.isEmpty, "the redirect was followed")
+    }
+
+    /// A receiver that answers a byte at a time is never idle, so a request's timeout never fired: one held every
+    /// delivery of the daemon for as long as it liked. The try's time is a deadline.
+    @Test func aReceiverThatTricklesItsAnswerMeetsTheTrysDeadline() async throws {
+        let tried = try await triedOnce(answering: .trickle, trySeconds: 2.5)
+        #expect(tried.error == "no answer within 2 s" && !tried.delivered)
+        #expect(tried.took < .seconds(10), "\(tried.took)")
     }
 
     @Test func aFailedDeliveryIsRetriedAfterItsBackoffThenAbandoned() async throws {

@@ -1,4 +1,4 @@
-import BundleForgery
+import TestSupport
 import Canonical
 import Foundation
 import RunBundle

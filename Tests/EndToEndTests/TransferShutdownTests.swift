@@ -1,4 +1,4 @@
-import BundleForgery
+import TestSupport
 import Foundation
 import RunBundle
 import Testing

@@ -2,6 +2,7 @@ import EventStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import WireTypes
 
 #if canImport(FoundationNetworking)
@@ -113,13 +114,14 @@ struct HookSender: Service {
         }
     }
 
-    /// nil when the receiver answered 2xx; else what went wrong.
+    /// nil when the receiver answered 2xx within the try's time; else what went wrong.
     private func post(_ delivery: Delivery) async -> String? {
         guard let url = URL(string: delivery.url) else { return "the URL \(delivery.url) does not parse" }
+        let seconds = policy.trySeconds * 0.8
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = delivery.body
-        request.timeoutInterval = policy.trySeconds * 0.8
+        request.timeoutInterval = seconds
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("e2hd", forHTTPHeaderField: "User-Agent")
         request.setValue(
@@ -128,12 +130,73 @@ struct HookSender: Service {
         request.setValue(String(delivery.id), forHTTPHeaderField: HookMessage.deliveryHeader)
         request.setValue(delivery.trigger, forHTTPHeaderField: HookMessage.triggerHeader)
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
+            // A request's timeout is Foundation's idle timeout: a receiver that sent a byte every few seconds held
+            // its try, and the sender's batch with it, for as long as it liked. The try's time is a deadline.
+            let prepared = request
+            guard let (_, response) = try await Self.within(seconds, { try await Self.session.data(for: prepared) })
+            else { return "no answer within \(Int(seconds)) s" }
             guard let status = (response as? HTTPURLResponse)?.statusCode else { return "no HTTP response" }
             return (200..<300).contains(status) ? nil : "HTTP \(status)"
         } catch {
             // Foundation's own sentence ("Failed to connect to … port …"), not the NSError's dump.
             return error.localizedDescription
         }
+    }
+
+    /// The session every try goes through: a redirect comes back as the 3xx it is (a failure, retried). Followed,
+    /// it sent the signed headers without the body wherever the receiver pointed, and counted as delivered.
+    private static let session = URLSession(
+        configuration: .ephemeral, delegate: RedirectRefusal(), delegateQueue: nil)
+
+    /// `work`'s answer, or nil once `seconds` have passed first (`work` is cancelled then, and its answer, should
+    /// the transport still give one, is ignored).
+    static func within<T: Sendable>(
+        _ seconds: Double, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+            let settlement = Settlement(continuation)
+            let attempt = Task {
+                do {
+                    settlement.settle(.success(try await work()))
+                } catch {
+                    settlement.settle(.failure(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                if settlement.settle(.success(nil)) { attempt.cancel() }
+            }
+        }
+    }
+}
+
+/// Resumes a continuation once, whichever of two racers settles first.
+private final class Settlement<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T?, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T?, any Error>) { self.continuation = Mutex(continuation) }
+
+    /// False when the other racer settled first.
+    @discardableResult
+    func settle(_ result: Result<T?, any Error>) -> Bool {
+        guard
+            let continuation = continuation.withLock({ held in
+                defer { held = nil }; return held
+            })
+        else {
+            return false
+        }
+        continuation.resume(with: result)
+        return true
+    }
+}
+
+/// Refuses every redirect, so that the data task completes with the 3xx response itself.
+private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

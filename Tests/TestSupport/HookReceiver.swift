@@ -4,44 +4,63 @@ import Foundation
 import Glibc
 #endif
 
-/// A webhook receiver inside the test process: an HTTP/1.1 server on 127.0.0.1 that answers 200 to every request
-/// and keeps what it received. One thread, one connection at a time — deliveries are few.
-final class HookReceiver: @unchecked Sendable {
-    struct Received: Sendable {
+/// A webhook receiver inside the test process: an HTTP/1.1 server on 127.0.0.1 that answers every request as told
+/// and keeps what it received. A thread per connection, so a slow answer holds up only its own.
+public final class HookReceiver: @unchecked Sendable {
+    public struct Received: Sendable {
         /// Lowercased names.
-        var headers: [String: String]
-        var body: Data
+        public var headers: [String: String]
+        public var body: Data
+        /// The request line's path.
+        public var path: String
     }
 
-    let port: Int
+    /// How the receiver answers.
+    public enum Answer: Sendable {
+        /// 200 with an empty body.
+        case ok
+        /// 302 to `location`.
+        case redirect(location: String)
+        /// 200 with a 1,000-byte body sent a byte a second: never idle, never done.
+        case trickle
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let port: Int
+    private let answer: Answer
     private let listener: Int32
     private let lock = NSLock()
     private var kept: [Received] = []
 
-    var received: [Received] { lock.withLock { kept } }
+    public var received: [Received] { lock.withLock { kept } }
 
     /// A port nothing listens on now, for a receiver that starts later.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let probe = try Self.listen(port: 0)
         defer { close(probe.socket) }
         return probe.port
     }
 
-    init(port: Int) throws {
+    /// Listens on `port` (0: any free one, then `port` says which).
+    public init(port: Int, answer: Answer = .ok) throws {
+        self.answer = answer
         (listener, self.port) = try Self.listen(port: port)
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
 
     /// Stops accepting; the accept loop ends.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
 
     private static func listen(port: Int) throws -> (socket: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw E2EError("socket() failed") }
+        guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -55,7 +74,7 @@ final class HookReceiver: @unchecked Sendable {
         }
         guard bound == 0, Glibc.listen(fd, 16) == 0 else {
             close(fd)
-            throw E2EError("cannot listen on 127.0.0.1:\(port)")
+            throw Failure(description: "cannot listen on 127.0.0.1:\(port)")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
@@ -68,10 +87,26 @@ final class HookReceiver: @unchecked Sendable {
         while true {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { return }
-            if let request = Self.read(connection) { lock.withLock { kept.append(request) } }
-            let response = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            _ = response.withCString { send(connection, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-            close(connection)
+            Thread { [self] in serve(connection) }.start()
+        }
+    }
+
+    private func serve(_ connection: Int32) {
+        defer { close(connection) }
+        if let request = Self.read(connection) { lock.withLock { kept.append(request) } }
+        func write(_ text: String) -> Bool {
+            text.withCString { send(connection, $0, strlen($0), Int32(MSG_NOSIGNAL)) } >= 0
+        }
+        switch answer {
+        case .ok: _ = write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        case .redirect(let location):
+            _ = write("HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        case .trickle:
+            guard write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n") else { return }
+            for _ in 0..<1000 {
+                Thread.sleep(forTimeInterval: 1)
+                guard write("x") else { return }
+            }
         }
     }
 
@@ -96,7 +131,9 @@ final class HookReceiver: @unchecked Sendable {
                     guard count > 0 else { return nil }
                     data.append(contentsOf: buffer[0..<count])
                 }
-                return Received(headers: headers, body: data[end.upperBound..<end.upperBound + length])
+                let path = head.split(separator: "\r\n").first?.split(separator: " ").dropFirst().first.map(String.init)
+                return Received(
+                    headers: headers, body: data[end.upperBound..<end.upperBound + length], path: path ?? "")
             }
             let count = recv(connection, &buffer, buffer.count, 0)
             guard count > 0 else { return nil }

@@ -63,6 +63,11 @@ struct Verify: AsyncParsableCommand {
             lines.append("  \(blobs.pruned.count) pruned by retention (tombstones in the record):")
             lines += blobs.pruned.map { "    " + $0 }
         }
+        if let leftOut = blobs.leftOut, !leftOut.isEmpty {
+            lines.append(
+                "  \(leftOut.count) left out of the scores-only bundle this run was imported from (never here):")
+            lines += leftOut.map { "    " + $0 }
+        }
         if !blobs.missing.isEmpty {
             lines.append("  \(blobs.missing.count) MISSING (named, not stored, never pruned):")
             lines += blobs.missing.map { "    " + $0 }

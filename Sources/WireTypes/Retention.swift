@@ -16,10 +16,19 @@ public struct BlobsPruned: DaemonEventPayload {
     public var hashes: [String]
     /// The bytes this release freed (blobs no other run held), at the time of the release.
     public var freedBytes: Int64
+    /// Why the run does not hold them: retention when absent (every tombstone before this field was one).
+    public var cause: Cause?
 
-    public init(hashes: [String], freedBytes: Int64) {
+    public enum Cause: String, Codable, Sendable {
+        /// The run was imported from a `--scores-only` bundle, which left them out: they never were here, and the
+        /// run cannot resume.
+        case scoresOnlyImport = "scores-only-import"
+    }
+
+    public init(hashes: [String], freedBytes: Int64, cause: Cause? = nil) {
         self.hashes = hashes
         self.freedBytes = freedBytes
+        self.cause = cause
     }
 }
 
@@ -79,13 +88,16 @@ public struct BlobVerification: Codable, Sendable, Equatable {
     public var stored: Int
     /// Released by the run's tombstones (and not stored): pruned by retention, not lost.
     public var pruned: [String]
+    /// Never here: left out of the `--scores-only` bundle the run was imported from (absent from older daemons).
+    public var leftOut: [String]?
     /// Neither stored nor released: lost.
     public var missing: [String]
 
-    public init(named: Int, stored: Int, pruned: [String], missing: [String]) {
+    public init(named: Int, stored: Int, pruned: [String], leftOut: [String] = [], missing: [String]) {
         self.named = named
         self.stored = stored
         self.pruned = pruned
+        self.leftOut = leftOut
         self.missing = missing
     }
 }

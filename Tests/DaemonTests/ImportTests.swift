@@ -1,7 +1,7 @@
-import TestSupport
 import Canonical
 import Foundation
 import RunBundle
+import TestSupport
 import Testing
 import WireTypes
 
@@ -42,8 +42,13 @@ struct ImportTests {
         let run = try await source.submit(SubmitRequest(yaml: "name: tiny\nseed: 7\n", file: "tiny.yaml")).run.id
         let lease = try #require(try await source.claim(owner: "test"))
         let blob = try await source.store.putBlob(Data("checkpoint bytes".utf8))
+        // With the metadata a worker's recorder writes, which retention and verify read.
         let events = (0..<3).map { step in
-            NewEvent(type: "CheckpointSaved", payload: Data(#"{"blob":"\#(blob)","step":\#(step)}"#.utf8))
+            NewEvent(
+                type: "CheckpointSaved",
+                payload: Data(
+                    #"{"blob":"\#(blob)","model":"policy","reason":"interval","stage":"sft","step":\#(step)}"#.utf8),
+                metadata: Data(#"{"attempt":1,"volatile":{},"worker":"test"}"#.utf8))
         }
         try await source.appendFenced(lease, events, progress: nil)
         try await source.store.recordMetrics(
@@ -321,7 +326,13 @@ struct ImportTests {
         let target = try await TestDatabase.queue()
         let report = try await RunBundleImport(queue: target, key: daemon.key).importBundle(at: bundle)
         #expect(report.scoresOnly && report.blobs == 0 && report.receipt == .verified)
-        #expect(try await target.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 6))
+        // The six events imported, and a tombstone that says the checkpoint was left out: verify counted it as
+        // missing, lost, after a faithful import, and resume retried a run that could never start.
+        #expect(try await target.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 7))
+        let blobs = try await RunBlobRecord.read(run, from: target.store).verification(in: target.store)
+        #expect(blobs.missing.isEmpty && blobs.pruned.isEmpty && blobs.leftOut?.count == 1, "\(blobs)")
+        let resume = await #expect(throws: DaemonError.self) { _ = try await RunControl(queue: target).resume(run) }
+        #expect(resume?.message.contains("imported from a --scores-only bundle") == true)
         await target.store.shutdown()
     }
 

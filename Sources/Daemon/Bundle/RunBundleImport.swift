@@ -96,6 +96,17 @@ struct RunBundleImport: Sendable {
                 try tx.recordMetrics(points)
             }
         }
+        if checked.manifest.scoresOnly {
+            // The run is imported whatever happens here; without the tombstone, verify reports the left-out blobs as
+            // missing, and says so.
+            do {
+                try await markLeftOut(run.id)
+            } catch {
+                queue.logger.warning(
+                    "could not record what the scores-only bundle left out",
+                    metadata: ["run": "\(run.id)", "error": "\(error)"])
+            }
+        }
         queue.logger.info(
             "run imported",
             metadata: ["run": "\(run.id)", "events": "\(checked.runHead.length)", "receipt": "\(checked.receipt)"])
@@ -103,6 +114,18 @@ struct RunBundleImport: Sendable {
             run: try await RunCatalog(queue: queue).details(run.id), receipt: checked.receipt,
             receiptDetail: checked.receiptDetail, blobs: checked.blobEntries.count, metricPoints: checked.metricPoints,
             annotationEvents: Int(checked.annotationEvents), scoresOnly: checked.manifest.scoresOnly)
+    }
+
+    /// A scores-only bundle leaves the run's checkpoints and samples out on purpose: a tombstone says so, so that
+    /// `verify` reports them as left out, not as lost ("30 MISSING" after a faithful import), and `resume`, which
+    /// would need them, refuses the run. Appended after the import's transaction, from the record read back whole:
+    /// should the daemon die in between, `verify` reports them as missing.
+    private func markLeftOut(_ run: String) async throws {
+        let leftOut = try await RunBlobRecord.read(run, from: store).verification(in: store).missing
+        guard !leftOut.isEmpty else { return }
+        let tombstone = DaemonEvent.blobsPruned(BlobsPruned(hashes: leftOut, freedBytes: 0, cause: .scoresOnlyImport))
+        _ = try await store.append(
+            stream: DaemonEvent.stream(run), expectedVersion: .any, events: [try tombstone.recorded()])
     }
 
     /// Every blob a bundle carries must be one its record names (`RunBlobs`: in an event, or in a JSON blob so named),

@@ -135,8 +135,11 @@ final class WorkerPool: Service, Sendable {
         case .failure(let error) where isDraining && error is CancellationError:
             await record(lease, .interrupted(reason: "daemon \(lease.owner) shut down mid-step"), logger)
         case .failure(let error):
-            // Retrying cannot fix a diverged training run or a spec the pipeline rejects.
-            let final = (error as? PipelineError).map { $0.code == .divergence || $0.code == .invalidSpec } ?? false
+            // Retrying cannot fix a diverged training run, a spec the pipeline rejects, or a record whose blobs are
+            // gone or unreadable (each try failed at the same blob).
+            let final =
+                (error as? PipelineError).map { [.divergence, .invalidSpec, .corruptHistory].contains($0.code) }
+                ?? false
             logger.error("attempt failed", metadata: ["error": "\(error)"])
             await record(lease, .failed(reason: "\(error)", retryable: !final), logger)
         }

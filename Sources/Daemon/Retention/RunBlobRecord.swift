@@ -11,8 +11,10 @@ struct RunBlobRecord: Sendable {
     /// The stream's version when read: a release is applied only to the record it was planned on.
     var version: Int64
     var events: [PipelineEvent]
-    /// Released by the run's tombstones, in record order.
+    /// Released by the run's tombstones, in record order (those left out of a scores-only import included).
     var released: [String]
+    /// Left out of the `--scores-only` bundle the run was imported from: never here.
+    var leftOut: Set<String>
     var stageOutputs: [String: Data]
     /// The spec's own `retention:`, which overrides the daemon's.
     var retention: RetentionMode?
@@ -21,6 +23,7 @@ struct RunBlobRecord: Sendable {
         let recorded = try await store.readWhole(stream: DaemonEvent.stream(run))
         var events: [PipelineEvent] = []
         var released: [String] = []
+        var leftOut = Set<String>()
         var retention: RetentionMode?
         for event in recorded {
             if event.type == DaemonEventType.submitted.rawValue {
@@ -30,7 +33,9 @@ struct RunBlobRecord: Sendable {
                 retention = spec == nil ? .keepAll : spec?.retention
             } else if event.type == DaemonEventType.blobsPruned.rawValue {
                 do {
-                    released += try CanonicalJSON.decode(BlobsPruned.self, from: event.payload).hashes
+                    let tombstone = try CanonicalJSON.decode(BlobsPruned.self, from: event.payload)
+                    released += tombstone.hashes
+                    if tombstone.cause == .scoresOnlyImport { leftOut.formUnion(tombstone.hashes) }
                 } catch {
                     throw DaemonError(
                         .conflict, "run \(run)'s tombstone at version \(event.version) does not decode", cause: error)
@@ -48,7 +53,7 @@ struct RunBlobRecord: Sendable {
         let stored = try await store.blobSizes(outputs)
         let stageOutputs = try await store.blobs(outputs.filter { stored[$0] != nil })
         return RunBlobRecord(
-            run: run, version: recorded.last?.version ?? 0, events: events, released: released,
+            run: run, version: recorded.last?.version ?? 0, events: events, released: released, leftOut: leftOut,
             stageOutputs: stageOutputs, retention: retention)
     }
 
@@ -66,14 +71,16 @@ struct RunBlobRecord: Sendable {
         return try plan(mode).prunable.filter { !done.contains($0) }
     }
 
-    /// Every blob the record names, stored, pruned (released and gone) or missing (gone without a tombstone).
+    /// Every blob the record names, stored, pruned (released and gone), left out of a scores-only import, or
+    /// missing (gone without a tombstone).
     func verification(in store: EventStore) async throws -> BlobVerification {
         let named = try plan(.keepAll).named
         let stored = try await store.blobSizes(named)
         let done = Set(released)
         let absent = named.filter { stored[$0] == nil }
         return BlobVerification(
-            named: named.count, stored: stored.count, pruned: absent.filter { done.contains($0) },
-            missing: absent.filter { !done.contains($0) })
+            named: named.count, stored: stored.count,
+            pruned: absent.filter { done.contains($0) && !leftOut.contains($0) },
+            leftOut: absent.filter { leftOut.contains($0) }, missing: absent.filter { !done.contains($0) })
     }
 }

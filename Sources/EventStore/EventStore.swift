@@ -99,8 +99,10 @@ public final class EventStore: Sendable {
     }
 
     /// From now on a session that lost its server fails its operation at once (within a second for one already
-    /// retrying) instead of reconnecting for `reconnectTimeout`: for a process on its way out, whose threads
-    /// blocked in a reconnect would otherwise outlive its shutdown deadline. Healthy sessions are unaffected.
+    /// retrying) instead of reconnecting for `reconnectTimeout`, and a statement the server has not answered for
+    /// `ReconnectGate.grace` is cut: for a process on its way out, whose threads blocked in a reconnect or on a
+    /// server that stopped answering would otherwise outlive its shutdown deadline. Healthy statements are
+    /// unaffected.
     public func stopReconnecting() { settings.reconnects.close() }
 
     /// Closes every connection after the queued work; notification handlers are called no more.

@@ -145,8 +145,10 @@ final class PostgresConnection {
     func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresRows {
         let handle = try openHandle()
         let encoded = try parameters.map(EncodedParameter.init)
-        let result = Self.withWireParameters(encoded) { types, values, lengths, formats in
-            PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
+        let result = blocking(handle) {
+            Self.withWireParameters(encoded) { types, values, lengths, formats in
+                PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
+            }
         }
         return try rows(from: result)
     }
@@ -158,8 +160,10 @@ final class PostgresConnection {
         let handle = try openHandle()
         let encoded = try parameters.map(EncodedParameter.init)
         let name = try statementName(sql, encoded, handle)
-        let result = Self.withWireParameters(encoded) { _, values, lengths, formats in
-            PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
+        let result = blocking(handle) {
+            Self.withWireParameters(encoded) { _, values, lengths, formats in
+                PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1)
+            }
         }
         return try rows(from: result)
     }
@@ -178,9 +182,11 @@ final class PostgresConnection {
             PQsendQueryPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1) == 1
                 && PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 1) == 1 && PQpipelineSync(handle) == 1
         }
-        let statement = sent ? Self.queryResult(handle) : nil
-        let commit = statement == nil ? nil : Self.queryResult(handle)
-        let sync = commit == nil ? nil : PQgetResult(handle)
+        let (statement, commit, sync) = blocking(handle) {
+            let statement = sent ? Self.queryResult(handle) : nil
+            let commit = statement == nil ? nil : Self.queryResult(handle)
+            return (statement, commit, commit == nil ? nil : PQgetResult(handle))
+        }
         let synced = sync.map { PQresultStatus($0) == PGRES_PIPELINE_SYNC } ?? false
         if let sync { PQclear(sync) }
         guard let statement, let commit, synced, PQexitPipelineMode(handle) == 1 else {
@@ -205,7 +211,7 @@ final class PostgresConnection {
         if let known = prepared[sql] { return known }
         let name = "e2h_\(prepared.count + 1)"
         let types = encoded.map(\.type)
-        _ = try rows(from: PQprepare(handle, name, sql, Int32(types.count), types))
+        _ = try rows(from: blocking(handle) { PQprepare(handle, name, sql, Int32(types.count), types) })
         prepared[sql] = name
         return name
     }
@@ -222,7 +228,12 @@ final class PostgresConnection {
     /// parameters: for migration files and transaction control.
     func executeScript(_ sql: String) throws {
         let handle = try openHandle()
-        _ = try rows(from: PQexec(handle, sql))
+        _ = try rows(from: blocking(handle) { PQexec(handle, sql) })
+    }
+
+    /// A blocking libpq call on this session, which a closed reconnect gate cuts once it has waited its grace.
+    private func blocking<T>(_ handle: OpaquePointer, _ call: () -> T) -> T {
+        settings.reconnects.blocking(on: PQsocket(handle), call)
     }
 
     /// Inside a transaction block that a failed statement aborted.

@@ -45,6 +45,14 @@ struct DaemonClient: Sendable {
             if let data = FileManager.default.contents(atPath: file),
                 let endpoint = try? StateDirectory.jsonDecoder.decode(DaemonEndpoint.self, from: data)
             {
+                // A daemon that crashed (kill -9) leaves its endpoint behind, and whatever listens on that port now
+                // would be sent the token. On this machine (a loopback URL) the pid tells whether it still runs.
+                if Self.isLoopback(endpoint.url), kill(endpoint.pid, 0) != 0, errno == ESRCH {
+                    throw ClientError(
+                        .unreachable,
+                        "no running e2hd: \(file) names pid \(endpoint.pid), which has exited (a crash left the file "
+                            + "behind) — start it with `e2hd`")
+                }
                 urlText = endpoint.url
             }
         }
@@ -142,8 +150,22 @@ struct DaemonClient: Sendable {
         return request
     }
 
+    static func isLoopback(_ url: String) -> Bool {
+        let host = URL(string: url)?.host?.lowercased() ?? ""
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
     func unreachable(_ error: any Error) -> ClientError {
-        ClientError(
+        // A request that timed out reached the daemon, which may have carried it out: "is it running?" led to a
+        // submit retried by hand and queued twice.
+        if (error as? URLError)?.code == .timedOut {
+            return ClientError(
+                .unreachable,
+                "e2hd at \(baseURL.absoluteString) did not answer within \(requestTimeout.components.seconds) s (E2H_TIMEOUT); it may "
+                    + "still have done what was asked — look (`e2h runs`) before asking again, or give a submit --key "
+                    + "so that asking again is safe", cause: error)
+        }
+        return ClientError(
             .unreachable, "cannot reach e2hd at \(baseURL.absoluteString) — is it running? (start it with `e2hd`)",
             cause: error)
     }

@@ -37,14 +37,14 @@ public struct Daemon: Sendable {
 
         let store: EventStore
         do {
-            // Each worker appends while its heartbeat renews; the API and the reaper need their own.
             var configuration = EventStoreConfiguration()
             // Every daemon transaction is a few statements sent back to back. One left open is a stalled
             // process (SIGSTOP, swapped out) holding its run's row lock, which would keep the reaper from
             // requeuing the run: end such sessions within a lease.
             configuration.idleInTransactionTimeout = min(settings.lease, .seconds(60))
             store = try await EventStore(
-                url: url, connections: 2 * settings.workers + 4, configuration: configuration, logger: logger)
+                url: url, connections: Self.connections(workers: settings.workers), configuration: configuration,
+                logger: logger)
         } catch {
             throw DaemonError(.database, "cannot connect to the database — check --database-url", cause: error)
         }
@@ -57,6 +57,7 @@ public struct Daemon: Sendable {
             await store.shutdown()
             throw DaemonError(.database, "migrating the database failed", cause: error)
         }
+        try await Self.checkConnections(store, workers: settings.workers)
 
         // Read the machine's description (/proc/cpuinfo, uname) now, not inside the first claim's transaction.
         _ = HostProvenance.machine
@@ -143,4 +144,27 @@ public struct Daemon: Sendable {
         await store.shutdown()
         logger.info("e2hd stopped")
     }
+
+    /// The sessions this daemon opens (two a worker, four for the API and the reaper, one listening) must fit in
+    /// what the database allows: `--workers 60` on the embedded server (100 connections) failed claims, attempts
+    /// and API requests with "too many clients" instead of refusing to start.
+    static func checkConnections(_ store: EventStore, workers: Int) async throws {
+        let rows = try await store.execute(
+            """
+            SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+                AS allowed
+            """)
+        let needed = Self.connections(workers: workers) + 1
+        guard let allowed = try rows.int(0, "allowed"), needed > allowed else { return }
+        await store.shutdown()
+        throw DaemonError(
+            .badRequest,
+            "--workers \(workers) needs \(needed) database sessions, and the database allows \(allowed) "
+                + "(max_connections less the reserved ones): lower --workers to at most \(max(0, (allowed - 5) / 2)), "
+                + "or raise max_connections")
+    }
+
+    /// The pool's sessions for `workers` workers: each appends while its heartbeat renews; the API and the reaper
+    /// need their own.
+    static func connections(workers: Int) -> Int { 2 * workers + 4 }
 }

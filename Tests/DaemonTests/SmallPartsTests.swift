@@ -75,6 +75,19 @@ struct SmallPartsTests {
 
 @Suite("Strict query parameters and daemon options")
 struct StrictInputTests {
+    /// `--workers 60` on the embedded server (100 connections) failed claims and requests with "too many clients";
+    /// a daemon whose sessions do not fit refuses to start, saying how many workers do.
+    @Test func moreWorkersThanTheDatabaseHasSessionsForIsRefusedAtStart() async throws {
+        let queue = try await TestDatabase.queue()
+        try await Daemon.checkConnections(queue.store, workers: 1)
+        let rows = try await queue.store.execute("SELECT current_setting('max_connections')::int AS allowed")
+        let allowed = try #require(try rows.int(0, "allowed"))
+        let error = await #expect(throws: DaemonError.self) {
+            try await Daemon.checkConnections(queue.store, workers: allowed)
+        }
+        #expect(error?.message.contains("--workers \(allowed) needs \(2 * allowed + 5) database sessions") == true)
+    }
+
     @Test(arguments: ["nan", "NaN", "inf", "-inf", "1e999", "-1", "31", "abc", ""])
     func aWaitThatIsNotAFiniteNumberOfSecondsInRangeIsABadRequest(_ text: String) {
         let query = QueryParameters([("wait", text)])

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+import WireTypes
+
+@testable import CLIClient
+
+/// `--seeds -1..2` got ArgumentParser's "Missing value for '--seeds'": a value that starts with a dash is still the
+/// option's, so the seed range's own reader says what is wrong with it.
+@Test func aSeedRangeThatStartsWithADashIsTheOptionsValue() throws {
+    #expect(try SweepFlags.parse(["--seeds", "-1..2"]).seeds == "-1..2")
+    #expect(try SweepFlags.parse(["--seeds", "0..4", "--set", "seed=1"]).seeds == "0..4")
+}
+
+/// A request that timed out reached the daemon, which may have carried it out: its message must not say "is it
+/// running?" (a submit retried by hand after that was queued twice).
+@Test func aTimedOutRequestSaysItMayHaveBeenCarriedOut() throws {
+    let client = try DaemonClient(
+        options: ConnectionOptions(url: "http://127.0.0.1:9", token: "t", stateDir: nil))
+    let timedOut = client.unreachable(URLError(.timedOut))
+    #expect(timedOut.code == .unreachable && timedOut.message.contains("it may still have done what was asked"))
+    #expect(client.unreachable(URLError(.cannotConnectToHost)).message.contains("is it running?"))
+}
+
+/// A daemon killed with -9 leaves daemon.json behind; whatever listens on its port later would be sent the token.
+@Test func aStaleEndpointOfAnExitedDaemonIsNotUsed() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2h-endpoint-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try "t".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+    let exited = Process()
+    exited.executableURL = URL(fileURLWithPath: "/bin/true")
+    try exited.run()
+    exited.waitUntilExit()
+    func endpoint(pid: Int32) throws {
+        let file = DaemonEndpoint(url: "http://127.0.0.1:7707", pid: pid)
+        try StateDirectory.jsonEncoder.encode(file).write(to: URL(fileURLWithPath: directory + "/daemon.json"))
+    }
+    try endpoint(pid: exited.processIdentifier)
+    let error = #expect(throws: ClientError.self) {
+        _ = try DaemonClient(options: ConnectionOptions(url: nil, token: nil, stateDir: directory))
+    }
+    #expect(error?.code == .unreachable && error?.message.contains("which has exited") == true)
+    try endpoint(pid: getpid())
+    #expect(throws: Never.self) {
+        _ = try DaemonClient(options: ConnectionOptions(url: nil, token: nil, stateDir: directory))
+    }
+}

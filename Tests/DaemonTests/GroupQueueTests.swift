@@ -64,6 +64,11 @@ struct GroupQueueTests {
         #expect(again.group.members.map(\.run.id) == first.group.members.map(\.run.id))
         #expect(try await queue.list(state: nil, limit: 100).count == 3)
         #expect(try await groupCount(queue) == 1)
+        let other = await #expect(throws: DaemonError.self) {
+            _ = try await submit(queue, seeds: "0..3", key: "sweep-1")
+        }
+        #expect(other?.code == .conflict && other?.message.contains("of another spec") == true)
+        #expect(try await groupCount(queue) == 1)
     }
 
     @Test(

@@ -27,6 +27,13 @@ struct RunQueueTests {
         #expect(first.run.id == again.run.id)
         #expect(try await eventTypes(queue, first.run.id) == ["RunSubmitted"])
         #expect(try await queue.list(state: nil, limit: 10).count == 1)
+        // The key with another spec is a mistake, not a repeat: it returned the first run, exit 0.
+        let other = await #expect(throws: DaemonError.self) {
+            _ = try await queue.submit(
+                SubmitRequest(yaml: "name: tiny\nseed: 8\n", file: "tiny.yaml", idempotencyKey: "k1"))
+        }
+        #expect(other?.code == .conflict && other?.message.contains("of another spec") == true)
+        #expect(try await queue.list(state: nil, limit: 10).count == 1)
     }
 
     @Test func anInvalidSpecQueuesNothingAndSaysWhere() async throws {

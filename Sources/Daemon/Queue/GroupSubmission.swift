@@ -85,8 +85,17 @@ struct GroupSubmission {
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
                 """, [.text(groupID), .text(name), idempotencyKey.map { .text($0) } ?? .null])
             if inserted.isEmpty, let key = idempotencyKey {
-                let existing = try tx.query("SELECT id FROM run_groups WHERE idempotency_key = $1", [.text(key)])
-                return (try RunTable.required(existing.string(0, "id"), "id"), false)
+                let existing = try tx.query(
+                    """
+                    SELECT g.id, (SELECT string_agg(r.spec_hash, ',' ORDER BY m.position) FROM run_group_members m
+                        JOIN runs r ON r.id = m.run_id WHERE m.group_id = g.id) AS hashes
+                    FROM run_groups g WHERE g.idempotency_key = $1
+                    """, [.text(key)])
+                let id = try RunTable.required(existing.string(0, "id"), "id")
+                // The key names what it was first given for: another group under it is a mistake, not a repeat.
+                guard try existing.string(0, "hashes") == members.map(\.submitted.specHash).joined(separator: ",")
+                else { throw RunSubmission.keyReused(key, for: "group \(id)") }
+                return (id, false)
             }
             for (position, (member, event)) in zip(members, runEvents).enumerated() {
                 _ = try tx.query(

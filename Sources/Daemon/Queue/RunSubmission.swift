@@ -55,6 +55,15 @@ public struct RunSubmission: Sendable {
         return try await enqueue(replay, idempotencyKey: nil)
     }
 
+    /// An idempotency key given again with a different spec: answered 409, where it returned the first submission
+    /// as if it were this one (exit 0, nothing of the new spec queued).
+    static func keyReused(_ key: String, for first: String) -> DaemonError {
+        DaemonError(
+            .conflict,
+            "the key \(key.prefix(80)) was given for \(first), of another spec; a key repeats one submission — give "
+                + "this one another key")
+    }
+
     private func enqueue(_ submitted: RunSubmitted, idempotencyKey: String?) async throws -> SubmitResponse {
         let id = UUID().uuidString.lowercased()
         let event = try DaemonEvent.submitted(submitted).recorded()
@@ -74,8 +83,14 @@ public struct RunSubmission: Sendable {
                     submitted.replayOf.map { .text($0) } ?? .null,
                 ])
             if inserted.isEmpty, let key = idempotencyKey {
-                let existing = try tx.query("SELECT id FROM runs WHERE idempotency_key = $1", [.text(key)])
-                return (try RunTable.required(existing.string(0, "id"), "id"), false)
+                let existing = try tx.query(
+                    "SELECT id, spec_hash FROM runs WHERE idempotency_key = $1", [.text(key)])
+                let id = try RunTable.required(existing.string(0, "id"), "id")
+                // The key names what it was first given for: another spec under it is a mistake, not a repeat.
+                guard try existing.string(0, "spec_hash") == submitted.specHash else {
+                    throw Self.keyReused(key, for: "run \(id)")
+                }
+                return (id, false)
             }
             _ = try tx.append(stream: DaemonEvent.stream(id), expectedVersion: .noStream, events: [event])
             try QueueChannel.runnable.notify(tx, run: id)

@@ -41,12 +41,18 @@ struct HooksAdd: AsyncParsableCommand {
         }
     }
 
+    /// A secret file's text less its line end, which `echo secret > file` adds: spaces are the secret's own, and
+    /// receivers check signatures with the file's bytes (every space at either end was dropped).
+    static func secret(inFile text: String) -> String {
+        // "\r\n" is one Character.
+        text.last == "\n" || text.last == "\r\n" ? String(text.dropLast()) : text
+    }
+
     func run() async throws {
         try await E2H.guarded {
             let secret = try secretFile.map { path in
                 do {
-                    let text = try String(contentsOfFile: path, encoding: .utf8)
-                    return text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    return Self.secret(inFile: try String(contentsOfFile: path, encoding: .utf8))
                 } catch {
                     throw ClientError(.usage, "cannot read the secret file \(path)", cause: error)
                 }

@@ -85,13 +85,20 @@ public struct HookNotification: Codable, Sendable, Equatable {
     public var detail: String
     /// ISO 8601, UTC.
     public var occurredAt: String
+    /// For a replay job, the run it replays (its `detail` then is the verdict): without it a receiver saw the same
+    /// run name complete twice. Absent for a run.
+    public var replayOf: String?
 
-    public init(trigger: HookTrigger, run: String, name: String, state: RunState, detail: String, occurredAt: String) {
+    public init(
+        trigger: HookTrigger, run: String, name: String, state: RunState, detail: String, occurredAt: String,
+        replayOf: String? = nil
+    ) {
         self.trigger = trigger
         self.run = run
         self.name = name
         self.state = state
         self.detail = detail
         self.occurredAt = occurredAt
+        self.replayOf = replayOf
     }
 }

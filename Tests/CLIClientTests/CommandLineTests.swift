@@ -45,3 +45,9 @@ import WireTypes
         _ = try DaemonClient(options: ConnectionOptions(url: nil, token: nil, stateDir: directory))
     }
 }
+
+/// Spaces at either end of a secret file were dropped, so signatures checked with the file's bytes failed.
+@Test func aSecretFileLosesOnlyItsLineEnd() {
+    #expect(HooksAdd.secret(inFile: "  s3cret with space \n") == "  s3cret with space ")
+    #expect(HooksAdd.secret(inFile: "s3cret\r\n") == "s3cret" && HooksAdd.secret(inFile: "s3cret") == "s3cret")
+}

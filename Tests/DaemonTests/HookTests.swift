@@ -40,6 +40,22 @@ struct HookTests {
         #expect(try CanonicalJSON.decode(HookNotification.self, from: json) == failed)
         let slack = try JSONDecoder().decode([String: String].self, from: try HookMessage.body(failed, format: .slack))
         #expect(slack == ["text": "e2h run *tiny* (`r1`) failed: attempt 3: boom"])
+        #expect(!String(decoding: json, as: UTF8.self).contains("replayOf"), "a run's body is as it was")
+        // A replay job's completion says so, and gives its verdict: a receiver saw the run complete twice.
+        let replay = HookMessage.notification(
+            .completed, event: .completed(RunCompleted(summary: "identical (650 events)", headline: nil)), run: "j1",
+            name: "tiny", state: .completed, at: Date(timeIntervalSince1970: 1_800_000_000), replayOf: "r1")
+        #expect(
+            try CanonicalJSON.decode(HookNotification.self, from: try HookMessage.body(replay, format: .json)) == replay
+        )
+        let replaySlack = try JSONDecoder().decode(
+            [String: String].self, from: try HookMessage.body(replay, format: .slack))
+        #expect(replaySlack == ["text": "e2h replay of *tiny* (`r1`) completed: identical (650 events)"])
+    }
+
+    @Test func aPasswordInAHooksURLIsNotListed() {
+        #expect(HookRegistry.shown("http://user:pa55w0rd@127.0.0.1:8/x") == "http://user:***@127.0.0.1:8/x")
+        #expect(HookRegistry.shown("https://example.org/hook?a=1") == "https://example.org/hook?a=1")
     }
 
     @Test func aHookNeedsAnHTTPURLAndSomethingToListenFor() throws {

@@ -131,9 +131,14 @@ struct ReceiptTests {
                     $0.contains("signature does not match")
                 })
             let stranger = ReceiptKey(.init())
-            let foreign = try stranger.sign(genuine.claim)
-            #expect(
-                try await integrity.verify(run, against: foreign).problems.contains { $0.contains("signed by key") })
+            // Another issuer's log head names its own log: not compared with this one, and said so (it accused this
+            // database of a cut log when the issuer's log was longer).
+            var elsewhere = genuine.claim
+            elsewhere.logHead.length += 10
+            let foreign = try await integrity.verify(run, against: try stranger.sign(elsewhere)).problems
+            #expect(foreign.contains { $0.contains("signed by key") }, "\(foreign)")
+            #expect(foreign.contains { $0.hasPrefix("the log was not compared") }, "\(foreign)")
+            #expect(!foreign.contains { $0.contains("removed") }, "\(foreign)")
             #expect(try await integrity.verify(run, against: genuine).intact)
         }
     }

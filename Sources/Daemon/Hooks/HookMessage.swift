@@ -20,7 +20,13 @@ enum HookMessage {
         case .slack:
             // Slack's incoming webhooks (and Mattermost, Discord's /slack endpoint) take `{"text": …}`.
             var text = "e2h run *\(notification.name)* (`\(notification.run)`) \(notification.trigger.rawValue)"
-            if notification.trigger != .completed { text += ": \(notification.detail)" }
+            if let original = notification.replayOf {
+                text =
+                    "e2h replay of *\(notification.name)* (`\(original)`) \(notification.trigger.rawValue): "
+                    + notification.detail
+            } else if notification.trigger != .completed {
+                text += ": \(notification.detail)"
+            }
             return try CanonicalJSON.encode(["text": text])
         }
     }
@@ -33,7 +39,8 @@ enum HookMessage {
     /// What a webhook is told of a lifecycle change: the completed run's summary, or why it failed, was cancelled or
     /// stalled, from the event that records it.
     static func notification(
-        _ trigger: HookTrigger, event: DaemonEvent?, run: String, name: String, state: RunState, at time: Date
+        _ trigger: HookTrigger, event: DaemonEvent?, run: String, name: String, state: RunState, at time: Date,
+        replayOf: String? = nil
     ) -> HookNotification {
         let detail: String =
             switch event {
@@ -47,6 +54,6 @@ enum HookMessage {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return HookNotification(
             trigger: trigger, run: run, name: name, state: state, detail: detail,
-            occurredAt: formatter.string(from: time))
+            occurredAt: formatter.string(from: time), replayOf: replayOf)
     }
 }

@@ -16,10 +16,10 @@ enum HookOutbox {
         let listening = try tx.query(
             "SELECT count(*) AS n FROM webhooks WHERE $1 = ANY (triggers)", [.text(trigger.rawValue)])
         guard try listening.int(0, "n") ?? 0 > 0 else { return }
-        let name = try RunTable.required(
-            tx.query("SELECT name FROM runs WHERE id = $1", [.text(id)]).string(0, "name"), "name")
+        let row = try tx.query("SELECT name, replay_of FROM runs WHERE id = $1", [.text(id)])
+        let name = try RunTable.required(row.string(0, "name"), "name")
         let notification = HookMessage.notification(
-            trigger, event: event, run: id, name: name, state: state, at: now)
+            trigger, event: event, run: id, name: name, state: state, at: now, replayOf: try row.string(0, "replay_of"))
         _ = try tx.query(
             """
             INSERT INTO webhook_deliveries (webhook_id, run_id, trigger, body)

@@ -26,6 +26,13 @@ struct HookRegistry {
     }
 
     /// Oldest first.
+    /// A hook's URL as listings show it: a password in it is a secret, shown as `***` (`hooks list` printed it).
+    static func shown(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
+    }
+
     func list() async throws -> [Hook] {
         let rows = try await queue.store.execute(
             """
@@ -46,7 +53,8 @@ struct HookRegistry {
                 throw DaemonError(.internalError, "a webhook has the unknown format \(formatText)")
             }
             return Hook(
-                id: try required(rows.string(row, "id"), "id"), url: try required(rows.string(row, "url"), "url"),
+                id: try required(rows.string(row, "id"), "id"),
+                url: Self.shown(try required(rows.string(row, "url"), "url")),
                 triggers: triggers.compactMap { HookTrigger(rawValue: String($0)) }, format: format,
                 createdAt: try required(rows.date(row, "created_at"), "created_at"),
                 delivered: try rows.int(row, "delivered") ?? 0, pending: try rows.int(row, "pending") ?? 0,

@@ -241,6 +241,8 @@ public enum StateDirectory {
 
     public static let tokenFile = "token"
     public static let endpointFile = "daemon.json"
+    /// The key that signs receipts and the log witness (mode 0600): the trust anchor of every receipt.
+    public static let receiptKeyFile = "receipt-key"
 
     public static var jsonEncoder: JSONEncoder {
         let encoder = JSONEncoder()

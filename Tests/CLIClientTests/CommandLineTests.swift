@@ -51,3 +51,12 @@ import WireTypes
     #expect(HooksAdd.secret(inFile: "  s3cret with space \n") == "  s3cret with space ")
     #expect(HooksAdd.secret(inFile: "s3cret\r\n") == "s3cret" && HooksAdd.secret(inFile: "s3cret") == "s3cret")
 }
+
+/// The receipt key is a secret as the token is: doctor said all was well with it world-readable.
+@Test func doctorFailsASecretOthersCanRead() {
+    let open = DoctorFinding.secret(.receiptKey, path: "/s/receipt-key", permissions: 0o100644, ownedByUser: true)
+    #expect(open.status == .fail && open.detail.contains("the key that signs receipts"))
+    #expect(open.remedy == "chmod 600 /s/receipt-key")
+    #expect(DoctorFinding.secret(.receiptKey, path: "/s/k", permissions: 0o100600, ownedByUser: true).status == .ok)
+    #expect(DoctorFinding.secret(.token, path: "/s/token", permissions: 0o100640, ownedByUser: true).status == .fail)
+}

@@ -21,12 +21,20 @@ struct Doctor: AsyncParsableCommand {
         let state = ConnectionOptions(stateDir: connection.stateDir).stateDirectory(environment)
         var findings = [Self.installation(), Self.postgres(), .environment(environment.listing)]
         findings.append(.stateDirectory(path: state, permissions: Self.permissions(of: state)))
-        let tokenPath = (state as NSString).appendingPathComponent(StateDirectory.tokenFile)
+        func secret(_ secret: DoctorFinding.Secret, _ file: String) -> DoctorFinding {
+            let path = (state as NSString).appendingPathComponent(file)
+            return .secret(
+                secret, path: path, permissions: Self.permissions(of: path),
+                ownedByUser: Self.owner(of: path) == getuid())
+        }
         if connection.token == nil && environment.text(ClientEnvironment.token) == nil {
-            findings.append(
-                .token(
-                    path: tokenPath, permissions: Self.permissions(of: tokenPath),
-                    ownedByUser: Self.owner(of: tokenPath) == getuid()))
+            findings.append(secret(.token, StateDirectory.tokenFile))
+        }
+        // Where the daemon runs: a client given its URL has no state directory of its own to judge.
+        if FileManager.default.fileExists(
+            atPath: (state as NSString).appendingPathComponent(StateDirectory.receiptKeyFile))
+        {
+            findings.append(secret(.receiptKey, StateDirectory.receiptKeyFile))
         }
         findings += await daemon()
         findings.append(.disk(path: state, freeBytes: Self.freeBytes(near: state)))

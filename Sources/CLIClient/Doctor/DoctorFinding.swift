@@ -65,25 +65,37 @@ struct DoctorFinding: Equatable {
             detail: listing.isEmpty ? "no E2H_* variable set" : listing.joined(separator: " "))
     }
 
-    /// The token is the only secret: anyone who can read it can drive the daemon.
-    static func token(path: String, permissions: Int?, ownedByUser: Bool) -> DoctorFinding {
+    /// The state directory's secrets: the token (anyone who can read it can drive the daemon) and the receipt key
+    /// (anyone who can read it can sign a receipt for an altered record), each readable by its owner only.
+    enum Secret {
+        case token, receiptKey
+
+        var check: String { self == .token ? "token" : "receipt key" }
+        var exposes: String {
+            self == .token ? "the API token" : "the key that signs receipts (a reader could vouch for an altered run)"
+        }
+    }
+
+    static func secret(_ secret: Secret, path: String, permissions: Int?, ownedByUser: Bool) -> DoctorFinding {
         guard let permissions else {
             return DoctorFinding(
-                check: "token", status: .fail, detail: "no token at \(path)",
-                remedy: "start e2hd once with this state directory (it creates the token), or pass --state-dir")
+                check: secret.check, status: .fail, detail: "no \(secret.check) at \(path)",
+                remedy: "start e2hd once with this state directory (it creates it), or pass --state-dir")
         }
         let mode = String(permissions & 0o777, radix: 8)
         if permissions & 0o077 != 0 {
             return DoctorFinding(
-                check: "token", status: .fail, detail: "\(path) has mode \(mode): others can read the API token",
+                check: secret.check, status: .fail,
+                detail: "\(path) has mode \(mode): others can read \(secret.exposes)",
                 remedy: "chmod 600 \(path)")
         }
         if !ownedByUser {
             return DoctorFinding(
-                check: "token", status: .warn, detail: "\(path) belongs to another user",
-                remedy: "run e2h as the user that runs e2hd, or pass --token")
+                check: secret.check, status: .warn, detail: "\(path) belongs to another user",
+                remedy: secret == .token
+                    ? "run e2h as the user that runs e2hd, or pass --token" : "chown it to the user that runs e2hd")
         }
-        return DoctorFinding(check: "token", status: .ok, detail: "\(path) (mode \(mode))")
+        return DoctorFinding(check: secret.check, status: .ok, detail: "\(path) (mode \(mode))")
     }
 
     /// A state directory others can write to lets them replace the endpoint file and collect the token.

@@ -2,12 +2,13 @@ import Canonical
 import Crypto
 import Foundation
 import RunBundle
+import WireTypes
 
 extension ReceiptKey {
     /// Reads the key, creating it on first start. A damaged key file is not replaced: every receipt it signed
     /// would silently stop verifying, so the operator decides.
     static func loadOrCreate(stateDirectory: String) throws -> ReceiptKey {
-        let path = (stateDirectory as NSString).appendingPathComponent("receipt-key")
+        let path = (stateDirectory as NSString).appendingPathComponent(StateDirectory.receiptKeyFile)
         guard FileManager.default.fileExists(atPath: path) else {
             let key = Curve25519.Signing.PrivateKey()
             try SecretFile.write(

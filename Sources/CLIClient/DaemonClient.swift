@@ -24,6 +24,9 @@ struct DaemonClient: Sendable {
     let session: URLSession
     /// How long a request may take (`E2H_TIMEOUT`, 60 s); also how long `follow` waits for a lost daemon to return.
     let requestTimeout: Duration
+    /// How this client was found, when it was found through the state directory's endpoint file: a daemon
+    /// restarted on another port (`--port 0`) is found there again (`rediscovered`).
+    private let discovery: (options: ConnectionOptions, environment: ClientEnvironment)?
 
     /// Finds the daemon: `--url`/`--token` first, then `E2H_URL`/`E2H_TOKEN`, then the state directory's
     /// endpoint and token files.
@@ -56,6 +59,7 @@ struct DaemonClient: Sendable {
                 urlText = endpoint.url
             }
         }
+        discovery = options.url == nil && environment.text(ClientEnvironment.url) == nil ? (options, environment) : nil
         guard let urlText, let url = URL(string: urlText) else {
             throw ClientError(
                 .unreachable,
@@ -81,6 +85,16 @@ struct DaemonClient: Sendable {
         requestTimeout = .seconds(environment.requestTimeout)
         configuration.timeoutIntervalForResource = 15 * 60
         session = URLSession(configuration: configuration)
+    }
+
+    /// The daemon as the endpoint file names it now, when this client was found through it and the file names
+    /// another address; nil otherwise.
+    func rediscovered() -> DaemonClient? {
+        guard let discovery,
+            let fresh = try? DaemonClient(options: discovery.options, environment: discovery.environment),
+            fresh.baseURL != baseURL
+        else { return nil }
+        return fresh
     }
 
     func get<T: Decodable>(_ path: String, query: [String: String] = [:], as type: T.Type) async throws -> T {

@@ -18,6 +18,7 @@ struct RunFollower {
     var outcomeCodes = false
 
     func follow() async throws {
+        var client = client
         var display = FollowDisplay(quiet: quiet)
         var after: Int64 = 0
         var streaming = true
@@ -67,6 +68,12 @@ struct RunFollower {
                     ended = page.run.state.isFinal && page.events.isEmpty ? page.run : nil
                 }
             } catch let error as ClientError where error.code == .unreachable {
+                // A daemon restarted on another port (`--port 0`) is where its endpoint file now says.
+                if let moved = client.rediscovered() {
+                    display.notice("e2hd moved to \(moved.baseURL.absoluteString); following there")
+                    client = moved
+                    continue
+                }
                 // A restart or a dropped connection: try again from the last event seen, for as long as a request
                 // may take, and say so once per outage.
                 let newOutage = reconnection.lostSince == nil
@@ -80,11 +87,11 @@ struct RunFollower {
                 try await Task.sleep(for: pause)
                 continue
             }
-            if let ended { return try await finish(ended, display: &display) }
+            if let ended { return try await finish(ended, client: client, display: &display) }
         }
     }
 
-    private func finish(_ run: RunDetails, display: inout FollowDisplay) async throws {
+    private func finish(_ run: RunDetails, client: DaemonClient, display: inout FollowDisplay) async throws {
         display.end(run)
         switch run.state {
         case .completed where run.replayOf != nil && outcomeCodes:

@@ -60,3 +60,23 @@ import WireTypes
     #expect(DoctorFinding.secret(.receiptKey, path: "/s/k", permissions: 0o100600, ownedByUser: true).status == .ok)
     #expect(DoctorFinding.secret(.token, path: "/s/token", permissions: 0o100640, ownedByUser: true).status == .fail)
 }
+
+/// `follow` kept the URL it started with, and gave up on a run a daemon restarted on another port completed.
+@Test func aClientFoundThroughTheEndpointFileFindsTheDaemonWhereItMoved() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2h-moved-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try "t".write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+    func endpoint(_ url: String) throws {
+        try StateDirectory.jsonEncoder.encode(DaemonEndpoint(url: url, pid: getpid()))
+            .write(to: URL(fileURLWithPath: directory + "/daemon.json"))
+    }
+    try endpoint("http://127.0.0.1:7001")
+    let client = try DaemonClient(options: ConnectionOptions(url: nil, token: nil, stateDir: directory))
+    #expect(client.rediscovered() == nil, "the file names where it is already")
+    try endpoint("http://127.0.0.1:7002")
+    #expect(client.rediscovered()?.baseURL.absoluteString == "http://127.0.0.1:7002")
+    let given = try DaemonClient(
+        options: ConnectionOptions(url: "http://127.0.0.1:7001", token: "t", stateDir: directory))
+    #expect(given.rediscovered() == nil, "a URL the user gave is kept")
+}

@@ -58,6 +58,7 @@ public struct Daemon: Sendable {
             throw DaemonError(.database, "migrating the database failed", cause: error)
         }
         try await Self.checkConnections(store, workers: settings.workers)
+        if embedded != nil { try await Self.endLeasesOfTheDead(store) }
 
         // Read the machine's description (/proc/cpuinfo, uname) now, not inside the first claim's transaction.
         _ = HostProvenance.machine
@@ -162,6 +163,15 @@ public struct Daemon: Sendable {
             "--workers \(workers) needs \(needed) database sessions, and the database allows \(allowed) "
                 + "(max_connections less the reserved ones): lower --workers to at most \(max(0, (allowed - 5) / 2)), "
                 + "or raise max_connections")
+    }
+
+    /// With the embedded server no other daemon can hold a lease on this database (its socket lies in this state
+    /// directory, which this process has locked): a run still running was left by a daemon that died, and its lease
+    /// ends now, so the reaper's first sweep takes it back rather than one a lease later (`e2h show` showed it
+    /// running, with its last progress, for 90 s).
+    static func endLeasesOfTheDead(_ store: EventStore) async throws {
+        try await store.execute(
+            "UPDATE runs SET lease_expires_at = now() WHERE state = 'running' AND lease_expires_at > now()")
     }
 
     /// The pool's sessions for `workers` workers: each appends while its heartbeat renews; the API and the reaper

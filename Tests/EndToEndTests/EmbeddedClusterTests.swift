@@ -94,6 +94,32 @@ struct EmbeddedClusterTests {
         try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 
+    /// A daemon killed mid-run on its embedded server: the next start knows the lease's holder is dead (no other daemon
+    /// can reach this database) and takes the run back at once, not a lease (90 s) later.
+    @Test func aRestartedDaemonTakesBackTheRunsOfTheOneThatDied() async throws {
+        let state = try Harness.scratchDirectory() + "/state"
+        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil, arguments: [])
+        do {
+            try await daemon.start()
+            let run = try await SmokeRunTests.submitLongSFTRunningPastACheckpoint(daemon)
+            daemon.signal(SIGKILL)
+            _ = await daemon.waitForExit(timeout: .seconds(10))
+            try await daemon.start()
+            let restarted = ContinuousClock.now
+            try await daemon.waitFor(run, timeout: .seconds(60), "the run's second claim") { details, _ in
+                details.attempt == 2
+            }
+            #expect(ContinuousClock.now - restarted < .seconds(45), "the run waited for its lease to expire")
+            await daemon.stop()
+        } catch {
+            await daemon.stop()
+            await Self.stopCluster(state)
+            throw error
+        }
+        await Self.stopCluster(state)
+        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
+    }
+
     /// A postmaster that keeps dying (more than 5 deaths in 10 minutes) ends e2hd with an error exit that names the
     /// server's log, while a run's worker is blocked reconnecting — not with ServiceLifecycle's fatal error
     /// (SIGILL, exit 132), which is what a reconnect outliving the cancellation budget gave before.

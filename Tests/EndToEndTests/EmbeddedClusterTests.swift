@@ -6,19 +6,11 @@ import WireTypes
 @Suite("Embedded PostgreSQL", .serialized)
 struct EmbeddedClusterTests {
     @Test func firstStartInitializesLaterStartsReuseAndDataSurvivesKills() async throws {
-        let state = try Harness.scratchDirectory() + "/state"
-        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil, arguments: ["--workers", "0"])
-        let specFile = state + ".yaml"
-        try "name: kept\nseed: 5\n".write(toFile: specFile, atomically: true, encoding: .utf8)
-        do {
+        try await Self.withEmbedded(arguments: ["--workers", "0"]) { daemon, state in
+            let specFile = state + ".yaml"
+            try "name: kept\nseed: 5\n".write(toFile: specFile, atomically: true, encoding: .utf8)
             try await Self.exercise(daemon, state: state, specFile: specFile)
-        } catch {
-            await daemon.stop()
-            await Self.stopCluster(state)
-            throw error
         }
-        await Self.stopCluster(state)
-        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 
     static func exercise(_ daemon: DaemonUnderTest, state: String, specFile: String) async throws {
@@ -59,9 +51,7 @@ struct EmbeddedClusterTests {
     /// The postmaster killed mid-run: e2hd notices, restarts it, `/readyz` comes back, and the run completes
     /// with the bits of an uninterrupted one (replay), with no hand on the daemon.
     @Test func aKilledPostmasterIsRestartedAndTheRunCompletesIdentically() async throws {
-        let state = try Harness.scratchDirectory() + "/state"
-        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil)
-        do {
+        try await Self.withEmbedded { daemon, state in
             try await daemon.start()
             let run = try await SmokeRunTests.submitLongSFTRunningPastACheckpoint(daemon)
             #expect(try await daemon.request("GET", "/readyz", token: nil).status == 200)
@@ -85,21 +75,13 @@ struct EmbeddedClusterTests {
             #expect(replay.status == 0 && replay.output.contains("identical"), "\(replay.output)")
             await daemon.stop()
             #expect(await daemon.waitForExit(timeout: .seconds(1)) == 0)
-        } catch {
-            await daemon.stop()
-            await Self.stopCluster(state)
-            throw error
         }
-        await Self.stopCluster(state)
-        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 
     /// A daemon killed mid-run on its embedded server: the next start knows the lease's holder is dead (no other daemon
     /// can reach this database) and takes the run back at once, not a lease (90 s) later.
     @Test func aRestartedDaemonTakesBackTheRunsOfTheOneThatDied() async throws {
-        let state = try Harness.scratchDirectory() + "/state"
-        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil, arguments: [])
-        do {
+        try await Self.withEmbedded(arguments: []) { daemon, _ in
             try await daemon.start()
             let run = try await SmokeRunTests.submitLongSFTRunningPastACheckpoint(daemon)
             daemon.signal(SIGKILL)
@@ -111,22 +93,14 @@ struct EmbeddedClusterTests {
             }
             #expect(ContinuousClock.now - restarted < .seconds(45), "the run waited for its lease to expire")
             await daemon.stop()
-        } catch {
-            await daemon.stop()
-            await Self.stopCluster(state)
-            throw error
         }
-        await Self.stopCluster(state)
-        try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 
     /// A postmaster that keeps dying (more than 5 deaths in 10 minutes) ends e2hd with an error exit that names the
     /// server's log, while a run's worker is blocked reconnecting — not with ServiceLifecycle's fatal error
     /// (SIGILL, exit 132), which is what a reconnect outliving the cancellation budget gave before.
     @Test func aPostmasterThatKeepsDyingEndsTheDaemonWithAnErrorNotACrash() async throws {
-        let state = try Harness.scratchDirectory() + "/state"
-        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil)
-        do {
+        try await Self.withEmbedded { daemon, state in
             try await daemon.start()
             _ = try await SmokeRunTests.submitLongSFTRunningPastACheckpoint(daemon)
             let pidFile = state + "/postgres/data/postmaster.pid"
@@ -147,13 +121,25 @@ struct EmbeddedClusterTests {
             #expect((1...6).contains(killed.count), "\(daemon.log.suffix(3000))")
             #expect(status == 1, "exit status \(String(describing: status)): \(daemon.log.suffix(3000))")
             #expect(daemon.log.contains("giving up"), "\(daemon.log.suffix(3000))")
+        }
+    }
+
+    /// A daemon on its own embedded server in a scratch state directory, handed to `body`; afterwards (whatever it
+    /// did) the daemon is stopped and no server is left behind, and on success the directory is removed.
+    static func withEmbedded(
+        arguments: [String] = DaemonUnderTest.fastLeases, _ body: (DaemonUnderTest, String) async throws -> Void
+    ) async throws {
+        let state = try Harness.scratchDirectory() + "/state"
+        let daemon = DaemonUnderTest(stateDirectory: state, databaseURL: nil, arguments: arguments)
+        do {
+            try await body(daemon, state)
         } catch {
             await daemon.stop()
-            await Self.stopCluster(state)
+            await stopCluster(state)
             throw error
         }
         await daemon.stop()
-        await Self.stopCluster(state)
+        await stopCluster(state)
         try? FileManager.default.removeItem(atPath: (state as NSString).deletingLastPathComponent)
     }
 

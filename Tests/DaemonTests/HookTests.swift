@@ -160,7 +160,9 @@ struct HookTests {
     @Test func aReceiverThatTricklesItsAnswerMeetsTheTrysDeadline() async throws {
         let tried = try await triedOnce(answering: .trickle, trySeconds: 2.5)
         #expect(tried.error == "no answer within 2 s" && !tried.delivered)
-        #expect(tried.took < .seconds(10), "\(tried.took)")
+        // The receiver would take 1,000 s (a byte a second); the bound is loose for a loaded machine, where the
+        // deadline's timer can wake late.
+        #expect(tried.took < .seconds(120), "\(tried.took)")
     }
 
     @Test func aFailedDeliveryIsRetriedAfterItsBackoffThenAbandoned() async throws {

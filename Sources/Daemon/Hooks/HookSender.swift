@@ -145,8 +145,12 @@ struct HookSender: Service {
 
     /// The session every try goes through: a redirect comes back as the 3xx it is (a failure, retried). Followed,
     /// it sent the signed headers without the body wherever the receiver pointed, and counted as delivered.
-    private static let session = URLSession(
-        configuration: .ephemeral, delegate: RedirectRefusal(), delegateQueue: nil)
+    private static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        // A try past its deadline is abandoned, and its transfer too, should the cancellation not reach it.
+        configuration.timeoutIntervalForResource = 60
+        return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+    }()
 
     /// `work`'s answer, or nil once `seconds` have passed first (`work` is cancelled then, and its answer, should
     /// the transport still give one, is ignored).

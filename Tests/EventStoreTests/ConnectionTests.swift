@@ -179,18 +179,20 @@ struct ConnectionTests {
     }
 
     /// A process on its way out stops waiting on its server: a statement the server has not answered for the
-    /// gate's grace is cut (here one that sleeps 60 s on the server, as one on a stopped server would wait), so no
+    /// gate's grace is cut (here one that sleeps 300 s on the server, as one on a stopped server would wait), so no
     /// pool thread outlives the shutdown's deadline — e2hd ended with SIGILL when one did.
     @Test func aClosedGateCutsAStatementTheServerDoesNotAnswer() async throws {
         let database = try await TestDatabase.create()
         let store = try await database.store(connections: 1)
         let started = ContinuousClock.now
-        let waiting = Task { try await store.execute("SELECT pg_sleep(60)") }
+        let waiting = Task { try await store.execute("SELECT pg_sleep(300)") }
         try await Task.sleep(for: .milliseconds(300))
         store.stopReconnecting()
         let error = await #expect(throws: EventStoreError.self) { _ = try await waiting.value }
         #expect(error?.code == .connection || error?.code == .closed, "\(String(describing: error))")
-        #expect(started.duration(to: .now) < .seconds(20), "the statement was not cut")
+        // Cut after 2 s (twice: the store retries once on a fresh session); loose for a loaded machine, where the
+        // watchdog's thread can wake late — far below the statement's 300 s.
+        #expect(started.duration(to: .now) < .seconds(120), "the statement was not cut")
         await store.shutdown()
         try await database.drop()
     }

@@ -59,8 +59,8 @@ let package = Package(
         /// A header only: whether the engine's build targets AVX-512 (a compile-time fact the GEMM's tile shape
         /// follows; Swift has no `#if` for target features).
         .systemLibrary(name: "CTargetFeatures"),
-        /// Canonical JSON, SHA-256 content hashes and hex: the one definition of each that every module uses, so
-        /// two places that encode or address the same content always agree.
+        /// Canonical JSON, SHA-256 content hashes, the hashes a JSON document names, and hex: the one definition of
+        /// each that every module uses, so two places that encode or address the same content always agree.
         .target(
             name: "Canonical",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],

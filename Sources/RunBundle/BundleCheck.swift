@@ -6,8 +6,9 @@ import WireTypes
 /// Everything an import checks before it writes a byte: only the entries e2h writes, the manifest's format and a
 /// well-formed run id, every event line's schema, unique event ids, each chain (the run's, its annotations')
 /// recomputed link by link, what the record means and the manifest's agreement with it (`RecordCheck`), every
-/// metric line, every blob's bytes against the hash its name carries, and the receipt against the events. A bundle
-/// that fails any of these is refused whole, so a rejected import leaves the database as it was.
+/// metric line, every blob's bytes against the hash its name carries, that the record names every blob carried, and
+/// the receipt against the events. A bundle that fails any of these is refused whole, so a rejected import leaves the
+/// database as it was. The run's events are read once, here; the caller may look at each on the way (`inspect`).
 public struct BundleCheck: Sendable {
     public struct Checked: Sendable {
         public var manifest: BundleManifest
@@ -24,7 +25,7 @@ public struct BundleCheck: Sendable {
 
     public init(key: ReceiptKey) { self.key = key }
 
-    public func check(_ file: BundleFile) throws -> Checked {
+    public func check(_ file: BundleFile, inspect: (BundleEventLine) throws -> Void = { _ in }) throws -> Checked {
         var blobEntries: [String] = []
         let known: Set<String> = [
             BundleLayout.manifest, BundleLayout.specYAML, BundleLayout.canonicalSpec, BundleLayout.receipt,
@@ -39,12 +40,7 @@ public struct BundleCheck: Sendable {
             }
             blobEntries.append(name)
         }
-        let manifest = try Self.decode(
-            BundleManifest.self, file.data(BundleLayout.manifest, limit: 16 << 20), "manifest")
-        guard manifest.format == BundleLayout.format else {
-            throw BundleError(
-                .malformed, "unknown bundle format \(manifest.format.prefix(80)); expected \(BundleLayout.format)")
-        }
+        let manifest = try Self.manifest(of: file)
         let id = manifest.run.id
         guard RunID.isWellFormed(id) else {
             throw BundleError(
@@ -54,8 +50,11 @@ public struct BundleCheck: Sendable {
         }
         var ids = Set<UUID>()
         var record = RecordCheck()
+        var named = Set<String>()
         let runHead = try Self.chain(file, BundleLayout.events, stream: RunStreams.run(id), ids: &ids) {
             try record.accept($0)
+            named.formUnion(ContentReferences.named(in: Data($0.payload.utf8)))
+            try inspect($0)
         }
         guard runHead.length > 0 else {
             throw BundleError(.malformed, "the bundle holds no events; export the run again")
@@ -92,10 +91,42 @@ public struct BundleCheck: Sendable {
                     "the bundle's \(name) does not match its name (its bytes hash to \(digest)); nothing was imported")
             }
         }
+        try Self.refuseUnnamed(blobEntries, named: named, file)
         let (receipt, detail) = try checkReceipt(file, run: id, head: runHead)
         return Checked(
             manifest: manifest, runHead: runHead, annotationEvents: annotationEvents, metricPoints: metricPoints,
             blobEntries: blobEntries, receipt: receipt, receiptDetail: detail)
+    }
+
+    /// The bundle's manifest, of a format this e2h reads; what it says is checked against the record by `check`.
+    public static func manifest(of file: BundleFile) throws -> BundleManifest {
+        let manifest = try decode(BundleManifest.self, file.data(BundleLayout.manifest, limit: 16 << 20), "manifest")
+        guard manifest.format == BundleLayout.format else {
+            throw BundleError(
+                .malformed, "unknown bundle format \(manifest.format.prefix(80)); expected \(BundleLayout.format)")
+        }
+        return manifest
+    }
+
+    /// Every blob carried must be one the record names, in an event or in a JSON blob so named, as `e2h export`
+    /// writes them: another would be stored with no run to account for it or free it.
+    private static func refuseUnnamed(_ entries: [String], named: Set<String>, _ file: BundleFile) throws {
+        var carried: [String: String] = [:]
+        for name in entries { if let hash = BundleLayout.blobHash(inEntry: name) { carried[hash] = name } }
+        var pending = Array(named)
+        var reached = Set<String>()
+        while let hash = pending.popLast() {
+            guard reached.insert(hash).inserted, let entry = carried[hash] else { continue }
+            if ContentReferences.mayName(firstByte: try file.firstByte(of: entry)) {
+                pending += ContentReferences.named(in: try file.data(entry, limit: BundleLayout.maximumBlobSize))
+            }
+        }
+        if let stray = entries.first(where: { !reached.contains(BundleLayout.blobHash(inEntry: $0) ?? "") }) {
+            throw BundleError(
+                .malformed,
+                "the bundle carries \(stray), which its record does not name (e2h export carries only the blobs a "
+                    + "run's events name); nothing was imported")
+        }
     }
 
     /// A receipt signed by this daemon is checked in full; one signed by another only against the events (its

@@ -60,6 +60,41 @@ struct DaemonMigrationTests {
         await store.shutdown()
     }
 
+    /// A run imported from a `--scores-only` bundle before the runs row said so is flagged by the migration that adds
+    /// the flag, from its tombstone: a resume is refused from the row alone.
+    @Test func aScoresOnlyImportBeforeTheFlagIsFlagged() async throws {
+        let store = try await EventStore(
+            url: try await TestDatabase.create(), connections: 2, logger: Logger(label: "test"))
+        let beforeTheFlag = MigrationSet(
+            ledger: MigrationSet.daemon.ledger, migrations: DaemonMigrations.bundled.filter { $0.version < 8 })
+        _ = try await store.migrate(beforeTheFlag)
+        _ = try await store.migrate()
+        let hash = String(repeating: "ab", count: 32)
+        let runs = [
+            ("0123abcd-0000-4000-8000-000000000001", BlobsPruned.Cause?.some(.scoresOnlyImport)),
+            ("0123abcd-0000-4000-8000-000000000002", nil),
+        ]
+        for (run, cause) in runs {
+            _ = try await store.execute(
+                "INSERT INTO runs (id, name, spec_hash, state, max_attempts) VALUES ($1, 'old', 'abc', 'completed', 3)",
+                [.text(run)])
+            let tombstone = DaemonEvent.blobsPruned(BlobsPruned(hashes: [hash], freedBytes: 0, cause: cause))
+            _ = try await store.append(
+                stream: DaemonEvent.stream(run), expectedVersion: .noStream, events: [try tombstone.recorded()])
+        }
+        #expect(try await Queue.migrate(store)[MigrationSet.daemon.ledger] == [8])
+        let queue = Queue(
+            store: store, settings: TestDatabase.settings(), metrics: DaemonMetrics(), logger: Logger(label: "test"))
+        let flagged = try await store.execute("SELECT id FROM runs WHERE blobs_left_out")
+        #expect(flagged.count == 1)
+        #expect(try flagged.string(0, "id") == runs[0].0)
+        let resume = await #expect(throws: DaemonError.self) {
+            _ = try await RunControl(queue: queue).resume(runs[0].0)
+        }
+        #expect(resume?.message.contains("--scores-only") == true, "\(String(describing: resume))")
+        await store.shutdown()
+    }
+
     /// migrations/0002_run_queue.sql as e2h released it, before the queue moved to the daemon's migrations.
     static let runQueueAsReleased = """
         -- The run queue: one row per run, the queue's state. Every change of state also appends an event to the run's

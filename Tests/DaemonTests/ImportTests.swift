@@ -142,6 +142,9 @@ struct ImportTests {
             Issue.record("\(damage): the damaged bundle was imported")
         } catch let error as DaemonError {
             #expect(error.code == .badRequest, "\(damage): \(error)")
+            if damage == .blobNoEventNames {
+                #expect(error.message.contains("which its record does not name"), "\(error.message)")
+            }
         }
         #expect(try await Self.footprint(target) == before, "\(damage)")
         await target.store.shutdown()
@@ -331,6 +334,8 @@ struct ImportTests {
         #expect(try await target.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 7))
         let blobs = try await RunBlobRecord.read(run, from: target.store).verification(in: target.store)
         #expect(blobs.missing.isEmpty && blobs.pruned.isEmpty && blobs.leftOut?.count == 1, "\(blobs)")
+        // Written with the import: the row the lifecycle locks says so.
+        #expect(try await target.store.execute("SELECT id FROM runs WHERE blobs_left_out").count == 1)
         let resume = await #expect(throws: DaemonError.self) { _ = try await RunControl(queue: target).resume(run) }
         #expect(resume?.message.contains("imported from a --scores-only bundle") == true)
         await target.store.shutdown()

@@ -173,6 +173,14 @@ struct RunLifecycleTests {
                     name: "no resume of a \(state.runState.rawValue) run", from: run(state),
                     event: .resumeRequested(now: now), refusal: .notResumable(state.runState)))
         }
+        for state in ended {
+            cases.append(
+                Refused(
+                    name: "no resume of a \(state.runState.rawValue) run imported without its checkpoints",
+                    from: Lifecycle(
+                        state: state, attempt: 1, failures: 0, maxAttempts: 3, policy: policy, blobsLeftOut: true),
+                    event: .resumeRequested(now: now), refusal: .blobsLeftOut))
+        }
         // The fence: a stranger's token, an expired lease, a run nobody holds.
         let holderWrites: [(String, Lifecycle.Event)] = [
             ("heartbeat", .heartbeat(token: token, now: now)), ("write", .write(token: token, now: now)),

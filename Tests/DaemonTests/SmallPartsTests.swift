@@ -45,13 +45,6 @@ struct SmallPartsTests {
         #expect(JSONDifference.first(Data(left.utf8), Data(right.utf8))?.path == path)
     }
 
-    @Test func blobReferencesAreLowercaseSHA256HexAnywhere() {
-        let digest = String(repeating: "ab", count: 32)
-        let json = #"{"blob":"\#(digest)","nested":[{"x":"\#(digest.uppercased())"}],"short":"abcd"}"#
-        #expect(RunBlobs.references(in: Data(json.utf8)) == [digest])
-        #expect(RunBlobs.references(in: Data([0, 1, 2])).isEmpty)
-    }
-
     @Test func metricsExposeQueueFiguresAndStepRates() {
         let metrics = DaemonMetrics()
         metrics.eventsAppended(3)

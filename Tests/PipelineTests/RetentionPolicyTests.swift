@@ -116,10 +116,12 @@ import WireTypes
         #expect(Set(plan.named).count == plan.named.count)
     }
 
+    /// Lowercase SHA-256 hex anywhere, keys in sorted order; an uppercase digest or a short one is no reference.
     @Test func stageOutputsAreReadForEveryHashTheyName() {
-        let outputs = Data(#"{"b":["\#(Self.hash("x"))",{"c":"\#(Self.hash("y"))"}],"a":"not a hash","n":3}"#.utf8)
-        #expect(StageOutputReferences.named(in: outputs) == [Self.hash("x"), Self.hash("y")])
-        #expect(StageOutputReferences.named(in: Data("not json".utf8)).isEmpty)
+        let (x, y, upper) = (Self.hash("x"), Self.hash("y"), Self.hash("z").uppercased())
+        let outputs = Data(#"{"b":["\#(x)",{"c":"\#(y)"}],"a":"not a hash","n":3,"u":"\#(upper)","s":"abcd"}"#.utf8)
+        #expect(ContentReferences.named(in: outputs) == [x, y])
+        #expect(ContentReferences.named(in: Data("not json".utf8)).isEmpty)
     }
 }
 

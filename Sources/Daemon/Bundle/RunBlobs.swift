@@ -3,10 +3,9 @@ import EventStore
 import Foundation
 import Pipeline
 
-/// The blobs a run's record names: the one place that decides which blobs travel with a run. Events name blobs
-/// by their SHA-256 in hex anywhere in a payload; JSON blobs (stage outputs, sample sets) name further blobs
-/// (checkpoints). A hash that names no stored blob is either not a blob's (a split's digest) or a blob that was
-/// pruned; the plan lists it as absent rather than failing, so a pruned run still exports.
+/// The blobs a run's record names (`ContentReferences`): the one place that decides which blobs travel with a run. A
+/// hash that names no stored blob is either not a blob's (a split's digest) or a blob that was pruned; the plan lists
+/// it as absent rather than failing, so a pruned run still exports.
 struct RunBlobs: Sendable {
     struct Blob: Sendable, Equatable {
         var hash: String
@@ -36,10 +35,9 @@ struct RunBlobs: Sendable {
             for hash in batch {
                 guard let summary = summaries[hash] else { continue }
                 present.append(Blob(hash: hash, size: summary.size))
-                // A JSON blob (an object or an array) may name others.
-                if summary.firstByte == UInt8(ascii: "{") || summary.firstByte == UInt8(ascii: "[") {
+                if ContentReferences.mayName(firstByte: summary.firstByte) {
                     let bytes = try await store.blob(hash)
-                    pending += Self.references(in: bytes).filter { seen.insert($0).inserted }
+                    pending += ContentReferences.named(in: bytes).filter { seen.insert($0).inserted }
                 }
             }
             absent += batch.filter { summaries[$0] == nil }
@@ -51,25 +49,5 @@ struct RunBlobs: Sendable {
     /// on the imported run.
     static func outcomeReferences(in events: [RecordedEvent]) throws -> [String] {
         try ScoreRecorded.recorded(in: events.map { ($0.type, $0.payload) }).outcomeHashes
-    }
-
-    /// Strings that look like SHA-256 hex digests, anywhere in a JSON document, in document order.
-    static func references(in data: Data) -> [String] {
-        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
-            return []
-        }
-        var found: [String] = []
-        func walk(_ value: Any) {
-            switch value {
-            case let string as String:
-                if ContentHash.isSHA256Hex(string) { found.append(string) }
-            case let array as [Any]: array.forEach(walk)
-            // Keys sorted: the order found never depends on a dictionary's.
-            case let object as [String: Any]: object.keys.sorted().forEach { walk(object[$0]!) }
-            default: break
-            }
-        }
-        walk(object)
-        return found
     }
 }

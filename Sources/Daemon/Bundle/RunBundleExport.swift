@@ -113,7 +113,7 @@ struct RunBundleExport: Sendable {
             if scoresOnly {
                 named += try RunBlobs.outcomeReferences(in: page)
             } else {
-                named += page.flatMap { RunBlobs.references(in: $0.payload) }
+                named += page.flatMap { ContentReferences.named(in: $0.payload) }
             }
             next = page[page.count - 1].version + 1
         }

@@ -30,8 +30,24 @@ struct RunBundleImport: Sendable {
     }
 
     private func importChecked(at path: String) async throws -> ImportReport {
-        let checked = try BundleCheck(key: key).check(try BundleFile(path: path))
-        try Self.refuseUnnamedBlobs(try BundleFile(path: path), entries: checked.blobEntries)
+        let file = try BundleFile(path: path)
+        // A scores-only bundle's record is read as it is checked, to say what the bundle left out.
+        let manifest = try BundleCheck.manifest(of: file)
+        var record = manifest.scoresOnly ? RunBlobRecord(run: manifest.run.id) : nil
+        let checked = try BundleCheck(key: key).check(file) { event in
+            do {
+                try record?.accept(
+                    type: event.type, version: event.version, payload: Data(event.payload.utf8),
+                    metadata: Data(event.metadata.utf8))
+            } catch {
+                throw DaemonError(
+                    .badRequest,
+                    "the bundle's event \(event.version) does not say which blobs it names; nothing was imported",
+                    cause: error)
+            }
+        }
+        let leftOut: LeftOut? =
+            if let record { try await LeftOut(of: record, carried: checked.blobEntries, file, store) } else { nil }
         let run = checked.manifest.run
         let (state, error) = RunLifecycle.imported(run.state)
         let errors = run.errors + (error.map { [$0] } ?? [])
@@ -79,6 +95,7 @@ struct RunBundleImport: Sendable {
                 try Self.append(
                     file, BundleLayout.annotations, stream: AnnotationTarget.run(run.id).stream, head: nil, tx)
             }
+            try leftOut?.write(run.id, after: checked.runHead.length, tx)
             if file.contains(BundleLayout.metrics) {
                 let decoder = BundleLayout.lineDecoder
                 var points: [MetricPoint] = []
@@ -96,17 +113,6 @@ struct RunBundleImport: Sendable {
                 try tx.recordMetrics(points)
             }
         }
-        if checked.manifest.scoresOnly {
-            // The run is imported whatever happens here; without the tombstone, verify reports the left-out blobs as
-            // missing, and says so.
-            do {
-                try await markLeftOut(run.id)
-            } catch {
-                queue.logger.warning(
-                    "could not record what the scores-only bundle left out",
-                    metadata: ["run": "\(run.id)", "error": "\(error)"])
-            }
-        }
         queue.logger.info(
             "run imported",
             metadata: ["run": "\(run.id)", "events": "\(checked.runHead.length)", "receipt": "\(checked.receipt)"])
@@ -116,42 +122,42 @@ struct RunBundleImport: Sendable {
             annotationEvents: Int(checked.annotationEvents), scoresOnly: checked.manifest.scoresOnly)
     }
 
-    /// A scores-only bundle leaves the run's checkpoints and samples out on purpose: a tombstone says so, so that
-    /// `verify` reports them as left out, not as lost ("30 MISSING" after a faithful import), and `resume`, which
-    /// would need them, refuses the run. Appended after the import's transaction, from the record read back whole:
-    /// should the daemon die in between, `verify` reports them as missing.
-    private func markLeftOut(_ run: String) async throws {
-        let leftOut = try await RunBlobRecord.read(run, from: store).verification(in: store).missing
-        guard !leftOut.isEmpty else { return }
-        let tombstone = DaemonEvent.blobsPruned(BlobsPruned(hashes: leftOut, freedBytes: 0, cause: .scoresOnlyImport))
-        _ = try await store.append(
-            stream: DaemonEvent.stream(run), expectedVersion: .any, events: [try tombstone.recorded()])
-    }
+    /// A scores-only bundle leaves the run's checkpoints and samples out on purpose. The import's transaction records
+    /// what it left out, in a tombstone that `verify` reads (it reported them as lost: "30 MISSING" after a faithful
+    /// import) and in the run's row, which the lifecycle reads to refuse a resume that would need them.
+    struct LeftOut: Sendable {
+        /// What the record names and no tombstone released: the bundle left out those the database does not hold.
+        var named: [String]
 
-    /// Every blob a bundle carries must be one its record names (`RunBlobs`: in an event, or in a JSON blob so named),
-    /// as `e2h export` writes them: another would be stored with no run to account for it or free it.
-    private static func refuseUnnamedBlobs(_ file: BundleFile, entries: [String]) throws {
-        var carried: [String: String] = [:]
-        for name in entries { if let hash = BundleLayout.blobHash(inEntry: name) { carried[hash] = name } }
-        var pending: [String] = []
-        try file.lines(BundleLayout.events) { line in
-            let event = try BundleLayout.lineDecoder.decode(BundleEventLine.self, from: line)
-            pending += RunBlobs.references(in: Data(event.payload.utf8))
-        }
-        var named = Set<String>()
-        while let hash = pending.popLast() {
-            guard named.insert(hash).inserted, let entry = carried[hash] else { continue }
-            // A JSON blob (an object or an array) may name others; only those are read, as the export reads them.
-            let first = try file.firstByte(of: entry)
-            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-                pending += RunBlobs.references(in: try file.data(entry, limit: BundleLayout.maximumBlobSize))
+        init(of record: RunBlobRecord, carried entries: [String], _ file: BundleFile, _ store: EventStore) async throws
+        {
+            var record = record
+            var carried: [String: String] = [:]
+            for name in entries { if let hash = BundleLayout.blobHash(inEntry: name) { carried[hash] = name } }
+            try await record.fetchStageOutputs(from: store) { hash in
+                try carried[hash].map { try file.data($0, limit: BundleLayout.maximumBlobSize) }
+            }
+            let released = Set(record.released)
+            do {
+                named = try record.plan(.keepAll).named.filter { !released.contains($0) }
+            } catch {
+                throw DaemonError(
+                    .badRequest, "the bundle's record does not say which blobs it keeps; nothing was imported",
+                    cause: error)
             }
         }
-        if let stray = entries.first(where: { !named.contains(BundleLayout.blobHash(inEntry: $0) ?? "") }) {
-            throw DaemonError(
-                .badRequest,
-                "the bundle carries \(stray), which its record does not name (e2h export carries only the blobs a "
-                    + "run's events name); nothing was imported")
+
+        /// In the import's transaction, once the run's blobs and events are written at `version`.
+        func write(_ run: String, after version: Int64, _ tx: Transaction) throws {
+            guard !named.isEmpty else { return }
+            let stored = try tx.blobSizes(named)
+            let absent = named.filter { stored[$0] == nil }
+            guard !absent.isEmpty else { return }
+            let tombstone = DaemonEvent.blobsPruned(
+                BlobsPruned(hashes: absent, freedBytes: 0, cause: .scoresOnlyImport))
+            _ = try tx.append(
+                stream: DaemonEvent.stream(run), expectedVersion: .exact(version), events: [try tombstone.recorded()])
+            _ = try tx.query("UPDATE runs SET blobs_left_out = true WHERE id = $1", [.text(run)])
         }
     }
 

@@ -58,7 +58,7 @@ public final class LeasedRecorder: RunRecorder {
     public func history() async throws -> [PipelineEvent] {
         try await store.readWhole(stream: DaemonEvent.stream(lease.run))
             .filter { !DaemonEventType.isDaemonEvent($0.type) }
-            .map { PipelineEvent(type: $0.type, payload: $0.payload, volatile: try Self.volatile(of: $0)) }
+            .map { PipelineEvent(type: $0.type, payload: $0.payload, volatile: try Self.volatile($0.metadata)) }
     }
 
     public func append(_ events: [PipelineEvent]) async throws {
@@ -128,7 +128,9 @@ public final class LeasedRecorder: RunRecorder {
         }
     }
 
-    static func volatile(of event: RecordedEvent) throws -> Data {
-        try CanonicalJSON.encode(try JSONDecoder().decode(Metadata.self, from: event.metadata).volatile)
+    /// The volatile facts in an event's metadata (`VolatileFact`: durations, reusable work), outside what determinism
+    /// compares.
+    static func volatile(_ metadata: Data) throws -> Data {
+        try CanonicalJSON.encode(try JSONDecoder().decode(Metadata.self, from: metadata).volatile)
     }
 }

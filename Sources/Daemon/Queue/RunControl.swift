@@ -25,20 +25,20 @@ struct RunControl {
     /// A failed or cancelled run goes back to the queue with a fresh attempt budget; it resumes from its last
     /// checkpoint.
     func resume(_ id: String) async throws -> RunDetails {
-        // Checked before the lifecycle's answer: a run imported with its scores only lacks the checkpoints a resume
-        // starts from (each attempt failed on the first, and was retried).
-        if try await !RunBlobRecord.read(id, from: queue.store).leftOut.isEmpty {
+        let action = try await request(id) { .resumeRequested(now: $0) }
+        switch action {
+        case .refuse(.notResumable(let state)):
+            throw DaemonError(
+                .conflict, "run \(id) is \(state.rawValue); only failed or cancelled runs can be resumed")
+        case .refuse(.blobsLeftOut):
+            // Queued, each attempt would fail on the first checkpoint it reads, and be retried.
             throw DaemonError(
                 .conflict,
                 "run \(id) was imported from a --scores-only bundle, which left out the checkpoints a resume starts "
                     + "from; import a full bundle of it (`e2h export` without --scores-only) to resume it")
+        default: break
         }
-        let action = try await request(id) { .resumeRequested(now: $0) }
         let current = try await RunCatalog(queue: queue).details(id)
-        if case .refuse(.notResumable(let state)) = action {
-            throw DaemonError(
-                .conflict, "run \(id) is \(state.rawValue); only failed or cancelled runs can be resumed")
-        }
         queue.logger.info("run requeued by resume", metadata: ["run": "\(id)"])
         return current
     }

@@ -78,6 +78,8 @@ struct RunLifecycle: Sendable, Equatable {
         case alreadyEnded(RunState)
         /// A resume of a run that is neither failed nor cancelled.
         case notResumable(RunState)
+        /// A resume of a run imported without the checkpoints it would start from (a `--scores-only` bundle).
+        case blobsLeftOut
     }
 
     enum Action: Sendable, Equatable {
@@ -112,13 +114,16 @@ struct RunLifecycle: Sendable, Equatable {
     private(set) var failures: Int
     let maxAttempts: Int
     let policy: Policy
+    /// Imported from a `--scores-only` bundle: its record names checkpoints this database never had.
+    let blobsLeftOut: Bool
 
-    init(state: State, attempt: Int, failures: Int, maxAttempts: Int, policy: Policy) {
+    init(state: State, attempt: Int, failures: Int, maxAttempts: Int, policy: Policy, blobsLeftOut: Bool = false) {
         self.state = state
         self.attempt = attempt
         self.failures = failures
         self.maxAttempts = maxAttempts
         self.policy = policy
+        self.blobsLeftOut = blobsLeftOut
     }
 
     /// A run just submitted.
@@ -198,6 +203,8 @@ struct RunLifecycle: Sendable, Equatable {
             }
 
         case .resumeRequested:
+            // Before the state: whatever state it is in, such a run can never start again.
+            if blobsLeftOut { return .refuse(.blobsLeftOut) }
             switch state {
             case .failed, .cancelled:
                 state = .queued

@@ -9,7 +9,7 @@ enum RunTable {
     /// The columns a lifecycle is read from, and the transaction's time every decision uses.
     static let lifecycleColumns = """
         id, state, attempt, failures, max_attempts, run_after, lease_owner, lease_token, lease_expires_at,
-        cancel_requested, now() AS now
+        cancel_requested, blobs_left_out, now() AS now
         """
 
     /// Row `row` of a result selected with `lifecycleColumns`.
@@ -42,7 +42,8 @@ enum RunTable {
         }
         let lifecycle = RunLifecycle(
             state: state, attempt: attempt, failures: try required(rows.int(row, "failures"), "failures"),
-            maxAttempts: try required(rows.int(row, "max_attempts"), "max_attempts"), policy: policy)
+            maxAttempts: try required(rows.int(row, "max_attempts"), "max_attempts"), policy: policy,
+            blobsLeftOut: try required(rows.bool(row, "blobs_left_out"), "blobs_left_out"))
         return (id, lifecycle, try required(rows.date(row, "now"), "now"))
     }
 

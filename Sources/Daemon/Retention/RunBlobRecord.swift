@@ -19,42 +19,65 @@ struct RunBlobRecord: Sendable {
     /// The spec's own `retention:`, which overrides the daemon's.
     var retention: RetentionMode?
 
+    /// The record of `run`, read from its stream whole.
     static func read(_ run: String, from store: EventStore) async throws -> RunBlobRecord {
-        let recorded = try await store.readWhole(stream: DaemonEvent.stream(run))
-        var events: [PipelineEvent] = []
-        var released: [String] = []
-        var leftOut = Set<String>()
-        var retention: RetentionMode?
-        for event in recorded {
-            if event.type == DaemonEventType.submitted.rawValue {
-                // A spec this e2h cannot read (an older format) might have asked to keep everything: keep it.
-                let submitted = try? CanonicalJSON.decode(RunSubmitted.self, from: event.payload)
-                let spec = submitted.flatMap { try? ExperimentSpec(canonicalJSON: Data($0.specJson.utf8)) }
-                retention = spec == nil ? .keepAll : spec?.retention
-            } else if event.type == DaemonEventType.blobsPruned.rawValue {
-                do {
-                    let tombstone = try CanonicalJSON.decode(BlobsPruned.self, from: event.payload)
-                    released += tombstone.hashes
-                    if tombstone.cause == .scoresOnlyImport { leftOut.formUnion(tombstone.hashes) }
-                } catch {
-                    throw DaemonError(
-                        .conflict, "run \(run)'s tombstone at version \(event.version) does not decode", cause: error)
-                }
-            } else if !DaemonEventType.isDaemonEvent(event.type) {
-                events.append(
-                    PipelineEvent(
-                        type: event.type, payload: event.payload, volatile: try LeasedRecorder.volatile(of: event)))
-            }
+        var record = RunBlobRecord(run: run)
+        for event in try await store.readWhole(stream: DaemonEvent.stream(run)) {
+            try record.accept(
+                type: event.type, version: event.version, payload: event.payload, metadata: event.metadata)
         }
+        try await record.fetchStageOutputs(from: store)
+        return record
+    }
+
+    /// An empty record, for `accept` to read a stream into: from the store (`read`), or from a bundle as the import
+    /// checks it, before any of it is stored.
+    init(run: String) {
+        self.run = run
+        version = 0
+        events = []
+        released = []
+        leftOut = []
+        stageOutputs = [:]
+    }
+
+    /// Reads the record's next event; `stageOutputs` is for the caller to fill once every event is read.
+    mutating func accept(type: String, version: Int64, payload: Data, metadata: Data) throws {
+        self.version = version
+        if type == DaemonEventType.submitted.rawValue {
+            // A spec this e2h cannot read (an older format) might have asked to keep everything: keep it.
+            let submitted = try? CanonicalJSON.decode(RunSubmitted.self, from: payload)
+            let spec = submitted.flatMap { try? ExperimentSpec(canonicalJSON: Data($0.specJson.utf8)) }
+            retention = spec == nil ? .keepAll : spec?.retention
+        } else if type == DaemonEventType.blobsPruned.rawValue {
+            do {
+                let tombstone = try CanonicalJSON.decode(BlobsPruned.self, from: payload)
+                released += tombstone.hashes
+                if tombstone.cause == .scoresOnlyImport { leftOut.formUnion(tombstone.hashes) }
+            } catch {
+                throw DaemonError(
+                    .conflict, "run \(run)'s tombstone at version \(version) does not decode", cause: error)
+            }
+        } else if !DaemonEventType.isDaemonEvent(type) {
+            events.append(PipelineEvent(type: type, payload: payload, volatile: try LeasedRecorder.volatile(metadata)))
+        }
+    }
+
+    /// Fetches the outputs of the record's completed stages (small JSON blobs): from `carried` where it holds them (a
+    /// bundle being imported), else from the store. One neither holds is left out, and the policy keeps its stage whole.
+    mutating func fetchStageOutputs(
+        from store: EventStore, carried: (String) throws -> Data? = { _ in nil }
+    ) async throws {
         let outputs = try events.filter { $0.type == StageCompleted.eventType }.map {
             try CanonicalJSON.decode(StageCompleted.self, from: $0.payload).outputs
         }
-        // Outputs are small JSON; one that is no longer stored is left out, and the policy keeps its stage whole.
-        let stored = try await store.blobSizes(outputs)
-        let stageOutputs = try await store.blobs(outputs.filter { stored[$0] != nil })
-        return RunBlobRecord(
-            run: run, version: recorded.last?.version ?? 0, events: events, released: released, leftOut: leftOut,
-            stageOutputs: stageOutputs, retention: retention)
+        var fetched: [String: Data] = [:]
+        for hash in outputs { fetched[hash] = try carried(hash) }
+        let others = outputs.filter { fetched[$0] == nil }
+        let stored = try await store.blobSizes(others)
+        stageOutputs = fetched.merging(try await store.blobs(others.filter { stored[$0] != nil })) { carried, _ in
+            carried
+        }
     }
 
     func plan(_ mode: RetentionMode) throws -> RetentionPlan {

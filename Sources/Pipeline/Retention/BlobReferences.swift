@@ -29,30 +29,3 @@ extension PipelineEvent {
         }
     }
 }
-
-/// The blobs a stage's outputs (the JSON a `StageCompleted` names) name: every string in it shaped like a content
-/// hash. Outputs of every stage are read alike, so a stage that comes to name a new blob is covered without a
-/// change here.
-public enum StageOutputReferences {
-    public static func named(in outputs: Data) -> [String] {
-        guard let document = try? JSONSerialization.jsonObject(with: outputs, options: [.fragmentsAllowed]) else {
-            return []
-        }
-        var found: [String] = []
-        func walk(_ value: Any) {
-            switch value {
-            case let text as String:
-                if ContentHash.isSHA256Hex(text) { found.append(text) }
-            case let array as [Any]:
-                array.forEach(walk)
-            case let object as [String: Any]:
-                // Sorted keys: the order of what is found must not depend on a dictionary's.
-                for key in object.keys.sorted() { walk(object[key]!) }
-            default:
-                break
-            }
-        }
-        walk(document)
-        return found
-    }
-}

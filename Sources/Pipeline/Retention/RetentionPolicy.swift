@@ -1,3 +1,4 @@
+import Canonical
 import Foundation
 import WireTypes
 
@@ -48,7 +49,7 @@ public struct RetentionPolicy: Sendable, Equatable {
                 completed.insert(stage.stage)
                 kept.insert(stage.outputs)
                 if let outputs = stageOutputs[stage.outputs] {
-                    let inner = StageOutputReferences.named(in: outputs)
+                    let inner = ContentReferences.named(in: outputs)
                     inner.forEach(note)
                     kept.formUnion(inner)
                 } else {

@@ -35,7 +35,7 @@ struct APISurfaceTests {
             #expect(
                 try await Harness.sql(
                     database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM daemon_migrations")
-                    == "1,2,3,4,5,6,7")
+                    == "1,2,3,4,5,6,7,8")
             for daemon in daemons {
                 #expect(try await daemon.request("GET", "/healthz", token: nil).status == 200)
             }
@@ -118,6 +118,10 @@ struct APISurfaceTests {
         let missing = try await daemon.request("GET", "/v1/runs/0123abcd", token: token)
         #expect(missing.status == 404)
         #expect(try StateDirectory.jsonDecoder.decode(ErrorEnvelope.self, from: missing.body).error.code == "not_found")
+        // A path's id is percent-decoded, as a client that escapes every segment writes it (it was "no run").
+        let escaped = run.replacingOccurrences(of: "-", with: "%2D")
+        #expect(try await daemon.request("GET", "/v1/runs/\(escaped)", token: token).status == 200)
+        #expect(try await daemon.request("GET", "/v1/runs/%FF", token: token).status == 400)
         // A routed path under another method is a 405 that names the methods it takes (it was a 404, as if the run
         // did not exist); a path nothing routes stays a 404.
         let wrongMethod = try await daemon.request("DELETE", "/v1/runs/\(run)", token: token)

@@ -179,7 +179,7 @@ struct APIRouter {
     }
 
     func runID(_ context: BasicRequestContext) async throws -> String {
-        try await catalog.resolve(try context.parameters.require("id"))
+        try await catalog.resolve(try context.parameters.decoded("id"))
     }
 
     /// The events after `after`; with `wait`, held up to that many seconds (at most 30) until something new

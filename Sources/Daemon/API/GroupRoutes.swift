@@ -36,6 +36,6 @@ extension APIRouter {
     }
 
     private func groupID(_ context: BasicRequestContext) async throws -> String {
-        try await GroupCatalog(queue: queue).resolve(try context.parameters.require("id"))
+        try await GroupCatalog(queue: queue).resolve(try context.parameters.decoded("id"))
     }
 }

@@ -14,7 +14,7 @@ extension APIRouter {
             try jsonResponse(HookList(hooks: try await registry.list()))
         }
         api.delete("/v1/hooks/:id") { _, context in
-            try await registry.remove(try context.parameters.require("id"))
+            try await registry.remove(try context.parameters.decoded("id"))
             return Response(status: .noContent)
         }
     }

@@ -45,7 +45,7 @@ struct DashboardRoutes {
             guard try await session(of: request) != nil else {
                 throw DaemonError(.unauthorized, "sign in to follow a run: open the link `e2h open` prints")
             }
-            let id = try await catalog.resolve(try context.parameters.require("id"))
+            let id = try await catalog.resolve(try context.parameters.decoded("id"))
             let after = try LiveRunStream.start(request)
             return LiveRunStream(queue: queue, appended: appended).response(run: id, after: after, framing: .page)
         }
@@ -79,7 +79,7 @@ struct DashboardRoutes {
         }
         router.get("/runs/:id") { request, context in
             try await signedIn(request) { session in
-                let id = try await catalog.resolve(try context.parameters.require("id"))
+                let id = try await catalog.resolve(try context.parameters.decoded("id"))
                 let after = try QueryParameters(request).versionAfter()
                 return try await RunPageLoading(queue: queue).page(
                     run: id, after: after, pageSize: Self.eventPageSize, csrfToken: session.csrfToken)
@@ -98,7 +98,7 @@ struct DashboardRoutes {
         router.get("/groups/:id") { request, context in
             try await signedIn(request) { _ in
                 let groups = GroupCatalog(queue: queue)
-                let group = try await groups.details(try await groups.resolve(try context.parameters.require("id")))
+                let group = try await groups.details(try await groups.resolve(try context.parameters.decoded("id")))
                 let completed = group.members.filter { $0.run.state == .completed }.map(\.run.id)
                 guard !completed.isEmpty else { return ComparePage.awaitingCompletion(group) }
                 return try await comparePage(title: "Group \(group.summary.name)", runs: completed, group: group)
@@ -117,7 +117,7 @@ struct DashboardRoutes {
                             message: "the form's CSRF token is missing or wrong: reload the page and try "
                                 + "again", requestID: nil), status: .forbidden)
                 }
-                let id = try await catalog.resolve(try context.parameters.require("id"))
+                let id = try await catalog.resolve(try context.parameters.decoded("id"))
                 switch action {
                 case "cancel": _ = try await RunControl(queue: queue).cancel(id)
                 case "resume": _ = try await RunControl(queue: queue).resume(id)

@@ -44,20 +44,7 @@ struct DaemonClient: Sendable {
                         + "http://127.0.0.1:8080")
             }
         } else {
-            let file = (stateDirectory as NSString).appendingPathComponent(StateDirectory.endpointFile)
-            if let data = FileManager.default.contents(atPath: file),
-                let endpoint = try? StateDirectory.jsonDecoder.decode(DaemonEndpoint.self, from: data)
-            {
-                // A daemon that crashed (kill -9) leaves its endpoint behind, and whatever listens on that port now
-                // would be sent the token. On this machine (a loopback URL) the pid tells whether it still runs.
-                if Self.isLoopback(endpoint.url), kill(endpoint.pid, 0) != 0, errno == ESRCH {
-                    throw ClientError(
-                        .unreachable,
-                        "no running e2hd: \(file) names pid \(endpoint.pid), which has exited (a crash left the file "
-                            + "behind) — start it with `e2hd`")
-                }
-                urlText = endpoint.url
-            }
+            urlText = try Self.endpointURL(in: stateDirectory)
         }
         discovery = options.url == nil && environment.text(ClientEnvironment.url) == nil ? (options, environment) : nil
         guard let urlText, let url = URL(string: urlText) else {
@@ -88,13 +75,31 @@ struct DaemonClient: Sendable {
     }
 
     /// The daemon as the endpoint file names it now, when this client was found through it and the file names
-    /// another address; nil otherwise.
+    /// another address; nil otherwise. Only the file is read until it names another address: `follow` asks on every
+    /// retry of an outage.
     func rediscovered() -> DaemonClient? {
         guard let discovery,
-            let fresh = try? DaemonClient(options: discovery.options, environment: discovery.environment),
-            fresh.baseURL != baseURL
+            let named = try? Self.endpointURL(in: discovery.options.stateDirectory(discovery.environment)),
+            URL(string: named) != baseURL
         else { return nil }
-        return fresh
+        return try? DaemonClient(options: discovery.options, environment: discovery.environment)
+    }
+
+    /// The URL the state directory's endpoint file names; nil without one.
+    private static func endpointURL(in stateDirectory: String) throws -> String? {
+        let file = (stateDirectory as NSString).appendingPathComponent(StateDirectory.endpointFile)
+        guard let data = FileManager.default.contents(atPath: file),
+            let endpoint = try? StateDirectory.jsonDecoder.decode(DaemonEndpoint.self, from: data)
+        else { return nil }
+        // A daemon that crashed (kill -9) leaves its endpoint behind, and whatever listens on that port now would be
+        // sent the token. On this machine (a loopback URL) the pid tells whether it still runs.
+        if isLoopback(endpoint.url), kill(endpoint.pid, 0) != 0, errno == ESRCH {
+            throw ClientError(
+                .unreachable,
+                "no running e2hd: \(file) names pid \(endpoint.pid), which has exited (a crash left the file behind) "
+                    + "— start it with `e2hd`")
+        }
+        return endpoint.url
     }
 
     func get<T: Decodable>(_ path: String, query: [String: String] = [:], as type: T.Type) async throws -> T {

@@ -312,8 +312,9 @@ let package = Package(
             // Crypto: the webhook test checks the deliveries' HMAC signatures. Hummingbird: a proxy that plays an
             // older e2hd (`follow`'s fallback to polling). RunBundle and TestSupport: the shutdown test names its
             // ballast blob in a bundle's record and recomputes the chain, as ImportTests forges; the hook receiver.
+            // Dashboard: the form paths and fields the browser test posts to.
             dependencies: [
-                "RunBundle", "TestSupport", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
+                "Dashboard", "RunBundle", "TestSupport", "WireTypes", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict

@@ -18,6 +18,7 @@ public enum DashboardStylesheet {
         border-bottom:1px solid var(--line);background:var(--panel)}
         header.site .brand{font-weight:700;color:var(--fg);text-decoration:none}
         header.site nav{display:flex;gap:1rem}
+        header.site form.sign-out{margin:0 0 0 auto}
         header.site nav a[aria-current=page]{color:var(--fg);font-weight:600;text-decoration:none}
         main{max-width:1100px;margin:0 auto;padding:1rem 1.5rem 3rem}
         h1{font-size:1.4rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}

@@ -23,6 +23,9 @@ public struct Page: Sendable {
     public var main: HTML
     /// Same-origin script paths ("/assets/live.js"), loaded with `defer`.
     public var scripts: [String]
+    /// The session's CSRF token on a signed-in page, which then shows a sign-out button; nil on a page for a
+    /// visitor without a session.
+    public var signOutToken: String?
 
     public init(title: String, navigation: [Link] = [], main: HTML, scripts: [String] = []) {
         self.title = title
@@ -37,6 +40,7 @@ public struct Page: Sendable {
                 ? "<a href=\"\(link.path)\" aria-current=\"page\">\(link.label)</a>\n"
                 : "<a href=\"\(link.path)\">\(link.label)</a>\n"
         }
+        let signOut: HTML = signOutToken.map { ActionForm.signOut(csrfToken: $0) } ?? ""
         let scriptTags = scripts.map { path -> HTML in "<script src=\"\(path)\" defer=\"defer\"></script>\n" }
         let document: HTML = """
             <!DOCTYPE html>
@@ -53,7 +57,7 @@ public struct Page: Sendable {
             <a class="brand" href="/">e2h</a>
             <nav>
             \(links)</nav>
-            </header>
+            \(signOut)</header>
             <main>
             <h1>\(title)</h1>
             \(main)</main>

@@ -89,6 +89,12 @@ struct DashboardAccessTests {
             token: AccessToken(value: String(repeating: "cd", count: 32), origin: .existing),
             sessions: SessionStore(store: restarted.store))
         #expect(try await rotated.session(cookie: session.id, now: now) == nil)
+        // Signing out ends the session on every daemon; its CSRF token goes with it.
+        let signedOut = try #require(try await again.session(cookie: session.id, now: now))
+        try await again.signOut(signedOut)
+        #expect(try await again.session(cookie: session.id, now: now) == nil)
+        #expect(try await other.session(cookie: session.id, now: now) == nil)
+        try await again.signOut(signedOut)
         // A sign-in after both expired prunes them.
         let later = now + SessionBook.sessionLifetime + SignInLink.lifetime + 1
         guard case .signedIn = try await again.signIn(with: again.mintLink(now: later), now: later) else {

@@ -63,3 +63,18 @@ private func page() -> String {
     #expect(!DashboardStylesheet.css.contains("@import"))
     #expect(!DashboardStylesheet.css.contains("url("))
 }
+
+@Test func aSignedInPageOffersSignOutAsAFormWithTheSessionsToken() throws {
+    var signedIn = Page(title: "Runs", main: "<p>x</p>\n")
+    #expect(try XHTMLDocument(signedIn.render()).all("form").isEmpty)
+    signedIn.signOutToken = String(repeating: "ab", count: 32)
+    let document = try XHTMLDocument(signedIn.render())
+    let form = try #require(document.all("form").first)
+    #expect(document.all("form").count == 1)
+    #expect(form.attributes["method"] == "post" && form.attributes["action"] == ActionForm.signOutPath)
+    #expect(
+        document.all("input").map { [$0.attributes["name"], $0.attributes["value"]] } == [
+            [ActionForm.tokenField, signedIn.signOutToken]
+        ])
+    #expect(document.all("button").map(\.text) == ["Sign out"])
+}

@@ -1,3 +1,4 @@
+import Dashboard
 import Foundation
 import Testing
 import WireTypes
@@ -182,6 +183,31 @@ struct DashboardBrowserTests {
                 #expect(size > 4 * blank, "\(name) page screenshot is \(size) bytes, blank is \(blank)")
             }
 
+            // Sign-out needs the session's token, like every form; then the cookie opens nothing, and the page
+            // and its header's button work in the browser too.
+            let signOut = ActionForm.signOutPath
+            #expect(try await DashboardHTTP.post(daemon, signOut, form: "", cookie: cookie).status == 403)
+            #expect(try await DashboardHTTP.get(daemon, "/", cookie: cookie).status == 200)
+            let signedOut = try await DashboardHTTP.send(
+                "POST", daemon.url + signOut, body: "csrf=" + token, cookie: cookie)
+            #expect(signedOut.status == 200 && signedOut.body.contains("signed out"), "\(signedOut.body)")
+            #expect(signedOut.headers["set-cookie"]?.contains("Max-Age=0") == true, "\(signedOut.headers)")
+            for path in ["/", "/runs/\(run)"] {
+                let page = try await DashboardHTTP.get(daemon, path, cookie: cookie)
+                #expect(page.status == 401 && !page.body.contains(run), "\(path): \(page.status)")
+            }
+            let header = try await DevToolsPage(browser, url: daemon.url + "/")
+            let withButton = try await header.document(within: .seconds(30)) { $0.contains("class=\"sign-out\"") }
+            #expect(withButton != nil, "the runs page has no sign-out button")
+            _ = try await header.evaluate(
+                "document.querySelector('form.sign-out button').click(), 'clicked'")
+            let afterClick = try await header.document(within: .seconds(30)) {
+                $0.contains("This browser is signed out")
+            }
+            await header.quit()
+            #expect(afterClick != nil, "the sign-out button did not sign out")
+            let afterSignOut = try await browser.dom(runURL)
+            #expect(afterSignOut.contains("class=\"sign-in\"") && !afterSignOut.contains("<table"), "\(afterSignOut)")
         }
     }
 

@@ -32,6 +32,11 @@ struct DashboardAccess: Sendable {
         return SessionBook.live(stored, now: now)
     }
 
+    /// Ends `session` for every daemon on the database: its cookie names no session from now on.
+    func signOut(_ session: SessionBook.Session) async throws {
+        try await sessions.delete(key: SessionBook.storageKey(session.id, token: token.value))
+    }
+
     /// 32 random bytes as hex: a session id or a CSRF token.
     private static func randomHex() -> String {
         var generator = SystemRandomNumberGenerator()

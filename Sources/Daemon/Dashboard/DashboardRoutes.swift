@@ -23,7 +23,7 @@ struct DashboardRoutes {
     /// Whether a path is a dashboard page (its errors are shown as a page, not as JSON).
     static func isPage(_ path: String) -> Bool {
         path == "/" || path == RunsPage.livePath || path.hasPrefix("/runs/") || path == "/compare"
-            || path.hasPrefix("/groups/") || path == SignInLink.path
+            || path.hasPrefix("/groups/") || path == SignInLink.path || path == ActionForm.signOutPath
     }
 
     func add(to router: Router<BasicRequestContext>) {
@@ -104,19 +104,26 @@ struct DashboardRoutes {
                 return try await comparePage(title: "Group \(group.summary.name)", runs: completed, group: group)
             }
         }
+        router.post(RouterPath(ActionForm.signOutPath)) { request, _ in
+            // A browser whose session is gone already is signed out: it gets the same page, and its cookie goes.
+            if let session = try await session(of: request) {
+                if let refusal = try await Self.refusal(of: request, in: session) { return refusal }
+                try await access.signOut(session)
+            }
+            var response = Self.page(NoticePage.signedOut())
+            response.headers[.cacheControl] = "no-store"
+            response.setCookie(
+                Cookie(
+                    name: DashboardAccess.cookieName, value: "", maxAge: 0, path: "/", httpOnly: true,
+                    sameSite: .strict))
+            return response
+        }
         for action in ActionForm.actions {
             router.post(RouterPath("/runs/:id/\(action)")) { request, context in
                 guard let session = try await session(of: request) else {
                     return Self.page(NoticePage.signInRequired(), status: .unauthorized)
                 }
-                let form = try await Self.form(request)
-                guard SessionBook.csrfMatches(session, form[ActionForm.tokenField]) else {
-                    return Self.page(
-                        NoticePage.error(
-                            status: 403,
-                            message: "the form's CSRF token is missing or wrong: reload the page and try "
-                                + "again", requestID: nil), status: .forbidden)
-                }
+                if let refusal = try await Self.refusal(of: request, in: session) { return refusal }
                 let id = try await catalog.resolve(try context.parameters.decoded("id"))
                 switch action {
                 case "cancel": _ = try await RunControl(queue: queue).cancel(id)
@@ -147,6 +154,18 @@ struct DashboardRoutes {
         try await access.session(cookie: request.cookies[DashboardAccess.cookieName]?.value)
     }
 
+    /// The 403 page for a form whose CSRF token is not its session's; nil when it is.
+    private static func refusal(of request: Request, in session: SessionBook.Session) async throws -> Response? {
+        let form = try await Self.form(request)
+        guard SessionBook.csrfMatches(session, form[ActionForm.tokenField]) else {
+            return Self.page(
+                NoticePage.error(
+                    status: 403, message: "the form's CSRF token is missing or wrong: reload the page and try again",
+                    requestID: nil), status: .forbidden)
+        }
+        return nil
+    }
+
     /// Renders `body`'s page for a browser with a session, and the sign-in request (no data) for any other.
     private func signedIn(
         _ request: Request, _ body: (SessionBook.Session) async throws -> Page
@@ -154,7 +173,9 @@ struct DashboardRoutes {
         guard let session = try await session(of: request) else {
             return Self.page(NoticePage.signInRequired(), status: .unauthorized)
         }
-        return Self.page(try await body(session))
+        var page = try await body(session)
+        page.signOutToken = session.csrfToken
+        return Self.page(page)
     }
 
     static func page(_ page: Page, status: HTTPResponse.Status = .ok) -> Response {

@@ -33,6 +33,11 @@ struct SessionStore: Sendable {
         return SessionBook.Session(id: id, csrfToken: csrfToken, expires: expires)
     }
 
+    /// Ends the session stored under `key` (a sign-out); a key with no session is no error.
+    func delete(key: String) async throws {
+        try await store.execute("DELETE FROM dashboard_sessions WHERE id_sha256 = $1", [.text(key)])
+    }
+
     /// Forgets sessions and links that have expired.
     func prune(now: Date) async throws {
         let now = PostgresValue.double(now.timeIntervalSince1970)

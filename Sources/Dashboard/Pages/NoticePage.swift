@@ -11,6 +11,16 @@ public enum NoticePage {
                 """)
     }
 
+    /// What the browser sees once it signed out: its session is gone from the database, for every daemon on it.
+    public static func signedOut() -> Page {
+        Page(
+            title: "Signed out",
+            main: """
+                <p class="sign-in">This browser is signed out. Run <code>e2h open</code> to sign in again.</p>
+
+                """)
+    }
+
     /// A failed request: its message (the same a JSON client gets) and the request id the daemon's log uses.
     public static func error(status: Int, message: String, requestID: String?) -> Page {
         let reference: HTML = requestID.map { "<p class=\"muted\">request <code>\($0)</code></p>\n" } ?? ""

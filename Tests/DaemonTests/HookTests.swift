@@ -165,6 +165,64 @@ struct HookTests {
         #expect(tried.took < .seconds(120), "\(tried.took)")
     }
 
+    /// A try cut by the daemon's own shutdown (the sender's task cancelled) was one of the 15 tries, and its row
+    /// was held for a try's length: it is given back, and the delivery is due again at once.
+    @Test func aTryCutByShutdownIsGivenBack() async throws {
+        var settings = TestDatabase.settings()
+        // A deadline of 48 s: a try that ran to it would record "no answer within 48 s".
+        settings.hookRetry = HookRetryPolicy(
+            firstDelaySeconds: 60, maximumDelaySeconds: 60, maximumAttempts: 3, trySeconds: 60)
+        let queue = try await TestDatabase.queue(settings)
+        let receiver = try HookReceiver(port: 0, answer: .trickle)
+        defer { receiver.stop() }
+        _ = try await HookRegistry(queue: queue).add(
+            HookRequest(
+                url: "http://127.0.0.1:\(receiver.port)/hook", triggers: [.cancelled], format: .json, secret: nil))
+        let run = try await queue.submit(SubmitRequest(yaml: Self.spec, file: "t.yaml")).run.id
+        _ = try await queue.cancel(run)
+        let sending = Task { try await HookSender(queue: queue, outbox: WakeSignal()).sendDue() }
+        let arrival = ContinuousClock.now + .seconds(30)
+        while receiver.received.isEmpty && ContinuousClock.now < arrival {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(receiver.received.count == 1, "the try never reached the receiver")
+        sending.cancel()
+        #expect(try await sending.value == 1)
+        let row = try await queue.store.execute(
+            """
+            SELECT attempts, last_error, delivered_at IS NULL AND abandoned_at IS NULL AS pending,
+                next_attempt_at <= now() AS due
+            FROM webhook_deliveries WHERE run_id = $1
+            """, [.text(run)])
+        #expect(try row.int(0, "attempts") == 0 && row.string(0, "last_error") == nil)
+        #expect(try row.bool(0, "pending") == true && row.bool(0, "due") == true)
+    }
+
+    /// The try's race: the work's answer, nil at the deadline, and the caller's cancellation, also one that came
+    /// before the race began.
+    @Test func aTryEndsWithItsAnswerItsDeadlineOrItsCallersCancellation() async throws {
+        #expect(try await HookSender.within(30) { 7 } == 7)
+        #expect(
+            try await HookSender.within(0.2) {
+                try await Task.sleep(for: .seconds(600))
+                return 7
+            } == nil)
+        for cancelledFirst in [true, false] {
+            let racing = Task {
+                if cancelledFirst { withUnsafeCurrentTask { $0?.cancel() } }
+                return try await HookSender.within(600) {
+                    try await Task.sleep(for: .seconds(600))
+                    return 7
+                }
+            }
+            if !cancelledFirst {
+                try await Task.sleep(for: .milliseconds(100))
+                racing.cancel()
+            }
+            await #expect(throws: CancellationError.self) { try await racing.value }
+        }
+    }
+
     @Test func aFailedDeliveryIsRetriedAfterItsBackoffThenAbandoned() async throws {
         var settings = TestDatabase.settings()
         settings.hookRetry = HookRetryPolicy(firstDelaySeconds: 60, maximumDelaySeconds: 60, maximumAttempts: 2)

@@ -78,7 +78,24 @@ struct HookSender: Service {
     }
 
     private func deliver(_ delivery: Delivery) async {
-        let failure = await post(delivery)
+        let failure: String?
+        switch await post(delivery) {
+        case .answered(let error): failure = error
+        case .cut:
+            // The daemon's own shutdown ended the try, not the receiver: the try is given back, and the delivery is
+            // due at once on whichever daemon looks next (it counted as one of the tries before).
+            do {
+                try await queue.store.execute(
+                    "UPDATE webhook_deliveries SET attempts = attempts - 1, next_attempt_at = now() WHERE id = $1",
+                    [.int(delivery.id)])
+                queue.logger.info("webhook try cut by shutdown; not counted", metadata: ["delivery": "\(delivery.id)"])
+            } catch {
+                queue.logger.error(
+                    "could not give back a webhook try cut by shutdown",
+                    metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+            }
+            return
+        }
         do {
             guard let failure else {
                 try await queue.store.execute(
@@ -114,9 +131,18 @@ struct HookSender: Service {
         }
     }
 
-    /// nil when the receiver answered 2xx within the try's time; else what went wrong.
-    private func post(_ delivery: Delivery) async -> String? {
-        guard let url = URL(string: delivery.url) else { return "the URL \(delivery.url) does not parse" }
+    /// How a try ended.
+    private enum TryEnd {
+        /// nil when the receiver answered 2xx within the try's time; else what went wrong.
+        case answered(error: String?)
+        /// The sender was cancelled mid-try (the daemon's shutdown ran out of time).
+        case cut
+    }
+
+    private func post(_ delivery: Delivery) async -> TryEnd {
+        guard let url = URL(string: delivery.url) else {
+            return .answered(error: "the URL \(delivery.url) does not parse")
+        }
         let seconds = policy.trySeconds * 0.8
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
@@ -134,12 +160,16 @@ struct HookSender: Service {
             // its try, and the sender's batch with it, for as long as it liked. The try's time is a deadline.
             let prepared = request
             guard let (_, response) = try await Self.within(seconds, { try await Self.session.data(for: prepared) })
-            else { return "no answer within \(Int(seconds)) s" }
-            guard let status = (response as? HTTPURLResponse)?.statusCode else { return "no HTTP response" }
-            return (200..<300).contains(status) ? nil : "HTTP \(status)"
+            else { return .answered(error: "no answer within \(Int(seconds)) s") }
+            guard let status = (response as? HTTPURLResponse)?.statusCode else {
+                return .answered(error: "no HTTP response")
+            }
+            return .answered(error: (200..<300).contains(status) ? nil : "HTTP \(status)")
+        } catch is CancellationError {
+            return .cut
         } catch {
             // Foundation's own sentence ("Failed to connect to … port …"), not the NSError's dump.
-            return error.localizedDescription
+            return .answered(error: error.localizedDescription)
         }
     }
 
@@ -152,46 +182,81 @@ struct HookSender: Service {
         return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
     }()
 
-    /// `work`'s answer, or nil once `seconds` have passed first (`work` is cancelled then, and its answer, should
-    /// the transport still give one, is ignored).
+    /// `work`'s answer, or nil once `seconds` have passed first; `CancellationError` at once when the calling task
+    /// is cancelled first. `work` is cancelled when it loses, and its answer, should the transport still give one,
+    /// is ignored: it runs unstructured, so that a transport which does not heed cancellation holds nobody up.
     static func within<T: Sendable>(
         _ seconds: Double, _ work: @escaping @Sendable () async throws -> T
     ) async throws -> T? {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
-            let settlement = Settlement(continuation)
-            let attempt = Task {
-                do {
-                    settlement.settle(.success(try await work()))
-                } catch {
-                    settlement.settle(.failure(error))
+        let settlement = Settlement<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
+                guard settlement.wait(continuation) else { return }
+                let attempt = Task {
+                    do {
+                        settlement.settle(.success(try await work()))
+                    } catch {
+                        settlement.settle(.failure(error))
+                    }
+                }
+                settlement.onSettled { attempt.cancel() }
+                Task {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    settlement.settle(.success(nil))
                 }
             }
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
-                if settlement.settle(.success(nil)) { attempt.cancel() }
-            }
+        } onCancel: {
+            settlement.settle(.failure(CancellationError()))
         }
     }
 }
 
-/// Resumes a continuation once, whichever of two racers settles first.
+/// Resumes a continuation once, with whichever of the racers settles first: the work, its deadline, or the
+/// caller's cancellation (which can come before the continuation exists; it is then resumed as soon as it does).
 private final class Settlement<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T?, any Error>?>
+    private struct State {
+        var continuation: CheckedContinuation<T?, any Error>?
+        var result: Result<T?, any Error>?
+        var onSettled: (@Sendable () -> Void)?
+        var settled = false
+    }
 
-    init(_ continuation: CheckedContinuation<T?, any Error>) { self.continuation = Mutex(continuation) }
+    private let state = Mutex(State())
 
-    /// False when the other racer settled first.
-    @discardableResult
-    func settle(_ result: Result<T?, any Error>) -> Bool {
-        guard
-            let continuation = continuation.withLock({ held in
-                defer { held = nil }; return held
-            })
-        else {
+    /// Installs the continuation; false when a result came first (the continuation is resumed with it here).
+    func wait(_ continuation: CheckedContinuation<T?, any Error>) -> Bool {
+        let early = state.withLock { state -> Result<T?, any Error>? in
+            if state.settled { return state.result }
+            state.continuation = continuation
+            return nil
+        }
+        guard let early else { return true }
+        continuation.resume(with: early)
+        return false
+    }
+
+    /// What to do once the race is settled (cancel the work: harmless when the work itself won); at once if it is.
+    func onSettled(_ action: @escaping @Sendable () -> Void) {
+        let settled = state.withLock { state -> Bool in
+            if state.settled { return true }
+            state.onSettled = action
             return false
         }
-        continuation.resume(with: result)
-        return true
+        if settled { action() }
+    }
+
+    /// The first call wins; later ones do nothing.
+    func settle(_ result: Result<T?, any Error>) {
+        let (continuation, onSettled) = state.withLock {
+            state -> (CheckedContinuation<T?, any Error>?, (@Sendable () -> Void)?) in
+            guard !state.settled else { return (nil, nil) }
+            state.settled = true
+            state.result = result
+            defer { state.continuation = nil; state.onSettled = nil }
+            return (state.continuation, state.onSettled)
+        }
+        continuation?.resume(with: result)
+        onSettled?()
     }
 }
 

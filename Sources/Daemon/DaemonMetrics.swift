@@ -5,7 +5,6 @@ import Synchronization
 /// Counters this process keeps for `/metrics`; queue figures are read from the database at scrape time.
 public final class DaemonMetrics: Sendable {
     private struct Counters {
-        var eventsAppended = 0
         var trainingSteps = 0
         var runsClaimed = 0
         var runsReaped = 0
@@ -20,7 +19,6 @@ public final class DaemonMetrics: Sendable {
 
     public init() {}
 
-    func eventsAppended(_ count: Int) { counters.withLock { $0.eventsAppended += count } }
     func runClaimed() { counters.withLock { $0.runsClaimed += 1 } }
     func runsReaped(_ count: Int) { counters.withLock { $0.runsReaped += count } }
     func writeFenced() { counters.withLock { $0.fencedWrites += 1 } }
@@ -36,9 +34,11 @@ public final class DaemonMetrics: Sendable {
         }
     }
 
-    /// Prometheus text exposition of the counters, plus the queue figures given.
+    /// Prometheus text exposition of the counters, plus the figures given: the queue's, the storage's, and the events
+    /// this daemon's store appended (`EventStore.eventsAppended`, counted at commit for every writer).
     func exposition(
-        runsByState: [(String, Int)], queueDepth: Int, storage: StorageFigures, now: Date = Date()
+        runsByState: [(String, Int)], queueDepth: Int, storage: StorageFigures, eventsAppended: Int,
+        now: Date = Date()
     ) -> String {
         let snapshot = counters.withLock { $0 }
         let recent = snapshot.stepTimes.filter { now.timeIntervalSince($0.0) <= 60 }
@@ -55,7 +55,7 @@ public final class DaemonMetrics: Sendable {
             runsByState.map { ("{state=\"\($0.0)\"}", "\($0.1)") })
         metric(
             "e2h_events_appended_total", "counter", "Events appended by this daemon.",
-            [("", "\(snapshot.eventsAppended)")])
+            [("", "\(eventsAppended)")])
         metric(
             "e2h_training_steps_total", "counter", "Training steps recorded by this daemon.",
             [("", "\(snapshot.trainingSteps)")])

@@ -32,6 +32,7 @@ struct ConnectionSettings: Sendable {
     let configuration: EventStoreConfiguration
     let scrubber: CredentialScrubber
     let reconnects = ReconnectGate()
+    let committedAppends = CommittedAppends()
 
     /// - Parameter url: a libpq URL (`postgresql://...`) or a conninfo string (`host=... dbname=...`).
     init(url: String, configuration: EventStoreConfiguration) throws {

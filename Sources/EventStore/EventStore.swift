@@ -88,15 +88,23 @@ public final class EventStore: Sendable {
         try await idempotent { connection in
             let append = StreamAppend(
                 connection: connection, stream: stream, expectedVersion: expectedVersion, events: events)
+            let done: (result: AppendResult, written: Int)
             do {
-                return try append.run()
+                done = try append.run()
             } catch let error as EventStoreError where error.code == .duplicateEventID && error.sqlState == "23505" {
                 // Another transaction was storing the same ids (a concurrent retry); now that it
                 // has finished, the same append either finds them as its own or fails properly.
-                return try append.run()
+                done = try append.run()
             }
+            // Its own statement: committed once it returned.
+            connection.settings.committedAppends.add(done.written)
+            return done.result
         }
     }
+
+    /// Events this store's sessions appended and committed since it was opened, whoever appended them
+    /// (`CommittedAppends`).
+    public var eventsAppended: Int { settings.committedAppends.count }
 
     /// From now on a session that lost its server fails its operation at once (within a second for one already
     /// retrying) instead of reconnecting for `reconnectTimeout`, and a statement the server has not answered for

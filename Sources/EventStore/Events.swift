@@ -20,15 +20,20 @@ public struct NewEvent: Sendable, Equatable {
     public var payload: Data
     /// JSON text (attempt, worker, causation, ...), stored and hashed as given.
     public var metadata: Data
+    /// When the event was first recorded, for a copy of an event from another database (an import); nil, as for
+    /// every new event: the append's time. Not hashed. An append's events carry it all or none.
+    public var recordedAt: Date?
 
     public init(
-        id: UUID = UUID(), type: String, schemaVersion: Int = 1, payload: Data, metadata: Data = Data("{}".utf8)
+        id: UUID = UUID(), type: String, schemaVersion: Int = 1, payload: Data, metadata: Data = Data("{}".utf8),
+        recordedAt: Date? = nil
     ) {
         self.id = id
         self.type = type
         self.schemaVersion = schemaVersion
         self.payload = payload
         self.metadata = metadata
+        self.recordedAt = recordedAt
     }
 }
 

@@ -5,7 +5,7 @@ import Logging
 /// One libpq connection. Not thread-safe: each instance is owned by one dedicated thread (a
 /// `ConnectionPool` worker or the `NotificationListener`), because libpq calls block.
 final class PostgresConnection {
-    private let settings: ConnectionSettings
+    let settings: ConnectionSettings
     private let logger: Logger
     private var handle: OpaquePointer?
     /// Statement names of the statements prepared on this session, by SQL text.

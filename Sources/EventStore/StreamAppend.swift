@@ -1,6 +1,6 @@
 import Foundation
 
-/// One append: a call of `e2h_append` (migrations/0001), which locks the stream row, checks
+/// One append: a call of `e2h_append` (migrations/0001, last changed in 0004), which locks the stream row, checks
 /// the expected version and the ids, extends the hash chain and advances the log head last, in
 /// one round trip. It runs inside the caller's transaction, or as its own statement.
 ///
@@ -15,7 +15,8 @@ struct StreamAppend {
     /// Whether the append's COMMIT goes with it, in one pipeline (`Transaction.appendThenCommit`).
     var commits = false
 
-    func run() throws -> AppendResult {
+    /// Where the events are, and how many this call wrote (none when it found them stored already).
+    func run() throws -> (result: AppendResult, written: Int) {
         try validate()
         let expected: Int64 =
             switch expectedVersion {
@@ -23,15 +24,19 @@ struct StreamAppend {
             case .noStream: 0
             case .exact(let version): version
             }
+        // Events recorded now leave out the times (the call every e2hd makes, also against a store before 0004).
+        let recorded = events.compactMap(\.recordedAt)
         let sql = """
             SELECT outcome, first_position, last_position, stream_version
-            FROM e2h_append($1::text, $2::int8, $3::uuid[], $4::text[], $5::int8[], $6::json[], $7::json[])
+            FROM e2h_append($1::text, $2::int8, $3::uuid[], $4::text[], $5::int8[], $6::json[], $7::json[]\
+            \(recorded.isEmpty ? "" : ", $8::float8[]"))
             """
-        let parameters: [PostgresValue] = [
-            .text(stream), .int(expected), .uuidArray(events.map(\.id)), .textArray(events.map(\.type)),
-            .int64Array(events.map { Int64($0.schemaVersion) }), .jsonArray(events.map(\.payload)),
-            .jsonArray(events.map(\.metadata)),
-        ]
+        let parameters: [PostgresValue] =
+            [
+                .text(stream), .int(expected), .uuidArray(events.map(\.id)), .textArray(events.map(\.type)),
+                .int64Array(events.map { Int64($0.schemaVersion) }), .jsonArray(events.map(\.payload)),
+                .jsonArray(events.map(\.metadata)),
+            ] + (recorded.isEmpty ? [] : [.doubleArray(recorded.map(\.timeIntervalSince1970))])
         let rows: PostgresRows
         do {
             rows =
@@ -56,15 +61,15 @@ struct StreamAppend {
             else {
                 throw EventStoreError(code: .gap, message: "append of \(stream) did not receive contiguous positions")
             }
-            return AppendResult(firstPosition: first, lastPosition: last, streamVersion: version)
+            return (AppendResult(firstPosition: first, lastPosition: last, streamVersion: version), events.count)
         case "conflict":
-            return try existingAppend() ?? conflict(actual: try rows.int64(0, "stream_version"))
+            return (try existingAppend() ?? conflict(actual: try rows.int64(0, "stream_version")), 0)
         case "exists":
             guard let existing = try existingAppend() else {
                 throw EventStoreError(
                     code: .query, message: "append of \(stream): event ids vanished during the append")
             }
-            return existing
+            return (existing, 0)
         case let outcome:
             throw EventStoreError(code: .query, message: "e2h_append returned an unknown outcome \(outcome ?? "NULL")")
         }
@@ -82,6 +87,12 @@ struct StreamAppend {
         }
         if let event = events.first(where: { $0.type.isEmpty }) {
             throw EventStoreError(code: .invalidArgument, message: "event \(event.id) has an empty type")
+        }
+        guard events.allSatisfy({ $0.recordedAt == nil }) || events.allSatisfy({ $0.recordedAt != nil }) else {
+            throw EventStoreError(
+                code: .invalidArgument,
+                message: "an append to \(stream) gives some events their recorded time and not others: give all or none"
+            )
         }
         if case .exact(let v) = expectedVersion, v < 0 {
             throw EventStoreError(code: .invalidArgument, message: "expected version \(v) is negative")

@@ -7,6 +7,8 @@ public final class Transaction {
     private let session: PostgresConnection
     /// Set by `appendThenCommit`: the body's work is committed, and nothing more may run in it.
     private(set) var isCommitted = false
+    /// Events this transaction's appends wrote: counted in the store's `eventsAppended` once it commits.
+    private(set) var appended = 0
 
     init(connection: PostgresConnection) {
         self.session = connection
@@ -39,7 +41,11 @@ public final class Transaction {
     /// 23505 (the same ids being appended concurrently) aborts it, and a retry of the whole
     /// transaction then finds the ids stored.
     public func append(stream: String, expectedVersion: ExpectedVersion, events: [NewEvent]) throws -> AppendResult {
-        try StreamAppend(connection: connection, stream: stream, expectedVersion: expectedVersion, events: events).run()
+        let done = try StreamAppend(
+            connection: connection, stream: stream, expectedVersion: expectedVersion, events: events
+        ).run()
+        appended += done.written
+        return done.result
     }
 
     /// Appends to `stream` (at any version) and commits the transaction, both sent in one round trip, so the
@@ -54,7 +60,9 @@ public final class Transaction {
         append.commits = true
         // Whatever happens, the transaction is over or aborted: no statement may follow.
         isCommitted = true
-        return try append.run()
+        let done = try append.run()
+        appended += done.written
+        return done.result
     }
 
     /// The stream's version and last hash (lowercase hex), or nil when there is no such stream.
@@ -99,7 +107,10 @@ extension PostgresConnection {
             rollback()
             throw error
         }
-        if transaction.isCommitted { return value }
+        if transaction.isCommitted {
+            settings.committedAppends.add(transaction.appended)
+            return value
+        }
         if isInFailedTransaction {
             rollback()
             throw EventStoreError(
@@ -114,6 +125,7 @@ extension PostgresConnection {
                 + error.message
             throw error
         }
+        settings.committedAppends.add(transaction.appended)
         return value
     }
 

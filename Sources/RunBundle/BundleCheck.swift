@@ -175,11 +175,23 @@ public struct BundleCheck: Sendable {
     ) throws -> ChainHead {
         var chain = ChainCheck(stream: stream)
         var seen = ids
+        var timed: Bool?
         try file.lines(name) { line in
             let event = try decode(BundleEventLine.self, line, "\(name) line \(chain.lastVersion + 1)")
             guard seen.insert(event.id).inserted else {
                 throw BundleError(.malformed, "the bundle holds event \(event.id) twice: it was altered")
             }
+            // An export gives every event its time, and a bundle from before e2h kept it none; the store appends
+            // an entry's events with their times or without, and only a time it can hold.
+            let time = event.recordedMicroseconds
+            guard timed.map({ $0 == (time != nil) }) ?? true, time.map({ (0...Self.latestTime).contains($0) }) ?? true
+            else {
+                throw BundleError(
+                    .malformed,
+                    "event \(event.version) of the bundle's \(name) has a recorded time that no export writes: "
+                        + "it was altered; nothing was imported")
+            }
+            timed = time != nil
             if case .broken(let version, _, let reason) = chain.accept(
                 version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
                 payload: Data(event.payload.utf8), metadata: Data(event.metadata.utf8), hash: event.hash,
@@ -194,6 +206,9 @@ public struct BundleCheck: Sendable {
         ids = seen
         return ChainHead(length: chain.lastVersion, hash: chain.lastHash)
     }
+
+    /// 9999-12-31T23:59:59.999999Z in microseconds since 1970: the latest recorded time a bundle may carry.
+    static let latestTime: Int64 = 253_402_300_799_999_999
 
     private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, _ what: String) throws -> T {
         do {

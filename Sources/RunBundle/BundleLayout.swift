@@ -96,10 +96,14 @@ public struct BundleEventLine: Codable, Sendable, Equatable {
     public var metadata: String
     public var hash: String
     public var previousHash: String
+    /// When the exporting database recorded the event, in microseconds since 1970-01-01 UTC (exactly what it keeps);
+    /// the import records the event at that time. Absent in bundles from before e2h kept it: those import at the
+    /// import's time.
+    public var recordedMicroseconds: Int64?
 
     public init(
         version: Int64, id: UUID, type: String, schemaVersion: Int, payload: String, metadata: String, hash: String,
-        previousHash: String
+        previousHash: String, recordedMicroseconds: Int64? = nil
     ) {
         self.version = version
         self.id = id
@@ -109,6 +113,7 @@ public struct BundleEventLine: Codable, Sendable, Equatable {
         self.metadata = metadata
         self.hash = hash
         self.previousHash = previousHash
+        self.recordedMicroseconds = recordedMicroseconds
     }
 }
 
@@ -123,14 +128,17 @@ extension BundleEventLine {
         }
         self.init(
             version: event.version, id: event.id, type: event.type, schemaVersion: event.schemaVersion,
-            payload: payload, metadata: metadata, hash: event.hash, previousHash: event.previousHash)
+            payload: payload, metadata: metadata, hash: event.hash, previousHash: event.previousHash,
+            recordedMicroseconds: Int64((event.recordedAt.timeIntervalSince1970 * 1e6).rounded()))
     }
 
-    /// The event to append on import: same id and bytes, so the importing database computes the same chain.
+    /// The event to append on import: same id and bytes, so the importing database computes the same chain, and
+    /// the time it was first recorded.
     public var newEvent: NewEvent {
         NewEvent(
             id: id, type: type, schemaVersion: schemaVersion, payload: Data(payload.utf8),
-            metadata: Data(metadata.utf8))
+            metadata: Data(metadata.utf8),
+            recordedAt: recordedMicroseconds.map { Date(timeIntervalSince1970: Double($0) / 1e6) })
     }
 }
 

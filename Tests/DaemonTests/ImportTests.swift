@@ -65,6 +65,15 @@ struct ImportTests {
         return (run, path)
     }
 
+    /// The `events.jsonl` lines of a bundle file.
+    static func bundledEvents(_ bundle: String) throws -> [BundleEventLine] {
+        var lines: [BundleEventLine] = []
+        try BundleFile(path: bundle).lines(BundleLayout.events) { line in
+            lines.append(try BundleLayout.lineDecoder.decode(BundleEventLine.self, from: line))
+        }
+        return lines
+    }
+
     /// Rows and bytes of every table an import writes, and the log head.
     static func footprint(_ queue: Queue) async throws -> [Int64] {
         let rows = try await queue.store.execute(
@@ -83,6 +92,8 @@ struct ImportTests {
         case alteredPayload, brokenLink, missingEvent, duplicateEventID, duplicateVersion, alteredHash
         case blobNotMatchingItsName, malformedID, pathLikeID, unknownFormat, noEvents, cutShort, damagedHeader
         case strangeEntry, forgedReceipt, alteredAnnotation, badMetricLine, notATar, blobNoEventNames
+        /// The recorded time is not hashed: only the check of its form refuses these.
+        case timeOnSomeEvents, timeOutOfRange
 
         func apply(to path: String) async throws {
             var bundle = try BundleEntries(path)
@@ -94,6 +105,8 @@ struct ImportTests {
             case .duplicateVersion: try bundle.editEvents { $0[2].version = $0[1].version }
             case .alteredHash: try bundle.editEvents { $0[$0.count - 1].hash = String(repeating: "ab", count: 32) }
             case .noEvents: try bundle.editEvents { $0 = [] }
+            case .timeOnSomeEvents: try bundle.editEvents { $0[1].recordedMicroseconds = nil }
+            case .timeOutOfRange: try bundle.editEvents { $0[2].recordedMicroseconds = .max }
             case .blobNotMatchingItsName:
                 let index = try #require(bundle.entries.firstIndex { $0.name.hasPrefix("blobs/") })
                 bundle.entries[index].data = Data("other bytes".utf8)
@@ -144,6 +157,9 @@ struct ImportTests {
             #expect(error.code == .badRequest, "\(damage): \(error)")
             if damage == .blobNoEventNames {
                 #expect(error.message.contains("which its record does not name"), "\(error.message)")
+            }
+            if damage == .timeOnSomeEvents || damage == .timeOutOfRange {
+                #expect(error.message.contains("a recorded time that no export writes"), "\(error.message)")
             }
         }
         #expect(try await Self.footprint(target) == before, "\(damage)")
@@ -274,6 +290,16 @@ struct ImportTests {
         #expect(report.receipt == .verified, "\(report.receiptDetail)")
         #expect(report.blobs == 1 && report.metricPoints == 5 && report.annotationEvents == 2 && !report.scoresOnly)
         #expect(try await target.store.verify(stream: DaemonEvent.stream(run)) == .intact(events: 6))
+        // Each event keeps the time the exporting database recorded it (they were appended in several transactions
+        // there; the import appends them in one), to the microsecond.
+        let imported = try await target.store.read(stream: DaemonEvent.stream(run))
+        let bundled = try Self.bundledEvents(bundle)
+        #expect(imported.map(\.id) == bundled.map(\.id))
+        #expect(bundled.allSatisfy { $0.recordedMicroseconds != nil })
+        #expect(
+            imported.map { Int64(($0.recordedAt.timeIntervalSince1970 * 1e6).rounded()) }
+                == bundled.map(\.recordedMicroseconds))
+        #expect(Set(imported.map(\.recordedAt)).count > 1, "every event has the import's time")
         let annotations = try await RunAnnotations(queue: target).annotations(of: .run(run))
         #expect(annotations.tags == ["baseline"] && annotations.notes.map(\.text) == ["n"])
         let curve = try await target.store.metrics(run: run)

@@ -47,13 +47,13 @@ struct SmallPartsTests {
 
     @Test func metricsExposeQueueFiguresAndStepRates() {
         let metrics = DaemonMetrics()
-        metrics.eventsAppended(3)
         metrics.trainingSteps(30)
         metrics.writeFenced()
         metrics.writeFenced()
         let storage = StorageFigures(
             blobs: 7, blobContentBytes: 7000, blobTableBytes: 8192, eventTableBytes: 4096, metricTableBytes: 1024)
-        let text = metrics.exposition(runsByState: [("queued", 2), ("running", 1)], queueDepth: 2, storage: storage)
+        let text = metrics.exposition(
+            runsByState: [("queued", 2), ("running", 1)], queueDepth: 2, storage: storage, eventsAppended: 3)
         #expect(text.contains("e2h_queue_depth 2"))
         #expect(text.contains("e2h_blobs_stored 7\n"))
         #expect(text.contains("e2h_blob_content_bytes 7000\n"))

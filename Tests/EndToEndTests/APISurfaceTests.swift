@@ -31,7 +31,7 @@ struct APISurfaceTests {
             #expect(
                 try await Harness.sql(
                     database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations")
-                    == "1,2,3")
+                    == "1,2,3,4")
             #expect(
                 try await Harness.sql(
                     database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM daemon_migrations")

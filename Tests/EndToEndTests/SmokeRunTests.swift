@@ -105,9 +105,13 @@ struct SmokeRunTests {
 
             let completedRuns = try await daemon.e2hJSON(RunList.self, "runs", "--status", "completed")
             #expect(completedRuns.runs.map(\.id) == [run])
+            // A note is an event too (its own stream): this daemon, alone on its database, counted every event there.
+            #expect(try await daemon.e2h("note", run, "counted").status == 0)
             let metrics = String(
                 decoding: try await daemon.request("GET", "/metrics", token: try daemon.token).body, as: UTF8.self)
             #expect(metrics.contains(#"e2h_runs{state="completed"} 1"#), "\(metrics)")
+            let stored = try await Harness.sql(try #require(daemon.databaseURL), "SELECT count(*) FROM events")
+            #expect(metrics.contains("e2h_events_appended_total \(stored)\n"), "\(stored) events: \(metrics)")
             #expect(!metrics.contains("e2h_training_steps_total 0\n"), "\(metrics)")
 
             let compare = try await daemon.e2h("compare", run)

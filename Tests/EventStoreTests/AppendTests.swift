@@ -54,6 +54,71 @@ struct AppendTests {
         }
     }
 
+    /// An imported event keeps the time it was first recorded, to the microsecond; an append gives all its events
+    /// their time or none. The seven-argument call of e2hd binaries from before migration 0004 still appends, at the
+    /// server's time.
+    @Test func aCopiedEventKeepsItsRecordedTime() async throws {
+        try await withStore { store, _ in
+            let times = [
+                Date(timeIntervalSince1970: 1_700_000_000.123_456), Date(timeIntervalSince1970: 1_700_000_061),
+            ]
+            var copies = [event("A"), event("B")]
+            for index in copies.indices { copies[index].recordedAt = times[index] }
+            _ = try await store.append(stream: "original-copy", expectedVersion: .noStream, events: [copies[0]])
+            _ = try await store.append(stream: "other", expectedVersion: .noStream, events: [copies[1]])
+            let copied = try await store.read(stream: "original-copy") + store.read(stream: "other")
+            #expect(
+                copied.map { Int64(($0.recordedAt.timeIntervalSince1970 * 1e6).rounded()) } == [
+                    1_700_000_000_123_456, 1_700_000_061_000_000,
+                ])
+            var mixed = [event("C"), event("D")]
+            mixed[0].recordedAt = times[0]
+            #expect(
+                await errorCode { _ = try await store.append(stream: "s", expectedVersion: .any, events: mixed) }
+                    == .invalidArgument)
+            let before = Date()
+            let older = try await store.execute(
+                """
+                SELECT outcome FROM e2h_append(
+                    'legacy'::text, 0::int8, ARRAY[gen_random_uuid()], ARRAY['E'], ARRAY[1::int8], ARRAY['{}'::json],
+                    ARRAY['{}'::json])
+                """)
+            #expect(try older.string(0, "outcome") == "appended")
+            let legacy = try await store.read(stream: "legacy")
+            #expect(legacy.count == 1 && legacy[0].recordedAt >= before - 1, "\(legacy)")
+            #expect(try await store.verify(stream: "legacy") == .intact(events: 1))
+        }
+    }
+
+    /// The store counts what it committed, whoever appended: an append on its own, in a transaction, with its
+    /// COMMIT; not a rolled-back transaction's, nor an idempotent retry that found its events stored.
+    @Test func theStoreCountsTheEventsItCommitted() async throws {
+        try await withStore { store, _ in
+            #expect(store.eventsAppended == 0)
+            let pair = [event(), event()]
+            _ = try await store.append(stream: "a", expectedVersion: .noStream, events: pair)
+            #expect(store.eventsAppended == 2)
+            _ = try await store.append(stream: "a", expectedVersion: .any, events: pair)
+            #expect(store.eventsAppended == 2, "a retry that wrote nothing was counted")
+            struct Abandoned: Error {}
+            await #expect(throws: Abandoned.self) {
+                try await store.transaction { tx in
+                    _ = try tx.append(stream: "b", expectedVersion: .noStream, events: [event(), event()])
+                    throw Abandoned()
+                }
+            }
+            #expect(store.eventsAppended == 2, "a rolled-back append was counted")
+            try await store.transaction { tx in
+                _ = try tx.append(stream: "b", expectedVersion: .noStream, events: [event(), event(), event()])
+                _ = try tx.append(stream: "c", expectedVersion: .noStream, events: [event()])
+            }
+            #expect(store.eventsAppended == 6)
+            try await store.transaction { tx in _ = try tx.appendThenCommit(stream: "c", events: [event()]) }
+            #expect(store.eventsAppended == 7)
+            #expect(try await store.headPosition() == 7)
+        }
+    }
+
     @Test func staleExpectedVersionConflicts() async throws {
         try await withStore { store, _ in
             _ = try await store.append(stream: "s", expectedVersion: .noStream, events: [event()])

@@ -56,7 +56,8 @@ struct APIRouter {
                 body: .init(
                     byteBuffer: ByteBuffer(
                         string: metrics.exposition(
-                            runsByState: census.byState, queueDepth: census.queued, storage: storage))))
+                            runsByState: census.byState, queueDepth: census.queued, storage: storage,
+                            eventsAppended: queue.store.eventsAppended))))
         }
         api.post("/v1/runs") { request, _ in
             let submit = try await decodeBody(SubmitRequest.self, from: request, limit: Self.specBodyLimit)

@@ -117,7 +117,6 @@ struct GroupSubmission {
             return (groupID, true)
         }
         if created {
-            queue.metrics.eventsAppended(members.count + 1)
             queue.logger.info(
                 "group queued", metadata: ["group": "\(id)", "name": "\(name)", "runs": "\(members.count)"])
         }

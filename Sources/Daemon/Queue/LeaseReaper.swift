@@ -54,7 +54,6 @@ struct LeaseReaper: Service {
                 "lease expired; run \(state == "queued" ? "requeued" : state)", metadata: ["run": "\(id)"])
         }
         queue.metrics.runsReaped(reaped.count)
-        queue.metrics.eventsAppended(reaped.count)
         return reaped.count
     }
 

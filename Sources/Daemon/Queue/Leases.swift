@@ -44,7 +44,6 @@ public struct Leases: Sendable {
         }
         guard let (id, claim, submittedInClaim) = claimed else { return nil }
         queue.metrics.runClaimed()
-        queue.metrics.eventsAppended(1)
         queue.logger.info(
             "run claimed", metadata: ["run": "\(id)", "attempt": "\(claim.attempt)", "worker": "\(owner)"])
         let submitted: RunSubmitted
@@ -148,7 +147,6 @@ public struct Leases: Sendable {
             // With its COMMIT in one round trip: a worker stopped or cut off now holds no lock every appender needs.
             try tx.appendThenCommit(stream: DaemonEvent.stream(lease.run), events: events)
         }
-        queue.metrics.eventsAppended(events.count)
     }
 
     /// Curve points under the attempt's number, fenced like its events. Re-run after a lost connection: a
@@ -190,7 +188,6 @@ public struct Leases: Sendable {
                 throw Self.leaseLost(lease)
             }
         }
-        queue.metrics.eventsAppended(1)
         queue.logger.info(
             "attempt ended", metadata: ["run": "\(lease.run)", "attempt": "\(lease.attempt)", "state": "\(state)"])
     }

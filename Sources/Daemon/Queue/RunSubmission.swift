@@ -97,7 +97,6 @@ public struct RunSubmission: Sendable {
             return (id, true)
         }
         if created {
-            queue.metrics.eventsAppended(1)
             queue.logger.info(
                 submitted.replayOf == nil ? "run queued" : "replay queued",
                 metadata: ["run": "\(runID)", "name": "\(submitted.name)"])

@@ -82,7 +82,7 @@ struct DaemonMigrationTests {
             _ = try await store.append(
                 stream: DaemonEvent.stream(run), expectedVersion: .noStream, events: [try tombstone.recorded()])
         }
-        #expect(try await Queue.migrate(store)[MigrationSet.daemon.ledger] == [8])
+        #expect(try await Queue.migrate(store)[MigrationSet.daemon.ledger] == [8, 9])
         let queue = Queue(
             store: store, settings: TestDatabase.settings(), metrics: DaemonMetrics(), logger: Logger(label: "test"))
         let flagged = try await store.execute("SELECT id FROM runs WHERE blobs_left_out")
@@ -92,6 +92,43 @@ struct DaemonMigrationTests {
             _ = try await RunControl(queue: queue).resume(runs[0].0)
         }
         #expect(resume?.message.contains("--scores-only") == true, "\(String(describing: resume))")
+        await store.shutdown()
+    }
+
+    /// A run imported before the import checked what a record means can hold a spec that is not JSON; casting it
+    /// failed every `runs --where spec.…` listing. Migration 9 marks it, and listings leave it out.
+    @Test func aLegacySpecThatIsNotJSONNoLongerBreaksListings() async throws {
+        let store = try await EventStore(
+            url: try await TestDatabase.create(), connections: 2, logger: Logger(label: "test"))
+        let beforeTheMark = MigrationSet(
+            ledger: MigrationSet.daemon.ledger, migrations: DaemonMigrations.bundled.filter { $0.version < 9 })
+        _ = try await store.migrate(beforeTheMark)
+        _ = try await store.migrate()
+        let runs = [
+            ("0123abcd-0000-4000-8000-000000000001", #"{\"seed\":7}"#),
+            ("0123abcd-0000-4000-8000-000000000002", #"{not json"#),
+        ]
+        for (run, spec) in runs {
+            _ = try await store.execute(
+                "INSERT INTO runs (id, name, spec_hash, state, max_attempts) VALUES ($1, 'old', 'abc', 'completed', 3)",
+                [.text(run)])
+            _ = try await store.append(
+                stream: DaemonEvent.stream(run), expectedVersion: .noStream,
+                events: [NewEvent(type: "RunSubmitted", payload: Data(#"{"spec_json":"\#(spec)"}"#.utf8))])
+        }
+        let queue = Queue(
+            store: store, settings: TestDatabase.settings(), metrics: DaemonMetrics(), logger: Logger(label: "test"))
+        // What listings did: cast every recorded spec.
+        await #expect(throws: EventStoreError.self) {
+            try await store.execute(
+                "SELECT count(*) FROM runs WHERE (e2h_payload_at('run-' || id, 1) ->> 'spec_json')::jsonb ? 'seed'")
+        }
+        #expect(try await Queue.migrate(store)[MigrationSet.daemon.ledger] == [9])
+        let marked = try await store.execute("SELECT id FROM runs WHERE NOT spec_is_json")
+        #expect(try marked.count == 1 && marked.string(0, "id") == runs[1].0)
+        let listed = try await RunCatalog(queue: queue).list(
+            state: nil, limit: 10, query: try RunQuery(parsing: "spec.seed = 7"))
+        #expect(listed.map(\.id) == [runs[0].0])
         await store.shutdown()
     }
 

@@ -35,7 +35,7 @@ struct APISurfaceTests {
             #expect(
                 try await Harness.sql(
                     database, "SELECT string_agg(version::text, ',' ORDER BY version) FROM daemon_migrations")
-                    == "1,2,3,4,5,6,7,8")
+                    == "1,2,3,4,5,6,7,8,9")
             for daemon in daemons {
                 #expect(try await daemon.request("GET", "/healthz", token: nil).status == 200)
             }

@@ -109,9 +109,11 @@ struct RunQuery {
     }
 
     /// The run's recorded canonical spec as jsonb (its `RunSubmitted`), `streamPrefix` the SQL parameter holding
-    /// `DaemonEvent.stream("")`.
+    /// `DaemonEvent.stream("")`; NULL for a legacy import whose spec is not JSON (daemon migration 0009), which a
+    /// cast would turn into an error for the whole listing.
     static func recordedSpec(streamPrefix: String) -> String {
-        "(e2h_payload_at(\(streamPrefix)::text || runs.id, 1) ->> 'spec_json')::jsonb"
+        "(CASE WHEN runs.spec_is_json "
+            + "THEN (e2h_payload_at(\(streamPrefix)::text || runs.id, 1) ->> 'spec_json')::jsonb END)"
     }
 
     /// The `spec.<path>` fields the condition names, each once, in order.

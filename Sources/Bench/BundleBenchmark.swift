@@ -149,9 +149,9 @@ struct BundleBenchmark: AsyncParsableCommand {
                 }
             }
             let hash = try await recorder.putBlob(blob)
-            try await recorder.append([
-                PipelineEvent(type: "CheckpointSaved", payload: Data(#"{"blob":"\#(hash)","step":\#(step)}"#.utf8))
-            ])
+            // A checkpoint as the pipeline records it: the export reads the record's blobs from these fields.
+            let checkpoint = #"{"blob":"\#(hash)","model":"policy","reason":"interval","stage":"sft","step":\#(step)}"#
+            try await recorder.append([PipelineEvent(type: "CheckpointSaved", payload: Data(checkpoint.utf8))])
             try await recorder.recordMetrics(
                 (0..<100).map { TrainingMetric(name: "sft/loss", step: step * 100 + $0, value: 1 / Double($0 + 1)) })
         }

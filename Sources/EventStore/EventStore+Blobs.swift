@@ -23,6 +23,57 @@ extension EventStore {
         return content
     }
 
+    /// The blob stored under `sha256`, handed to `body` a piece of at most `pieceSize` bytes at a time as it is read
+    /// (by `substring`, which reads only that slice of an out-of-line value): a checkpoint of any size is held one
+    /// piece at a time, not two or three times whole. The whole is checked against its hash after the last piece
+    /// (`.blobCorrupted`: what `body` made of the pieces must then be discarded); `.blobNotFound` when there is no
+    /// such blob, or it was deleted while being read.
+    public func blob(
+        _ sha256: String, inPiecesOf pieceSize: Int, _ body: (Data) async throws -> Void
+    ) async throws {
+        let digest = try Self.digest(sha256)
+        guard pieceSize > 0 else {
+            throw EventStoreError(code: .invalidArgument, message: "a blob's pieces need a positive size")
+        }
+        var hash = ContentHash.Incremental()
+        var read: Int64 = 0
+        while true {
+            let offset = read
+            let rows = try await idempotent { connection in
+                try connection.executePrepared(
+                    "SELECT size, substring(content FROM $2::int4 FOR $3::int4) AS piece FROM blobs WHERE sha256 = $1",
+                    [.bytes(digest), .int(offset + 1), .int(Int64(pieceSize))])
+            }
+            guard !rows.isEmpty, let size = try rows.int64(0, "size"), let piece = try rows.bytes(0, "piece") else {
+                throw EventStoreError(code: .blobNotFound, message: "no blob \(sha256) is stored")
+            }
+            hash.update(piece)
+            try await body(piece)
+            read += Int64(piece.count)
+            if read >= size || piece.isEmpty { break }
+        }
+        guard hash.hex() == sha256 else {
+            throw EventStoreError(
+                code: .blobCorrupted,
+                message: "blob \(sha256) is corrupted: its \(read) stored bytes hash to \(hash.hex())")
+        }
+    }
+
+    /// The first `count` bytes of the blob stored under `sha256` (fewer when it is shorter), not checked: what a
+    /// reader needs to name a blob's kind before it reads the rest.
+    public func blobPrefix(_ sha256: String, count: Int) async throws -> Data {
+        let digest = try Self.digest(sha256)
+        let rows = try await idempotent { connection in
+            try connection.executePrepared(
+                "SELECT substring(content FROM 1 FOR $2::int4) AS prefix FROM blobs WHERE sha256 = $1",
+                [.bytes(digest), .int(Int64(count))])
+        }
+        guard !rows.isEmpty, let prefix = try rows.bytes(0, "prefix") else {
+            throw EventStoreError(code: .blobNotFound, message: "no blob \(sha256) is stored")
+        }
+        return prefix
+    }
+
     /// The blobs stored under `hashes` (lowercase hex; repeats allowed), keyed by hash, in one query: what a reader of
     /// many small blobs (a run's per-problem outcomes) needs instead of a round trip each. Every blob is checked
     /// against its hash like `blob(_:)`; a missing one is `.blobNotFound`, naming how many are missing.

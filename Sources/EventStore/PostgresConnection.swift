@@ -336,34 +336,30 @@ final class PostgresConnection {
         message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown libpq error"
     }
 
-    /// Lays the parameters out as the C arrays libpq takes, valid for the duration of `body`.
+    /// Lays the parameters out as the C arrays libpq takes, valid for the duration of `body`: each value is read
+    /// where it lies (pinned one after another, so all are pinned while `body` runs), not gathered into a copy.
     private static func withWireParameters<R>(
         _ parameters: [EncodedParameter],
         _ body: (
             UnsafePointer<UInt32>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?
         ) -> R
     ) -> R {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(parameters.reduce(0) { $0 + ($1.bytes?.count ?? 0) })
-        var offsets: [Int?] = []
-        offsets.reserveCapacity(parameters.count)
-        for p in parameters {
-            if let bytes = p.bytes {
-                offsets.append(buffer.count)
-                buffer += bytes
-            } else {
-                offsets.append(nil)
-            }
-        }
         let types = parameters.map(\.type)
         let lengths = parameters.map { Int32($0.bytes?.count ?? 0) }
         let formats = parameters.map(\.format)
-        // A trailing byte keeps the base address non-nil even when every value is empty.
-        buffer.append(0)
-        return buffer.withUnsafeBufferPointer { raw in
-            let base = UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self)
-            let values: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { base + $0 } }
-            return body(types, values, lengths, formats)
+        var values = [UnsafePointer<CChar>?](repeating: nil, count: parameters.count)
+        func pin(from index: Int) -> R {
+            guard index < parameters.count else { return body(types, values, lengths, formats) }
+            guard let bytes = parameters[index].bytes else { return pin(from: index + 1) }
+            return bytes.withUnsafeBytes { raw in
+                // libpq reads a nil value as NULL: an empty value points at a byte it never reads.
+                values[index] = raw.baseAddress?.assumingMemoryBound(to: CChar.self) ?? emptyValue
+                return pin(from: index + 1)
+            }
         }
+        return pin(from: 0)
     }
+
+    /// What an empty, non-NULL value points at.
+    nonisolated(unsafe) private static let emptyValue: UnsafePointer<CChar> = UnsafePointer(strdup("")!)
 }

@@ -54,16 +54,17 @@ enum PostgresType {
 }
 
 /// A parameter in libpq's wire form: its type OID (0 lets the server infer it), its format
-/// (0 text, 1 binary) and its bytes (nil for NULL; text-format values are NUL-terminated).
+/// (0 text, 1 binary) and its bytes (nil for NULL; text-format values are NUL-terminated). A `bytea` or `json`
+/// value keeps the caller's `Data` as it is: libpq reads it in place (a blob of a gigabyte is not copied twice more).
 struct EncodedParameter {
     var type: UInt32
     var format: Int32
-    var bytes: [UInt8]?
+    var bytes: Data?
 
     init(_ value: PostgresValue) throws {
         switch value {
         case .null:
-            self.init(type: 0, format: 0, bytes: nil)
+            self.init(type: 0, format: 0, bytes: Data?.none)
         case .text(let string):
             self.init(type: 0, format: 0, bytes: try Self.cString(string))
         case .int(let x):
@@ -73,12 +74,12 @@ struct EncodedParameter {
         case .bool(let x):
             self.init(type: PostgresType.bool, format: 1, bytes: [x ? 1 : 0])
         case .bytes(let data):
-            self.init(type: PostgresType.bytea, format: 1, bytes: [UInt8](data))
+            self.init(type: PostgresType.bytea, format: 1, bytes: data)
         case .uuid(let id):
             self.init(type: PostgresType.uuid, format: 1, bytes: Self.bytes(of: id))
         case .json(let data):
             // json's binary form is its text, so the bytes go through untouched.
-            self.init(type: PostgresType.json, format: 1, bytes: [UInt8](data))
+            self.init(type: PostgresType.json, format: 1, bytes: data)
         case .textArray(let xs):
             self.init(array: xs.map { Array($0.utf8) }, element: PostgresType.text, type: PostgresType.textArray)
         case .int64Array(let xs):
@@ -96,16 +97,20 @@ struct EncodedParameter {
         }
     }
 
-    init(type: UInt32, format: Int32, bytes: [UInt8]?) {
+    init(type: UInt32, format: Int32, bytes: Data?) {
         self.type = type
         self.format = format
         self.bytes = bytes
     }
 
+    init(type: UInt32, format: Int32, bytes: [UInt8]?) {
+        self.init(type: type, format: format, bytes: bytes.map { Data($0) })
+    }
+
     /// PostgreSQL's binary array format: dimensions, flags, element type, then each element
     /// length-prefixed. One dimension, no NULL elements.
     private init(array elements: [[UInt8]], element: UInt32, type: UInt32) {
-        var out: [UInt8] = []
+        var out = Data()
         out.reserveCapacity(20 + elements.reduce(0) { $0 + 4 + $1.count })
         out += Self.bigEndian(Int32(elements.isEmpty ? 0 : 1))
         out += Self.bigEndian(Int32(0))

@@ -28,8 +28,16 @@ public enum BundleLayout {
     /// `blobs/<hash>.safetensors` when the bytes are a safetensors file (an 8-byte little-endian header length,
     /// then that much JSON), `blobs/<hash>.bin` otherwise.
     public static func blobEntry(_ hash: String, _ bytes: Data) -> String {
-        blobDirectory + hash + (isSafetensors(bytes) ? ".safetensors" : ".bin")
+        blobEntry(hash, prefix: bytes, size: Int64(bytes.count))
     }
+
+    /// `blobEntry` from the blob's first `safetensorsPrefix` bytes (or all, when it is shorter) and its size.
+    public static func blobEntry(_ hash: String, prefix: Data, size: Int64) -> String {
+        blobDirectory + hash + (isSafetensors(prefix: prefix, size: size) ? ".safetensors" : ".bin")
+    }
+
+    /// How much of a blob's start `isSafetensors` reads.
+    public static let safetensorsPrefix = 9
 
     /// The blob hash an entry name carries, or nil when the name is not a blob's.
     public static func blobHash(inEntry name: String) -> String? {
@@ -41,10 +49,10 @@ public enum BundleLayout {
         return hash
     }
 
-    public static func isSafetensors(_ bytes: Data) -> Bool {
-        guard bytes.count > 9 else { return false }
-        let length = bytes.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return length <= UInt64(bytes.count - 8) && bytes[bytes.startIndex + 8] == UInt8(ascii: "{")
+    private static func isSafetensors(prefix: Data, size: Int64) -> Bool {
+        guard size > 9, prefix.count >= safetensorsPrefix else { return false }
+        let length = prefix.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return length <= UInt64(size - 8) && prefix[prefix.startIndex + 8] == UInt8(ascii: "{")
     }
 
     /// Metric values may be NaN or infinite (a diverged loss); JSON has no such numbers, so they travel as strings.

@@ -21,11 +21,21 @@ struct BlobAndMetricTests {
             #expect(try await store.blob(key) == bytes)
             let rows = try await store.transaction { tx in try tx.query("SELECT count(*) AS n FROM blobs").int(0, "n") }
             #expect(rows == 1)
+            // In pieces, as an export streams it: the same bytes, no piece larger than asked.
+            var pieces: [Data] = []
+            try await store.blob(key, inPiecesOf: 5 << 20) { pieces.append($0) }
+            #expect(pieces.map(\.count) == Array(repeating: 5 << 20, count: 6) + [2 << 20])
+            #expect(pieces.reduce(Data(), +) == bytes)
+            #expect(try await store.blobPrefix(key, count: 9) == bytes.prefix(9))
 
             try await store.transaction { tx in
                 try tx.query("UPDATE blobs SET content = overlay(content PLACING '\\xff'::bytea FROM 1000000)")
             }
             #expect(await errorCode { _ = try await store.blob(key) } == .blobCorrupted)
+            #expect(await errorCode { try await store.blob(key, inPiecesOf: 5 << 20) { _ in } } == .blobCorrupted)
+            #expect(
+                await errorCode { try await store.blob(String(repeating: "ab", count: 32), inPiecesOf: 1) { _ in } }
+                    == .blobNotFound)
             #expect(await errorCode { _ = try await store.blob(String(repeating: "ab", count: 32)) } == .blobNotFound)
             #expect(await errorCode { _ = try await store.blob("not-a-hash") } == .invalidArgument)
         }
@@ -63,6 +73,9 @@ struct BlobAndMetricTests {
             let key = try await store.putBlob(Data())
             #expect(key == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
             #expect(try await store.blob(key) == Data())
+            var pieces: [Data] = []
+            try await store.blob(key, inPiecesOf: 8) { pieces.append($0) }
+            #expect(pieces == [Data()])
         }
     }
 

@@ -27,7 +27,10 @@ struct RunBundleExport: Sendable {
 
         var run: String { manifest.run.id }
 
-        /// Writes the bundle into `sink`: one blob in memory at a time, events and metrics a page at a time.
+        /// What the export holds of a blob at a time.
+        static let blobPieceSize = 8 << 20
+
+        /// Writes the bundle into `sink`: a blob a piece at a time, events and metrics a page at a time.
         func write<Sink: BundleSink>(to sink: inout Sink) async throws {
             var tar = TarStream(sink: sink, modified: Int64(manifest.run.submittedAt.timeIntervalSince1970))
             let pretty = JSONEncoder()
@@ -48,8 +51,12 @@ struct RunBundleExport: Sendable {
             }
             try await tar.lines(BundleLayout.metrics) { emit in try await metricLines(emit) }
             for blob in blobs {
-                let bytes = try await store.blob(blob.hash)
-                try await tar.entry(BundleLayout.blobEntry(blob.hash, bytes), bytes)
+                let prefix = try await store.blobPrefix(blob.hash, count: BundleLayout.safetensorsPrefix)
+                try await tar.entry(
+                    BundleLayout.blobEntry(blob.hash, prefix: prefix, size: blob.size), size: blob.size
+                ) { emit in
+                    try await store.blob(blob.hash, inPiecesOf: Self.blobPieceSize) { try await emit($0) }
+                }
             }
             try await tar.finish()
             sink = tar.sink

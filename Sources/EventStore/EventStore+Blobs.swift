@@ -52,7 +52,7 @@ extension EventStore {
             read += Int64(piece.count)
             if read >= size || piece.isEmpty { break }
         }
-        guard hash.hex() == sha256 else {
+        guard hash.hex() == Hex.encode(digest) else {
             throw EventStoreError(
                 code: .blobCorrupted,
                 message: "blob \(sha256) is corrupted: its \(read) stored bytes hash to \(hash.hex())")

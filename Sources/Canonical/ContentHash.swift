@@ -17,7 +17,10 @@ public enum ContentHash {
 
         public mutating func update(_ piece: some DataProtocol) { hasher.update(data: piece) }
 
-        public func hex() -> String { Hex.encode(hasher.finalize()) }
+        public func hex() -> String { Hex.encode(digest()) }
+
+        /// The 32 bytes of the digest.
+        public func digest() -> Data { Data(hasher.finalize()) }
     }
 
     /// The 32 bytes of the digest.

@@ -52,11 +52,7 @@ extension EventStore {
             read += Int64(piece.count)
             if read >= size || piece.isEmpty { break }
         }
-        guard hash.hex() == Hex.encode(digest) else {
-            throw EventStoreError(
-                code: .blobCorrupted,
-                message: "blob \(sha256) is corrupted: its \(read) stored bytes hash to \(hash.hex())")
-        }
+        try Self.check(hash: hash.digest(), of: read, against: digest, named: sha256)
     }
 
     /// The first `count` bytes of the blob stored under `sha256` (fewer when it is shorter), not checked: what a
@@ -114,11 +110,15 @@ extension EventStore {
     }
 
     private static func check(_ content: Data, against digest: Data, named name: String) throws {
-        let stored = ContentHash.sha256(content)
+        try check(hash: ContentHash.sha256(content), of: Int64(content.count), against: digest, named: name)
+    }
+
+    /// `.blobCorrupted` unless `stored`, the hash of the `count` bytes read, is the blob's name.
+    private static func check(hash stored: Data, of count: Int64, against digest: Data, named name: String) throws {
         guard stored == digest else {
             throw EventStoreError(
                 code: .blobCorrupted,
-                message: "blob \(name) is corrupted: its \(content.count) stored bytes hash to \(Hex.encode(stored))")
+                message: "blob \(name) is corrupted: its \(count) stored bytes hash to \(Hex.encode(stored))")
         }
     }
 }

@@ -64,7 +64,7 @@ struct EncodedParameter {
     init(_ value: PostgresValue) throws {
         switch value {
         case .null:
-            self.init(type: 0, format: 0, bytes: Data?.none)
+            self.init(type: 0, format: 0, bytes: nil)
         case .text(let string):
             self.init(type: 0, format: 0, bytes: try Self.cString(string))
         case .int(let x):
@@ -72,7 +72,7 @@ struct EncodedParameter {
         case .double(let x):
             self.init(type: PostgresType.float8, format: 1, bytes: Self.bigEndian(x.bitPattern))
         case .bool(let x):
-            self.init(type: PostgresType.bool, format: 1, bytes: [x ? 1 : 0])
+            self.init(type: PostgresType.bool, format: 1, bytes: Data([x ? 1 : 0]))
         case .bytes(let data):
             self.init(type: PostgresType.bytea, format: 1, bytes: data)
         case .uuid(let id):
@@ -81,7 +81,7 @@ struct EncodedParameter {
             // json's binary form is its text, so the bytes go through untouched.
             self.init(type: PostgresType.json, format: 1, bytes: data)
         case .textArray(let xs):
-            self.init(array: xs.map { Array($0.utf8) }, element: PostgresType.text, type: PostgresType.textArray)
+            self.init(array: xs.map { Data($0.utf8) }, element: PostgresType.text, type: PostgresType.textArray)
         case .int64Array(let xs):
             self.init(array: xs.map { Self.bigEndian($0) }, element: PostgresType.int8, type: PostgresType.int8Array)
         case .doubleArray(let xs):
@@ -91,9 +91,9 @@ struct EncodedParameter {
         case .uuidArray(let xs):
             self.init(array: xs.map { Self.bytes(of: $0) }, element: PostgresType.uuid, type: PostgresType.uuidArray)
         case .jsonArray(let xs):
-            self.init(array: xs.map { [UInt8]($0) }, element: PostgresType.json, type: PostgresType.jsonArray)
+            self.init(array: xs, element: PostgresType.json, type: PostgresType.jsonArray)
         case .bytesArray(let xs):
-            self.init(array: xs.map { [UInt8]($0) }, element: PostgresType.bytea, type: PostgresType.byteaArray)
+            self.init(array: xs, element: PostgresType.bytea, type: PostgresType.byteaArray)
         }
     }
 
@@ -103,13 +103,9 @@ struct EncodedParameter {
         self.bytes = bytes
     }
 
-    init(type: UInt32, format: Int32, bytes: [UInt8]?) {
-        self.init(type: type, format: format, bytes: bytes.map { Data($0) })
-    }
-
     /// PostgreSQL's binary array format: dimensions, flags, element type, then each element
     /// length-prefixed. One dimension, no NULL elements.
-    private init(array elements: [[UInt8]], element: UInt32, type: UInt32) {
+    private init(array elements: [Data], element: UInt32, type: UInt32) {
         var out = Data()
         out.reserveCapacity(20 + elements.reduce(0) { $0 + 4 + $1.count })
         out += Self.bigEndian(Int32(elements.isEmpty ? 0 : 1))
@@ -126,19 +122,20 @@ struct EncodedParameter {
         self.init(type: type, format: 1, bytes: out)
     }
 
-    static func bigEndian<T: FixedWidthInteger>(_ x: T) -> [UInt8] {
-        withUnsafeBytes(of: x.bigEndian) { Array($0) }
+    static func bigEndian<T: FixedWidthInteger>(_ x: T) -> Data {
+        withUnsafeBytes(of: x.bigEndian) { Data($0) }
     }
 
-    static func bytes(of id: UUID) -> [UInt8] {
-        withUnsafeBytes(of: id.uuid) { Array($0) }
+    static func bytes(of id: UUID) -> Data {
+        withUnsafeBytes(of: id.uuid) { Data($0) }
     }
 
-    private static func cString(_ s: String) throws -> [UInt8] {
-        let utf8 = Array(s.utf8)
+    private static func cString(_ s: String) throws -> Data {
+        var utf8 = Data(s.utf8)
         if utf8.contains(0) {
             throw EventStoreError(code: .invalidArgument, message: "a text parameter contains a NUL byte")
         }
-        return utf8 + [0]
+        utf8.append(0)
+        return utf8
     }
 }

@@ -88,7 +88,8 @@ struct StreamAppend {
         if let event = events.first(where: { $0.type.isEmpty }) {
             throw EventStoreError(code: .invalidArgument, message: "event \(event.id) has an empty type")
         }
-        guard events.allSatisfy({ $0.recordedAt == nil }) || events.allSatisfy({ $0.recordedAt != nil }) else {
+        let timed = events.count { $0.recordedAt != nil }
+        guard timed == 0 || timed == events.count else {
             throw EventStoreError(
                 code: .invalidArgument,
                 message: "an append to \(stream) gives some events their recorded time and not others: give all or none"

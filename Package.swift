@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
     ],
     targets: [
         .systemLibrary(
@@ -172,6 +173,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The webhooks' POSTs (see HookSender.swift for why not URLSession).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The API's OpenAPI document, compiled into the binary (served at /openapi.yaml; no bundle to find at
@@ -208,9 +211,10 @@ let package = Package(
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                // `e2h follow` reads the event stream over NIO (see EventStreamReading.swift).
+                // Every request to e2hd, streams included (see DaemonClient.swift for why not URLSession).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict

@@ -1,9 +1,10 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Synchronization
 import WireTypes
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Options every command that talks to e2hd shares.
 struct ConnectionOptions: Sendable {
@@ -21,9 +22,9 @@ struct ConnectionOptions: Sendable {
 struct DaemonClient: Sendable {
     let baseURL: URL
     let token: String
-    let session: URLSession
     /// How long a request may take (`E2H_TIMEOUT`, 60 s); also how long `follow` waits for a lost daemon to return.
     let requestTimeout: Duration
+    private let http: HTTPClient
     /// How this client was found, when it was found through the state directory's endpoint file: a daemon
     /// restarted on another port (`--port 0`) is found there again (`rediscovered`).
     private let discovery: (options: ConnectionOptions, environment: ClientEnvironment)?
@@ -65,14 +66,35 @@ struct DaemonClient: Sendable {
         }
         baseURL = url
         token = tokenText
-        let configuration = URLSessionConfiguration.default
-        // Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the
-        // daemon (so the default of 60 s leaves room). Only an export or import of a large run moves much data.
-        configuration.timeoutIntervalForRequest = environment.requestTimeout
         requestTimeout = .seconds(environment.requestTimeout)
-        configuration.timeoutIntervalForResource = 15 * 60
-        session = URLSession(configuration: configuration)
+        http = Self.transport(silence: max(60, Int64(environment.requestTimeout.rounded(.up))))
     }
+
+    /// The process's HTTP client for a given longest silence, over SwiftNIO: FoundationNetworking's URLSession on
+    /// Linux kept a core busy for as long as a request waited for its answer (13 CPU-seconds in a 15-second wait),
+    /// so every `e2h` that waited on a busy daemon took a core from the runs it asked about. Clients live as long as
+    /// the process (an AsyncHTTPClient must be shut down before it is released; these never are), one per silence,
+    /// which in practice is one: the environment's.
+    ///
+    /// Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the daemon,
+    /// and a stream sends a keep-alive every 5 s, so a minute of silence is a lost daemon. A request's own time
+    /// (`E2H_TIMEOUT`) runs until its answer's head; a transfer (export, import, a stream) may take as long as its
+    /// bytes keep coming. Redirects are not followed: e2hd never sends one, and following one would send the token
+    /// wherever it pointed.
+    private static func transport(silence seconds: Int64) -> HTTPClient {
+        transports.withLock { clients in
+            if let client = clients[seconds] { return client }
+            let client = HTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                configuration: HTTPClient.Configuration(
+                    redirectConfiguration: .disallow,
+                    timeout: .init(connect: .seconds(10), read: .seconds(seconds))))
+            clients[seconds] = client
+            return client
+        }
+    }
+
+    private static let transports = Mutex<[Int64: HTTPClient]>([:])
 
     /// The daemon as the endpoint file names it now, when this client was found through it and the file names
     /// another address; nil otherwise. Only the file is read until it names another address: `follow` asks on every
@@ -103,34 +125,50 @@ struct DaemonClient: Sendable {
     }
 
     func get<T: Decodable>(_ path: String, query: [String: String] = [:], as type: T.Type) async throws -> T {
-        try decode(T.self, from: await send("GET", path, query: query, body: nil))
+        try decode(T.self, from: await send(.GET, path, query: query, body: nil))
     }
 
     func post<T: Decodable>(_ path: String, body: some Encodable, as type: T.Type) async throws -> T {
         let data = try StateDirectory.jsonEncoder.encode(body)
-        return try decode(T.self, from: await send("POST", path, query: [:], body: data))
+        return try decode(T.self, from: await send(.POST, path, query: [:], body: data))
     }
 
     func delete(_ path: String) async throws {
-        _ = try await send("DELETE", path, query: [:], body: nil)
+        _ = try await send(.DELETE, path, query: [:], body: nil)
     }
 
     func getRaw(_ path: String) async throws -> Data {
-        try await send("GET", path, query: [:], body: nil)
+        try await send(.GET, path, query: [:], body: nil)
+    }
+
+    /// Whether e2hd answers `path` (`healthz`, `readyz`) with 200 within 5 s.
+    func answersOK(at path: String) async -> Bool {
+        guard let request = try? request(.GET, path, query: [:]),
+            let response = try? await execute(request, deadline: .seconds(5))
+        else { return false }
+        return response.status == .ok
     }
 
     /// GET into a temporary file as the bytes arrive (an export of any size, in constant memory); the caller moves
     /// or removes the file.
     func download(_ path: String, query: [String: String] = [:]) async throws -> URL {
-        let request = try makeRequest("GET", path, query: query)
-        let (file, response): (URL, URLResponse)
+        let response = try await execute(try request(.GET, path, query: query), deadline: nil)
+        try await check(response)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("e2h-download-\(UUID().uuidString)")
         do {
-            (file, response) = try await session.download(for: request)
-        } catch {
-            throw unreachable(error)
-        }
-        do {
-            try check(response, body: { try Data(contentsOf: file) })
+            guard FileManager.default.createFile(atPath: file.path, contents: nil) else {
+                throw ClientError(.failure, "cannot write \(file.path): \(String(cString: strerror(errno)))")
+            }
+            let handle = try FileHandle(forWritingTo: file)
+            defer { try? handle.close() }
+            var pieces = response.body.makeAsyncIterator()
+            while true {
+                // A failure to read is the daemon's side; a failure to write (a full disk) is this machine's.
+                let piece: ByteBuffer?
+                do { piece = try await pieces.next() } catch { throw unreachable(error) }
+                guard let piece else { break }
+                try handle.write(contentsOf: Data(buffer: piece))
+            }
         } catch {
             try? FileManager.default.removeItem(at: file)
             throw error
@@ -141,16 +179,13 @@ struct DaemonClient: Sendable {
     /// POST a file as the body, streamed from disk (an import of any size, in constant memory).
     func upload<T: Decodable>(_ path: String, file: String, as type: T.Type) async throws -> T {
         try requireReadableFile(file)
-        var request = try makeRequest("POST", path, query: [:])
-        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-        let (data, response): (Data, URLResponse)
-        do {
-            (data, response) = try await session.upload(for: request, fromFile: URL(fileURLWithPath: file))
-        } catch {
-            throw unreachable(error)
-        }
-        try check(response, body: { data })
-        return try decode(T.self, from: data)
+        let size = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? 0
+        var request = try request(.POST, path, query: [:])
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(FileChunks(path: file), length: .known(Int64(size)))
+        let response = try await execute(request, deadline: nil)
+        try await check(response)
+        return try decode(T.self, from: try await collected(response))
     }
 
     private func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
@@ -162,11 +197,21 @@ struct DaemonClient: Sendable {
         }
     }
 
-    private func makeRequest(_ method: String, _ path: String, query: [String: String]) throws -> URLRequest {
-        var request = URLRequest(url: try url(path, query: query))
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    func request(_ method: HTTPMethod, _ path: String, query: [String: String]) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: try url(path, query: query).absoluteString)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
         return request
+    }
+
+    /// Sends a request and waits for its answer's head: until `deadline` after now when one is given, else for as
+    /// long as the daemon is not silent for longer than the client allows.
+    func execute(_ request: HTTPClientRequest, deadline: Duration?) async throws -> HTTPClientResponse {
+        do {
+            return try await http.execute(request, deadline: deadline.map { .now() + TimeAmount($0) } ?? .distantFuture)
+        } catch {
+            throw unreachable(error)
+        }
     }
 
     static func isLoopback(_ url: String) -> Bool {
@@ -175,41 +220,65 @@ struct DaemonClient: Sendable {
     }
 
     func unreachable(_ error: any Error) -> ClientError {
+        if let error = error as? ClientError { return error }
         // A request that timed out reached the daemon, which may have carried it out: "is it running?" led to a
         // submit retried by hand and queued twice.
-        if (error as? URLError)?.code == .timedOut {
+        if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
             return ClientError(
                 .unreachable,
                 "e2hd at \(baseURL.absoluteString) did not answer within \(requestTimeout.components.seconds) s (E2H_TIMEOUT); it may "
                     + "still have done what was asked — look (`e2h runs`) before asking again, or give a submit --key "
                     + "so that asking again is safe", cause: error)
         }
+        if let error = error as? HTTPClientError, error == .remoteConnectionClosed {
+            return ClientError(
+                .unreachable,
+                "e2hd at \(baseURL.absoluteString) closed the connection before its answer ended — is it still running?",
+                cause: error)
+        }
         return ClientError(
             .unreachable, "cannot reach e2hd at \(baseURL.absoluteString) — is it running? (start it with `e2hd`)",
             cause: error)
     }
 
-    /// A non-2xx answer becomes the daemon's error message; `body` is read only then.
-    private func check(_ response: URLResponse, body: () throws -> Data) throws {
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard (200..<300).contains(status) else { throw Self.refusal(status: status, body: (try? body()) ?? Data()) }
+    /// A non-2xx answer becomes the daemon's error message, read from its body.
+    func check(_ response: HTTPClientResponse) async throws {
+        let status = Int(response.status.code)
+        if (300..<400).contains(status), let location = response.headers.first(name: "Location") {
+            throw ClientError(
+                .usage,
+                "\(baseURL.absoluteString) redirects to \(location.prefix(200)), and e2h follows no redirect (it would "
+                    + "take the token along) — give e2hd's own address with --url or E2H_URL")
+        }
+        guard (200..<300).contains(status) else {
+            throw Self.refusal(
+                status: status,
+                body: (try? await response.body.collect(upTo: Self.maximumAnswerBytes)).map { Data(buffer: $0) }
+                    ?? Data())
+        }
     }
 
-    private func send(_ method: String, _ path: String, query: [String: String], body: Data?) async throws -> Data {
-        var request = try makeRequest(method, path, query: query)
-        if let body {
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let data: Data
-        let response: URLResponse
+    /// The whole body of an answer; e2hd's answers other than a bundle are JSON of a few MiB at most.
+    private func collected(_ response: HTTPClientResponse) async throws -> Data {
         do {
-            (data, response) = try await session.data(for: request)
+            return Data(buffer: try await response.body.collect(upTo: Self.maximumAnswerBytes))
         } catch {
             throw unreachable(error)
         }
-        try check(response, body: { data })
-        return data
+    }
+
+    /// The most an answer other than a bundle may hold: far over the largest (a compare of hundreds of runs).
+    private static let maximumAnswerBytes = 512 << 20
+
+    private func send(_ method: HTTPMethod, _ path: String, query: [String: String], body: Data?) async throws -> Data {
+        var request = try request(method, path, query: query)
+        if let body {
+            request.body = .bytes(ByteBuffer(data: body))
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
+        let response = try await execute(request, deadline: requestTimeout)
+        try await check(response)
+        return try await collected(response)
     }
 
     /// The most bytes a request's URL may have. e2hd's HTTP parser refuses a request head over 80 KiB with a bare
@@ -257,4 +326,25 @@ struct DaemonClient: Sendable {
         let code: ClientError.Code = (status == 400 || status == 413 || status == 404) ? .usage : .failure
         return ClientError(code, message)
     }
+}
+
+/// A file's bytes in 1 MiB pieces, read as the upload sends them.
+private struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let path: String
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle?
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let handle else { throw ClientError(.usage, "cannot read the file to upload") }
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else {
+                try? handle.close()
+                return nil
+            }
+            return ByteBuffer(data: data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: FileHandle(forReadingAtPath: path)) }
 }

@@ -21,7 +21,7 @@ public final class HookReceiver: @unchecked Sendable {
         case ok
         /// 302 to `location`.
         case redirect(location: String)
-        /// 200 with a 1,000-byte body sent a byte a second: never idle, never done.
+        /// 200 with a 1,000-byte body, the whole answer (its head too) sent a byte a second: never idle, never done.
         case trickle
     }
 
@@ -102,10 +102,10 @@ public final class HookReceiver: @unchecked Sendable {
         case .redirect(let location):
             _ = write("HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         case .trickle:
-            guard write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n") else { return }
-            for _ in 0..<1000 {
+            let answer = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n"
+            for byte in answer + String(repeating: "x", count: 1000) {
+                guard write(String(byte)) else { return }
                 Thread.sleep(forTimeInterval: 1)
-                guard write("x") else { return }
             }
         }
     }

@@ -3,10 +3,6 @@ import Foundation
 import NeuralEngine
 import WireTypes
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// `e2h doctor`: what is installed, the state directory and token, the daemon and its database, disk space and
 /// the CPU's features — one line each, with what to do about anything wrong.
 struct Doctor: AsyncParsableCommand {
@@ -54,7 +50,7 @@ struct Doctor: AsyncParsableCommand {
             return [DoctorFinding(check: "daemon", status: .fail, detail: "\(error)")]
         }
         let base = client.baseURL.absoluteString
-        guard await Self.answers(client.baseURL.appendingPathComponent("healthz")) else {
+        guard await client.answersOK(at: "healthz") else {
             return [
                 DoctorFinding(
                     check: "daemon", status: .fail, detail: "no answer from \(base)",
@@ -62,7 +58,7 @@ struct Doctor: AsyncParsableCommand {
             ]
         }
         var findings = [DoctorFinding(check: "daemon", status: .ok, detail: "e2hd answers at \(base)")]
-        if await Self.answers(client.baseURL.appendingPathComponent("readyz")) {
+        if await client.answersOK(at: "readyz") {
             findings.append(DoctorFinding(check: "database", status: .ok, detail: "ready"))
         } else {
             findings.append(
@@ -82,13 +78,6 @@ struct Doctor: AsyncParsableCommand {
             findings.append(DoctorFinding(check: "auth", status: .fail, detail: "\(error)"))
         }
         return findings
-    }
-
-    private static func answers(_ url: URL) async -> Bool {
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 5
-        guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
-        return (response as? HTTPURLResponse)?.statusCode == 200
     }
 
     /// e2hd beside this e2h, or on PATH.

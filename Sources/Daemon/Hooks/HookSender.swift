@@ -1,13 +1,12 @@
+import AsyncHTTPClient
 import EventStore
 import Foundation
 import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOPosix
 import ServiceLifecycle
-import Synchronization
 import WireTypes
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Sends the outbox's deliveries, on every daemon: takes the due ones (holding each for a try's length, so daemons
 /// sharing a database never send one twice at once), POSTs each signed body, and records the outcome — delivered,
@@ -132,140 +131,62 @@ struct HookSender: Service {
     }
 
     /// How a try ended.
-    private enum TryEnd {
+    enum TryEnd: Equatable {
         /// nil when the receiver answered 2xx within the try's time; else what went wrong.
         case answered(error: String?)
         /// The sender was cancelled mid-try (the daemon's shutdown ran out of time).
         case cut
     }
 
-    private func post(_ delivery: Delivery) async -> TryEnd {
-        guard let url = URL(string: delivery.url) else {
+    /// One try: POSTs the signed body and reads the answer's status, within the try's time.
+    func post(_ delivery: Delivery) async -> TryEnd {
+        guard URL(string: delivery.url) != nil else {
             return .answered(error: "the URL \(delivery.url) does not parse")
         }
         let seconds = policy.trySeconds * 0.8
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = delivery.body
-        request.timeoutInterval = seconds
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("e2hd", forHTTPHeaderField: "User-Agent")
-        request.setValue(
-            HookMessage.signature(of: delivery.body, secret: delivery.secret),
-            forHTTPHeaderField: HookMessage.signatureHeader)
-        request.setValue(String(delivery.id), forHTTPHeaderField: HookMessage.deliveryHeader)
-        request.setValue(delivery.trigger, forHTTPHeaderField: HookMessage.triggerHeader)
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(data: delivery.body))
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "e2hd")
+        request.headers.add(
+            name: HookMessage.signatureHeader, value: HookMessage.signature(of: delivery.body, secret: delivery.secret))
+        request.headers.add(name: HookMessage.deliveryHeader, value: String(delivery.id))
+        request.headers.add(name: HookMessage.triggerHeader, value: delivery.trigger)
         do {
-            // A request's timeout is Foundation's idle timeout: a receiver that sent a byte every few seconds held
-            // its try, and the sender's batch with it, for as long as it liked. The try's time is a deadline.
-            let prepared = request
-            guard let (_, response) = try await Self.within(seconds, { try await Self.session.data(for: prepared) })
-            else { return .answered(error: "no answer within \(Int(seconds)) s") }
-            guard let status = (response as? HTTPURLResponse)?.statusCode else {
-                return .answered(error: "no HTTP response")
-            }
+            // The try's time is a deadline for the whole answer's head: a receiver that trickles it a byte at a time
+            // does not hold the try (an idle timeout would never fire). Only the status is read.
+            let response = try await Self.client.execute(
+                request, deadline: .now() + .milliseconds(Int64(seconds * 1000)))
+            let status = Int(response.status.code)
             return .answered(error: (200..<300).contains(status) ? nil : "HTTP \(status)")
-        } catch is CancellationError {
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            return .answered(error: "no answer within \(Int(seconds)) s")
+        } catch let error where error is CancellationError || (error as? HTTPClientError) == .cancelled {
             return .cut
         } catch {
-            // Foundation's own sentence ("Failed to connect to … port …"), not the NSError's dump.
-            return .answered(error: error.localizedDescription)
+            return .answered(error: Self.sentence(for: error, url: delivery.url))
         }
     }
 
-    /// The session every try goes through: a redirect comes back as the 3xx it is (a failure, retried). Followed,
-    /// it sent the signed headers without the body wherever the receiver pointed, and counted as delivered.
-    private static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        // A try past its deadline is abandoned, and its transfer too, should the cancellation not reach it.
-        configuration.timeoutIntervalForResource = 60
-        return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
-    }()
-
-    /// `work`'s answer, or nil once `seconds` have passed first; `CancellationError` at once when the calling task
-    /// is cancelled first. `work` is cancelled when it loses, and its answer, should the transport still give one,
-    /// is ignored: it runs unstructured, so that a transport which does not heed cancellation holds nobody up.
-    static func within<T: Sendable>(
-        _ seconds: Double, _ work: @escaping @Sendable () async throws -> T
-    ) async throws -> T? {
-        let settlement = Settlement<T>()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
-                guard settlement.wait(continuation) else { return }
-                let attempt = Task {
-                    do {
-                        settlement.settle(.success(try await work()))
-                    } catch {
-                        settlement.settle(.failure(error))
-                    }
-                }
-                settlement.onSettled { attempt.cancel() }
-                Task {
-                    try? await Task.sleep(for: .seconds(seconds))
-                    settlement.settle(.success(nil))
-                }
-            }
-        } onCancel: {
-            settlement.settle(.failure(CancellationError()))
+    /// What went wrong with a try, as a receiver's owner reads it in `e2h hooks`.
+    private static func sentence(for error: any Error, url: String) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .connectTimeout:
+            "could not connect to \(url) within 10 s"
+        case is NIOConnectionError, is IOError:
+            "could not connect to \(url) (\(error))"
+        default:
+            "\(error)"
         }
     }
-}
 
-/// Resumes a continuation once, with whichever of the racers settles first: the work, its deadline, or the
-/// caller's cancellation (which can come before the continuation exists; it is then resumed as soon as it does).
-private final class Settlement<T: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<T?, any Error>?
-        var result: Result<T?, any Error>?
-        var onSettled: (@Sendable () -> Void)?
-        var settled = false
-    }
-
-    private let state = Mutex(State())
-
-    /// Installs the continuation; false when a result came first (the continuation is resumed with it here).
-    func wait(_ continuation: CheckedContinuation<T?, any Error>) -> Bool {
-        let early = state.withLock { state -> Result<T?, any Error>? in
-            if state.settled { return state.result }
-            state.continuation = continuation
-            return nil
-        }
-        guard let early else { return true }
-        continuation.resume(with: early)
-        return false
-    }
-
-    /// What to do once the race is settled (cancel the work: harmless when the work itself won); at once if it is.
-    func onSettled(_ action: @escaping @Sendable () -> Void) {
-        let settled = state.withLock { state -> Bool in
-            if state.settled { return true }
-            state.onSettled = action
-            return false
-        }
-        if settled { action() }
-    }
-
-    /// The first call wins; later ones do nothing.
-    func settle(_ result: Result<T?, any Error>) {
-        let (continuation, onSettled) = state.withLock {
-            state -> (CheckedContinuation<T?, any Error>?, (@Sendable () -> Void)?) in
-            guard !state.settled else { return (nil, nil) }
-            state.settled = true
-            state.result = result
-            defer { state.continuation = nil; state.onSettled = nil }
-            return (state.continuation, state.onSettled)
-        }
-        continuation?.resume(with: result)
-        onSettled?()
-    }
-}
-
-/// Refuses every redirect, so that the data task completes with the 3xx response itself.
-private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
+    /// Every try goes through one client, over SwiftNIO: FoundationNetworking's URLSession on Linux kept a core of
+    /// e2hd busy for as long as a try waited for its answer, a core taken from the runs. A redirect comes back as
+    /// the 3xx it is (a failure, retried): followed, it sent the signed headers wherever the receiver pointed, and
+    /// counted as delivered. The client lives as long as the process (it is never shut down, so never released).
+    private static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10))))
 }

@@ -143,6 +143,9 @@ struct HookSender: Service {
         guard URL(string: delivery.url) != nil else {
             return .answered(error: "the URL \(delivery.url) does not parse")
         }
+        // AsyncHTTPClient hears of a cancellation through a task of its own, which a loaded machine can run after
+        // the answer came: a try whose caller was cancelled before it began is not sent at all.
+        if Task.isCancelled { return .cut }
         let seconds = policy.trySeconds * 0.8
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST

@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Canonical
+import Dashboard
 import Foundation
 import Pipeline
 import WireTypes
@@ -171,7 +172,9 @@ struct Show: AsyncParsableCommand {
                 }
             }
             if let group = summary.group { lines.append("group:      \(group)") }
-            if let owner = summary.leaseOwner { lines.append("lease:      \(owner)") }
+            if let owner = summary.leaseOwner {
+                lines.append("lease:      \(LeaseStanding(summary)?.text(now: .now) ?? owner)")
+            }
             for error in summary.errors { lines.append("error:      \(error)") }
             let provenance = try await client.get("v1/runs/\(summary.id)/provenance", as: ProvenanceList.self)
             lines += ProvenancePrinter.lines(provenance)

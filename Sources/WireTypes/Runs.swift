@@ -60,6 +60,9 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var maxAttempts: Int
     public var specHash: String
     public var leaseOwner: String?
+    /// When a running run's lease ends unless its worker renews it (a heartbeat); nil when it is not running, and
+    /// from an e2hd older than the field. `updatedAt` is when the worker was last heard from.
+    public var leaseExpiresAt: Date?
     public var cancelRequested: Bool
     public var submittedAt: Date
     public var updatedAt: Date
@@ -82,7 +85,8 @@ public struct RunDetails: Codable, Sendable, Equatable {
         id: String, name: String, state: RunState, priority: Int, attempt: Int, failures: Int, maxAttempts: Int,
         specHash: String, leaseOwner: String?, cancelRequested: Bool, submittedAt: Date, updatedAt: Date,
         errors: [String], progress: RunProgress?, eventCount: Int,
-        replayOf: String? = nil, group: String? = nil, tags: [String]? = nil, headline: RunHeadline? = nil
+        replayOf: String? = nil, group: String? = nil, tags: [String]? = nil, headline: RunHeadline? = nil,
+        leaseExpiresAt: Date? = nil
     ) {
         self.id = id
         self.name = name
@@ -93,6 +97,7 @@ public struct RunDetails: Codable, Sendable, Equatable {
         self.maxAttempts = maxAttempts
         self.specHash = specHash
         self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
         self.cancelRequested = cancelRequested
         self.submittedAt = submittedAt
         self.updatedAt = updatedAt

@@ -23,7 +23,8 @@ struct OpenAPISchemaTests {
         headline: RunHeadline(
             // `interval`: every optional field set, `sd` included.
             row: "sft/majority@4", accuracy: interval,
-            claims: ClaimTally(holds: 3, notShown: 10, reversed: 1, familyHolds: 2)))
+            claims: ClaimTally(holds: 3, notShown: 10, reversed: 1, familyHolds: 2)),
+        leaseExpiresAt: date)
     static let head = ChainHead(length: 9, hash: "cd")
     static let interval = IntervalEstimate(
         mean: 0.5, lower: 0.4, upper: 0.6, method: .seedT, seeds: 3, sd: 0.1, problems: 30)

@@ -147,6 +147,23 @@ struct RunQueueTests {
         await queue.store.shutdown()
     }
 
+    /// A running run's details say when its lease ends, so `e2h show` can tell a run whose daemon died (its last
+    /// progress stays until the lease ends) from one computing; a run that is not running has none.
+    @Test func aRunningRunsDetailsSayWhenItsLeaseEnds() async throws {
+        let settings = TestDatabase.settings()
+        let queue = try await TestDatabase.queue(settings)
+        let run = try await submit(queue).run.id
+        #expect(try await queue.details(run).leaseExpiresAt == nil)
+        _ = try #require(try await queue.claim(owner: "w"))
+        let running = try await queue.details(run)
+        let expires = try #require(running.leaseExpiresAt)
+        let lease = Double(settings.lease.components.seconds)
+        #expect(abs(expires.timeIntervalSince(running.updatedAt) - lease) < 1, "\(expires) \(running.updatedAt)")
+        try await TestDatabase.expireLease(of: run, in: queue)
+        #expect(try await queue.reap() == 1)
+        #expect(try await queue.details(run).leaseExpiresAt == nil)
+    }
+
     /// The reaper tells an attempt that recorded events after its claim (requeued, not counted) from one that died
     /// before recording anything (counted): three of those in a row fail the run as a crash loop.
     @Test func theReaperCountsOnlyAttemptsWithoutProgress() async throws {

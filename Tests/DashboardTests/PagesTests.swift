@@ -9,11 +9,14 @@ private let csrf = String(repeating: "7", count: 64)
 private func runPage(
     state: RunState = .completed, results: RunPage.Results? = nil, after: Int64 = 0, pageSize: Int = 2,
     chain: VerifyReport? = nil, provenance: [AttemptProvenance] = [], replayOf: String? = nil,
-    replayVerdict: String? = nil, annotations: Annotations = Annotations()
+    replayVerdict: String? = nil, annotations: Annotations = Annotations(), leaseOwner: String? = nil,
+    leaseExpiresAt: Date? = nil
 ) -> String {
     let shown = Fixtures.events.filter { $0.version > after }.prefix(pageSize)
     var run = Fixtures.run(state: state)
     run.replayOf = replayOf
+    run.leaseOwner = leaseOwner
+    run.leaseExpiresAt = leaseExpiresAt
     return RunPage(
         run: run, timeline: StageTimeline(events: Fixtures.events), metrics: Fixtures.metrics,
         evaluators: [
@@ -45,6 +48,27 @@ private func runPage(
     #expect(plain.all("form").contains { $0.attributes["action"]?.hasSuffix("/replay") == true })
     #expect(plain.all("dd").contains { $0.attributes["class"] == "tags" && $0.text == "baseline, <b>" })
     #expect(plain.all("li").contains { $0.text.hasSuffix(" lr too high? </li>") })
+}
+
+/// A run whose daemon died kept showing its last progress as if it computed: a running run's page and `e2h show`
+/// say when its worker was last heard from and what happens when its lease ends (or ended).
+@Test func aRunningRunsPageSaysWhenItsWorkerWasLastHeardFrom() throws {
+    let ended = try XHTMLDocument(
+        runPage(state: .running, leaseOwner: Fixtures.hostile, leaseExpiresAt: Fixtures.start + 80))
+    #expect(
+        ended.all("dd").first { $0.attributes["class"] == "lease" }?.text
+            == "\(Fixtures.hostile), last heard from 5s ago; the lease ended 20s ago, so this worker is gone or cut "
+            + "off: a daemon's next sweep takes the run over")
+    let live = LeaseStanding(owner: "host:7", lastHeard: Fixtures.start, expiresAt: Fixtures.start + 90)
+    #expect(
+        live.text(now: Fixtures.start + 4)
+            == "host:7, last heard from 4s ago; the lease ends in 1m26s, and a daemon takes the run over then if this "
+            + "worker has not renewed it")
+    #expect(
+        LeaseStanding(owner: "host:7", lastHeard: Fixtures.start, expiresAt: nil).text(now: Fixtures.start + 4)
+            == "host:7, last heard from 4s ago")
+    let finished = try XHTMLDocument(runPage(state: .completed, leaseOwner: "host:7"))
+    #expect(!finished.all("dd").contains { $0.attributes["class"] == "lease" })
 }
 
 @Test func theRunPageShowsUserTextAsTextAndDrawsBothFigures() throws {

@@ -11,7 +11,7 @@ struct RunCatalog {
 
     static let detailColumns = """
         id, name, state, priority, attempt, failures, max_attempts, spec_hash, lease_owner, cancel_requested,
-        submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
+        CASE WHEN state = 'running' THEN lease_expires_at END AS lease_expires_at, submitted_at, updated_at, errors::text AS errors, progress::text AS progress, replay_of,
         headline::text AS headline,
         (SELECT membership.group_id FROM run_group_members AS membership WHERE membership.run_id = runs.id) AS group_id,
         (e2h_latest_payload('\(RunStreams.annotationPrefix)' || runs.id, '\(AnnotationEvent.TagsChanged.eventType)')
@@ -154,7 +154,7 @@ struct RunCatalog {
             tags: try rows.string(row, "tags").map { try CanonicalJSON.decode([String].self, from: Data($0.utf8)) },
             headline: try rows.string(row, "headline").map {
                 try CanonicalJSON.decode(RunHeadline.self, from: Data($0.utf8))
-            })
+            }, leaseExpiresAt: try rows.date(row, "lease_expires_at"))
     }
 
     /// (state, count) for every state, and the number of queued runs.

@@ -140,6 +140,8 @@ public struct RunPage: Sendable {
             "<li><span class=\"muted\">\(DisplayText.time(note.recordedAt))</span> \(note.text)</li>"
         }
         let noteList: HTML = notes.isEmpty ? "" : "<h2>Notes</h2>\n<ul class=\"notes\">\(notes)</ul>\n"
+        let lease: HTML =
+            LeaseStanding(run).map { "<dt>worker</dt><dd class=\"lease\">\($0.text(now: now))</dd>\n" } ?? ""
         let errors = run.errors.map { error -> HTML in "<li>\(error)</li>" }
         let errorList: HTML = errors.isEmpty ? "" : "<h2>Errors</h2>\n<ul class=\"errors\">\(errors)</ul>\n"
         return """
@@ -149,6 +151,7 @@ public struct RunPage: Sendable {
             \(group)\(replay)\(verdict)\(tags)<dt>submitted</dt><dd>\(DisplayText.time(run.submittedAt))</dd>
             <dt>duration</dt><dd>\(DisplayText.runDuration(run, now: now))</dd>
             <dt>attempt</dt><dd>\(run.attempt) of at most \(run.maxAttempts)</dd>
+            \(lease)
             <dt>events</dt><dd id="event-count">\(run.eventCount)</dd>
             </dl>
             \(progress)\(errorList)\(noteList)

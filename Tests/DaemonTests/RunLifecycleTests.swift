@@ -100,6 +100,26 @@ struct RunLifecycleTests {
             to: .cancelled, recorded: .cancelled, error: "attempt 1: the lease of w expired (worker died or stalled)",
             notice: .cancelled),
         Transition(
+            name: "an expired lease whose worker could not record its end names that end and the refusal",
+            from: run(.running(holder(expiresIn: -1, cancelRequested: true))),
+            event: .reap(
+                now: now, unrecorded: .init(token: token, ending: .cancelled, refusal: "No space left on device")),
+            to: .cancelled, recorded: .cancelled,
+            error: "attempt 1: the lease of w expired after its worker could not record that the attempt was "
+                + "cancelled: No space left on device",
+            notice: .cancelled),
+        Transition(
+            name: "an unrecorded end of another attempt says nothing about this one",
+            from: run(.running(holder(expiresIn: -1))),
+            event: .reap(
+                now: now, progressed: true,
+                unrecorded: .init(
+                    token: token - 1, ending: .failed(reason: "boom", retryable: true), refusal: "disk full")),
+            to: .requeued(notBefore: now), recorded: .interrupted,
+            error: "attempt 1: the lease of w expired (worker died or stalled) after recording progress; not counted "
+                + "as a failure",
+            notice: .stalled),
+        Transition(
             name: "a queued run is cancelled at once", from: run(.queued, attempt: 0),
             event: .cancelRequested(now: now), to: .cancelled, recorded: .cancelled, notice: .cancelled),
         Transition(

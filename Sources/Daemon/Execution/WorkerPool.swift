@@ -195,19 +195,43 @@ final class WorkerPool: Service, Sendable {
         }
     }
 
+    /// Records how the attempt ended, fenced on its lease.
     private func record(
         _ lease: Lease, _ ending: RunLifecycle.AttemptEnding, release: RetentionCollector.Release? = nil,
         _ logger: Logger
     ) async {
-        do {
-            try await leases.finish(lease, ending, release: release)
-            if let release { logger.info("retention: released \(release.hashes.count) blob(s) of the completed run") }
-        } catch let error as EventStoreError where error.code == .fenced {
-            leases.queue.metrics.writeFenced()
-            logger.warning("lease lost before the attempt's end could be recorded; another attempt owns the run")
-        } catch {
-            // The lease then expires and the reaper requeues the run: it resumes from its last checkpoint.
-            logger.error("could not record the attempt's end", metadata: ["error": "\(error)"])
+        // A refused write (a full disk, a database restarting) is tried again for as long as the lease can last;
+        // each refusal is noted for this daemon's reaper, which names it should the lease run out first.
+        let givingUp = ContinuousClock.now + settings.lease
+        var pause = Duration.seconds(1)
+        while true {
+            do {
+                try await leases.finish(lease, ending, release: release)
+                leases.queue.unrecordedEnds.forget([lease.run])
+                if let release {
+                    logger.info("retention: released \(release.hashes.count) blob(s) of the completed run")
+                }
+                return
+            } catch let error as EventStoreError where error.code == .fenced {
+                leases.queue.metrics.writeFenced()
+                logger.warning("lease lost before the attempt's end could be recorded; another attempt owns the run")
+                return
+            } catch {
+                leases.queue.unrecordedEnds.note(
+                    .init(token: lease.token, ending: ending, refusal: "\(error)"), of: lease.run)
+                guard !Task.isCancelled, ContinuousClock.now + pause < givingUp else {
+                    // The lease then expires and the reaper requeues the run: it resumes from its last checkpoint.
+                    logger.error(
+                        "could not record the attempt's end; giving up, the lease will expire",
+                        metadata: ["error": "\(error)"])
+                    return
+                }
+                logger.warning(
+                    "could not record the attempt's end; trying again",
+                    metadata: ["error": "\(error)", "in": "\(pause)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(8))
+            }
         }
     }
 

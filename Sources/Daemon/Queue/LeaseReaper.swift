@@ -41,14 +41,17 @@ struct LeaseReaper: Service {
             for row in 0..<rows.count {
                 var (id, lifecycle, now) = try RunTable.lifecycle(rows, row, policy: policy)
                 let progressed = try rows.bool(row, "progressed") ?? false
-                guard case .persist(let change) = lifecycle.event(.reap(now: now, progressed: progressed)) else {
-                    continue
-                }
+                let unrecorded = queue.unrecordedEnds.end(of: id)
+                guard
+                    case .persist(let change) = lifecycle.event(
+                        .reap(now: now, progressed: progressed, unrecorded: unrecorded))
+                else { continue }
                 try RunTable.apply(tx, id, lifecycle, change, now: now)
                 reaped.append((id, lifecycle.state.runState.rawValue))
             }
             return reaped
         }
+        queue.unrecordedEnds.forget(reaped.map(\.0))
         for (id, state) in reaped {
             queue.logger.warning(
                 "lease expired; run \(state == "queued" ? "requeued" : state)", metadata: ["run": "\(id)"])

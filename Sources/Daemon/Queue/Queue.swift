@@ -8,6 +8,8 @@ public struct Queue: Sendable {
     let settings: DaemonSettings
     let metrics: DaemonMetrics
     let logger: Logger
+    /// Shared by this daemon's workers and reaper.
+    let unrecordedEnds = UnrecordedEnds()
 
     public init(store: EventStore, settings: DaemonSettings, metrics: DaemonMetrics, logger: Logger) {
         self.store = store

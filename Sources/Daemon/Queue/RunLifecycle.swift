@@ -45,6 +45,27 @@ struct RunLifecycle: Sendable, Equatable {
         case cancelled
         /// An error; `retryable` errors are retried with backoff until the attempts run out.
         case failed(reason: String, retryable: Bool)
+
+        /// "that the attempt failed (boom)": what a worker could not record, in the reaper's reason.
+        var clause: String {
+            switch self {
+            case .completed: "that the attempt completed"
+            case .interrupted(let reason): "that the attempt was interrupted (\(reason))"
+            case .cancelled: "that the attempt was cancelled"
+            case .failed(let reason, _): "that the attempt failed (\(reason))"
+            }
+        }
+    }
+
+    /// An attempt's end that its worker could not record (the database refused it, a full disk say) before its
+    /// lease ran out, as that worker's daemon remembers it: the reaper of that daemon names it in the expiry's
+    /// reason, instead of "worker died or stalled". Another daemon's reaper does not know it.
+    struct UnrecordedEnd: Sendable, Equatable {
+        /// The attempt's lease token: a note about an earlier attempt says nothing about a later one.
+        var token: Int64
+        var ending: AttemptEnding
+        /// Why it could not be written, as the database said.
+        var refusal: String
     }
 
     enum Event: Sendable, Equatable {
@@ -55,8 +76,9 @@ struct RunLifecycle: Sendable, Equatable {
         /// The holder wants to write (events, metric points): the fence.
         case write(token: Int64, now: Date)
         case attemptEnded(token: Int64, AttemptEnding, now: Date)
-        /// The reaper looks at the run; `progressed`: the run recorded events since the expired attempt's claim.
-        case reap(now: Date, progressed: Bool = false)
+        /// The reaper looks at the run; `progressed`: the run recorded events since the expired attempt's claim;
+        /// `unrecorded`: the holder's end, should its worker have failed to record it on the reaper's daemon.
+        case reap(now: Date, progressed: Bool = false, unrecorded: UnrecordedEnd? = nil)
         case cancelRequested(now: Date)
         case resumeRequested(now: Date)
     }
@@ -181,9 +203,11 @@ struct RunLifecycle: Sendable, Equatable {
             guard holds(token, at: now), let holder else { return .refuse(.leaseLost) }
             return end(holder, ending, now: now)
 
-        case .reap(let now, let progressed):
+        case .reap(let now, let progressed, let unrecorded):
             guard let holder, holder.expiresAt <= now else { return .none }
-            return expire(holder, progressed: progressed, now: now)
+            return expire(
+                holder, progressed: progressed, unrecorded: unrecorded.flatMap { $0.token == holder.token ? $0 : nil },
+                now: now)
 
         case .cancelRequested:
             switch state {
@@ -247,8 +271,14 @@ struct RunLifecycle: Sendable, Equatable {
     /// requeued without counting a failure, whatever ended it (a kill of the daemon, a stall, a lost machine):
     /// retrying it gets further, so it cannot loop. One that recorded nothing counts — a run that crashes its
     /// daemon at the same place every time is failed after `maxAttempts` of these in a row, not retried for ever.
-    private mutating func expire(_ holder: Holder, progressed: Bool, now: Date) -> Action {
-        let reason = "attempt \(attempt): the lease of \(holder.owner) expired (worker died or stalled)"
+    private mutating func expire(_ holder: Holder, progressed: Bool, unrecorded: UnrecordedEnd?, now: Date) -> Action {
+        let reason =
+            if let unrecorded {
+                "attempt \(attempt): the lease of \(holder.owner) expired after its worker could not record "
+                    + "\(unrecorded.ending.clause): \(unrecorded.refusal)"
+            } else {
+                "attempt \(attempt): the lease of \(holder.owner) expired (worker died or stalled)"
+            }
         if holder.cancelRequested {
             state = .cancelled
             return .persist(

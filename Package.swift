@@ -175,6 +175,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The webhooks' POSTs (see HookSender.swift for why not URLSession).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // The API's OpenAPI document, compiled into the binary (served at /openapi.yaml; no bundle to find at
@@ -296,7 +298,11 @@ let package = Package(
         /// it cannot read.
         .testTarget(
             name: "CLIClientTests",
-            dependencies: ["CLIClient", "WireTypes"],
+            dependencies: [
+                "CLIClient", "WireTypes",
+                // The transport's errors, which the client turns into its own.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOFoundationCompat
-import NIOPosix
 import ServiceLifecycle
 import WireTypes
 

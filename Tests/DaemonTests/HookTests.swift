@@ -128,8 +128,8 @@ struct HookTests {
         settings.hookRetry = HookRetryPolicy(
             firstDelaySeconds: 60, maximumDelaySeconds: 60, maximumAttempts: 3, trySeconds: trySeconds)
         let queue = try await TestDatabase.queue(settings)
-        let port = try HookReceiver.freePort()
-        let receiver = try HookReceiver(port: port, answer: answer)
+        let receiver = try HookReceiver(port: 0, answer: answer)
+        let port = receiver.port
         defer { receiver.stop() }
         _ = try await HookRegistry(queue: queue).add(
             HookRequest(url: "http://127.0.0.1:\(port)/hook", triggers: [.cancelled], format: .json, secret: nil))

@@ -9,7 +9,8 @@ import WireTypes
 @Suite("Webhooks end to end")
 struct WebhookTests {
     @Test func aRunsEndIsDeliveredOnceSignedAcrossADaemonRestart() async throws {
-        let port = try HookReceiver.freePort()
+        let reservation = try HookReceiver.reserve()
+        let port = reservation.port
         let scratch = try Harness.scratchDirectory()
         let secretFile = scratch + "/hook-secret"
         let secret = "correct horse battery staple"
@@ -38,7 +39,7 @@ struct WebhookTests {
             }
 
             await daemon.stop()
-            receiver = try HookReceiver(port: port)
+            receiver = try HookReceiver(reservation: reservation)
             try await daemon.start()
             try await Harness.waitUntil("the delivery after the restart", timeout: .seconds(90)) {
                 receiver?.received.isEmpty == false

@@ -37,17 +37,33 @@ public final class HookReceiver: @unchecked Sendable {
 
     public var received: [Received] { lock.withLock { kept } }
 
-    /// A port nothing listens on now, for a receiver that starts later.
-    public static func freePort() throws -> Int {
-        let probe = try Self.listen(port: 0)
-        defer { close(probe.socket) }
-        return probe.port
+    /// A loopback port held for a receiver that starts later: bound but not listening, so a connection to it is
+    /// refused, as by a receiver that is down, and no other socket can take the port meanwhile. A free port looked
+    /// up and given back was once taken before the receiver listened on it ("cannot listen on 127.0.0.1:…").
+    public struct Reservation: @unchecked Sendable {
+        fileprivate let socket: Int32
+        public let port: Int
+    }
+
+    public static func reserve() throws -> Reservation {
+        let (socket, port) = try bound(port: 0)
+        return Reservation(socket: socket, port: port)
     }
 
     /// Listens on `port` (0: any free one, then `port` says which).
-    public init(port: Int, answer: Answer = .ok) throws {
+    public convenience init(port: Int, answer: Answer = .ok) throws {
+        let (socket, port) = try Self.bound(port: port)
+        try self.init(reservation: Reservation(socket: socket, port: port), answer: answer)
+    }
+
+    /// Listens on the reserved port.
+    public init(reservation: Reservation, answer: Answer = .ok) throws {
+        guard Glibc.listen(reservation.socket, 16) == 0 else {
+            close(reservation.socket)
+            throw Failure(description: "cannot listen on 127.0.0.1:\(reservation.port)")
+        }
         self.answer = answer
-        (listener, self.port) = try Self.listen(port: port)
+        (listener, port) = (reservation.socket, reservation.port)
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
@@ -58,7 +74,8 @@ public final class HookReceiver: @unchecked Sendable {
         close(listener)
     }
 
-    private static func listen(port: Int) throws -> (socket: Int32, port: Int) {
+    /// A socket bound to `port` on loopback (0: any free one), not yet listening.
+    private static func bound(port: Int) throws -> (socket: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed") }
         var yes: Int32 = 1
@@ -72,9 +89,9 @@ public final class HookReceiver: @unchecked Sendable {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0, Glibc.listen(fd, 16) == 0 else {
+        guard bound == 0 else {
             close(fd)
-            throw Failure(description: "cannot listen on 127.0.0.1:\(port)")
+            throw Failure(description: "cannot bind 127.0.0.1:\(port)")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {

@@ -176,7 +176,7 @@ struct HookSender: Service {
     private static func sentence(for error: any Error, url: String) -> String {
         switch error {
         case let error as HTTPClientError where error == .connectTimeout:
-            "could not connect to \(url) within 10 s"
+            "could not connect to \(url) within \(connectSeconds) s"
         case is NIOConnectionError, is IOError:
             "could not connect to \(url) (\(error))"
         default:
@@ -191,5 +191,8 @@ struct HookSender: Service {
     private static let client = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
         configuration: HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10))))
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(connectSeconds))))
+
+    /// How long a try may take to connect (within the try's own deadline); the failure's sentence names it.
+    private static let connectSeconds: Int64 = 10
 }

@@ -84,11 +84,13 @@ struct DaemonClient: Sendable {
     private static func transport(silence seconds: Int64) -> HTTPClient {
         transports.withLock { clients in
             if let client = clients[seconds] { return client }
-            let client = HTTPClient(
-                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                configuration: HTTPClient.Configuration(
-                    redirectConfiguration: .disallow,
-                    timeout: .init(connect: .seconds(10), read: .seconds(seconds))))
+            var configuration = HTTPClient.Configuration(
+                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(seconds)))
+            // A daemon that is not running refuses the connection: say so at once. AsyncHTTPClient would otherwise
+            // try to connect again until the connect timeout (10 s for every `e2h runs` with no daemon); `follow`
+            // has a retry loop of its own.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[seconds] = client
             return client
         }

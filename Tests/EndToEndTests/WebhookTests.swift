@@ -33,7 +33,7 @@ struct WebhookTests {
             let run = try await daemon.e2hJSON(SubmitResponse.self, "submit", SmokeRunTests.smokeSpec).run.id
             #expect(try await daemon.e2h("cancel", run).status == 0)
             // The receiver is down: the first try fails and the delivery waits for its retry.
-            try await Harness.waitUntil("a failed first try") {
+            try await Harness.waitUntil("a failed first try", timeout: .seconds(90)) {
                 let hooks = try await daemon.e2hJSON(HookList.self, "hooks", "list", "--json").hooks
                 return hooks.first?.lastError != nil && hooks.first?.pending == 1
             }

@@ -204,6 +204,7 @@ final class WorkerPool: Service, Sendable {
         // each refusal is noted for this daemon's reaper, which names it should the lease run out first.
         let givingUp = ContinuousClock.now + settings.lease
         var pause = Duration.seconds(1)
+        var refused = false
         while true {
             do {
                 try await leases.finish(lease, ending, release: release)
@@ -214,9 +215,18 @@ final class WorkerPool: Service, Sendable {
                 return
             } catch let error as EventStoreError where error.code == .fenced {
                 leases.queue.metrics.writeFenced()
-                logger.warning("lease lost before the attempt's end could be recorded; another attempt owns the run")
+                if refused {
+                    // `givingUp` counts from this attempt's end, the lease from its last renewal: the lease can run
+                    // out between two tries. The note stays for the reaper, which names the end.
+                    logger.error(
+                        "could not record the attempt's end; giving up, the lease expired while it was refused")
+                } else {
+                    logger.warning(
+                        "lease lost before the attempt's end could be recorded; another attempt owns the run")
+                }
                 return
             } catch {
+                refused = true
                 leases.queue.unrecordedEnds.note(
                     .init(token: lease.token, ending: ending, refusal: "\(error)"), of: lease.run)
                 guard !Task.isCancelled, ContinuousClock.now + pause < givingUp else {

@@ -187,11 +187,15 @@ struct HookSender: Service {
     /// Every try goes through one client, over SwiftNIO: FoundationNetworking's URLSession on Linux kept a core of
     /// e2hd busy for as long as a try waited for its answer, a core taken from the runs. A redirect comes back as
     /// the 3xx it is (a failure, retried): followed, it sent the signed headers wherever the receiver pointed, and
-    /// counted as delivered. The client lives as long as the process (it is never shut down, so never released).
-    private static let client = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(connectSeconds))))
+    /// counted as delivered. A refused connection fails the try at once: AsyncHTTPClient would otherwise try to
+    /// connect again and again until the connect timeout, and the delivery has a retry schedule of its own. The client
+    /// lives as long as the process (it is never shut down, so never released).
+    private static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(connectSeconds)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// How long a try may take to connect (within the try's own deadline); the failure's sentence names it.
     private static let connectSeconds: Int64 = 10

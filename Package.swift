@@ -152,6 +152,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        /// The HTTP clients that e2h sends requests out with (`e2h` to e2hd, e2hd's webhooks): one configuration of
+        /// AsyncHTTPClient, and the proxy the environment names (`ProxyEnvironment`, pure).
+        .target(
+            name: "OutboundHTTP",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: strict
+        ),
         /// The daemon: host, queue, execution and API. A library under the thin `e2hd` command, so that
         /// `e2h-bench` measures the daemon's own fenced recorder rather than an imitation of it.
         .target(
@@ -173,7 +180,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                // The webhooks' POSTs (see HookSender.swift for why not URLSession).
+                // The webhooks' POSTs (see OutboundHTTP for why not URLSession).
+                "OutboundHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -214,7 +222,8 @@ let package = Package(
                 // For `e2h validate`, which checks a spec offline with the daemon's own parser.
                 "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                // Every request to e2hd, streams included (see DaemonClient.swift for why not URLSession).
+                // Every request to e2hd, streams included (see OutboundHTTP for why not URLSession).
+                "OutboundHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -291,7 +300,7 @@ let package = Package(
             // Pipeline for its YAML reader: the OpenAPI test reads the embedded document with it.
             dependencies: [
                 "BuildStamp", "Canonical", "Daemon", "DaemonCommand", "EventStore", "NeuralEngine",
-                "Pipeline", "RunBundle", "TestSupport", "WireTypes",
+                "OutboundHTTP", "Pipeline", "RunBundle", "TestSupport", "WireTypes",
             ],
             swiftSettings: strict
         ),
@@ -304,6 +313,12 @@ let package = Package(
                 // The transport's errors, which the client turns into its own.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            swiftSettings: strict
+        ),
+        /// Which proxy a URL goes through, from the environment as curl reads it.
+        .testTarget(
+            name: "OutboundHTTPTests",
+            dependencies: ["OutboundHTTP"],
             swiftSettings: strict
         ),
         .testTarget(

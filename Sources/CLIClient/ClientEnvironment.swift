@@ -1,4 +1,5 @@
 import Foundation
+import OutboundHTTP
 import WireTypes
 
 /// How results print: `--json`, `--csv`, or the table.
@@ -39,8 +40,11 @@ struct ClientEnvironment: Sendable, Equatable {
     static let current = ClientEnvironment(ProcessInfo.processInfo.environment)
 
     private let values: [String: String]
+    /// The proxy variables curl reads (`ProxyEnvironment`): not e2h's own, so never listed, but checked like them.
+    private let proxies: Result<ProxyEnvironment, OutboundError>
 
     init(_ environment: [String: String]) {
+        proxies = Result { () throws(OutboundError) in try ProxyEnvironment(environment) }
         var values: [String: String] = [:]
         for variable in Self.all {
             if let value = environment[variable.name], !value.isEmpty { values[variable.name] = value }
@@ -67,6 +71,18 @@ struct ClientEnvironment: Sendable, Equatable {
         _ = try parsedTimeout()
         _ = try integer(Self.priority, in: RunPriority.range)
         _ = try integer(Self.limit, in: 1...1000)
+        _ = try parsedProxies()
+    }
+
+    /// The proxy requests to `url` go through; nil when they go directly.
+    func proxy(for url: URL) throws(ClientError) -> ProxyEnvironment.Proxy? { try parsedProxies().proxy(for: url) }
+
+    private func parsedProxies() throws(ClientError) -> ProxyEnvironment {
+        do {
+            return try proxies.get()
+        } catch {
+            throw ClientError(.usage, error.message)
+        }
     }
 
     // The defaults themselves, each in one place. Read after `check()`, so a value that does not parse is not

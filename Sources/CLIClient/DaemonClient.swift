@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
-import Synchronization
+import OutboundHTTP
 import WireTypes
 
 /// Options every command that talks to e2hd shares.
@@ -67,36 +67,15 @@ struct DaemonClient: Sendable {
         baseURL = url
         token = tokenText
         requestTimeout = .seconds(environment.requestTimeout)
-        http = Self.transport(silence: max(60, Int64(environment.requestTimeout.rounded(.up))))
+        // Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the daemon,
+        // and a stream sends a keep-alive every 5 s, so a minute of silence is a lost daemon. A request's own time
+        // (`E2H_TIMEOUT`) runs until its answer's head; a transfer (export, import, a stream) may take as long as its
+        // bytes keep coming.
+        http = OutboundClient.client(
+            .init(
+                connectSeconds: 10, readSeconds: max(60, Int64(environment.requestTimeout.rounded(.up))),
+                proxy: try environment.proxy(for: url)))
     }
-
-    /// The process's HTTP client for a given longest silence, over SwiftNIO: FoundationNetworking's URLSession on
-    /// Linux kept a core busy for as long as a request waited for its answer (13 CPU-seconds in a 15-second wait),
-    /// so every `e2h` that waited on a busy daemon took a core from the runs it asked about. Clients live as long as
-    /// the process (an AsyncHTTPClient must be shut down before it is released; these never are), one per silence,
-    /// which in practice is one: the environment's.
-    ///
-    /// Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the daemon,
-    /// and a stream sends a keep-alive every 5 s, so a minute of silence is a lost daemon. A request's own time
-    /// (`E2H_TIMEOUT`) runs until its answer's head; a transfer (export, import, a stream) may take as long as its
-    /// bytes keep coming. Redirects are not followed: e2hd never sends one, and following one would send the token
-    /// wherever it pointed.
-    private static func transport(silence seconds: Int64) -> HTTPClient {
-        transports.withLock { clients in
-            if let client = clients[seconds] { return client }
-            var configuration = HTTPClient.Configuration(
-                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(seconds)))
-            // A daemon that is not running refuses the connection: say so at once. AsyncHTTPClient would otherwise
-            // try to connect again until the connect timeout (10 s for every `e2h runs` with no daemon); `follow`
-            // has a retry loop of its own.
-            configuration.connectionPool.retryConnectionEstablishment = false
-            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-            clients[seconds] = client
-            return client
-        }
-    }
-
-    private static let transports = Mutex<[Int64: HTTPClient]>([:])
 
     /// The daemon as the endpoint file names it now, when this client was found through it and the file names
     /// another address; nil otherwise. Only the file is read until it names another address: `follow` asks on every

@@ -39,6 +39,17 @@ import WireTypes
     #expect(took < .seconds(5), "\(took)")
 }
 
+/// A proxy variable that names no proxy `e2h` can use stops it before any command, naming the variable; one that
+/// does is used for a daemon elsewhere, never for one on this machine.
+@Test func theProxyVariablesAreCheckedAtStart() throws {
+    let bad = #expect(throws: ClientError.self) { try ClientEnvironment(["https_proxy": "socks5://gate:1080"]).check() }
+    #expect(bad?.code == .usage && bad?.message.hasPrefix("https_proxy=socks5://gate:1080") == true)
+    let environment = ClientEnvironment(["http_proxy": "gate:3128"])
+    #expect(throws: Never.self) { try environment.check() }
+    #expect(try environment.proxy(for: URL(string: "http://e2h.lab.example:8080")!)?.host == "gate")
+    #expect(try environment.proxy(for: URL(string: "http://127.0.0.1:8080")!) == nil)
+}
+
 /// A daemon killed with -9 leaves daemon.json behind; whatever listens on its port later would be sent the token.
 @Test func aStaleEndpointOfAnExitedDaemonIsNotUsed() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2h-endpoint-\(UUID())").path

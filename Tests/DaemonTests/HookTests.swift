@@ -1,6 +1,7 @@
 import Canonical
 import EventStore
 import Foundation
+import OutboundHTTP
 import TestSupport
 import Testing
 import WireTypes
@@ -235,6 +236,29 @@ struct HookTests {
         #expect(error.contains("could not connect to http://127.0.0.1:1/hook"), "\(error)")
         // The bound is half the connect timeout: loose for a loaded machine, where a refusal takes milliseconds.
         #expect(took < .seconds(5), "\(took)")
+    }
+
+    /// A try goes through the proxy the environment names (`http_proxy` and the rest, as URLSession, which e2hd
+    /// used before AsyncHTTPClient, read them), and a proxy variable that names none fails the try with its reason.
+    @Test func aTryGoesThroughTheProxyTheEnvironmentNames() async throws {
+        let proxy = try HookReceiver(port: 0, answer: .tunnel)
+        defer { proxy.stop() }
+        let queue = try await TestDatabase.queue()
+        let proxied = HookSender(
+            queue: queue, outbox: WakeSignal(),
+            proxies: .success(try ProxyEnvironment(["http_proxy": "http://127.0.0.1:\(proxy.port)"])))
+        let delivery = HookSender.Delivery(
+            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1, url: "http://receiver.invalid/hook",
+            secret: "s")
+        #expect(await proxied.post(delivery) == .answered(error: nil))
+        // AsyncHTTPClient asks a proxy for a tunnel (CONNECT), then sends the try through it.
+        #expect(proxy.received.map { "\($0.method) \($0.path)" } == ["CONNECT receiver.invalid:80", "POST /hook"])
+        #expect(proxy.received.last?.headers["x-e2h-delivery"] == "1")
+
+        let unusable = OutboundError(.badProxy, "https_proxy=socks5://gate is not a proxy e2h can use")
+        let refused = HookSender(queue: queue, outbox: WakeSignal(), proxies: .failure(unusable))
+        #expect(await refused.post(delivery) == .answered(error: unusable.message))
+        #expect(proxy.received.count == 2)
     }
 
     @Test func aFailedDeliveryIsRetriedAfterItsBackoffThenAbandoned() async throws {

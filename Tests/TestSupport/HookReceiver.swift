@@ -11,7 +11,8 @@ public final class HookReceiver: @unchecked Sendable {
         /// Lowercased names.
         public var headers: [String: String]
         public var body: Data
-        /// The request line's path.
+        /// The request line's method and target (a path; a whole URL or host:port when asked as a proxy).
+        public var method: String
         public var path: String
     }
 
@@ -23,6 +24,9 @@ public final class HookReceiver: @unchecked Sendable {
         case redirect(location: String)
         /// 200 with a 1,000-byte body, the whole answer (its head too) sent a byte a second: never idle, never done.
         case trickle
+        /// As an HTTP proxy: a CONNECT is answered 200 and its connection becomes the tunnel, whose request is kept
+        /// too and answered 200 (`received` holds the CONNECT, then what came through it).
+        case tunnel
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -110,12 +114,19 @@ public final class HookReceiver: @unchecked Sendable {
 
     private func serve(_ connection: Int32) {
         defer { close(connection) }
-        if let request = Self.read(connection) { lock.withLock { kept.append(request) } }
+        let request = Self.read(connection)
+        if let request { lock.withLock { kept.append(request) } }
         func write(_ text: String) -> Bool {
             text.withCString { send(connection, $0, strlen($0), Int32(MSG_NOSIGNAL)) } >= 0
         }
         switch answer {
         case .ok: _ = write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        case .tunnel:
+            guard request?.method == "CONNECT", write("HTTP/1.1 200 Connection established\r\n\r\n"),
+                let tunnelled = Self.read(connection)
+            else { return }
+            lock.withLock { kept.append(tunnelled) }
+            _ = write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         case .redirect(let location):
             _ = write("HTTP/1.1 302 Found\r\nLocation: \(location)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         case .trickle:
@@ -148,9 +159,10 @@ public final class HookReceiver: @unchecked Sendable {
                     guard count > 0 else { return nil }
                     data.append(contentsOf: buffer[0..<count])
                 }
-                let path = head.split(separator: "\r\n").first?.split(separator: " ").dropFirst().first.map(String.init)
+                let line = head.split(separator: "\r\n").first?.split(separator: " ").map(String.init) ?? []
                 return Received(
-                    headers: headers, body: data[end.upperBound..<end.upperBound + length], path: path ?? "")
+                    headers: headers, body: data[end.upperBound..<end.upperBound + length],
+                    method: line.first ?? "", path: line.dropFirst().first ?? "")
             }
             let count = recv(connection, &buffer, buffer.count, 0)
             guard count > 0 else { return nil }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOPosix
+import OutboundHTTP
 import ServiceLifecycle
 import WireTypes
 
@@ -18,6 +19,10 @@ struct HookSender: Service {
     /// Woken by the outbox's NOTIFY; polling at the queue's interval stays the fallback.
     let outbox: WakeSignal
 
+    /// The proxies tries go through (`https_proxy` and the rest, as curl reads them); a value that names none this
+    /// client can use fails every try with the message that says so.
+    var proxies = ProxyEnvironment.process
+
     var policy: HookRetryPolicy { queue.settings.hookRetry }
 
     struct Delivery: Sendable {
@@ -30,6 +35,9 @@ struct HookSender: Service {
     }
 
     func run() async throws {
+        if case .failure(let error) = proxies {
+            queue.logger.error("webhook tries will fail until e2hd restarts with a usable proxy: \(error.message)")
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let seen = outbox.generation
             do {
@@ -140,9 +148,17 @@ struct HookSender: Service {
 
     /// One try: POSTs the signed body and reads the answer's status, within the try's time.
     func post(_ delivery: Delivery) async -> TryEnd {
-        guard URL(string: delivery.url) != nil else {
+        guard let url = URL(string: delivery.url) else {
             return .answered(error: "the URL \(delivery.url) does not parse")
         }
+        let proxy: ProxyEnvironment.Proxy?
+        switch proxies {
+        case .success(let proxies): proxy = proxies.proxy(for: url)
+        case .failure(let error): return .answered(error: error.message)
+        }
+        // A redirect comes back as the 3xx it is (a failure, retried): followed, it sent the signed headers wherever
+        // the receiver pointed, and counted as delivered (`OutboundClient`).
+        let client = OutboundClient.client(.init(connectSeconds: Self.connectSeconds, proxy: proxy))
         // AsyncHTTPClient hears of a cancellation through a task of its own, which a loaded machine can run after
         // the answer came: a try whose caller was cancelled before it began is not sent at all.
         if Task.isCancelled { return .cut }
@@ -159,7 +175,7 @@ struct HookSender: Service {
         do {
             // The try's time is a deadline for the whole answer's head: a receiver that trickles it a byte at a time
             // does not hold the try (an idle timeout would never fire). Only the status is read.
-            let response = try await Self.client.execute(
+            let response = try await client.execute(
                 request, deadline: .now() + .milliseconds(Int64(seconds * 1000)))
             let status = Int(response.status.code)
             return .answered(error: (200..<300).contains(status) ? nil : "HTTP \(status)")
@@ -168,34 +184,26 @@ struct HookSender: Service {
         } catch let error where error is CancellationError || (error as? HTTPClientError) == .cancelled {
             return .cut
         } catch {
-            return .answered(error: Self.sentence(for: error, url: delivery.url))
+            return .answered(error: Self.sentence(for: error, url: delivery.url, proxy: proxy))
         }
     }
 
     /// What went wrong with a try, as a receiver's owner reads it in `e2h hooks`.
-    private static func sentence(for error: any Error, url: String) -> String {
-        switch error {
+    private static func sentence(for error: any Error, url: String, proxy: ProxyEnvironment.Proxy?) -> String {
+        let target = proxy.map { "the proxy \($0.host):\($0.port) for \(url)" } ?? url
+        return switch error {
         case let error as HTTPClientError where error == .connectTimeout:
-            "could not connect to \(url) within \(connectSeconds) s"
+            "could not connect to \(target) within \(connectSeconds) s"
+        case let error as HTTPClientError where error == .proxyAuthenticationRequired:
+            "\(target): the proxy asks for credentials (HTTP 407) — give them in its URL, http://user:password@host:port"
+        case let error as HTTPClientError where error == .invalidProxyResponse:
+            "\(target): the proxy did not open a tunnel to the receiver"
         case is NIOConnectionError, is IOError:
-            "could not connect to \(url) (\(error))"
+            "could not connect to \(target) (\(error))"
         default:
             "\(error)"
         }
     }
-
-    /// Every try goes through one client, over SwiftNIO: FoundationNetworking's URLSession on Linux kept a core of
-    /// e2hd busy for as long as a try waited for its answer, a core taken from the runs. A redirect comes back as
-    /// the 3xx it is (a failure, retried): followed, it sent the signed headers wherever the receiver pointed, and
-    /// counted as delivered. A refused connection fails the try at once: AsyncHTTPClient would otherwise try to
-    /// connect again and again until the connect timeout, and the delivery has a retry schedule of its own. The client
-    /// lives as long as the process (it is never shut down, so never released).
-    private static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(connectSeconds)))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
 
     /// How long a try may take to connect (within the try's own deadline); the failure's sentence names it.
     private static let connectSeconds: Int64 = 10

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Synchronization
 
 /// The HTTP clients e2h sends requests out with (`e2h` to e2hd, e2hd's webhook tries), over SwiftNIO:
@@ -47,4 +48,18 @@ public enum OutboundClient {
     }
 
     private static let clients = Mutex<[Settings: HTTPClient]>([:])
+
+    /// A request to `url`, whose credentials (`https://user:password@host/…`) become its Basic authorization, as
+    /// libcurl (and so URLSession, which e2h used before) made them; AsyncHTTPClient would drop them unsent.
+    public static func request(to url: URL) -> HTTPClientRequest {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false),
+            let user = components.percentEncodedUser
+        else { return HTTPClientRequest(url: url.absoluteString) }
+        let password = components.percentEncodedPassword ?? ""
+        (components.percentEncodedUser, components.percentEncodedPassword) = (nil, nil)
+        var request = HTTPClientRequest(url: components.string ?? url.absoluteString)
+        request.setBasicAuth(
+            username: user.removingPercentEncoding ?? user, password: password.removingPercentEncoding ?? password)
+        return request
+    }
 }

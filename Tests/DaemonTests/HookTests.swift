@@ -238,6 +238,21 @@ struct HookTests {
         #expect(took < .seconds(5), "\(took)")
     }
 
+    /// A hook's URL may carry the receiver's credentials (`hooks list` hides the password): they go as its Basic
+    /// authorization, as URLSession sent them; AsyncHTTPClient alone sent none, and such receivers answered 401.
+    @Test func aHooksURLCredentialsAreItsBasicAuthorization() async throws {
+        let receiver = try HookReceiver(port: 0)
+        defer { receiver.stop() }
+        let sender = HookSender(queue: try await TestDatabase.queue(), outbox: WakeSignal())
+        let delivery = HookSender.Delivery(
+            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1,
+            url: "http://ann:p%40ss@127.0.0.1:\(receiver.port)/hook", secret: "s")
+        #expect(await sender.post(delivery) == .answered(error: nil))
+        let received = try #require(receiver.received.first)
+        #expect(received.headers["authorization"] == "Basic " + Data("ann:p@ss".utf8).base64EncodedString())
+        #expect(received.path == "/hook")
+    }
+
     /// A try goes through the proxy the environment names (`http_proxy` and the rest, as URLSession, which e2hd
     /// used before AsyncHTTPClient, read them), and a proxy variable that names none fails the try with its reason.
     @Test func aTryGoesThroughTheProxyTheEnvironmentNames() async throws {

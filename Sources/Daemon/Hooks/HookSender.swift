@@ -163,7 +163,7 @@ struct HookSender: Service {
         // the answer came: a try whose caller was cancelled before it began is not sent at all.
         if Task.isCancelled { return .cut }
         let seconds = policy.trySeconds * 0.8
-        var request = HTTPClientRequest(url: delivery.url)
+        var request = OutboundClient.request(to: url)
         request.method = .POST
         request.body = .bytes(ByteBuffer(data: delivery.body))
         request.headers.add(name: "Content-Type", value: "application/json")

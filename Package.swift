@@ -315,10 +315,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        /// Which proxy a URL goes through, from the environment as curl reads it.
+        /// Which proxy a URL goes through, from the environment as curl reads it; the clients' configuration.
         .testTarget(
             name: "OutboundHTTPTests",
-            dependencies: ["OutboundHTTP"],
+            dependencies: ["OutboundHTTP", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -24,19 +24,14 @@ import WireTypes
     #expect(client.unreachable(HTTPClientError.connectTimeout).message.contains("is it running?"))
 }
 
-/// A daemon that is not running refuses the connection, and `e2h` says so at once: AsyncHTTPClient tried to connect
-/// again and again until its 10 s connect timeout, so every command without a daemon hung 10 s before saying it.
-@Test func aDaemonThatIsNotRunningIsSaidAtOnce() async throws {
+/// A daemon that is not running refuses the connection, and `e2h` says so (how soon: `OutboundClientTests`).
+@Test func aDaemonThatIsNotRunningIsSaidToBeSo() async throws {
     // Port 1: nothing listens, the connection is refused.
     let client = try DaemonClient(options: ConnectionOptions(url: "http://127.0.0.1:1", token: "t", stateDir: nil))
-    let started = ContinuousClock.now
     let error = await #expect(throws: ClientError.self) { _ = try await client.getRaw("v1/runs") }
-    let took = ContinuousClock.now - started
     #expect(
         error?.code == .unreachable && error?.message.contains("is it running?") == true, "\(String(describing: error))"
     )
-    // The bound is half the connect timeout: loose for a loaded machine, where a refusal takes milliseconds.
-    #expect(took < .seconds(5), "\(took)")
 }
 
 /// A proxy variable that names no proxy `e2h` can use stops it before any command, naming the variable; one that

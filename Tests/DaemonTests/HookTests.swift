@@ -218,24 +218,19 @@ struct HookTests {
         #expect(receiver.received.count == 1, "the cancelled try was sent")
     }
 
-    /// A refused connection ends the try at once, as a failed try the delivery's own backoff retries: AsyncHTTPClient
-    /// tried to connect again and again until its connect timeout, so each such try took 10 s.
-    @Test func aRefusedConnectionEndsTheTryAtOnce() async throws {
+    /// A refused connection is a failed try that says it could not connect (how soon: `OutboundClientTests`).
+    @Test func aRefusedConnectionIsAFailedTry() async throws {
         let sender = HookSender(queue: try await TestDatabase.queue(), outbox: WakeSignal())
         // Port 1: nothing listens, the connection is refused.
         let delivery = HookSender.Delivery(
             id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1, url: "http://127.0.0.1:1/hook",
             secret: "s")
-        let started = ContinuousClock.now
         let ended = await sender.post(delivery)
-        let took = ContinuousClock.now - started
         guard case .answered(let error?) = ended else {
             Issue.record("a refused connection ended the try as \(ended)")
             return
         }
         #expect(error.contains("could not connect to http://127.0.0.1:1/hook"), "\(error)")
-        // The bound is half the connect timeout: loose for a loaded machine, where a refusal takes milliseconds.
-        #expect(took < .seconds(5), "\(took)")
     }
 
     /// A hook's URL may carry the receiver's credentials (`hooks list` hides the password): they go as its Basic

@@ -199,6 +199,9 @@ func withDaemons(_ daemons: [DaemonUnderTest], _ body: () async throws -> Void) 
     }
 }
 
+/// Requests the tests send themselves. Over URLSession, not the client e2h sends with (`OutboundClient`): the API's
+/// hostile tests send paths as written, and AsyncHTTPClient sends `/` for a path whose percent-escapes are not UTF-8
+/// (`/v1/runs/%FF`, which must be a 400). e2h itself never writes such a path: it escapes what it sends.
 enum HTTP {
     static func request(
         _ method: String, _ url: String, body: Data? = nil, token: String?

@@ -184,7 +184,8 @@ struct HookSender: Service {
         } catch let error where error is CancellationError || (error as? HTTPClientError) == .cancelled {
             return .cut
         } catch {
-            return .answered(error: Self.sentence(for: error, url: delivery.url, proxy: proxy))
+            // As `hooks list` shows the URL: a password in it stays hidden in the failure it lists too.
+            return .answered(error: Self.sentence(for: error, url: HookRegistry.shown(delivery.url), proxy: proxy))
         }
     }
 

@@ -121,6 +121,12 @@ struct HookTests {
         #expect(try await registry.list().map(\.url) == ["http://127.0.0.1:1/ends", "http://127.0.0.1:1/done"])
     }
 
+    /// A delivery of a cancelled run's end to `url`, as the outbox hands one to a try.
+    static func delivery(to url: String) -> HookSender.Delivery {
+        HookSender.Delivery(
+            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1, url: url, secret: "s")
+    }
+
     /// A cancelled run's delivery to `receiver`, taken and tried once: its row afterwards.
     func triedOnce(
         answering answer: HookReceiver.Answer, trySeconds: Double = 15
@@ -205,9 +211,7 @@ struct HookTests {
         let receiver = try HookReceiver(port: 0)
         defer { receiver.stop() }
         let sender = HookSender(queue: try await TestDatabase.queue(), outbox: WakeSignal())
-        let delivery = HookSender.Delivery(
-            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1,
-            url: "http://127.0.0.1:\(receiver.port)/hook", secret: "s")
+        let delivery = Self.delivery(to: "http://127.0.0.1:\(receiver.port)/hook")
         #expect(await sender.post(delivery) == .answered(error: nil))
         let cancelledFirst = Task {
             withUnsafeCurrentTask { $0?.cancel() }
@@ -222,9 +226,7 @@ struct HookTests {
     @Test func aRefusedConnectionIsAFailedTry() async throws {
         let sender = HookSender(queue: try await TestDatabase.queue(), outbox: WakeSignal())
         // Port 1: nothing listens, the connection is refused.
-        let delivery = HookSender.Delivery(
-            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1,
-            url: "http://ann:hunter2@127.0.0.1:1/hook", secret: "s")
+        let delivery = Self.delivery(to: "http://ann:hunter2@127.0.0.1:1/hook")
         let ended = await sender.post(delivery)
         guard case .answered(let error?) = ended else {
             Issue.record("a refused connection ended the try as \(ended)")
@@ -241,9 +243,7 @@ struct HookTests {
         let receiver = try HookReceiver(port: 0)
         defer { receiver.stop() }
         let sender = HookSender(queue: try await TestDatabase.queue(), outbox: WakeSignal())
-        let delivery = HookSender.Delivery(
-            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1,
-            url: "http://ann:p%40ss@127.0.0.1:\(receiver.port)/hook", secret: "s")
+        let delivery = Self.delivery(to: "http://ann:p%40ss@127.0.0.1:\(receiver.port)/hook")
         #expect(await sender.post(delivery) == .answered(error: nil))
         let received = try #require(receiver.received.first)
         #expect(received.headers["authorization"] == "Basic " + Data("ann:p@ss".utf8).base64EncodedString())
@@ -259,9 +259,7 @@ struct HookTests {
         let proxied = HookSender(
             queue: queue, outbox: WakeSignal(),
             proxies: .success(try ProxyEnvironment(["http_proxy": "http://127.0.0.1:\(proxy.port)"])))
-        let delivery = HookSender.Delivery(
-            id: 1, trigger: "cancelled", body: Data("{}".utf8), attempt: 1, url: "http://receiver.invalid/hook",
-            secret: "s")
+        let delivery = Self.delivery(to: "http://receiver.invalid/hook")
         #expect(await proxied.post(delivery) == .answered(error: nil))
         // AsyncHTTPClient asks a proxy for a tunnel (CONNECT), then sends the try through it.
         #expect(proxy.received.map { "\($0.method) \($0.path)" } == ["CONNECT receiver.invalid:80", "POST /hook"])

@@ -309,7 +309,7 @@ let package = Package(
         .testTarget(
             name: "CLIClientTests",
             dependencies: [
-                "CLIClient", "WireTypes",
+                "CLIClient", "OutboundHTTP", "WireTypes",
                 // The transport's errors, which the client turns into its own.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import OutboundHTTP
 import Testing
 import WireTypes
 
@@ -43,6 +44,21 @@ import WireTypes
     #expect(throws: Never.self) { try environment.check() }
     #expect(try environment.proxy(for: URL(string: "http://e2h.lab.example:8080")!)?.host == "gate")
     #expect(try environment.proxy(for: URL(string: "http://127.0.0.1:8080")!) == nil)
+}
+
+/// Doctor names the proxy `e2h` would go through (it read none, so a daemon unreachable through a proxy looked
+/// merely down), and reports a bad variable beside its other findings (it stopped before them with exit 2).
+@Test func doctorNamesTheProxyAndABadVariable() throws {
+    let direct = DoctorFinding.proxy(base: "http://127.0.0.1:7707", through: nil)
+    #expect(direct.status == .ok && direct.detail == "requests to http://127.0.0.1:7707 go directly")
+    let gate = ProxyEnvironment.Proxy(host: "gate", port: 3128, user: "ann", password: "s3cret")
+    let through = DoctorFinding.proxy(base: "http://e2h.lab.example:8080", through: gate)
+    #expect(through.detail.contains("through the proxy gate:3128") && !through.line.contains("s3cret"))
+    let environment = ClientEnvironment(["https_proxy": "socks5://gate:1080", "E2H_LIMIT": "20"])
+    let problem = #expect(throws: ClientError.self) { try environment.check() }
+    let finding = DoctorFinding.environment(environment.listing, problem: problem?.message)
+    #expect(finding.status == .fail && finding.detail.hasPrefix("https_proxy=socks5://gate:1080"))
+    #expect(DoctorFinding.environment(environment.listing).detail == "E2H_LIMIT=20")
 }
 
 /// A daemon killed with -9 leaves daemon.json behind; whatever listens on its port later would be sent the token.

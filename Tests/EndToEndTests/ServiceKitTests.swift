@@ -13,7 +13,7 @@ struct ServiceKitTests {
         try await withDaemons([daemon]) {
             let healthy = try await daemon.e2h("doctor")
             #expect(healthy.status == 0, "\(healthy.output)")
-            for check in ["state", "token", "daemon", "database", "auth", "disk", "cpu"] {
+            for check in ["environment", "state", "token", "proxy", "daemon", "database", "auth", "disk", "cpu"] {
                 #expect(
                     healthy.output.split(separator: "\n").contains { $0.hasPrefix("ok") && $0.contains(" \(check) ") },
                     "no passing \(check) check in:\n\(healthy.output)")

@@ -3,11 +3,11 @@ import Foundation
 import NeuralEngine
 import WireTypes
 
-/// `e2h doctor`: what is installed, the state directory and token, the daemon and its database, disk space and
-/// the CPU's features — one line each, with what to do about anything wrong.
+/// `e2h doctor`: what is installed, the environment, the state directory and token, the proxy, the daemon and its
+/// database, disk space and the CPU's features — one line each, with what to do about anything wrong.
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the installation, state directory, token, daemon, database, disk space and CPU.",
+        abstract: "Check the installation, environment, state directory, token, proxy, daemon, database, disk and CPU.",
         discussion: "Exit status 1 when a check fails; warnings alone exit 0.")
 
     @OptionGroup var connection: ConnectionFlags
@@ -15,7 +15,14 @@ struct Doctor: AsyncParsableCommand {
     func run() async throws {
         let environment = ClientEnvironment.current
         let state = ConnectionOptions(stateDir: connection.stateDir).stateDirectory(environment)
-        var findings = [Self.installation(), Self.postgres(), .environment(environment.listing)]
+        let problem: String?
+        do {
+            try environment.check()
+            problem = nil
+        } catch {
+            problem = error.message
+        }
+        var findings = [Self.installation(), Self.postgres(), .environment(environment.listing, problem: problem)]
         findings.append(.stateDirectory(path: state, permissions: Self.permissions(of: state)))
         func secret(_ secret: DoctorFinding.Secret, _ file: String) -> DoctorFinding {
             let path = (state as NSString).appendingPathComponent(file)
@@ -50,14 +57,22 @@ struct Doctor: AsyncParsableCommand {
             return [DoctorFinding(check: "daemon", status: .fail, detail: "\(error)")]
         }
         let base = client.baseURL.absoluteString
+        // `client()` succeeded, so the proxy variables parse.
+        let proxy = try? ClientEnvironment.current.proxy(for: client.baseURL)
+        var findings = [DoctorFinding.proxy(base: base, through: proxy)]
         guard await client.answersOK(at: "healthz") else {
-            return [
+            let remedy = "start e2hd (it writes its address to the state directory), or pass --url"
+            return findings + [
                 DoctorFinding(
                     check: "daemon", status: .fail, detail: "no answer from \(base)",
-                    remedy: "start e2hd (it writes its address to the state directory), or pass --url")
+                    remedy: proxy.map {
+                        remedy + "; the request went through the proxy \($0.host):\($0.port): if it cannot reach the "
+                            + "daemon, add the daemon's host to no_proxy"
+                    }
+                        ?? remedy)
             ]
         }
-        var findings = [DoctorFinding(check: "daemon", status: .ok, detail: "e2hd answers at \(base)")]
+        findings.append(DoctorFinding(check: "daemon", status: .ok, detail: "e2hd answers at \(base)"))
         if await client.answersOK(at: "readyz") {
             findings.append(DoctorFinding(check: "database", status: .ok, detail: "ready"))
         } else {

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralEngine
+import OutboundHTTP
 
 /// One line of `e2h doctor`: what was checked, what was found, and what to do when it is not fine.
 ///
@@ -58,11 +59,29 @@ struct DoctorFinding: Equatable {
     }
 
     /// Which `E2H_*` defaults are in force (`listing`: NAME=value each, the token hidden), since a forgotten export
-    /// explains many a surprise.
-    static func environment(_ listing: [String]) -> DoctorFinding {
-        DoctorFinding(
-            check: "environment", status: .ok,
-            detail: listing.isEmpty ? "no E2H_* variable set" : listing.joined(separator: " "))
+    /// explains many a surprise; `problem`: the first variable whose value does not parse (which stops every other
+    /// command before it runs, and which doctor reports beside its other findings instead).
+    static func environment(_ listing: [String], problem: String? = nil) -> DoctorFinding {
+        let detail = listing.isEmpty ? "no E2H_* variable set" : listing.joined(separator: " ")
+        if let problem {
+            return DoctorFinding(
+                check: "environment", status: .fail, detail: problem,
+                remedy: "correct or unset the variable (every other e2h command stops on it with exit status 2)")
+        }
+        return DoctorFinding(check: "environment", status: .ok, detail: detail)
+    }
+
+    /// Whether `e2h`'s requests to the daemon at `base` go through a proxy the environment names (`http_proxy` and
+    /// the rest, as curl reads them): a proxy that cannot reach the daemon explains a daemon that answers elsewhere.
+    /// The proxy's password is never shown.
+    static func proxy(base: String, through proxy: ProxyEnvironment.Proxy?) -> DoctorFinding {
+        guard let proxy else {
+            return DoctorFinding(check: "proxy", status: .ok, detail: "requests to \(base) go directly")
+        }
+        let credentials = proxy.user == nil ? "" : " (with the credentials in its URL)"
+        return DoctorFinding(
+            check: "proxy", status: .ok,
+            detail: "requests to \(base) go through the proxy \(proxy.host):\(proxy.port)\(credentials)")
     }
 
     /// The state directory's secrets: the token (anyone who can read it can drive the daemon) and the receipt key

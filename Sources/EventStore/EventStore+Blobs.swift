@@ -55,21 +55,6 @@ extension EventStore {
         try Self.check(hash: hash.digest(), of: read, against: digest, named: sha256)
     }
 
-    /// The first `count` bytes of the blob stored under `sha256` (fewer when it is shorter), not checked: what a
-    /// reader needs to name a blob's kind before it reads the rest.
-    public func blobPrefix(_ sha256: String, count: Int) async throws -> Data {
-        let digest = try Self.digest(sha256)
-        let rows = try await idempotent { connection in
-            try connection.executePrepared(
-                "SELECT substring(content FROM 1 FOR $2::int4) AS prefix FROM blobs WHERE sha256 = $1",
-                [.bytes(digest), .int(Int64(count))])
-        }
-        guard !rows.isEmpty, let prefix = try rows.bytes(0, "prefix") else {
-            throw EventStoreError(code: .blobNotFound, message: "no blob \(sha256) is stored")
-        }
-        return prefix
-    }
-
     /// The blobs stored under `hashes` (lowercase hex; repeats allowed), keyed by hash, in one query: what a reader of
     /// many small blobs (a run's per-problem outcomes) needs instead of a round trip each. Every blob is checked
     /// against its hash like `blob(_:)`; a missing one is `.blobNotFound`, naming how many are missing.

@@ -24,8 +24,19 @@ public struct StorageFigures: Sendable, Equatable {
 /// A stored blob, described without its content.
 public struct BlobSummary: Sendable, Equatable {
     public var size: Int64
-    /// The content's first byte (nil when it is empty): enough to tell JSON (`{`, `[`) from a checkpoint.
-    public var firstByte: UInt8?
+    /// The content's first `headLength` bytes (all of it when shorter): enough to tell JSON (`{`, `[`) from a
+    /// checkpoint, and a safetensors file by its header's length, without another round trip per blob.
+    public var head: Data
+
+    /// Sixteen: a safetensors header's 8-byte length and its first bytes (`BundleLayout` reads 9).
+    public static let headLength = 16
+
+    public init(size: Int64, head: Data) {
+        (self.size, self.head) = (size, head)
+    }
+
+    /// The content's first byte; nil when it is empty.
+    public var firstByte: UInt8? { head.first }
 }
 
 extension EventStore {
@@ -35,8 +46,8 @@ extension EventStore {
         try await summaries(hashes, Self.sizeQuery).mapValues(\.size)
     }
 
-    /// What is stored under `hashes` (lowercase hex), without reading the content: size and first byte; a hash with
-    /// no stored blob is absent from the answer.
+    /// What is stored under `hashes` (lowercase hex), without reading the content: size and head; a hash with no
+    /// stored blob is absent from the answer.
     public func blobSummaries(_ hashes: [String]) async throws -> [String: BlobSummary] {
         try await summaries(hashes, Self.summaryQuery)
     }
@@ -48,24 +59,24 @@ extension EventStore {
             try await idempotent { connection in try connection.executePrepared(query, [.bytesArray(digests)]) })
     }
 
-    /// The first byte by `substring`, which reads a slice of a large value rather than all of it — still one
-    /// out-of-line chunk per blob, which `sizeQuery` does not touch.
-    static let summaryQuery = summaryQuery(
-        first: "CASE WHEN size > 0 THEN get_byte(substring(content FROM 1 FOR 1), 0) END")
-    static let sizeQuery = summaryQuery(first: "NULL::int")
+    /// The head by `substring`, which reads a slice of a large value rather than all of it — still one out-of-line
+    /// chunk per blob, which `sizeQuery` does not touch.
+    static let summaryQuery = summaryQuery(head: "substring(content FROM 1 FOR \(BlobSummary.headLength))")
+    static let sizeQuery = summaryQuery(head: "''::bytea")
 
-    private static func summaryQuery(first: String) -> String {
-        "SELECT sha256, size, \(first) AS first FROM blobs WHERE sha256 = ANY($1)"
+    private static func summaryQuery(head: String) -> String {
+        "SELECT sha256, size, \(head) AS head FROM blobs WHERE sha256 = ANY($1)"
     }
 
     static func summaries(_ rows: PostgresRows) throws -> [String: BlobSummary] {
         var summaries: [String: BlobSummary] = [:]
         for row in 0..<rows.count {
-            guard let key = try rows.bytes(row, "sha256"), let size = try rows.int64(row, "size") else {
-                throw EventStoreError(code: .query, message: "a blob row has a NULL key or size")
+            guard let key = try rows.bytes(row, "sha256"), let size = try rows.int64(row, "size"),
+                let head = try rows.bytes(row, "head")
+            else {
+                throw EventStoreError(code: .query, message: "a blob row has a NULL key, size or content")
             }
-            summaries[Hex.encode(key)] = BlobSummary(
-                size: size, firstByte: try rows.int(row, "first").map { UInt8(truncatingIfNeeded: $0) })
+            summaries[Hex.encode(key)] = BlobSummary(size: size, head: head)
         }
         return summaries
     }

@@ -1,4 +1,5 @@
 import Canonical
+import EventStore
 import Foundation
 import Testing
 
@@ -98,6 +99,12 @@ struct BundleTarTests {
         safetensors += Data(count: 8)
         #expect(BundleLayout.blobEntry(hash, safetensors) == "blobs/\(hash).safetensors")
         #expect(BundleLayout.blobEntry(hash, Data(#"{"a":1}"#.utf8)) == "blobs/\(hash).bin")
+        // The export names a blob from the head the store's summary carries, not from its whole content.
+        #expect(BlobSummary.headLength >= BundleLayout.safetensorsPrefix)
+        #expect(
+            BundleLayout.blobEntry(
+                hash, prefix: safetensors.prefix(BlobSummary.headLength), size: Int64(safetensors.count))
+                == "blobs/\(hash).safetensors")
         #expect(BundleLayout.blobHash(inEntry: "blobs/\(hash).bin") == hash)
         #expect(BundleLayout.blobHash(inEntry: "blobs/\(hash).exe") == nil)
         #expect(BundleLayout.blobHash(inEntry: "blobs/../\(hash).bin") == nil)

@@ -26,7 +26,7 @@ struct BlobAndMetricTests {
             try await store.blob(key, inPiecesOf: 5 << 20) { pieces.append($0) }
             #expect(pieces.map(\.count) == Array(repeating: 5 << 20, count: 6) + [2 << 20])
             #expect(pieces.reduce(Data(), +) == bytes)
-            #expect(try await store.blobPrefix(key, count: 9) == bytes.prefix(9))
+            #expect(try await store.blobSummaries([key]) == [key: BlobSummary(size: 32 << 20, head: bytes.prefix(16))])
 
             try await store.transaction { tx in
                 try tx.query("UPDATE blobs SET content = overlay(content PLACING '\\xff'::bytea FROM 1000000)")
@@ -89,8 +89,8 @@ struct BlobAndMetricTests {
             #expect(try await store.blobSizes([json, empty, absent]) == [json: 8, empty: 0])
             #expect(
                 try await store.blobSummaries([json, empty, absent]) == [
-                    json: BlobSummary(size: 8, firstByte: UInt8(ascii: "{")),
-                    empty: BlobSummary(size: 0, firstByte: nil),
+                    json: BlobSummary(size: 8, head: Data(#"{"a": 1}"#.utf8)),
+                    empty: BlobSummary(size: 0, head: Data()),
                 ])
             #expect(try await store.transaction { try $0.blobSizes([json, absent]) } == [json: 8])
         }

@@ -10,6 +10,8 @@ struct RunBlobs: Sendable {
     struct Blob: Sendable, Equatable {
         var hash: String
         var size: Int64
+        /// Its first bytes (`BlobSummary.head`): what names its kind in the bundle.
+        var head: Data
     }
 
     /// What the bundle carries, in hash order (independent of how the references were found), and what it names
@@ -34,7 +36,7 @@ struct RunBlobs: Sendable {
             let summaries = try await store.blobSummaries(batch.filter(ContentHash.isSHA256Hex))
             for hash in batch {
                 guard let summary = summaries[hash] else { continue }
-                present.append(Blob(hash: hash, size: summary.size))
+                present.append(Blob(hash: hash, size: summary.size, head: summary.head))
                 if ContentReferences.mayName(firstByte: summary.firstByte) {
                     let bytes = try await store.blob(hash)
                     pending += ContentReferences.named(in: bytes).filter { seen.insert($0).inserted }

@@ -51,9 +51,8 @@ struct RunBundleExport: Sendable {
             }
             try await tar.lines(BundleLayout.metrics) { emit in try await metricLines(emit) }
             for blob in blobs {
-                let prefix = try await store.blobPrefix(blob.hash, count: BundleLayout.safetensorsPrefix)
                 try await tar.entry(
-                    BundleLayout.blobEntry(blob.hash, prefix: prefix, size: blob.size), size: blob.size
+                    BundleLayout.blobEntry(blob.hash, prefix: blob.head, size: blob.size), size: blob.size
                 ) { emit in
                     try await store.blob(blob.hash, inPiecesOf: Self.blobPieceSize) { try await emit($0) }
                 }

@@ -22,6 +22,8 @@ struct ConnectionOptions: Sendable {
 struct DaemonClient: Sendable {
     let baseURL: URL
     let token: String
+    /// The proxy its requests go through (`http_proxy` and the rest); nil when they go directly.
+    let proxy: ProxyEnvironment.Proxy?
     /// How long a request may take (`E2H_TIMEOUT`, 60 s); also how long `follow` waits for a lost daemon to return.
     let requestTimeout: Duration
     private let http: HTTPClient
@@ -67,6 +69,7 @@ struct DaemonClient: Sendable {
         baseURL = url
         token = tokenText
         requestTimeout = .seconds(environment.requestTimeout)
+        proxy = try environment.proxy(for: url)
         // Every request is answered in seconds: the longest is a long-poll of events, held at most 30 s by the daemon,
         // and a stream sends a keep-alive every 5 s, so a minute of silence is a lost daemon. A request's own time
         // (`E2H_TIMEOUT`) runs until its answer's head; a transfer (export, import, a stream) may take as long as its
@@ -74,7 +77,7 @@ struct DaemonClient: Sendable {
         http = OutboundClient.client(
             .init(
                 connectSeconds: 10, readSeconds: max(60, Int64(environment.requestTimeout.rounded(.up))),
-                proxy: try environment.proxy(for: url)))
+                proxy: proxy))
     }
 
     /// The daemon as the endpoint file names it now, when this client was found through it and the file names

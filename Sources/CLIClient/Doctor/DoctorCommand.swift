@@ -57,8 +57,7 @@ struct Doctor: AsyncParsableCommand {
             return [DoctorFinding(check: "daemon", status: .fail, detail: "\(error)")]
         }
         let base = client.baseURL.absoluteString
-        // `client()` succeeded, so the proxy variables parse.
-        let proxy = try? ClientEnvironment.current.proxy(for: client.baseURL)
+        let proxy = client.proxy
         var findings = [DoctorFinding.proxy(base: base, through: proxy)]
         guard await client.answersOK(at: "healthz") else {
             let remedy = "start e2hd (it writes its address to the state directory), or pass --url"
